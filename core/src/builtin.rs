@@ -1,0 +1,143 @@
+//! The built-in element-wise functions: names, numerically stable values, and derivatives.
+
+/// A built-in element-wise function, plus the helpers derivatives need (`step`, `sign`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Builtin {
+    /// `1 / (1 + e^-z)`
+    Sigmoid,
+    /// `tanh z`
+    Tanh,
+    /// `max(z, 0)`
+    Relu,
+    /// The identity; removed when lowering.
+    Linear,
+    /// `sin z`
+    Sin,
+    /// `cos z`
+    Cos,
+    /// `e^z`
+    Exp,
+    /// `ln z`
+    Log,
+    /// `ln(1 + e^z)`
+    Softplus,
+    /// `sqrt z`
+    Sqrt,
+    /// `|z|`
+    Abs,
+    /// `1` for `z > 0`, else `0`: the derivative of relu (not writable in `.nn` files).
+    Step,
+    /// `-1`, `0` or `1`: the derivative of abs (not writable in `.nn` files).
+    Sign,
+}
+
+/// The functions a `.nn` file may call, with their names.
+pub const USER_VISIBLE: [(&str, Builtin); 11] = [
+    ("sigmoid", Builtin::Sigmoid),
+    ("tanh", Builtin::Tanh),
+    ("relu", Builtin::Relu),
+    ("linear", Builtin::Linear),
+    ("sin", Builtin::Sin),
+    ("cos", Builtin::Cos),
+    ("exp", Builtin::Exp),
+    ("log", Builtin::Log),
+    ("softplus", Builtin::Softplus),
+    ("sqrt", Builtin::Sqrt),
+    ("abs", Builtin::Abs),
+];
+
+impl Builtin {
+    /// The built-in a `.nn` file calls `name`.
+    pub fn from_name(name: &str) -> Option<Builtin> {
+        USER_VISIBLE
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, b)| *b)
+    }
+
+    /// The name used in `.nn` files and generated code.
+    pub fn name(self) -> &'static str {
+        match self {
+            Builtin::Sigmoid => "sigmoid",
+            Builtin::Tanh => "tanh",
+            Builtin::Relu => "relu",
+            Builtin::Linear => "linear",
+            Builtin::Sin => "sin",
+            Builtin::Cos => "cos",
+            Builtin::Exp => "exp",
+            Builtin::Log => "log",
+            Builtin::Softplus => "softplus",
+            Builtin::Sqrt => "sqrt",
+            Builtin::Abs => "abs",
+            Builtin::Step => "step",
+            Builtin::Sign => "sign",
+        }
+    }
+
+    /// The value at `z`, computed in forms that stay finite wherever the function is finite.
+    pub fn eval(self, z: f64) -> f64 {
+        match self {
+            Builtin::Sigmoid => sigmoid(z),
+            Builtin::Tanh => z.tanh(),
+            Builtin::Relu => {
+                if z > 0.0 {
+                    z
+                } else {
+                    0.0
+                }
+            }
+            Builtin::Linear => z,
+            Builtin::Sin => z.sin(),
+            Builtin::Cos => z.cos(),
+            Builtin::Exp => z.exp(),
+            Builtin::Log => z.ln(),
+            Builtin::Softplus => softplus(z),
+            Builtin::Sqrt => z.sqrt(),
+            Builtin::Abs => z.abs(),
+            Builtin::Step => {
+                if z > 0.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            Builtin::Sign => {
+                if z > 0.0 {
+                    1.0
+                } else if z < 0.0 {
+                    -1.0
+                } else {
+                    0.0
+                }
+            }
+        }
+    }
+
+    /// Whether the function has a kink (a point where its derivative jumps) at `z`'s
+    /// neighbourhood of radius `eps`: numeric checks stay away from such points.
+    pub fn near_kink(self, z: f64, eps: f64) -> bool {
+        matches!(
+            self,
+            Builtin::Relu | Builtin::Abs | Builtin::Step | Builtin::Sign
+        ) && z.abs() < eps
+    }
+}
+
+/// `1 / (1 + e^-z)` without overflow for large `|z|`.
+pub fn sigmoid(z: f64) -> f64 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// `ln(1 + e^z)` without overflow for large `z` or loss of precision for very negative `z`.
+pub fn softplus(z: f64) -> f64 {
+    if z > 0.0 {
+        z + (-z).exp().ln_1p()
+    } else {
+        z.exp().ln_1p()
+    }
+}

@@ -1,0 +1,165 @@
+//! Checks user `fn` definitions: arguments, calls to built-ins and earlier functions only.
+
+use chainrule_grammar::{BinOp, Diagnostic, Expr, ExprKind, FnDef};
+
+use super::infer::constant_value;
+use crate::builtin::Builtin;
+use crate::model::{ElemOp, FnExpr, Function};
+
+/// Checks every `fn`; returns the checked functions and every function's name and arity
+/// (also for functions with errors, so that their callers see no follow-on errors).
+pub(super) fn check_functions(
+    defs: &[FnDef],
+    errors: &mut Vec<Diagnostic>,
+) -> (Vec<Function>, Vec<(String, usize)>) {
+    let mut signatures: Vec<(String, usize)> = Vec::new();
+    let mut functions = Vec::new();
+    for def in defs {
+        if Builtin::from_name(&def.name.name).is_some() {
+            errors.push(Diagnostic::new(
+                def.name.span,
+                format!(
+                    "`{}` is a built-in function and cannot be redefined",
+                    def.name.name
+                ),
+            ));
+        } else if signatures.iter().any(|(n, _)| *n == def.name.name) {
+            errors.push(Diagnostic::new(
+                def.name.span,
+                format!("function `{}` is defined twice", def.name.name),
+            ));
+        }
+        for (i, param) in def.params.iter().enumerate() {
+            if def.params[..i].iter().any(|p| p.name == param.name) {
+                errors.push(Diagnostic::new(
+                    param.span,
+                    format!("argument `{}` is named twice", param.name),
+                ));
+            }
+        }
+        let params: Vec<String> = def.params.iter().map(|p| p.name.clone()).collect();
+        let mut body_check = BodyCheck {
+            params: &params,
+            earlier: &signatures,
+            later: defs,
+            errors,
+        };
+        let body = body_check.expr(&def.body);
+        signatures.push((def.name.name.clone(), params.len()));
+        if let Some(body) = body {
+            functions.push(Function {
+                name: def.name.name.clone(),
+                params,
+                body,
+            });
+        }
+    }
+    (functions, signatures)
+}
+
+struct BodyCheck<'a> {
+    params: &'a [String],
+    earlier: &'a [(String, usize)],
+    later: &'a [FnDef],
+    errors: &'a mut Vec<Diagnostic>,
+}
+
+impl BodyCheck<'_> {
+    fn expr(&mut self, e: &Expr) -> Option<FnExpr> {
+        match &e.kind {
+            ExprKind::Number(v) => Some(FnExpr::Const(*v)),
+            ExprKind::Name(ident) => match self.params.iter().position(|p| *p == ident.name) {
+                Some(i) => Some(FnExpr::Arg(i)),
+                None => {
+                    self.errors.push(Diagnostic::new(
+                        ident.span,
+                        format!("`{}` is not an argument of this function; a `fn` body uses only its arguments", ident.name),
+                    ));
+                    None
+                }
+            },
+            ExprKind::Neg(inner) => Some(FnExpr::Neg(Box::new(self.expr(inner)?))),
+            ExprKind::Binary { op, lhs, rhs } => {
+                let op = match op {
+                    BinOp::Add => ElemOp::Add,
+                    BinOp::Sub => ElemOp::Sub,
+                    BinOp::Mul => ElemOp::Mul,
+                    BinOp::Div => ElemOp::Div,
+                    BinOp::Pow => {
+                        let base = self.expr(lhs);
+                        let Some(k) = constant_value(rhs) else {
+                            self.errors.push(Diagnostic::new(
+                                rhs.span,
+                                "the exponent of `^` must be a constant number",
+                            ));
+                            return None;
+                        };
+                        return Some(FnExpr::Pow(Box::new(base?), k));
+                    }
+                    BinOp::MatMul => {
+                        self.errors.push(Diagnostic::new(
+                            e.span,
+                            "`@` cannot be used in a `fn`: functions are scalar and element-wise",
+                        ));
+                        return None;
+                    }
+                };
+                let (l, r) = (self.expr(lhs), self.expr(rhs));
+                Some(FnExpr::Binary(op, Box::new(l?), Box::new(r?)))
+            }
+            ExprKind::Call { func, args } => {
+                let typed: Vec<Option<FnExpr>> = args.iter().map(|a| self.expr(a)).collect();
+                if let Some(builtin) = Builtin::from_name(&func.name) {
+                    if typed.len() != 1 {
+                        self.errors.push(Diagnostic::new(
+                            e.span,
+                            format!("`{}` takes 1 argument, not {}", func.name, typed.len()),
+                        ));
+                        return None;
+                    }
+                    let arg = typed.into_iter().next()??;
+                    return Some(FnExpr::Builtin(builtin, Box::new(arg)));
+                }
+                let Some(index) = self.earlier.iter().position(|(n, _)| *n == func.name) else {
+                    let message = if self.later.iter().any(|d| d.name.name == func.name) {
+                        format!(
+                            "`{}` is defined later in the file; a `fn` may call only built-ins and earlier functions",
+                            func.name
+                        )
+                    } else {
+                        let names = self
+                            .earlier
+                            .iter()
+                            .map(|(n, _)| n.as_str())
+                            .chain(crate::builtin::USER_VISIBLE.iter().map(|(n, _)| *n));
+                        format!(
+                            "unknown function `{}`{}",
+                            func.name,
+                            super::suggest(&func.name, names)
+                        )
+                    };
+                    self.errors.push(Diagnostic::new(func.span, message));
+                    return None;
+                };
+                let arity = self.earlier[index].1;
+                if arity != typed.len() {
+                    self.errors.push(Diagnostic::new(
+                        e.span,
+                        format!(
+                            "`{}` takes {arity} arguments, not {}",
+                            func.name,
+                            typed.len()
+                        ),
+                    ));
+                    return None;
+                }
+                let args: Option<Vec<FnExpr>> = typed.into_iter().collect();
+                Some(FnExpr::Call(index, args?))
+            }
+            ExprKind::Indexed { .. } | ExprKind::Reduce { .. } => {
+                self.errors.push(Diagnostic::new(e.span, "a `fn` is scalar and element-wise: indexing, `sum` and `mean` cannot be used in it"));
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,637 @@
+//! Types one expression: resolves its names, infers its shape and the shapes of the
+//! parameters it uses, and reports what does not fit.
+
+use chainrule_grammar::{BinOp, Diagnostic, Expr, ExprKind, Ident, Index, Reduction, Span};
+
+use super::{Entity, ParamTable, Scope};
+use crate::builtin::Builtin;
+use crate::model::{ElemOp, IndexTerm, IndexVar, Shape, Symbol, TExpr, TExprKind};
+
+/// The state one expression is typed in.
+pub(super) struct Infer<'a> {
+    pub scope: &'a Scope<'a>,
+    pub params: &'a mut ParamTable,
+    /// Sizes of named vectors, by source index, as far as known.
+    pub vector_sizes: &'a [Option<usize>],
+    pub errors: &'a mut Vec<Diagnostic>,
+    /// On the last pass, parameters whose shape is still unknown are errors.
+    pub final_pass: bool,
+    /// Index variables of the claim being typed; empty outside claims.
+    pub vars: &'a mut Vec<IndexVar>,
+    /// Inside a claim, index variables are allowed and names never introduce parameters.
+    pub in_claim: bool,
+    /// Set when a named vector this expression uses has no known size (its own error is
+    /// reported where it is defined, so nothing more is said here).
+    pub cascaded: bool,
+}
+
+impl Infer<'_> {
+    fn error(&mut self, span: Span, message: impl Into<String>) {
+        self.errors.push(Diagnostic::new(span, message));
+    }
+
+    /// Types `e`. `hint` is the vector length the context expects, if it knows one.
+    pub fn expr(&mut self, e: &Expr, hint: Option<usize>) -> Option<TExpr> {
+        let span = e.span;
+        let typed = |kind, shape| Some(TExpr { kind, shape, span });
+        match &e.kind {
+            ExprKind::Number(v) => typed(TExprKind::Const(*v), Shape::Scalar),
+            ExprKind::Name(ident) => {
+                let (symbol, shape) = self.whole(ident, hint)?;
+                typed(TExprKind::Symbol(symbol), shape)
+            }
+            ExprKind::Indexed { name, indices } => {
+                let symbol = self.element_base(name)?;
+                let shape = self.symbol_shape(symbol, name)?;
+                let terms = self.indices(name, shape, indices)?;
+                typed(TExprKind::Element(symbol, terms), Shape::Scalar)
+            }
+            ExprKind::Call { func, args } => self.call(func, args, hint, span),
+            ExprKind::Reduce { op, var, arg } => match var {
+                None => {
+                    let arg = self.expr(arg, None)?;
+                    if let Shape::Matrix(..) = arg.shape {
+                        return None;
+                    }
+                    typed(TExprKind::Reduce(*op, Box::new(arg)), Shape::Scalar)
+                }
+                Some(var) => self.sum_over(*op, var, arg, span),
+            },
+            ExprKind::Neg(inner) => {
+                let inner = self.expr(inner, hint)?;
+                let shape = inner.shape;
+                typed(TExprKind::Neg(Box::new(inner)), shape)
+            }
+            ExprKind::Binary { op, lhs, rhs } => match op {
+                BinOp::MatMul => self.matmul(lhs, rhs, hint, span),
+                BinOp::Pow => {
+                    let base = self.expr(lhs, hint);
+                    let Some(exponent) = constant_value(rhs) else {
+                        self.error(rhs.span, "the exponent of `^` must be a constant number");
+                        return None;
+                    };
+                    let base = base?;
+                    let shape = base.shape;
+                    typed(TExprKind::Pow(Box::new(base), exponent), shape)
+                }
+                BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => {
+                    let op = match op {
+                        BinOp::Add => ElemOp::Add,
+                        BinOp::Sub => ElemOp::Sub,
+                        BinOp::Mul => ElemOp::Mul,
+                        _ => ElemOp::Div,
+                    };
+                    self.elementwise(op, e, lhs, rhs, hint)
+                }
+            },
+        }
+    }
+
+    fn elementwise(
+        &mut self,
+        op: ElemOp,
+        whole: &Expr,
+        lhs: &Expr,
+        rhs: &Expr,
+        hint: Option<usize>,
+    ) -> Option<TExpr> {
+        // Type each side with what the other side tells, so that an undeclared bias in
+        // `x @ W + b` learns its size from the product.
+        let errors_before = self.errors.len();
+        let mut left = self.expr(lhs, hint);
+        let right_hint = hint.or(left.as_ref().and_then(|l| vector_len(l.shape)));
+        let right = self.expr(rhs, right_hint);
+        if left.is_none() && self.errors.len() == errors_before {
+            if let Some(n) = right.as_ref().and_then(|r| vector_len(r.shape)) {
+                left = self.expr(lhs, Some(n));
+            }
+        }
+        let (left, right) = (left?, right?);
+        let shape = match (left.shape, right.shape) {
+            (Shape::Scalar, other) | (other, Shape::Scalar) => other,
+            (Shape::Vector(a), Shape::Vector(b)) if a == b => Shape::Vector(a),
+            (a, b) => {
+                let symbol = match op {
+                    ElemOp::Add => "+",
+                    ElemOp::Sub => "-",
+                    ElemOp::Mul => "*",
+                    ElemOp::Div => "/",
+                };
+                self.error(
+                    whole.span,
+                    format!(
+                        "size mismatch in `{symbol}`: the left side is {} but the right side is {}",
+                        a.describe(),
+                        b.describe()
+                    ),
+                );
+                return None;
+            }
+        };
+        Some(TExpr {
+            kind: TExprKind::Binary(op, Box::new(left), Box::new(right)),
+            shape,
+            span: whole.span,
+        })
+    }
+
+    /// A bare name: an input, target, vector, or a vector or scalar parameter.
+    fn whole(&mut self, ident: &Ident, hint: Option<usize>) -> Option<(Symbol, Shape)> {
+        match self.scope.resolve(&ident.name) {
+            Some(Entity::Loss) => {
+                self.error(
+                    ident.span,
+                    format!(
+                        "the loss `{}` cannot be used inside an expression",
+                        ident.name
+                    ),
+                );
+                None
+            }
+            Some(Entity::Function) => {
+                self.error(
+                    ident.span,
+                    format!(
+                        "`{}` is a function: call it as `{}(...)`",
+                        ident.name, ident.name
+                    ),
+                );
+                None
+            }
+            Some(Entity::Data(symbol, size)) => Some((symbol, Shape::Vector(size))),
+            Some(Entity::Vector(index)) => match self.vector_sizes[index] {
+                Some(size) => Some((Symbol::Vector(index), Shape::Vector(size))),
+                None => {
+                    self.cascaded = true;
+                    None
+                }
+            },
+            None if self.is_index_var(&ident.name) => {
+                self.error(
+                    ident.span,
+                    format!(
+                        "the index variable `{}` can only be used inside `[...]`",
+                        ident.name
+                    ),
+                );
+                None
+            }
+            None => {
+                let param = self.param(ident)?;
+                match self.params.shape(param) {
+                    Some(Shape::Matrix(r, c)) => {
+                        self.error(
+                            ident.span,
+                            format!(
+                                "`{}` is a {r}x{c} matrix: use it in a product such as `{} @ v`",
+                                ident.name, ident.name
+                            ),
+                        );
+                        None
+                    }
+                    Some(shape) => Some((Symbol::Param(param), shape)),
+                    None => match hint {
+                        Some(n) => {
+                            self.params.learn(param, Shape::Vector(n), ident.span);
+                            Some((Symbol::Param(param), Shape::Vector(n)))
+                        }
+                        None => {
+                            self.unresolved(param, ident.span);
+                            None
+                        }
+                    },
+                }
+            }
+        }
+    }
+
+    fn is_index_var(&self, name: &str) -> bool {
+        self.vars.iter().any(|v| v.name == name)
+    }
+
+    /// The parameter a name stands for, creating it on first use outside claims.
+    fn param(&mut self, ident: &Ident) -> Option<usize> {
+        if let Some(index) = self.params.find(&ident.name) {
+            return Some(index);
+        }
+        if self.in_claim {
+            self.error(
+                ident.span,
+                format!("`{}` is not a name in this network", ident.name),
+            );
+            return None;
+        }
+        Some(self.params.add(&ident.name, ident.span))
+    }
+
+    fn unresolved(&mut self, param: usize, span: Span) {
+        if self.final_pass && self.params.report_unresolved(param) {
+            let name = self.params.name(param).to_string();
+            self.error(
+                span,
+                format!("the shape of parameter `{name}` cannot be inferred: declare it with `param {name}[N]` or `param {name}[R][C]`"),
+            );
+        }
+    }
+
+    fn element_base(&mut self, ident: &Ident) -> Option<Symbol> {
+        match self.scope.resolve(&ident.name) {
+            Some(Entity::Data(symbol, _)) => Some(symbol),
+            Some(Entity::Vector(index)) => Some(Symbol::Vector(index)),
+            Some(Entity::Loss) => {
+                self.error(
+                    ident.span,
+                    format!("the loss `{}` is a scalar and has no elements", ident.name),
+                );
+                None
+            }
+            Some(Entity::Function) => {
+                self.error(
+                    ident.span,
+                    format!("`{}` is a function and has no elements", ident.name),
+                );
+                None
+            }
+            None => self.param(ident).map(Symbol::Param),
+        }
+    }
+
+    fn symbol_shape(&mut self, symbol: Symbol, ident: &Ident) -> Option<Shape> {
+        match symbol {
+            Symbol::Input(_) | Symbol::Target(_) => match self.scope.resolve(&ident.name) {
+                Some(Entity::Data(_, size)) => Some(Shape::Vector(size)),
+                _ => None,
+            },
+            Symbol::Vector(index) => {
+                let size = self.vector_sizes[index];
+                self.cascaded |= size.is_none();
+                size.map(Shape::Vector)
+            }
+            Symbol::Param(index) => {
+                let shape = self.params.shape(index);
+                if shape.is_none() {
+                    self.unresolved(index, ident.span);
+                }
+                shape
+            }
+            Symbol::Loss => Some(Shape::Scalar),
+        }
+    }
+
+    /// Checks indices against a shape; index variables get their range from the first use.
+    pub fn indices(
+        &mut self,
+        ident: &Ident,
+        shape: Shape,
+        indices: &[Index],
+    ) -> Option<Vec<IndexTerm>> {
+        let dims = shape.dims();
+        if dims.len() != indices.len() {
+            let span = indices.iter().fold(ident.span, |s, i| s.join(i.span()));
+            self.error(
+                span,
+                format!(
+                    "`{}` is {} and takes {} {}, not {}",
+                    ident.name,
+                    shape.describe(),
+                    dims.len(),
+                    if dims.len() == 1 { "index" } else { "indices" },
+                    indices.len()
+                ),
+            );
+            return None;
+        }
+        let mut terms = Vec::new();
+        for (index, &size) in indices.iter().zip(&dims) {
+            match index {
+                Index::Const(value, span) => {
+                    if *value >= size {
+                        self.error(
+                            *span,
+                            format!("index {value} is out of range: `{}` has {size} elements along this axis (0..{})", ident.name, size.saturating_sub(1)),
+                        );
+                        return None;
+                    }
+                    terms.push(IndexTerm::Const(*value));
+                }
+                Index::Var(var) => terms.push(IndexTerm::Var(self.index_var(var, size)?)),
+            }
+        }
+        Some(terms)
+    }
+
+    fn index_var(&mut self, var: &Ident, size: usize) -> Option<usize> {
+        if let Some(pos) = self.vars.iter().position(|v| v.name == var.name) {
+            let known = self.vars[pos].range;
+            if known == 0 {
+                // A summation index takes its range from its first use.
+                self.vars[pos].range = size;
+            } else if known != size {
+                self.error(
+                    var.span,
+                    format!(
+                        "index `{}` runs over 0..{} here but over 0..{} where it was first used",
+                        var.name,
+                        size - 1,
+                        known - 1
+                    ),
+                );
+                return None;
+            }
+            return Some(pos);
+        }
+        if !is_index_letter(&var.name) || self.scope.resolve(&var.name).is_some() {
+            self.error(
+                var.span,
+                format!("`{}` is not an index: indices are whole numbers, or in claims the letters i, j, k, m, n", var.name),
+            );
+            return None;
+        }
+        if !self.in_claim {
+            self.error(
+                var.span,
+                format!(
+                    "the index variable `{}` can only be used in a claim",
+                    var.name
+                ),
+            );
+            return None;
+        }
+        self.vars.push(IndexVar {
+            name: var.name.clone(),
+            range: size,
+            free: true,
+        });
+        Some(self.vars.len() - 1)
+    }
+
+    fn sum_over(&mut self, op: Reduction, var: &Ident, arg: &Expr, span: Span) -> Option<TExpr> {
+        if op == Reduction::Mean || !self.in_claim {
+            self.error(
+                span,
+                "`sum(k, ...)` with an index variable can only be used in a claim",
+            );
+            return None;
+        }
+        if !is_index_letter(&var.name)
+            || self.scope.resolve(&var.name).is_some()
+            || self.is_index_var(&var.name)
+        {
+            self.error(
+                var.span,
+                format!(
+                    "`{}` cannot be a summation index: use an unused letter i, j, k, m or n",
+                    var.name
+                ),
+            );
+            return None;
+        }
+        // The range is learnt from the first use inside the body.
+        self.vars.push(IndexVar {
+            name: var.name.clone(),
+            range: 0,
+            free: false,
+        });
+        let position = self.vars.len() - 1;
+        let body = self.expr(arg, None)?;
+        if body.shape != Shape::Scalar {
+            self.error(arg.span, "the body of `sum(k, ...)` must be a scalar");
+            return None;
+        }
+        if self.vars[position].range == 0 {
+            self.error(
+                var.span,
+                format!(
+                    "the summation index `{}` is not used inside the sum",
+                    var.name
+                ),
+            );
+            return None;
+        }
+        // The variable goes out of scope: rename it so a later sum may reuse the letter.
+        self.vars[position].name = format!("{}#{position}", var.name);
+        Some(TExpr {
+            kind: TExprKind::SumOver(position, Box::new(body)),
+            shape: Shape::Scalar,
+            span,
+        })
+    }
+
+    fn call(
+        &mut self,
+        func: &Ident,
+        args: &[Expr],
+        hint: Option<usize>,
+        span: Span,
+    ) -> Option<TExpr> {
+        let arity = |n: usize| {
+            if n == 1 {
+                "argument".to_string()
+            } else {
+                "arguments".to_string()
+            }
+        };
+        if let Some(builtin) = Builtin::from_name(&func.name) {
+            if args.len() != 1 {
+                self.error(
+                    span,
+                    format!("`{}` takes 1 argument, not {}", func.name, args.len()),
+                );
+                return None;
+            }
+            let arg = self.expr(&args[0], hint)?;
+            let shape = arg.shape;
+            return Some(TExpr {
+                kind: TExprKind::Builtin(builtin, Box::new(arg)),
+                shape,
+                span,
+            });
+        }
+        let Some((index, params)) = self.scope.function(&func.name) else {
+            let suggestion = super::suggest(&func.name, self.scope.function_names());
+            self.error(
+                func.span,
+                format!("unknown function `{}`{suggestion}", func.name),
+            );
+            return None;
+        };
+        if args.len() != params {
+            self.error(
+                span,
+                format!(
+                    "`{}` takes {params} {}, not {}",
+                    func.name,
+                    arity(params),
+                    args.len()
+                ),
+            );
+            return None;
+        }
+        let mut typed = Vec::new();
+        let mut shape = Shape::Scalar;
+        for arg in args {
+            let arg = self.expr(arg, hint)?;
+            shape = match (shape, arg.shape) {
+                (Shape::Scalar, other) | (other, Shape::Scalar) => other,
+                (Shape::Vector(a), Shape::Vector(b)) if a == b => Shape::Vector(a),
+                (a, b) => {
+                    self.error(
+                        span,
+                        format!(
+                            "size mismatch in the arguments of `{}`: {} and {}",
+                            func.name,
+                            a.describe(),
+                            b.describe()
+                        ),
+                    );
+                    return None;
+                }
+            };
+            typed.push(arg);
+        }
+        Some(TExpr {
+            kind: TExprKind::Call(index, typed),
+            shape,
+            span,
+        })
+    }
+
+    /// `W @ v` or `v @ W`: exactly one side is a matrix parameter.
+    fn matmul(&mut self, lhs: &Expr, rhs: &Expr, hint: Option<usize>, span: Span) -> Option<TExpr> {
+        let left_param = self.param_operand(lhs);
+        let right_param = self.param_operand(rhs);
+        let (param_ident, vector_expr, param_on_left) = match (left_param, right_param) {
+            (Some(p), None) => (p, rhs, true),
+            (None, Some(p)) => (p, lhs, false),
+            (Some(a), Some(b)) => {
+                self.error(
+                    span,
+                    format!("`@` needs one parameter and one vector, but `{}` and `{}` are both parameters", a.name, b.name),
+                );
+                return None;
+            }
+            (None, None) => {
+                self.error(span, "`@` needs a parameter (a weight matrix) on one side, but neither operand is a parameter");
+                return None;
+            }
+        };
+        let param = self.param(param_ident)?;
+        let vector = self.expr(vector_expr, None)?;
+        let Shape::Vector(n) = vector.shape else {
+            self.error(
+                vector_expr.span,
+                format!(
+                    "`@` multiplies a matrix by a vector, but this is {}",
+                    vector.shape.describe()
+                ),
+            );
+            return None;
+        };
+        let expected = |m: usize| {
+            if param_on_left {
+                Shape::Matrix(m, n)
+            } else {
+                Shape::Matrix(n, m)
+            }
+        };
+        let m = match self.params.shape(param) {
+            Some(Shape::Matrix(r, c)) => {
+                let (inner, outer) = if param_on_left { (c, r) } else { (r, c) };
+                if inner != n {
+                    let convention = if param_on_left { "columns" } else { "rows" };
+                    self.error(
+                        span,
+                        format!(
+                            "`{}` is {r}x{c}, so `{}` needs a vector of {inner} elements (its {convention}), but this vector has {n}",
+                            param_ident.name,
+                            if param_on_left { format!("{} @ v", param_ident.name) } else { format!("v @ {}", param_ident.name) }
+                        ),
+                    );
+                    return None;
+                }
+                if let Some(m) = hint.filter(|&m| m != outer) {
+                    self.params
+                        .conflict(self.errors, param, expected(m), param_ident.span);
+                    return None;
+                }
+                outer
+            }
+            Some(other) => {
+                self.error(
+                    param_ident.span,
+                    format!(
+                        "`{}` is {}, but `@` needs a matrix parameter",
+                        param_ident.name,
+                        other.describe()
+                    ),
+                );
+                return None;
+            }
+            None => match hint {
+                Some(m) => {
+                    self.params.learn(param, expected(m), param_ident.span);
+                    m
+                }
+                None => {
+                    self.unresolved(param, param_ident.span);
+                    return None;
+                }
+            },
+        };
+        let kind = if param_on_left {
+            TExprKind::MatVec(param, Box::new(vector))
+        } else {
+            TExprKind::VecMat(Box::new(vector), param)
+        };
+        Some(TExpr {
+            kind,
+            shape: Shape::Vector(m),
+            span,
+        })
+    }
+
+    /// The name of `e` if it is a bare name that stands for a parameter.
+    fn param_operand<'e>(&self, e: &'e Expr) -> Option<&'e Ident> {
+        match &e.kind {
+            ExprKind::Name(ident)
+                if self.scope.resolve(&ident.name).is_none() && !self.is_index_var(&ident.name) =>
+            {
+                Some(ident)
+            }
+            _ => None,
+        }
+    }
+}
+
+fn vector_len(shape: Shape) -> Option<usize> {
+    match shape {
+        Shape::Vector(n) => Some(n),
+        _ => None,
+    }
+}
+
+/// The letters that may name index variables in claims.
+pub(super) fn is_index_letter(name: &str) -> bool {
+    matches!(name, "i" | "j" | "k" | "m" | "n")
+}
+
+/// The value of a constant expression (numbers, unary minus and arithmetic), if it is one.
+pub(super) fn constant_value(e: &Expr) -> Option<f64> {
+    match &e.kind {
+        ExprKind::Number(v) => Some(*v),
+        ExprKind::Neg(inner) => constant_value(inner).map(|v| -v),
+        ExprKind::Binary { op, lhs, rhs } => {
+            let (a, b) = (constant_value(lhs)?, constant_value(rhs)?);
+            let v = match op {
+                BinOp::Add => a + b,
+                BinOp::Sub => a - b,
+                BinOp::Mul => a * b,
+                BinOp::Div => a / b,
+                BinOp::Pow => a.powf(b),
+                BinOp::MatMul => return None,
+            };
+            v.is_finite().then_some(v)
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,670 @@
+//! Semantic checks: resolves names, orders vectors, infers shapes, and reports every problem.
+
+mod claims;
+mod functions;
+mod infer;
+mod order;
+
+use std::collections::BTreeMap;
+
+use chainrule_grammar::{self as ast, BatchRule, Diagnostic, Span, StatementKind, Value};
+
+use crate::model::{DataVar, Loss, Model, Network, Param, Shape, Symbol, TExpr, Vector};
+use infer::Infer;
+
+/// What a name stands for inside one network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Entity {
+    /// An input or target with its size.
+    Data(Symbol, usize),
+    /// A named vector, by source index.
+    Vector(usize),
+    /// The loss.
+    Loss,
+    /// A user or built-in function.
+    Function,
+}
+
+/// The names visible in one network.
+pub(crate) struct Scope<'a> {
+    names: BTreeMap<&'a str, Entity>,
+    functions: &'a [(String, usize)],
+}
+
+impl Scope<'_> {
+    fn resolve(&self, name: &str) -> Option<Entity> {
+        self.names.get(name).copied()
+    }
+
+    /// A user function's index and arity.
+    fn function(&self, name: &str) -> Option<(usize, usize)> {
+        self.functions
+            .iter()
+            .position(|(n, _)| n == name)
+            .map(|i| (i, self.functions[i].1))
+    }
+
+    fn function_names(&self) -> impl Iterator<Item = &str> {
+        self.functions
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .chain(crate::builtin::USER_VISIBLE.iter().map(|(n, _)| *n))
+    }
+}
+
+/// Parameters as discovered: declared ones first, then undeclared ones in order of first use.
+#[derive(Default)]
+pub(crate) struct ParamTable {
+    entries: Vec<ParamEntry>,
+    /// Set when a pass learnt a shape, so another pass may resolve more.
+    progress: bool,
+}
+
+struct ParamEntry {
+    name: String,
+    shape: Option<Shape>,
+    /// Where the shape was declared or first inferred.
+    shape_span: Span,
+    declared: bool,
+    span: Span,
+    default: Option<Value>,
+    reported: bool,
+}
+
+impl ParamTable {
+    fn find(&self, name: &str) -> Option<usize> {
+        self.entries.iter().position(|e| e.name == name)
+    }
+
+    fn add(&mut self, name: &str, span: Span) -> usize {
+        self.entries.push(ParamEntry {
+            name: name.to_string(),
+            shape: None,
+            shape_span: span,
+            declared: false,
+            span,
+            default: None,
+            reported: false,
+        });
+        self.entries.len() - 1
+    }
+
+    fn name(&self, index: usize) -> &str {
+        &self.entries[index].name
+    }
+
+    fn shape(&self, index: usize) -> Option<Shape> {
+        self.entries[index].shape
+    }
+
+    fn learn(&mut self, index: usize, shape: Shape, span: Span) {
+        let entry = &mut self.entries[index];
+        entry.shape = Some(shape);
+        entry.shape_span = span;
+        self.progress = true;
+    }
+
+    /// Reports a use that implies another shape than the one already known.
+    fn conflict(&self, errors: &mut Vec<Diagnostic>, index: usize, implied: Shape, span: Span) {
+        let entry = &self.entries[index];
+        let known = entry.shape.map(|s| s.describe()).unwrap_or_default();
+        let how = if entry.declared {
+            "declared"
+        } else {
+            "first used"
+        };
+        errors.push(Diagnostic::new(
+            span,
+            format!(
+                "parameter `{}` is used here as {}, but it was {how} as {known} (at byte {})",
+                entry.name,
+                implied.describe(),
+                entry.shape_span.start
+            ),
+        ));
+    }
+
+    /// True the first time a parameter is reported as unresolved.
+    fn report_unresolved(&mut self, index: usize) -> bool {
+        !std::mem::replace(&mut self.entries[index].reported, true)
+    }
+}
+
+/// Checks a parsed file. Every problem is reported, not only the first.
+pub fn check(file: &ast::File, source: &str) -> Result<Model, Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    let (functions, signatures) = functions::check_functions(&file.functions, &mut errors);
+    let mut networks = Vec::new();
+    let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+    for network in &file.networks {
+        if let Some(first) = seen.insert(&network.name.name, network.name.span) {
+            errors.push(Diagnostic::new(
+                network.name.span,
+                format!(
+                    "network `{}` is defined twice (first on line {})",
+                    network.name.name,
+                    line_of(source, first)
+                ),
+            ));
+        }
+        if let Some(checked) = check_network(network, &signatures, source, &mut errors) {
+            networks.push(checked);
+        }
+    }
+    if errors.is_empty() {
+        Ok(Model {
+            networks,
+            functions,
+        })
+    } else {
+        errors.sort_by_key(|d| d.span);
+        errors.dedup();
+        Err(errors)
+    }
+}
+
+/// The 1-based line of a byte offset, for messages that mention another place.
+pub(crate) fn line_of(source: &str, span: Span) -> usize {
+    source.as_bytes()[..span.start.min(source.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// ` (did you mean `x`?)` when a known name is one or two edits away.
+pub(crate) fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+    candidates
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, c)| format!(" (did you mean `{c}`?)"))
+        .unwrap_or_default()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// Flattens a default value to row-major numbers, checking it against `dims`.
+fn flatten_value(
+    value: &Value,
+    dims: &[usize],
+    what: &str,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<Vec<f64>> {
+    fn walk(value: &Value, dims: &[usize], out: &mut Vec<f64>) -> Result<(), (Span, String)> {
+        match (value, dims) {
+            (Value::Number(v, _), []) => {
+                out.push(*v);
+                Ok(())
+            }
+            (Value::Number(_, span), [n, ..]) => Err((
+                *span,
+                format!("expected a list of {n} here, found a number"),
+            )),
+            (Value::List(_, span), []) => {
+                Err((*span, "expected a number here, found a list".to_string()))
+            }
+            (Value::List(items, span), [n, rest @ ..]) => {
+                if items.len() != *n {
+                    return Err((
+                        *span,
+                        format!("expected {n} values here, found {}", items.len()),
+                    ));
+                }
+                items.iter().try_for_each(|item| walk(item, rest, out))
+            }
+        }
+    }
+    let mut out = Vec::new();
+    match walk(value, dims, &mut out) {
+        Ok(()) => Some(out),
+        Err((span, message)) => {
+            errors.push(Diagnostic::new(
+                span,
+                format!("the default value of `{what}` does not fit its shape: {message}"),
+            ));
+            None
+        }
+    }
+}
+
+/// The statements of one network, sorted by kind.
+#[derive(Default)]
+struct Statements<'a> {
+    inputs: Vec<&'a ast::Decl>,
+    targets: Vec<&'a ast::Decl>,
+    params: Vec<&'a ast::Decl>,
+    vectors: Vec<(&'a ast::Ident, &'a [ast::Dim], &'a ast::Expr)>,
+    losses: Vec<(&'a ast::Ident, &'a ast::Expr)>,
+    batch: Option<(BatchRule, Span)>,
+    claims: Vec<(&'a ast::Claim, Span)>,
+}
+
+fn sort_statements<'a>(network: &'a ast::Network, errors: &mut Vec<Diagnostic>) -> Statements<'a> {
+    let mut s = Statements::default();
+    for statement in &network.statements {
+        match &statement.kind {
+            StatementKind::Input(d) => s.inputs.push(d),
+            StatementKind::Target(d) => s.targets.push(d),
+            StatementKind::Param(d) => s.params.push(d),
+            StatementKind::Vector { name, dims, expr } => s.vectors.push((name, dims, expr)),
+            StatementKind::Loss { name, expr } => s.losses.push((name, expr)),
+            StatementKind::Batch(rule) => {
+                if s.batch.is_some() {
+                    errors.push(Diagnostic::new(statement.span, "`batch` is given twice"));
+                }
+                s.batch = Some((*rule, statement.span));
+            }
+            StatementKind::Claim(c) => s.claims.push((c, statement.span)),
+        }
+    }
+    s
+}
+
+fn check_network<'a>(
+    network: &'a ast::Network,
+    signatures: &[(String, usize)],
+    source: &str,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<Network> {
+    let start_errors = errors.len();
+    let s = sort_statements(network, errors);
+
+    // Every definition of a name, to report duplicates.
+    let mut defined: BTreeMap<&str, Span> = BTreeMap::new();
+    let mut define = |ident: &'a ast::Ident, errors: &mut Vec<Diagnostic>| {
+        if let Some(first) = defined.insert(&ident.name, ident.span) {
+            errors.push(Diagnostic::new(
+                ident.span,
+                format!(
+                    "`{}` is defined twice (first on line {})",
+                    ident.name,
+                    line_of(source, first)
+                ),
+            ));
+            defined.insert(&ident.name, first);
+            false
+        } else {
+            if signatures.iter().any(|(n, _)| *n == ident.name)
+                || crate::builtin::Builtin::from_name(&ident.name).is_some()
+            {
+                errors.push(Diagnostic::new(
+                    ident.span,
+                    format!(
+                        "`{}` is a function name and cannot also name a value",
+                        ident.name
+                    ),
+                ));
+            }
+            true
+        }
+    };
+
+    let data = |decls: &[&ast::Decl], kind: &str, errors: &mut Vec<Diagnostic>| -> Vec<DataVar> {
+        decls
+            .iter()
+            .map(|d| {
+                let size = match d.dims.as_slice() {
+                    [dim] if dim.size > 0 => dim.size,
+                    [dim] => {
+                        errors.push(Diagnostic::new(
+                            dim.span,
+                            format!("{kind} `{}` must have at least one element", d.name.name),
+                        ));
+                        1
+                    }
+                    _ => {
+                        errors.push(Diagnostic::new(
+                            d.name.span,
+                            format!(
+                                "{kind} `{}` needs exactly one size: `{kind} {}[N]`",
+                                d.name.name, d.name.name
+                            ),
+                        ));
+                        1
+                    }
+                };
+                let default = d
+                    .value
+                    .as_ref()
+                    .and_then(|v| flatten_value(v, &[size], &d.name.name, errors));
+                DataVar {
+                    name: d.name.name.clone(),
+                    size,
+                    default,
+                    span: d.name.span,
+                }
+            })
+            .collect()
+    };
+    for decl in s.inputs.iter().chain(&s.targets) {
+        define(&decl.name, errors);
+    }
+    let inputs = data(&s.inputs, "input", errors);
+    let targets = data(&s.targets, "target", errors);
+    if inputs.is_empty() {
+        errors.push(Diagnostic::new(
+            network.name.span,
+            format!(
+                "network `{}` has no input: add `input x[N]`",
+                network.name.name
+            ),
+        ));
+    }
+
+    let mut names: BTreeMap<&str, Entity> = BTreeMap::new();
+    for (i, d) in inputs.iter().enumerate() {
+        names
+            .entry(&d.name)
+            .or_insert(Entity::Data(Symbol::Input(i), d.size));
+    }
+    for (i, d) in targets.iter().enumerate() {
+        names
+            .entry(&d.name)
+            .or_insert(Entity::Data(Symbol::Target(i), d.size));
+    }
+    for (i, (name, _, _)) in s.vectors.iter().enumerate() {
+        define(name, errors);
+        names.entry(&name.name).or_insert(Entity::Vector(i));
+    }
+    for (name, _) in &s.losses {
+        define(name, errors);
+    }
+    match s.losses.as_slice() {
+        [] => errors.push(Diagnostic::new(
+            network.name.span,
+            format!(
+                "network `{}` has no loss: add `loss L = ...`",
+                network.name.name
+            ),
+        )),
+        [_] => {}
+        [_, rest @ ..] => {
+            for (name, _) in rest {
+                errors.push(Diagnostic::new(
+                    name.span,
+                    "a network has exactly one loss, and this is a second one",
+                ));
+            }
+        }
+    }
+    if let Some((name, _)) = s.losses.first() {
+        names.entry(&name.name).or_insert(Entity::Loss);
+    }
+    for (name, _) in signatures {
+        names.entry(name).or_insert(Entity::Function);
+    }
+
+    let mut params = ParamTable::default();
+    for decl in &s.params {
+        if !define(&decl.name, errors) {
+            continue;
+        }
+        if names.contains_key(decl.name.name.as_str()) {
+            continue;
+        }
+        let shape = match decl.dims.as_slice() {
+            [] => Some(Shape::Scalar),
+            [n] if n.size > 0 => Some(Shape::Vector(n.size)),
+            [r, c] if r.size > 0 && c.size > 0 => Some(Shape::Matrix(r.size, c.size)),
+            [_] | [_, _] => {
+                errors.push(Diagnostic::new(
+                    decl.name.span,
+                    format!(
+                        "parameter `{}` must have at least one element",
+                        decl.name.name
+                    ),
+                ));
+                None
+            }
+            _ => {
+                errors.push(Diagnostic::new(decl.name.span, format!("parameter `{}` has more than two sizes; parameters are vectors or matrices", decl.name.name)));
+                None
+            }
+        };
+        let index = params.add(&decl.name.name, decl.name.span);
+        let entry = &mut params.entries[index];
+        entry.shape = shape;
+        entry.declared = true;
+        entry.default = decl.value.clone();
+    }
+
+    let order = order::order_vectors(&s.vectors, &names, source, errors)?;
+    let scope = Scope {
+        names,
+        functions: signatures,
+    };
+
+    // Infer shapes until a pass learns nothing new, then one last pass that reports.
+    let mut pass = InferPass {
+        statements: &s,
+        order: &order,
+        scope: &scope,
+    };
+    for _ in 0..s.vectors.len() + 2 {
+        params.progress = false;
+        pass.run(&mut params, false);
+        if !params.progress {
+            break;
+        }
+    }
+    let (typed, loss_expr, pass_errors) = pass.run(&mut params, true);
+    errors.extend(pass_errors);
+
+    let mut param_list = Vec::new();
+    for entry in &params.entries {
+        let Some(shape) = entry.shape else { continue };
+        let default = entry
+            .default
+            .as_ref()
+            .and_then(|v| flatten_value(v, &shape.dims(), &entry.name, errors));
+        param_list.push(Param {
+            name: entry.name.clone(),
+            shape,
+            default,
+            span: entry.span,
+        });
+    }
+    if errors.len() > start_errors {
+        return None;
+    }
+    // Renumber vectors into evaluation order.
+    let mut position = vec![0usize; s.vectors.len()];
+    for (new, (old, _, _)) in typed.iter().enumerate() {
+        position[*old] = new;
+    }
+    let renumber = |e: &mut TExpr| renumber_vectors(e, &position);
+    let vectors: Vec<Vector> = typed
+        .into_iter()
+        .map(|(old, size, mut expr)| {
+            renumber(&mut expr);
+            Vector {
+                name: s.vectors[old].0.name.clone(),
+                size,
+                expr,
+                span: s.vectors[old].0.span,
+            }
+        })
+        .collect();
+    let (loss_name, mut loss_expr) = loss_expr?;
+    renumber(&mut loss_expr);
+    let mut checked = Network {
+        name: network.name.name.clone(),
+        span: network.name.span,
+        inputs,
+        targets,
+        params: param_list,
+        vectors,
+        loss: Loss {
+            name: loss_name.name,
+            expr: loss_expr,
+            span: loss_name.span,
+        },
+        batch: s.batch.map(|(rule, _)| rule).unwrap_or_default(),
+        claims: Vec::new(),
+    };
+    checked.claims = claims::check_claims(&checked, &s.claims, signatures, source, errors);
+    (errors.len() == start_errors).then_some(checked)
+}
+
+/// One pass of shape inference over every vector and the loss, in evaluation order.
+struct InferPass<'s, 'a> {
+    statements: &'s Statements<'a>,
+    order: &'s [usize],
+    scope: &'s Scope<'s>,
+}
+
+type Typed = Vec<(usize, usize, TExpr)>;
+
+impl InferPass<'_, '_> {
+    fn run(
+        &mut self,
+        params: &mut ParamTable,
+        final_pass: bool,
+    ) -> (Typed, Option<(ast::Ident, TExpr)>, Vec<Diagnostic>) {
+        let s = self.statements;
+        let mut errors = Vec::new();
+        let mut vector_sizes: Vec<Option<usize>> = vec![None; s.vectors.len()];
+        let mut typed = Vec::new();
+        let mut no_vars = Vec::new();
+        for &index in self.order {
+            let (name, dims, expr) = s.vectors[index];
+            let declared = match dims {
+                [] => None,
+                [d] => Some(d.size),
+                _ => {
+                    errors.push(Diagnostic::new(
+                        name.span,
+                        format!(
+                            "named vector `{}` takes one size, `{}[N]`",
+                            name.name, name.name
+                        ),
+                    ));
+                    None
+                }
+            };
+            let errors_before = errors.len();
+            let mut infer = Infer {
+                scope: self.scope,
+                params,
+                vector_sizes: &vector_sizes,
+                errors: &mut errors,
+                final_pass,
+                vars: &mut no_vars,
+                in_claim: false,
+                cascaded: false,
+            };
+            let result = infer.expr(expr, declared);
+            let cascaded = infer.cascaded;
+            let size = match (&result, declared) {
+                (Some(e), Some(n)) => match e.shape {
+                    Shape::Scalar => Some(n),
+                    Shape::Vector(m) if m == n => Some(n),
+                    other => {
+                        errors.push(Diagnostic::new(
+                            expr.span,
+                            format!(
+                                "`{}` is declared with {n} elements, but its definition is {}",
+                                name.name,
+                                other.describe()
+                            ),
+                        ));
+                        None
+                    }
+                },
+                (Some(e), None) => match e.shape {
+                    Shape::Vector(m) => Some(m),
+                    _ => {
+                        errors.push(Diagnostic::new(
+                            name.span,
+                            format!("the size of `{}` cannot be inferred from a scalar: write `{}[N] = ...`", name.name, name.name),
+                        ));
+                        None
+                    }
+                },
+                (None, declared) => declared,
+            };
+            if size == Some(0) {
+                errors.push(Diagnostic::new(
+                    name.span,
+                    format!("`{}` must have at least one element", name.name),
+                ));
+            }
+            match (result, size) {
+                (Some(e), Some(size)) => typed.push((index, size, e)),
+                (None, None) if final_pass && !cascaded && errors.len() == errors_before => errors
+                    .push(Diagnostic::new(
+                        name.span,
+                        format!(
+                            "the size of `{}` cannot be inferred: give it as `{}[N]`",
+                            name.name, name.name
+                        ),
+                    )),
+                _ => {}
+            }
+            vector_sizes[index] = size;
+        }
+        let mut loss = None;
+        if let Some((name, expr)) = s.losses.first() {
+            let mut infer = Infer {
+                scope: self.scope,
+                params,
+                vector_sizes: &vector_sizes,
+                errors: &mut errors,
+                final_pass,
+                vars: &mut no_vars,
+                in_claim: false,
+                cascaded: false,
+            };
+            if let Some(e) = infer.expr(expr, None) {
+                if e.shape == Shape::Scalar {
+                    loss = Some(((*name).clone(), e));
+                } else {
+                    errors.push(Diagnostic::new(
+                        expr.span,
+                        format!("the loss must be a scalar, but this is {}: reduce it with `sum(...)` or `mean(...)`", e.shape.describe()),
+                    ));
+                }
+            }
+        }
+        (typed, loss, errors)
+    }
+}
+
+fn renumber_vectors(e: &mut TExpr, position: &[usize]) {
+    use crate::model::TExprKind::*;
+    let fix = |s: &mut crate::model::Symbol| {
+        if let crate::model::Symbol::Vector(i) = s {
+            *i = position[*i];
+        }
+    };
+    match &mut e.kind {
+        Symbol(s) | Element(s, _) => fix(s),
+        Const(_) => {}
+        Neg(a)
+        | Pow(a, _)
+        | Builtin(_, a)
+        | MatVec(_, a)
+        | VecMat(a, _)
+        | Reduce(_, a)
+        | SumOver(_, a) => renumber_vectors(a, position),
+        Binary(_, a, b) => {
+            renumber_vectors(a, position);
+            renumber_vectors(b, position);
+        }
+        Call(_, args) => args.iter_mut().for_each(|a| renumber_vectors(a, position)),
+    }
+}

@@ -1,0 +1,102 @@
+//! Renders diagnostics as `FILE:LINE:COL: error: REASON`, the source line, and a caret.
+
+use std::fmt::Write as _;
+
+use chainrule_grammar::{Diagnostic, Span};
+
+/// A source text with its display name, able to turn byte offsets into lines and columns.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    /// The name shown in diagnostics (usually the path as given).
+    pub name: String,
+    /// The whole text.
+    pub text: String,
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    /// Wraps `text`, shown as `name`.
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> SourceFile {
+        let text = text.into();
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        SourceFile {
+            name: name.into(),
+            text,
+            line_starts,
+        }
+    }
+
+    /// The 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = self.line_starts.partition_point(|&start| start <= offset) - 1;
+        let start = self.line_starts[line];
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count());
+        (line + 1, column + 1)
+    }
+
+    /// The text of a 1-based line, without its line break.
+    pub fn line_text(&self, line: usize) -> &str {
+        let start = self
+            .line_starts
+            .get(line - 1)
+            .copied()
+            .unwrap_or(self.text.len());
+        let end = self
+            .line_starts
+            .get(line)
+            .copied()
+            .unwrap_or(self.text.len());
+        self.text
+            .get(start..end)
+            .unwrap_or("")
+            .trim_end_matches(['\n', '\r'])
+    }
+
+    /// `FILE:LINE:COL: error: REASON`, then the source line and a caret under the span.
+    pub fn render(&self, diagnostic: &Diagnostic) -> String {
+        let (line, column) = self.line_col(diagnostic.span.start);
+        let mut out = format!(
+            "{}:{line}:{column}: error: {}\n",
+            self.name, diagnostic.message
+        );
+        let text = self.line_text(line);
+        let shown: String = text
+            .chars()
+            .map(|c| if c == '\t' { ' ' } else { c })
+            .collect();
+        let width = caret_width(self, diagnostic.span, line, column, text);
+        let gutter = line.to_string();
+        let _ = writeln!(out, "{gutter} | {shown}");
+        let _ = writeln!(
+            out,
+            "{} | {}{}",
+            " ".repeat(gutter.len()),
+            " ".repeat(column - 1),
+            "^".repeat(width)
+        );
+        out
+    }
+
+    /// Every diagnostic, rendered one after another.
+    pub fn render_all(&self, diagnostics: &[Diagnostic]) -> String {
+        diagnostics.iter().map(|d| self.render(d)).collect()
+    }
+}
+
+/// The caret covers the span, clipped to the end of its first line, and is at least one wide.
+fn caret_width(file: &SourceFile, span: Span, line: usize, column: usize, text: &str) -> usize {
+    let (end_line, end_column) = file.line_col(span.end);
+    let line_len = text.chars().count();
+    let end = if end_line == line {
+        end_column
+    } else {
+        line_len + 1
+    };
+    end.saturating_sub(column).max(1)
+}

@@ -1,0 +1,21 @@
+//! chainrule's engine: semantic checks, the symbolic IR, derivation, evaluation and emitters.
+//!
+//! The pipeline reads top to bottom in [`compile`]: parse -> check -> lower -> derive.
+//! Everything here is plain Rust (no `proc_macro`), so the macro and the CLI share it and
+//! all of it is testable outside a macro.
+
+pub mod builtin;
+pub mod check;
+pub mod diagnostic;
+pub mod model;
+pub mod report;
+
+pub use chainrule_grammar::{Diagnostic, Span};
+pub use diagnostic::SourceFile;
+pub use model::{Model, Network};
+
+/// Parses and checks a whole file. Errors come back all at once, in source order.
+pub fn check_source(source: &str) -> Result<Model, Vec<Diagnostic>> {
+    let file = chainrule_grammar::parse_file(source)?;
+    check::check(&file, source)
+}

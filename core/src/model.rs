@@ -1,0 +1,331 @@
+//! The checked network: every name resolved, every shape known, vectors in evaluation order.
+
+use chainrule_grammar::{BatchRule, Reduction, Span};
+
+use crate::builtin::Builtin;
+
+/// The shape of a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Shape {
+    /// One number.
+    Scalar,
+    /// A vector of this many elements.
+    Vector(usize),
+    /// A matrix `[rows][cols]`.
+    Matrix(usize, usize),
+}
+
+impl Shape {
+    /// The number of scalar elements.
+    pub fn len(self) -> usize {
+        match self {
+            Shape::Scalar => 1,
+            Shape::Vector(n) => n,
+            Shape::Matrix(r, c) => r * c,
+        }
+    }
+
+    /// Whether the shape holds no element.
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+
+    /// The sizes as written in `[..]` brackets, outermost first.
+    pub fn dims(self) -> Vec<usize> {
+        match self {
+            Shape::Scalar => vec![],
+            Shape::Vector(n) => vec![n],
+            Shape::Matrix(r, c) => vec![r, c],
+        }
+    }
+
+    /// `3x2`, `[3]` or `scalar`, for messages.
+    pub fn describe(self) -> String {
+        match self {
+            Shape::Scalar => "a scalar".to_string(),
+            Shape::Vector(n) => format!("a vector of {n}"),
+            Shape::Matrix(r, c) => format!("{r}x{c}"),
+        }
+    }
+}
+
+/// A file after checking: its networks and the user functions they may call.
+#[derive(Clone, Debug)]
+pub struct Model {
+    /// Networks in file order.
+    pub networks: Vec<Network>,
+    /// User functions in file order; `fn` bodies only call earlier ones.
+    pub functions: Vec<Function>,
+}
+
+impl Model {
+    /// The network called `name`.
+    pub fn network(&self, name: &str) -> Option<&Network> {
+        self.networks.iter().find(|n| n.name == name)
+    }
+}
+
+/// A user `fn`: a scalar function of its arguments.
+#[derive(Clone, Debug)]
+pub struct Function {
+    /// Its name.
+    pub name: String,
+    /// Its argument names.
+    pub params: Vec<String>,
+    /// Its body, over `FnExpr::Arg`s.
+    pub body: FnExpr,
+}
+
+/// The body of a user function.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FnExpr {
+    /// A constant.
+    Const(f64),
+    /// The n-th argument.
+    Arg(usize),
+    /// `-e`
+    Neg(Box<FnExpr>),
+    /// `l op r`, element-wise arithmetic.
+    Binary(ElemOp, Box<FnExpr>, Box<FnExpr>),
+    /// `e ^ k`.
+    Pow(Box<FnExpr>, f64),
+    /// A built-in applied to a value.
+    Builtin(Builtin, Box<FnExpr>),
+    /// An earlier user function (index into [`Model::functions`]).
+    Call(usize, Vec<FnExpr>),
+}
+
+/// One input or target vector.
+#[derive(Clone, Debug)]
+pub struct DataVar {
+    /// Its name.
+    pub name: String,
+    /// Its number of elements.
+    pub size: usize,
+    /// The default sample given in the file.
+    pub default: Option<Vec<f64>>,
+    /// Where it was declared.
+    pub span: Span,
+}
+
+/// A trainable parameter.
+#[derive(Clone, Debug)]
+pub struct Param {
+    /// Its name.
+    pub name: String,
+    /// Its shape (a vector or a matrix, or a scalar when declared `param s`).
+    pub shape: Shape,
+    /// Default values, row-major, given in the file.
+    pub default: Option<Vec<f64>>,
+    /// Where it was declared, or first used.
+    pub span: Span,
+}
+
+/// A named vector `NAME[N] = EXPR`.
+#[derive(Clone, Debug)]
+pub struct Vector {
+    /// Its name.
+    pub name: String,
+    /// Its number of elements.
+    pub size: usize,
+    /// Its definition; the shape is `Vector(size)`, or a scalar broadcast to `size`.
+    pub expr: TExpr,
+    /// Where the name was written.
+    pub span: Span,
+}
+
+/// The per-sample loss.
+#[derive(Clone, Debug)]
+pub struct Loss {
+    /// The loss's name.
+    pub name: String,
+    /// Its scalar definition.
+    pub expr: TExpr,
+    /// Where the name was written.
+    pub span: Span,
+}
+
+/// A network whose names and shapes are all resolved.
+#[derive(Clone, Debug)]
+pub struct Network {
+    /// The network's name.
+    pub name: String,
+    /// Where its name was written.
+    pub span: Span,
+    /// Inputs in declaration order.
+    pub inputs: Vec<DataVar>,
+    /// Targets in declaration order.
+    pub targets: Vec<DataVar>,
+    /// Parameters: declared ones in declaration order, then inferred ones in order of first use.
+    pub params: Vec<Param>,
+    /// Named vectors in evaluation order (every vector after the ones it uses).
+    pub vectors: Vec<Vector>,
+    /// The loss.
+    pub loss: Loss,
+    /// How samples combine.
+    pub batch: BatchRule,
+    /// The hand-derived claims to check, in source order.
+    pub claims: Vec<Claim>,
+}
+
+impl Network {
+    /// The shape of a symbol.
+    pub fn shape_of(&self, symbol: Symbol) -> Shape {
+        match symbol {
+            Symbol::Input(i) => Shape::Vector(self.inputs[i].size),
+            Symbol::Target(i) => Shape::Vector(self.targets[i].size),
+            Symbol::Vector(i) => Shape::Vector(self.vectors[i].size),
+            Symbol::Param(i) => self.params[i].shape,
+            Symbol::Loss => Shape::Scalar,
+        }
+    }
+
+    /// The name of a symbol.
+    pub fn name_of(&self, symbol: Symbol) -> &str {
+        match symbol {
+            Symbol::Input(i) => &self.inputs[i].name,
+            Symbol::Target(i) => &self.targets[i].name,
+            Symbol::Vector(i) => &self.vectors[i].name,
+            Symbol::Param(i) => &self.params[i].name,
+            Symbol::Loss => &self.loss.name,
+        }
+    }
+
+    /// The symbol called `name`, if any.
+    pub fn lookup(&self, name: &str) -> Option<Symbol> {
+        if let Some(i) = self.inputs.iter().position(|v| v.name == name) {
+            return Some(Symbol::Input(i));
+        }
+        if let Some(i) = self.targets.iter().position(|v| v.name == name) {
+            return Some(Symbol::Target(i));
+        }
+        if let Some(i) = self.vectors.iter().position(|v| v.name == name) {
+            return Some(Symbol::Vector(i));
+        }
+        if let Some(i) = self.params.iter().position(|v| v.name == name) {
+            return Some(Symbol::Param(i));
+        }
+        (self.loss.name == name).then_some(Symbol::Loss)
+    }
+
+    /// The number of trainable scalars.
+    pub fn param_count(&self) -> usize {
+        self.params.iter().map(|p| p.shape.len()).sum()
+    }
+}
+
+/// Something an expression can name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Symbol {
+    /// The i-th input.
+    Input(usize),
+    /// The i-th target.
+    Target(usize),
+    /// The i-th named vector (in evaluation order).
+    Vector(usize),
+    /// The i-th parameter.
+    Param(usize),
+    /// The loss.
+    Loss,
+}
+
+/// Element-wise arithmetic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ElemOp {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+}
+
+/// An index inside a checked expression.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum IndexTerm {
+    /// A constant index.
+    Const(usize),
+    /// The n-th index variable of the claim.
+    Var(usize),
+}
+
+/// A checked expression.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TExpr {
+    /// What it computes.
+    pub kind: TExprKind,
+    /// Its shape (`Scalar` or `Vector`).
+    pub shape: Shape,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// The kinds of checked expression.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TExprKind {
+    /// A constant.
+    Const(f64),
+    /// A whole input, target, vector or vector/scalar parameter.
+    Symbol(Symbol),
+    /// One element of a symbol.
+    Element(Symbol, Vec<IndexTerm>),
+    /// `-e`
+    Neg(Box<TExpr>),
+    /// Element-wise `l op r`, a scalar side broadcasting.
+    Binary(ElemOp, Box<TExpr>, Box<TExpr>),
+    /// `e ^ k`
+    Pow(Box<TExpr>, f64),
+    /// A built-in function, element-wise.
+    Builtin(Builtin, Box<TExpr>),
+    /// A user function (index into [`Model::functions`]), element-wise.
+    Call(usize, Vec<TExpr>),
+    /// `W @ v`: `W` is `[len(result)][len(v)]`.
+    MatVec(usize, Box<TExpr>),
+    /// `v @ W`: `W` is `[len(v)][len(result)]`.
+    VecMat(Box<TExpr>, usize),
+    /// `sum(e)` or `mean(e)`.
+    Reduce(Reduction, Box<TExpr>),
+    /// `sum(k, e)` over every valid value of index variable `k` (claims only).
+    SumOver(usize, Box<TExpr>),
+}
+
+/// A reference to one scalar in a claim: `L`, `y[i]`, `W1[0][j]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScalarRef {
+    /// The symbol.
+    pub symbol: Symbol,
+    /// Its indices.
+    pub indices: Vec<IndexTerm>,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// An index variable of a claim and the values it takes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IndexVar {
+    /// Its letter.
+    pub name: String,
+    /// It takes every value in `0..range`.
+    pub range: usize,
+    /// Whether it is free (checked for every value) rather than bound by `sum(k, ...)`.
+    pub free: bool,
+}
+
+/// A checked `claim dA/dB = EXPR`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Claim {
+    /// What is differentiated.
+    pub of: ScalarRef,
+    /// With respect to what.
+    pub wrt: ScalarRef,
+    /// The user's formula, a scalar.
+    pub rhs: TExpr,
+    /// The claim's index variables (free and bound).
+    pub vars: Vec<IndexVar>,
+    /// The whole statement.
+    pub span: Span,
+    /// The claim as written, for reports.
+    pub text: String,
+}

@@ -1,0 +1,485 @@
+//! Turns `.nn` source text into the spanned AST, collecting every syntax error it can.
+
+use std::sync::LazyLock;
+
+use pest::Parser;
+use pest::iterators::Pair;
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+
+use crate::ast::*;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "nn.pest"]
+struct NnParser;
+
+/// How deeply brackets may nest. The parser is recursive; past this depth a hostile input
+/// would exhaust the stack, so it is refused before parsing with an error that names the limit.
+pub const MAX_NESTING: usize = 200;
+
+/// Largest size or index accepted in a `[N]`; larger ones are refused with an error that names
+/// the limit rather than allocating or unrolling without bound.
+pub const MAX_DIM: usize = 1_000_000;
+
+static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
+    // Lowest precedence first, as the language page lists it from high to low.
+    PrattParser::new()
+        .op(Op::infix(Rule::add, Assoc::Left) | Op::infix(Rule::sub, Assoc::Left))
+        .op(Op::infix(Rule::mul, Assoc::Left) | Op::infix(Rule::div, Assoc::Left))
+        .op(Op::prefix(Rule::neg))
+        .op(Op::infix(Rule::matmul, Assoc::Left))
+        .op(Op::infix(Rule::pow, Assoc::Right))
+});
+
+/// Parses a whole file. On failure every error found is returned, in source order.
+pub fn parse_file(source: &str) -> Result<File, Vec<Diagnostic>> {
+    if let Some(diagnostic) = check_nesting(source) {
+        return Err(vec![diagnostic]);
+    }
+    pest::set_error_detail(true);
+    let mut pairs =
+        NnParser::parse(Rule::file, source).map_err(|e| vec![syntax_error(source, &e)])?;
+    let mut builder = Builder::default();
+    let mut file = File {
+        networks: Vec::new(),
+        functions: Vec::new(),
+    };
+    let Some(root) = pairs.next() else {
+        return Ok(file);
+    };
+    for item in root.into_inner() {
+        match item.as_rule() {
+            Rule::network => file.networks.push(builder.network(item)),
+            Rule::fn_def => file.functions.push(builder.fn_def(item)),
+            _ => {}
+        }
+    }
+    if builder.errors.is_empty() {
+        Ok(file)
+    } else {
+        builder.errors.sort_by_key(|d| d.span);
+        Err(builder.errors)
+    }
+}
+
+/// Refuses inputs whose brackets nest deeper than [`MAX_NESTING`].
+fn check_nesting(source: &str) -> Option<Diagnostic> {
+    let mut depth = 0usize;
+    let mut in_comment = false;
+    let bytes = source.as_bytes();
+    for (at, &byte) in bytes.iter().enumerate() {
+        if in_comment {
+            in_comment = byte != b'\n';
+            continue;
+        }
+        match byte {
+            b'#' => in_comment = true,
+            b'/' if bytes.get(at + 1) == Some(&b'/') => in_comment = true,
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(Diagnostic::new(
+                        Span::new(at, at + 1),
+                        format!("brackets nest deeper than the limit of {MAX_NESTING}"),
+                    ));
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A readable name for a token the parser expected.
+fn describe_rule(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::EOI => "end of file",
+        Rule::ident => "a name",
+        Rule::number | Rule::signed_number => "a number",
+        Rule::integer => "a whole number",
+        Rule::kw_network => "`network`",
+        Rule::kw_fn => "`fn`",
+        Rule::network | Rule::fn_def => "`network` or `fn`",
+        Rule::input_decl => "`input`",
+        Rule::target_decl => "`target`",
+        Rule::param_decl => "`param`",
+        Rule::loss_def => "`loss`",
+        Rule::batch_decl => "`batch`",
+        Rule::claim => "`claim`",
+        Rule::kw_mean | Rule::kw_sum => "`mean` or `sum`",
+        Rule::expr | Rule::reduction | Rule::call | Rule::indexed => "an expression",
+        Rule::neg => "`-`",
+        Rule::add | Rule::sub | Rule::mul | Rule::div | Rule::matmul | Rule::pow => "an operator",
+        Rule::value => "a number or `[`",
+        Rule::derivative => "a derivative `dA/dB`",
+        Rule::index => "an index",
+        Rule::dims | Rule::dim => "`[`",
+        _ => return None,
+    })
+}
+
+/// Converts a pest error into one diagnostic saying what was expected.
+fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
+    let at = match error.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((s, _)) => s,
+    };
+    let mut expected: Vec<String> = Vec::new();
+    let mut push = |text: String| {
+        if !expected.contains(&text) {
+            expected.push(text);
+        }
+    };
+    if let Some(attempts) = error.parse_attempts() {
+        for token in attempts.expected_tokens() {
+            // `ParsingToken` is not exported by name; only literal tokens read well here.
+            if format!("{token:?}").starts_with("Sensitive") {
+                push(format!("`{token}`"));
+            }
+        }
+    }
+    if let pest::error::ErrorVariant::ParsingError { positives, .. } = &error.variant {
+        for rule in positives {
+            if let Some(text) = describe_rule(*rule) {
+                push(text.to_string());
+            }
+        }
+    }
+    let found = source[at.min(source.len())..]
+        .split(|c: char| c.is_whitespace())
+        .find(|s| !s.is_empty());
+    let end = next_char_boundary(source, at);
+    let found = match found {
+        None => "end of file".to_string(),
+        Some(text) => {
+            let token: String = text.chars().take(20).collect();
+            format!("`{token}`")
+        }
+    };
+    let message = match expected.len() {
+        0 => format!("syntax error: unexpected {found}"),
+        _ => format!(
+            "syntax error: expected {}, found {found}",
+            join_alternatives(&expected)
+        ),
+    };
+    Diagnostic::new(Span::new(at, end), message)
+}
+
+fn next_char_boundary(source: &str, at: usize) -> usize {
+    if at >= source.len() {
+        return source.len();
+    }
+    let mut end = at + 1;
+    while !source.is_char_boundary(end) {
+        end += 1;
+    }
+    end
+}
+
+fn join_alternatives(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+fn span_of(pair: &Pair<'_, Rule>) -> Span {
+    let span = pair.as_span();
+    Span::new(span.start(), span.end())
+}
+
+/// Builds AST nodes from pest pairs, collecting errors pest cannot see (numbers out of range).
+#[derive(Default)]
+struct Builder {
+    errors: Vec<Diagnostic>,
+}
+
+impl Builder {
+    fn error(&mut self, span: Span, message: impl Into<String>) {
+        self.errors.push(Diagnostic::new(span, message));
+    }
+
+    fn ident(&self, pair: Pair<'_, Rule>) -> Ident {
+        Ident {
+            name: pair.as_str().to_string(),
+            span: span_of(&pair),
+        }
+    }
+
+    fn network(&mut self, pair: Pair<'_, Rule>) -> Network {
+        let span = span_of(&pair);
+        let mut inner = pair.into_inner().skip(1);
+        let name = self.ident(inner.next().expect("grammar: network has a name")); // ok: grammar guarantees it
+        let statements = inner.map(|s| self.statement(s)).flatten().collect();
+        Network {
+            name,
+            statements,
+            span,
+        }
+    }
+
+    fn fn_def(&mut self, pair: Pair<'_, Rule>) -> FnDef {
+        let span = span_of(&pair);
+        let mut inner = pair.into_inner().skip(1);
+        let name = self.ident(inner.next().expect("grammar: fn has a name")); // ok: grammar guarantees it
+        let params = inner
+            .next()
+            .map(|p| p.into_inner().map(|i| self.ident(i)).collect())
+            .unwrap_or_default();
+        let body = match inner.next() {
+            Some(body) => self.expr(body),
+            None => Expr {
+                kind: ExprKind::Number(0.0),
+                span,
+            },
+        };
+        FnDef {
+            name,
+            params,
+            body,
+            span,
+        }
+    }
+
+    fn statement(&mut self, pair: Pair<'_, Rule>) -> Option<Statement> {
+        let span = span_of(&pair);
+        let rule = pair.as_rule();
+        let mut inner = pair.into_inner();
+        let kind = match rule {
+            Rule::input_decl => StatementKind::Input(self.decl(inner.skip(1))),
+            Rule::target_decl => StatementKind::Target(self.decl(inner.skip(1))),
+            Rule::param_decl => StatementKind::Param(self.decl(inner.skip(1))),
+            Rule::loss_def => {
+                let mut inner = inner.skip(1);
+                let name = self.ident(inner.next()?);
+                let expr = self.expr(inner.next()?);
+                StatementKind::Loss { name, expr }
+            }
+            Rule::batch_decl => {
+                let rule = inner.nth(1)?.as_rule();
+                StatementKind::Batch(if rule == Rule::kw_sum {
+                    BatchRule::Sum
+                } else {
+                    BatchRule::Mean
+                })
+            }
+            Rule::vector_def => {
+                let name = self.ident(inner.next()?);
+                let dims = self.dims(inner.next()?);
+                let expr = self.expr(inner.next()?);
+                StatementKind::Vector { name, dims, expr }
+            }
+            Rule::claim => {
+                let mut derivative = inner.nth(1)?.into_inner();
+                let of = self.scalar_ref(derivative.next()?);
+                let wrt = self.scalar_ref(derivative.next()?);
+                let rhs = self.expr(inner.next()?);
+                StatementKind::Claim(Claim { of, wrt, rhs })
+            }
+            Rule::unknown_statement => {
+                let word = self.ident(inner.next()?);
+                self.error(
+                    word.span,
+                    format!(
+                        "unknown keyword `{}`: a statement starts with input, target, param, loss, batch, claim or `NAME =`",
+                        word.name
+                    ),
+                );
+                return None;
+            }
+            _ => return None,
+        };
+        Some(Statement { kind, span })
+    }
+
+    fn decl<'i>(&mut self, mut inner: impl Iterator<Item = Pair<'i, Rule>>) -> Decl {
+        let name = self.ident(inner.next().expect("grammar: declaration has a name")); // ok: grammar guarantees it
+        let dims = inner.next().map(|d| self.dims(d)).unwrap_or_default();
+        let value = inner.next().map(|v| self.value(v));
+        Decl { name, dims, value }
+    }
+
+    fn dims(&mut self, pair: Pair<'_, Rule>) -> Vec<Dim> {
+        pair.into_inner()
+            .filter_map(|dim| dim.into_inner().next())
+            .map(|int| {
+                let span = span_of(&int);
+                let size = self.whole_number(&int);
+                Dim { size, span }
+            })
+            .collect()
+    }
+
+    fn whole_number(&mut self, pair: &Pair<'_, Rule>) -> usize {
+        match pair.as_str().parse::<usize>() {
+            Ok(n) if n <= MAX_DIM => n,
+            _ => {
+                self.error(
+                    span_of(pair),
+                    format!(
+                        "`{}` is larger than the limit of {MAX_DIM} for a size or an index",
+                        short(pair.as_str())
+                    ),
+                );
+                0
+            }
+        }
+    }
+
+    fn number(&mut self, pair: &Pair<'_, Rule>) -> f64 {
+        match pair.as_str().parse::<f64>() {
+            Ok(v) if v.is_finite() => v,
+            _ => {
+                self.error(
+                    span_of(pair),
+                    format!(
+                        "the number `{}` is out of the range of a 64-bit float",
+                        short(pair.as_str())
+                    ),
+                );
+                0.0
+            }
+        }
+    }
+
+    fn value(&mut self, pair: Pair<'_, Rule>) -> Value {
+        let span = span_of(&pair);
+        let mut inner = pair.into_inner().peekable();
+        match inner.peek().map(|p| p.as_rule()) {
+            Some(Rule::signed_number) => {
+                let signed = inner.next().expect("peeked"); // ok: peeked just above
+                let mut parts = signed.into_inner();
+                let mut sign = 1.0;
+                let mut number = 0.0;
+                for part in parts.by_ref() {
+                    match part.as_rule() {
+                        Rule::minus => sign = -1.0,
+                        _ => number = self.number(&part),
+                    }
+                }
+                Value::Number(sign * number, span)
+            }
+            _ => Value::List(inner.map(|v| self.value(v)).collect(), span),
+        }
+    }
+
+    fn index(&mut self, pair: Pair<'_, Rule>) -> Index {
+        let inner = pair
+            .into_inner()
+            .next()
+            .expect("grammar: index has a token"); // ok: grammar guarantees it
+        match inner.as_rule() {
+            Rule::integer => Index::Const(self.whole_number(&inner), span_of(&inner)),
+            _ => Index::Var(self.ident(inner)),
+        }
+    }
+
+    fn scalar_ref(&mut self, pair: Pair<'_, Rule>) -> ScalarRef {
+        let span = span_of(&pair);
+        let mut inner = pair.into_inner();
+        let name = self.ident(inner.next().expect("grammar: reference has a name")); // ok: grammar guarantees it
+        let indices = inner.map(|i| self.index(i)).collect();
+        ScalarRef {
+            name,
+            indices,
+            span,
+        }
+    }
+
+    fn expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
+        // The Pratt parser's closures cannot all borrow `self` mutably, so errors found inside
+        // primaries are gathered in a local builder and merged afterwards.
+        let cell = std::cell::RefCell::new(std::mem::take(&mut self.errors));
+        let result = PRATT
+            .map_primary(|primary| {
+                let mut builder = Builder {
+                    errors: std::mem::take(&mut *cell.borrow_mut()),
+                };
+                let e = builder.primary(primary);
+                *cell.borrow_mut() = builder.errors;
+                e
+            })
+            .map_prefix(|op, operand| {
+                let span = span_of(&op).join(operand.span);
+                Expr {
+                    kind: ExprKind::Neg(Box::new(operand)),
+                    span,
+                }
+            })
+            .map_infix(|lhs, op, rhs| {
+                let op = match op.as_rule() {
+                    Rule::add => BinOp::Add,
+                    Rule::sub => BinOp::Sub,
+                    Rule::mul => BinOp::Mul,
+                    Rule::div => BinOp::Div,
+                    Rule::matmul => BinOp::MatMul,
+                    _ => BinOp::Pow,
+                };
+                let span = lhs.span.join(rhs.span);
+                Expr {
+                    kind: ExprKind::Binary {
+                        op,
+                        lhs: Box::new(lhs),
+                        rhs: Box::new(rhs),
+                    },
+                    span,
+                }
+            })
+            .parse(pair.into_inner());
+        self.errors = cell.into_inner();
+        result
+    }
+
+    fn primary(&mut self, pair: Pair<'_, Rule>) -> Expr {
+        let span = span_of(&pair);
+        let kind = match pair.as_rule() {
+            Rule::number => ExprKind::Number(self.number(&pair)),
+            Rule::ident => ExprKind::Name(self.ident(pair)),
+            Rule::expr => return self.expr(pair),
+            Rule::indexed => {
+                let mut inner = pair.into_inner();
+                let name = self.ident(inner.next().expect("grammar: indexed has a name")); // ok: grammar guarantees it
+                let indices = inner.map(|i| self.index(i)).collect();
+                ExprKind::Indexed { name, indices }
+            }
+            Rule::call => {
+                let mut inner = pair.into_inner();
+                let func = self.ident(inner.next().expect("grammar: call has a name")); // ok: grammar guarantees it
+                let args = inner.map(|a| self.expr(a)).collect();
+                ExprKind::Call { func, args }
+            }
+            Rule::reduction => {
+                let mut inner = pair.into_inner();
+                let op = match inner.next().map(|k| k.as_rule()) {
+                    Some(Rule::kw_mean) => Reduction::Mean,
+                    _ => Reduction::Sum,
+                };
+                let mut rest: Vec<_> = inner.collect();
+                let arg = rest.pop().map(|a| self.expr(a));
+                let var = rest.pop().map(|v| self.ident(v));
+                let arg = arg.unwrap_or(Expr {
+                    kind: ExprKind::Number(0.0),
+                    span,
+                });
+                ExprKind::Reduce {
+                    op,
+                    var,
+                    arg: Box::new(arg),
+                }
+            }
+            _ => ExprKind::Number(0.0),
+        };
+        Expr { kind, span }
+    }
+}
+
+fn short(text: &str) -> String {
+    if text.chars().count() > 24 {
+        let head: String = text.chars().take(20).collect();
+        format!("{head}...")
+    } else {
+        text.to_string()
+    }
+}

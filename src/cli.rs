@@ -1,0 +1,104 @@
+//! What the `chainrule` subcommands do, between argument parsing and the engine: reading
+//! files, picking a network, printing results, and mapping failures to exit codes.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use chainrule_core::{Diagnostic, Model, Network, SourceFile, Span};
+
+/// A command that did not succeed: what to print on standard error and the exit code.
+#[derive(Debug)]
+pub struct Failure {
+    /// The rendered message(s).
+    pub message: String,
+    /// 1: the work found a problem; 2: bad usage or bad input.
+    pub code: u8,
+}
+
+impl Failure {
+    /// Bad input: exit code 2.
+    pub fn input(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            code: 2,
+        }
+    }
+}
+
+/// Reads a `.nn` file as UTF-8 text.
+pub fn read_source(path: &Path) -> Result<SourceFile, Failure> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path)
+        .map_err(|e| Failure::input(format!("{name}: error: cannot read the file: {e}")))?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceFile::new(name, text)),
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(&e.into_bytes()[..valid]).into_owned();
+            let file = SourceFile::new(name, text);
+            let at = file.text.len();
+            Err(Failure::input(file.render(&Diagnostic::new(
+                Span::new(at, at),
+                format!("the file is not valid UTF-8 (byte {valid})"),
+            ))))
+        }
+    }
+}
+
+/// Parses and checks a file; every error is rendered with `file:line:col` and a caret.
+pub fn load(path: &Path) -> Result<(SourceFile, Model), Failure> {
+    let file = read_source(path)?;
+    match chainrule_core::check_source(&file.text) {
+        Ok(model) => Ok((file, model)),
+        Err(diagnostics) => Err(Failure::input(file.render_all(&diagnostics))),
+    }
+}
+
+/// Picks the network named by `--network`, or the only one in the file.
+pub fn select<'m>(
+    file: &SourceFile,
+    model: &'m Model,
+    name: Option<&str>,
+) -> Result<&'m Network, Failure> {
+    let names = || {
+        model
+            .networks
+            .iter()
+            .map(|n| n.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match name {
+        Some(name) => model.network(name).ok_or_else(|| {
+            Failure::input(format!(
+                "{}: error: no network named `{name}` in this file (it has: {})",
+                file.name,
+                names()
+            ))
+        }),
+        None => match model.networks.as_slice() {
+            [only] => Ok(only),
+            [] => Err(Failure::input(format!(
+                "{}: error: the file holds no network",
+                file.name
+            ))),
+            _ => Err(Failure::input(format!(
+                "{}: error: the file holds several networks ({}); pick one with --network NAME",
+                file.name,
+                names()
+            ))),
+        },
+    }
+}
+
+/// `chainrule shapes FILE [--network NAME] [--json]`.
+pub fn shapes(path: &Path, network: Option<&str>, json: bool) -> Result<ExitCode, Failure> {
+    let (file, model) = load(path)?;
+    let network = select(&file, &model, network)?;
+    if json {
+        println!("{}", chainrule_core::report::shapes_json(network));
+    } else {
+        print!("{}", chainrule_core::report::shapes_text(network));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,55 @@
+//! The `chainrule` command: a thin clap layer over `chainrule-core` (see ../shared/spec/CLI.md).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use chainrule::cli::{self, Failure};
+
+#[derive(Parser)]
+#[command(
+    name = "chainrule",
+    version,
+    about = "Derives the chain rule of a network's loss for every weight"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Inputs, targets, named vectors and parameters with their shapes.
+    Shapes {
+        /// The `.nn` file.
+        file: PathBuf,
+        /// Which network of the file.
+        #[arg(long)]
+        network: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Shapes {
+            file,
+            network,
+            json,
+        } => cli::shapes(&file, network.as_deref(), json),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Failure { message, code }) => {
+            eprint!("{message}");
+            if !message.ends_with('\n') {
+                eprintln!();
+            }
+            ExitCode::from(code)
+        }
+    }
+}
