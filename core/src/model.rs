@@ -102,8 +102,8 @@ pub struct DataVar {
     pub name: String,
     /// Its number of elements.
     pub size: usize,
-    /// The default sample given in the file.
-    pub default: Option<Vec<f64>>,
+    /// The default samples given in the file: one (`= [..]`) or a batch (`= [[..], [..]]`).
+    pub default: Option<Vec<Vec<f64>>>,
     /// Where it was declared.
     pub span: Span,
 }

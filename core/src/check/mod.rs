@@ -337,10 +337,14 @@ fn check_network<'a>(
                         1
                     }
                 };
-                let default = d
-                    .value
-                    .as_ref()
-                    .and_then(|v| flatten_value(v, &[size], &d.name.name, errors));
+                let default = d.value.as_ref().and_then(|v| match v {
+                    // A list of lists is a default batch, one row per sample.
+                    Value::List(rows, _) if matches!(rows.first(), Some(Value::List(..))) => {
+                        let flat = flatten_value(v, &[rows.len(), size], &d.name.name, errors)?;
+                        Some(flat.chunks(size).map(<[f64]>::to_vec).collect())
+                    }
+                    _ => flatten_value(v, &[size], &d.name.name, errors).map(|one| vec![one]),
+                });
                 DataVar {
                     name: d.name.name.clone(),
                     size,

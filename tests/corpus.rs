@@ -1,0 +1,99 @@
+//! One test per file of `tests/corpus/{ok,err}` and `examples/nets`.
+//!
+//! Expectations are written by hand inside each file, so a test checks the tool against the
+//! author's reading of the language, not against the tool's own output:
+//! - in `ok/` and `examples/nets`, `# expect: NAME[3][2]` states a shape;
+//! - in `err/`, `# expect: LINE:COL: words` states one error the file must produce, and the
+//!   file must produce exactly as many errors as it has such lines.
+//!
+//! The rendered diagnostics of `err/` files are also insta snapshots, reviewed by eye.
+
+use std::path::Path;
+
+use chainrule::core::report::shapes_json;
+use chainrule::core::{SourceFile, check_source};
+
+fn expectations(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter_map(|line| line.trim().strip_prefix("# expect:").or_else(|| line.trim().strip_prefix("// expect:")))
+        .map(str::trim)
+        .collect()
+}
+
+fn display_name(path: &Path) -> String {
+    let parent = path.parent().and_then(|p| p.file_name()).map(|p| p.to_string_lossy()).unwrap_or_default();
+    format!("{parent}/{}", path.file_name().map(|f| f.to_string_lossy()).unwrap_or_default())
+}
+
+fn accepts(path: &Path) -> datatest_stable::Result<()> {
+    let text = std::fs::read_to_string(path)?;
+    let model = match check_source(&text) {
+        Ok(model) => model,
+        Err(diagnostics) => {
+            let file = SourceFile::new(display_name(path), text.clone());
+            return Err(format!("expected no error, got:\n{}", file.render_all(&diagnostics)).into());
+        }
+    };
+    if model.networks.is_empty() {
+        return Err("the file holds no network".into());
+    }
+    for expect in expectations(&text) {
+        let (name, dims) = expect.split_once('[').ok_or_else(|| format!("bad expectation `{expect}`"))?;
+        let dims: Vec<usize> = dims
+            .trim_end_matches(']')
+            .split("][")
+            .map(|d| d.parse::<usize>())
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("bad expectation `{expect}`: {e}"))?;
+        let found = model.networks.iter().any(|network| {
+            let shapes = shapes_json(network);
+            ["inputs", "targets", "vectors"]
+                .iter()
+                .any(|kind| shapes[kind][name].as_u64().map(|n| vec![n as usize]) == Some(dims.clone()))
+                || shapes["params"][name].as_array().map(|a| a.iter().filter_map(|d| d.as_u64()).map(|d| d as usize).collect::<Vec<_>>())
+                    == Some(dims.clone())
+        });
+        if !found {
+            let all: Vec<_> = model.networks.iter().map(shapes_json).collect();
+            return Err(format!("expected {expect}, but the shapes are {all:?}").into());
+        }
+    }
+    Ok(())
+}
+
+fn rejects(path: &Path) -> datatest_stable::Result<()> {
+    let text = std::fs::read_to_string(path)?;
+    let name = display_name(path);
+    let diagnostics = match check_source(&text) {
+        Ok(_) => return Err("expected errors, but the file was accepted".into()),
+        Err(diagnostics) => diagnostics,
+    };
+    let file = SourceFile::new(name.clone(), text.clone());
+    let rendered = file.render_all(&diagnostics);
+    let expected = expectations(&text);
+    if expected.is_empty() {
+        return Err("an err/ file needs at least one `# expect: LINE:COL: words` line".into());
+    }
+    for expect in &expected {
+        let (position, words) = expect.split_once(": ").ok_or_else(|| format!("bad expectation `{expect}`"))?;
+        let header = format!("{name}:{position}: error: ");
+        let ok = rendered.lines().any(|line| line.starts_with(&header) && line.contains(words));
+        if !ok {
+            return Err(format!("expected an error `{header}...{words}...`, got:\n{rendered}").into());
+        }
+    }
+    if diagnostics.len() != expected.len() {
+        return Err(format!("expected {} errors, got {}:\n{rendered}", expected.len(), diagnostics.len()).into());
+    }
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    insta::with_settings!({ snapshot_path => "corpus/snapshots", prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!(format!("err__{stem}"), rendered);
+    });
+    Ok(())
+}
+
+datatest_stable::harness! {
+    { test = accepts, root = "tests/corpus/ok", pattern = r"\.nn$" },
+    { test = accepts, root = "examples/nets", pattern = r"\.nn$" },
+    { test = rejects, root = "tests/corpus/err", pattern = r"\.nn$" },
+}
