@@ -102,3 +102,69 @@ pub fn shapes(path: &Path, network: Option<&str>, json: bool) -> Result<ExitCode
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// Reads a `--params` or `--data` JSON file.
+fn read_json(path: Option<&Path>) -> Result<Option<serde_json::Value>, Failure> {
+    let Some(path) = path else { return Ok(None) };
+    let name = path.display();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::input(format!("{name}: error: cannot read the file: {e}")))?;
+    chainrule_core::point::parse_json(&text)
+        .map(Some)
+        .map_err(|e| Failure::input(format!("{name}: error: {e}")))
+}
+
+/// The parameters and samples to evaluate at, from JSON files or the `.nn` defaults.
+pub fn point(
+    file: &SourceFile,
+    network: &Network,
+    params: Option<&Path>,
+    data: Option<&Path>,
+) -> Result<(Vec<Vec<f64>>, Vec<chainrule_core::eval::Sample>), Failure> {
+    let label =
+        |path: Option<&Path>| path.map_or_else(|| file.name.clone(), |p| p.display().to_string());
+    let params_json = read_json(params)?;
+    let data_json = read_json(data)?;
+    let values = chainrule_core::point::params(network, params_json.as_ref())
+        .map_err(|e| Failure::input(format!("{}: error: {e}", label(params))))?;
+    let samples = chainrule_core::point::samples(network, data_json.as_ref())
+        .map_err(|e| Failure::input(format!("{}: error: {e}", label(data))))?;
+    Ok((values, samples))
+}
+
+/// `chainrule eval FILE [--params P.json] [--data D.json] [--json]`.
+pub fn eval(
+    path: &Path,
+    network: Option<&str>,
+    params: Option<&Path>,
+    data: Option<&Path>,
+    json: bool,
+) -> Result<ExitCode, Failure> {
+    let (file, model) = load(path)?;
+    let network = select(&file, &model, network)?;
+    let (values, samples) = point(&file, network, params, data)?;
+    let derivation = chainrule_core::derive::derive(network, &model.functions);
+    let result = chainrule_core::eval::evaluate_batch(&derivation, network, &values, &samples);
+    if json {
+        println!(
+            "{}",
+            chainrule_core::report::eval_json(
+                network,
+                samples.len(),
+                result.loss,
+                &result.gradient
+            )
+        );
+    } else {
+        print!(
+            "{}",
+            chainrule_core::report::eval_text(
+                network,
+                samples.len(),
+                result.loss,
+                &result.gradient
+            )
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

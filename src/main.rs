@@ -31,6 +31,23 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Loss and gradient of every parameter at the given point.
+    Eval {
+        /// The `.nn` file.
+        file: PathBuf,
+        /// Which network of the file.
+        #[arg(long)]
+        network: Option<String>,
+        /// Parameter values (JSON object); defaults come from the file.
+        #[arg(long)]
+        params: Option<PathBuf>,
+        /// Samples (JSON object, one sample or a batch per name); defaults come from the file.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -41,6 +58,19 @@ fn main() -> ExitCode {
             network,
             json,
         } => cli::shapes(&file, network.as_deref(), json),
+        Command::Eval {
+            file,
+            network,
+            params,
+            data,
+            json,
+        } => cli::eval(
+            &file,
+            network.as_deref(),
+            params.as_deref(),
+            data.as_deref(),
+            json,
+        ),
     };
     match result {
         Ok(code) => code,

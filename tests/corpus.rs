@@ -15,14 +15,27 @@ use chainrule::core::{SourceFile, check_source};
 
 fn expectations(text: &str) -> Vec<&str> {
     text.lines()
-        .filter_map(|line| line.trim().strip_prefix("# expect:").or_else(|| line.trim().strip_prefix("// expect:")))
+        .filter_map(|line| {
+            line.trim()
+                .strip_prefix("# expect:")
+                .or_else(|| line.trim().strip_prefix("// expect:"))
+        })
         .map(str::trim)
         .collect()
 }
 
 fn display_name(path: &Path) -> String {
-    let parent = path.parent().and_then(|p| p.file_name()).map(|p| p.to_string_lossy()).unwrap_or_default();
-    format!("{parent}/{}", path.file_name().map(|f| f.to_string_lossy()).unwrap_or_default())
+    let parent = path
+        .parent()
+        .and_then(|p| p.file_name())
+        .map(|p| p.to_string_lossy())
+        .unwrap_or_default();
+    format!(
+        "{parent}/{}",
+        path.file_name()
+            .map(|f| f.to_string_lossy())
+            .unwrap_or_default()
+    )
 }
 
 fn accepts(path: &Path) -> datatest_stable::Result<()> {
@@ -31,14 +44,18 @@ fn accepts(path: &Path) -> datatest_stable::Result<()> {
         Ok(model) => model,
         Err(diagnostics) => {
             let file = SourceFile::new(display_name(path), text.clone());
-            return Err(format!("expected no error, got:\n{}", file.render_all(&diagnostics)).into());
+            return Err(
+                format!("expected no error, got:\n{}", file.render_all(&diagnostics)).into(),
+            );
         }
     };
     if model.networks.is_empty() {
         return Err("the file holds no network".into());
     }
     for expect in expectations(&text) {
-        let (name, dims) = expect.split_once('[').ok_or_else(|| format!("bad expectation `{expect}`"))?;
+        let (name, dims) = expect
+            .split_once('[')
+            .ok_or_else(|| format!("bad expectation `{expect}`"))?;
         let dims: Vec<usize> = dims
             .trim_end_matches(']')
             .split("][")
@@ -47,11 +64,14 @@ fn accepts(path: &Path) -> datatest_stable::Result<()> {
             .map_err(|e| format!("bad expectation `{expect}`: {e}"))?;
         let found = model.networks.iter().any(|network| {
             let shapes = shapes_json(network);
-            ["inputs", "targets", "vectors"]
-                .iter()
-                .any(|kind| shapes[kind][name].as_u64().map(|n| vec![n as usize]) == Some(dims.clone()))
-                || shapes["params"][name].as_array().map(|a| a.iter().filter_map(|d| d.as_u64()).map(|d| d as usize).collect::<Vec<_>>())
-                    == Some(dims.clone())
+            ["inputs", "targets", "vectors"].iter().any(|kind| {
+                shapes[kind][name].as_u64().map(|n| vec![n as usize]) == Some(dims.clone())
+            }) || shapes["params"][name].as_array().map(|a| {
+                a.iter()
+                    .filter_map(|d| d.as_u64())
+                    .map(|d| d as usize)
+                    .collect::<Vec<_>>()
+            }) == Some(dims.clone())
         });
         if !found {
             let all: Vec<_> = model.networks.iter().map(shapes_json).collect();
@@ -75,17 +95,31 @@ fn rejects(path: &Path) -> datatest_stable::Result<()> {
         return Err("an err/ file needs at least one `# expect: LINE:COL: words` line".into());
     }
     for expect in &expected {
-        let (position, words) = expect.split_once(": ").ok_or_else(|| format!("bad expectation `{expect}`"))?;
+        let (position, words) = expect
+            .split_once(": ")
+            .ok_or_else(|| format!("bad expectation `{expect}`"))?;
         let header = format!("{name}:{position}: error: ");
-        let ok = rendered.lines().any(|line| line.starts_with(&header) && line.contains(words));
+        let ok = rendered
+            .lines()
+            .any(|line| line.starts_with(&header) && line.contains(words));
         if !ok {
-            return Err(format!("expected an error `{header}...{words}...`, got:\n{rendered}").into());
+            return Err(
+                format!("expected an error `{header}...{words}...`, got:\n{rendered}").into(),
+            );
         }
     }
     if diagnostics.len() != expected.len() {
-        return Err(format!("expected {} errors, got {}:\n{rendered}", expected.len(), diagnostics.len()).into());
+        return Err(format!(
+            "expected {} errors, got {}:\n{rendered}",
+            expected.len(),
+            diagnostics.len()
+        )
+        .into());
     }
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     insta::with_settings!({ snapshot_path => "corpus/snapshots", prepend_module_to_snapshot => false }, {
         insta::assert_snapshot!(format!("err__{stem}"), rendered);
     });

@@ -6,8 +6,14 @@
 
 pub mod builtin;
 pub mod check;
+pub mod derive;
 pub mod diagnostic;
+pub mod eval;
+pub mod ir;
+pub mod layout;
+pub mod lower;
 pub mod model;
+pub mod point;
 pub mod report;
 
 pub use chainrule_grammar::{Diagnostic, Span};

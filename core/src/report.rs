@@ -62,3 +62,55 @@ pub fn shapes_text(network: &Network) -> String {
     ));
     out
 }
+
+/// Row-major values as a JSON array of the given shape.
+pub fn nested(values: &[f64], shape: Shape) -> Value {
+    match shape {
+        Shape::Scalar => json!(values.first().copied().unwrap_or(0.0)),
+        Shape::Vector(_) => json!(values),
+        Shape::Matrix(_, c) => {
+            Value::Array(values.chunks(c.max(1)).map(|row| json!(row)).collect())
+        }
+    }
+}
+
+/// `eval --json`: `{"network", "samples", "loss", "gradient": {name: array}}`.
+pub fn eval_json(network: &Network, samples: usize, loss: f64, gradient: &[Vec<f64>]) -> Value {
+    let gradient: Map<String, Value> = network
+        .params
+        .iter()
+        .zip(gradient)
+        .map(|(p, g)| (p.name.clone(), nested(g, p.shape)))
+        .collect();
+    json!({
+        "network": network.name,
+        "samples": samples,
+        "loss": loss,
+        "gradient": gradient,
+    })
+}
+
+/// `eval` for a terminal: the loss, then each parameter's gradient as rows.
+pub fn eval_text(network: &Network, samples: usize, loss: f64, gradient: &[Vec<f64>]) -> String {
+    let batch = match network.batch {
+        chainrule_grammar::BatchRule::Mean => "mean",
+        chainrule_grammar::BatchRule::Sum => "sum",
+    };
+    let mut out = format!(
+        "network {}: {samples} sample(s), batch {batch}\n",
+        network.name
+    );
+    out.push_str(&format!("loss {} = {loss}\n", network.loss.name));
+    for (p, g) in network.params.iter().zip(gradient) {
+        out.push_str(&format!("d{}/d{}:\n", network.loss.name, p.name));
+        let cols = match p.shape {
+            Shape::Matrix(_, c) => c.max(1),
+            _ => g.len().max(1),
+        };
+        for row in g.chunks(cols) {
+            let cells: Vec<String> = row.iter().map(|v| format!("{v:>14}")).collect();
+            out.push_str(&format!("  {}\n", cells.join(" ")));
+        }
+    }
+    out
+}

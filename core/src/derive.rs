@@ -1,0 +1,385 @@
+//! Chain-rule derivation: local partials between named scalars, deltas from the loss
+//! backwards, gradients of every parameter element, and their closed forms.
+//!
+//! Every named scalar (an element of a vector, or the loss) has a definition in terms of
+//! other named scalars. Its *local partials* are the derivatives of that definition with
+//! respect to each named scalar it mentions, holding the others fixed: the factors of the
+//! chain rule (dz/dw = a, da/dz = a(1 - a), ...). The *delta* of a vector element is dL/dv,
+//! defined by recursion over the elements that consume it; a parameter's gradient sums
+//! delta times local partial over its consumers. All of it lives in one hash-consed graph,
+//! so its size grows with the number of parameters, never with the number of paths.
+
+use std::collections::HashMap;
+
+use crate::builtin::Builtin;
+use crate::ir::{Graph, Node, NodeId, Var};
+use crate::layout::Layout;
+use crate::lower::Lowering;
+use crate::model::{Function, Network, Symbol};
+
+/// The definition of one named scalar and its local partials.
+#[derive(Clone, Debug)]
+pub struct Definition {
+    /// The scalar defined (a vector element or the loss).
+    pub var: Var,
+    /// Its value in terms of earlier named scalars.
+    pub value: NodeId,
+    /// d(value)/d(u) for every named scalar u it mentions, ordered by slot.
+    pub partials: Vec<(Var, NodeId)>,
+}
+
+/// Everything derived for one network.
+#[derive(Clone, Debug)]
+pub struct Derivation {
+    /// The shared arena of every expression below.
+    pub graph: Graph,
+    /// Slot numbering.
+    pub layout: Layout,
+    /// Vector elements in evaluation order, then the loss.
+    pub forward: Vec<Definition>,
+    /// `(delta slot, expression)` from the loss backwards; an expression refers to forward
+    /// values and to the deltas of later vectors, which come earlier in this list.
+    pub deltas: Vec<(Var, NodeId)>,
+    /// `(parameter slot, dL/dp)` for every parameter element, in slot order, in terms of
+    /// deltas and forward values.
+    pub gradients: Vec<(Var, NodeId)>,
+    /// For each slot, the definitions (indices into `forward`) that mention it.
+    pub consumers: Vec<Vec<usize>>,
+}
+
+/// Derives a network: lowers its definitions and builds partials, deltas and gradients.
+pub fn derive(network: &Network, functions: &[Function]) -> Derivation {
+    let layout = Layout::new(network);
+    let mut graph = Graph::new();
+    let mut values: Vec<(Var, NodeId)> = Vec::new();
+    {
+        let mut lowering = Lowering {
+            network,
+            functions,
+            layout: &layout,
+            graph: &mut graph,
+            vars: &[],
+        };
+        for (v, vector) in network.vectors.iter().enumerate() {
+            let nodes = lowering.expr(&vector.expr, &mut Vec::new());
+            for e in 0..vector.size {
+                let node = if nodes.len() == 1 { nodes[0] } else { nodes[e] };
+                values.push((layout.var(Symbol::Vector(v), e), node));
+            }
+        }
+        let loss = lowering.expr(&network.loss.expr, &mut Vec::new());
+        values.push((layout.loss(), loss[0]));
+    }
+
+    // A definition's own node stands for its named value inside derivative rules, so that
+    // sigmoid' reads a(1 - a) rather than sigmoid(z)(1 - sigmoid(z)).
+    let mut named: HashMap<NodeId, Var> = HashMap::new();
+    let mut forward = Vec::with_capacity(values.len());
+    for (var, value) in values {
+        named.entry(value).or_insert(var);
+        let partials = local_partials(&mut graph, value, &named);
+        forward.push(Definition {
+            var,
+            value,
+            partials,
+        });
+    }
+
+    let mut consumers: Vec<Vec<usize>> = vec![Vec::new(); layout.len()];
+    for (c, def) in forward.iter().enumerate() {
+        for (u, _) in &def.partials {
+            consumers[u.index()].push(c);
+        }
+    }
+
+    // Deltas, from the loss backwards. A definition is live when the loss depends on it.
+    let loss_index = forward.len() - 1;
+    let mut live = vec![false; forward.len()];
+    live[loss_index] = true;
+    let mut delta_node: Vec<Option<NodeId>> = vec![None; forward.len()];
+    delta_node[loss_index] = Some(graph.constant_node(1.0));
+    let mut deltas = Vec::new();
+    for c in (0..loss_index).rev() {
+        let var = forward[c].var;
+        let terms = chain_terms(
+            &mut graph,
+            &forward,
+            &consumers[var.index()],
+            &delta_node,
+            var,
+        );
+        if terms.is_empty() {
+            continue;
+        }
+        live[c] = true;
+        let expr = graph.sum(&terms);
+        let Some(slot) = layout.delta_of(var) else {
+            continue;
+        };
+        deltas.push((slot, expr));
+        delta_node[c] = Some(graph.var(slot));
+    }
+
+    let mut gradients = Vec::new();
+    for p in 0..network.params.len() {
+        for var in layout.vars(Symbol::Param(p)) {
+            let terms = chain_terms(
+                &mut graph,
+                &forward,
+                &consumers[var.index()],
+                &delta_node,
+                var,
+            );
+            let grad = graph.sum(&terms);
+            gradients.push((var, grad));
+        }
+    }
+    Derivation {
+        graph,
+        layout,
+        forward,
+        deltas,
+        gradients,
+        consumers,
+    }
+}
+
+/// `delta(c) * d(c)/d(var)` for every live consumer `c` of `var`.
+fn chain_terms(
+    graph: &mut Graph,
+    forward: &[Definition],
+    consumers: &[usize],
+    delta_node: &[Option<NodeId>],
+    var: Var,
+) -> Vec<NodeId> {
+    let mut terms = Vec::new();
+    for &c in consumers {
+        let Some(delta) = delta_node[c] else { continue };
+        let Some(&(_, partial)) = forward[c].partials.iter().find(|(u, _)| *u == var) else {
+            continue;
+        };
+        terms.push(graph.mul(delta, partial));
+    }
+    terms
+}
+
+/// The derivatives of `root` with respect to every variable it mentions, by one reverse
+/// sweep over its sub-graph (so the cost is linear in the size of the definition).
+fn local_partials(
+    graph: &mut Graph,
+    root: NodeId,
+    named: &HashMap<NodeId, Var>,
+) -> Vec<(Var, NodeId)> {
+    let mut nodes = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut stack = vec![root];
+    while let Some(n) = stack.pop() {
+        if seen.insert(n) {
+            nodes.push(n);
+            graph.node(n).for_each_child(|c| stack.push(c));
+        }
+    }
+    // Children have smaller ids than parents: descending ids visit every parent first.
+    nodes.sort_unstable_by(|a, b| b.cmp(a));
+    let mut adjoint: HashMap<NodeId, Vec<NodeId>> = HashMap::new();
+    adjoint.insert(root, vec![graph.constant_node(1.0)]);
+    let mut partials = Vec::new();
+    for n in nodes {
+        let Some(contributions) = adjoint.remove(&n) else {
+            continue;
+        };
+        let a = graph.sum(&contributions);
+        if graph.constant(a) == Some(0.0) {
+            continue;
+        }
+        let this = named.get(&n).map_or(n, |&v| graph.var(v));
+        let mut push = |graph: &mut Graph, child: NodeId, local: NodeId| {
+            let term = graph.mul(a, local);
+            adjoint.entry(child).or_default().push(term);
+        };
+        let one = graph.constant_node(1.0);
+        match graph.node(n).clone() {
+            Node::Var(v) => partials.push((v, a)),
+            Node::Const(_) => {}
+            Node::Add(x, y) => {
+                push(graph, x, one);
+                push(graph, y, one);
+            }
+            Node::Sub(x, y) => {
+                push(graph, x, one);
+                let minus = graph.constant_node(-1.0);
+                push(graph, y, minus);
+            }
+            Node::Mul(x, y) => {
+                push(graph, x, y);
+                push(graph, y, x);
+            }
+            Node::Div(x, y) => {
+                let inverse = graph.div(one, y);
+                push(graph, x, inverse);
+                let ratio = graph.div(this, y);
+                let local = graph.neg(ratio);
+                push(graph, y, local);
+            }
+            Node::Neg(x) => {
+                let minus = graph.constant_node(-1.0);
+                push(graph, x, minus);
+            }
+            Node::Pow(x, k) => {
+                let k = f64::from_bits(k);
+                let power = graph.pow(x, k - 1.0);
+                let coefficient = graph.constant_node(k);
+                let local = graph.mul(coefficient, power);
+                push(graph, x, local);
+            }
+            Node::Func(f, x) => {
+                let local = builtin_derivative(graph, f, x, this);
+                push(graph, x, local);
+            }
+            Node::Sum(items) => {
+                for item in items.iter() {
+                    push(graph, *item, one);
+                }
+            }
+        }
+    }
+    partials.sort_by_key(|(v, _)| *v);
+    partials
+}
+
+/// f'(x), written with `this` (the value f(x), or the named scalar that holds it) where that
+/// is the natural form: sigmoid' = a(1 - a), tanh' = 1 - a^2, exp' = exp.
+fn builtin_derivative(graph: &mut Graph, f: Builtin, x: NodeId, this: NodeId) -> NodeId {
+    let one = graph.constant_node(1.0);
+    match f {
+        Builtin::Sigmoid => {
+            let complement = graph.sub(one, this);
+            graph.mul(this, complement)
+        }
+        Builtin::Tanh => {
+            let square = graph.pow(this, 2.0);
+            graph.sub(one, square)
+        }
+        Builtin::Relu => graph.func(Builtin::Step, x),
+        Builtin::Linear => one,
+        Builtin::Sin => graph.func(Builtin::Cos, x),
+        Builtin::Cos => {
+            let sin = graph.func(Builtin::Sin, x);
+            graph.neg(sin)
+        }
+        Builtin::Exp => this,
+        Builtin::Log => graph.div(one, x),
+        Builtin::Softplus => graph.func(Builtin::Sigmoid, x),
+        Builtin::Sqrt => {
+            let half = graph.constant_node(0.5);
+            graph.div(half, this)
+        }
+        Builtin::Abs => graph.func(Builtin::Sign, x),
+        Builtin::Step | Builtin::Sign => graph.constant_node(0.0),
+    }
+}
+
+impl Derivation {
+    /// The slot of the loss.
+    pub fn loss(&self) -> Var {
+        self.layout.loss()
+    }
+
+    /// The node count of the whole derivation (forward, partials, deltas, gradients).
+    pub fn node_count(&self) -> usize {
+        self.graph.len()
+    }
+
+    /// Rebuilds `node` with every delta replaced by its own expansion: the closed form in
+    /// forward values only. `memo` carries expansions between calls so that the total work
+    /// stays linear in the graph.
+    pub fn closed_form(&mut self, node: NodeId, memo: &mut HashMap<NodeId, NodeId>) -> NodeId {
+        let delta_exprs: HashMap<Var, NodeId> = self.deltas.iter().copied().collect();
+        // Post-order without recursion: a delta leaf's "child" is its own expression, and
+        // deltas only refer to deltas of later vectors, so there is no cycle.
+        let mut stack = vec![(node, false)];
+        while let Some((n, children_done)) = stack.pop() {
+            if memo.contains_key(&n) {
+                continue;
+            }
+            let current = self.graph.node(n).clone();
+            let mut children = Vec::new();
+            match &current {
+                Node::Var(v) => match delta_exprs.get(v) {
+                    Some(&expr) => children.push(expr),
+                    None => {
+                        memo.insert(n, n);
+                        continue;
+                    }
+                },
+                other => other.for_each_child(|c| children.push(c)),
+            }
+            if !children_done {
+                stack.push((n, true));
+                stack.extend(
+                    children
+                        .into_iter()
+                        .filter(|c| !memo.contains_key(c))
+                        .map(|c| (c, false)),
+                );
+                continue;
+            }
+            let rebuilt = match &current {
+                Node::Var(_) => memo.get(&children[0]).copied().unwrap_or(children[0]),
+                other => self.rebuild(other, memo),
+            };
+            memo.insert(n, rebuilt);
+        }
+        memo.get(&node).copied().unwrap_or(node)
+    }
+
+    fn rebuild(&mut self, node: &Node, memo: &HashMap<NodeId, NodeId>) -> NodeId {
+        let g = &mut self.graph;
+        let m = |c: &NodeId| memo.get(c).copied().unwrap_or(*c);
+        match node {
+            Node::Const(b) => g.constant_node(f64::from_bits(*b)),
+            Node::Var(v) => g.var(*v),
+            Node::Add(a, b) => g.add(m(a), m(b)),
+            Node::Sub(a, b) => g.sub(m(a), m(b)),
+            Node::Mul(a, b) => g.mul(m(a), m(b)),
+            Node::Div(a, b) => g.div(m(a), m(b)),
+            Node::Neg(a) => g.neg(m(a)),
+            Node::Pow(a, k) => g.pow(m(a), f64::from_bits(*k)),
+            Node::Func(f, a) => g.func(*f, m(a)),
+            Node::Sum(items) => {
+                let items: Vec<NodeId> = items.iter().map(m).collect();
+                g.sum(&items)
+            }
+        }
+    }
+
+    /// d(of)/d(wrt) in forward values, for any named scalar `of` (the loss or a vector
+    /// element) and any named scalar `wrt`, by reverse accumulation over local partials.
+    pub fn derivative(&mut self, of: Var, wrt: Var) -> NodeId {
+        if of == wrt {
+            return self.graph.constant_node(1.0);
+        }
+        let Some(start) = self.forward.iter().position(|d| d.var == of) else {
+            return self.graph.constant_node(0.0);
+        };
+        let mut adjoint: HashMap<Var, Vec<NodeId>> = HashMap::new();
+        adjoint.insert(of, vec![self.graph.constant_node(1.0)]);
+        for c in (0..=start).rev() {
+            let var = self.forward[c].var;
+            if var == wrt {
+                break;
+            }
+            let Some(contributions) = adjoint.remove(&var) else {
+                continue;
+            };
+            let a = self.graph.sum(&contributions);
+            for i in 0..self.forward[c].partials.len() {
+                let (u, partial) = self.forward[c].partials[i];
+                let term = self.graph.mul(a, partial);
+                adjoint.entry(u).or_default().push(term);
+            }
+        }
+        let contributions = adjoint.remove(&wrt).unwrap_or_default();
+        self.graph.sum(&contributions)
+    }
+}

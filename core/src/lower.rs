@@ -1,0 +1,206 @@
+//! Lowers checked expressions to scalar IR nodes: one node per element.
+
+use chainrule_grammar::Reduction;
+
+use crate::ir::{Graph, NodeId};
+use crate::layout::Layout;
+use crate::model::{
+    ElemOp, FnExpr, Function, IndexTerm, IndexVar, Network, Shape, Symbol, TExpr, TExprKind,
+};
+
+/// Lowers expressions of one network into a graph.
+pub struct Lowering<'a> {
+    /// The network the expressions belong to.
+    pub network: &'a Network,
+    /// The file's user functions.
+    pub functions: &'a [Function],
+    /// Slot numbering.
+    pub layout: &'a Layout,
+    /// The graph nodes are added to.
+    pub graph: &'a mut Graph,
+    /// Index variables of a claim, with `values` giving their current values.
+    pub vars: &'a [IndexVar],
+}
+
+impl Lowering<'_> {
+    /// One node per element of `e` (one for a scalar). `values` holds the current values of
+    /// index variables (empty outside claims).
+    pub fn expr(&mut self, e: &TExpr, values: &mut Vec<usize>) -> Vec<NodeId> {
+        match &e.kind {
+            TExprKind::Const(v) => vec![self.graph.constant_node(*v)],
+            TExprKind::Symbol(symbol) => self
+                .layout
+                .vars(*symbol)
+                .map(|v| self.graph.var(v))
+                .collect(),
+            TExprKind::Element(symbol, indices) => {
+                let elem = self.flat_index(*symbol, indices, values);
+                vec![self.graph.var(self.layout.var(*symbol, elem))]
+            }
+            TExprKind::Neg(a) => {
+                let a = self.expr(a, values);
+                a.into_iter().map(|x| self.graph.neg(x)).collect()
+            }
+            TExprKind::Binary(op, a, b) => {
+                let (a, b) = (self.expr(a, values), self.expr(b, values));
+                broadcast(&a, &b)
+                    .map(|(x, y)| match op {
+                        ElemOp::Add => self.graph.add(x, y),
+                        ElemOp::Sub => self.graph.sub(x, y),
+                        ElemOp::Mul => self.graph.mul(x, y),
+                        ElemOp::Div => self.graph.div(x, y),
+                    })
+                    .collect()
+            }
+            TExprKind::Pow(a, k) => {
+                let a = self.expr(a, values);
+                a.into_iter().map(|x| self.graph.pow(x, *k)).collect()
+            }
+            TExprKind::Builtin(f, a) => {
+                let a = self.expr(a, values);
+                a.into_iter().map(|x| self.graph.func(*f, x)).collect()
+            }
+            TExprKind::Call(index, args) => {
+                let args: Vec<Vec<NodeId>> = args.iter().map(|a| self.expr(a, values)).collect();
+                let len = args.iter().map(Vec::len).max().unwrap_or(1);
+                (0..len)
+                    .map(|i| {
+                        let scalars: Vec<NodeId> = args
+                            .iter()
+                            .map(|a| if a.len() == 1 { a[0] } else { a[i] })
+                            .collect();
+                        self.call(*index, &scalars)
+                    })
+                    .collect()
+            }
+            TExprKind::MatVec(param, v) => {
+                let v = self.expr(v, values);
+                let Shape::Matrix(rows, cols) = self.network.params[*param].shape else {
+                    return Vec::new();
+                };
+                (0..rows)
+                    .map(|i| {
+                        let terms: Vec<NodeId> = (0..cols)
+                            .map(|j| {
+                                let w = self
+                                    .graph
+                                    .var(self.layout.var(Symbol::Param(*param), i * cols + j));
+                                self.graph.mul(w, v[j])
+                            })
+                            .collect();
+                        self.graph.sum(&terms)
+                    })
+                    .collect()
+            }
+            TExprKind::VecMat(v, param) => {
+                let v = self.expr(v, values);
+                let Shape::Matrix(rows, cols) = self.network.params[*param].shape else {
+                    return Vec::new();
+                };
+                (0..cols)
+                    .map(|j| {
+                        let terms: Vec<NodeId> = (0..rows)
+                            .map(|i| {
+                                let w = self
+                                    .graph
+                                    .var(self.layout.var(Symbol::Param(*param), i * cols + j));
+                                self.graph.mul(v[i], w)
+                            })
+                            .collect();
+                        self.graph.sum(&terms)
+                    })
+                    .collect()
+            }
+            TExprKind::Reduce(op, a) => {
+                let a = self.expr(a, values);
+                let total = self.graph.sum(&a);
+                match op {
+                    Reduction::Sum => vec![total],
+                    Reduction::Mean => {
+                        let n = self.graph.constant_node(a.len() as f64);
+                        vec![self.graph.div(total, n)]
+                    }
+                }
+            }
+            TExprKind::SumOver(var, body) => {
+                let range = self.vars.get(*var).map_or(0, |v| v.range);
+                if values.len() <= *var {
+                    values.resize(var + 1, 0);
+                }
+                let terms: Vec<NodeId> = (0..range)
+                    .flat_map(|value| {
+                        values[*var] = value;
+                        self.expr(body, values)
+                    })
+                    .collect();
+                vec![self.graph.sum(&terms)]
+            }
+        }
+    }
+
+    /// The row-major element an index list names, with index variables at their values.
+    pub fn flat_index(&self, symbol: Symbol, indices: &[IndexTerm], values: &[usize]) -> usize {
+        let value = |t: &IndexTerm| match t {
+            IndexTerm::Const(c) => *c,
+            IndexTerm::Var(v) => values.get(*v).copied().unwrap_or(0),
+        };
+        match (self.network.shape_of(symbol), indices) {
+            (Shape::Matrix(_, cols), [r, c]) => value(r) * cols + value(c),
+            (_, [i]) => value(i),
+            _ => 0,
+        }
+    }
+
+    /// Inlines a user function applied to scalar arguments.
+    fn call(&mut self, index: usize, args: &[NodeId]) -> NodeId {
+        let Some(function) = self.functions.get(index) else {
+            return self.graph.constant_node(0.0);
+        };
+        let body = function.body.clone();
+        self.fn_body(&body, args)
+    }
+
+    fn fn_body(&mut self, e: &FnExpr, args: &[NodeId]) -> NodeId {
+        match e {
+            FnExpr::Const(v) => self.graph.constant_node(*v),
+            FnExpr::Arg(i) => args[*i],
+            FnExpr::Neg(a) => {
+                let a = self.fn_body(a, args);
+                self.graph.neg(a)
+            }
+            FnExpr::Binary(op, a, b) => {
+                let (a, b) = (self.fn_body(a, args), self.fn_body(b, args));
+                match op {
+                    ElemOp::Add => self.graph.add(a, b),
+                    ElemOp::Sub => self.graph.sub(a, b),
+                    ElemOp::Mul => self.graph.mul(a, b),
+                    ElemOp::Div => self.graph.div(a, b),
+                }
+            }
+            FnExpr::Pow(a, k) => {
+                let a = self.fn_body(a, args);
+                self.graph.pow(a, *k)
+            }
+            FnExpr::Builtin(f, a) => {
+                let a = self.fn_body(a, args);
+                self.graph.func(*f, a)
+            }
+            FnExpr::Call(index, call_args) => {
+                let call_args: Vec<NodeId> =
+                    call_args.iter().map(|a| self.fn_body(a, args)).collect();
+                self.call(*index, &call_args)
+            }
+        }
+    }
+}
+
+/// Pairs the elements of two operands, a one-element side broadcasting.
+fn broadcast<'v>(a: &'v [NodeId], b: &'v [NodeId]) -> impl Iterator<Item = (NodeId, NodeId)> + 'v {
+    let len = a.len().max(b.len());
+    (0..len).map(move |i| {
+        (
+            if a.len() == 1 { a[0] } else { a[i] },
+            if b.len() == 1 { b[0] } else { b[i] },
+        )
+    })
+}

@@ -1,0 +1,237 @@
+//! Reads the point to evaluate at: `--params` and `--data` JSON, falling back to the
+//! defaults written in the `.nn` file. Errors name the JSON path (`W1[2]`).
+
+use serde_json::Value;
+
+use crate::eval::Sample;
+use crate::model::{DataVar, Network};
+
+/// A problem with a JSON input, at a JSON path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PointError {
+    /// Where in the JSON (`W1[2]`), or the name that is missing.
+    pub path: String,
+    /// A one-line reason.
+    pub message: String,
+}
+
+impl std::fmt::Display for PointError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+fn error(path: impl Into<String>, message: impl Into<String>) -> PointError {
+    PointError {
+        path: path.into(),
+        message: message.into(),
+    }
+}
+
+/// Parses JSON text, reporting a syntax error with its line and column.
+pub fn parse_json(text: &str) -> Result<Value, PointError> {
+    serde_json::from_str(text).map_err(|e| {
+        error(
+            "",
+            format!(
+                "invalid JSON at line {}, column {}: {e}",
+                e.line(),
+                e.column()
+            ),
+        )
+    })
+}
+
+fn object<'v>(
+    value: &'v Value,
+    what: &str,
+) -> Result<&'v serde_json::Map<String, Value>, PointError> {
+    value.as_object().ok_or_else(|| {
+        error(
+            "",
+            format!("the {what} JSON must be an object from names to number arrays"),
+        )
+    })
+}
+
+/// Reads a nested number array of the given sizes, row-major.
+fn numbers(
+    value: &Value,
+    dims: &[usize],
+    path: &str,
+    out: &mut Vec<f64>,
+) -> Result<(), PointError> {
+    match dims {
+        [] => match value.as_f64() {
+            Some(v) if v.is_finite() => {
+                out.push(v);
+                Ok(())
+            }
+            Some(_) => Err(error(path, "the number is not finite")),
+            None => Err(error(
+                path,
+                format!("expected a number, found {}", kind(value)),
+            )),
+        },
+        [n, rest @ ..] => {
+            let items = value.as_array().ok_or_else(|| {
+                error(
+                    path,
+                    format!("expected an array of {n}, found {}", kind(value)),
+                )
+            })?;
+            if items.len() != *n {
+                return Err(error(
+                    path,
+                    format!("expected {n} elements, found {}", items.len()),
+                ));
+            }
+            items
+                .iter()
+                .enumerate()
+                .try_for_each(|(i, item)| numbers(item, rest, &format!("{path}[{i}]"), out))
+        }
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// The parameter values: from `json` where given, else the file's defaults.
+pub fn params(network: &Network, json: Option<&Value>) -> Result<Vec<Vec<f64>>, PointError> {
+    let given = json.map(|j| object(j, "params")).transpose()?;
+    if let Some(given) = given {
+        if let Some(unknown) = given
+            .keys()
+            .find(|k| !network.params.iter().any(|p| p.name == **k))
+        {
+            let names: Vec<&str> = network.params.iter().map(|p| p.name.as_str()).collect();
+            return Err(error(
+                unknown.clone(),
+                format!(
+                    "not a parameter of network `{}` (its parameters: {})",
+                    network.name,
+                    names.join(", ")
+                ),
+            ));
+        }
+    }
+    network
+        .params
+        .iter()
+        .map(|p| match given.and_then(|g| g.get(&p.name)) {
+            Some(value) => {
+                let mut out = Vec::with_capacity(p.shape.len());
+                numbers(value, &p.shape.dims(), &p.name, &mut out)?;
+                Ok(out)
+            }
+            None => p.default.clone().ok_or_else(|| {
+                error(p.name.clone(), "no value: give it in --params or as a default in the .nn file (`param ... = [...]`)")
+            }),
+        })
+        .collect()
+}
+
+/// The samples: from `json` where given (one sample or a batch per name), else the defaults.
+pub fn samples(network: &Network, json: Option<&Value>) -> Result<Vec<Sample>, PointError> {
+    let given = json.map(|j| object(j, "data")).transpose()?;
+    if let Some(given) = given {
+        let known = |k: &str| {
+            network
+                .inputs
+                .iter()
+                .chain(&network.targets)
+                .any(|v| v.name == k)
+        };
+        if let Some(unknown) = given.keys().find(|k| !known(k)) {
+            return Err(error(
+                unknown.clone(),
+                format!("not an input or target of network `{}`", network.name),
+            ));
+        }
+    }
+    let read = |var: &DataVar| -> Result<(Vec<Vec<f64>>, bool), PointError> {
+        match given.and_then(|g| g.get(&var.name)) {
+            Some(value) => {
+                let batch = value.as_array().is_some_and(|a| a.first().is_some_and(Value::is_array));
+                if batch {
+                    let rows = value.as_array().map_or(0, Vec::len);
+                    let mut out = Vec::new();
+                    numbers(value, &[rows, var.size], &var.name, &mut out)?;
+                    Ok((out.chunks(var.size).map(<[f64]>::to_vec).collect(), true))
+                } else {
+                    let mut out = Vec::new();
+                    numbers(value, &[var.size], &var.name, &mut out)?;
+                    Ok((vec![out], true))
+                }
+            }
+            None => var.default.clone().map(|d| (d, false)).ok_or_else(|| {
+                error(var.name.clone(), "no value: give it in --data or as a default in the .nn file (`input x[N] = [...]`)")
+            }),
+        }
+    };
+    let columns: Vec<(&DataVar, Vec<Vec<f64>>, bool)> = network
+        .inputs
+        .iter()
+        .chain(&network.targets)
+        .map(|v| read(v).map(|(rows, from_json)| (v, rows, from_json)))
+        .collect::<Result<_, _>>()?;
+    // Every entry has the same number of samples; a single default sample serves them all.
+    let count = columns
+        .iter()
+        .map(|(_, rows, _)| rows.len())
+        .filter(|&n| n != 1)
+        .max()
+        .unwrap_or(1);
+    for (var, rows, from_json) in &columns {
+        if rows.len() != count && rows.len() != 1 {
+            let source = if *from_json {
+                "the data"
+            } else {
+                "the file's default"
+            };
+            return Err(error(
+                var.name.clone(),
+                format!(
+                    "{source} has {} samples, but other entries have {count}",
+                    rows.len()
+                ),
+            ));
+        }
+        if rows.is_empty() {
+            return Err(error(var.name.clone(), "the batch has no sample"));
+        }
+    }
+    let pick = |rows: &Vec<Vec<f64>>, s: usize| {
+        if rows.len() == 1 {
+            rows[0].clone()
+        } else {
+            rows[s].clone()
+        }
+    };
+    let inputs = network.inputs.len();
+    Ok((0..count)
+        .map(|s| Sample {
+            inputs: columns[..inputs]
+                .iter()
+                .map(|(_, rows, _)| pick(rows, s))
+                .collect(),
+            targets: columns[inputs..]
+                .iter()
+                .map(|(_, rows, _)| pick(rows, s))
+                .collect(),
+        })
+        .collect())
+}
