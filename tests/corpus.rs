@@ -6,9 +6,14 @@
 //! - in `err/`, `# expect: LINE:COL: words` states one error the file must produce, and the
 //!   file must produce exactly as many errors as it has such lines.
 //!
+//! Every accepted network's derived gradient is also checked against central finite
+//! differences of an independent interpreter (tests/support) at random points.
+//!
 //! The rendered diagnostics of `err/` files are also insta snapshots, reviewed by eye.
 
 use std::path::Path;
+
+mod support;
 
 use chainrule::core::report::shapes_json;
 use chainrule::core::{SourceFile, check_source};
@@ -51,6 +56,10 @@ fn accepts(path: &Path) -> datatest_stable::Result<()> {
     };
     if model.networks.is_empty() {
         return Err("the file holds no network".into());
+    }
+    // The derived gradient against central differences of an independent interpreter.
+    for network in &model.networks {
+        support::check_gradients(&model, network, &text, 0x5eed)?;
     }
     for expect in expectations(&text) {
         let (name, dims) = expect

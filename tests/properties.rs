@@ -1,0 +1,154 @@
+//! Property tests over randomly generated networks: the derived gradient agrees with central
+//! finite differences of an independent interpreter, and the derivation's graph stays linear
+//! in the number of parameters.
+
+mod support;
+
+use chainrule::core::check_source;
+use chainrule::core::derive::derive;
+use proptest::prelude::*;
+
+/// One random layer: output size, convention, bias, activation, and whether the
+/// pre-activation gets its own name.
+#[derive(Clone, Debug)]
+struct Layer {
+    size: usize,
+    row_vector: bool,
+    bias: bool,
+    activation: &'static str,
+    named_pre: bool,
+}
+
+const ACTIVATIONS: [&str; 10] = [
+    "sigmoid", "tanh", "relu", "linear", "sin", "cos", "softplus", "swish", "scaled", "abs",
+];
+const LOSSES: [&str; 4] = [
+    "0.5 * sum((t - y)^2)",
+    "mean((y - t)^2)",
+    "sum(abs(y - t))",
+    "-sum(t * log(sigmoid(y)) + (1 - t) * log(1 - sigmoid(y)))",
+];
+
+fn layer() -> impl Strategy<Value = Layer> {
+    (
+        1usize..=4,
+        any::<bool>(),
+        any::<bool>(),
+        0usize..ACTIVATIONS.len(),
+        any::<bool>(),
+    )
+        .prop_map(|(size, row_vector, bias, a, named_pre)| Layer {
+            size,
+            row_vector,
+            bias,
+            activation: ACTIVATIONS[a],
+            named_pre,
+        })
+}
+
+fn network_text(input: usize, layers: &[Layer], loss: usize, batch_sum: bool) -> String {
+    let mut text =
+        String::from("fn swish(z) = z * sigmoid(z)\nfn scaled(z, s) = s * tanh(z / s)\n");
+    text.push_str("network random {\n");
+    text.push_str(&format!("    input x[{input}]\n"));
+    let out = layers.last().map_or(input, |l| l.size);
+    text.push_str(&format!("    target t[{out}]\n"));
+    let mut previous = "x".to_string();
+    for (i, l) in layers.iter().enumerate() {
+        let product = if l.row_vector {
+            format!("{previous} @ W{i}")
+        } else {
+            format!("W{i} @ {previous}")
+        };
+        let pre = if l.bias {
+            format!("{product} + b{i}")
+        } else {
+            product
+        };
+        let activate = |arg: &str| match l.activation {
+            "scaled" => format!("scaled({arg}, 2)"),
+            f => format!("{f}({arg})"),
+        };
+        let name = if i + 1 == layers.len() {
+            "y".to_string()
+        } else {
+            format!("a{i}")
+        };
+        if l.named_pre {
+            text.push_str(&format!("    z{i}[{}] = {pre}\n", l.size));
+            text.push_str(&format!("    {name} = {}\n", activate(&format!("z{i}"))));
+        } else {
+            text.push_str(&format!("    {name}[{}] = {}\n", l.size, activate(&pre)));
+        }
+        previous = name;
+    }
+    text.push_str(&format!("    loss L = {}\n", LOSSES[loss]));
+    if batch_sum {
+        text.push_str("    batch sum\n");
+    }
+    text.push_str("}\n");
+    text
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, .. ProptestConfig::default() })]
+
+    #[test]
+    fn gradients_match_finite_differences(
+        input in 1usize..=3,
+        layers in prop::collection::vec(layer(), 1..=4),
+        loss in 0usize..LOSSES.len(),
+        batch_sum in any::<bool>(),
+        seed in any::<u64>(),
+    ) {
+        let text = network_text(input, &layers, loss, batch_sum);
+        let model = check_source(&text).map_err(|e| TestCaseError::fail(format!("{text}\n{e:?}")))?;
+        let network = &model.networks[0];
+        let checked = support::check_gradients(&model, network, &text, seed).map_err(|e| TestCaseError::fail(format!("{text}\n{e}")))?;
+        // Kinks can make a point unusable, but not all twelve of them.
+        prop_assert!(checked > 0, "no usable point for\n{}", text);
+    }
+}
+
+/// `layers` fully connected tanh layers of `width` units after `width` inputs.
+fn dense(width: usize, layers: usize) -> String {
+    let mut text = format!("network dense {{\n    input x[{width}]\n    target t[{width}]\n");
+    let mut previous = "x".to_string();
+    for i in 0..layers {
+        text.push_str(&format!(
+            "    z{i}[{width}] = W{i} @ {previous} + b{i}\n    a{i} = tanh(z{i})\n"
+        ));
+        previous = format!("a{i}");
+    }
+    text.push_str(&format!("    loss L = 0.5 * sum(({previous} - t)^2)\n}}\n"));
+    text
+}
+
+/// The gradient graph grows with the parameters, not with the paths: a deep narrow network
+/// has about 6^12 paths from the loss to a first-layer weight.
+#[test]
+fn graph_size_is_linear_in_parameters() {
+    for (width, layers) in [(6, 12), (64, 2), (3, 40)] {
+        let text = dense(width, layers);
+        let model = check_source(&text).expect("dense network checks");
+        let network = &model.networks[0];
+        let mut derivation = derive(network, &model.functions);
+        let params = network.param_count();
+        let nodes = derivation.node_count();
+        assert!(
+            nodes <= 8 * params + 64,
+            "{width}x{layers}: {nodes} nodes for {params} parameters"
+        );
+        // The closed forms of every gradient, expanded with one shared memo, stay linear too.
+        let mut memo = std::collections::HashMap::new();
+        let gradients: Vec<_> = derivation.gradients.iter().map(|(_, g)| *g).collect();
+        for g in gradients {
+            derivation.closed_form(g, &mut memo);
+        }
+        let expanded = derivation.node_count();
+        assert!(
+            expanded <= 16 * params + 128,
+            "{width}x{layers}: {expanded} nodes after closed forms for {params} parameters"
+        );
+    }
+}

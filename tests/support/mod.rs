@@ -1,0 +1,360 @@
+//! Independent checks shared by the integration tests: a reference interpreter of checked
+//! networks that never touches the IR, central finite differences over it, and a small
+//! deterministic random source.
+
+#![allow(dead_code)]
+
+use chainrule::core::builtin::Builtin;
+use chainrule::core::eval::Sample;
+use chainrule::core::model::{
+    ElemOp, FnExpr, Function, IndexTerm, Model, Network, Shape, Symbol, TExpr, TExprKind,
+};
+use chainrule_grammar::{BatchRule, Reduction};
+
+/// SplitMix64: reproducible random numbers without a dependency.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [lo, hi).
+    pub fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * ((self.next_u64() >> 11) as f64 / (1u64 << 53) as f64)
+    }
+}
+
+/// Evaluates a network straight from its checked expressions, element by element.
+pub struct Reference<'a> {
+    pub model: &'a Model,
+    pub network: &'a Network,
+    pub params: &'a [Vec<f64>],
+    pub sample: &'a Sample,
+    vectors: Vec<Vec<f64>>,
+    /// Set when an argument of relu, abs or a division came close to a kink or pole.
+    pub near_kink: bool,
+}
+
+impl<'a> Reference<'a> {
+    pub fn new(
+        model: &'a Model,
+        network: &'a Network,
+        params: &'a [Vec<f64>],
+        sample: &'a Sample,
+    ) -> Self {
+        Reference {
+            model,
+            network,
+            params,
+            sample,
+            vectors: Vec::new(),
+            near_kink: false,
+        }
+    }
+
+    /// The per-sample loss.
+    pub fn loss(&mut self) -> f64 {
+        self.vectors.clear();
+        for v in &self.network.vectors {
+            let value = self.expr(&v.expr);
+            let value = if value.len() == 1 {
+                vec![value[0]; v.size]
+            } else {
+                value
+            };
+            self.vectors.push(value);
+        }
+        self.expr(&self.network.loss.expr)[0]
+    }
+
+    /// The values of named vector `index` after [`Reference::loss`].
+    pub fn vector(&self, index: usize) -> &[f64] {
+        &self.vectors[index]
+    }
+
+    fn symbol(&self, symbol: Symbol) -> Vec<f64> {
+        match symbol {
+            Symbol::Input(i) => self.sample.inputs[i].clone(),
+            Symbol::Target(i) => self.sample.targets[i].clone(),
+            Symbol::Param(i) => self.params[i].clone(),
+            Symbol::Vector(i) => self.vectors[i].clone(),
+            Symbol::Loss => vec![f64::NAN],
+        }
+    }
+
+    fn expr(&mut self, e: &TExpr) -> Vec<f64> {
+        match &e.kind {
+            TExprKind::Const(v) => vec![*v],
+            TExprKind::Symbol(s) => self.symbol(*s),
+            TExprKind::Element(s, idx) => {
+                let values = self.symbol(*s);
+                let flat = match (self.network.shape_of(*s), idx.as_slice()) {
+                    (Shape::Matrix(_, c), [IndexTerm::Const(i), IndexTerm::Const(j)]) => i * c + j,
+                    (_, [IndexTerm::Const(i)]) => *i,
+                    _ => 0,
+                };
+                vec![values[flat]]
+            }
+            TExprKind::Neg(a) => self.expr(a).into_iter().map(|x| -x).collect(),
+            TExprKind::Binary(op, a, b) => {
+                let (a, b) = (self.expr(a), self.expr(b));
+                let n = a.len().max(b.len());
+                (0..n)
+                    .map(|i| {
+                        let x = if a.len() == 1 { a[0] } else { a[i] };
+                        let y = if b.len() == 1 { b[0] } else { b[i] };
+                        if *op == ElemOp::Div && y.abs() < 1e-3 {
+                            self.near_kink = true;
+                        }
+                        elem(*op, x, y)
+                    })
+                    .collect()
+            }
+            TExprKind::Pow(a, k) => self.expr(a).into_iter().map(|x| x.powf(*k)).collect(),
+            TExprKind::Builtin(f, a) => {
+                let a = self.expr(a);
+                a.into_iter().map(|x| self.builtin(*f, x)).collect()
+            }
+            TExprKind::Call(index, args) => {
+                let args: Vec<Vec<f64>> = args.iter().map(|a| self.expr(a)).collect();
+                let n = args.iter().map(Vec::len).max().unwrap_or(1);
+                (0..n)
+                    .map(|i| {
+                        let scalars: Vec<f64> = args
+                            .iter()
+                            .map(|a| if a.len() == 1 { a[0] } else { a[i] })
+                            .collect();
+                        self.call(&self.model.functions[*index], &scalars)
+                    })
+                    .collect()
+            }
+            TExprKind::MatVec(p, v) => {
+                let v = self.expr(v);
+                let Shape::Matrix(r, c) = self.network.params[*p].shape else {
+                    panic!("not a matrix")
+                };
+                let w = &self.params[*p];
+                (0..r)
+                    .map(|i| (0..c).map(|j| w[i * c + j] * v[j]).sum())
+                    .collect()
+            }
+            TExprKind::VecMat(v, p) => {
+                let v = self.expr(v);
+                let Shape::Matrix(r, c) = self.network.params[*p].shape else {
+                    panic!("not a matrix")
+                };
+                let w = &self.params[*p];
+                (0..c)
+                    .map(|j| (0..r).map(|i| v[i] * w[i * c + j]).sum())
+                    .collect()
+            }
+            TExprKind::Reduce(op, a) => {
+                let a = self.expr(a);
+                let total: f64 = a.iter().sum();
+                vec![match op {
+                    Reduction::Sum => total,
+                    Reduction::Mean => total / a.len() as f64,
+                }]
+            }
+            TExprKind::SumOver(..) => panic!("sum over an index only occurs in claims"),
+        }
+    }
+
+    fn builtin(&mut self, f: Builtin, x: f64) -> f64 {
+        if matches!(f, Builtin::Relu | Builtin::Abs) && x.abs() < 1e-3 {
+            self.near_kink = true;
+        }
+        // Written from the textbook definitions, not from the engine's stable forms.
+        match f {
+            Builtin::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+            Builtin::Tanh => x.tanh(),
+            Builtin::Relu => x.max(0.0),
+            Builtin::Linear => x,
+            Builtin::Sin => x.sin(),
+            Builtin::Cos => x.cos(),
+            Builtin::Exp => x.exp(),
+            Builtin::Log => x.ln(),
+            Builtin::Softplus => (1.0 + x.exp()).ln(),
+            Builtin::Sqrt => x.sqrt(),
+            Builtin::Abs => x.abs(),
+            Builtin::Step => f64::from(u8::from(x > 0.0)),
+            Builtin::Sign => x.signum(),
+        }
+    }
+
+    fn call(&mut self, f: &Function, args: &[f64]) -> f64 {
+        let body = f.body.clone();
+        self.fn_expr(&body, args)
+    }
+
+    fn fn_expr(&mut self, e: &FnExpr, args: &[f64]) -> f64 {
+        match e {
+            FnExpr::Const(v) => *v,
+            FnExpr::Arg(i) => args[*i],
+            FnExpr::Neg(a) => -self.fn_expr(a, args),
+            FnExpr::Binary(op, a, b) => {
+                let (x, y) = (self.fn_expr(a, args), self.fn_expr(b, args));
+                elem(*op, x, y)
+            }
+            FnExpr::Pow(a, k) => self.fn_expr(a, args).powf(*k),
+            FnExpr::Builtin(f, a) => {
+                let x = self.fn_expr(a, args);
+                self.builtin(*f, x)
+            }
+            FnExpr::Call(i, call_args) => {
+                let values: Vec<f64> = call_args.iter().map(|a| self.fn_expr(a, args)).collect();
+                self.call(&self.model.functions[*i], &values)
+            }
+        }
+    }
+}
+
+fn elem(op: ElemOp, x: f64, y: f64) -> f64 {
+    match op {
+        ElemOp::Add => x + y,
+        ElemOp::Sub => x - y,
+        ElemOp::Mul => x * y,
+        ElemOp::Div => x / y,
+    }
+}
+
+/// The batch loss by the reference interpreter; `None` when a point sits near a kink.
+pub fn reference_batch_loss(
+    model: &Model,
+    network: &Network,
+    params: &[Vec<f64>],
+    samples: &[Sample],
+) -> Option<f64> {
+    let mut total = 0.0;
+    for s in samples {
+        let mut r = Reference::new(model, network, params, s);
+        total += r.loss();
+        if r.near_kink {
+            return None;
+        }
+    }
+    Some(match network.batch {
+        BatchRule::Sum => total,
+        BatchRule::Mean => total / samples.len() as f64,
+    })
+}
+
+/// Central finite differences of the reference batch loss for every parameter element.
+pub fn finite_differences(
+    model: &Model,
+    network: &Network,
+    params: &[Vec<f64>],
+    samples: &[Sample],
+) -> Option<Vec<Vec<f64>>> {
+    let mut out = Vec::new();
+    for p in 0..params.len() {
+        let mut row = Vec::new();
+        for e in 0..params[p].len() {
+            let h = 1e-6 * params[p][e].abs().max(1.0);
+            let mut plus = params.to_vec();
+            plus[p][e] += h;
+            let mut minus = params.to_vec();
+            minus[p][e] -= h;
+            let up = reference_batch_loss(model, network, &plus, samples)?;
+            let down = reference_batch_loss(model, network, &minus, samples)?;
+            row.push((up - down) / (2.0 * h));
+        }
+        out.push(row);
+    }
+    Some(out)
+}
+
+/// A random point: parameters and samples drawn from `[lo, hi)`; inputs feeding `log` or
+/// `sqrt` are kept positive by drawing from `(0.1, hi)` when `positive` is set.
+pub fn random_point(
+    network: &Network,
+    rng: &mut Rng,
+    samples: usize,
+    positive: bool,
+) -> (Vec<Vec<f64>>, Vec<Sample>) {
+    let (lo, hi) = if positive { (0.1, 1.0) } else { (-1.0, 1.0) };
+    let params = network
+        .params
+        .iter()
+        .map(|p| (0..p.shape.len()).map(|_| rng.uniform(lo, hi)).collect())
+        .collect();
+    let samples = (0..samples)
+        .map(|_| Sample {
+            inputs: network
+                .inputs
+                .iter()
+                .map(|v| (0..v.size).map(|_| rng.uniform(lo, hi)).collect())
+                .collect(),
+            targets: network
+                .targets
+                .iter()
+                .map(|v| (0..v.size).map(|_| rng.uniform(lo, hi)).collect())
+                .collect(),
+        })
+        .collect();
+    (params, samples)
+}
+
+/// Whether the network calls a function that needs positive arguments.
+pub fn needs_positive(source: &str) -> bool {
+    source.contains("log(")
+        || source.contains("sqrt(")
+        || source.contains("^0.5")
+        || source.contains("^ 0.5")
+        || source.contains("^-")
+}
+
+/// Compares the derivation's gradient with finite differences of the reference interpreter
+/// at a few random points. Returns a description of the first disagreement.
+pub fn check_gradients(
+    model: &Model,
+    network: &Network,
+    source: &str,
+    seed: u64,
+) -> Result<usize, String> {
+    let derivation = chainrule::core::derive::derive(network, &model.functions);
+    let mut rng = Rng(seed);
+    let positive = needs_positive(source);
+    let mut checked = 0;
+    for attempt in 0..12 {
+        if checked == 3 {
+            break;
+        }
+        let (params, samples) = random_point(network, &mut rng, 1 + attempt % 3, positive);
+        let Some(reference_loss) = reference_batch_loss(model, network, &params, &samples) else {
+            continue;
+        };
+        let Some(fd) = finite_differences(model, network, &params, &samples) else {
+            continue;
+        };
+        if !reference_loss.is_finite() {
+            continue;
+        }
+        let result = chainrule::core::eval::evaluate_batch(&derivation, network, &params, &samples);
+        let scale = reference_loss.abs().max(1.0);
+        if (result.loss - reference_loss).abs() > 1e-9 * scale {
+            return Err(format!(
+                "{}: loss {} but the reference gives {}",
+                network.name, result.loss, reference_loss
+            ));
+        }
+        for (p, (g, f)) in result.gradient.iter().zip(&fd).enumerate() {
+            for (e, (a, b)) in g.iter().zip(f).enumerate() {
+                let tolerance = 1e-5 * a.abs().max(b.abs()).max(1.0);
+                if (a - b).abs() > tolerance {
+                    return Err(format!(
+                        "{}: dL/d{}[{e}] is {a} but finite differences give {b} (params {params:?})",
+                        network.name, network.params[p].name
+                    ));
+                }
+            }
+        }
+        checked += 1;
+    }
+    Ok(checked)
+}
