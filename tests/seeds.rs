@@ -55,9 +55,9 @@ fn defaults(network: &Network) -> (Vec<Vec<f64>>, Vec<Sample>) {
     )
 }
 
-fn vector<'r>(
+fn vector(
     network: &Network,
-    slots: &'r [f64],
+    slots: &[f64],
     derivation: &chainrule::core::derive::Derivation,
     name: &str,
 ) -> Vec<f64> {

@@ -146,8 +146,8 @@ impl Graph {
     pub fn add(&mut self, a: NodeId, b: NodeId) -> NodeId {
         match (self.constant(a), self.constant(b)) {
             (Some(x), Some(y)) => self.constant_node(x + y),
-            (Some(x), _) if x == 0.0 => b,
-            (_, Some(y)) if y == 0.0 => a,
+            (Some(0.0), _) => b,
+            (_, Some(0.0)) => a,
             _ => match self.node(b).clone() {
                 Node::Neg(inner) => self.sub(a, inner),
                 _ => self.intern(Node::Add(a, b)),
@@ -162,8 +162,8 @@ impl Graph {
         }
         match (self.constant(a), self.constant(b)) {
             (Some(x), Some(y)) => self.constant_node(x - y),
-            (Some(x), _) if x == 0.0 => self.neg(b),
-            (_, Some(y)) if y == 0.0 => a,
+            (Some(0.0), _) => self.neg(b),
+            (_, Some(0.0)) => a,
             _ => self.intern(Node::Sub(a, b)),
         }
     }
@@ -218,9 +218,9 @@ impl Graph {
     pub fn div(&mut self, a: NodeId, b: NodeId) -> NodeId {
         match (self.constant(a), self.constant(b)) {
             (Some(x), Some(y)) if y != 0.0 => self.constant_node(x / y),
-            (Some(x), _) if x == 0.0 => a,
-            (_, Some(y)) if y == 1.0 => a,
-            (_, Some(y)) if y == -1.0 => self.neg(a),
+            (Some(0.0), _) => a,
+            (_, Some(1.0)) => a,
+            (_, Some(-1.0)) => self.neg(a),
             _ => self.intern(Node::Div(a, b)),
         }
     }

@@ -12,9 +12,13 @@ use crate::ast::*;
 #[grammar = "nn.pest"]
 struct NnParser;
 
-/// How deeply brackets may nest. The parser is recursive; past this depth a hostile input
+/// How deeply parentheses and square brackets may nest. The parser is recursive; past this depth a hostile input
 /// would exhaust the stack, so it is refused before parsing with an error that names the limit.
 pub const MAX_NESTING: usize = 200;
+
+/// Most operators one statement's expression may hold. The tree is processed recursively;
+/// past this a hostile input could exhaust the stack, so it is refused with an error.
+pub const MAX_OPERATORS: usize = 256;
 
 /// Largest size or index accepted in a `[N]`; larger ones are refused with an error that names
 /// the limit rather than allocating or unrolling without bound.
@@ -74,7 +78,7 @@ fn check_nesting(source: &str) -> Option<Diagnostic> {
         match byte {
             b'#' => in_comment = true,
             b'/' if bytes.get(at + 1) == Some(&b'/') => in_comment = true,
-            b'(' | b'[' | b'{' => {
+            b'(' | b'[' => {
                 depth += 1;
                 if depth > MAX_NESTING {
                     return Some(Diagnostic::new(
@@ -83,7 +87,7 @@ fn check_nesting(source: &str) -> Option<Diagnostic> {
                     ));
                 }
             }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b')' | b']' => depth = depth.saturating_sub(1),
             _ => {}
         }
     }
@@ -92,37 +96,98 @@ fn check_nesting(source: &str) -> Option<Diagnostic> {
 
 /// A readable name for a token the parser expected.
 fn describe_rule(rule: Rule) -> Option<&'static str> {
+    // Keywords and punctuation come through as literal tokens; only classes of token need a name.
     Some(match rule {
         Rule::EOI => "end of file",
         Rule::ident => "a name",
         Rule::number | Rule::signed_number => "a number",
         Rule::integer => "a whole number",
-        Rule::kw_network => "`network`",
-        Rule::kw_fn => "`fn`",
-        Rule::network | Rule::fn_def => "`network` or `fn`",
-        Rule::input_decl => "`input`",
-        Rule::target_decl => "`target`",
-        Rule::param_decl => "`param`",
-        Rule::loss_def => "`loss`",
-        Rule::batch_decl => "`batch`",
-        Rule::claim => "`claim`",
-        Rule::kw_mean | Rule::kw_sum => "`mean` or `sum`",
-        Rule::expr | Rule::reduction | Rule::call | Rule::indexed => "an expression",
-        Rule::neg => "`-`",
+        Rule::expr | Rule::reduction | Rule::call | Rule::indexed | Rule::paren => "an expression",
         Rule::add | Rule::sub | Rule::mul | Rule::div | Rule::matmul | Rule::pow => "an operator",
         Rule::value => "a number or `[`",
         Rule::derivative => "a derivative `dA/dB`",
         Rule::index => "an index",
-        Rule::dims | Rule::dim => "`[`",
         _ => return None,
     })
 }
 
-/// Converts a pest error into one diagnostic saying what was expected.
+const KEYWORDS: [&str; 10] = [
+    "network", "fn", "input", "target", "loss", "batch", "param", "claim", "sum", "mean",
+];
+
+/// Whether an expected literal is worth naming: not blanks, comment starters, or the single
+/// letters and digits that only occur inside names and numbers.
+fn worth_naming(token: &str) -> bool {
+    !token.trim().is_empty()
+        && !token.contains('\u{feff}')
+        && !matches!(token, "#" | "//" | "_" | "." | "d")
+        && (token.chars().count() != 1 || !token.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+/// The identifier-like word starting at `at`.
+fn word_at(source: &str, at: usize) -> &str {
+    let rest = &source[at.min(source.len())..];
+    let len = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    &rest[..len]
+}
+
+/// Whether a `{` before `at` is still open, not counting braces in comments.
+fn inside_block(source: &str, at: usize) -> bool {
+    let mut depth = 0i64;
+    for line in source[..at.min(source.len())].lines() {
+        let code = line.split('#').next().unwrap_or("");
+        let code = code.split("//").next().unwrap_or("");
+        depth += code.matches('{').count() as i64 - code.matches('}').count() as i64;
+    }
+    depth > 0
+}
+
+/// Converts a pest error into one diagnostic saying what was expected and what was found.
 fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
-    let at = match error.location {
+    let reported = match error.location {
         pest::error::InputLocation::Pos(p) => p,
         pest::error::InputLocation::Span((s, _)) => s,
+    };
+    let word = word_at(source, reported);
+    let positives: &[Rule] = match &error.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => positives,
+        _ => &[],
+    };
+    let span_of_word = |at: usize, word: &str| {
+        Span::new(
+            at,
+            if word.is_empty() {
+                next_char_boundary(source, at)
+            } else {
+                at + word.len()
+            },
+        )
+    };
+    // The detailed attempts know the furthest position any token was tried at, which is
+    // where the writer's intent broke down (`loss L sum(y)` fails at `sum`, not at `loss`).
+    let attempts = error.parse_attempts();
+    // Attempts that only looked past the end of the word itself (a keyword's lookahead) do
+    // not count as getting further.
+    let further = attempts.as_ref().map_or(reported, |a| a.max_position) > reported + word.len();
+    if !further || (word == "network" || word == "fn") {
+        if (word == "network" || word == "fn") && inside_block(source, reported) {
+            return Diagnostic::new(
+                span_of_word(reported, word),
+                format!("expected `}}` to close the network before `{word}`"),
+            );
+        }
+        if KEYWORDS.contains(&word) && positives.contains(&Rule::ident) {
+            return Diagnostic::new(
+                span_of_word(reported, word),
+                format!("`{word}` is a keyword and cannot be used as a name"),
+            );
+        }
+    }
+    let (at, positives) = match &attempts {
+        Some(a) if further => (a.max_position, &[][..]),
+        _ => (reported, positives),
     };
     let mut expected: Vec<String> = Vec::new();
     let mut push = |text: String| {
@@ -130,40 +195,92 @@ fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
             expected.push(text);
         }
     };
-    if let Some(attempts) = error.parse_attempts() {
+    if let Some(attempts) = &attempts {
         for token in attempts.expected_tokens() {
             // `ParsingToken` is not exported by name; only literal tokens read well here.
-            if format!("{token:?}").starts_with("Sensitive") {
-                push(format!("`{token}`"));
+            let text = token.to_string();
+            if format!("{token:?}").starts_with("Sensitive") && worth_naming(&text) {
+                push(format!("`{text}`"));
             }
         }
     }
-    if let pest::error::ErrorVariant::ParsingError { positives, .. } = &error.variant {
-        for rule in positives {
-            if let Some(text) = describe_rule(*rule) {
-                push(text.to_string());
-            }
+    for rule in positives {
+        if let Some(text) = describe_rule(*rule) {
+            push(text.to_string());
         }
     }
-    let found = source[at.min(source.len())..]
-        .split(|c: char| c.is_whitespace())
-        .find(|s| !s.is_empty());
-    let end = next_char_boundary(source, at);
-    let found = match found {
+    collapse(&mut expected);
+    let word = word_at(source, at);
+    let found = match source[at.min(source.len())..].split_whitespace().next() {
         None => "end of file".to_string(),
-        Some(text) => {
-            let token: String = text.chars().take(20).collect();
-            format!("`{token}`")
-        }
+        Some(text) => format!("`{}`", text.chars().take(20).collect::<String>()),
     };
-    let message = match expected.len() {
-        0 => format!("syntax error: unexpected {found}"),
-        _ => format!(
+    let message = if !word.is_empty()
+        && expected.iter().any(|e| e == "`network`")
+        && !KEYWORDS.contains(&word)
+        && word.starts_with(|c: char| !c.is_ascii_digit())
+    {
+        format!(
+            "unknown keyword `{word}`: a file holds `network` and `fn` items{}",
+            suggest_keyword(word)
+        )
+    } else if expected.is_empty() {
+        format!("syntax error: unexpected {found}")
+    } else {
+        format!(
             "syntax error: expected {}, found {found}",
             join_alternatives(&expected)
-        ),
+        )
     };
-    Diagnostic::new(Span::new(at, end), message)
+    Diagnostic::new(span_of_word(at, word), message)
+}
+
+/// Folds token lists into the classes a reader thinks in: operators, statements, expressions.
+fn collapse(expected: &mut Vec<String>) {
+    let has = |expected: &Vec<String>, what: &str| expected.iter().any(|e| e == what);
+    let fold = |members: &[&str], class: &str, expected: &mut Vec<String>| {
+        if members
+            .iter()
+            .filter(|m| has(expected, &format!("`{m}`")))
+            .count()
+            >= 2
+            || has(expected, class)
+        {
+            expected.retain(|e| !members.iter().any(|m| *e == format!("`{m}`")));
+            if !has(expected, class) {
+                expected.push(class.to_string());
+            }
+        }
+    };
+    fold(&["+", "-", "*", "/", "@", "^"], "an operator", expected);
+    fold(
+        &["input", "target", "param", "loss", "batch", "claim"],
+        "a statement",
+        expected,
+    );
+    if has(expected, "an expression") {
+        expected.retain(|e| {
+            !matches!(
+                e.as_str(),
+                "`(`" | "`-`" | "`mean`" | "`sum`" | "a name" | "a number"
+            )
+        });
+    }
+}
+
+fn suggest_keyword(word: &str) -> &'static str {
+    let close = |k: &str| {
+        let mut a: Vec<char> = word.chars().collect();
+        let mut b: Vec<char> = k.chars().collect();
+        a.sort_unstable();
+        b.sort_unstable();
+        a == b
+    };
+    if close("network") {
+        " (did you mean `network`?)"
+    } else {
+        ""
+    }
 }
 
 fn next_char_boundary(source: &str, at: usize) -> usize {
@@ -194,6 +311,8 @@ fn span_of(pair: &Pair<'_, Rule>) -> Span {
 #[derive(Default)]
 struct Builder {
     errors: Vec<Diagnostic>,
+    /// Set while building the inside of an expression whose size was already checked.
+    in_expression: bool,
 }
 
 impl Builder {
@@ -212,7 +331,7 @@ impl Builder {
         let span = span_of(&pair);
         let mut inner = pair.into_inner().skip(1);
         let name = self.ident(inner.next().expect("grammar: network has a name")); // ok: grammar guarantees it
-        let statements = inner.map(|s| self.statement(s)).flatten().collect();
+        let statements = inner.filter_map(|s| self.statement(s)).collect();
         Network {
             name,
             statements,
@@ -389,6 +508,29 @@ impl Builder {
     }
 
     fn expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
+        let span = span_of(&pair);
+        if !self.in_expression {
+            let operators = pair
+                .clone()
+                .into_inner()
+                .flatten()
+                .filter(|p| is_operator(p.as_rule()))
+                .count();
+            if operators > MAX_OPERATORS {
+                self.error(span, format!("this expression has {operators} operators, more than the limit of {MAX_OPERATORS}: split it into named vectors"));
+                return Expr {
+                    kind: ExprKind::Number(0.0),
+                    span,
+                };
+            }
+        }
+        let outer = std::mem::replace(&mut self.in_expression, true);
+        let e = self.expr_inner(pair);
+        self.in_expression = outer;
+        e
+    }
+
+    fn expr_inner(&mut self, pair: Pair<'_, Rule>) -> Expr {
         // The Pratt parser's closures cannot all borrow `self` mutably, so errors found inside
         // primaries are gathered in a local builder and merged afterwards.
         let cell = std::cell::RefCell::new(std::mem::take(&mut self.errors));
@@ -396,6 +538,7 @@ impl Builder {
             .map_primary(|primary| {
                 let mut builder = Builder {
                     errors: std::mem::take(&mut *cell.borrow_mut()),
+                    in_expression: true,
                 };
                 let e = builder.primary(primary);
                 *cell.borrow_mut() = builder.errors;
@@ -437,6 +580,15 @@ impl Builder {
         let kind = match pair.as_rule() {
             Rule::number => ExprKind::Number(self.number(&pair)),
             Rule::ident => ExprKind::Name(self.ident(pair)),
+            Rule::paren => {
+                let inner = pair
+                    .into_inner()
+                    .next()
+                    .expect("grammar: a group holds an expression"); // ok: grammar guarantees it
+                let mut e = self.expr(inner);
+                e.span = span;
+                return e;
+            }
             Rule::expr => return self.expr(pair),
             Rule::indexed => {
                 let mut inner = pair.into_inner();
@@ -473,6 +625,13 @@ impl Builder {
         };
         Expr { kind, span }
     }
+}
+
+fn is_operator(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::neg | Rule::add | Rule::sub | Rule::mul | Rule::div | Rule::matmul | Rule::pow
+    )
 }
 
 fn short(text: &str) -> String {

@@ -34,7 +34,7 @@ pub(super) fn check_claims(
         names,
         functions: signatures,
     };
-    let mut params = ParamTable::default();
+    let mut params = ParamTable::new(source);
     for p in &network.params {
         let index = params.add(&p.name, p.span);
         params.entries[index].shape = Some(p.shape);
@@ -55,20 +55,22 @@ pub(super) fn check_claims(
             vars: &mut vars,
             in_claim: true,
             cascaded: false,
+            report_unresolved: true,
+            unresolved_param: None,
         };
         let of = scalar_ref(&mut infer, network, &claim.of, true);
         let wrt = scalar_ref(&mut infer, network, &claim.wrt, false);
         let rhs = infer.expr(&claim.rhs, None);
-        if let Some(rhs) = &rhs {
-            if rhs.shape != crate::model::Shape::Scalar {
-                errors.push(Diagnostic::new(
-                    claim.rhs.span,
-                    format!(
-                        "a claimed derivative is a scalar, but this is {}",
-                        rhs.shape.describe()
-                    ),
-                ));
-            }
+        if let Some(rhs) = &rhs
+            && rhs.shape != crate::model::Shape::Scalar
+        {
+            errors.push(Diagnostic::new(
+                claim.rhs.span,
+                format!(
+                    "a claimed derivative is a scalar, but this is {}",
+                    rhs.shape.describe()
+                ),
+            ));
         }
         if let (Some(of), Some(wrt), Some(rhs), true) = (of, wrt, rhs, errors.len() == before) {
             checked.push(Claim {

@@ -42,6 +42,7 @@ pub(super) fn check_functions(
             params: &params,
             earlier: &signatures,
             later: defs,
+            current: &def.name.name,
             errors,
         };
         let body = body_check.expr(&def.body);
@@ -61,6 +62,8 @@ struct BodyCheck<'a> {
     params: &'a [String],
     earlier: &'a [(String, usize)],
     later: &'a [FnDef],
+    /// The function being checked, to tell recursion from a forward reference.
+    current: &'a str,
     errors: &'a mut Vec<Diagnostic>,
 }
 
@@ -121,7 +124,12 @@ impl BodyCheck<'_> {
                     return Some(FnExpr::Builtin(builtin, Box::new(arg)));
                 }
                 let Some(index) = self.earlier.iter().position(|(n, _)| *n == func.name) else {
-                    let message = if self.later.iter().any(|d| d.name.name == func.name) {
+                    let message = if self.current == func.name {
+                        format!(
+                            "`{}` calls itself; a `fn` may call only built-ins and earlier functions",
+                            func.name
+                        )
+                    } else if self.later.iter().any(|d| d.name.name == func.name) {
                         format!(
                             "`{}` is defined later in the file; a `fn` may call only built-ins and earlier functions",
                             func.name

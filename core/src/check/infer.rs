@@ -23,6 +23,11 @@ pub(super) struct Infer<'a> {
     /// Set when a named vector this expression uses has no known size (its own error is
     /// reported where it is defined, so nothing more is said here).
     pub cascaded: bool,
+    /// Whether an unknown parameter shape is reported where it is used; off while typing a
+    /// named vector without a declared size, where the vector's size is the thing to give.
+    pub report_unresolved: bool,
+    /// The first parameter whose shape was unknown while reporting was off.
+    pub unresolved_param: Option<usize>,
 }
 
 impl Infer<'_> {
@@ -101,10 +106,11 @@ impl Infer<'_> {
         let mut left = self.expr(lhs, hint);
         let right_hint = hint.or(left.as_ref().and_then(|l| vector_len(l.shape)));
         let right = self.expr(rhs, right_hint);
-        if left.is_none() && self.errors.len() == errors_before {
-            if let Some(n) = right.as_ref().and_then(|r| vector_len(r.shape)) {
-                left = self.expr(lhs, Some(n));
-            }
+        if left.is_none()
+            && self.errors.len() == errors_before
+            && let Some(n) = right.as_ref().and_then(|r| vector_len(r.shape))
+        {
+            left = self.expr(lhs, Some(n));
         }
         let (left, right) = (left?, right?);
         let shape = match (left.shape, right.shape) {
@@ -189,6 +195,12 @@ impl Infer<'_> {
                         );
                         None
                     }
+                    Some(Shape::Vector(n)) if hint.is_some_and(|m| m != n) => {
+                        let implied = Shape::Vector(hint.unwrap_or(n));
+                        self.params
+                            .conflict(self.errors, param, implied, ident.span);
+                        None
+                    }
                     Some(shape) => Some((Symbol::Param(param), shape)),
                     None => match hint {
                         Some(n) => {
@@ -225,6 +237,10 @@ impl Infer<'_> {
     }
 
     fn unresolved(&mut self, param: usize, span: Span) {
+        if !self.report_unresolved {
+            self.unresolved_param.get_or_insert(param);
+            return;
+        }
         if self.final_pass && self.params.report_unresolved(param) {
             let name = self.params.name(param).to_string();
             self.error(

@@ -58,6 +58,8 @@ pub(crate) struct ParamTable {
     entries: Vec<ParamEntry>,
     /// Set when a pass learnt a shape, so another pass may resolve more.
     progress: bool,
+    /// Byte offsets where lines start, to name the line of an earlier use in messages.
+    line_starts: Vec<usize>,
 }
 
 struct ParamEntry {
@@ -72,6 +74,19 @@ struct ParamEntry {
 }
 
 impl ParamTable {
+    fn new(source: &str) -> ParamTable {
+        ParamTable {
+            line_starts: std::iter::once(0)
+                .chain(source.match_indices('\n').map(|(i, _)| i + 1))
+                .collect(),
+            ..ParamTable::default()
+        }
+    }
+
+    fn line(&self, span: Span) -> usize {
+        self.line_starts.partition_point(|&s| s <= span.start)
+    }
+
     fn find(&self, name: &str) -> Option<usize> {
         self.entries.iter().position(|e| e.name == name)
     }
@@ -116,10 +131,10 @@ impl ParamTable {
         errors.push(Diagnostic::new(
             span,
             format!(
-                "parameter `{}` is used here as {}, but it was {how} as {known} (at byte {})",
+                "parameter `{}` is used here as {}, but it was {how} as {known} on line {}",
                 entry.name,
                 implied.describe(),
-                entry.shape_span.start
+                self.line(entry.shape_span)
             ),
         ));
     }
@@ -359,6 +374,28 @@ fn check_network<'a>(
     }
     let inputs = data(&s.inputs, "input", errors);
     let targets = data(&s.targets, "target", errors);
+    // Default batches must agree on their number of samples (one sample serves any batch).
+    let mut batch: Option<(&str, usize)> = None;
+    for (var, decl) in inputs
+        .iter()
+        .chain(&targets)
+        .zip(s.inputs.iter().chain(&s.targets))
+    {
+        let Some(rows) = var.default.as_ref().map(Vec::len).filter(|&n| n > 1) else {
+            continue;
+        };
+        match batch {
+            Some((first, n)) if n != rows => errors.push(Diagnostic::new(
+                decl.value.as_ref().map_or(var.span, Value::span),
+                format!(
+                    "`{}` has {rows} default samples, but `{first}` has {n}",
+                    var.name
+                ),
+            )),
+            Some(_) => {}
+            None => batch = Some((&var.name, rows)),
+        }
+    }
     if inputs.is_empty() {
         errors.push(Diagnostic::new(
             network.name.span,
@@ -412,7 +449,7 @@ fn check_network<'a>(
         names.entry(name).or_insert(Entity::Function);
     }
 
-    let mut params = ParamTable::default();
+    let mut params = ParamTable::new(source);
     for decl in &s.params {
         if !define(&decl.name, errors) {
             continue;
@@ -483,6 +520,21 @@ fn check_network<'a>(
         });
     }
     if errors.len() > start_errors {
+        // The claims cannot be typed against a broken network, but a claim about a name that
+        // exists nowhere is still worth saying now.
+        for (claim, _) in &s.claims {
+            for r in [&claim.of, &claim.wrt] {
+                if scope.resolve(&r.name.name).is_none() && params.find(&r.name.name).is_none() {
+                    errors.push(Diagnostic::new(
+                        r.name.span,
+                        format!(
+                            "the claim is about `{}`, which is not a name in network `{}`",
+                            r.name.name, network.name.name
+                        ),
+                    ));
+                }
+            }
+        }
         return None;
     }
     // Renumber vectors into evaluation order.
@@ -570,9 +622,12 @@ impl InferPass<'_, '_> {
                 vars: &mut no_vars,
                 in_claim: false,
                 cascaded: false,
+                report_unresolved: declared.is_some(),
+                unresolved_param: None,
             };
             let result = infer.expr(expr, declared);
             let cascaded = infer.cascaded;
+            let unresolved_param = infer.unresolved_param;
             let size = match (&result, declared) {
                 (Some(e), Some(n)) => match e.shape {
                     Shape::Scalar => Some(n),
@@ -609,14 +664,23 @@ impl InferPass<'_, '_> {
             }
             match (result, size) {
                 (Some(e), Some(size)) => typed.push((index, size, e)),
-                (None, None) if final_pass && !cascaded && errors.len() == errors_before => errors
-                    .push(Diagnostic::new(
+                (None, None) if final_pass && !cascaded && errors.len() == errors_before => {
+                    let because = unresolved_param
+                        .map(|p| {
+                            format!(
+                                " (it would also fix the shape of parameter `{}`)",
+                                params.name(p)
+                            )
+                        })
+                        .unwrap_or_default();
+                    errors.push(Diagnostic::new(
                         name.span,
                         format!(
-                            "the size of `{}` cannot be inferred: give it as `{}[N]`",
+                            "the size of `{}` cannot be inferred: give it as `{}[N]`{because}",
                             name.name, name.name
                         ),
-                    )),
+                    ))
+                }
                 _ => {}
             }
             vector_sizes[index] = size;
@@ -632,6 +696,8 @@ impl InferPass<'_, '_> {
                 vars: &mut no_vars,
                 in_claim: false,
                 cascaded: false,
+                report_unresolved: true,
+                unresolved_param: None,
             };
             if let Some(e) = infer.expr(expr, None) {
                 if e.shape == Shape::Scalar {
