@@ -112,21 +112,20 @@ fn kind(value: &Value) -> &'static str {
 /// The parameter values: from `json` where given, else the file's defaults.
 pub fn params(network: &Network, json: Option<&Value>) -> Result<Vec<Vec<f64>>, PointError> {
     let given = json.map(|j| object(j, "params")).transpose()?;
-    if let Some(given) = given {
-        if let Some(unknown) = given
+    if let Some(given) = given
+        && let Some(unknown) = given
             .keys()
             .find(|k| !network.params.iter().any(|p| p.name == **k))
-        {
-            let names: Vec<&str> = network.params.iter().map(|p| p.name.as_str()).collect();
-            return Err(error(
-                unknown.clone(),
-                format!(
-                    "not a parameter of network `{}` (its parameters: {})",
-                    network.name,
-                    names.join(", ")
-                ),
-            ));
-        }
+    {
+        let names: Vec<&str> = network.params.iter().map(|p| p.name.as_str()).collect();
+        return Err(error(
+            unknown.clone(),
+            format!(
+                "not a parameter of network `{}` (its parameters: {})",
+                network.name,
+                names.join(", ")
+            ),
+        ));
     }
     network
         .params
