@@ -84,6 +84,14 @@ fn numbers(
                     format!("expected an array of {n}, found {}", kind(value)),
                 )
             })?;
+            if rest.is_empty() {
+                if let Some(i) = items.iter().position(Value::is_array) {
+                    return Err(error(
+                        format!("{path}[{i}]"),
+                        "expected a number, found an array (nested one level too deep)",
+                    ));
+                }
+            }
             if items.len() != *n {
                 return Err(error(
                     path,
@@ -191,8 +199,7 @@ pub fn samples(network: &Network, json: Option<&Value>) -> Result<Vec<Sample>, P
     let count = columns
         .iter()
         .map(|(_, rows, _)| rows.len())
-        .filter(|&n| n != 1)
-        .max()
+        .find(|&n| n != 1)
         .unwrap_or(1);
     for (var, rows, from_json) in &columns {
         if rows.len() != count && rows.len() != 1 {

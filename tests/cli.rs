@@ -1,0 +1,238 @@
+//! The `chainrule` binary as scripts call it (../shared/spec/CLI.md): outputs, exit codes,
+//! and error formats.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn chainrule(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chainrule"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("chainrule-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, contents).expect("write temp file");
+    path
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_str(&stdout(o)).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
+}
+
+#[test]
+fn shapes_json_matches_the_spec_layout() {
+    let out = chainrule(&["shapes", "examples/nets/seed004.nn", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(v["network"], "seed004");
+    assert_eq!(v["inputs"], serde_json::json!({"x": 2}));
+    assert_eq!(v["targets"], serde_json::json!({"t": 2}));
+    assert_eq!(v["vectors"], serde_json::json!({"z1": 3, "a1": 3, "y": 2}));
+    assert_eq!(v["params"], serde_json::json!({"W1": [3, 2], "W2": [2, 3]}));
+    // Keys come in the spec's order.
+    let keys: Vec<&String> = v.as_object().expect("object").keys().collect();
+    assert_eq!(keys, ["network", "inputs", "targets", "vectors", "params"]);
+}
+
+#[test]
+fn shapes_text_lists_every_name() {
+    let out = chainrule(&["shapes", "examples/nets/seed000_chain_rule.nn"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    for needle in ["input", "x", "[2]", "W1", "[2][3]", "hidden", "[3]", "loss"] {
+        assert!(text.contains(needle), "{needle} missing from\n{text}");
+    }
+}
+
+#[test]
+fn eval_json_gives_the_pytorch_batch_step() {
+    let out = chainrule(&["eval", "examples/nets/seed001_torch_batch.nn", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(v["network"], "torch_batch");
+    assert_eq!(v["samples"], 2);
+    assert_eq!(v["loss"], 2655.0);
+    // PyTorch printed the changes for lr = 0.1: [[142.2, -215.0], [141.4, -210.0]].
+    assert_eq!(
+        v["gradient"]["W1"],
+        serde_json::json!([[-1422.0, 2150.0], [-1414.0, 2100.0]])
+    );
+    assert_eq!(v["gradient"]["b2"], serde_json::json!([28.0, 98.0]));
+}
+
+#[test]
+fn eval_reads_params_and_data_json() {
+    let params = temp_file("p.json", br#"{"W1": [[1, 0], [2, 3]]}"#);
+    let data = temp_file(
+        "d.json",
+        br#"{"x": [[-1, 2], [-3, 4]], "t": [[-6, 8], [-2, 4]]}"#,
+    );
+    let out = chainrule(&[
+        "eval",
+        "examples/nets/seed001_torch_batch.nn",
+        "--params",
+        p(&params),
+        "--data",
+        p(&data),
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json(&out)["loss"], 2655.0);
+    // One sample: the first of the batch, whose outputs PyTorch printed as [15, 54].
+    let one = temp_file("one.json", br#"{"x": [-1, 2], "t": [-6, 8]}"#);
+    let out = chainrule(&[
+        "eval",
+        "examples/nets/seed001_torch_batch.nn",
+        "--data",
+        p(&one),
+        "--json",
+    ]);
+    assert_eq!(
+        json(&out)["loss"],
+        0.5 * ((15.0f64 + 6.0).powi(2) + (54.0f64 - 8.0).powi(2))
+    );
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
+
+#[test]
+fn json_errors_name_the_json_path_and_exit_2() {
+    let cases: [(&str, &[u8], &str); 6] = [
+        (
+            "params",
+            br#"{"W1": [[1, 0], [2]]}"#,
+            "W1[1]: expected 2 elements",
+        ),
+        ("params", br#"{"W9": [1]}"#, "W9: not a parameter"),
+        (
+            "params",
+            br#"{"W1": [[1, 0], [2, "a"]]}"#,
+            "W1[1][1]: expected a number",
+        ),
+        ("params", br#"{"W1": [[1, 0], [2, 3]"#, "invalid JSON"),
+        (
+            "data",
+            br#"{"x": [[-1, 2], [-3, 4]], "t": [[-6, 8], [-2, 4], [0, 0]]}"#,
+            "t: the data has 3 samples",
+        ),
+        (
+            "data",
+            br#"{"x": [[[1, 2]]]}"#,
+            "x[0][0]: expected a number, found an array",
+        ),
+    ];
+    for (i, (flag, contents, message)) in cases.iter().enumerate() {
+        let file = temp_file(&format!("bad{i}.json"), contents);
+        let out = chainrule(&[
+            "eval",
+            "examples/nets/seed001_torch_batch.nn",
+            &format!("--{flag}"),
+            p(&file),
+        ]);
+        assert_eq!(out.status.code(), Some(2), "case {i}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(message),
+            "case {i}: expected `{message}` in {}",
+            stderr(&out)
+        );
+        assert!(
+            stderr(&out).starts_with(p(&file)),
+            "case {i}: the error names the file: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn missing_values_are_named() {
+    let out = chainrule(&["eval", "examples/nets/seed003_sine.nn"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("W1: no value"), "{}", stderr(&out));
+}
+
+#[test]
+fn source_errors_have_file_line_col_and_a_caret() {
+    let file = temp_file(
+        "bad.nn",
+        b"network n {\n    input x[2]\n    a = sigmod(x)\n    loss L = sum(a)\n}\n",
+    );
+    let out = chainrule(&["shapes", p(&file)]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!(
+            "{}:3:9: error: unknown function `sigmod` (did you mean `sigmoid`?)",
+            p(&file)
+        )
+    );
+    assert!(lines[1].ends_with("    a = sigmod(x)"), "{err}");
+    assert!(lines[2].ends_with("        ^^^^^^"), "{err}");
+}
+
+#[test]
+fn several_networks_need_a_choice() {
+    let out = chainrule(&["shapes", "examples/nets/seed001_torch_single.nn"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("torch_single, torch_single_printed"),
+        "{}",
+        stderr(&out)
+    );
+    let out = chainrule(&[
+        "shapes",
+        "examples/nets/seed001_torch_single.nn",
+        "--network",
+        "nope",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = chainrule(&[
+        "shapes",
+        "examples/nets/seed001_torch_single.nn",
+        "--network",
+        "torch_single_printed",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json(&out)["vectors"]["z2"], 1);
+}
+
+#[test]
+fn unreadable_and_non_utf8_files_exit_2() {
+    let out = chainrule(&["shapes", "does/not/exist.nn"]);
+    assert_eq!(out.status.code(), Some(2));
+    let file = temp_file("latin1.nn", b"network n {\n  input x[2] # caf\xe9\n}\n");
+    let out = chainrule(&["shapes", p(&file)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(":2:") && stderr(&out).contains("not valid UTF-8"),
+        "{}",
+        stderr(&out)
+    );
+    let empty = temp_file("empty.nn", b"");
+    let out = chainrule(&["shapes", p(&empty)]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    assert_eq!(chainrule(&["shapes"]).status.code(), Some(2));
+    assert_eq!(chainrule(&["frobnicate", "x.nn"]).status.code(), Some(2));
+    assert_eq!(chainrule(&["--help"]).status.code(), Some(0));
+}
