@@ -84,13 +84,13 @@ fn numbers(
                     format!("expected an array of {n}, found {}", kind(value)),
                 )
             })?;
-            if rest.is_empty() {
-                if let Some(i) = items.iter().position(Value::is_array) {
-                    return Err(error(
-                        format!("{path}[{i}]"),
-                        "expected a number, found an array (nested one level too deep)",
-                    ));
-                }
+            if rest.is_empty()
+                && let Some(i) = items.iter().position(Value::is_array)
+            {
+                return Err(error(
+                    format!("{path}[{i}]"),
+                    "expected a number, found an array (nested one level too deep)",
+                ));
             }
             if items.len() != *n {
                 return Err(error(
