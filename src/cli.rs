@@ -168,3 +168,125 @@ pub fn eval(
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// Writes `contents` to `path` whole or not at all: a temporary file beside it, then a rename,
+/// so a failed run never leaves a truncated or clobbered file behind.
+pub fn write_output(path: &Path, contents: &str) -> Result<(), Failure> {
+    let name = path.display();
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let file_name = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    let result = std::fs::write(&temp, contents).and_then(|()| std::fs::rename(&temp, path));
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&temp);
+        return Err(Failure::input(format!(
+            "{name}: error: cannot write the output: {e}"
+        )));
+    }
+    Ok(())
+}
+
+/// Prints to standard output, or writes the file given with `-o`.
+pub fn emit(out: Option<&Path>, contents: &str) -> Result<ExitCode, Failure> {
+    match out {
+        Some(path) => write_output(path, contents)?,
+        None => print!("{contents}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What `chainrule latex` is asked for.
+pub struct LatexArgs<'a> {
+    /// `--weight` references.
+    pub weights: &'a [String],
+    /// `--form`.
+    pub form: Option<&'a str>,
+    /// `--standalone`.
+    pub standalone: bool,
+    /// `--params`, `--data` and `--lr` for the numeric form.
+    pub params: Option<&'a Path>,
+    /// See `params`.
+    pub data: Option<&'a Path>,
+    /// See `params`.
+    pub lr: Option<f64>,
+}
+
+/// `chainrule latex FILE [--weight REF]... [--form F] [--standalone] [-o OUT]`.
+pub fn latex(
+    path: &Path,
+    network: Option<&str>,
+    args: &LatexArgs<'_>,
+    out: Option<&Path>,
+) -> Result<ExitCode, Failure> {
+    use chainrule_core::latex::{Form, NumericPoint, parse_weight, render};
+    let (file, model) = load(path)?;
+    let network = select(&file, &model, network)?;
+    let mut derivation = chainrule_core::derive::derive(network, &model.functions);
+    let form = match args.form {
+        Some(name) => Form::from_name(name).ok_or_else(|| {
+            Failure::input(format!(
+                "error: unknown --form `{name}`: use chain, delta, general or numeric"
+            ))
+        })?,
+        None if args.weights.is_empty() => Form::Delta,
+        None => Form::Chain,
+    };
+    let mut weights = Vec::new();
+    for text in args.weights {
+        let vars = parse_weight(network, &derivation, text)
+            .map_err(|e| Failure::input(format!("error: --weight {e}")))?;
+        weights.extend(vars);
+    }
+    let point = if form == Form::Numeric {
+        let (values, samples) = point(&file, network, args.params, args.data)?;
+        let result = chainrule_core::eval::evaluate_batch(&derivation, network, &values, &samples);
+        let first = &result.samples[0];
+        Some(NumericPoint {
+            slots: first.slots.clone(),
+            gradient: first.gradient.concat(),
+            lr: args.lr,
+            batch: (samples.len() > 1).then(|| (samples.len(), result.gradient.concat())),
+        })
+    } else {
+        None
+    };
+    let text = render(
+        network,
+        &mut derivation,
+        form,
+        &weights,
+        point.as_ref(),
+        args.standalone,
+    );
+    emit(out, &text)
+}
+
+/// `chainrule explain FILE [--params P.json] [--data D.json] [--lr R]`.
+pub fn explain(
+    path: &Path,
+    network: Option<&str>,
+    params: Option<&Path>,
+    data: Option<&Path>,
+    lr: Option<f64>,
+) -> Result<ExitCode, Failure> {
+    let (file, model) = load(path)?;
+    let network = select(&file, &model, network)?;
+    if let Some(lr) = lr.filter(|lr| !lr.is_finite()) {
+        return Err(Failure::input(format!(
+            "error: --lr must be a finite number, not {lr}"
+        )));
+    }
+    let (values, samples) = point(&file, network, params, data)?;
+    let derivation = chainrule_core::derive::derive(network, &model.functions);
+    print!(
+        "{}",
+        chainrule_core::explain::explain(network, &derivation, &values, &samples, lr)
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -48,6 +48,52 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The chain-rule derivation as LaTeX.
+    Latex {
+        /// The `.nn` file.
+        file: PathBuf,
+        /// Which network of the file.
+        #[arg(long)]
+        network: Option<String>,
+        /// A weight to derive, `W1[0][1]` (one element) or `W1` (all); repeatable.
+        #[arg(long)]
+        weight: Vec<String>,
+        /// chain (default with --weight), delta (default without), general, or numeric.
+        #[arg(long)]
+        form: Option<String>,
+        /// A whole LaTeX document instead of an align* fragment.
+        #[arg(long)]
+        standalone: bool,
+        /// Write to this file (whole or not at all) instead of standard output.
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+        /// Parameter values for --form numeric (JSON object); defaults come from the file.
+        #[arg(long)]
+        params: Option<PathBuf>,
+        /// Samples for --form numeric (JSON object); defaults come from the file.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Learning rate: --form numeric also shows each updated weight.
+        #[arg(long)]
+        lr: Option<f64>,
+    },
+    /// A worked numeric example: forward values, loss, every chain-rule factor, gradients.
+    Explain {
+        /// The `.nn` file.
+        file: PathBuf,
+        /// Which network of the file.
+        #[arg(long)]
+        network: Option<String>,
+        /// Parameter values (JSON object); defaults come from the file.
+        #[arg(long)]
+        params: Option<PathBuf>,
+        /// Samples (JSON object); defaults come from the file.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Learning rate: also show each updated parameter and its change.
+        #[arg(long)]
+        lr: Option<f64>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -70,6 +116,40 @@ fn main() -> ExitCode {
             params.as_deref(),
             data.as_deref(),
             json,
+        ),
+        Command::Latex {
+            file,
+            network,
+            weight,
+            form,
+            standalone,
+            output,
+            params,
+            data,
+            lr,
+        } => {
+            let args = cli::LatexArgs {
+                weights: &weight,
+                form: form.as_deref(),
+                standalone,
+                params: params.as_deref(),
+                data: data.as_deref(),
+                lr,
+            };
+            cli::latex(&file, network.as_deref(), &args, output.as_deref())
+        }
+        Command::Explain {
+            file,
+            network,
+            params,
+            data,
+            lr,
+        } => cli::explain(
+            &file,
+            network.as_deref(),
+            params.as_deref(),
+            data.as_deref(),
+            lr,
         ),
     };
     match result {

@@ -236,3 +236,203 @@ fn bad_usage_exits_2() {
     assert_eq!(chainrule(&["frobnicate", "x.nn"]).status.code(), Some(2));
     assert_eq!(chainrule(&["--help"]).status.code(), Some(0));
 }
+
+fn oracle_case(network: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/oracles/seeds.json"),
+    )
+    .expect("oracle");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    v["cases"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["network"] == network).cloned())
+        .expect("case")
+}
+
+fn flat(v: &serde_json::Value) -> Vec<f64> {
+    match v {
+        serde_json::Value::Array(a) => a.iter().flat_map(flat).collect(),
+        other => vec![other.as_f64().expect("number")],
+    }
+}
+
+/// The gradient table rows of `explain`: parameter element -> its cells.
+fn gradient_rows(text: &str) -> Vec<(String, Vec<String>)> {
+    let table = text.split("Gradients").nth(1).expect("gradient table");
+    table
+        .lines()
+        .skip(2)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let cells: Vec<String> = l.split_whitespace().map(str::to_string).collect();
+            (cells[0].clone(), cells)
+        })
+        .collect()
+}
+
+#[test]
+fn explain_shows_the_changes_pytorch_printed() {
+    let case = oracle_case("torch_batch");
+    let out = chainrule(&[
+        "explain",
+        "examples/nets/seed001_torch_batch.nn",
+        "--lr",
+        "0.1",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let rows = gradient_rows(&stdout(&out));
+    let mut expected = Vec::new();
+    for name in ["W1", "b1", "W2", "b2"] {
+        expected.extend(flat(&case["param_changes"][name]));
+    }
+    assert_eq!(rows.len(), expected.len());
+    for ((element, cells), want) in rows.iter().zip(expected) {
+        let change: f64 = cells.last().expect("change").parse().expect("number");
+        assert!(
+            (change - want).abs() < 1e-9,
+            "{element}: change {change}, PyTorch printed {want}"
+        );
+    }
+    assert!(stdout(&out).contains("2655"), "the loss is shown");
+}
+
+#[test]
+fn explain_shows_seed000_updated_weights() {
+    let case = oracle_case("chain_rule");
+    let out = chainrule(&[
+        "explain",
+        "examples/nets/seed000_chain_rule.nn",
+        "--lr",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let rows = gradient_rows(&stdout(&out));
+    let mut expected = Vec::new();
+    for name in ["W1", "b1", "W2", "b2"] {
+        expected.extend(flat(&case["updated_params"][name]));
+    }
+    assert_eq!(rows.len(), expected.len());
+    for ((element, cells), want) in rows.iter().zip(expected) {
+        // Columns: parameter, dL/dp, sample 1, batch, value, updated, change.
+        let updated: f64 = cells[cells.len() - 2].parse().expect("number");
+        assert!(
+            (updated - want).abs() < 1e-6,
+            "{element}: updated {updated}, the seed printed {want}"
+        );
+    }
+}
+
+#[test]
+fn explain_lists_every_chain_rule_factor_and_delta() {
+    let out = chainrule(&["explain", "examples/nets/seed004.nn"]);
+    let text = stdout(&out);
+    for needle in [
+        "dL/dy[0]",
+        "da1[0]/dz1[0]",
+        "a1[0] * (1 - a1[0])",
+        "dy[1]/da1[2]",
+        "delta(z1[2])",
+        "dz1[2]/dW1[2][1]",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from\n{text}");
+    }
+}
+
+#[test]
+fn latex_chain_for_seed004_is_the_seeds_sum_of_two_paths() {
+    let out = chainrule(&[
+        "latex",
+        "examples/nets/seed004.nn",
+        "--weight",
+        "W1[0][0]",
+        "--form",
+        "chain",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    // Seed 004: dMSE/dw1_00 = dMSE/dy0 dy0/dz0 dz0/da0 da0/dz0 dz0/dw00 + (the same through y1).
+    let path = |i: usize| {
+        format!(
+            "\\frac{{\\partial L}}{{\\partial y_{{{i}}}}} \\, \\frac{{\\partial y_{{{i}}}}}{{\\partial a^{{(1)}}_{{0}}}} \\, \\frac{{\\partial a^{{(1)}}_{{0}}}}{{\\partial z^{{(1)}}_{{0}}}} \\, \\frac{{\\partial z^{{(1)}}_{{0}}}}{{\\partial w^{{(1)}}_{{00}}}}"
+        )
+    };
+    assert!(text.contains(&format!("&= {}", path(0))), "{text}");
+    assert!(text.contains(&format!("+ {}", path(1))), "{text}");
+    assert_eq!(
+        text.matches("\\partial L}{\\partial y_").count(),
+        2,
+        "exactly two paths: {text}"
+    );
+    assert!(text.starts_with("\\begin{align*}"));
+}
+
+#[test]
+fn latex_standalone_and_output_files_are_whole_or_untouched() {
+    let dir = std::env::temp_dir().join(format!("chainrule-cli-out-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let target = dir.join("derivation.tex");
+    let out = chainrule(&[
+        "latex",
+        "examples/nets/seed004.nn",
+        "--standalone",
+        "-o",
+        p(&target),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let written = std::fs::read_to_string(&target).expect("written");
+    assert!(
+        written.starts_with("\\documentclass") && written.trim_end().ends_with("\\end{document}")
+    );
+    // A failing run leaves the existing file exactly as it was, and no temporary file behind.
+    let out = chainrule(&[
+        "latex",
+        "examples/nets/seed004.nn",
+        "--weight",
+        "W9[0][0]",
+        "-o",
+        p(&target),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        std::fs::read_to_string(&target).expect("still there"),
+        written
+    );
+    let bad = temp_file("broken.nn", b"network n {\n  input x[2]\n");
+    let out = chainrule(&["latex", p(&bad), "-o", p(&target)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        std::fs::read_to_string(&target).expect("still there"),
+        written
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    // Writing into a directory that does not exist fails cleanly.
+    let out = chainrule(&[
+        "latex",
+        "examples/nets/seed004.nn",
+        "-o",
+        "/nonexistent-dir/x.tex",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn latex_rejects_bad_forms_and_weights() {
+    let out = chainrule(&["latex", "examples/nets/seed004.nn", "--form", "pretty"]);
+    assert_eq!(out.status.code(), Some(2));
+    for weight in ["W1[3][0]", "W1[0]", "W1[a][0]", "x[0]"] {
+        let out = chainrule(&["latex", "examples/nets/seed004.nn", "--weight", weight]);
+        assert_eq!(out.status.code(), Some(2), "{weight}: {}", stderr(&out));
+    }
+    let out = chainrule(&[
+        "latex",
+        "examples/nets/seed003_sine.nn",
+        "--form",
+        "numeric",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "no defaults: {}", stderr(&out));
+}

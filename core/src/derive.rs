@@ -280,6 +280,23 @@ fn builtin_derivative(graph: &mut Graph, f: Builtin, x: NodeId, this: NodeId) ->
 }
 
 impl Derivation {
+    /// The deltas for display: vectors from the loss backwards, each vector's elements in
+    /// order, as `(vector, element, value slot, delta slot, expression)`.
+    pub fn deltas_by_vector(&self) -> Vec<(usize, usize, Var, Var, NodeId)> {
+        let mut order: Vec<(usize, usize, Var, Var, NodeId)> = self
+            .deltas
+            .iter()
+            .filter_map(|&(slot, expr)| match self.layout.slot(slot) {
+                crate::layout::Slot::Delta(v, e) => {
+                    Some((v, e, self.layout.var(Symbol::Vector(v), e), slot, expr))
+                }
+                crate::layout::Slot::Value(..) => None,
+            })
+            .collect();
+        order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        order
+    }
+
     /// The slot of the loss.
     pub fn loss(&self) -> Var {
         self.layout.loss()

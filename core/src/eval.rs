@@ -115,6 +115,17 @@ impl<'d> Evaluator<'d> {
         }
     }
 
+    /// An evaluator for extra nodes at an already evaluated sample (all slots known).
+    pub fn from_slots(derivation: &'d Derivation, slots: &[f64]) -> Evaluator<'d> {
+        let n = derivation.graph.len();
+        Evaluator {
+            derivation,
+            slots: slots.to_vec(),
+            memo: vec![0.0; n],
+            done: vec![false; n],
+        }
+    }
+
     /// The value of a slot.
     pub fn slot(&self, var: Var) -> f64 {
         self.slots[var.index()]

@@ -9,11 +9,14 @@ pub mod check;
 pub mod derive;
 pub mod diagnostic;
 pub mod eval;
+pub mod explain;
 pub mod ir;
+pub mod latex;
 pub mod layout;
 pub mod lower;
 pub mod model;
 pub mod point;
+pub mod print;
 pub mod report;
 
 pub use chainrule_grammar::{Diagnostic, Span};

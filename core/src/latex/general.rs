@@ -1,0 +1,395 @@
+//! The general (index) form: finds one formula with symbolic indices that every element of a
+//! vector's delta or of a parameter's gradient is an instance of, as the seeds' "In general:"
+//! blocks write them (`dL/dw_ij = delta_i a_j`, `delta_k = sum_i delta_i w_ik ...`).
+//!
+//! The formula is found by anti-unification: the concrete expressions of all elements are
+//! walked together; where they differ only in an index that follows an element's own index,
+//! that index becomes a variable, and a sum whose terms differ only in one index becomes a
+//! `\sum` over a new variable. A formula is printed only if it reproduces every element.
+
+use super::Latex;
+use super::names;
+use crate::ir::{Graph, Node, NodeId, Var};
+use crate::layout::Slot;
+use crate::model::{Shape, Symbol};
+use crate::print::{Printer, Style};
+
+/// An index in a formula: a constant or a named variable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Index {
+    Const(usize),
+    Var(char),
+}
+
+/// What a leaf of a formula stands for.
+#[derive(Clone, Debug, PartialEq)]
+enum Leaf {
+    /// An element of a symbol, or of a vector's delta, with formula indices.
+    Element {
+        slot_of: SlotKind,
+        indices: Vec<Index>,
+    },
+    /// `\sum_{var} body`.
+    SumOver(char, NodeId),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum SlotKind {
+    Value(Symbol),
+    Delta(usize),
+}
+
+/// Index variables bound for one instance: `(letter, value)`.
+type Env = Vec<(char, usize)>;
+
+/// Builds formulas in a side graph whose `Var`s index `leaves`.
+struct Formulas<'l, 'a> {
+    latex: &'l Latex<'a>,
+    graph: Graph,
+    leaves: Vec<Leaf>,
+}
+
+impl Formulas<'_, '_> {
+    fn leaf(&mut self, leaf: Leaf) -> NodeId {
+        let position = match self.leaves.iter().position(|l| *l == leaf) {
+            Some(p) => p,
+            None => {
+                self.leaves.push(leaf);
+                self.leaves.len() - 1
+            }
+        };
+        self.graph.var(Var(position as u32))
+    }
+
+    /// The symbol and indices of a slot of the derivation.
+    fn describe(&self, var: Var) -> (SlotKind, Vec<usize>) {
+        let layout = &self.latex.derivation.layout;
+        match layout.slot(var) {
+            Slot::Value(symbol, elem) => (SlotKind::Value(symbol), layout.indices(symbol, elem)),
+            Slot::Delta(v, elem) => (SlotKind::Delta(v), vec![elem]),
+        }
+    }
+
+    /// One formula that every `(env, node)` instance is, or `None`.
+    fn unify(&mut self, instances: &[(Env, NodeId)]) -> Option<NodeId> {
+        let source = &self.latex.derivation.graph;
+        let first = source.node(instances[0].1).clone();
+        let same_kind = instances.iter().all(|(_, n)| {
+            std::mem::discriminant(source.node(*n)) == std::mem::discriminant(&first)
+        });
+        if matches!(first, Node::Add(..) | Node::Sum(_)) || !same_kind {
+            return self.sum(instances);
+        }
+        let child = |k: usize| -> Vec<(Env, NodeId)> {
+            instances
+                .iter()
+                .map(|(env, n)| {
+                    let mut children = Vec::new();
+                    source.node(*n).for_each_child(|c| children.push(c));
+                    (env.clone(), children[k])
+                })
+                .collect()
+        };
+        match first {
+            Node::Const(b) => instances
+                .iter()
+                .all(|(_, n)| *source.node(*n) == Node::Const(b))
+                .then(|| self.graph.constant_node(f64::from_bits(b))),
+            Node::Var(_) => self.unify_leaf(instances),
+            Node::Sub(..) | Node::Mul(..) | Node::Div(..) => {
+                let (a, b) = (child(0), child(1));
+                let (a, b) = (self.unify(&a)?, self.unify(&b)?);
+                Some(match first {
+                    Node::Sub(..) => self.graph.sub(a, b),
+                    Node::Mul(..) => self.graph.mul(a, b),
+                    _ => self.graph.div(a, b),
+                })
+            }
+            Node::Neg(_) => {
+                let a = self.unify(&child(0))?;
+                Some(self.graph.neg(a))
+            }
+            Node::Pow(_, k) => {
+                let same = instances
+                    .iter()
+                    .all(|(_, n)| matches!(source.node(*n), Node::Pow(_, kk) if *kk == k));
+                let a = self.unify(&child(0))?;
+                same.then(|| self.graph.pow(a, f64::from_bits(k)))
+            }
+            Node::Func(f, _) => {
+                let same = instances
+                    .iter()
+                    .all(|(_, n)| matches!(source.node(*n), Node::Func(g, _) if *g == f));
+                let a = self.unify(&child(0))?;
+                same.then(|| self.graph.func(f, a))
+            }
+            Node::Add(..) | Node::Sum(_) => None,
+        }
+    }
+
+    fn unify_leaf(&mut self, instances: &[(Env, NodeId)]) -> Option<NodeId> {
+        let source = &self.latex.derivation.graph;
+        let described: Vec<(SlotKind, Vec<usize>, &Env)> = instances
+            .iter()
+            .map(|(env, n)| match source.node(*n) {
+                Node::Var(v) => {
+                    let (kind, indices) = self.describe(*v);
+                    Some((kind, indices, env))
+                }
+                _ => None,
+            })
+            .collect::<Option<_>>()?;
+        let kind = described[0].0;
+        if described
+            .iter()
+            .any(|(k, idx, _)| *k != kind || idx.len() != described[0].1.len())
+        {
+            return None;
+        }
+        let mut indices = Vec::new();
+        for position in 0..described[0].1.len() {
+            let values: Vec<usize> = described.iter().map(|(_, idx, _)| idx[position]).collect();
+            // An index that follows a bound variable in every instance becomes that variable.
+            let letters: Vec<char> = described[0].2.iter().map(|(c, _)| *c).collect();
+            let follows = letters.into_iter().rev().find(|&letter| {
+                described
+                    .iter()
+                    .zip(&values)
+                    .all(|((_, _, env), value)| env.iter().any(|(c, v)| *c == letter && v == value))
+            });
+            match follows {
+                // With one instance whose index is 0 a variable and a constant both fit; the
+                // variable is the general reading.
+                Some(letter) => indices.push(Index::Var(letter)),
+                _ if values.iter().all(|v| *v == values[0]) => {
+                    indices.push(Index::Const(values[0]))
+                }
+                _ => return None,
+            }
+        }
+        Some(self.leaf(Leaf::Element {
+            slot_of: kind,
+            indices,
+        }))
+    }
+
+    /// A sum: `\sum` over a new index when its terms are instances of one formula, else a
+    /// sum of the same number of terms position by position.
+    fn sum(&mut self, instances: &[(Env, NodeId)]) -> Option<NodeId> {
+        let source = &self.latex.derivation.graph;
+        let terms: Vec<Vec<NodeId>> = instances
+            .iter()
+            .map(|(_, n)| sum_terms(source, *n))
+            .collect();
+        let length = terms[0].len();
+        if terms.iter().any(|t| t.len() != length) {
+            return None;
+        }
+        if length >= 2 {
+            let used: Vec<char> = instances[0].0.iter().map(|(c, _)| *c).collect();
+            if let Some(letter) = ['i', 'j', 'k', 'm', 'n', 'p', 'q']
+                .into_iter()
+                .find(|c| !used.contains(c))
+            {
+                let expanded: Vec<(Env, NodeId)> = instances
+                    .iter()
+                    .zip(&terms)
+                    .flat_map(|((env, _), ts)| {
+                        ts.iter().enumerate().map(move |(m, t)| {
+                            let mut env = env.clone();
+                            env.push((letter, m));
+                            (env, *t)
+                        })
+                    })
+                    .collect();
+                // Formulas are small, so trying the sum and backing out is cheap.
+                let (graph, leaves) = (self.graph.clone(), self.leaves.len());
+                if let Some(body) = self
+                    .unify(&expanded)
+                    .filter(|&body| self.mentions(body, letter))
+                {
+                    return Some(self.leaf(Leaf::SumOver(letter, body)));
+                }
+                self.graph = graph;
+                self.leaves.truncate(leaves);
+            }
+        }
+        if length < 2 {
+            return None;
+        }
+        let mut parts = Vec::new();
+        for k in 0..length {
+            let column: Vec<(Env, NodeId)> = instances
+                .iter()
+                .zip(&terms)
+                .map(|((env, _), ts)| (env.clone(), ts[k]))
+                .collect();
+            parts.push(self.unify(&column)?);
+        }
+        Some(self.graph.sum(&parts))
+    }
+
+    /// Whether a formula uses index variable `letter`.
+    fn mentions(&self, node: NodeId, letter: char) -> bool {
+        let mut stack = vec![node];
+        while let Some(n) = stack.pop() {
+            match self.graph.node(n) {
+                Node::Var(v) => match &self.leaves[v.index()] {
+                    Leaf::Element { indices, .. } => {
+                        if indices.contains(&Index::Var(letter)) {
+                            return true;
+                        }
+                    }
+                    Leaf::SumOver(_, body) => stack.push(*body),
+                },
+                other => other.for_each_child(|c| stack.push(c)),
+            }
+        }
+        false
+    }
+
+    fn print(&self, node: NodeId, top: bool) -> String {
+        let leaf = |v: Var| match &self.leaves[v.index()] {
+            Leaf::Element { slot_of, indices } => self.element(*slot_of, indices),
+            Leaf::SumOver(letter, body) => {
+                let text = format!("\\sum_{{{letter}}} {}", self.print(*body, false));
+                if top {
+                    text
+                } else {
+                    format!("\\left({text}\\right)")
+                }
+            }
+        };
+        let printer = Printer {
+            graph: &self.graph,
+            leaf: &leaf,
+            style: Style::Latex,
+        };
+        if top {
+            printer.expr(node)
+        } else {
+            printer.factor(node)
+        }
+    }
+
+    fn element(&self, kind: SlotKind, indices: &[Index]) -> String {
+        let network = self.latex.network;
+        let text: Vec<String> = indices
+            .iter()
+            .map(|i| match i {
+                Index::Const(c) => c.to_string(),
+                Index::Var(v) => v.to_string(),
+            })
+            .collect();
+        match kind {
+            SlotKind::Value(Symbol::Loss) => names::symbol(&network.loss.name),
+            SlotKind::Value(symbol) => match network.shape_of(symbol) {
+                Shape::Scalar => names::symbol(network.name_of(symbol)),
+                shape => names::element(
+                    network.name_of(symbol),
+                    matches!(shape, Shape::Matrix(..)),
+                    &text,
+                ),
+            },
+            SlotKind::Delta(v) => {
+                names::delta(&names::element(&network.vectors[v].name, false, &text))
+            }
+        }
+    }
+}
+
+/// The terms of a sum node (an `Add` chain or an n-ary `Sum`), or the node itself.
+fn sum_terms(graph: &Graph, node: NodeId) -> Vec<NodeId> {
+    match graph.node(node) {
+        Node::Add(a, b) => {
+            let mut out = sum_terms(graph, *a);
+            out.extend(sum_terms(graph, *b));
+            out
+        }
+        Node::Sum(items) => items.to_vec(),
+        _ => vec![node],
+    }
+}
+
+/// Prints the general form of every delta and of the chosen parameters' gradients.
+pub(super) fn general(latex: &mut Latex<'_>, weights: &[Var]) {
+    let layout = &latex.derivation.layout;
+    let loss = names::symbol(&latex.network.loss.name);
+    let mut lines: Vec<String> = Vec::new();
+    let mut formulas = Formulas {
+        latex,
+        graph: Graph::new(),
+        leaves: Vec::new(),
+    };
+    // Deltas, vector by vector from the loss backwards.
+    for v in (0..formulas.latex.network.vectors.len()).rev() {
+        let instances: Vec<(Env, NodeId)> = formulas
+            .latex
+            .derivation
+            .deltas
+            .iter()
+            .filter_map(|(slot, expr)| match layout.slot(*slot) {
+                Slot::Delta(vv, e) if vv == v => Some((vec![('k', e)], *expr)),
+                _ => None,
+            })
+            .collect();
+        if instances.is_empty() {
+            continue;
+        }
+        let name = &formulas.latex.network.vectors[v].name;
+        let element = names::element(name, false, &["k".to_string()]);
+        let lhs = format!(
+            "{} = {}",
+            names::delta(&element),
+            names::partial(&loss, &element)
+        );
+        match formulas.unify(&instances) {
+            Some(formula) => lines.push(format!("{lhs} &= {}", formulas.print(formula, true))),
+            None => lines.push(format!(
+                "{lhs} &\\quad \\text{{(no single formula: see the delta form)}}"
+            )),
+        }
+    }
+    // Gradients, parameter by parameter.
+    let network = formulas.latex.network;
+    for (p, param) in network.params.iter().enumerate() {
+        let instances: Vec<(Env, NodeId)> = formulas
+            .latex
+            .derivation
+            .gradients
+            .iter()
+            .filter(|(var, _)| weights.contains(var))
+            .filter_map(|(var, expr)| match layout.slot(*var) {
+                Slot::Value(Symbol::Param(pp), e) if pp == p => {
+                    let env = match param.shape {
+                        Shape::Matrix(_, c) => vec![('i', e / c), ('j', e % c)],
+                        Shape::Vector(_) => vec![('i', e)],
+                        Shape::Scalar => vec![],
+                    };
+                    Some((env, *expr))
+                }
+                _ => None,
+            })
+            .collect();
+        if instances.is_empty() {
+            continue;
+        }
+        let indices: Vec<String> = match param.shape {
+            Shape::Matrix(..) => vec!["i".into(), "j".into()],
+            Shape::Vector(_) => vec!["i".into()],
+            Shape::Scalar => vec![],
+        };
+        let wrt = match param.shape {
+            Shape::Scalar => names::symbol(&param.name),
+            shape => names::element(&param.name, matches!(shape, Shape::Matrix(..)), &indices),
+        };
+        let lhs = names::partial(&loss, &wrt);
+        match formulas.unify(&instances) {
+            Some(formula) => lines.push(format!("{lhs} &= {}", formulas.print(formula, true))),
+            None => lines.push(format!(
+                "{lhs} &\\quad \\text{{(no single formula: see the delta form)}}"
+            )),
+        }
+    }
+    latex.lines.extend(lines);
+}

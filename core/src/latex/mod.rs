@@ -1,0 +1,503 @@
+//! The derivation as LaTeX: the chain of partials for chosen weights, the delta recursion,
+//! the general index form, and worked numbers; as an `align*` fragment or a whole document.
+
+mod general;
+pub mod names;
+
+use std::collections::HashMap;
+
+use crate::derive::Derivation;
+use crate::ir::{NodeId, Var};
+use crate::model::{Network, Symbol};
+use crate::print::{Printer, Style, break_terms, rounded};
+
+/// Which derivation to print.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// dL/dw as the sum over paths of products of partials, then expressions, then closed form.
+    Chain,
+    /// Every delta, back from the loss, with its recursion; then every gradient.
+    Delta,
+    /// The index form (`w_ij` with symbolic i, j), where the structure allows it.
+    General,
+    /// The delta form with values substituted, at a point.
+    Numeric,
+}
+
+impl Form {
+    /// The form named on the command line.
+    pub fn from_name(name: &str) -> Option<Form> {
+        Some(match name {
+            "chain" => Form::Chain,
+            "delta" => Form::Delta,
+            "general" => Form::General,
+            "numeric" => Form::Numeric,
+            _ => return None,
+        })
+    }
+}
+
+/// Values for the numeric form.
+#[derive(Clone, Debug)]
+pub struct NumericPoint {
+    /// Every slot's value for the sample shown (see [`crate::eval::SampleResult::slots`]).
+    pub slots: Vec<f64>,
+    /// With a learning rate, each parameter's update is shown too.
+    pub lr: Option<f64>,
+    /// The sample's gradient, one value per entry of [`Derivation::gradients`].
+    pub gradient: Vec<f64>,
+    /// How many samples the batch has, and its combined gradient (same order), shown when
+    /// there is more than one sample.
+    pub batch: Option<(usize, Vec<f64>)>,
+}
+
+/// Visual characters per line before a sum breaks.
+const LINE_LIMIT: usize = 64;
+/// More paths than this and the chain form shows the delta form instead.
+pub const MAX_PATHS: u64 = 16;
+
+/// Prints one network's derivation.
+pub struct Latex<'a> {
+    network: &'a Network,
+    derivation: &'a mut Derivation,
+    lines: Vec<String>,
+}
+
+impl<'a> Latex<'a> {
+    /// A printer for one network's derivation.
+    pub fn new(network: &'a Network, derivation: &'a mut Derivation) -> Latex<'a> {
+        Latex {
+            network,
+            derivation,
+            lines: Vec::new(),
+        }
+    }
+
+    /// The LaTeX name of a slot.
+    pub fn name(&self, var: Var) -> String {
+        let layout = &self.derivation.layout;
+        names::slot(self.network, layout.slot(var), |s, e| layout.indices(s, e))
+    }
+
+    fn loss_name(&self) -> String {
+        names::symbol(&self.network.loss.name)
+    }
+
+    fn terms(&self, node: NodeId) -> Vec<(bool, String)> {
+        let leaf = |v: Var| self.name(v);
+        Printer {
+            graph: &self.derivation.graph,
+            leaf: &leaf,
+            style: Style::Latex,
+        }
+        .terms(node)
+    }
+
+    fn factor(&self, node: NodeId) -> String {
+        let leaf = |v: Var| self.name(v);
+        Printer {
+            graph: &self.derivation.graph,
+            leaf: &leaf,
+            style: Style::Latex,
+        }
+        .factor(node)
+    }
+
+    /// `lhs &= first line \\ &\quad continuation`, lines pushed to the block.
+    fn equation(&mut self, lhs: &str, rhs: Vec<Vec<(bool, String)>>) {
+        for (i, terms) in rhs.iter().enumerate() {
+            let broken = break_terms(terms, LINE_LIMIT);
+            for (j, line) in broken.into_iter().enumerate() {
+                let head = match (i, j) {
+                    (0, 0) => format!("{lhs} &= "),
+                    (_, 0) => "&= ".to_string(),
+                    _ => "&".to_string(),
+                };
+                self.lines.push(format!("{head}{line}"));
+            }
+        }
+    }
+
+    fn gap(&mut self) {
+        if let Some(last) = self.lines.last_mut() {
+            last.push_str(" \\\\[1ex]");
+        }
+    }
+
+    /// The `align*` block of the chosen form for the chosen weights (all when empty).
+    pub fn fragment(mut self, form: Form, weights: &[Var], point: Option<&NumericPoint>) -> String {
+        let all: Vec<Var> = self.derivation.gradients.iter().map(|(v, _)| *v).collect();
+        let weights = if weights.is_empty() {
+            all
+        } else {
+            weights.to_vec()
+        };
+        match form {
+            Form::Chain => {
+                for (i, w) in weights.iter().enumerate() {
+                    if i > 0 {
+                        self.gap();
+                    }
+                    self.chain(*w);
+                }
+            }
+            Form::Delta => {
+                self.deltas(None);
+                self.gap();
+                self.gradients(&weights, None);
+            }
+            Form::Numeric => {
+                self.deltas(point);
+                self.gap();
+                self.gradients(&weights, point);
+            }
+            Form::General => general::general(&mut self, &weights),
+        }
+        finish(&self.lines)
+    }
+
+    /// For a weight: the paths of partials, their expressions, and the closed form.
+    fn chain(&mut self, weight: Var) {
+        let lhs = names::partial(&self.loss_name(), &self.name(weight));
+        let gradient = self.gradient_node(weight);
+        let mut memo = HashMap::new();
+        let closed = self.derivation.closed_form(gradient, &mut memo);
+        let Some(paths) = self.paths(weight) else {
+            let count = self.path_count(weight);
+            let recursion = self.recursion_terms(weight);
+            let expression = self.terms(gradient);
+            self.equation(&lhs, vec![recursion, expression, self.terms(closed)]);
+            self.lines.push(format!(
+                "&\\text{{({count} paths of partials: shown with deltas)}}"
+            ));
+            return;
+        };
+        let symbols: Vec<(bool, String)> = paths
+            .iter()
+            .map(|path| {
+                let factors: Vec<String> = path
+                    .iter()
+                    .map(|&(c, u)| {
+                        names::partial(&self.name(self.derivation.forward[c].var), &self.name(u))
+                    })
+                    .collect();
+                (false, factors.join(" \\, "))
+            })
+            .collect();
+        let expressions: Vec<(bool, String)> = paths
+            .iter()
+            .map(|path| {
+                let factors: Vec<String> = path
+                    .iter()
+                    .map(|&(c, u)| self.partial_node(c, u))
+                    .map(|n| self.factor(n))
+                    .collect();
+                // Joined as the printer joins products, so a line equal to the closed form is
+                // recognised and not printed twice.
+                (false, factors.join(" "))
+            })
+            .collect();
+        let mut rhs = vec![symbols, expressions];
+        let closed_terms = self.terms(closed);
+        if rhs.last() != Some(&closed_terms) {
+            rhs.push(closed_terms);
+        }
+        if paths.is_empty() {
+            rhs = vec![vec![(false, "0".to_string())]];
+        }
+        self.equation(&lhs, rhs);
+    }
+
+    fn partial_node(&self, c: usize, u: Var) -> NodeId {
+        self.derivation.forward[c]
+            .partials
+            .iter()
+            .find(|(v, _)| *v == u)
+            .map(|(_, n)| *n)
+            .unwrap_or(self.derivation.gradients[0].1) // ok: callers pass edges taken from `partials`
+    }
+
+    fn gradient_node(&self, weight: Var) -> NodeId {
+        self.derivation
+            .gradients
+            .iter()
+            .find(|(v, _)| *v == weight)
+            .map(|(_, n)| *n)
+            .unwrap_or(self.derivation.gradients[0].1) // ok: weights are validated parameter slots
+    }
+
+    /// Consumers of `var` whose own derivative reaches the loss.
+    fn live_consumers(&self, var: Var) -> Vec<usize> {
+        let loss_index = self.derivation.forward.len() - 1;
+        self.derivation.consumers[var.index()]
+            .iter()
+            .copied()
+            .filter(|&c| {
+                c == loss_index
+                    || self
+                        .derivation
+                        .layout
+                        .delta_of(self.derivation.forward[c].var)
+                        .is_some_and(|d| self.derivation.deltas.iter().any(|(s, _)| *s == d))
+            })
+            .collect()
+    }
+
+    fn path_count(&self, weight: Var) -> u64 {
+        let loss_index = self.derivation.forward.len() - 1;
+        let mut memo: HashMap<Var, u64> = HashMap::new();
+        fn count(
+            latex: &Latex<'_>,
+            var: Var,
+            loss_index: usize,
+            memo: &mut HashMap<Var, u64>,
+        ) -> u64 {
+            if let Some(&n) = memo.get(&var) {
+                return n;
+            }
+            let total = latex.live_consumers(var).into_iter().fold(0u64, |acc, c| {
+                let n = if c == loss_index {
+                    1
+                } else {
+                    count(latex, latex.derivation.forward[c].var, loss_index, memo)
+                };
+                acc.saturating_add(n)
+            });
+            memo.insert(var, total);
+            total
+        }
+        count(self, weight, loss_index, &mut memo)
+    }
+
+    /// Every path of partials from the loss down to `weight`, as `(definition, wrt)` edges,
+    /// or `None` when there are more than [`MAX_PATHS`].
+    fn paths(&self, weight: Var) -> Option<Vec<Vec<(usize, Var)>>> {
+        if self.path_count(weight) > MAX_PATHS {
+            return None;
+        }
+        let loss_index = self.derivation.forward.len() - 1;
+        let mut out = Vec::new();
+        let mut stack: Vec<(Var, Vec<(usize, Var)>)> = vec![(weight, Vec::new())];
+        while let Some((var, below)) = stack.pop() {
+            for c in self.live_consumers(var).into_iter().rev() {
+                let mut path = below.clone();
+                path.push((c, var));
+                if c == loss_index {
+                    path.reverse();
+                    out.push(path);
+                } else {
+                    stack.push((self.derivation.forward[c].var, path));
+                }
+            }
+        }
+        out.sort();
+        Some(out)
+    }
+
+    /// `delta_c \frac{\partial c}{\partial var}` for each live consumer (the loss has no delta).
+    fn recursion_terms(&self, var: Var) -> Vec<(bool, String)> {
+        let loss_index = self.derivation.forward.len() - 1;
+        self.live_consumers(var)
+            .into_iter()
+            .map(|c| {
+                let consumer = self.derivation.forward[c].var;
+                let partial = names::partial(&self.name(consumer), &self.name(var));
+                if c == loss_index {
+                    (false, partial)
+                } else {
+                    (
+                        false,
+                        format!("{} \\, {partial}", names::delta(&self.name(consumer))),
+                    )
+                }
+            })
+            .collect()
+    }
+
+    /// Deltas grouped by vector, from the loss backwards, each element in order.
+    fn deltas(&mut self, point: Option<&NumericPoint>) {
+        let order = self.derivation.deltas_by_vector();
+        let mut previous = None;
+        for (v, _, value, slot, expr) in order {
+            if previous.is_some_and(|p| p != v) {
+                self.gap();
+            }
+            previous = Some(v);
+            let partial = names::partial(&self.loss_name(), &self.name(value));
+            let lhs = format!("{} = {partial}", names::delta(&self.name(value)));
+            let recursion = self.recursion_terms(value);
+            // Straight from the loss, the recursion would only repeat the left-hand side.
+            let mut rhs = if recursion == [(false, partial)] {
+                vec![]
+            } else {
+                vec![recursion]
+            };
+            rhs.push(self.terms(expr));
+            rhs.dedup();
+            if let Some(point) = point {
+                rhs.extend(self.numeric(expr, point.slots[slot.index()], point));
+            }
+            self.equation(&lhs, rhs);
+        }
+    }
+
+    /// dL/dw for each weight: its recursion over deltas and its expression.
+    fn gradients(&mut self, weights: &[Var], point: Option<&NumericPoint>) {
+        for &w in weights {
+            let node = self.gradient_node(w);
+            let lhs = names::partial(&self.loss_name(), &self.name(w));
+            let mut rhs = vec![self.recursion_terms(w), self.terms(node)];
+            rhs.dedup();
+            if let Some(point) = point {
+                let position = self
+                    .derivation
+                    .gradients
+                    .iter()
+                    .position(|(v, _)| *v == w)
+                    .unwrap_or(0);
+                let value = point.gradient[position];
+                rhs.extend(self.numeric(node, value, point));
+                self.equation(&lhs, rhs);
+                if let Some((samples, batch)) = &point.batch {
+                    self.lines.push(format!(
+                        "&\\text{{(sample 1 of {samples}; over the batch: {})}}",
+                        rounded(batch[position], 6).replace('\\', "")
+                    ));
+                }
+                if let Some(lr) = point.lr {
+                    let step = point.batch.as_ref().map_or(value, |(_, b)| b[position]);
+                    let weight = self.name(w);
+                    let current = point.slots[w.index()];
+                    self.lines.push(format!(
+                        "{weight} &\\leftarrow {weight} - \\eta \\, {} = {} - {} \\cdot {} = {}",
+                        names::partial(&self.loss_name(), &weight),
+                        rounded(current, 6),
+                        rounded(lr, 6),
+                        parenthesised(step),
+                        rounded(current - lr * step, 6)
+                    ));
+                }
+            } else {
+                self.equation(&lhs, rhs);
+            }
+        }
+    }
+
+    /// The expression with values substituted, then its value.
+    fn numeric(&self, node: NodeId, value: f64, point: &NumericPoint) -> Vec<Vec<(bool, String)>> {
+        let leaf = |v: Var| parenthesised(point.slots[v.index()]);
+        let printer = Printer {
+            graph: &self.derivation.graph,
+            leaf: &leaf,
+            style: Style::Latex,
+        };
+        let substituted = printer.terms(node);
+        let result = vec![(false, rounded(value, 6))];
+        if substituted == result {
+            vec![result]
+        } else {
+            vec![substituted, result]
+        }
+    }
+}
+
+fn parenthesised(v: f64) -> String {
+    let text = rounded(v, 6);
+    if v < 0.0 {
+        format!("\\left({text}\\right)")
+    } else {
+        text
+    }
+}
+
+/// Parses `--weight` references: `W1[0][1]` (one element) or `W1` (every element).
+pub fn parse_weight(
+    network: &Network,
+    derivation: &Derivation,
+    text: &str,
+) -> Result<Vec<Var>, String> {
+    let text = text.trim();
+    let (name, rest) = text.split_at(text.find('[').unwrap_or(text.len()));
+    let Some(Symbol::Param(p)) = network.lookup(name) else {
+        let params: Vec<&str> = network.params.iter().map(|p| p.name.as_str()).collect();
+        return Err(format!(
+            "`{name}` is not a parameter of network `{}` (its parameters: {})",
+            network.name,
+            params.join(", ")
+        ));
+    };
+    let symbol = Symbol::Param(p);
+    if rest.is_empty() {
+        return Ok(derivation.layout.vars(symbol).collect());
+    }
+    let indices: Vec<usize> = rest
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .split("][")
+        .map(|i| {
+            i.trim()
+                .parse::<usize>()
+                .map_err(|_| format!("`{text}`: indices are whole numbers, as in `W1[0][1]`"))
+        })
+        .collect::<Result<_, _>>()?;
+    let dims = network.params[p].shape.dims();
+    if indices.len() != dims.len() || indices.iter().zip(&dims).any(|(i, d)| i >= d) {
+        let shape: String = dims.iter().map(|d| format!("[{d}]")).collect();
+        return Err(format!(
+            "`{text}` is not an element of `{name}`, which is {name}{shape}"
+        ));
+    }
+    let elem = indices.iter().zip(&dims).fold(0, |acc, (i, d)| acc * d + i);
+    Ok(vec![derivation.layout.var(symbol, elem)])
+}
+
+/// The derivation of a network in a form, as an `align*` fragment or a whole document.
+pub fn render(
+    network: &Network,
+    derivation: &mut Derivation,
+    form: Form,
+    weights: &[Var],
+    point: Option<&NumericPoint>,
+    standalone: bool,
+) -> String {
+    let fragment = Latex::new(network, derivation).fragment(form, weights, point);
+    if !standalone {
+        return fragment;
+    }
+    let form_name = match form {
+        Form::Chain => "the chain rule",
+        Form::Delta => "deltas",
+        Form::General => "general form",
+        Form::Numeric => "worked numbers",
+    };
+    document(&[(format!("Network {}: {form_name}", network.name), fragment)])
+}
+
+/// Lines joined into one `align*` environment.
+fn finish(lines: &[String]) -> String {
+    let mut out = String::from("\\begin{align*}\n");
+    for (i, line) in lines.iter().enumerate() {
+        out.push_str(line);
+        if i + 1 < lines.len() && !line.ends_with("\\\\[1ex]") {
+            out.push_str(" \\\\");
+        }
+        out.push('\n');
+    }
+    out.push_str("\\end{align*}\n");
+    out
+}
+
+/// A whole LaTeX document around fragments, one section per titled fragment.
+pub fn document(sections: &[(String, String)]) -> String {
+    let mut out = String::from(
+        "\\documentclass[10pt]{article}\n\\usepackage{amsmath}\n\\setlength{\\textwidth}{6.5in}\n\\setlength{\\oddsidemargin}{0in}\n\\allowdisplaybreaks\n\\begin{document}\n",
+    );
+    for (title, fragment) in sections {
+        out.push_str(&format!(
+            "\\section*{{{}}}\n{fragment}\n",
+            title.replace('_', "\\_")
+        ));
+    }
+    out.push_str("\\end{document}\n");
+    out
+}

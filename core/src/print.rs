@@ -1,0 +1,350 @@
+//! Prints IR expressions, as LaTeX or in the `.nn` language's own notation, with the fewest
+//! parentheses precedence allows; breaks long LaTeX sums across lines.
+
+use crate::builtin::Builtin;
+use crate::ir::{Graph, Node, NodeId, Var};
+
+/// Binding strength of a printed form; a child printed where more is needed gets parentheses.
+const SUM: u8 = 1;
+const NEG: u8 = 2;
+const PRODUCT: u8 = 3;
+const POWER_BASE: u8 = 5;
+
+/// The notation to print in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Style {
+    /// LaTeX math: `\frac{a}{b}`, `\sigma\left(z\right)`, juxtaposed products.
+    #[default]
+    Latex,
+    /// The `.nn` notation: `a / b`, `sigmoid(z)`, `a * b`, `x^2`.
+    Text,
+}
+
+/// Prints nodes of one graph, naming leaves with `leaf`.
+pub struct Printer<'a> {
+    /// The graph the nodes live in.
+    pub graph: &'a Graph,
+    /// The name of a named scalar (or its value, in numeric mode), in the printer's style.
+    pub leaf: &'a dyn Fn(Var) -> String,
+    /// LaTeX or `.nn` notation.
+    pub style: Style,
+}
+
+impl Printer<'_> {
+    /// The LaTeX of a node.
+    pub fn expr(&self, id: NodeId) -> String {
+        self.at(id, 0)
+    }
+
+    /// The LaTeX of a node used as a factor of a product (parenthesised if it is a sum).
+    pub fn factor(&self, id: NodeId) -> String {
+        self.at(id, PRODUCT)
+    }
+
+    /// The signed top-level terms of a sum (`(false, "a")`, `(true, "b")` for `a - b`).
+    pub fn terms(&self, id: NodeId) -> Vec<(bool, String)> {
+        let mut out = Vec::new();
+        self.collect_terms(id, false, &mut out);
+        out
+    }
+
+    fn collect_terms(&self, id: NodeId, negative: bool, out: &mut Vec<(bool, String)>) {
+        match self.graph.node(id) {
+            Node::Add(a, b) => {
+                self.collect_terms(*a, negative, out);
+                self.collect_terms(*b, negative, out);
+            }
+            Node::Sub(a, b) => {
+                self.collect_terms(*a, negative, out);
+                self.collect_terms(*b, !negative, out);
+            }
+            Node::Sum(items) => items
+                .iter()
+                .for_each(|i| self.collect_terms(*i, negative, out)),
+            // A negated sum stays one term, `-(t - y)`, as people write it.
+            Node::Neg(a) => out.push((!negative, self.at(*a, PRODUCT))),
+            Node::Const(b) if f64::from_bits(*b) < 0.0 => {
+                out.push((!negative, self.bare_constant(-f64::from_bits(*b))))
+            }
+            _ => out.push((negative, self.at(id, NEG + 1))),
+        }
+    }
+
+    fn bare_constant(&self, v: f64) -> String {
+        match self.style {
+            Style::Latex => number(v),
+            Style::Text => format!("{v}"),
+        }
+    }
+
+    fn level(&self, id: NodeId) -> u8 {
+        match self.graph.node(id) {
+            Node::Add(..) | Node::Sub(..) | Node::Sum(_) => SUM,
+            Node::Neg(_) => NEG,
+            Node::Const(b) if f64::from_bits(*b) < 0.0 => NEG,
+            Node::Mul(..) => PRODUCT,
+            Node::Div(..) | Node::Pow(..) => 4,
+            Node::Func(..) | Node::Var(_) | Node::Const(_) => 6,
+        }
+    }
+
+    fn at(&self, id: NodeId, needed: u8) -> String {
+        let text = self.bare(id);
+        if self.level(id) < needed {
+            self.parens(&text)
+        } else {
+            text
+        }
+    }
+
+    fn parens(&self, text: &str) -> String {
+        match self.style {
+            Style::Latex => format!("\\left({text}\\right)"),
+            Style::Text => format!("({text})"),
+        }
+    }
+
+    fn bare(&self, id: NodeId) -> String {
+        match self.graph.node(id) {
+            Node::Const(b) => match self.style {
+                Style::Latex => number(f64::from_bits(*b)),
+                Style::Text => format!("{}", f64::from_bits(*b)),
+            },
+            Node::Var(v) => (self.leaf)(*v),
+            Node::Add(..) | Node::Sub(..) | Node::Sum(_) => join_terms(&self.terms(id)),
+            Node::Neg(a) => format!("-{}", self.at(*a, PRODUCT)),
+            Node::Mul(..) => {
+                let mut factors = Vec::new();
+                self.collect_factors(id, &mut factors);
+                let mut out = String::new();
+                for (i, f) in factors.iter().enumerate() {
+                    let text = self.at(*f, PRODUCT);
+                    if i > 0 {
+                        let numeric_next =
+                            text.starts_with(|c: char| c.is_ascii_digit() || c == '-');
+                        out.push_str(match (self.style, numeric_next) {
+                            (Style::Text, _) => " * ",
+                            (Style::Latex, true) => " \\cdot ",
+                            (Style::Latex, false) => " ",
+                        });
+                    }
+                    out.push_str(&text);
+                }
+                out
+            }
+            Node::Div(a, b) => match self.style {
+                Style::Latex => format!("\\frac{{{}}}{{{}}}", self.expr(*a), self.expr(*b)),
+                Style::Text => format!("{} / {}", self.at(*a, PRODUCT), self.at(*b, POWER_BASE)),
+            },
+            Node::Pow(a, k) => match self.style {
+                Style::Latex => format!(
+                    "{}^{{{}}}",
+                    self.at(*a, POWER_BASE),
+                    number(f64::from_bits(*k))
+                ),
+                Style::Text => format!("{}^{}", self.at(*a, POWER_BASE), f64::from_bits(*k)),
+            },
+            Node::Func(f, a) => match self.style {
+                Style::Latex => function(*f, &self.expr(*a)),
+                Style::Text => format!("{}({})", f.name(), self.expr(*a)),
+            },
+        }
+    }
+
+    fn collect_factors(&self, id: NodeId, out: &mut Vec<NodeId>) {
+        match self.graph.node(id) {
+            Node::Mul(a, b) => {
+                self.collect_factors(*a, out);
+                self.collect_factors(*b, out);
+            }
+            _ => out.push(id),
+        }
+    }
+}
+
+/// `f(arg)` in the usual notation.
+pub fn function(f: Builtin, arg: &str) -> String {
+    match f {
+        Builtin::Sigmoid => format!("\\sigma\\left({arg}\\right)"),
+        Builtin::Tanh => format!("\\tanh\\left({arg}\\right)"),
+        Builtin::Sin => format!("\\sin\\left({arg}\\right)"),
+        Builtin::Cos => format!("\\cos\\left({arg}\\right)"),
+        Builtin::Log => format!("\\log\\left({arg}\\right)"),
+        Builtin::Exp => format!("e^{{{arg}}}"),
+        Builtin::Sqrt => format!("\\sqrt{{{arg}}}"),
+        Builtin::Abs => format!("\\left|{arg}\\right|"),
+        Builtin::Linear => arg.to_string(),
+        Builtin::Relu | Builtin::Softplus | Builtin::Step | Builtin::Sign => {
+            format!("\\operatorname{{{}}}\\left({arg}\\right)", f.name())
+        }
+    }
+}
+
+/// `a + b - c` from signed terms.
+pub fn join_terms(terms: &[(bool, String)]) -> String {
+    let mut out = String::new();
+    for (i, (negative, text)) in terms.iter().enumerate() {
+        match (i, negative) {
+            (0, true) => out.push('-'),
+            (0, false) => {}
+            (_, true) => out.push_str(" - "),
+            (_, false) => out.push_str(" + "),
+        }
+        out.push_str(text);
+    }
+    if out.is_empty() {
+        out.push('0');
+    }
+    out
+}
+
+/// A constant as LaTeX: the shortest form that reads back exactly, in scientific notation
+/// when that is shorter.
+pub fn number(v: f64) -> String {
+    if v == 0.0 {
+        return "0".to_string();
+    }
+    let plain = format!("{v}");
+    let scientific = format!("{v:e}");
+    if plain.len() <= 10 || plain.len() <= scientific.len() + 2 {
+        return plain;
+    }
+    match scientific.split_once('e') {
+        Some((mantissa, exponent)) => format!("{mantissa} \\times 10^{{{exponent}}}"),
+        None => plain,
+    }
+}
+
+/// A computed value rounded to `digits` significant digits, for worked examples.
+pub fn rounded(v: f64, digits: usize) -> String {
+    if !v.is_finite() {
+        return if v.is_nan() {
+            "\\mathrm{NaN}".to_string()
+        } else if v > 0.0 {
+            "\\infty".to_string()
+        } else {
+            "-\\infty".to_string()
+        };
+    }
+    if v == 0.0 {
+        return "0".to_string();
+    }
+    let magnitude = v.abs().log10().floor() as i32;
+    if !(-4..=6).contains(&magnitude) {
+        let text = format!("{:.*e}", digits.saturating_sub(1), v);
+        let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+        let mantissa = trim_zeros(mantissa);
+        return format!("{mantissa} \\times 10^{{{exponent}}}");
+    }
+    let decimals = (digits as i32 - 1 - magnitude).max(0) as usize;
+    trim_zeros(&format!("{v:.decimals$}"))
+}
+
+fn trim_zeros(text: &str) -> String {
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text.to_string()
+    }
+}
+
+/// A rough count of the characters a piece of LaTeX shows, used to decide line breaks:
+/// command names, braces and scripts markers count nothing, a fraction its wider part.
+pub fn visual_width(latex: &str) -> usize {
+    let mut width = 0;
+    let mut chars = latex.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let mut name = String::new();
+                while let Some(&n) = chars.peek() {
+                    if n.is_ascii_alphabetic() {
+                        name.push(n);
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                width += match name.as_str() {
+                    "" => usize::from(chars.next().is_some()),
+                    "frac" | "left" | "right" | "mathrm" | "operatorname" | "hat" => 0,
+                    "partial" | "sigma" | "delta" | "cdot" | "quad" => 1,
+                    other if other.len() <= 3 => other.len(),
+                    _ => 2,
+                };
+            }
+            '{' | '}' | '^' | '_' | ' ' | '&' => {}
+            _ => width += 1,
+        }
+    }
+    // Fractions stack numerator over denominator.
+    let fractions = latex.matches("\\frac").count();
+    width.saturating_sub(fractions * 2)
+}
+
+/// Joins signed terms into align* lines of at most `limit` visual characters; continuation
+/// lines start with `&\quad`.
+pub fn break_terms(terms: &[(bool, String)], limit: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for (i, (negative, text)) in terms.iter().enumerate() {
+        let sign = match (i, negative) {
+            (0, true) => "-",
+            (0, false) => "",
+            (_, true) => " - ",
+            (_, false) => " + ",
+        };
+        if !current.is_empty() && visual_width(&current) + visual_width(text) > limit {
+            lines.push(std::mem::take(&mut current));
+            current.push_str(sign.trim_start());
+            current.insert_str(0, "\\quad ");
+        } else {
+            current.push_str(sign);
+        }
+        current.push_str(text);
+    }
+    if current.is_empty() {
+        current.push('0');
+    }
+    lines.push(current);
+    lines
+}
+
+/// A computed value rounded to `digits` significant digits, as plain text (`1.5e-7` for
+/// very small or large magnitudes).
+pub fn rounded_text(v: f64, digits: usize) -> String {
+    rounded(v, digits)
+        .replace(" \\times 10^{", "e")
+        .replace('}', "")
+        .replace("\\mathrm{NaN", "NaN")
+        .replace("\\infty", "inf")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn visual_width_counts_what_shows() {
+        assert_eq!(visual_width("x_{0}"), 2);
+        assert_eq!(visual_width("\\left(1 - a^{(1)}_{0}\\right)"), 9);
+        assert_eq!(visual_width("\\frac{\\partial L}{\\partial y_{0}}"), 3);
+    }
+
+    #[test]
+    fn long_sums_break() {
+        let term = (false, "\\left(-\\left(t_{0} - y_{0}\\right)\\right) w^{(2)}_{00} a^{(1)}_{0} \\left(1 - a^{(1)}_{0}\\right) x_{0}".to_string());
+        let lines = break_terms(&[term.clone(), term.clone(), term], 64);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines[1].starts_with("\\quad + "));
+    }
+
+    #[test]
+    fn numbers_read_back() {
+        assert_eq!(number(0.5), "0.5");
+        assert_eq!(number(2.0), "2");
+        assert_eq!(rounded(-0.0658122456, 6), "-0.0658122");
+        assert_eq!(rounded(1.5e-7, 3), "1.5 \\times 10^{-7}");
+        assert_eq!(rounded_text(1.5e-7, 3), "1.5e-7");
+    }
+}

@@ -1,0 +1,171 @@
+//! LaTeX of every example network in every form: insta snapshots (reviewed by eye), every
+//! fragment rendered by KaTeX with `throwOnError`, and every network's standalone document
+//! compiled by a real `pdflatex`. `./scripts/test` installs both tools.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use chainrule::core::check_source;
+use chainrule::core::derive::derive;
+use chainrule::core::eval::evaluate_batch;
+use chainrule::core::latex::{Form, NumericPoint, document, render};
+use chainrule::core::model::{Model, Network};
+use chainrule::core::point;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn examples() -> Vec<(String, Model)> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("examples/nets"))
+        .expect("examples/nets")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "nn"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).expect("read");
+            let stem = p.file_stem().expect("stem").to_string_lossy().into_owned();
+            (stem, check_source(&text).expect("examples check"))
+        })
+        .collect()
+}
+
+/// Every form of a network's derivation: `(form name, fragment)`.
+fn fragments(model: &Model, network: &Network) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    for (name, form) in [
+        ("delta", Form::Delta),
+        ("general", Form::General),
+        ("chain", Form::Chain),
+    ] {
+        let mut derivation = derive(network, &model.functions);
+        out.push((
+            name,
+            render(network, &mut derivation, form, &[], None, false),
+        ));
+    }
+    if let (Ok(params), Ok(samples)) = (point::params(network, None), point::samples(network, None))
+    {
+        let mut derivation = derive(network, &model.functions);
+        let result = evaluate_batch(&derivation, network, &params, &samples);
+        let point = NumericPoint {
+            slots: result.samples[0].slots.clone(),
+            gradient: result.samples[0].gradient.concat(),
+            lr: Some(0.1),
+            batch: (samples.len() > 1).then(|| (samples.len(), result.gradient.concat())),
+        };
+        out.push((
+            "numeric",
+            render(
+                network,
+                &mut derivation,
+                Form::Numeric,
+                &[],
+                Some(&point),
+                false,
+            ),
+        ));
+    }
+    out
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("chainrule-latex-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+#[test]
+fn snapshots_of_every_example() {
+    for (stem, model) in examples() {
+        for network in &model.networks {
+            for (form, fragment) in fragments(&model, network) {
+                insta::with_settings!({ snapshot_path => "snapshots", prepend_module_to_snapshot => false }, {
+                    insta::assert_snapshot!(format!("latex__{stem}__{}__{form}", network.name), fragment);
+                });
+            }
+        }
+    }
+}
+
+#[test]
+fn every_fragment_renders_with_katex() {
+    let katex = root().join("tests/katex");
+    assert!(
+        katex.join("node_modules/katex").exists(),
+        "KaTeX is not installed: run ./scripts/test (or `npm ci` in tests/katex)"
+    );
+    let dir = scratch("katex");
+    let mut files = Vec::new();
+    for (stem, model) in examples() {
+        for network in &model.networks {
+            for (form, fragment) in fragments(&model, network) {
+                let file = dir.join(format!("{stem}-{}-{form}.tex", network.name));
+                std::fs::write(&file, fragment).expect("write fragment");
+                files.push(file);
+            }
+        }
+    }
+    let out = Command::new("node")
+        .arg(katex.join("render.js"))
+        .args(&files)
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "KaTeX failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with(&format!("{} rendered", files.len())));
+}
+
+fn pdflatex(dir: &Path, tex: &Path) -> Result<(), String> {
+    let out = Command::new("pdflatex")
+        .args([
+            "-interaction=nonstopmode",
+            "-halt-on-error",
+            "-output-directory",
+        ])
+        .arg(dir)
+        .arg(tex)
+        .output()
+        .map_err(|e| {
+            format!("pdflatex does not run ({e}): run ./scripts/test, which installs TeX Live")
+        })?;
+    let log = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() || log.lines().any(|l| l.starts_with("! ")) {
+        return Err(format!("pdflatex failed on {}:\n{log}", tex.display()));
+    }
+    let pdf = tex.with_extension("pdf");
+    if !dir.join(pdf.file_name().expect("name")).exists() {
+        return Err(format!("no PDF for {}", tex.display()));
+    }
+    Ok(())
+}
+
+#[test]
+fn every_standalone_document_compiles_with_pdflatex() {
+    let dir = scratch("pdflatex");
+    for (stem, model) in examples() {
+        for network in &model.networks {
+            // The CLI's own --standalone output of the default form...
+            let mut derivation = derive(network, &model.functions);
+            let standalone = render(network, &mut derivation, Form::Delta, &[], None, true);
+            let file = dir.join(format!("{stem}-{}.tex", network.name));
+            std::fs::write(&file, standalone).expect("write");
+            pdflatex(&dir, &file).unwrap_or_else(|e| panic!("{e}"));
+            // ...and one document with every form.
+            let sections: Vec<(String, String)> = fragments(&model, network)
+                .into_iter()
+                .map(|(form, f)| (format!("{} ({form})", network.name), f))
+                .collect();
+            let file = dir.join(format!("{stem}-{}-all.tex", network.name));
+            std::fs::write(&file, document(&sections)).expect("write");
+            pdflatex(&dir, &file).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+}
