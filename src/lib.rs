@@ -1,9 +1,15 @@
 //! chainrule: derives the chain rule of a neural network's loss for every weight.
 //!
-//! This facade crate re-exports the engine (`chainrule-core`) and holds the command-line
-//! front end's shared plumbing in [`cli`]; `src/main.rs` is only argument parsing.
+//! [`derive!`] turns `.nn` network descriptions into Rust modules with unrolled gradient code
+//! (see `../shared/spec/RUST_API.md`); [`runtime`] holds what that code calls. The engine is
+//! re-exported as [`core`]; [`cli`] is the command-line front end's plumbing (`src/main.rs` is
+//! only argument parsing).
 
 pub mod cli;
+pub mod runtime;
 
 pub use chainrule_core as core;
 pub use chainrule_core::{Model, Network, SourceFile};
+pub use chainrule_macros::derive;
+pub use ndarray;
+pub use runtime::{ElementDiff, GradientDiff, Relation, ShapeError};

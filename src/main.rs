@@ -94,6 +94,20 @@ enum Command {
         #[arg(long)]
         lr: Option<f64>,
     },
+    /// The generated Rust module, formatted, as `derive!` would expand it.
+    Rust {
+        /// The `.nn` file.
+        file: PathBuf,
+        /// Which network of the file.
+        #[arg(long)]
+        network: Option<String>,
+        /// Generate `f32` code instead of `f64`.
+        #[arg(long)]
+        f32: bool,
+        /// Write to this file (whole or not at all) instead of standard output.
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -151,6 +165,12 @@ fn main() -> ExitCode {
             data.as_deref(),
             lr,
         ),
+        Command::Rust {
+            file,
+            network,
+            f32,
+            output,
+        } => cli::rust(&file, network.as_deref(), f32, output.as_deref()),
     };
     match result {
         Ok(code) => code,

@@ -18,6 +18,7 @@ pub mod model;
 pub mod point;
 pub mod print;
 pub mod report;
+pub mod rust;
 
 pub use chainrule_grammar::{Diagnostic, Span};
 pub use diagnostic::SourceFile;

@@ -1,0 +1,347 @@
+//! Straight-line Rust from the derivation graph: each needed node once, in an order where
+//! every value is computed before it is used; a node used more than once gets a `let`.
+
+use std::collections::HashMap;
+
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::builtin::Builtin;
+use crate::derive::Derivation;
+use crate::ir::{Node, NodeId, Var};
+use crate::layout::Slot;
+use crate::model::{Network, Shape, Symbol};
+
+use super::Float;
+
+/// Binding strength of an emitted expression, to parenthesise only where Rust needs it.
+const SUM: u8 = 1;
+const PRODUCT: u8 = 2;
+const UNARY: u8 = 3;
+const ATOM: u8 = 4;
+
+/// The parameters argument of generated functions. Its span is hygienic so that no name of
+/// the network can shadow it.
+pub fn params_ident() -> Ident {
+    Ident::new("p", Span::mixed_site())
+}
+
+/// Emits straight-line code for chosen named scalars of one derivation.
+pub struct CodeGen<'a> {
+    network: &'a Network,
+    derivation: &'a Derivation,
+    float: Float,
+    /// The expression for each named scalar's definition, by slot.
+    definitions: HashMap<Var, NodeId>,
+    /// Nodes bound to a `let`, and the name they are bound to.
+    bound: HashMap<NodeId, Ident>,
+    /// How many times each needed node is used by needed parents.
+    uses: HashMap<NodeId, u32>,
+    statements: Vec<TokenStream>,
+    /// Statements emitted so far: a measure of the generated code's size.
+    pub size: usize,
+    temporaries: usize,
+}
+
+impl<'a> CodeGen<'a> {
+    /// A generator for `network`'s derivation.
+    pub fn new(network: &'a Network, derivation: &'a Derivation, float: Float) -> CodeGen<'a> {
+        let mut definitions: HashMap<Var, NodeId> = derivation
+            .forward
+            .iter()
+            .map(|d| (d.var, d.value))
+            .collect();
+        definitions.extend(derivation.deltas.iter().copied());
+        CodeGen {
+            network,
+            derivation,
+            float,
+            definitions,
+            bound: HashMap::new(),
+            uses: HashMap::new(),
+            statements: Vec::new(),
+            size: 0,
+            temporaries: 0,
+        }
+    }
+
+    /// The named scalars (forward values and deltas) that `roots` need, in an order where
+    /// each comes after those it uses: forward values in evaluation order, then deltas from the
+    /// loss backwards.
+    fn needed_definitions(&self, roots: &[NodeId]) -> Vec<Var> {
+        let mut needed: std::collections::HashSet<Var> = std::collections::HashSet::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut stack: Vec<NodeId> = roots.to_vec();
+        while let Some(n) = stack.pop() {
+            if !seen.insert(n) {
+                continue;
+            }
+            match self.derivation.graph.node(n) {
+                Node::Var(v) => {
+                    if let Some(&def) = self.definitions.get(v)
+                        && needed.insert(*v)
+                    {
+                        stack.push(def);
+                    }
+                }
+                other => other.for_each_child(|c| stack.push(c)),
+            }
+        }
+        let forward = self.derivation.forward.iter().map(|d| d.var);
+        let deltas = self.derivation.deltas.iter().map(|(v, _)| *v);
+        forward
+            .chain(deltas)
+            .filter(|v| needed.contains(v))
+            .collect()
+    }
+
+    /// Counts, for every node the definitions and `roots` need, how often it is used.
+    fn count_uses(&mut self, definitions: &[Var], roots: &[NodeId]) {
+        let mut seen = std::collections::HashSet::new();
+        let mut stack: Vec<NodeId> = definitions
+            .iter()
+            .map(|v| self.definitions[v])
+            .chain(roots.iter().copied())
+            .collect();
+        for &n in &stack {
+            *self.uses.entry(n).or_default() += 1;
+        }
+        while let Some(n) = stack.pop() {
+            if !seen.insert(n) {
+                continue;
+            }
+            self.derivation.graph.node(n).for_each_child(|c| {
+                *self.uses.entry(c).or_default() += 1;
+                stack.push(c);
+            });
+        }
+    }
+
+    /// Emits `let` statements computing every named scalar `roots` need, then returns the
+    /// expressions of the roots themselves.
+    pub fn compute(&mut self, roots: &[NodeId]) -> Vec<TokenStream> {
+        let definitions = self.needed_definitions(roots);
+        self.count_uses(&definitions, roots);
+        for var in definitions {
+            let node = self.definitions[&var];
+            self.bind_shared(node);
+            let name = self.var_ident(var);
+            let value = self.expr(node, 0);
+            self.statements.push(quote! { let #name = #value; });
+            self.size += 1;
+            self.bound.entry(node).or_insert(name);
+        }
+        roots
+            .iter()
+            .map(|&r| {
+                self.bind_shared(r);
+                self.expr(r, 0)
+            })
+            .collect()
+    }
+
+    /// The statements emitted so far.
+    pub fn take_statements(&mut self) -> Vec<TokenStream> {
+        std::mem::take(&mut self.statements)
+    }
+
+    /// Binds every node under `root` that is used more than once, children first.
+    fn bind_shared(&mut self, root: NodeId) {
+        let mut order = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut stack = vec![root];
+        while let Some(n) = stack.pop() {
+            if self.bound.contains_key(&n) || !seen.insert(n) {
+                continue;
+            }
+            order.push(n);
+            self.derivation
+                .graph
+                .node(n)
+                .for_each_child(|c| stack.push(c));
+        }
+        order.sort_unstable();
+        for n in order {
+            let shared = self.uses.get(&n).copied().unwrap_or(0) > 1;
+            let trivial = matches!(self.derivation.graph.node(n), Node::Var(_) | Node::Const(_));
+            if shared && !trivial && n != root {
+                let value = self.expr(n, 0);
+                let name = format_ident!("tmp{}", self.temporaries, span = Span::mixed_site());
+                self.temporaries += 1;
+                self.statements.push(quote! { let #name = #value; });
+                self.size += 1;
+                self.bound.insert(n, name);
+            }
+        }
+    }
+
+    /// The Rust name bound to a named scalar: `z1_0`, `z1_0_delta` for its delta, `loss`.
+    pub fn var_ident(&self, var: Var) -> Ident {
+        let layout = &self.derivation.layout;
+        match layout.slot(var) {
+            // Hygienic spans: no input or target can shadow these bindings. A value binding ends
+            // in its element number and a delta in `_delta`, and temporaries have no `_`, so no
+            // two bindings can share a name whatever the network's names are.
+            Slot::Value(Symbol::Loss, _) => format_ident!("loss", span = Span::mixed_site()),
+            Slot::Value(symbol, elem) => format_ident!(
+                "{}_{}",
+                self.network.name_of(symbol),
+                elem,
+                span = Span::mixed_site()
+            ),
+            Slot::Delta(v, elem) => format_ident!(
+                "{}_{}_delta",
+                self.network.vectors[v].name,
+                elem,
+                span = Span::mixed_site()
+            ),
+        }
+    }
+
+    /// A leaf: inputs and targets index their argument arrays, parameters read `p`.
+    fn leaf(&self, var: Var) -> TokenStream {
+        let layout = &self.derivation.layout;
+        match layout.slot(var) {
+            Slot::Value(symbol @ (Symbol::Input(_) | Symbol::Target(_)), elem) => {
+                let array = format_ident!("{}", self.network.name_of(symbol));
+                let i = Literal::usize_unsuffixed(elem);
+                quote! { #array[#i] }
+            }
+            Slot::Value(symbol @ Symbol::Param(p), elem) => {
+                let field = format_ident!("{}", self.network.name_of(symbol));
+                match self.network.params[p].shape {
+                    Shape::Scalar => {
+                        let p = params_ident();
+                        quote! { #p.#field }
+                    }
+                    Shape::Vector(_) => {
+                        let (p, i) = (params_ident(), Literal::usize_unsuffixed(elem));
+                        quote! { #p.#field[#i] }
+                    }
+                    Shape::Matrix(_, c) => {
+                        let p = params_ident();
+                        let (i, j) = (
+                            Literal::usize_unsuffixed(elem / c),
+                            Literal::usize_unsuffixed(elem % c),
+                        );
+                        quote! { #p.#field[#i][#j] }
+                    }
+                }
+            }
+            _ => {
+                let name = self.var_ident(var);
+                quote! { #name }
+            }
+        }
+    }
+
+    /// A float literal of the generated type.
+    pub fn literal(&self, v: f64) -> TokenStream {
+        let lit = match self.float {
+            Float::F64 => Literal::f64_suffixed(v.abs()),
+            Float::F32 => Literal::f32_suffixed(v.abs() as f32),
+        };
+        if v < 0.0 {
+            quote! { (-#lit) }
+        } else {
+            quote! { #lit }
+        }
+    }
+
+    fn level(&self, n: NodeId) -> u8 {
+        if self.bound.contains_key(&n) {
+            return ATOM;
+        }
+        match self.derivation.graph.node(n) {
+            Node::Add(..) | Node::Sub(..) | Node::Sum(_) => SUM,
+            Node::Mul(..) | Node::Div(..) => PRODUCT,
+            Node::Neg(_) => UNARY,
+            Node::Const(b) if f64::from_bits(*b) < 0.0 => ATOM,
+            _ => ATOM,
+        }
+    }
+
+    /// The expression of `n`, parenthesised if it binds less tightly than `needed`.
+    fn expr(&self, n: NodeId, needed: u8) -> TokenStream {
+        if let Some(name) = self.bound.get(&n) {
+            return quote! { #name };
+        }
+        let tokens = self.bare(n);
+        if self.level(n) < needed {
+            quote! { (#tokens) }
+        } else {
+            tokens
+        }
+    }
+
+    fn bare(&self, n: NodeId) -> TokenStream {
+        match self.derivation.graph.node(n) {
+            Node::Const(b) => self.literal(f64::from_bits(*b)),
+            Node::Var(v) => self.leaf(*v),
+            Node::Add(a, b) => {
+                let (a, b) = (self.expr(*a, SUM), self.expr(*b, PRODUCT));
+                quote! { #a + #b }
+            }
+            Node::Sub(a, b) => {
+                let (a, b) = (self.expr(*a, SUM), self.expr(*b, PRODUCT));
+                quote! { #a - #b }
+            }
+            Node::Sum(items) => {
+                let first = self.expr(items[0], SUM);
+                let rest = items[1..].iter().map(|i| self.expr(*i, PRODUCT));
+                quote! { #first #(+ #rest)* }
+            }
+            Node::Mul(a, b) => {
+                let (a, b) = (self.expr(*a, PRODUCT), self.expr(*b, UNARY));
+                quote! { #a * #b }
+            }
+            Node::Div(a, b) => {
+                let (a, b) = (self.expr(*a, PRODUCT), self.expr(*b, UNARY));
+                quote! { #a / #b }
+            }
+            Node::Neg(a) => {
+                let a = self.expr(*a, UNARY);
+                quote! { -#a }
+            }
+            Node::Pow(a, k) => {
+                let a = self.expr(*a, ATOM);
+                let k = f64::from_bits(*k);
+                if k.fract() == 0.0 && k.abs() <= 64.0 {
+                    let k = Literal::i32_unsuffixed(k as i32);
+                    quote! { #a.powi(#k) }
+                } else if k == 0.5 {
+                    quote! { #a.sqrt() }
+                } else {
+                    let k = self.literal(k);
+                    quote! { #a.powf(#k) }
+                }
+            }
+            Node::Func(f, a) => {
+                let a = self.expr(*a, ATOM);
+                let method = |name: &str| {
+                    let name = Ident::new(name, Span::call_site());
+                    quote! { #a.#name() }
+                };
+                let real = |name: &str| {
+                    let name = Ident::new(name, Span::call_site());
+                    quote! { ::chainrule::runtime::Real::#name(#a) }
+                };
+                match f {
+                    Builtin::Sigmoid => real("sigmoid"),
+                    Builtin::Softplus => real("softplus"),
+                    Builtin::Relu => real("relu"),
+                    Builtin::Step => real("step"),
+                    Builtin::Sign => real("sign"),
+                    Builtin::Tanh => method("tanh"),
+                    Builtin::Sin => method("sin"),
+                    Builtin::Cos => method("cos"),
+                    Builtin::Exp => method("exp"),
+                    Builtin::Log => method("ln"),
+                    Builtin::Sqrt => method("sqrt"),
+                    Builtin::Abs => method("abs"),
+                    Builtin::Linear => a,
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,383 @@
+//! Reads the macro's input, runs the core pipeline, and turns diagnostics into compile errors
+//! at the right tokens, with stub items so that user code sees no follow-on errors.
+
+use std::path::PathBuf;
+
+use chainrule_core::diagnostic::SourceFile;
+use chainrule_core::rust::{EmitError, Float, expand_network};
+use chainrule_core::{Diagnostic, Model};
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
+use quote::{format_ident, quote, quote_spanned};
+
+/// The macro's options: `file = "..."`, `network = NAME`, `float = f32|f64`.
+#[derive(Default)]
+struct Options {
+    file: Option<(String, Span)>,
+    network: Option<(String, Span)>,
+    float: Float,
+}
+
+/// Where the network text came from, to map byte offsets back to something to point at.
+enum Source {
+    /// Inline tokens: each piece of the reconstructed text and its span.
+    Inline(Vec<(usize, usize, Span)>),
+    /// A file: errors name `file:line:col` and point at the `file = "..."` literal.
+    File(SourceFile, Span, String),
+}
+
+impl Source {
+    fn error(&self, diagnostic: &Diagnostic) -> syn::Error {
+        match self {
+            Source::Inline(pieces) => {
+                let covering: Vec<Span> = pieces
+                    .iter()
+                    .filter(|(start, end, _)| {
+                        *end > diagnostic.span.start
+                            && *start < diagnostic.span.end.max(diagnostic.span.start + 1)
+                    })
+                    .map(|(_, _, span)| *span)
+                    .collect();
+                let (first, last) = match (covering.first(), covering.last()) {
+                    (Some(f), Some(l)) => (*f, *l),
+                    // Past the end of the text (a missing `}`): point at the last token.
+                    _ => {
+                        let last = pieces.last().map_or(Span::call_site(), |p| p.2);
+                        (last, last)
+                    }
+                };
+                let tokens = quote_spanned!(first=> a)
+                    .into_iter()
+                    .chain(quote_spanned!(last=> b))
+                    .collect::<TokenStream>();
+                syn::Error::new_spanned(tokens, &diagnostic.message)
+            }
+            Source::File(file, span, _) => {
+                syn::Error::new(*span, file.render(diagnostic).trim_end())
+            }
+        }
+    }
+}
+
+/// Everything the macro produces for its input.
+pub fn expand(input: TokenStream) -> TokenStream {
+    let (options, rest) = match parse_options(input) {
+        Ok(parsed) => parsed,
+        Err(e) => return e.into_compile_error(),
+    };
+    let (text, source) = match &options.file {
+        Some((path, span)) => {
+            if !rest.is_empty() {
+                return syn::Error::new(
+                    *span,
+                    "give either `file = \"...\"` or the networks inline, not both",
+                )
+                .into_compile_error();
+            }
+            match read_file(path, *span) {
+                Ok((file, absolute)) => (file.text.clone(), Source::File(file, *span, absolute)),
+                Err(e) => return e.into_compile_error(),
+            }
+        }
+        None => {
+            if rest.is_empty() {
+                return syn::Error::new(Span::call_site(), "chainrule::derive! needs a network: `network NAME { ... }`, or `file = \"path.nn\"`").into_compile_error();
+            }
+            let (text, pieces) = reconstruct(rest.clone());
+            (text, Source::Inline(pieces))
+        }
+    };
+    let model = match chainrule_core::check_source(&text) {
+        Ok(model) => model,
+        Err(diagnostics) => return errors_with_stubs(&source, &diagnostics, &text, &rest),
+    };
+    let networks: Vec<&chainrule_core::Network> = match &options.network {
+        Some((name, span)) => match model.network(name) {
+            Some(n) => vec![n],
+            None => {
+                let names: Vec<&str> = model.networks.iter().map(|n| n.name.as_str()).collect();
+                return syn::Error::new(
+                    *span,
+                    format!(
+                        "no network named `{name}` here (networks: {})",
+                        names.join(", ")
+                    ),
+                )
+                .into_compile_error();
+            }
+        },
+        None => model.networks.iter().collect(),
+    };
+    if networks.is_empty() {
+        return syn::Error::new(Span::call_site(), "the input holds no network")
+            .into_compile_error();
+    }
+    expand_networks(&model, &networks, &options, &source)
+}
+
+fn expand_networks(
+    model: &Model,
+    networks: &[&chainrule_core::Network],
+    options: &Options,
+    source: &Source,
+) -> TokenStream {
+    let tracked = match source {
+        Source::File(_, _, absolute) => Some(absolute.as_str()),
+        Source::Inline(_) => None,
+    };
+    let mut out = TokenStream::new();
+    let mut errors: Option<syn::Error> = None;
+    for network in networks {
+        match expand_network(model, network, options.float, tracked) {
+            Ok(tokens) => out.extend(tokens),
+            Err(e) => {
+                let error = match &e {
+                    EmitError::Name(_, span, reason) => {
+                        source.error(&Diagnostic::new(*span, reason.clone()))
+                    }
+                    EmitError::TooLarge(_) => {
+                        source.error(&Diagnostic::new(network.span, e.to_string()))
+                    }
+                };
+                match &mut errors {
+                    Some(all) => all.combine(error),
+                    None => errors = Some(error),
+                }
+                out.extend(stub(
+                    &network.name,
+                    Some((network.inputs.len(), network.targets.len())),
+                ));
+            }
+        }
+    }
+    if let Some(errors) = errors {
+        out.extend(errors.into_compile_error());
+    }
+    out
+}
+
+/// Compile errors for every diagnostic, plus stub modules for the networks named in the
+/// input so that code using them reports nothing more.
+fn errors_with_stubs(
+    source: &Source,
+    diagnostics: &[Diagnostic],
+    text: &str,
+    tokens: &TokenStream,
+) -> TokenStream {
+    let mut errors = diagnostics.iter().map(|d| source.error(d));
+    let Some(mut all) = errors.next() else {
+        return TokenStream::new();
+    };
+    for e in errors {
+        all.combine(e);
+    }
+    let mut out = all.into_compile_error();
+    let arities = chainrule_grammar::parse_file(text).ok().map(|file| {
+        file.networks
+            .iter()
+            .map(|n| {
+                let count = |f: fn(&chainrule_grammar::StatementKind) -> bool| {
+                    n.statements.iter().filter(|s| f(&s.kind)).count()
+                };
+                (
+                    n.name.name.clone(),
+                    count(|k| matches!(k, chainrule_grammar::StatementKind::Input(_))),
+                    count(|k| matches!(k, chainrule_grammar::StatementKind::Target(_))),
+                )
+            })
+            .collect::<Vec<_>>()
+    });
+    match arities {
+        Some(networks) => networks
+            .iter()
+            .for_each(|(name, i, t)| out.extend(stub(name, Some((*i, *t))))),
+        None => network_names(tokens)
+            .iter()
+            .for_each(|name| out.extend(stub(name, None))),
+    }
+    out
+}
+
+/// `network NAME` pairs in raw tokens, for stubs when the text does not even parse.
+fn network_names(tokens: &TokenStream) -> Vec<String> {
+    let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    trees
+        .windows(2)
+        .filter_map(|w| match (&w[0], &w[1]) {
+            (TokenTree::Ident(k), TokenTree::Ident(name)) if k == "network" => {
+                Some(name.to_string())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// A module with the spec's item names and permissive signatures, so that a network with
+/// errors causes no follow-on errors in code that uses it.
+fn stub(name: &str, arity: Option<(usize, usize)>) -> TokenStream {
+    if syn::parse_str::<syn::Ident>(name).is_err() {
+        return TokenStream::new();
+    }
+    let module = format_ident!("{}", name);
+    let functions = arity.map(|(inputs, targets)| {
+        let generic = |prefix: &str, n: usize| (0..n).map(|i| format_ident!("{}{}", prefix, i)).collect::<Vec<_>>();
+        let xs = generic("X", inputs);
+        let ts = generic("T", targets);
+        quote! {
+            pub fn forward<P #(, #xs)*>(_: P #(, _: #xs)*) -> ! { loop {} }
+            pub fn evaluate<P #(, #xs)* #(, #ts)*>(_: P #(, _: #xs)* #(, _: #ts)*) -> ! { loop {} }
+            pub fn loss<P #(, #xs)* #(, #ts)*>(_: P #(, _: #xs)* #(, _: #ts)*) -> ! { loop {} }
+            pub fn gradient<P #(, #xs)* #(, #ts)*>(_: P #(, _: #xs)* #(, _: #ts)*) -> ! { loop {} }
+            pub fn gradient_batch<P #(, #xs)* #(, #ts)*>(_: P #(, _: #xs)* #(, _: #ts)*) -> ! { loop {} }
+            pub fn sgd_step<P #(, #xs)* #(, #ts)*, R>(_: P #(, _: #xs)* #(, _: #ts)*, _: R) -> ! { loop {} }
+            pub fn compare_gradient<H, P #(, #xs)* #(, #ts)*, R>(_: H, _: P #(, _: #xs)* #(, _: #ts)*, _: R) -> ! { loop {} }
+        }
+    });
+    quote! {
+        #[allow(dead_code, unused, clippy::all)]
+        pub mod #module {
+            pub type F = f64;
+            #[derive(Clone, Copy, Debug, Default, PartialEq)]
+            pub struct Params;
+            impl Params {
+                pub fn zeros() -> Self { Params }
+            }
+            #[derive(Clone, Copy, Debug, Default, PartialEq)]
+            pub struct Forward;
+            #functions
+            pub const LATEX: &str = "";
+        }
+    }
+}
+
+fn parse_options(input: TokenStream) -> Result<(Options, TokenStream), syn::Error> {
+    let trees: Vec<TokenTree> = input.into_iter().collect();
+    let mut options = Options::default();
+    let mut at = 0;
+    while let (Some(TokenTree::Ident(key)), Some(TokenTree::Punct(eq))) =
+        (trees.get(at), trees.get(at + 1))
+    {
+        let key_name = key.to_string();
+        if eq.as_char() != '=' || !matches!(key_name.as_str(), "file" | "network" | "float") {
+            break;
+        }
+        let value = trees
+            .get(at + 2)
+            .ok_or_else(|| syn::Error::new(eq.span(), format!("`{key_name} =` needs a value")))?;
+        match (key_name.as_str(), value) {
+            ("file", TokenTree::Literal(lit)) => {
+                let parsed: syn::LitStr = syn::parse2(TokenTree::Literal(lit.clone()).into())
+                    .map_err(|_| {
+                        syn::Error::new(
+                            lit.span(),
+                            "`file` takes a string: `file = \"nets/net.nn\"`",
+                        )
+                    })?;
+                options.file = Some((parsed.value(), lit.span()));
+            }
+            ("network", TokenTree::Ident(name)) => {
+                options.network = Some((name.to_string(), name.span()))
+            }
+            ("float", TokenTree::Ident(kind)) if kind == "f32" => options.float = Float::F32,
+            ("float", TokenTree::Ident(kind)) if kind == "f64" => options.float = Float::F64,
+            ("float", other) => {
+                return Err(syn::Error::new(other.span(), "`float` is `f32` or `f64`"));
+            }
+            ("file", other) => {
+                return Err(syn::Error::new(
+                    other.span(),
+                    "`file` takes a string: `file = \"nets/net.nn\"`",
+                ));
+            }
+            (_, other) => {
+                return Err(syn::Error::new(
+                    other.span(),
+                    "`network` takes a network name: `network = seed004`",
+                ));
+            }
+        }
+        at += 3;
+        match trees.get(at) {
+            Some(TokenTree::Punct(p)) if p.as_char() == ',' || p.as_char() == ';' => at += 1,
+            _ => {}
+        }
+    }
+    Ok((options, trees[at..].iter().cloned().collect()))
+}
+
+fn read_file(path: &str, span: Span) -> Result<(SourceFile, String), syn::Error> {
+    let base = std::env::var("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let full = base.join(path);
+    let bytes = std::fs::read(&full)
+        .map_err(|e| syn::Error::new(span, format!("cannot read `{}`: {e}", full.display())))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        syn::Error::new(
+            span,
+            format!(
+                "`{path}` is not valid UTF-8 (byte {})",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })?;
+    Ok((SourceFile::new(path, text), full.display().to_string()))
+}
+
+/// Rebuilds the network text from tokens, placing each token at its original line and
+/// column (so syntax the tokenizer splits, like `.5`, reads back), and records which span
+/// each piece of text came from.
+fn reconstruct(tokens: TokenStream) -> (String, Vec<(usize, usize, Span)>) {
+    let mut pieces: Vec<(String, Span)> = Vec::new();
+    flatten(tokens, &mut pieces);
+    let mut text = String::new();
+    let mut map = Vec::new();
+    let origin = pieces.first().map_or(1, |(_, s)| s.start().line);
+    let (mut line, mut column) = (origin, 0usize);
+    let mut first_column = None;
+    for (piece, span) in pieces {
+        let start = span.start();
+        let base = *first_column.get_or_insert(start.column);
+        if start.line > line {
+            text.extend(std::iter::repeat_n('\n', start.line - line));
+            line = start.line;
+            column = 0;
+        }
+        let target = start.column.saturating_sub(base);
+        if start.line == line && target > column {
+            text.extend(std::iter::repeat_n(' ', target - column));
+            column = target;
+        } else if !text.is_empty() && !text.ends_with(['\n', ' ']) {
+            // Locations unknown or overlapping: keep tokens apart.
+            text.push(' ');
+            column += 1;
+        }
+        let begin = text.len();
+        text.push_str(&piece);
+        column += piece.chars().count();
+        map.push((begin, text.len(), span));
+    }
+    (text, map)
+}
+
+fn flatten(tokens: TokenStream, out: &mut Vec<(String, Span)>) {
+    for tree in tokens {
+        match tree {
+            TokenTree::Group(group) => {
+                let (open, close) = match group.delimiter() {
+                    Delimiter::Parenthesis => ("(", ")"),
+                    Delimiter::Brace => ("{", "}"),
+                    Delimiter::Bracket => ("[", "]"),
+                    Delimiter::None => ("", ""),
+                };
+                if !open.is_empty() {
+                    out.push((open.to_string(), group.span_open()));
+                }
+                flatten(group.stream(), out);
+                if !close.is_empty() {
+                    out.push((close.to_string(), group.span_close()));
+                }
+            }
+            other => out.push((other.to_string(), other.span())),
+        }
+    }
+}
