@@ -64,6 +64,7 @@ fn forward_reproduces_seed004_printed_activations() {
 /// The delta of the output layer is y - t (seed 004 wrote t - y): check the gradient of
 /// W2 against the hand formula delta_i * a_j, with the right sign.
 #[test]
+#[allow(clippy::needless_range_loop)] // the indices are the formula's i, j, k
 fn gradient_is_the_hand_formula_with_the_right_sign() {
     let p = seed004_params();
     let (x, t) = ([1.0, 3.0], [4.0, 1.0]);
