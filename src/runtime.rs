@@ -163,7 +163,10 @@ impl GradientDiff {
         losses: (f64, f64),
     ) -> GradientDiff {
         // NaN on either side counts as a difference.
-        let differs = |d: f64, h: f64| (h - d).abs().partial_cmp(&(tol * d.abs().max(1.0))) != Some(std::cmp::Ordering::Less) && h != d;
+        let differs = |d: f64, h: f64| {
+            (h - d).abs().partial_cmp(&(tol * d.abs().max(1.0))) != Some(std::cmp::Ordering::Less)
+                && h != d
+        };
         let differences: Vec<ElementDiff> = names
             .iter()
             .zip(derived.iter().zip(hand))

@@ -209,3 +209,17 @@ fn latex_constant_is_the_derivation() {
     assert_eq!(seed004::PARAMS, 12);
     assert_eq!(seed004::DATA, 4);
 }
+
+#[test]
+fn sgd_step_batch_matches_pytorch_step() {
+    let mut p = from_file::torch_batch::Params::default();
+    let x = Array2::from_shape_vec((2, 2), vec![-1.0, 2.0, -3.0, 4.0]).expect("shape");
+    let t = Array2::from_shape_vec((2, 2), vec![-6.0, 8.0, -2.0, 4.0]).expect("shape");
+    let loss = from_file::torch_batch::sgd_step_batch(&mut p, x.view(), t.view(), 0.1)
+        .expect("shapes fit");
+    assert_eq!(loss, 2655.0);
+    // PyTorch printed the updated input-to-hidden weights [[143.2, -215.0], [143.4, -207.0]].
+    for (got, want) in p.W1.iter().flatten().zip([143.2, -215.0, 143.4, -207.0]) {
+        assert!((got - want).abs() < 1e-9, "{got} vs {want}");
+    }
+}

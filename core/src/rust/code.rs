@@ -38,8 +38,10 @@ pub struct CodeGen<'a> {
     /// How many times each needed node is used by needed parents.
     uses: HashMap<NodeId, u32>,
     statements: Vec<TokenStream>,
-    /// Statements emitted so far: a measure of the generated code's size.
+    /// Operations the emitted code performs (distinct IR nodes): a measure of its size.
     pub size: usize,
+    /// Past this size nothing is emitted (the caller reports the size instead).
+    pub limit: usize,
     temporaries: usize,
 }
 
@@ -61,6 +63,7 @@ impl<'a> CodeGen<'a> {
             uses: HashMap::new(),
             statements: Vec::new(),
             size: 0,
+            limit: usize::MAX,
             temporaries: 0,
         }
     }
@@ -115,6 +118,7 @@ impl<'a> CodeGen<'a> {
                 stack.push(c);
             });
         }
+        self.size = seen.len();
     }
 
     /// Emits `let` statements computing every named scalar `roots` need, then returns the
@@ -122,13 +126,15 @@ impl<'a> CodeGen<'a> {
     pub fn compute(&mut self, roots: &[NodeId]) -> Vec<TokenStream> {
         let definitions = self.needed_definitions(roots);
         self.count_uses(&definitions, roots);
+        if self.size > self.limit {
+            return Vec::new();
+        }
         for var in definitions {
             let node = self.definitions[&var];
             self.bind_shared(node);
             let name = self.var_ident(var);
             let value = self.expr(node, 0);
             self.statements.push(quote! { let #name = #value; });
-            self.size += 1;
             self.bound.entry(node).or_insert(name);
         }
         roots
@@ -169,7 +175,6 @@ impl<'a> CodeGen<'a> {
                 let name = format_ident!("tmp{}", self.temporaries, span = Span::mixed_site());
                 self.temporaries += 1;
                 self.statements.push(quote! { let #name = #value; });
-                self.size += 1;
                 self.bound.insert(n, name);
             }
         }

@@ -20,25 +20,26 @@ pub enum Float {
     F64,
 }
 
-/// Most straight-line statements one generated function may hold. rustc's time grows with a
+/// Most operations one generated gradient function may perform. rustc's time grows with a
 /// function's size; past this a network is refused with its size instead of a long compile.
-pub const MAX_STATEMENTS: usize = 60_000;
+pub const MAX_OPERATIONS: usize = 60_000;
 
 /// A network whose generated code would be too large.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TooLarge {
     /// The network.
     pub network: String,
-    /// Statements its gradient function would hold.
-    pub statements: usize,
+    /// Operations its gradient function would perform (a lower bound, the parameter count,
+    /// when refused before deriving).
+    pub operations: usize,
 }
 
 impl std::fmt::Display for TooLarge {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "network `{}` would generate a gradient function of {} statements, more than the limit of {MAX_STATEMENTS}: rustc would take minutes to compile it; use fewer or smaller layers",
-            self.network, self.statements
+            "network `{}` would generate a gradient function of at least {} operations, more than the limit of {MAX_OPERATIONS}: rustc would take minutes to compile it; use fewer or smaller layers",
+            self.network, self.operations
         )
     }
 }
@@ -305,13 +306,14 @@ fn emit_with(
 
     // gradient: the loss, the deltas, every parameter's gradient.
     let mut gradient_gen = CodeGen::new(network, derivation, float);
+    gradient_gen.limit = MAX_OPERATIONS;
     let mut gradient_roots = loss_root.clone();
     gradient_roots.extend(derivation.gradients.iter().map(|(_, g)| *g));
     let gradient_values = gradient_gen.compute(&gradient_roots);
-    if gradient_gen.size > MAX_STATEMENTS {
+    if gradient_gen.size > MAX_OPERATIONS {
         return Err(EmitError::TooLarge(TooLarge {
             network: network.name.clone(),
-            statements: gradient_gen.size,
+            operations: gradient_gen.size,
         }));
     }
     let gradient_statements = gradient_gen.take_statements();
@@ -568,6 +570,18 @@ fn emit_with(
                 Ok((total_loss * scale, g))
             }
 
+            /// One gradient-descent step over a batch, the gradient combined by the network's
+            /// `batch` rule; returns the loss before it.
+            pub fn sgd_step_batch(#p: &mut Params, #view_args lr: F) -> Result<F, ::chainrule::runtime::ShapeError> {
+                let (loss, g) = gradient_batch(#p, #(#batch_fields,)*)?;
+                let mut values = #p.flat();
+                for (w, d) in values.iter_mut().zip(g.flat()) {
+                    *w -= lr * d;
+                }
+                #p.set_flat(&values);
+                Ok(loss)
+            }
+
             impl Params {
                 /// Sets every element from [`Params::flat`] order.
                 pub fn set_flat(&mut self, values: &[F; #count_lit]) {
@@ -625,6 +639,13 @@ pub fn expand_network(
     float: Float,
     source_path: Option<&str>,
 ) -> Result<TokenStream, EmitError> {
+    // Every parameter costs at least one operation: refuse the hopeless cases before deriving.
+    if network.param_count() > MAX_OPERATIONS {
+        return Err(EmitError::TooLarge(TooLarge {
+            network: network.name.clone(),
+            operations: network.param_count(),
+        }));
+    }
     let mut derivation = crate::derive::derive(network, &model.functions);
     let latex = crate::latex::render(
         network,

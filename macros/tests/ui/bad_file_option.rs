@@ -1,0 +1,3 @@
+chainrule_macros::derive!(file = nets::seed004);
+
+fn main() {}

@@ -1,0 +1,3 @@
+chainrule_macros::derive! {}
+
+fn main() {}
