@@ -250,7 +250,16 @@ fn stub(name: &str, arity: Option<(usize, usize)>) -> TokenStream {
 }
 
 fn parse_options(input: TokenStream) -> Result<(Options, TokenStream), syn::Error> {
-    let trees: Vec<TokenTree> = input.into_iter().collect();
+    // `macro_rules!` hands fragments such as `$file:literal` over wrapped in invisible groups.
+    let trees: Vec<TokenTree> = input
+        .into_iter()
+        .flat_map(|tree| match tree {
+            TokenTree::Group(g) if g.delimiter() == Delimiter::None => {
+                g.stream().into_iter().collect::<Vec<_>>()
+            }
+            other => vec![other],
+        })
+        .collect();
     let mut options = Options::default();
     let mut at = 0;
     while let (Some(TokenTree::Ident(key)), Some(TokenTree::Punct(eq))) =
