@@ -116,12 +116,12 @@ macro_rules! case {
     };
 }
 
-include!("generated_cases.rs");
+include!("generated/cases.rs");
 
 /// The case list covers every network of the corpus and the examples.
 #[test]
 fn case_list_is_up_to_date() {
-    let listed = std::fs::read_to_string("tests/generated_cases.rs").expect("case list");
+    let listed = std::fs::read_to_string("tests/generated/cases.rs").expect("case list");
     for dir in ["tests/corpus/ok", "examples/nets"] {
         for entry in std::fs::read_dir(dir).expect("dir") {
             let path = entry.expect("entry").path();
@@ -134,7 +134,7 @@ fn case_list_is_up_to_date() {
                 let needle = format!("\"{}\", {});", path.display(), network.name);
                 assert!(
                     listed.contains(&needle),
-                    "{} is not in tests/generated_cases.rs: run scripts/generate-cases",
+                    "{} is not in tests/generated/cases.rs: run scripts/generate-cases",
                     needle
                 );
             }
