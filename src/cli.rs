@@ -96,9 +96,12 @@ pub fn shapes(path: &Path, network: Option<&str>, json: bool) -> Result<ExitCode
     let (file, model) = load(path)?;
     let network = select(&file, &model, network)?;
     if json {
-        println!("{}", chainrule_core::report::shapes_json(network));
+        print_out(&format!(
+            "{}\n",
+            chainrule_core::report::shapes_json(network)
+        ))?;
     } else {
-        print!("{}", chainrule_core::report::shapes_text(network));
+        print_out(&chainrule_core::report::shapes_text(network))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -146,25 +149,22 @@ pub fn eval(
     let derivation = chainrule_core::derive::derive(network, &model.functions);
     let result = chainrule_core::eval::evaluate_batch(&derivation, network, &values, &samples);
     if json {
-        println!(
-            "{}",
+        print_out(&format!(
+            "{}\n",
             chainrule_core::report::eval_json(
                 network,
                 samples.len(),
                 result.loss,
                 &result.gradient
             )
-        );
+        ))?;
     } else {
-        print!(
-            "{}",
-            chainrule_core::report::eval_text(
-                network,
-                samples.len(),
-                result.loss,
-                &result.gradient
-            )
-        );
+        print_out(&chainrule_core::report::eval_text(
+            network,
+            samples.len(),
+            result.loss,
+            &result.gradient,
+        ))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -192,11 +192,27 @@ pub fn write_output(path: &Path, contents: &str) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Writes to standard output. A reader that stops early (`chainrule latex F | head`) closes
+/// the pipe: that ends the output quietly, where `print!` would panic.
+pub fn print_out(text: &str) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::input(format!(
+            "error: cannot write to standard output: {e}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Prints to standard output, or writes the file given with `-o`.
 pub fn emit(out: Option<&Path>, contents: &str) -> Result<ExitCode, Failure> {
     match out {
         Some(path) => write_output(path, contents)?,
-        None => print!("{contents}"),
+        None => print_out(contents)?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -227,6 +243,11 @@ pub fn latex(
     use chainrule_core::latex::{Form, NumericPoint, parse_weight, render};
     let (file, model) = load(path)?;
     let network = select(&file, &model, network)?;
+    if let Some(lr) = args.lr.filter(|lr| !lr.is_finite()) {
+        return Err(Failure::input(format!(
+            "error: --lr must be a finite number, not {lr}"
+        )));
+    }
     let mut derivation = chainrule_core::derive::derive(network, &model.functions);
     let form = match args.form {
         Some(name) => Form::from_name(name).ok_or_else(|| {
@@ -242,6 +263,9 @@ pub fn latex(
         let vars = parse_weight(network, &derivation, text)
             .map_err(|e| Failure::input(format!("error: --weight {e}")))?;
         weights.extend(vars);
+    }
+    if form == Form::Chain {
+        refuse_huge_closed_forms(network, &mut derivation, &weights)?;
     }
     let point = if form == Form::Numeric {
         let (values, samples) = point(&file, network, args.params, args.data)?;
@@ -267,6 +291,40 @@ pub fn latex(
     emit(out, &text)
 }
 
+/// The chain form ends with each gradient's closed form, printed as a tree: for a deep and wide
+/// network that tree is exponentially larger than the graph it comes from. Past
+/// [`MAX_CLOSED_FORM`](chainrule_core::derive::MAX_CLOSED_FORM) nodes the command stops with an
+/// error naming the limit instead of printing for hours.
+fn refuse_huge_closed_forms(
+    network: &Network,
+    derivation: &mut chainrule_core::derive::Derivation,
+    weights: &[chainrule_core::ir::Var],
+) -> Result<(), Failure> {
+    use chainrule_core::derive::MAX_CLOSED_FORM;
+    let all: Vec<_> = derivation.gradients.iter().map(|(v, _)| *v).collect();
+    let weights = if weights.is_empty() { &all } else { weights };
+    let mut memo = std::collections::HashMap::new();
+    for &weight in weights {
+        let Some(gradient) = derivation.gradient_of(weight) else {
+            continue;
+        };
+        let closed = derivation.closed_form(gradient, &mut memo);
+        let size = derivation.tree_size(closed);
+        if size > MAX_CLOSED_FORM {
+            let size = if size == u64::MAX {
+                "more than 10^19".to_string()
+            } else {
+                size.to_string()
+            };
+            return Err(Failure::input(format!(
+                "error: the closed form of dL/d{} is {size} symbols long when printed, more than the limit of {MAX_CLOSED_FORM}: use --form delta, which writes it through deltas",
+                derivation.layout.describe(network, weight)
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// `chainrule explain FILE [--params P.json] [--data D.json] [--lr R]`.
 pub fn explain(
     path: &Path,
@@ -284,10 +342,13 @@ pub fn explain(
     }
     let (values, samples) = point(&file, network, params, data)?;
     let derivation = chainrule_core::derive::derive(network, &model.functions);
-    print!(
-        "{}",
-        chainrule_core::explain::explain(network, &derivation, &values, &samples, lr)
-    );
+    print_out(&chainrule_core::explain::explain(
+        network,
+        &derivation,
+        &values,
+        &samples,
+        lr,
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -310,4 +371,94 @@ pub fn rust(
     })?;
     let text = format(tokens).map_err(|e| Failure::input(format!("{}: error: {e}", file.name)))?;
     emit(out, &text)
+}
+
+/// `chainrule check FILE`: one line per claim, the diagnosis under each failure; exit 1 if
+/// any claim fails.
+pub fn check(path: &Path, network: Option<&str>) -> Result<ExitCode, Failure> {
+    use std::io::IsTerminal;
+    let (file, model) = load(path)?;
+    let network = select(&file, &model, network)?;
+    let reports = chainrule_core::claims::check_claims(network, &model.functions);
+    let colour = std::io::stdout().is_terminal();
+    let paint = |text: &str, code: &str| {
+        if colour {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    };
+    if reports.is_empty() {
+        print_out(&format!(
+            "{}: network `{}` has no claims\n",
+            file.name, network.name
+        ))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut failed = 0;
+    let mut out = String::new();
+    use std::fmt::Write as _;
+    for report in &reports {
+        let (line, column) = file.line_col(report.span.start);
+        let verdict = match &report.holds {
+            Some(chainrule_core::claims::Decided::Symbolically) => {
+                paint("holds", "32") + " (symbolically, and at every random point)"
+            }
+            Some(chainrule_core::claims::Decided::Numerically) => {
+                paint("holds", "32")
+                    + &format!(
+                        " (numerically, at {} random points)",
+                        chainrule_core::claims::POINTS
+                    )
+            }
+            None => {
+                failed += 1;
+                paint("FAILS", "1;31")
+            }
+        };
+        let _ = writeln!(
+            out,
+            "{}:{line}:{column}: {verdict}: {}",
+            file.name, report.text
+        );
+        if report.holds.is_none() && report.instances > 1 {
+            let _ = writeln!(
+                out,
+                "    fails for {} of {} index values: {}",
+                report.failing.len(),
+                report.instances,
+                abbreviate(&report.failing)
+            );
+            if !report.holding.is_empty() {
+                let _ = writeln!(out, "    holds for: {}", abbreviate(&report.holding));
+            }
+        } else if report.instances > 1 {
+            let _ = writeln!(out, "    for all {} index values", report.instances);
+        }
+        for line in &report.diagnosis {
+            let _ = writeln!(out, "    {line}");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{} claims: {} hold, {failed} fail",
+        reports.len(),
+        reports.len() - failed
+    );
+    print_out(&out)?;
+    Ok(if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn abbreviate(labels: &[String]) -> String {
+    let shown: Vec<&str> = labels.iter().take(8).map(String::as_str).collect();
+    let more = labels.len().saturating_sub(shown.len());
+    let mut text = shown.join("; ");
+    if more > 0 {
+        text.push_str(&format!("; and {more} more"));
+    }
+    text
 }

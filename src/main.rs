@@ -1,5 +1,6 @@
 //! The `chainrule` command: a thin clap layer over `chainrule-core` (see ../shared/spec/CLI.md).
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -108,6 +109,14 @@ enum Command {
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
     },
+    /// Checks every `claim`; exit 1 if any does not hold.
+    Check {
+        /// The `.nn` file.
+        file: PathBuf,
+        /// Which network of the file.
+        #[arg(long)]
+        network: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -171,14 +180,14 @@ fn main() -> ExitCode {
             f32,
             output,
         } => cli::rust(&file, network.as_deref(), f32, output.as_deref()),
+        Command::Check { file, network } => cli::check(&file, network.as_deref()),
     };
     match result {
         Ok(code) => code,
         Err(Failure { message, code }) => {
-            eprint!("{message}");
-            if !message.ends_with('\n') {
-                eprintln!();
-            }
+            // Not `eprint!`, which panics when standard error is a closed pipe.
+            let newline = if message.ends_with('\n') { "" } else { "\n" };
+            let _ = write!(std::io::stderr(), "{message}{newline}");
             ExitCode::from(code)
         }
     }

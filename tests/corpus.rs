@@ -60,6 +60,17 @@ fn accepts(path: &Path) -> datatest_stable::Result<()> {
     // The derived gradient against central differences of an independent interpreter.
     for network in &model.networks {
         support::check_gradients(&model, network, &text, 0x5eed)?;
+        // Every claim in an accepted file was derived by hand to be right: each must hold.
+        for report in chainrule::core::claims::check_claims(network, &model.functions) {
+            if report.holds.is_none() {
+                return Err(format!(
+                    "claim `{}` fails:\n{}",
+                    report.text,
+                    report.diagnosis.join("\n")
+                )
+                .into());
+            }
+        }
     }
     for expect in expectations(&text) {
         let (name, dims) = expect

@@ -47,6 +47,10 @@ pub struct Derivation {
     pub consumers: Vec<Vec<usize>>,
 }
 
+/// Most nodes the closed form of one gradient may print as (see [`Derivation::tree_size`]);
+/// `chainrule latex --form chain` refuses weights past it rather than print for hours.
+pub const MAX_CLOSED_FORM: u64 = 100_000;
+
 /// Derives a network: lowers its definitions and builds partials, deltas and gradients.
 pub fn derive(network: &Network, functions: &[Function]) -> Derivation {
     let layout = Layout::new(network);
@@ -368,6 +372,43 @@ impl Derivation {
                 g.sum(&items)
             }
         }
+    }
+
+    /// How many nodes `node` prints as: the size of its expression tree, where a node shared by
+    /// several parents counts once per parent, because printers walk trees, not graphs. A
+    /// closed form of a deep, wide network is a small graph but an exponentially large tree.
+    /// Saturates at `u64::MAX`.
+    pub fn tree_size(&self, node: NodeId) -> u64 {
+        let mut reachable = vec![node];
+        let mut seen = std::collections::HashSet::from([node]);
+        let mut at = 0;
+        while let Some(&n) = reachable.get(at) {
+            at += 1;
+            self.graph.node(n).for_each_child(|c| {
+                if seen.insert(c) {
+                    reachable.push(c);
+                }
+            });
+        }
+        // Children have smaller ids than their parents: ascending ids see children first.
+        reachable.sort_unstable();
+        let mut size: HashMap<NodeId, u64> = HashMap::with_capacity(reachable.len());
+        for n in reachable {
+            let mut total = 1u64;
+            self.graph.node(n).for_each_child(|c| {
+                total = total.saturating_add(size.get(&c).copied().unwrap_or(1));
+            });
+            size.insert(n, total);
+        }
+        size.get(&node).copied().unwrap_or(1)
+    }
+
+    /// The gradient dL/dp of a parameter slot, if `weight` is one.
+    pub fn gradient_of(&self, weight: Var) -> Option<NodeId> {
+        self.gradients
+            .iter()
+            .find(|(v, _)| *v == weight)
+            .map(|(_, n)| *n)
     }
 
     /// d(of)/d(wrt) in forward values, for any named scalar `of` (the loss or a vector

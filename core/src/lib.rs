@@ -6,6 +6,7 @@
 
 pub mod builtin;
 pub mod check;
+pub mod claims;
 pub mod derive;
 pub mod diagnostic;
 pub mod eval;

@@ -42,7 +42,11 @@ pub fn parse_file(source: &str) -> Result<File, Vec<Diagnostic>> {
     pest::set_error_detail(true);
     let mut pairs =
         NnParser::parse(Rule::file, source).map_err(|e| vec![syntax_error(source, &e)])?;
-    let mut builder = Builder::default();
+    let mut builder = Builder {
+        source,
+        errors: Vec::new(),
+        in_expression: false,
+    };
     let mut file = File {
         networks: Vec::new(),
         functions: Vec::new(),
@@ -302,20 +306,43 @@ fn join_alternatives(items: &[String]) -> String {
     }
 }
 
+/// A pair's span without the blanks and comments pest may leave at its end (a rule ending
+/// in a repetition can keep the implicit whitespace it skipped), so that carets and quoted
+/// text stop at the last token.
 fn span_of(pair: &Pair<'_, Rule>) -> Span {
     let span = pair.as_span();
-    Span::new(span.start(), span.end())
+    let text = span.as_str();
+    let mut end = text.len();
+    loop {
+        let trimmed = text[..end].trim_end();
+        end = trimmed.len();
+        // The language has no strings: `#` or `//` always starts a comment.
+        let line_start = trimmed.rfind('\n').map_or(0, |i| i + 1);
+        let last_line = &trimmed[line_start..];
+        match [last_line.find('#'), last_line.find("//")]
+            .into_iter()
+            .flatten()
+            .min()
+        {
+            Some(at) if line_start + at > 0 => end = line_start + at,
+            _ => break,
+        }
+    }
+    Span::new(
+        span.start(),
+        span.start() + end.max(usize::from(!text.is_empty())),
+    )
 }
 
 /// Builds AST nodes from pest pairs, collecting errors pest cannot see (numbers out of range).
-#[derive(Default)]
-struct Builder {
+struct Builder<'s> {
+    source: &'s str,
     errors: Vec<Diagnostic>,
     /// Set while building the inside of an expression whose size was already checked.
     in_expression: bool,
 }
 
-impl Builder {
+impl<'s> Builder<'s> {
     fn error(&mut self, span: Span, message: impl Into<String>) {
         self.errors.push(Diagnostic::new(span, message));
     }
@@ -537,6 +564,7 @@ impl Builder {
         let result = PRATT
             .map_primary(|primary| {
                 let mut builder = Builder {
+                    source: self.source,
                     errors: std::mem::take(&mut *cell.borrow_mut()),
                     in_expression: true,
                 };

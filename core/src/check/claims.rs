@@ -1,6 +1,6 @@
 //! Checks `claim dA/dB = EXPR` statements: the names they are about, their indices, their formula.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chainrule_grammar::{self as ast, Diagnostic, Span};
 
@@ -13,7 +13,9 @@ pub(super) fn check_claims(
     network: &Network,
     claims: &[(&ast::Claim, Span)],
     signatures: &[(String, usize)],
+    fn_index: &HashMap<&str, usize>,
     source: &str,
+    line_starts: std::rc::Rc<[usize]>,
     errors: &mut Vec<Diagnostic>,
 ) -> Vec<Claim> {
     let mut names: BTreeMap<&str, Entity> = BTreeMap::new();
@@ -27,14 +29,12 @@ pub(super) fn check_claims(
         names.insert(&v.name, Entity::Vector(i));
     }
     names.insert(&network.loss.name, Entity::Loss);
-    for (name, _) in signatures {
-        names.entry(name).or_insert(Entity::Function);
-    }
     let scope = Scope {
         names,
         functions: signatures,
+        fn_index,
     };
-    let mut params = ParamTable::new(source);
+    let mut params = ParamTable::new(line_starts);
     for p in &network.params {
         let index = params.add(&p.name, p.span);
         params.entries[index].shape = Some(p.shape);

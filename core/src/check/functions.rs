@@ -1,5 +1,7 @@
 //! Checks user `fn` definitions: arguments, calls to built-ins and earlier functions only.
 
+use std::collections::{HashMap, HashSet};
+
 use chainrule_grammar::{BinOp, Diagnostic, Expr, ExprKind, FnDef};
 
 use super::infer::constant_value;
@@ -13,6 +15,9 @@ pub(super) fn check_functions(
     errors: &mut Vec<Diagnostic>,
 ) -> (Vec<Function>, Vec<(String, usize)>) {
     let mut signatures: Vec<(String, usize)> = Vec::new();
+    // Lookups by name, so that a file of many functions is not quadratic.
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let all: HashSet<&str> = defs.iter().map(|d| d.name.name.as_str()).collect();
     let mut functions = Vec::new();
     for def in defs {
         if Builtin::from_name(&def.name.name).is_some() {
@@ -23,7 +28,7 @@ pub(super) fn check_functions(
                     def.name.name
                 ),
             ));
-        } else if signatures.iter().any(|(n, _)| *n == def.name.name) {
+        } else if index.contains_key(&def.name.name) {
             errors.push(Diagnostic::new(
                 def.name.span,
                 format!("function `{}` is defined twice", def.name.name),
@@ -41,11 +46,15 @@ pub(super) fn check_functions(
         let mut body_check = BodyCheck {
             params: &params,
             earlier: &signatures,
-            later: defs,
+            earlier_index: &index,
+            all: &all,
             current: &def.name.name,
             errors,
         };
         let body = body_check.expr(&def.body);
+        index
+            .entry(def.name.name.clone())
+            .or_insert(signatures.len());
         signatures.push((def.name.name.clone(), params.len()));
         if let Some(body) = body {
             functions.push(Function {
@@ -61,7 +70,10 @@ pub(super) fn check_functions(
 struct BodyCheck<'a> {
     params: &'a [String],
     earlier: &'a [(String, usize)],
-    later: &'a [FnDef],
+    /// Each earlier function's position in `earlier`, by name.
+    earlier_index: &'a HashMap<String, usize>,
+    /// The names of every function of the file, to tell a later one from an unknown one.
+    all: &'a HashSet<&'a str>,
     /// The function being checked, to tell recursion from a forward reference.
     current: &'a str,
     errors: &'a mut Vec<Diagnostic>,
@@ -123,13 +135,13 @@ impl BodyCheck<'_> {
                     let arg = typed.into_iter().next()??;
                     return Some(FnExpr::Builtin(builtin, Box::new(arg)));
                 }
-                let Some(index) = self.earlier.iter().position(|(n, _)| *n == func.name) else {
+                let Some(&index) = self.earlier_index.get(&func.name) else {
                     let message = if self.current == func.name {
                         format!(
                             "`{}` calls itself; a `fn` may call only built-ins and earlier functions",
                             func.name
                         )
-                    } else if self.later.iter().any(|d| d.name.name == func.name) {
+                    } else if self.all.contains(func.name.as_str()) {
                         format!(
                             "`{}` is defined later in the file; a `fn` may call only built-ins and earlier functions",
                             func.name

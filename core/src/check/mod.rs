@@ -3,14 +3,17 @@
 mod claims;
 mod functions;
 mod infer;
+mod limits;
 mod order;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 
 use chainrule_grammar::{self as ast, BatchRule, Diagnostic, Span, StatementKind, Value};
 
 use crate::model::{DataVar, Loss, Model, Network, Param, Shape, Symbol, TExpr, Vector};
 use infer::Infer;
+pub use limits::{MAX_DEPTH, MAX_OPERATIONS, MAX_SCALARS};
 
 /// What a name stands for inside one network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,19 +32,22 @@ pub(crate) enum Entity {
 pub(crate) struct Scope<'a> {
     names: BTreeMap<&'a str, Entity>,
     functions: &'a [(String, usize)],
+    /// Each user function's position in `functions`, by name.
+    fn_index: &'a HashMap<&'a str, usize>,
 }
 
 impl Scope<'_> {
+    /// What a name stands for: a network's own names first, then the file's functions.
     fn resolve(&self, name: &str) -> Option<Entity> {
-        self.names.get(name).copied()
+        self.names
+            .get(name)
+            .copied()
+            .or_else(|| self.fn_index.contains_key(name).then_some(Entity::Function))
     }
 
     /// A user function's index and arity.
     fn function(&self, name: &str) -> Option<(usize, usize)> {
-        self.functions
-            .iter()
-            .position(|(n, _)| n == name)
-            .map(|i| (i, self.functions[i].1))
+        self.fn_index.get(name).map(|&i| (i, self.functions[i].1))
     }
 
     fn function_names(&self) -> impl Iterator<Item = &str> {
@@ -56,10 +62,13 @@ impl Scope<'_> {
 #[derive(Default)]
 pub(crate) struct ParamTable {
     entries: Vec<ParamEntry>,
+    /// Each entry's index by name, so that a network with many parameters is not quadratic.
+    by_name: HashMap<String, usize>,
     /// Set when a pass learnt a shape, so another pass may resolve more.
     progress: bool,
-    /// Byte offsets where lines start, to name the line of an earlier use in messages.
-    line_starts: Vec<usize>,
+    /// Byte offsets where lines start, to name the line of an earlier use in messages
+    /// (computed once per file and shared, not once per network).
+    line_starts: Rc<[usize]>,
 }
 
 struct ParamEntry {
@@ -74,11 +83,9 @@ struct ParamEntry {
 }
 
 impl ParamTable {
-    fn new(source: &str) -> ParamTable {
+    fn new(line_starts: Rc<[usize]>) -> ParamTable {
         ParamTable {
-            line_starts: std::iter::once(0)
-                .chain(source.match_indices('\n').map(|(i, _)| i + 1))
-                .collect(),
+            line_starts,
             ..ParamTable::default()
         }
     }
@@ -88,10 +95,13 @@ impl ParamTable {
     }
 
     fn find(&self, name: &str) -> Option<usize> {
-        self.entries.iter().position(|e| e.name == name)
+        self.by_name.get(name).copied()
     }
 
     fn add(&mut self, name: &str, span: Span) -> usize {
+        self.by_name
+            .entry(name.to_string())
+            .or_insert(self.entries.len());
         self.entries.push(ParamEntry {
             name: name.to_string(),
             shape: None,
@@ -149,6 +159,21 @@ impl ParamTable {
 pub fn check(file: &ast::File, source: &str) -> Result<Model, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let (functions, signatures) = functions::check_functions(&file.functions, &mut errors);
+    let fn_sizes = limits::function_sizes(&functions);
+    let line_starts: Rc<[usize]> = std::iter::once(0)
+        .chain(source.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let mut fn_index: HashMap<&str, usize> = HashMap::new();
+    for (i, (name, _)) in signatures.iter().enumerate() {
+        fn_index.entry(name.as_str()).or_insert(i);
+    }
+    let file_info = FileInfo {
+        signatures: &signatures,
+        fn_index: &fn_index,
+        fn_sizes: &fn_sizes,
+        source,
+        line_starts: &line_starts,
+    };
     let mut networks = Vec::new();
     let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
     for network in &file.networks {
@@ -162,7 +187,7 @@ pub fn check(file: &ast::File, source: &str) -> Result<Model, Vec<Diagnostic>> {
                 ),
             ));
         }
-        if let Some(checked) = check_network(network, &signatures, source, &mut errors) {
+        if let Some(checked) = check_network(network, &file_info, &mut errors) {
             networks.push(checked);
         }
     }
@@ -289,12 +314,27 @@ fn sort_statements<'a>(network: &'a ast::Network, errors: &mut Vec<Diagnostic>) 
     s
 }
 
+/// What every network of a file shares.
+struct FileInfo<'f> {
+    /// Every user function's name and arity, in file order.
+    signatures: &'f [(String, usize)],
+    /// Each user function's position in `signatures`, by name.
+    fn_index: &'f HashMap<&'f str, usize>,
+    /// The operations one call of each user function unrolls to, and how deep.
+    fn_sizes: &'f [limits::FnSize],
+    source: &'f str,
+    /// Byte offsets where lines start.
+    line_starts: &'f Rc<[usize]>,
+}
+
 fn check_network<'a>(
     network: &'a ast::Network,
-    signatures: &[(String, usize)],
-    source: &str,
+    file: &FileInfo<'_>,
     errors: &mut Vec<Diagnostic>,
 ) -> Option<Network> {
+    let FileInfo {
+        signatures, source, ..
+    } = *file;
     let start_errors = errors.len();
     let s = sort_statements(network, errors);
 
@@ -313,7 +353,7 @@ fn check_network<'a>(
             defined.insert(&ident.name, first);
             false
         } else {
-            if signatures.iter().any(|(n, _)| *n == ident.name)
+            if file.fn_index.contains_key(ident.name.as_str())
                 || crate::builtin::Builtin::from_name(&ident.name).is_some()
             {
                 errors.push(Diagnostic::new(
@@ -445,11 +485,8 @@ fn check_network<'a>(
     if let Some((name, _)) = s.losses.first() {
         names.entry(&name.name).or_insert(Entity::Loss);
     }
-    for (name, _) in signatures {
-        names.entry(name).or_insert(Entity::Function);
-    }
 
-    let mut params = ParamTable::new(source);
+    let mut params = ParamTable::new(Rc::clone(file.line_starts));
     for decl in &s.params {
         if !define(&decl.name, errors) {
             continue;
@@ -487,6 +524,7 @@ fn check_network<'a>(
     let scope = Scope {
         names,
         functions: signatures,
+        fn_index: file.fn_index,
     };
 
     // Infer shapes until a pass learns nothing new, then one last pass that reports.
@@ -572,7 +610,18 @@ fn check_network<'a>(
         batch: s.batch.map(|(rule, _)| rule).unwrap_or_default(),
         claims: Vec::new(),
     };
-    checked.claims = claims::check_claims(&checked, &s.claims, signatures, source, errors);
+    checked.claims = claims::check_claims(
+        &checked,
+        &s.claims,
+        signatures,
+        file.fn_index,
+        source,
+        Rc::clone(file.line_starts),
+        errors,
+    );
+    if errors.len() == start_errors {
+        limits::check_size(&checked, file.fn_sizes, errors);
+    }
     (errors.len() == start_errors).then_some(checked)
 }
 

@@ -1,0 +1,300 @@
+//! Deciding hand-derived claims (`claim dA/dB = EXPR`): symbolically after bringing both
+//! sides to a canonical form, and numerically at seeded random points away from kinks; and,
+//! when a claim fails, saying where: a point and both values, a constant ratio (a sign flip,
+//! the loss convention's factor 2), and which chain-rule factor is missing, extra or wrong.
+
+mod canon;
+mod diagnose;
+
+use std::collections::HashMap;
+
+use crate::builtin::Builtin;
+use crate::derive::Derivation;
+use crate::eval::{Evaluator, Sample, evaluate_sample};
+use crate::ir::{Node, NodeId, Var};
+use crate::lower::Lowering;
+use crate::model::{Claim, Function, IndexTerm, Network, ScalarRef};
+use crate::print::{Printer, Style};
+use canon::Canon;
+
+/// Random points each claim is evaluated at.
+pub const POINTS: usize = 16;
+/// Most index assignments a general claim is checked for.
+pub const MAX_INSTANCES: usize = 4096;
+
+/// How a claim that holds was decided.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Decided {
+    /// Both sides have the same canonical form (and agree at every point).
+    Symbolically,
+    /// The canonical forms differ in shape, but both sides agree at every random point.
+    Numerically,
+}
+
+/// The outcome for one claim.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClaimReport {
+    /// The claim as written.
+    pub text: String,
+    /// Where it was written.
+    pub span: crate::Span,
+    /// `None` if it holds for every index value; otherwise the failures.
+    pub holds: Option<Decided>,
+    /// How many index assignments were checked (1 for a claim without index variables).
+    pub instances: usize,
+    /// Index assignments that fail (`i=0, j=1`), and those that hold, for general claims.
+    pub failing: Vec<String>,
+    /// Index assignments that hold.
+    pub holding: Vec<String>,
+    /// Lines explaining the first failure.
+    pub diagnosis: Vec<String>,
+}
+
+/// One index assignment of a claim, with the nodes built for it.
+struct Instance {
+    label: String,
+    of: Var,
+    wrt: Var,
+    derived: NodeId,
+    claimed: NodeId,
+    chain: Vec<diagnose::ChainFactor>,
+}
+
+/// Checks every claim of a network.
+pub fn check_claims(network: &Network, functions: &[Function]) -> Vec<ClaimReport> {
+    if network.claims.is_empty() {
+        return Vec::new();
+    }
+    let mut derivation = crate::derive::derive(network, functions);
+    let mut reports = Vec::new();
+    for claim in &network.claims {
+        reports.push(check_claim(network, functions, &mut derivation, claim));
+    }
+    reports
+}
+
+fn assignments(claim: &Claim) -> Vec<Vec<usize>> {
+    let free: Vec<usize> = (0..claim.vars.len())
+        .filter(|&v| claim.vars[v].free)
+        .collect();
+    let mut out = vec![vec![0usize; claim.vars.len()]];
+    for &v in &free {
+        let range = claim.vars[v].range;
+        out = out
+            .into_iter()
+            .flat_map(|values| {
+                (0..range).map(move |x| {
+                    let mut values = values.clone();
+                    values[v] = x;
+                    values
+                })
+            })
+            .take(MAX_INSTANCES)
+            .collect();
+    }
+    out
+}
+
+fn resolve(derivation: &Derivation, network: &Network, r: &ScalarRef, values: &[usize]) -> Var {
+    let value = |t: &IndexTerm| match t {
+        IndexTerm::Const(c) => *c,
+        IndexTerm::Var(v) => values.get(*v).copied().unwrap_or(0),
+    };
+    let dims = network.shape_of(r.symbol).dims();
+    let elem = r
+        .indices
+        .iter()
+        .zip(&dims)
+        .fold(0, |acc, (t, d)| acc * d + value(t));
+    derivation.layout.var(r.symbol, elem)
+}
+
+fn check_claim(
+    network: &Network,
+    functions: &[Function],
+    d: &mut Derivation,
+    claim: &Claim,
+) -> ClaimReport {
+    // Phase 1: every node the checks need, before any evaluator sizes its memory.
+    let mut instances = Vec::new();
+    for values in assignments(claim) {
+        let label = claim
+            .vars
+            .iter()
+            .zip(&values)
+            .filter(|(v, _)| v.free)
+            .map(|(v, x)| format!("{}={x}", v.name))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let of = resolve(d, network, &claim.of, &values);
+        let wrt = resolve(d, network, &claim.wrt, &values);
+        let derived = d.derivative(of, wrt);
+        let claimed = {
+            let layout = d.layout.clone();
+            let mut lowering = Lowering {
+                network,
+                functions,
+                layout: &layout,
+                graph: &mut d.graph,
+                vars: &claim.vars,
+            };
+            lowering.expr(&claim.rhs, &mut values.clone())[0]
+        };
+        let chain = diagnose::chain_factors(d, of, wrt);
+        instances.push(Instance {
+            label,
+            of,
+            wrt,
+            derived,
+            claimed,
+            chain,
+        });
+    }
+    // Phase 2: the points.
+    let points = random_points(d, network, claim.span.start as u64);
+    let mut evaluators: Vec<Evaluator<'_>> = points
+        .iter()
+        .map(|slots| Evaluator::from_slots(d, slots))
+        .collect();
+    // Phase 3: decide each instance.
+    let named: HashMap<NodeId, Var> = d.forward.iter().map(|def| (def.value, def.var)).collect();
+    let mut canon = Canon::new(&d.graph, &named);
+    // The statement's text up to the end of its formula (not a trailing comment).
+    let formula_end = claim
+        .rhs
+        .span
+        .end
+        .saturating_sub(claim.span.start)
+        .min(claim.text.len());
+    let text = claim
+        .text
+        .get(..formula_end)
+        .unwrap_or(&claim.text)
+        .trim()
+        .to_string();
+    let mut report = ClaimReport {
+        text,
+        span: claim.span,
+        holds: Some(Decided::Symbolically),
+        instances: instances.len(),
+        failing: Vec::new(),
+        holding: Vec::new(),
+        diagnosis: Vec::new(),
+    };
+    for instance in &instances {
+        let derived: Vec<f64> = evaluators
+            .iter_mut()
+            .map(|e| e.value(instance.derived))
+            .collect();
+        let claimed: Vec<f64> = evaluators
+            .iter_mut()
+            .map(|e| e.value(instance.claimed))
+            .collect();
+        let agree = diagnose::same(&derived, &claimed);
+        let symbolic = matches!((canon.form(instance.derived), canon.form(instance.claimed)), (Some(a), Some(b)) if a == b);
+        if agree {
+            report.holding.push(instance.label.clone());
+            if !symbolic {
+                report.holds = report.holds.take().map(|_| Decided::Numerically);
+            }
+            continue;
+        }
+        report.holds = None;
+        report.failing.push(instance.label.clone());
+        if report.diagnosis.is_empty() {
+            let text = |node: NodeId| {
+                let leaf = |v: Var| d.layout.describe(network, v);
+                Printer {
+                    graph: &d.graph,
+                    leaf: &leaf,
+                    style: Style::Text,
+                }
+                .expr(node)
+            };
+            let context = diagnose::Context {
+                network,
+                derivation: d,
+                points: &points,
+                text: &text,
+            };
+            report.diagnosis = context.explain(
+                instance.of,
+                instance.wrt,
+                instance.derived,
+                instance.claimed,
+                &instance.chain,
+                &mut evaluators,
+                &instance.label,
+            );
+        }
+    }
+    report
+}
+
+/// Seeded random points (every slot's value: forward values computed), away from kinks of
+/// relu, abs, step and sign and from poles, with positive values where `log` or `sqrt` need them.
+fn random_points(d: &Derivation, network: &Network, seed: u64) -> Vec<Vec<f64>> {
+    let needs_positive = d.graph.nodes().any(|(_, n)| {
+        matches!(n, Node::Func(Builtin::Log | Builtin::Sqrt, _))
+            || matches!(n, Node::Pow(_, k) if f64::from_bits(*k).fract() != 0.0)
+    });
+    let (lo, hi) = if needs_positive {
+        (0.2, 1.5)
+    } else {
+        (-1.5, 1.5)
+    };
+    let mut state = seed ^ 0x9E37_79B9_7F4A_7C15;
+    let mut uniform = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        lo + (hi - lo) * ((state >> 11) as f64 / (1u64 << 53) as f64)
+    };
+    let kinks: Vec<NodeId> = d
+        .graph
+        .nodes()
+        .filter_map(|(_, n)| match n {
+            Node::Func(Builtin::Relu | Builtin::Abs | Builtin::Step | Builtin::Sign, a) => Some(*a),
+            Node::Div(_, b) => Some(*b),
+            _ => None,
+        })
+        .collect();
+    let mut out = Vec::new();
+    for _ in 0..POINTS * 8 {
+        if out.len() == POINTS {
+            break;
+        }
+        let params: Vec<Vec<f64>> = network
+            .params
+            .iter()
+            .map(|p| (0..p.shape.len()).map(|_| uniform()).collect())
+            .collect();
+        let sample = Sample {
+            inputs: network
+                .inputs
+                .iter()
+                .map(|v| (0..v.size).map(|_| uniform()).collect())
+                .collect(),
+            targets: network
+                .targets
+                .iter()
+                .map(|v| (0..v.size).map(|_| uniform()).collect())
+                .collect(),
+        };
+        let result = evaluate_sample(d, network, &params, &sample);
+        if result
+            .slots
+            .iter()
+            .take(d.layout.len())
+            .any(|v| !v.is_finite() && !v.is_nan())
+        {
+            continue;
+        }
+        let mut evaluator = Evaluator::from_slots(d, &result.slots);
+        if kinks.iter().any(|&k| evaluator.value(k).abs() < 1e-3) {
+            continue;
+        }
+        out.push(result.slots);
+    }
+    out
+}

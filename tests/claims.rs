@@ -1,0 +1,166 @@
+//! `chainrule check` on the seeds' hand formulas (examples/claims): the right ones hold, and
+//! each known mistake is caught with its diagnosis.
+
+use std::process::{Command, Output};
+
+fn check(file: &str) -> (Option<i32>, String) {
+    let out: Output = Command::new(env!("CARGO_BIN_EXE_chainrule"))
+        .args(["check", file])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// The output block of the claim on `line`: its verdict line and the indented lines under it.
+fn block<'o>(output: &'o str, file: &str, line: usize) -> &'o str {
+    let head = format!("{file}:{line}:");
+    let start = output
+        .find(&head)
+        .unwrap_or_else(|| panic!("no claim on line {line} in\n{output}"));
+    let rest = &output[start..];
+    let end = rest[1..]
+        .find(&format!("{file}:"))
+        .map_or(rest.len(), |e| e + 1);
+    let end = rest[..end].find("\n0 ").map_or(end, |e| e.min(end));
+    &rest[..end]
+}
+
+fn assert_contains(text: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(text.contains(needle), "`{needle}` missing from\n{text}");
+    }
+}
+
+#[test]
+fn seed000_chain_rule_cells_all_hold() {
+    let file = "examples/claims/seed000_chain_rule.nn";
+    let (code, out) = check(file);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(out.matches(": holds").count(), 5, "{out}");
+    assert!(out.ends_with("5 claims: 5 hold, 0 fail\n"), "{out}");
+    assert_contains(
+        block(&out, file, 19),
+        &["holds (symbolically", "for all 6 index values"],
+    );
+}
+
+#[test]
+fn seed002_mistakes_are_named() {
+    let file = "examples/claims/seed002.nn";
+    let (code, out) = check(file);
+    assert_eq!(code, Some(1), "{out}");
+    assert_contains(block(&out, file, 14), &["holds"]);
+    assert_contains(block(&out, file, 15), &["holds", "for all 4 index values"]);
+    // dl_dC_act taken as y.
+    assert_contains(
+        block(&out, file, 17),
+        &[
+            "FAILS",
+            "`y[0]` stands where the derivation has `y[0] - C_act[0]`",
+            "dL/dC_act[0] = -(y[0] - C_act[0])",
+        ],
+    );
+    // dc_dV taken as B, not B_act.
+    assert_contains(
+        block(&out, file, 19),
+        &[
+            "FAILS",
+            "fails for 4 of 4 index values",
+            "it uses the pre-activation `B[0]` where the derivation has the activation `B_act[0]`",
+        ],
+    );
+    // Both at once: each factor named.
+    assert_contains(
+        block(&out, file, 21),
+        &[
+            "`y[0]` stands where the derivation has `y[0] - C_act[0]`",
+            "it uses the pre-activation `B[0]` where the derivation has the activation `B_act[0]`",
+        ],
+    );
+}
+
+#[test]
+fn seed001_sigmoid_derivative_on_linear_units_is_caught() {
+    let file = "examples/claims/seed001_manual_3nn.nn";
+    let (code, out) = check(file);
+    assert_eq!(code, Some(1), "{out}");
+    assert_contains(block(&out, file, 15), &["holds"]);
+    assert_contains(
+        block(&out, file, 17),
+        &[
+            "FAILS",
+            "sigmoid-derivative factor `sigmoid(y[0])`",
+            "the unit `y` is not a sigmoid",
+        ],
+    );
+    assert_contains(
+        block(&out, file, 19),
+        &[
+            "FAILS",
+            "the unit `h` is not a sigmoid",
+            "inside the sum: the claim has a sigmoid-derivative factor `sigmoid(y[0])`",
+        ],
+    );
+}
+
+#[test]
+fn seed004_delta_sign_is_caught() {
+    let file = "examples/claims/seed004.nn";
+    let (code, out) = check(file);
+    assert_eq!(code, Some(1), "{out}");
+    for line in [12, 13, 14] {
+        assert_contains(block(&out, file, line), &["holds"]);
+    }
+    assert_contains(
+        block(&out, file, 16),
+        &[
+            "FAILS",
+            "fails for 6 of 6 index values",
+            "a sign flip",
+            "the minus sign of dL/dy[0] = -(t[0] - y[0]) is lost",
+        ],
+    );
+    assert_contains(
+        block(&out, file, 17),
+        &[
+            "FAILS",
+            "a sign flip",
+            "has the opposite sign of the derivation's",
+        ],
+    );
+}
+
+#[test]
+fn general_claims_report_which_index_values_fail() {
+    let dir = std::env::temp_dir().join(format!("chainrule-claims-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("partial.nn");
+    // Right only for j = 0: a1[0] where a1[j] belongs.
+    std::fs::write(
+        &file,
+        "network n {\n input x[2]\n target t[2]\n z1[3] = W1 @ x\n a1 = sigmoid(z1)\n y[2] = W2 @ a1\n loss L = 0.5 * sum((t - y)^2)\n claim dL/dW2[i][j] = (y[i] - t[i]) * a1[0]\n}\n",
+    )
+    .expect("write");
+    let name = file.to_string_lossy().into_owned();
+    let (code, out) = check(&name);
+    assert_eq!(code, Some(1), "{out}");
+    assert_contains(
+        &out,
+        &[
+            "fails for 4 of 6 index values: i=0, j=1; i=0, j=2; i=1, j=1; i=1, j=2",
+            "holds for: i=0, j=0; i=1, j=0",
+        ],
+    );
+    assert_contains(&out, &["`a1[0]` stands where the derivation has `a1[1]`"]);
+}
+
+#[test]
+fn a_file_without_claims_says_so() {
+    let (code, out) = check("examples/nets/seed004.nn");
+    assert_eq!(code, Some(0));
+    assert!(out.contains("has no claims"), "{out}");
+}

@@ -1,0 +1,400 @@
+//! Issue 8, through the binary: every hostile input ends in exit 0 within the documented
+//! limits or exit 2 with `FILE:LINE:COL` (or the JSON path), quickly, and never a panic.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Longest one run may take (debug build).
+const TIME_LIMIT: Duration = Duration::from_secs(10);
+
+fn chainrule(args: &[&str]) -> Output {
+    let start = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_chainrule"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs");
+    assert!(
+        start.elapsed() < TIME_LIMIT,
+        "chainrule {args:?} took {:?}",
+        start.elapsed()
+    );
+    let err = stderr(&out);
+    assert!(
+        out.status.code() != Some(101) && !err.contains("panicked"),
+        "chainrule {args:?} panicked: {err}"
+    );
+    out
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn temp_file(name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("chainrule-robust-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, contents).expect("write temp file");
+    path
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 temp path")
+}
+
+/// Exit 2, and standard error holds each of `needles`.
+fn assert_input_error(out: &Output, needles: &[&str]) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
+    for needle in needles {
+        assert!(err.contains(needle), "`{needle}` not in: {err}");
+    }
+}
+
+#[test]
+fn an_empty_file_holds_no_network() {
+    let file = temp_file("empty.nn", "");
+    for command in ["shapes", "eval", "latex", "explain"] {
+        let out = chainrule(&[command, p(&file)]);
+        assert_input_error(&out, &["empty.nn: error: the file holds no network"]);
+    }
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_refused_at_the_first_bad_byte() {
+    let file = temp_file(
+        "latin1.nn",
+        b"network n {\n  input x[2] = [1, 2]\n  # caf\xe9\n}\n",
+    );
+    let out = chainrule(&["shapes", p(&file)]);
+    assert_input_error(&out, &["latin1.nn:3:", "not valid UTF-8"]);
+    // UTF-16 with a byte-order mark, as some editors save: the very first byte.
+    let utf16: Vec<u8> = [0xff, 0xfe]
+        .into_iter()
+        .chain("network".encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let file = temp_file("utf16.nn", utf16);
+    let out = chainrule(&["eval", p(&file)]);
+    assert_input_error(&out, &["utf16.nn:1:1:", "not valid UTF-8 (byte 0)"]);
+}
+
+#[test]
+fn ten_thousand_nested_parentheses_are_refused() {
+    let text = format!(
+        "network n {{\n  input x[1] = [1]\n  y[1] = {}x{}\n  loss L = sum(y)\n}}\n",
+        "(".repeat(10_000),
+        ")".repeat(10_000)
+    );
+    let file = temp_file("nested.nn", text);
+    let out = chainrule(&["eval", p(&file)]);
+    // The 201st bracket: column 10 + 200.
+    assert_input_error(&out, &["nested.nn:3:210:", "limit of 200"]);
+}
+
+#[test]
+fn an_index_of_a_billion_is_refused() {
+    let file = temp_file(
+        "index.nn",
+        "network n {\n  input x[2] = [1, 2]\n  loss L = x[1000000000]\n}\n",
+    );
+    let out = chainrule(&["eval", p(&file)]);
+    assert_input_error(&out, &["index.nn:3:14:", "limit of 1000000"]);
+    let file = temp_file(
+        "size.nn",
+        "network n {\n  input x[1000000000]\n  loss L = sum(x)\n}\n",
+    );
+    let out = chainrule(&["shapes", p(&file)]);
+    assert_input_error(&out, &["size.nn:2:11:", "limit of 1000000"]);
+}
+
+#[test]
+fn numbers_past_a_64_bit_float_are_refused_at_the_number() {
+    let digits = "1".repeat(400);
+    let file = temp_file(
+        "digits.nn",
+        format!("network n {{\n  input x[1] = [1]\n  loss L = {digits} * sum(x)\n}}\n"),
+    );
+    let out = chainrule(&["eval", p(&file)]);
+    assert_input_error(&out, &["digits.nn:3:12:", "64-bit float"]);
+    let file = temp_file(
+        "e999.nn",
+        "network n {\n  input x[1] = [1e999]\n  loss L = sum(x)\n}\n",
+    );
+    let out = chainrule(&["eval", p(&file)]);
+    assert_input_error(&out, &["e999.nn:2:17:", "`1e999`", "64-bit float"]);
+}
+
+const SMALL: &str = "network n {\n  input x[2] = [1, 2]\n  target t[1] = [0.5]\n  h[2] = W @ x + b\n  y[1] = V @ tanh(h)\n  loss L = sum((y - t)^2)\n  param W[2][2] = [[0.1, 0.2], [0.3, 0.4]]\n  param b[2] = [0, 0]\n  param V[1][2] = [[1, -1]]\n}\n";
+
+#[test]
+fn nan_and_infinity_in_json_are_refused() {
+    let net = temp_file("small.nn", SMALL);
+    for (name, json) in [
+        ("nan.json", r#"{"b": [NaN, 0]}"#),
+        ("inf.json", r#"{"b": [Infinity, 0]}"#),
+        ("neg_inf.json", r#"{"b": [-Infinity, 0]}"#),
+        ("e999.json", r#"{"b": [1e999, 0]}"#),
+        ("neg_e999.json", r#"{"b": [-1e999, 0]}"#),
+        ("string.json", r#"{"b": ["NaN", 0]}"#),
+    ] {
+        let params = temp_file(name, json);
+        let out = chainrule(&["eval", p(&net), "--params", p(&params)]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(err.contains(name), "{name}: {err}");
+        // A JSON syntax error gives its line and column; a string gives the JSON path.
+        assert!(
+            err.contains("line 1, column") || err.contains("b[0]"),
+            "{name}: {err}"
+        );
+        let data = temp_file(&format!("data_{name}"), json.replace("\"b\"", "\"x\""));
+        let out = chainrule(&["explain", p(&net), "--data", p(&data)]);
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn json_arrays_of_the_wrong_depth_name_their_path() {
+    let net = temp_file("small.nn", SMALL);
+    for (name, json, path) in [
+        (
+            "flat.json",
+            r#"{"W": [0.1, 0.2, 0.3, 0.4]}"#,
+            "W: expected 2 elements, found 4",
+        ),
+        (
+            "flat2.json",
+            r#"{"W": [0.1, 0.2]}"#,
+            "W[0]: expected an array of 2, found a number",
+        ),
+        (
+            "deep.json",
+            r#"{"b": [[0], [0]]}"#,
+            "b[0]: expected a number, found an array",
+        ),
+        (
+            "deeper.json",
+            r#"{"W": [[[0.1], 0.2], [0.3, 0.4]]}"#,
+            "W[0][0]: expected a number",
+        ),
+        (
+            "scalar.json",
+            r#"{"V": 1}"#,
+            "V: expected an array of 1, found a number",
+        ),
+        (
+            "ragged.json",
+            r#"{"W": [[0.1, 0.2], [0.3]]}"#,
+            "W[1]: expected 2 elements, found 1",
+        ),
+        (
+            "empty.json",
+            r#"{"W": []}"#,
+            "W: expected 2 elements, found 0",
+        ),
+    ] {
+        let params = temp_file(name, json);
+        let out = chainrule(&["eval", p(&net), "--params", p(&params)]);
+        assert_input_error(&out, &[name, path]);
+    }
+    for (name, json, path) in [
+        (
+            "data_deep.json",
+            r#"{"x": [[[1, 2]]]}"#,
+            "x[0][0]: expected a number",
+        ),
+        (
+            "data_rows.json",
+            r#"{"x": [[1, 2], [3]]}"#,
+            "x[1]: expected 2 elements, found 1",
+        ),
+        (
+            "data_empty.json",
+            r#"{"x": []}"#,
+            "x: expected 2 elements, found 0",
+        ),
+        ("data_object.json", r#"[1, 2]"#, "must be an object"),
+    ] {
+        let data = temp_file(name, json);
+        let out = chainrule(&["eval", p(&net), "--data", p(&data)]);
+        assert_input_error(&out, &[name, path]);
+    }
+}
+
+fn many_networks(count: usize) -> String {
+    (0..count)
+        .map(|i| {
+            format!(
+                "network n{i} {{\n  input x[2] = [1, 2]\n  target t[1] = [0]\n  h[3] = W @ x + b\n  y[1] = V @ sigmoid(h)\n  loss L = sum((y - t)^2)\n}}\n"
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_file_of_a_thousand_networks() {
+    let file = temp_file("thousand.nn", many_networks(1000));
+    let out = chainrule(&["shapes", p(&file), "--network", "n999", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains(r#""network":"n999""#));
+    let out = chainrule(&["shapes", p(&file)]);
+    assert_input_error(&out, &["several networks", "n0, n1, n2"]);
+    let out = chainrule(&["eval", p(&file), "--network", "n1000"]);
+    assert_input_error(&out, &["no network named `n1000`"]);
+}
+
+/// `layers` dense tanh layers of width 3, with default values.
+fn deep_network(layers: usize) -> String {
+    let mut text = String::from(
+        "network deep {\n  input x[3] = [0.5, -0.5, 1]\n  target t[3] = [0.1, 0.2, 0.3]\n",
+    );
+    let mut previous = "x".to_string();
+    for i in 0..layers {
+        text.push_str(&format!(
+            "  z{i}[3] = W{i} @ {previous} + b{i}\n  a{i} = tanh(z{i})\n"
+        ));
+        previous = format!("a{i}");
+    }
+    text.push_str(&format!("  loss L = 0.5 * sum(({previous} - t)^2)\n"));
+    for i in 0..layers {
+        text.push_str(&format!(
+            "  param W{i}[3][3] = [[0.5, -0.3, 0.2], [0.1, 0.4, -0.6], [-0.2, 0.3, 0.5]]\n  param b{i}[3] = [0.01, -0.02, 0.03]\n"
+        ));
+    }
+    text.push_str("}\n");
+    text
+}
+
+#[test]
+fn a_network_of_200_layers() {
+    let file = temp_file("deep.nn", deep_network(200));
+    for args in [
+        vec!["shapes"],
+        vec!["latex"],
+        vec!["latex", "--weight", "W199[0][0]"],
+        vec!["explain", "--lr", "0.1"],
+    ] {
+        let mut full = args.clone();
+        full.push(p(&file));
+        let out = chainrule(&full);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+    }
+    let out = chainrule(&["eval", p(&file), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert!(
+        v["loss"].as_f64().is_some_and(f64::is_finite),
+        "{}",
+        v["loss"]
+    );
+    assert_eq!(v["gradient"].as_object().map(|o| o.len()), Some(400));
+    // The first layer's closed form is 3^200 symbols long: refused, naming the limit.
+    let out = chainrule(&["latex", p(&file), "--weight", "W0[0][0]"]);
+    assert_input_error(
+        &out,
+        &[
+            "closed form of dL/dW0[0][0]",
+            "limit of 100000",
+            "--form delta",
+        ],
+    );
+}
+
+#[test]
+fn a_layer_of_a_million_by_a_million_is_refused_at_once() {
+    let file = temp_file(
+        "huge.nn",
+        "network huge {\n  input x[1000000]\n  z[1000000] = W @ x\n  loss L = sum(z)\n}\n",
+    );
+    for command in ["shapes", "eval", "latex", "explain"] {
+        let start = Instant::now();
+        let out = chainrule(&[command, p(&file)]);
+        assert!(start.elapsed() < Duration::from_secs(2), "{command}");
+        assert_input_error(
+            &out,
+            &[
+                "huge.nn:3:16:",
+                "too large",
+                "limit of 100000",
+                "parameter `W`",
+            ],
+        );
+    }
+}
+
+#[test]
+fn a_reader_that_stops_early_is_not_a_panic() {
+    // More output than a pipe holds, read by nobody.
+    let file = temp_file("deep_pipe.nn", deep_network(200));
+    for command in ["latex", "explain", "eval"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_chainrule"))
+            .args([command, p(&file)])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary runs");
+        drop(child.stdout.take());
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .expect("stderr")
+            .read_to_string(&mut err)
+            .expect("stderr text");
+        let status = child.wait().expect("exit");
+        assert!(
+            status.code() != Some(101) && !err.contains("panicked"),
+            "{command}: {status:?} {err}"
+        );
+    }
+}
+
+#[test]
+fn eval_prints_finite_numbers_for_saturated_activations() {
+    for (f, z) in [
+        ("sigmoid", 1000.0),
+        ("sigmoid", -1000.0),
+        ("tanh", 1000.0),
+        ("tanh", -1000.0),
+        ("softplus", 1000.0),
+        ("softplus", -1000.0),
+        ("exp", -1000.0),
+    ] {
+        let file = temp_file(
+            "saturated.nn",
+            format!(
+                "network s {{\n  input x[2] = [{z}, {}]\n  target t[1] = [0.5]\n  h[2] = W @ x\n  y[1] = V @ {f}(h)\n  loss L = sum((y - t)^2)\n  param W[2][2] = [[1, 0], [0, 1]]\n  param V[1][2] = [[0.5, 0.5]]\n}}\n",
+                z / 2.0
+            ),
+        );
+        let out = chainrule(&["eval", p(&file), "--json"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        // JSON has no NaN or infinity: serde_json writes them as null.
+        assert!(!stdout(&out).contains("null"), "{f}({z}): {}", stdout(&out));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+        assert!(v["loss"].as_f64().is_some_and(f64::is_finite));
+        let out = chainrule(&["explain", p(&file)]);
+        let text = stdout(&out).to_lowercase();
+        assert!(
+            !text.contains("nan") && !text.contains("inf"),
+            "{f}({z}): {text}"
+        );
+    }
+}
+
+#[test]
+fn a_learning_rate_that_is_not_finite_is_refused() {
+    for lr in ["--lr=NaN", "--lr=inf", "--lr=-inf", "--lr=1e999"] {
+        let out = chainrule(&["explain", "examples/nets/seed004.nn", lr]);
+        assert_input_error(&out, &["--lr must be a finite number"]);
+        let out = chainrule(&["latex", "examples/nets/seed004.nn", "--form", "numeric", lr]);
+        assert_input_error(&out, &["--lr must be a finite number"]);
+    }
+}
