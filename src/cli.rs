@@ -264,9 +264,6 @@ pub fn latex(
             .map_err(|e| Failure::input(format!("error: --weight {e}")))?;
         weights.extend(vars);
     }
-    if form == Form::Chain {
-        refuse_huge_closed_forms(network, &mut derivation, &weights)?;
-    }
     let point = if form == Form::Numeric {
         let (values, samples) = point(&file, network, args.params, args.data)?;
         let result = chainrule_core::eval::evaluate_batch(&derivation, network, &values, &samples);
@@ -289,40 +286,6 @@ pub fn latex(
         args.standalone,
     );
     emit(out, &text)
-}
-
-/// The chain form ends with each gradient's closed form, printed as a tree: for a deep and wide
-/// network that tree is exponentially larger than the graph it comes from. Past
-/// [`MAX_CLOSED_FORM`](chainrule_core::derive::MAX_CLOSED_FORM) nodes the command stops with an
-/// error naming the limit instead of printing for hours.
-fn refuse_huge_closed_forms(
-    network: &Network,
-    derivation: &mut chainrule_core::derive::Derivation,
-    weights: &[chainrule_core::ir::Var],
-) -> Result<(), Failure> {
-    use chainrule_core::derive::MAX_CLOSED_FORM;
-    let all: Vec<_> = derivation.gradients.iter().map(|(v, _)| *v).collect();
-    let weights = if weights.is_empty() { &all } else { weights };
-    let mut memo = std::collections::HashMap::new();
-    for &weight in weights {
-        let Some(gradient) = derivation.gradient_of(weight) else {
-            continue;
-        };
-        let closed = derivation.closed_form(gradient, &mut memo);
-        let size = derivation.tree_size(closed);
-        if size > MAX_CLOSED_FORM {
-            let size = if size == u64::MAX {
-                "more than 10^19".to_string()
-            } else {
-                size.to_string()
-            };
-            return Err(Failure::input(format!(
-                "error: the closed form of dL/d{} is {size} symbols long when printed, more than the limit of {MAX_CLOSED_FORM}: use --form delta, which writes it through deltas",
-                derivation.layout.describe(network, weight)
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// `chainrule explain FILE [--params P.json] [--data D.json] [--lr R]`.

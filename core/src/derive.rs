@@ -45,6 +45,10 @@ pub struct Derivation {
     pub gradients: Vec<(Var, NodeId)>,
     /// For each slot, the definitions (indices into `forward`) that mention it.
     pub consumers: Vec<Vec<usize>>,
+    /// For each definition, whether the loss depends on it (it has a delta, or is the loss).
+    pub live: Vec<bool>,
+    /// For each slot, its position in `gradients` if it is a parameter element.
+    pub gradient_position: Vec<Option<usize>>,
 }
 
 /// Most nodes the closed form of one gradient may print as (see [`Derivation::tree_size`]);
@@ -138,6 +142,10 @@ pub fn derive(network: &Network, functions: &[Function]) -> Derivation {
             gradients.push((var, grad));
         }
     }
+    let mut gradient_position = vec![None; layout.len()];
+    for (i, (var, _)) in gradients.iter().enumerate() {
+        gradient_position[var.index()] = Some(i);
+    }
     Derivation {
         graph,
         layout,
@@ -145,6 +153,8 @@ pub fn derive(network: &Network, functions: &[Function]) -> Derivation {
         deltas,
         gradients,
         consumers,
+        live,
+        gradient_position,
     }
 }
 
@@ -405,10 +415,12 @@ impl Derivation {
 
     /// The gradient dL/dp of a parameter slot, if `weight` is one.
     pub fn gradient_of(&self, weight: Var) -> Option<NodeId> {
-        self.gradients
-            .iter()
-            .find(|(v, _)| *v == weight)
-            .map(|(_, n)| *n)
+        let position = self
+            .gradient_position
+            .get(weight.index())
+            .copied()
+            .flatten()?;
+        Some(self.gradients[position].1)
     }
 
     /// d(of)/d(wrt) in forward values, for any named scalar `of` (the loss or a vector
@@ -439,5 +451,37 @@ impl Derivation {
         }
         let contributions = adjoint.remove(&wrt).unwrap_or_default();
         self.graph.sum(&contributions)
+    }
+
+    /// d(of)/d(v) for every named scalar `v` that `of` depends on, by one reverse sweep: what
+    /// [`Derivation::derivative`] gives for each, at the cost of one call. Checking a general
+    /// claim asks for many `wrt` with the same `of`.
+    pub fn derivatives_of(&mut self, of: Var) -> HashMap<Var, NodeId> {
+        let mut done: HashMap<Var, NodeId> = HashMap::new();
+        done.insert(of, self.graph.constant_node(1.0));
+        let Some(start) = self.forward.iter().position(|d| d.var == of) else {
+            return done;
+        };
+        let mut adjoint: HashMap<Var, Vec<NodeId>> = HashMap::new();
+        adjoint.insert(of, vec![self.graph.constant_node(1.0)]);
+        for c in (0..=start).rev() {
+            let var = self.forward[c].var;
+            let Some(contributions) = adjoint.remove(&var) else {
+                continue;
+            };
+            let a = self.graph.sum(&contributions);
+            done.insert(var, a);
+            for i in 0..self.forward[c].partials.len() {
+                let (u, partial) = self.forward[c].partials[i];
+                let term = self.graph.mul(a, partial);
+                adjoint.entry(u).or_default().push(term);
+            }
+        }
+        // What is left are parameters, inputs and targets: no definition to sweep through.
+        for (var, contributions) in adjoint {
+            let sum = self.graph.sum(&contributions);
+            done.insert(var, sum);
+        }
+        done
     }
 }

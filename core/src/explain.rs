@@ -204,18 +204,17 @@ fn factor_table(
     sample_headers: &[String],
 ) -> Table {
     let layout = &derivation.layout;
-    let live = |var: Var| {
-        var == derivation.loss()
-            || layout
-                .delta_of(var)
-                .is_some_and(|d| derivation.deltas.iter().any(|(s, _)| *s == d))
-    };
     let mut evaluators: Vec<crate::eval::Evaluator<'_>> = result.samples[..shown]
         .iter()
         .map(|s| crate::eval::Evaluator::from_slots(derivation, &s.slots))
         .collect();
     let mut rows = Vec::new();
-    for def in derivation.forward.iter().filter(|d| live(d.var)) {
+    for (_, def) in derivation
+        .forward
+        .iter()
+        .enumerate()
+        .filter(|(c, _)| derivation.live[*c])
+    {
         for &(u, partial) in &def.partials {
             if matches!(
                 layout.slot(u),

@@ -24,28 +24,25 @@ pub struct ChainFactor {
 /// The chain from `wrt` up to `of`, one factor per link while each named scalar has a single
 /// consumer on the way (as people write it: dL/dy dy/da da/dz dz/dw); where several paths
 /// meet, the rest is one factor d(of)/d(v), a sum over those paths.
-pub fn chain_factors(d: &mut Derivation, of: Var, wrt: Var) -> Vec<ChainFactor> {
+pub fn chain_factors(
+    d: &Derivation,
+    of: Var,
+    wrt: Var,
+    sweep: &std::collections::HashMap<Var, NodeId>,
+) -> Vec<ChainFactor> {
     let Some(top) = d.forward.iter().position(|def| def.var == of) else {
         return Vec::new();
     };
-    // Everything `of` depends on, to ignore consumers that lead elsewhere.
-    let mut on_path: HashSet<Var> = HashSet::new();
-    let mut stack = vec![of];
-    while let Some(v) = stack.pop() {
-        if !on_path.insert(v) {
-            continue;
-        }
-        if let Some(def) = d.forward.iter().find(|def| def.var == v) {
-            stack.extend(def.partials.iter().map(|(u, _)| *u));
-        }
-    }
+    // The sweep holds d(of)/d(v) for exactly the scalars `of` depends on: consumers outside
+    // it lead elsewhere.
+    let on_path = |v: &Var| sweep.contains_key(v);
     let mut factors = Vec::new();
     let mut current = wrt;
     while current != of {
         let consumers: Vec<usize> = d.consumers[current.index()]
             .iter()
             .copied()
-            .filter(|&c| c <= top && on_path.contains(&d.forward[c].var))
+            .filter(|&c| c <= top && on_path(&d.forward[c].var))
             .collect();
         match consumers.as_slice() {
             [c] => {
@@ -61,12 +58,13 @@ pub fn chain_factors(d: &mut Derivation, of: Var, wrt: Var) -> Vec<ChainFactor> 
                 current = def.var;
             }
             _ => {
-                let node = d.derivative(of, current);
-                factors.push(ChainFactor {
-                    of,
-                    wrt: current,
-                    node,
-                });
+                if let Some(&node) = sweep.get(&current) {
+                    factors.push(ChainFactor {
+                        of,
+                        wrt: current,
+                        node,
+                    });
+                }
                 break;
             }
         }

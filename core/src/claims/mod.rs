@@ -117,6 +117,8 @@ fn check_claim(
 ) -> ClaimReport {
     // Phase 1: every node the checks need, before any evaluator sizes its memory.
     let mut instances = Vec::new();
+    // One reverse sweep per `of` serves every index value of a general claim.
+    let mut sweeps: HashMap<Var, HashMap<Var, NodeId>> = HashMap::new();
     for values in assignments(claim) {
         let label = claim
             .vars
@@ -128,7 +130,17 @@ fn check_claim(
             .join(", ");
         let of = resolve(d, network, &claim.of, &values);
         let wrt = resolve(d, network, &claim.wrt, &values);
-        let derived = d.derivative(of, wrt);
+        let table = match sweeps.get(&of) {
+            Some(table) => table,
+            None => {
+                let table = d.derivatives_of(of);
+                sweeps.entry(of).or_insert(table)
+            }
+        };
+        let derived = match table.get(&wrt) {
+            Some(&node) => node,
+            None => d.graph.constant_node(0.0),
+        };
         let claimed = {
             let layout = d.layout.clone();
             let mut lowering = Lowering {
@@ -140,7 +152,7 @@ fn check_claim(
             };
             lowering.expr(&claim.rhs, &mut values.clone())[0]
         };
-        let chain = diagnose::chain_factors(d, of, wrt);
+        let chain = diagnose::chain_factors(d, of, wrt, &sweeps[&of]);
         instances.push(Instance {
             label,
             of,

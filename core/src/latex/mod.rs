@@ -166,10 +166,28 @@ impl<'a> Latex<'a> {
             let count = self.path_count(weight);
             let recursion = self.recursion_terms(weight);
             let expression = self.terms(gradient);
-            self.equation(&lhs, vec![recursion, expression, self.terms(closed)]);
+            let mut rhs = vec![recursion, expression];
+            let size = self.derivation.tree_size(closed);
+            if size <= crate::derive::MAX_CLOSED_FORM {
+                rhs.push(self.terms(closed));
+            }
+            self.equation(&lhs, rhs);
+            let count = if count == u64::MAX {
+                "more than 10^19".to_string()
+            } else {
+                count.to_string()
+            };
             self.lines.push(format!(
                 "&\\text{{({count} paths of partials: shown with deltas)}}"
             ));
+            if size > crate::derive::MAX_CLOSED_FORM {
+                let size = if size == u64::MAX {
+                    "more than 10^19".to_string()
+                } else {
+                    size.to_string()
+                };
+                self.lines.push(format!("&\\text{{(the closed form is {size} symbols long written out: see the delta form)}}"));
+            }
             return;
         };
         let symbols: Vec<(bool, String)> = paths
@@ -198,14 +216,28 @@ impl<'a> Latex<'a> {
             })
             .collect();
         let mut rhs = vec![symbols, expressions];
-        let closed_terms = self.terms(closed);
-        if rhs.last() != Some(&closed_terms) {
-            rhs.push(closed_terms);
+        // Written out as a tree, a closed form can be exponentially longer than the graph it
+        // comes from (every path repeats the factors it shares); past the limit it is skipped.
+        let size = self.derivation.tree_size(closed);
+        let omitted = size > crate::derive::MAX_CLOSED_FORM;
+        if !omitted {
+            let closed_terms = self.terms(closed);
+            if rhs.last() != Some(&closed_terms) {
+                rhs.push(closed_terms);
+            }
         }
         if paths.is_empty() {
             rhs = vec![vec![(false, "0".to_string())]];
         }
         self.equation(&lhs, rhs);
+        if omitted {
+            let size = if size == u64::MAX {
+                "more than 10^19".to_string()
+            } else {
+                size.to_string()
+            };
+            self.lines.push(format!("&\\text{{(the closed form is {size} symbols long written out: see the delta form)}}"));
+        }
     }
 
     fn partial_node(&self, c: usize, u: Var) -> NodeId {
@@ -218,28 +250,18 @@ impl<'a> Latex<'a> {
     }
 
     fn gradient_node(&self, weight: Var) -> NodeId {
+        // ok: weights are validated parameter slots, which all have a gradient.
         self.derivation
-            .gradients
-            .iter()
-            .find(|(v, _)| *v == weight)
-            .map(|(_, n)| *n)
-            .unwrap_or(self.derivation.gradients[0].1) // ok: weights are validated parameter slots
+            .gradient_of(weight)
+            .unwrap_or(self.derivation.gradients[0].1)
     }
 
     /// Consumers of `var` whose own derivative reaches the loss.
     fn live_consumers(&self, var: Var) -> Vec<usize> {
-        let loss_index = self.derivation.forward.len() - 1;
         self.derivation.consumers[var.index()]
             .iter()
             .copied()
-            .filter(|&c| {
-                c == loss_index
-                    || self
-                        .derivation
-                        .layout
-                        .delta_of(self.derivation.forward[c].var)
-                        .is_some_and(|d| self.derivation.deltas.iter().any(|(s, _)| *s == d))
-            })
+            .filter(|&c| self.derivation.live[c])
             .collect()
     }
 
@@ -349,12 +371,7 @@ impl<'a> Latex<'a> {
             let mut rhs = vec![self.recursion_terms(w), self.terms(node)];
             rhs.dedup();
             if let Some(point) = point {
-                let position = self
-                    .derivation
-                    .gradients
-                    .iter()
-                    .position(|(v, _)| *v == w)
-                    .unwrap_or(0);
+                let position = self.derivation.gradient_position[w.index()].unwrap_or(0);
                 let value = point.gradient[position];
                 rhs.extend(self.numeric(node, value, point));
                 self.equation(&lhs, rhs);
