@@ -20,6 +20,8 @@ pub trait Real: Copy + PartialOrd + Into<f64> + fmt::Debug {
     fn step(self) -> Self;
     /// `-1`, `0` or `1`.
     fn sign(self) -> Self;
+    /// `log(sigmoid(z))` as `-softplus(-z)`, finite for every finite `z`.
+    fn log_sigmoid(self) -> Self;
     /// From an `f64`, rounding.
     fn from_f64(v: f64) -> Self;
 }
@@ -63,6 +65,10 @@ macro_rules! real {
                 } else {
                     0.0
                 }
+            }
+            #[inline(always)]
+            fn log_sigmoid(self) -> Self {
+                -(-self).softplus()
             }
             #[inline(always)]
             fn from_f64(v: f64) -> Self {

@@ -722,11 +722,9 @@ fn log_and_exp_stay_finite_where_the_mathematics_is() {
 }
 
 /// log(sigmoid(z)) = -softplus(-z): about -1000 at z = -1000, with gradient dL/dp =
-/// (1 - sigmoid(z)) * x = about -1000. The evaluator computes sigmoid(-1000) = e^-1000, which
-/// underflows to 0, and log(0) = -inf; the derivative 1/sigmoid(z) is then inf, times
-/// sigmoid(z)(1 - sigmoid(z)) = 0 gives NaN.
+/// (1 - sigmoid(z)) * x = about -1000. Computed naively, sigmoid(-1000) underflows to 0 and
+/// log(0) = -inf; the IR rewrites log(sigmoid(z)) to a stable log-sigmoid.
 #[test]
-#[ignore = "known gap (issue 8): log(sigmoid(z)) underflows to -inf at z = -1000; needs a rewrite rule"]
 fn log_sigmoid_at_minus_1000_is_about_minus_1000() {
     let (loss, gradient) = loss_and_gradient("log(sigmoid(z))", -1000.0);
     assert!(

@@ -29,6 +29,9 @@ pub enum Builtin {
     Step,
     /// `-1`, `0` or `1`: the derivative of abs (not writable in `.nn` files).
     Sign,
+    /// `log(sigmoid(z))`, computed as `-softplus(-z)`: what `log(sigmoid(z))` and
+    /// `log(1 - sigmoid(z))` become, so that they stay finite where sigmoid underflows.
+    LogSigmoid,
 }
 
 /// The functions a `.nn` file may call, with their names.
@@ -71,6 +74,7 @@ impl Builtin {
             Builtin::Abs => "abs",
             Builtin::Step => "step",
             Builtin::Sign => "sign",
+            Builtin::LogSigmoid => "log_sigmoid",
         }
     }
 
@@ -101,6 +105,7 @@ impl Builtin {
                     0.0
                 }
             }
+            Builtin::LogSigmoid => -softplus(-z),
             Builtin::Sign => {
                 if z > 0.0 {
                     1.0

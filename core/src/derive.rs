@@ -290,6 +290,11 @@ fn builtin_derivative(graph: &mut Graph, f: Builtin, x: NodeId, this: NodeId) ->
         }
         Builtin::Abs => graph.func(Builtin::Sign, x),
         Builtin::Step | Builtin::Sign => graph.constant_node(0.0),
+        // d/dz log(sigmoid(z)) = 1 - sigmoid(z) = sigmoid(-z), finite everywhere.
+        Builtin::LogSigmoid => {
+            let minus = graph.neg(x);
+            graph.func(Builtin::Sigmoid, minus)
+        }
     }
 }
 

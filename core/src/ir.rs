@@ -255,6 +255,20 @@ impl Graph {
         if f == Builtin::Linear {
             return a;
         }
+        // log(sigmoid(z)) and log(1 - sigmoid(z)) = log(sigmoid(-z)) in a form that stays
+        // finite where sigmoid itself rounds to 0 or 1 (cross-entropy at large |z|).
+        if f == Builtin::Log {
+            match self.node(a).clone() {
+                Node::Func(Builtin::Sigmoid, z) => return self.func(Builtin::LogSigmoid, z),
+                Node::Sub(one, s) if self.constant(one) == Some(1.0) => {
+                    if let Node::Func(Builtin::Sigmoid, z) = self.node(s).clone() {
+                        let minus = self.neg(z);
+                        return self.func(Builtin::LogSigmoid, minus);
+                    }
+                }
+                _ => {}
+            }
+        }
         if let Some(x) = self.constant(a) {
             let v = f.eval(x);
             if v.is_finite() {

@@ -146,6 +146,9 @@ impl Printer<'_> {
             },
             Node::Func(f, a) => match self.style {
                 Style::Latex => function(*f, &self.expr(*a)),
+                Style::Text if *f == Builtin::LogSigmoid => {
+                    format!("log(sigmoid({}))", self.expr(*a))
+                }
                 Style::Text => format!("{}({})", f.name(), self.expr(*a)),
             },
         }
@@ -170,6 +173,7 @@ pub fn function(f: Builtin, arg: &str) -> String {
         Builtin::Sin => format!("\\sin\\left({arg}\\right)"),
         Builtin::Cos => format!("\\cos\\left({arg}\\right)"),
         Builtin::Log => format!("\\log\\left({arg}\\right)"),
+        Builtin::LogSigmoid => format!("\\log\\sigma\\left({arg}\\right)"),
         Builtin::Exp => format!("e^{{{arg}}}"),
         Builtin::Sqrt => format!("\\sqrt{{{arg}}}"),
         Builtin::Abs => format!("\\left|{arg}\\right|"),

@@ -184,6 +184,7 @@ impl<'a> Reference<'a> {
             Builtin::Abs => x.abs(),
             Builtin::Step => f64::from(u8::from(x > 0.0)),
             Builtin::Sign => x.signum(),
+            Builtin::LogSigmoid => (1.0 / (1.0 + (-x).exp())).ln(),
         }
     }
 

@@ -337,6 +337,7 @@ impl<'a> CodeGen<'a> {
                     Builtin::Relu => real("relu"),
                     Builtin::Step => real("step"),
                     Builtin::Sign => real("sign"),
+                    Builtin::LogSigmoid => real("log_sigmoid"),
                     Builtin::Tanh => method("tanh"),
                     Builtin::Sin => method("sin"),
                     Builtin::Cos => method("cos"),
