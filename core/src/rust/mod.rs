@@ -20,9 +20,11 @@ pub enum Float {
     F64,
 }
 
-/// Most operations one generated gradient function may perform. rustc's time grows with a
-/// function's size; past this a network is refused with its size instead of a long compile.
-pub const MAX_OPERATIONS: usize = 60_000;
+/// Most operations one generated gradient function may perform. rustc's release build time
+/// grows faster than linearly with a function's size (BENCHMARKS.md, section 4: 16k operations
+/// 31 s, 31k 64 s, 59k 330 s); past this a network is refused with its size instead of a
+/// compile of minutes.
+pub const MAX_OPERATIONS: usize = 20_000;
 
 /// A network whose generated code would be too large.
 #[derive(Clone, Debug, PartialEq, Eq)]
