@@ -458,7 +458,7 @@ fn emit_with(
                         let dims: &[usize] = #param_dims;
                         let values = flat[at..at + #param_lens].to_vec();
                         at += #param_lens;
-                        out.insert(#param_names.to_string(), ::chainrule::ndarray::ArrayD::from_shape_vec(::chainrule::ndarray::IxDyn(dims), values).expect("shape matches its length"));
+                        out.insert(#param_names.to_string(), ::chainrule::ndarray::ArrayD::from_shape_vec(::chainrule::ndarray::IxDyn(dims), values).expect("shape matches its length")); // ok: generated code; the values slice has exactly the product of dims elements
                     )*
                     let _ = at;
                     out
