@@ -2,6 +2,8 @@
 //! fragment rendered by KaTeX with `throwOnError`, and every network's standalone document
 //! compiled by a real `pdflatex`. `./scripts/test` installs both tools.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -17,19 +19,9 @@ fn root() -> PathBuf {
 }
 
 fn examples() -> Vec<(String, Model)> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("examples/nets"))
-        .expect("examples/nets")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "nn"))
-        .collect();
-    files.sort();
-    files
+    support::example_files()
         .into_iter()
-        .map(|p| {
-            let text = std::fs::read_to_string(&p).expect("read");
-            let stem = p.file_stem().expect("stem").to_string_lossy().into_owned();
-            (stem, check_source(&text).expect("examples check"))
-        })
+        .map(|(stem, text)| (stem, check_source(&text).expect("examples check")))
         .collect()
 }
 

@@ -1,26 +1,10 @@
 //! `chainrule rust` output for every example network: insta snapshots of the formatted module
 //! (reviewed by eye), and the unrolled gradient holds no loop and no heap allocation.
 
+mod support;
+
 use chainrule::core::check_source;
 use chainrule::core::rust::{Float, expand_network, format};
-
-fn examples() -> Vec<(String, String)> {
-    let mut files: Vec<_> = std::fs::read_dir("examples/nets")
-        .expect("examples/nets")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "nn"))
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|p| {
-            (
-                p.file_stem().expect("stem").to_string_lossy().into_owned(),
-                std::fs::read_to_string(&p).expect("read"),
-            )
-        })
-        .collect()
-}
 
 /// The body of `pub fn NAME(` in formatted source, up to the next item.
 fn function_body<'s>(source: &'s str, name: &str) -> &'s str {
@@ -37,7 +21,7 @@ fn function_body<'s>(source: &'s str, name: &str) -> &'s str {
 
 #[test]
 fn generated_modules_are_snapshotted_and_unrolled() {
-    for (stem, text) in examples() {
+    for (stem, text) in support::example_files() {
         let model = check_source(&text).expect("checks");
         for network in &model.networks {
             let tokens = expand_network(&model, network, Float::F64, None).expect("emits");

@@ -55,6 +55,20 @@ fn defaults(network: &Network) -> (Vec<Vec<f64>>, Vec<Sample>) {
     )
 }
 
+/// The derivation of a network and its evaluation at the file's default point.
+fn at_defaults(
+    model: &Model,
+    network: &Network,
+) -> (
+    chainrule::core::derive::Derivation,
+    chainrule::core::eval::BatchResult,
+) {
+    let (params, samples) = defaults(network);
+    let derivation = derive(network, &model.functions);
+    let result = evaluate_batch(&derivation, network, &params, &samples);
+    (derivation, result)
+}
+
 fn vector(
     network: &Network,
     slots: &[f64],
@@ -162,9 +176,7 @@ fn seed001_manual_3nn_forward_and_loss() {
         .expect("case");
     let model = example("seed001_manual_3nn.nn");
     let network = &model.networks[0];
-    let (params, samples) = defaults(network);
-    let derivation = derive(network, &model.functions);
-    let result = evaluate_batch(&derivation, network, &params, &samples);
+    let (derivation, result) = at_defaults(&model, network);
     assert_close(
         "hidden",
         &vector(network, &result.samples[0].slots, &derivation, "h"),
@@ -191,9 +203,7 @@ fn seed001_manual_3nn_forward_and_loss() {
 fn seed001_torch_single_printed_numbers() {
     let model = example("seed001_torch_single.nn");
     let network = model.network("torch_single_printed").expect("network");
-    let (params, samples) = defaults(network);
-    let derivation = derive(network, &model.functions);
-    let result = evaluate_batch(&derivation, network, &params, &samples);
+    let (derivation, result) = at_defaults(&model, network);
     assert_close(
         "output",
         &vector(network, &result.samples[0].slots, &derivation, "y"),
@@ -228,9 +238,7 @@ fn seed001_torch_single_printed_numbers() {
 fn seed002_forward_values() {
     let model = example("seed002.nn");
     let network = &model.networks[0];
-    let (params, samples) = defaults(network);
-    let derivation = derive(network, &model.functions);
-    let result = evaluate_batch(&derivation, network, &params, &samples);
+    let (derivation, result) = at_defaults(&model, network);
     let slots = &result.samples[0].slots;
     assert_close(
         "B_act",
@@ -252,9 +260,7 @@ fn seed002_forward_values() {
 fn seed004_forward_values() {
     let model = example("seed004.nn");
     let network = &model.networks[0];
-    let (params, samples) = defaults(network);
-    let derivation = derive(network, &model.functions);
-    let result = evaluate_batch(&derivation, network, &params, &samples);
+    let (derivation, result) = at_defaults(&model, network);
     let slots = &result.samples[0].slots;
     assert_close(
         "z1",

@@ -359,3 +359,23 @@ pub fn check_gradients(
     }
     Ok(checked)
 }
+
+/// Every `examples/nets/*.nn` file as `(file stem, text)`, in name order.
+pub fn example_files() -> Vec<(String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/nets");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("examples/nets")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "nn"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            (
+                p.file_stem().expect("stem").to_string_lossy().into_owned(),
+                std::fs::read_to_string(&p).expect("read"),
+            )
+        })
+        .collect()
+}

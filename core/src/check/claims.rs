@@ -46,18 +46,15 @@ pub(super) fn check_claims(
     for (claim, span) in claims {
         let before = errors.len();
         let mut vars: Vec<IndexVar> = Vec::new();
-        let mut infer = Infer {
-            scope: &scope,
-            params: &mut params,
-            vector_sizes: &vector_sizes,
+        let mut infer = Infer::new(
+            &scope,
+            &mut params,
+            &vector_sizes,
             errors,
-            final_pass: true,
-            vars: &mut vars,
-            in_claim: true,
-            cascaded: false,
-            report_unresolved: true,
-            unresolved_param: None,
-        };
+            &mut vars,
+            true,
+            true,
+        );
         let of = scalar_ref(&mut infer, network, &claim.of, true);
         let wrt = scalar_ref(&mut infer, network, &claim.wrt, false);
         let rhs = infer.expr(&claim.rhs, None);

@@ -30,7 +30,31 @@ pub(super) struct Infer<'a> {
     pub unresolved_param: Option<usize>,
 }
 
-impl Infer<'_> {
+impl<'a> Infer<'a> {
+    /// Typing state over `scope`, reporting unknown parameter shapes where they are used.
+    pub fn new(
+        scope: &'a Scope<'a>,
+        params: &'a mut ParamTable,
+        vector_sizes: &'a [Option<usize>],
+        errors: &'a mut Vec<Diagnostic>,
+        vars: &'a mut Vec<IndexVar>,
+        final_pass: bool,
+        in_claim: bool,
+    ) -> Infer<'a> {
+        Infer {
+            scope,
+            params,
+            vector_sizes,
+            errors,
+            final_pass,
+            vars,
+            in_claim,
+            cascaded: false,
+            report_unresolved: true,
+            unresolved_param: None,
+        }
+    }
+
     fn error(&mut self, span: Span, message: impl Into<String>) {
         self.errors.push(Diagnostic::new(span, message));
     }

@@ -662,18 +662,16 @@ impl InferPass<'_, '_> {
                 }
             };
             let errors_before = errors.len();
-            let mut infer = Infer {
-                scope: self.scope,
+            let mut infer = Infer::new(
+                self.scope,
                 params,
-                vector_sizes: &vector_sizes,
-                errors: &mut errors,
+                &vector_sizes,
+                &mut errors,
+                &mut no_vars,
                 final_pass,
-                vars: &mut no_vars,
-                in_claim: false,
-                cascaded: false,
-                report_unresolved: declared.is_some(),
-                unresolved_param: None,
-            };
+                false,
+            );
+            infer.report_unresolved = declared.is_some();
             let result = infer.expr(expr, declared);
             let cascaded = infer.cascaded;
             let unresolved_param = infer.unresolved_param;
@@ -736,18 +734,15 @@ impl InferPass<'_, '_> {
         }
         let mut loss = None;
         if let Some((name, expr)) = s.losses.first() {
-            let mut infer = Infer {
-                scope: self.scope,
+            let mut infer = Infer::new(
+                self.scope,
                 params,
-                vector_sizes: &vector_sizes,
-                errors: &mut errors,
+                &vector_sizes,
+                &mut errors,
+                &mut no_vars,
                 final_pass,
-                vars: &mut no_vars,
-                in_claim: false,
-                cascaded: false,
-                report_unresolved: true,
-                unresolved_param: None,
-            };
+                false,
+            );
             if let Some(e) = infer.expr(expr, None) {
                 if e.shape == Shape::Scalar {
                     loss = Some(((*name).clone(), e));
