@@ -139,7 +139,7 @@ impl Printer<'_> {
             Node::Pow(a, k) => match self.style {
                 Style::Latex => format!(
                     "{}^{{{}}}",
-                    self.at(*a, POWER_BASE),
+                    power_base(&self.at(*a, POWER_BASE)),
                     number(f64::from_bits(*k))
                 ),
                 Style::Text => format!("{}^{}", self.at(*a, POWER_BASE), f64::from_bits(*k)),
@@ -163,6 +163,57 @@ impl Printer<'_> {
             _ => out.push(id),
         }
     }
+}
+
+/// A base ready for a superscript. A base that already carries one (`a^{(2)}_{0}`, `e^{z}`,
+/// `10^{-7}`) would make a double superscript, and one of several atoms (`1.5 \times 10^{-7}`,
+/// `\sum_{k} x_{k}`) would give the power to its last atom only: both are parenthesised.
+/// A lone subscript (`x_{0}^{2}`) is how people write it, and stays.
+pub fn power_base(base: &str) -> String {
+    if top_level(base).any(|c| c == '^' || c == ' ') {
+        format!("\\left({base}\\right)")
+    } else {
+        base.to_string()
+    }
+}
+
+/// The characters of LaTeX outside every `{..}` group and `\left..\right` pair.
+fn top_level(latex: &str) -> impl Iterator<Item = char> + '_ {
+    let mut depth = 0usize;
+    let mut rest = latex;
+    std::iter::from_fn(move || {
+        loop {
+            let c = rest.chars().next()?;
+            // `\left(` opens a pair; `\leftarrow` is a symbol.
+            let delimiter = |word: &str| {
+                rest.strip_prefix(word)
+                    .filter(|after| !after.starts_with(|n: char| n.is_ascii_alphabetic()))
+            };
+            if let Some(after) = delimiter("\\left") {
+                depth += 1;
+                rest = after;
+                continue;
+            }
+            if let Some(after) = delimiter("\\right") {
+                depth = depth.saturating_sub(1);
+                rest = after;
+                continue;
+            }
+            rest = &rest[c.len_utf8()..];
+            match c {
+                // An escaped character (`\{`, `\\`) is one symbol, never a group or a script.
+                '\\' => {
+                    if let Some(next) = rest.chars().next().filter(|n| !n.is_ascii_alphabetic()) {
+                        rest = &rest[next.len_utf8()..];
+                    }
+                }
+                '{' => depth += 1,
+                '}' => depth = depth.saturating_sub(1),
+                _ if depth == 0 => return Some(c),
+                _ => {}
+            }
+        }
+    })
 }
 
 /// `f(arg)` in the usual notation.
@@ -341,6 +392,39 @@ mod tests {
         let lines = break_terms(&[term.clone(), term.clone(), term], 64);
         assert_eq!(lines.len(), 2, "{lines:?}");
         assert!(lines[1].starts_with("\\quad + "));
+    }
+
+    #[test]
+    fn powers_of_every_name_shape_have_one_superscript() {
+        // Bases as the printer meets them: names of every shape, values, functions.
+        for (base, power) in [
+            ("x", "x^{2}"),
+            ("x_{0}", "x_{0}^{2}"),
+            ("\\alpha", "\\alpha^{2}"),
+            ("\\hat{y}_{0}", "\\hat{y}_{0}^{2}"),
+            ("\\mathrm{hidden}_{3}", "\\mathrm{hidden}_{3}^{2}"),
+            ("B_{\\mathrm{act},0}", "B_{\\mathrm{act},0}^{2}"),
+            ("\\delta_{z^{(1)}_{0}}", "\\delta_{z^{(1)}_{0}}^{2}"),
+            (
+                "\\left(1 - a^{(1)}_{0}\\right)",
+                "\\left(1 - a^{(1)}_{0}\\right)^{2}",
+            ),
+            (
+                "\\sigma\\left(z^{(1)}_{0}\\right)",
+                "\\sigma\\left(z^{(1)}_{0}\\right)^{2}",
+            ),
+            ("a^{(2)}_{0}", "\\left(a^{(2)}_{0}\\right)^{2}"),
+            ("w^{(1)}_{ij}", "\\left(w^{(1)}_{ij}\\right)^{2}"),
+            ("W^{(1)}", "\\left(W^{(1)}\\right)^{2}"),
+            ("e^{z_{0}}", "\\left(e^{z_{0}}\\right)^{2}"),
+            (
+                "1.5 \\times 10^{-7}",
+                "\\left(1.5 \\times 10^{-7}\\right)^{2}",
+            ),
+            ("\\sum_{k} x_{k}", "\\left(\\sum_{k} x_{k}\\right)^{2}"),
+        ] {
+            assert_eq!(format!("{}^{{2}}", power_base(base)), power, "{base}");
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The derivation as LaTeX: the chain of partials for chosen weights, the delta recursion,
 //! the general index form, and worked numbers; as an `align*` fragment or a whole document.
 
+pub mod blocks;
 mod general;
 pub mod names;
 
@@ -61,6 +62,8 @@ pub struct Latex<'a> {
     network: &'a Network,
     derivation: &'a mut Derivation,
     lines: Vec<String>,
+    /// Indices of `lines` where a new `align*` block starts (see [`blocks`]).
+    breaks: Vec<usize>,
 }
 
 impl<'a> Latex<'a> {
@@ -70,6 +73,7 @@ impl<'a> Latex<'a> {
             network,
             derivation,
             lines: Vec::new(),
+            breaks: Vec::new(),
         }
     }
 
@@ -118,10 +122,10 @@ impl<'a> Latex<'a> {
         }
     }
 
+    /// Ends the current `align*` block: what follows (another weight, delta vector or
+    /// parameter) starts its own, so no block outgrows a renderer's limits.
     fn gap(&mut self) {
-        if let Some(last) = self.lines.last_mut() {
-            last.push_str(" \\\\[1ex]");
-        }
+        self.breaks.push(self.lines.len());
     }
 
     /// The `align*` block of the chosen form for the chosen weights (all when empty).
@@ -153,7 +157,7 @@ impl<'a> Latex<'a> {
             }
             Form::General => general::general(&mut self, &weights),
         }
-        finish(&self.lines)
+        blocks::finish(&self.lines, &self.breaks)
     }
 
     /// For a weight: the paths of partials, their expressions, and the closed form.
@@ -365,7 +369,16 @@ impl<'a> Latex<'a> {
 
     /// dL/dw for each weight: its recursion over deltas and its expression.
     fn gradients(&mut self, weights: &[Var], point: Option<&NumericPoint>) {
+        let mut previous = None;
         for &w in weights {
+            let param = match self.derivation.layout.slot(w) {
+                crate::layout::Slot::Value(symbol, _) => Some(symbol),
+                crate::layout::Slot::Delta(..) => None,
+            };
+            if previous.is_some() && previous != param {
+                self.gap();
+            }
+            previous = param;
             let node = self.gradient_node(w);
             let lhs = names::partial(&self.loss_name(), &self.name(w));
             let mut rhs = vec![self.recursion_terms(w), self.terms(node)];
@@ -488,20 +501,6 @@ pub fn render(
         Form::Numeric => "worked numbers",
     };
     document(&[(format!("Network {}: {form_name}", network.name), fragment)])
-}
-
-/// Lines joined into one `align*` environment.
-fn finish(lines: &[String]) -> String {
-    let mut out = String::from("\\begin{align*}\n");
-    for (i, line) in lines.iter().enumerate() {
-        out.push_str(line);
-        if i + 1 < lines.len() && !line.ends_with("\\\\[1ex]") {
-            out.push_str(" \\\\");
-        }
-        out.push('\n');
-    }
-    out.push_str("\\end{align*}\n");
-    out
 }
 
 /// A whole LaTeX document around fragments, one section per titled fragment.
