@@ -390,8 +390,9 @@ impl<'a> Latex<'a> {
                 self.equation(&lhs, rhs);
                 if let Some((samples, batch)) = &point.batch {
                     self.lines.push(format!(
-                        "&\\text{{(sample 1 of {samples}; over the batch: {})}}",
-                        rounded(batch[position], 6).replace('\\', "")
+                        // The value stays math: `1.5 \\times 10^{-5}` is no text.
+                        "&\\text{{(sample 1 of {samples}; over the batch: }}{}\\text{{)}}",
+                        rounded(batch[position], 6)
                     ));
                 }
                 if let Some(lr) = point.lr {
