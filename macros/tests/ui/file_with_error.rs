@@ -1,5 +1,5 @@
-// trybuild compiles this in target/tests/trybuild/chainrule-macros, four levels below the
-// workspace root; file paths are relative to the compiled crate's manifest directory.
-chainrule_macros::derive!(file = "../../../../macros/tests/ui/bad.nn");
+// tests/compile_fail.rs copies tests/ui/nets/bad.nn beside the crate trybuild compiles, so the
+// path is relative to that crate's manifest directory, as a user's is to theirs.
+chainrule_macros::derive!(file = "nets/bad.nn");
 
 fn main() {}

@@ -1,3 +1,3 @@
-chainrule_macros::derive!(file = "../../../../examples/nets/seed004.nn", network = seed005);
+chainrule_macros::derive!(file = "nets/seed004.nn", network = seed005);
 
 fn main() {}
