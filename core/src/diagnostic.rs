@@ -89,6 +89,16 @@ impl SourceFile {
     }
 }
 
+/// Sorts diagnostics by position and keeps one of each (span, message): a problem that two
+/// typing paths both see (an expression typed again with a size hint, a name resolved by two
+/// checks) is still one problem. Equal diagnostics need not be adjacent (two messages at one
+/// span, each found twice), so this removes every repeat, keeping the first one's place.
+pub fn dedup(diagnostics: &mut Vec<Diagnostic>) {
+    let mut seen = std::collections::BTreeSet::new();
+    diagnostics.retain(|d| seen.insert((d.span, d.message.clone())));
+    diagnostics.sort_by_key(|d| d.span);
+}
+
 /// The caret covers the span, clipped to the end of its first line, and is at least one wide.
 fn caret_width(file: &SourceFile, span: Span, line: usize, column: usize, text: &str) -> usize {
     let (end_line, end_column) = file.line_col(span.end);
@@ -99,4 +109,37 @@ fn caret_width(file: &SourceFile, span: Span, line: usize, column: usize, text: 
         line_len + 1
     };
     end.saturating_sub(column).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeats_go_even_when_not_adjacent() {
+        let at = |start, end, message: &str| Diagnostic::new(Span { start, end }, message);
+        let mut all = vec![
+            at(9, 11, "`W1` is a 3x2 matrix"),
+            at(9, 11, "a second problem at the same place"),
+            at(2, 4, "earlier"),
+            at(9, 11, "`W1` is a 3x2 matrix"),
+            at(2, 4, "earlier"),
+            at(9, 12, "`W1` is a 3x2 matrix"),
+        ];
+        dedup(&mut all);
+        let shown: Vec<(usize, &str)> = all
+            .iter()
+            .map(|d| (d.span.start, d.message.as_str()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (2, "earlier"),
+                (9, "`W1` is a 3x2 matrix"),
+                (9, "a second problem at the same place"),
+                (9, "`W1` is a 3x2 matrix"),
+            ]
+        );
+        assert_eq!(all[3].span.end, 12, "another span is another diagnostic");
+    }
 }

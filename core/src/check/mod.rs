@@ -197,8 +197,7 @@ pub fn check(file: &ast::File, source: &str) -> Result<Model, Vec<Diagnostic>> {
             functions,
         })
     } else {
-        errors.sort_by_key(|d| d.span);
-        errors.dedup();
+        crate::diagnostic::dedup(&mut errors);
         Err(errors)
     }
 }
