@@ -3,11 +3,14 @@
 
 use std::path::PathBuf;
 
+use chainrule_core::check::NetworkOutline;
 use chainrule_core::diagnostic::SourceFile;
 use chainrule_core::rust::{EmitError, Float, expand_network};
 use chainrule_core::{Diagnostic, Model};
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
-use quote::{format_ident, quote, quote_spanned};
+use quote::quote_spanned;
+
+use crate::stub;
 
 /// The macro's options: `file = "..."`, `network = NAME`, `float = f32|f64`.
 #[derive(Default)]
@@ -88,7 +91,9 @@ pub fn expand(input: TokenStream) -> TokenStream {
     };
     let model = match chainrule_core::check_source(&text) {
         Ok(model) => model,
-        Err(diagnostics) => return errors_with_stubs(&source, &diagnostics, &text, &rest),
+        Err(diagnostics) => {
+            return errors_with_stubs(&source, &diagnostics, &text, &rest, &options);
+        }
     };
     let networks: Vec<&chainrule_core::Network> = match &options.network {
         Some((name, span)) => match model.network(name) {
@@ -142,10 +147,7 @@ fn expand_networks(
                     Some(all) => all.combine(error),
                     None => errors = Some(error),
                 }
-                out.extend(stub(
-                    &network.name,
-                    Some((network.inputs.len(), network.targets.len())),
-                ));
+                out.extend(stub::outlined(&NetworkOutline::of(network), options.float));
             }
         }
     }
@@ -155,13 +157,15 @@ fn expand_networks(
     out
 }
 
-/// Compile errors for every diagnostic, plus stub modules for the networks named in the
-/// input so that code using them reports nothing more.
+/// Compile errors for every diagnostic, plus a stand-in module for each network of the
+/// input (the chosen one, with `network = NAME`) with every item it still determines, so that
+/// code using them reports nothing more.
 fn errors_with_stubs(
     source: &Source,
     diagnostics: &[Diagnostic],
     text: &str,
     tokens: &TokenStream,
+    options: &Options,
 ) -> TokenStream {
     let mut errors = diagnostics.iter().map(|d| source.error(d));
     let Some(mut all) = errors.next() else {
@@ -171,28 +175,16 @@ fn errors_with_stubs(
         all.combine(e);
     }
     let mut out = all.into_compile_error();
-    let arities = chainrule_grammar::parse_file(text).ok().map(|file| {
-        file.networks
+    let chosen = |name: &str| options.network.as_ref().is_none_or(|(n, _)| n == name);
+    match chainrule_grammar::parse_file(text) {
+        Ok(file) => chainrule_core::check::outline(&file, text)
             .iter()
-            .map(|n| {
-                let count = |f: fn(&chainrule_grammar::StatementKind) -> bool| {
-                    n.statements.iter().filter(|s| f(&s.kind)).count()
-                };
-                (
-                    n.name.name.clone(),
-                    count(|k| matches!(k, chainrule_grammar::StatementKind::Input(_))),
-                    count(|k| matches!(k, chainrule_grammar::StatementKind::Target(_))),
-                )
-            })
-            .collect::<Vec<_>>()
-    });
-    match arities {
-        Some(networks) => networks
+            .filter(|n| chosen(&n.name))
+            .for_each(|n| out.extend(stub::outlined(n, options.float))),
+        Err(_) => network_names(tokens)
             .iter()
-            .for_each(|(name, i, t)| out.extend(stub(name, Some((*i, *t))))),
-        None => network_names(tokens)
-            .iter()
-            .for_each(|name| out.extend(stub(name, None))),
+            .filter(|name| chosen(name))
+            .for_each(|name| out.extend(stub::named_only(name))),
     }
     out
 }
@@ -209,44 +201,6 @@ fn network_names(tokens: &TokenStream) -> Vec<String> {
             _ => None,
         })
         .collect()
-}
-
-/// A module with the spec's item names and permissive signatures, so that a network with
-/// errors causes no follow-on errors in code that uses it.
-fn stub(name: &str, arity: Option<(usize, usize)>) -> TokenStream {
-    if syn::parse_str::<syn::Ident>(name).is_err() {
-        return TokenStream::new();
-    }
-    let module = format_ident!("{}", name);
-    let functions = arity.map(|(inputs, targets)| {
-        let generic = |prefix: &str, n: usize| (0..n).map(|i| format_ident!("{}{}", prefix, i)).collect::<Vec<_>>();
-        let xs = generic("X", inputs);
-        let ts = generic("T", targets);
-        quote! {
-            pub fn forward<P #(, #xs)*>(_: P #(, _: #xs)*) -> ! { loop {} }
-            pub fn evaluate<P #(, #xs)* #(, #ts)*>(_: P #(, _: #xs)* #(, _: #ts)*) -> ! { loop {} }
-            pub fn loss<P #(, #xs)* #(, #ts)*>(_: P #(, _: #xs)* #(, _: #ts)*) -> ! { loop {} }
-            pub fn gradient<P #(, #xs)* #(, #ts)*>(_: P #(, _: #xs)* #(, _: #ts)*) -> ! { loop {} }
-            pub fn gradient_batch<P #(, #xs)* #(, #ts)*>(_: P #(, _: #xs)* #(, _: #ts)*) -> ! { loop {} }
-            pub fn sgd_step<P #(, #xs)* #(, #ts)*, R>(_: P #(, _: #xs)* #(, _: #ts)*, _: R) -> ! { loop {} }
-            pub fn compare_gradient<H, P #(, #xs)* #(, #ts)*, R>(_: H, _: P #(, _: #xs)* #(, _: #ts)*, _: R) -> ! { loop {} }
-        }
-    });
-    quote! {
-        #[allow(dead_code, unused, clippy::all)]
-        pub mod #module {
-            pub type F = f64;
-            #[derive(Clone, Copy, Debug, Default, PartialEq)]
-            pub struct Params;
-            impl Params {
-                pub fn zeros() -> Self { Params }
-            }
-            #[derive(Clone, Copy, Debug, Default, PartialEq)]
-            pub struct Forward;
-            #functions
-            pub const LATEX: &str = "";
-        }
-    }
 }
 
 fn parse_options(input: TokenStream) -> Result<(Options, TokenStream), syn::Error> {

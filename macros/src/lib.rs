@@ -3,6 +3,7 @@
 //! or `file = "..."`), maps diagnostics back to spans, and never panics.
 
 mod input;
+mod stub;
 
 use proc_macro::TokenStream;
 

@@ -5,6 +5,7 @@ mod functions;
 mod infer;
 mod limits;
 mod order;
+mod outline;
 
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
@@ -14,6 +15,7 @@ use chainrule_grammar::{self as ast, BatchRule, Diagnostic, Span, StatementKind,
 use crate::model::{DataVar, Loss, Model, Network, Param, Shape, Symbol, TExpr, Vector};
 use infer::Infer;
 pub use limits::{MAX_DEPTH, MAX_OPERATIONS, MAX_SCALARS};
+pub use outline::{NetworkOutline, ParamOutline, outline};
 
 /// What a name stands for inside one network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,6 +159,15 @@ impl ParamTable {
 
 /// Checks a parsed file. Every problem is reported, not only the first.
 pub fn check(file: &ast::File, source: &str) -> Result<Model, Vec<Diagnostic>> {
+    check_recording(file, source, None)
+}
+
+/// [`check`], telling `recorder` what inference learnt about each network.
+fn check_recording(
+    file: &ast::File,
+    source: &str,
+    recorder: Option<&outline::Recorder>,
+) -> Result<Model, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let (functions, signatures) = functions::check_functions(&file.functions, &mut errors);
     let fn_sizes = limits::function_sizes(&functions);
@@ -173,6 +184,7 @@ pub fn check(file: &ast::File, source: &str) -> Result<Model, Vec<Diagnostic>> {
         fn_sizes: &fn_sizes,
         source,
         line_starts: &line_starts,
+        recorder,
     };
     let mut networks = Vec::new();
     let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
@@ -324,6 +336,8 @@ struct FileInfo<'f> {
     source: &'f str,
     /// Byte offsets where lines start.
     line_starts: &'f Rc<[usize]>,
+    /// Where what inference learnt goes, for [`outline`].
+    recorder: Option<&'f outline::Recorder>,
 }
 
 fn check_network<'a>(
@@ -541,6 +555,13 @@ fn check_network<'a>(
     }
     let (typed, loss_expr, pass_errors) = pass.run(&mut params, true);
     errors.extend(pass_errors);
+    if let Some(recorder) = file.recorder {
+        let sizes = typed
+            .iter()
+            .map(|(index, size, _)| (*index, *size))
+            .collect();
+        recorder.record(network.name.span, &params, sizes);
+    }
 
     let mut param_list = Vec::new();
     for entry in &params.entries {
