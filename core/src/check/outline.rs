@@ -57,11 +57,13 @@ pub(crate) struct Recorder {
 impl Recorder {
     /// Called by the checker after its last inference pass over the network at `network`.
     pub(super) fn record(&self, network: Span, params: &ParamTable, sizes: Vec<(usize, usize)>) {
+        // A size of zero is an error of its own; as a Rust type it would only add more.
         let params = params
             .entries
             .iter()
-            .map(|e| (e.name.clone(), e.shape))
+            .map(|e| (e.name.clone(), e.shape.filter(|s| s.len() > 0)))
             .collect();
+        let sizes = sizes.into_iter().filter(|(_, n)| *n > 0).collect();
         self.learnt.borrow_mut().push(Learnt {
             network,
             params,
@@ -317,6 +319,15 @@ mod tests {
             shapes(&o),
             [("V", Some(Shape::Matrix(1, 4)), 2), ("W", None, 2)]
         );
+    }
+
+    #[test]
+    fn a_zero_size_is_unknown() {
+        let text = "network z {\n input x[2]\n h[0] = W @ x\n loss L = sum(h)\n}\n";
+        assert!(crate::check_source(text).is_err());
+        let o = outline_of(text);
+        assert_eq!(o.vectors, [("h".to_string(), None)]);
+        assert_eq!(shapes(&o), [("W", None, 2)]);
     }
 
     #[test]
