@@ -61,7 +61,7 @@ impl Recorder {
         let params = params
             .entries
             .iter()
-            .map(|e| (e.name.clone(), e.shape.filter(|s| s.len() > 0)))
+            .map(|e| (e.name.clone(), e.shape.filter(|s| !s.is_empty())))
             .collect();
         let sizes = sizes.into_iter().filter(|(_, n)| *n > 0).collect();
         self.learnt.borrow_mut().push(Learnt {
