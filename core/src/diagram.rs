@@ -393,11 +393,11 @@ mod tests {
     #[test]
     fn a_wide_layer_is_compressed() {
         let n = network(
-            "network n { input x[784]\n target t[10]\n h[128] = relu(W1 @ x + b1)\n y[10] = W2 @ h + b2\n loss L = sum((y - t)^2) }",
+            "network n { input x[784]\n target t[10]\n h[120] = relu(W1 @ x + b1)\n y[10] = W2 @ h + b2\n loss L = sum((y - t)^2) }",
         );
         let svg = svg(&n);
         assert_eq!(svg.matches("<circle").count(), 6 + 6 + 6 + 1);
-        assert!(svg.contains("784 units") && svg.contains("128 units"));
+        assert!(svg.contains("784 units") && svg.contains("120 units"));
         assert!(!svg.contains("W1[")); // too many edges to name
     }
 }
