@@ -396,7 +396,7 @@ mod tests {
             "network n { input x[784]\n target t[10]\n h[120] = relu(W1 @ x + b1)\n y[10] = W2 @ h + b2\n loss L = sum((y - t)^2) }",
         );
         let svg = svg(&n);
-        assert_eq!(svg.matches("<circle").count(), 6 + 6 + 6 + 1);
+        assert_eq!(svg.matches("<circle").count(), 5 + 5 + 5 + 1);
         assert!(svg.contains("784 units") && svg.contains("120 units"));
         assert!(!svg.contains("W1[")); // too many edges to name
     }

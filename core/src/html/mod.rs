@@ -18,7 +18,7 @@ use crate::derive::{Derivation, derive};
 use crate::eval::{Sample, evaluate_batch};
 use crate::ir::Var;
 use crate::latex::{Form, Latex, NumericPoint};
-use crate::model::{Model, Network, Shape};
+use crate::model::{Model, Network, Shape, Symbol};
 
 const KATEX_JS: &str = include_str!("assets/katex.min.js");
 const KATEX_CSS: &str = include_str!("assets/katex.inline.css");
@@ -65,6 +65,22 @@ fn formula(latex: &str) -> String {
     format!("<div class=\"tex\">{}</div>\n", escape(latex.trim_end()))
 }
 
+/// An `align*` fragment cut at its `\\[1ex]` gaps into one `align*` per group (a vector's
+/// deltas, a weight's chain), so that the browser renders many small formulas rather than
+/// one that exceeds KaTeX's limits.
+fn blocks(fragment: &str) -> Vec<String> {
+    let inner = fragment
+        .trim()
+        .trim_start_matches("\\begin{align*}")
+        .trim_end_matches("\\end{align*}")
+        .trim();
+    inner
+        .split(" \\\\[1ex]\n")
+        .filter(|b| !b.trim().is_empty())
+        .map(|b| format!("\\begin{{align*}}\n{}\n\\end{{align*}}", b.trim()))
+        .collect()
+}
+
 /// The weights the long forms show, and a note when that is not all of them.
 fn shown_weights(network: &Network, derivation: &Derivation) -> (Vec<Var>, Option<String>) {
     let all: Vec<Var> = derivation.gradients.iter().map(|(v, _)| *v).collect();
@@ -75,12 +91,7 @@ fn shown_weights(network: &Network, derivation: &Derivation) -> (Vec<Var>, Optio
         .params
         .iter()
         .enumerate()
-        .filter_map(|(p, _)| {
-            derivation
-                .layout
-                .vars(crate::model::Symbol::Param(p))
-                .next()
-        })
+        .filter_map(|(p, _)| derivation.layout.vars(Symbol::Param(p)).next())
         .collect();
     let names: Vec<String> = firsts
         .iter()
@@ -94,6 +105,54 @@ fn shown_weights(network: &Network, derivation: &Derivation) -> (Vec<Var>, Optio
         escape(&names.join(", "))
     );
     (firsts, Some(note))
+}
+
+/// Parameters with more elements than this get their general formula from a sample of them.
+pub const GENERAL_SAMPLE_LIMIT: usize = 2000;
+
+/// The elements the general form unifies. All of them for a small network; for a parameter
+/// past [`GENERAL_SAMPLE_LIMIT`], its corners and a strided sample, because the general form's
+/// search is quadratic in the number of weights asked for (784x120 takes minutes).
+fn general_weights(network: &Network, derivation: &Derivation) -> (Vec<Var>, Option<String>) {
+    let mut out = Vec::new();
+    let mut sampled = Vec::new();
+    for (p, param) in network.params.iter().enumerate() {
+        let vars: Vec<Var> = derivation.layout.vars(Symbol::Param(p)).collect();
+        if vars.len() <= GENERAL_SAMPLE_LIMIT {
+            out.extend(vars);
+            continue;
+        }
+        let (rows, cols) = match param.shape {
+            Shape::Matrix(r, c) => (r, c),
+            other => (1, other.len()),
+        };
+        let edge = |n: usize| [0, 1, 2, n - 1];
+        let mut chosen: Vec<usize> = Vec::new();
+        for i in edge(rows).into_iter().filter(|&i| i < rows) {
+            for j in edge(cols).into_iter().filter(|&j| j < cols) {
+                chosen.push(i * cols + j);
+            }
+        }
+        let stride = vars.len() / 97;
+        chosen.extend((0..vars.len()).step_by(stride.max(1)));
+        chosen.sort_unstable();
+        chosen.dedup();
+        sampled.push(format!(
+            "{} of the {} elements of <code>{}</code>",
+            chosen.len(),
+            vars.len(),
+            escape(&param.name)
+        ));
+        out.extend(chosen.into_iter().map(|e| vars[e]));
+    }
+    let note = (!sampled.is_empty()).then(|| {
+        format!(
+            "The parameters' formulas are found from {} (its corners and a strided sample); \
+             <code>chainrule latex FILE --form general</code> unifies every element.",
+            sampled.join(", ")
+        )
+    });
+    (out, note)
 }
 
 /// One form's section: collapsible, open for the general form.
@@ -122,7 +181,9 @@ fn form_section(
             escape(command)
         );
     } else {
-        out.push_str(&formula(latex));
+        for block in blocks(latex) {
+            out.push_str(&formula(&block));
+        }
     }
     out.push_str("</details>\n");
 }
@@ -221,7 +282,7 @@ svg.network{max-width:100%;height:auto}";
 /// Renders every `.tex` element in place; a formula KaTeX cannot parse shows as a
 /// `.katex-error` element (what the browser test looks for) instead of stopping the others.
 const RENDER: &str = "(function(){var n=0;document.querySelectorAll('.tex').forEach(function(e){\
-katex.render(e.textContent,e,{displayMode:true,throwOnError:false});n++;});\
+katex.render(e.textContent,e,{displayMode:true,throwOnError:false,maxExpand:Infinity});n++;});\
 document.body.setAttribute('data-rendered',String(n));})();";
 
 /// The whole page.
@@ -251,13 +312,15 @@ pub fn page(input: &PageInput<'_>) -> String {
     );
 
     body.push_str("<h2>The derivation</h2>\n");
-    let general = Latex::new(network, &mut derivation).fragment(Form::General, &[], None);
+    let (general_weights, general_note) = general_weights(network, &derivation);
+    let general =
+        Latex::new(network, &mut derivation).fragment(Form::General, &general_weights, None);
     form_section(
         &mut body,
         "General form (index notation)",
         true,
         &general,
-        None,
+        general_note.as_deref(),
         &format!("chainrule latex {file} --form general"),
     );
     let delta = Latex::new(network, &mut derivation).fragment(Form::Delta, &weights, None);
