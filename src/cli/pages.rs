@@ -96,6 +96,7 @@ pub fn notebook(args: &PageArgs) -> Result<ExitCode, Failure> {
 
 /// `chainrule numpy FILE [-o OUT]`.
 pub fn numpy(args: &PageArgs) -> Result<ExitCode, Failure> {
-    let (_file, _model, _index, _at, _lr) = prepare(args)?;
-    Err(Failure::input("error: `chainrule numpy` is not built yet"))
+    let (file, model, index, _, _) = prepare(args)?;
+    let module = chainrule_core::numpy::module(&model, network(&model, index), &file.name);
+    emit(output(args), &module)
 }
