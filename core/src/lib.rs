@@ -18,6 +18,7 @@ pub mod latex;
 pub mod layout;
 pub mod lower;
 pub mod model;
+pub mod notebook;
 pub mod numpy;
 pub mod point;
 pub mod print;

@@ -88,10 +88,15 @@ pub fn html(args: &PageArgs) -> Result<ExitCode, Failure> {
 
 /// `chainrule notebook FILE [-o OUT]`.
 pub fn notebook(args: &PageArgs) -> Result<ExitCode, Failure> {
-    let (_file, _model, _index, _at, _lr) = prepare(args)?;
-    Err(Failure::input(
-        "error: `chainrule notebook` is not built yet",
-    ))
+    let (file, model, index, at, lr) = prepare(args)?;
+    let network = network(&model, index);
+    let drawn = at.is_none();
+    let at = at.unwrap_or_else(|| {
+        let positive = ["log(", "sqrt("].iter().any(|f| file.text.contains(f));
+        chainrule_core::notebook::drawn_point(network, positive)
+    });
+    let text = chainrule_core::notebook::notebook(&model, network, &file.name, &at, drawn, lr);
+    emit(output(args), &text)
 }
 
 /// `chainrule numpy FILE [-o OUT]`.

@@ -113,7 +113,7 @@ pub const GENERAL_SAMPLE_LIMIT: usize = 2000;
 /// The elements the general form unifies. All of them for a small network; for a parameter
 /// past [`GENERAL_SAMPLE_LIMIT`], its corners and a strided sample, because the general form's
 /// search is quadratic in the number of weights asked for (784x120 takes minutes).
-fn general_weights(network: &Network, derivation: &Derivation) -> (Vec<Var>, Option<String>) {
+pub fn general_weights(network: &Network, derivation: &Derivation) -> (Vec<Var>, Option<String>) {
     let mut out = Vec::new();
     let mut sampled = Vec::new();
     for (p, param) in network.params.iter().enumerate() {

@@ -10,7 +10,7 @@
 
 pub mod code;
 pub mod index;
-mod text;
+pub mod text;
 
 use std::fmt::Write as _;
 
@@ -140,12 +140,12 @@ impl Names {
 }
 
 /// Python string literal of a name.
-fn quoted(name: &str) -> String {
+pub(crate) fn quoted(name: &str) -> String {
     format!("{name:?}")
 }
 
 /// A nested Python list of row-major values.
-fn nested(values: &[f64], dims: &[usize]) -> String {
+pub(crate) fn nested(values: &[f64], dims: &[usize]) -> String {
     match dims {
         [] => values.first().map_or("0.0".into(), |v| number(*v)),
         [_] => format!(
@@ -531,6 +531,7 @@ impl Emitter<'_> {
             .collect();
         let _ = writeln!(out, "DATA_SIZES = {{{}}}\n", sizes.join(", "));
         out.push_str(text::HELPERS);
+        out.push_str(text::READ);
 
         // forward
         out.push_str("\n\ndef forward(params=None, data=None):\n    \"\"\"Every vector (one row per sample) and the per-sample loss.\"\"\"\n");

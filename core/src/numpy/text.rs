@@ -54,8 +54,8 @@ fn at(f: &Formula, name: &dyn Fn(LeafKind) -> String, need: u8) -> String {
     }
 }
 
-/// Defined once at the top of every module: numerically stable activations as the evaluator
-/// computes them, reading the inputs, broadcasting and the batch rule.
+/// Defined once at the top of every module and notebook: numerically stable activations as
+/// the evaluator computes them, broadcasting, and the batch rule.
 pub const HELPERS: &str = r#"
 
 def _sigmoid(z):
@@ -79,7 +79,11 @@ def _per_sample(a, batch_size):
 def _combine(a):
     # One number per sample, combined by the batch rule.
     return getattr(np, BATCH)(a)
+"#;
 
+/// How a module reads `params` and `data`: the JSON layouts, the file's defaults for what is
+/// missing, and the same errors as `chainrule eval` for unknown or missing names.
+pub const READ: &str = r#"
 
 def _read(params, data):
     params = {} if params is None else params
