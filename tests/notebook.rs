@@ -76,10 +76,10 @@ fn printed(notebook: &Path) -> (BTreeMap<String, f64>, Vec<String>, String) {
                         _ => String::new(),
                     };
                     for line in text.lines() {
-                        if let Some((name, value)) = line.split_once(" = ") {
-                            if let Ok(v) = value.trim().parse::<f64>() {
-                                values.insert(name.to_string(), v);
-                            }
+                        if let Some((name, value)) = line.split_once(" = ")
+                            && let Ok(v) = value.trim().parse::<f64>()
+                        {
+                            values.insert(name.to_string(), v);
                         }
                     }
                     all.push_str(&text);

@@ -170,12 +170,12 @@ fn structure(network: &Network) -> (Vec<Group>, Vec<Edge>) {
             .filter_map(|(s, via)| find(group_of, s).map(|g| (g, via)))
             .collect();
         // An element-wise function of one vector of the same size shares its units.
-        if let (Some(symbol), [(g, Via::Elementwise)]) = (symbol, read.as_slice()) {
-            if groups[*g].size == size {
-                groups[*g].names.push(name.to_string());
-                group_of.push((symbol, *g));
-                return;
-            }
+        if let (Some(symbol), [(g, Via::Elementwise)]) = (symbol, read.as_slice())
+            && groups[*g].size == size
+        {
+            groups[*g].names.push(name.to_string());
+            group_of.push((symbol, *g));
+            return;
         }
         let depth = read
             .iter()

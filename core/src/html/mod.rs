@@ -164,9 +164,9 @@ fn form_section(
     note: Option<&str>,
     command: &str,
 ) {
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<details class=\"form\"{}><summary>{title}</summary>\n",
+        "<details class=\"form\"{}><summary>{title}</summary>",
         if open { " open" } else { "" }
     );
     if let Some(note) = note {

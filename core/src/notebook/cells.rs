@@ -29,10 +29,10 @@ pub enum Cell {
 
 fn lines(text: &str) -> Vec<String> {
     let mut out: Vec<String> = text.split_inclusive('\n').map(String::from).collect();
-    if let Some(last) = out.last_mut() {
-        if last.ends_with('\n') {
-            last.pop();
-        }
+    if let Some(last) = out.last_mut()
+        && last.ends_with('\n')
+    {
+        last.pop();
     }
     out
 }
