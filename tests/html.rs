@@ -208,3 +208,58 @@ fn a_mnist_sized_page_stays_small_and_renders() {
     assert_eq!(dom.matches("class=\"katex-display\"").count(), expected);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The claims of seed 002 with their verdicts and the diagnosis under the failing ones.
+#[test]
+fn the_claims_section_shows_verdicts_and_diagnoses() {
+    let dir = scratch();
+    let page = dir.join("claims.html");
+    chainrule_html(&root().join("examples/claims/seed002.nn"), None, &page);
+    let html = std::fs::read_to_string(&page).expect("page");
+    assert!(html.contains("<span class=\"fails\">fails</span>"));
+    assert!(html.contains("<span class=\"holds\">holds</span>"));
+    // The diagnosis `chainrule check` prints, escaped for HTML.
+    assert!(
+        html.contains("stands where the derivation has"),
+        "no diagnosis"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Bad input to `html`, `notebook` and `numpy` exits 2 with `file:line:col`, a caret, and no
+/// output file; a good run replaces the output whole.
+#[test]
+fn bad_input_exits_2_and_leaves_no_output() {
+    let dir = scratch();
+    let bad = dir.join("bad.nn");
+    std::fs::write(
+        &bad,
+        "network n {\n  input x[2]\n  y[2] = W @ q\n  loss L = sum(y)\n}\n",
+    )
+    .expect("write");
+    for command in ["html", "notebook", "numpy"] {
+        let out_file = dir.join(format!("out-{command}"));
+        std::fs::write(&out_file, "previous").expect("write");
+        let out = Command::new(env!("CARGO_BIN_EXE_chainrule"))
+            .args([command, bad.to_str().expect("path"), "-o"])
+            .arg(&out_file)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{command}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("bad.nn:3:"), "{command}: {stderr}");
+        assert!(stderr.contains('^'), "{command}: {stderr}");
+        assert_eq!(
+            std::fs::read_to_string(&out_file).expect("read"),
+            "previous",
+            "{command} touched its output"
+        );
+        let out = Command::new(env!("CARGO_BIN_EXE_chainrule"))
+            .args([command, "--lr", "inf"])
+            .arg(root().join("examples/nets/seed004.nn"))
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{command} --lr inf");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
