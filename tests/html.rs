@@ -10,8 +10,8 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn scratch() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("chainrule-html-{}", std::process::id()));
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("chainrule-html-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir
 }
@@ -118,7 +118,7 @@ fn ink(png_path: &Path) -> (usize, usize) {
 
 #[test]
 fn every_example_page_renders_every_formula_in_chromium() {
-    let dir = scratch();
+    let dir = scratch("examples");
     for (label, input, network) in examples() {
         let page = dir.join(format!("{label}.html"));
         chainrule_html(&input, Some(&network), &page);
@@ -183,7 +183,7 @@ fn every_example_page_renders_every_formula_in_chromium() {
 /// forms show one element of each parameter and say so.
 #[test]
 fn a_mnist_sized_page_stays_small_and_renders() {
-    let dir = scratch();
+    let dir = scratch("mnist");
     let source = dir.join("mnist.nn");
     std::fs::write(
         &source,
@@ -212,7 +212,7 @@ fn a_mnist_sized_page_stays_small_and_renders() {
 /// The claims of seed 002 with their verdicts and the diagnosis under the failing ones.
 #[test]
 fn the_claims_section_shows_verdicts_and_diagnoses() {
-    let dir = scratch();
+    let dir = scratch("claims");
     let page = dir.join("claims.html");
     chainrule_html(&root().join("examples/claims/seed002.nn"), None, &page);
     let html = std::fs::read_to_string(&page).expect("page");
@@ -230,7 +230,7 @@ fn the_claims_section_shows_verdicts_and_diagnoses() {
 /// output file; a good run replaces the output whole.
 #[test]
 fn bad_input_exits_2_and_leaves_no_output() {
-    let dir = scratch();
+    let dir = scratch("bad");
     let bad = dir.join("bad.nn");
     std::fs::write(
         &bad,
