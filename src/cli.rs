@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use chainrule_core::{Diagnostic, Model, Network, SourceFile, Span};
 
+pub mod pages;
+
 /// A command that did not succeed: what to print on standard error and the exit code.
 #[derive(Debug)]
 pub struct Failure {

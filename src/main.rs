@@ -117,6 +117,21 @@ enum Command {
         #[arg(long)]
         network: Option<String>,
     },
+    /// One self-contained HTML page: source, shapes, diagram, derivation, worked example, claims.
+    Html {
+        #[command(flatten)]
+        page: cli::pages::PageArgs,
+    },
+    /// A Jupyter notebook (nbformat 4): the derivation beside NumPy cells that check it.
+    Notebook {
+        #[command(flatten)]
+        page: cli::pages::PageArgs,
+    },
+    /// A Python module needing only NumPy: forward, loss and gradient over a batch.
+    Numpy {
+        #[command(flatten)]
+        page: cli::pages::PageArgs,
+    },
 }
 
 fn main() -> ExitCode {
@@ -181,6 +196,9 @@ fn main() -> ExitCode {
             output,
         } => cli::rust(&file, network.as_deref(), f32, output.as_deref()),
         Command::Check { file, network } => cli::check(&file, network.as_deref()),
+        Command::Html { page } => cli::pages::html(&page),
+        Command::Notebook { page } => cli::pages::notebook(&page),
+        Command::Numpy { page } => cli::pages::numpy(&page),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,250 @@
+//! `chainrule numpy`: the module of every corpus and example network is imported by one Python
+//! process (the venv `./scripts/test` creates in `tests/.venv`, NumPy only) and its loss and
+//! gradient over a random batch of three samples, and at the file's own point, are compared
+//! with `chainrule eval --json` at 1e-10.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use chainrule::core::check_source;
+use chainrule::core::model::Network;
+use chainrule::core::report::nested;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The venv's Python (`./scripts/test` creates it), or a clear failure.
+pub fn python() -> PathBuf {
+    let venv = root().join("tests/.venv/bin/python");
+    assert!(
+        venv.exists(),
+        "tests/.venv is missing: run ./scripts/test, which creates it (NumPy, nbconvert, ipykernel)"
+    );
+    venv
+}
+
+fn chainrule(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_chainrule"))
+        .args(args)
+        .output()
+        .expect("chainrule runs")
+}
+
+fn files() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for dir in ["tests/corpus/ok", "examples/nets", "examples/claims"] {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
+            .expect("dir")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "nn"))
+            .collect();
+        files.sort();
+        out.extend(files);
+    }
+    out
+}
+
+fn point_json(network: &Network, seed: u64, positive: bool) -> (Value, Value) {
+    let mut rng = support::Rng(seed);
+    let (params, samples) = support::random_point(network, &mut rng, 3, positive);
+    let params: serde_json::Map<String, Value> = network
+        .params
+        .iter()
+        .zip(&params)
+        .map(|(p, v)| (p.name.clone(), nested(v, p.shape)))
+        .collect();
+    let mut data = serde_json::Map::new();
+    for (i, v) in network.inputs.iter().enumerate() {
+        data.insert(
+            v.name.clone(),
+            json!(
+                samples
+                    .iter()
+                    .map(|s| s.inputs[i].clone())
+                    .collect::<Vec<_>>()
+            ),
+        );
+    }
+    for (i, v) in network.targets.iter().enumerate() {
+        data.insert(
+            v.name.clone(),
+            json!(
+                samples
+                    .iter()
+                    .map(|s| s.targets[i].clone())
+                    .collect::<Vec<_>>()
+            ),
+        );
+    }
+    (Value::Object(params), Value::Object(data))
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).expect("write");
+}
+
+#[test]
+fn every_module_agrees_with_eval() {
+    let python = python();
+    let dir = std::env::temp_dir().join(format!("chainrule-numpy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let mut cases = Vec::new();
+    let mut modules = 0;
+    for (f, file) in files().iter().enumerate() {
+        let text = std::fs::read_to_string(file).expect("read");
+        let model = check_source(&text).expect("corpus checks");
+        let file_arg = file.to_str().expect("utf-8 path");
+        for (n, network) in model.networks.iter().enumerate() {
+            let module = dir.join(format!("net_{f}_{n}.py"));
+            let out = chainrule(&[
+                "numpy",
+                file_arg,
+                "--network",
+                &network.name,
+                "-o",
+                module.to_str().expect("path"),
+            ]);
+            assert!(
+                out.status.success(),
+                "numpy {file_arg} {}: {}",
+                network.name,
+                String::from_utf8_lossy(&out.stderr)
+            );
+            modules += 1;
+            let label = format!("{} ({})", file.display(), network.name);
+            // A random batch: the module reads the same JSON layout as `eval`.
+            let (params, data) = point_json(network, 16 + f as u64, support::needs_positive(&text));
+            let pj = dir.join(format!("params_{f}_{n}.json"));
+            let dj = dir.join(format!("data_{f}_{n}.json"));
+            write(&pj, &params.to_string());
+            write(&dj, &data.to_string());
+            let out = chainrule(&[
+                "eval",
+                file_arg,
+                "--network",
+                &network.name,
+                "--params",
+                pj.to_str().expect("path"),
+                "--data",
+                dj.to_str().expect("path"),
+                "--json",
+            ]);
+            assert!(out.status.success(), "eval {label}");
+            let expected: Value = serde_json::from_slice(&out.stdout).expect("eval json");
+            cases.push(
+                json!({"label": format!("{label} at a random batch"), "module": module,
+                "params": params, "data": data, "expected": expected}),
+            );
+            // The file's own point, when it has one: the module's defaults must be the file's.
+            let out = chainrule(&["eval", file_arg, "--network", &network.name, "--json"]);
+            if out.status.success() {
+                let expected: Value = serde_json::from_slice(&out.stdout).expect("eval json");
+                cases.push(
+                    json!({"label": format!("{label} at the file's point"), "module": module,
+                    "params": null, "data": null, "expected": expected}),
+                );
+            }
+        }
+    }
+    let manifest = dir.join("cases.json");
+    write(&manifest, &Value::Array(cases.clone()).to_string());
+    let out = Command::new(&python)
+        .arg(root().join("tests/numpy_check.py"))
+        .arg(&manifest)
+        .output()
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "NumPy modules disagree with eval:\n{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("{} cases agree", cases.len())),
+        "{stdout}"
+    );
+    assert!(modules >= 40, "only {modules} modules");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The seeds' network in matrix form, as the seeds write it by hand: `Z = X @ W.T`, the
+/// deltas by matrix products, the gradient as `delta.T @ activations` over the batch.
+#[test]
+fn seed004_reads_like_the_seeds_cells() {
+    let out = chainrule(&[
+        "numpy",
+        root()
+            .join("examples/nets/seed004.nn")
+            .to_str()
+            .expect("path"),
+    ]);
+    let module = String::from_utf8_lossy(&out.stdout);
+    for line in [
+        "z1 = x @ W1.T",
+        "a1 = _sigmoid(z1)",
+        "y = a1 @ W2.T",
+        "d_y = -(t - y)",
+        "d_a1 = d_y @ W2",
+        "d_z1 = d_a1 * (a1 * (1.0 - a1))",
+        "g_W1 = d_z1.T @ x / batch_size",
+        "g_W2 = d_y.T @ a1 / batch_size",
+        "# delta_a1 = dL/da1[k] = sum_i delta_y[i] * W2[i][k]",
+    ] {
+        assert!(module.contains(line), "missing `{line}` in:\n{module}");
+    }
+    assert!(
+        !module.contains("written out"),
+        "an element-wise fallback:\n{module}"
+    );
+}
+
+/// Names that are Python keywords, NumPy's alias, the module's own variables or helpers'
+/// prefix still give a module that agrees with `eval`.
+#[test]
+fn awkward_names_do_not_shadow_anything() {
+    let dir = std::env::temp_dir().join(format!("chainrule-numpy-names-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let source = dir.join("names.nn");
+    write(
+        &source,
+        "network names {\n  input np[2] = [0.5, -1]\n  target d[2] = [1, 2]\n  lambda[3] = p @ np\n  _read = tanh(lambda)\n  batch_size[2] = values @ _read\n  loss L = sum((batch_size - d)^2)\n  param p[3][2] = [[1, 2], [3, 4], [5, 6]]\n  param values[2][3] = [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]\n}\n",
+    );
+    let module = dir.join("names.py");
+    let out = chainrule(&[
+        "numpy",
+        source.to_str().expect("path"),
+        "-o",
+        module.to_str().expect("path"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = chainrule(&["eval", source.to_str().expect("path"), "--json"]);
+    let expected: Value = serde_json::from_slice(&out.stdout).expect("eval json");
+    let manifest = dir.join("cases.json");
+    write(
+        &manifest,
+        &json!([{"label": "names", "module": module, "params": null, "data": null,
+            "expected": expected}])
+        .to_string(),
+    );
+    let out = Command::new(python())
+        .arg(root().join("tests/numpy_check.py"))
+        .arg(&manifest)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
