@@ -4,7 +4,7 @@
 use chainrule_grammar::{BinOp, Diagnostic, Expr, ExprKind, Ident, Index, Reduction, Span};
 
 use super::{Entity, ParamTable, Scope};
-use crate::builtin::Builtin;
+use crate::builtin::{Builtin, VectorFn};
 use crate::model::{ElemOp, IndexTerm, IndexVar, Shape, Symbol, TExpr, TExprKind};
 
 /// The state one expression is typed in.
@@ -78,10 +78,8 @@ impl<'a> Infer<'a> {
             ExprKind::Call { func, args } => self.call(func, args, hint, span),
             ExprKind::Reduce { op, var, arg } => match var {
                 None => {
+                    // A matrix reduces over every element (weight decay, L1).
                     let arg = self.expr(arg, None)?;
-                    if let Shape::Matrix(..) = arg.shape {
-                        return None;
-                    }
                     typed(TExprKind::Reduce(*op, Box::new(arg)), Shape::Scalar)
                 }
                 Some(var) => self.sum_over(*op, var, arg, span),
@@ -139,7 +137,7 @@ impl<'a> Infer<'a> {
         let (left, right) = (left?, right?);
         let shape = match (left.shape, right.shape) {
             (Shape::Scalar, other) | (other, Shape::Scalar) => other,
-            (Shape::Vector(a), Shape::Vector(b)) if a == b => Shape::Vector(a),
+            (a, b) if a == b => a,
             (a, b) => {
                 let symbol = match op {
                     ElemOp::Add => "+",
@@ -209,16 +207,8 @@ impl<'a> Infer<'a> {
             None => {
                 let param = self.param(ident)?;
                 match self.params.shape(param) {
-                    Some(Shape::Matrix(r, c)) => {
-                        self.error(
-                            ident.span,
-                            format!(
-                                "`{}` is a {r}x{c} matrix: use it in a product such as `{} @ v`",
-                                ident.name, ident.name
-                            ),
-                        );
-                        None
-                    }
+                    // A matrix in an element-wise expression is reduced by `sum`/`mean` or
+                    // refused where a vector is needed (the sizes then disagree).
                     Some(Shape::Vector(n)) if hint.is_some_and(|m| m != n) => {
                         let implied = Shape::Vector(hint.unwrap_or(n));
                         self.params
@@ -471,6 +461,9 @@ impl<'a> Infer<'a> {
                 "arguments".to_string()
             }
         };
+        if let Some(f) = VectorFn::from_name(&func.name) {
+            return self.vector_fn(f, func, args, hint, span);
+        }
         if let Some(builtin) = Builtin::from_name(&func.name) {
             if args.len() != 1 {
                 self.error(
@@ -513,7 +506,7 @@ impl<'a> Infer<'a> {
             let arg = self.expr(arg, hint)?;
             shape = match (shape, arg.shape) {
                 (Shape::Scalar, other) | (other, Shape::Scalar) => other,
-                (Shape::Vector(a), Shape::Vector(b)) if a == b => Shape::Vector(a),
+                (a, b) if a == b => a,
                 (a, b) => {
                     self.error(
                         span,
@@ -531,6 +524,49 @@ impl<'a> Infer<'a> {
         }
         Some(TExpr {
             kind: TExprKind::Call(index, typed),
+            shape,
+            span,
+        })
+    }
+
+    /// `softmax(v)`, `log_softmax(v)` (vectors of len(v)) or `logsumexp(v)` (a scalar).
+    fn vector_fn(
+        &mut self,
+        f: VectorFn,
+        func: &Ident,
+        args: &[Expr],
+        hint: Option<usize>,
+        span: Span,
+    ) -> Option<TExpr> {
+        if args.len() != 1 {
+            self.error(
+                span,
+                format!("`{}` takes 1 argument, not {}", func.name, args.len()),
+            );
+            return None;
+        }
+        let hint = match f {
+            VectorFn::LogSumExp => None,
+            VectorFn::Softmax | VectorFn::LogSoftmax => hint,
+        };
+        let arg = self.expr(&args[0], hint)?;
+        let Shape::Vector(n) = arg.shape else {
+            self.error(
+                args[0].span,
+                format!(
+                    "`{}` takes a vector, but this is {}",
+                    func.name,
+                    arg.shape.describe()
+                ),
+            );
+            return None;
+        };
+        let shape = match f {
+            VectorFn::LogSumExp => Shape::Scalar,
+            VectorFn::Softmax | VectorFn::LogSoftmax => Shape::Vector(n),
+        };
+        Some(TExpr {
+            kind: TExprKind::VectorFn(f, Box::new(arg)),
             shape,
             span,
         })

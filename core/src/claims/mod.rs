@@ -3,7 +3,7 @@
 //! when a claim fails, saying where: a point and both values, a constant ratio (a sign flip,
 //! the loss convention's factor 2), and which chain-rule factor is missing, extra or wrong.
 
-mod canon;
+pub(crate) mod canon;
 mod diagnose;
 
 use std::collections::HashMap;
