@@ -77,6 +77,8 @@ fn main() {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut history = Vec::with_capacity(EPOCHS);
+    // The time spent in `sgd_step_batch` only, comparable with bench/digits_bench.py's.
+    let mut training = std::time::Duration::ZERO;
     for epoch in 1..=EPOCHS {
         shuffle_rows(&mut train, &mut rng);
         let mut total = 0.0;
@@ -85,8 +87,10 @@ fn main() {
             let end = (start + BATCH).min(train.x.nrows());
             let x = train.x.slice(s![start..end, ..]);
             let t = train.t.slice(s![start..end, ..]);
+            let started = std::time::Instant::now();
             // The shapes come from `split`, so an error is a bug in this example.
             total += digits::sgd_step_batch(&mut p, x, t, LR).expect("x is n x 64, t is n x 10");
+            training += started.elapsed();
             batches += 1;
         }
         let record = Epoch {
@@ -120,6 +124,10 @@ fn main() {
         100.0 * history.last().map_or(0.0, |e| e.train_accuracy),
         100.0 * last,
         test.x.nrows()
+    );
+    println!(
+        "training: {:.3} s in sgd_step_batch for {EPOCHS} epochs (batches of {BATCH}, lr {LR})",
+        training.as_secs_f64()
     );
     match plot(&out, &history) {
         Ok(with_text) => {
