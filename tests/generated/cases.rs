@@ -42,6 +42,9 @@ case!(unary_minus_precedence__precedence, "tests/corpus/ok/unary_minus_precedenc
 case!(user_fn__user_functions, "tests/corpus/ok/user_fn.nn", user_functions);
 case!(weight_decay_l1__weight_decay, "tests/corpus/ok/weight_decay_l1.nn", weight_decay);
 case!(wide_layer__wide, "tests/corpus/ok/wide_layer.nn", wide);
+case!(classifier__classifier, "examples/nets/classifier.nn", classifier);
+case!(classifier__softmax_mse, "examples/nets/classifier.nn", softmax_mse);
+case!(classifier__inline_softmax, "examples/nets/classifier.nn", inline_softmax);
 case!(seed000_chain_rule__chain_rule, "examples/nets/seed000_chain_rule.nn", chain_rule);
 case!(seed001_manual_3nn__manual_3nn, "examples/nets/seed001_manual_3nn.nn", manual_3nn);
 case!(seed001_torch_batch__torch_batch, "examples/nets/seed001_torch_batch.nn", torch_batch);
