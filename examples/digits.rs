@@ -141,8 +141,8 @@ fn main() {
             std::process::exit(1);
         }
     }
-    // NaN compares false, so a diverged run fails too.
-    if !(last >= REQUIRED_TEST_ACCURACY) {
+    // A diverged run (NaN) fails too.
+    if last.is_nan() || last < REQUIRED_TEST_ACCURACY {
         eprintln!(
             "error: test accuracy {:.1}% is below {:.0}%",
             100.0 * last,

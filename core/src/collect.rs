@@ -16,7 +16,7 @@ const MAX_TREE: u64 = 64;
 /// `node` with like terms collected, if that at least halves its printed size.
 pub fn collect(graph: &mut Graph, node: NodeId) -> NodeId {
     let before = tree_size(graph, node, MAX_TREE + 1);
-    if before > MAX_TREE || before < 6 {
+    if !(6..=MAX_TREE).contains(&before) {
         return node;
     }
     let named = HashMap::new();
