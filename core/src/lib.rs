@@ -21,6 +21,7 @@ pub mod point;
 pub mod print;
 pub mod report;
 pub mod rust;
+pub mod softmax;
 pub mod targets;
 
 pub use chainrule_grammar::{Diagnostic, Span};

@@ -7,6 +7,8 @@ use super::{Entity, ParamTable, Scope};
 use crate::builtin::{Builtin, VectorFn};
 use crate::model::{ElemOp, IndexTerm, IndexVar, Shape, Symbol, TExpr, TExprKind};
 
+mod vector_fn;
+
 /// The state one expression is typed in.
 pub(super) struct Infer<'a> {
     pub scope: &'a Scope<'a>,
@@ -524,49 +526,6 @@ impl<'a> Infer<'a> {
         }
         Some(TExpr {
             kind: TExprKind::Call(index, typed),
-            shape,
-            span,
-        })
-    }
-
-    /// `softmax(v)`, `log_softmax(v)` (vectors of len(v)) or `logsumexp(v)` (a scalar).
-    fn vector_fn(
-        &mut self,
-        f: VectorFn,
-        func: &Ident,
-        args: &[Expr],
-        hint: Option<usize>,
-        span: Span,
-    ) -> Option<TExpr> {
-        if args.len() != 1 {
-            self.error(
-                span,
-                format!("`{}` takes 1 argument, not {}", func.name, args.len()),
-            );
-            return None;
-        }
-        let hint = match f {
-            VectorFn::LogSumExp => None,
-            VectorFn::Softmax | VectorFn::LogSoftmax => hint,
-        };
-        let arg = self.expr(&args[0], hint)?;
-        let Shape::Vector(n) = arg.shape else {
-            self.error(
-                args[0].span,
-                format!(
-                    "`{}` takes a vector, but this is {}",
-                    func.name,
-                    arg.shape.describe()
-                ),
-            );
-            return None;
-        };
-        let shape = match f {
-            VectorFn::LogSumExp => Shape::Scalar,
-            VectorFn::Softmax | VectorFn::LogSoftmax => Shape::Vector(n),
-        };
-        Some(TExpr {
-            kind: TExprKind::VectorFn(f, Box::new(arg)),
             shape,
             span,
         })
