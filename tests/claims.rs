@@ -164,3 +164,51 @@ fn a_file_without_claims_says_so() {
     assert_eq!(code, Some(0));
     assert!(out.contains("has no claims"), "{out}");
 }
+
+#[test]
+fn classifier_mistakes_are_named() {
+    let file = "examples/claims/classifier.nn";
+    let (code, out) = check(file);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.ends_with("11 claims: 5 hold, 6 fail\n"), "{out}");
+    // The right formulas, p - t with one-hot targets, the Jacobian, 2 lambda w.
+    assert_contains(block(&out, file, 12), &["holds", "for all 4 index values"]);
+    for line in [13, 14] {
+        assert_contains(block(&out, file, line), &["holds"]);
+    }
+    assert_contains(block(&out, file, 15), &["holds", "for all 20 index values"]);
+    assert_contains(block(&out, file, 16), &["holds", "for all 5 index values"]);
+    // The diagonal of the softmax Jacobian for all of it: right on the diagonal only.
+    assert_contains(
+        block(&out, file, 19),
+        &[
+            "fails for 12 of 16 index values",
+            "holds for: j=0, k=0; j=1, k=1; j=2, k=2; j=3, k=3",
+            "dp[0]/dz[1] = -p[0] * p[1]",
+            "is the diagonal of the softmax Jacobian, right only for j = k",
+        ],
+    );
+    assert_contains(
+        block(&out, file, 21),
+        &["uses the diagonal p_k * (1 - p_k) of the softmax Jacobian for all of it"],
+    );
+    assert_contains(
+        block(&out, file, 23),
+        &["the delta is the prediction minus the target, p - t, not t - p"],
+    );
+    assert_contains(
+        block(&out, file, 25),
+        &["the weight-decay term `0.02 * W2[0][0]` is missing"],
+    );
+    assert_contains(
+        block(&out, file, 27),
+        &["the weight-decay term has lambda where 2 * lambda belongs"],
+    );
+    assert_contains(
+        block(&out, file, 29),
+        &[
+            "the claim keeps one term, `(p[0] - t[0]) * W2[0][0]`",
+            "the sum over classes (every path from h[0] to L) is dropped",
+        ],
+    );
+}

@@ -19,14 +19,34 @@ struct Layer {
     named_pre: bool,
 }
 
-const ACTIVATIONS: [&str; 10] = [
-    "sigmoid", "tanh", "relu", "linear", "sin", "cos", "softplus", "swish", "scaled", "abs",
+const ACTIVATIONS: [&str; 12] = [
+    "sigmoid",
+    "tanh",
+    "relu",
+    "linear",
+    "sin",
+    "cos",
+    "softplus",
+    "swish",
+    "scaled",
+    "abs",
+    "softmax",
+    "log_softmax",
 ];
-const LOSSES: [&str; 4] = [
+const LOSSES: [&str; 7] = [
     "0.5 * sum((t - y)^2)",
     "mean((y - t)^2)",
     "sum(abs(y - t))",
     "-sum(t * log(sigmoid(y)) + (1 - t) * log(1 - sigmoid(y)))",
+    "-sum(t * log_softmax(y))",
+    "-sum(t * log(softmax(y)))",
+    "logsumexp(y) - sum(t * y)",
+];
+/// Regularizers of the first weight matrix (a matrix in element-wise expressions).
+const PENALTIES: [&str; 3] = [
+    "",
+    " + 0.01 * sum(W0^2)",
+    " + 0.001 * sum(abs(W0)) + 0.1 * mean(W0 * W0)",
 ];
 
 fn layer() -> impl Strategy<Value = Layer> {
@@ -46,13 +66,23 @@ fn layer() -> impl Strategy<Value = Layer> {
         })
 }
 
-fn network_text(input: usize, layers: &[Layer], loss: usize, batch_sum: bool) -> String {
+/// The random network's text. `onehot` declares the target one-hot (the cross-entropy
+/// deltas then simplify to `p - t`, and the points draw one-hot targets).
+fn network_text(
+    input: usize,
+    layers: &[Layer],
+    loss: usize,
+    batch_sum: bool,
+    penalty: usize,
+    onehot: bool,
+) -> String {
     let mut text =
         String::from("fn swish(z) = z * sigmoid(z)\nfn scaled(z, s) = s * tanh(z / s)\n");
     text.push_str("network random {\n");
     text.push_str(&format!("    input x[{input}]\n"));
     let out = layers.last().map_or(input, |l| l.size);
-    text.push_str(&format!("    target t[{out}]\n"));
+    let kind = if onehot { " onehot" } else { "" };
+    text.push_str(&format!("    target t[{out}]{kind}\n"));
     let mut previous = "x".to_string();
     for (i, l) in layers.iter().enumerate() {
         let product = if l.row_vector {
@@ -82,7 +112,10 @@ fn network_text(input: usize, layers: &[Layer], loss: usize, batch_sum: bool) ->
         }
         previous = name;
     }
-    text.push_str(&format!("    loss L = {}\n", LOSSES[loss]));
+    text.push_str(&format!(
+        "    loss L = {}{}\n",
+        LOSSES[loss], PENALTIES[penalty]
+    ));
     if batch_sum {
         text.push_str("    batch sum\n");
     }
@@ -99,9 +132,11 @@ proptest! {
         layers in prop::collection::vec(layer(), 1..=4),
         loss in 0usize..LOSSES.len(),
         batch_sum in any::<bool>(),
+        penalty in 0usize..PENALTIES.len(),
+        onehot in any::<bool>(),
         seed in any::<u64>(),
     ) {
-        let text = network_text(input, &layers, loss, batch_sum);
+        let text = network_text(input, &layers, loss, batch_sum, penalty, onehot);
         let model = check_source(&text).map_err(|e| TestCaseError::fail(format!("{text}\n{e:?}")))?;
         let network = &model.networks[0];
         let checked = support::check_gradients(&model, network, &text, seed).map_err(|e| TestCaseError::fail(format!("{text}\n{e}")))?;

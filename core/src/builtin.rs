@@ -49,6 +49,67 @@ pub const USER_VISIBLE: [(&str, Builtin); 11] = [
     ("abs", Builtin::Abs),
 ];
 
+/// A built-in function of a whole vector (the second round's classification functions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum VectorFn {
+    /// `exp(v_k - logsumexp(v))`: a vector of len(v).
+    Softmax,
+    /// `v_k - logsumexp(v)`: a vector of len(v).
+    LogSoftmax,
+    /// `log sum_j exp(v_j)`: a scalar.
+    LogSumExp,
+}
+
+/// The vector functions a `.nn` file may call, with their names.
+pub const VECTOR_FUNCTIONS: [(&str, VectorFn); 3] = [
+    ("softmax", VectorFn::Softmax),
+    ("log_softmax", VectorFn::LogSoftmax),
+    ("logsumexp", VectorFn::LogSumExp),
+];
+
+impl VectorFn {
+    /// The vector function a `.nn` file calls `name`.
+    pub fn from_name(name: &str) -> Option<VectorFn> {
+        VECTOR_FUNCTIONS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, f)| *f)
+    }
+
+    /// The name used in `.nn` files.
+    pub fn name(self) -> &'static str {
+        match self {
+            VectorFn::Softmax => "softmax",
+            VectorFn::LogSoftmax => "log_softmax",
+            VectorFn::LogSumExp => "logsumexp",
+        }
+    }
+}
+
+/// Every name a `.nn` file can call as a built-in (element-wise or vector): such a name cannot
+/// be redefined by a `fn` or name a value.
+pub fn is_builtin_name(name: &str) -> bool {
+    Builtin::from_name(name).is_some() || VectorFn::from_name(name).is_some()
+}
+
+/// Every built-in name, for "did you mean" suggestions.
+pub fn builtin_names<'a>() -> impl Iterator<Item = &'a str> {
+    USER_VISIBLE
+        .iter()
+        .map(|(n, _)| *n)
+        .chain(VECTOR_FUNCTIONS.iter().map(|(n, _)| *n))
+}
+
+/// `log sum_i exp(x_i)`, computed as `m + log sum_i exp(x_i - m)` with `m` the largest `x_i`,
+/// so that it is finite and exact for logits far past the range of `exp`.
+pub fn logsumexp(xs: &[f64]) -> f64 {
+    let m = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !m.is_finite() {
+        return m;
+    }
+    m + xs.iter().map(|x| (x - m).exp()).sum::<f64>().ln()
+}
+
 impl Builtin {
     /// The built-in a `.nn` file calls `name`.
     pub fn from_name(name: &str) -> Option<Builtin> {

@@ -68,11 +68,19 @@ pub fn derive(network: &Network, functions: &[Function]) -> Derivation {
             graph: &mut graph,
             vars: &[],
         };
+        for (t, target) in network.targets.iter().enumerate() {
+            if target.kind.sums_to_one() {
+                let vars = layout.vars(Symbol::Target(t));
+                lowering.graph.declare_unit_sum(vars);
+            }
+        }
         for (v, vector) in network.vectors.iter().enumerate() {
             let nodes = lowering.expr(&vector.expr, &mut Vec::new());
             for e in 0..vector.size {
                 let node = if nodes.len() == 1 { nodes[0] } else { nodes[e] };
-                values.push((layout.var(Symbol::Vector(v), e), node));
+                let var = layout.var(Symbol::Vector(v), e);
+                lowering.graph.define(var, node);
+                values.push((var, node));
             }
         }
         let loss = lowering.expr(&network.loss.expr, &mut Vec::new());
@@ -82,10 +90,16 @@ pub fn derive(network: &Network, functions: &[Function]) -> Derivation {
     // A definition's own node stands for its named value inside derivative rules, so that
     // sigmoid' reads a(1 - a) rather than sigmoid(z)(1 - sigmoid(z)).
     let mut named: HashMap<NodeId, Var> = HashMap::new();
+    // A softmax element's Jacobian names its later siblings too (`-p_0 p_1`).
+    let mut every_named: HashMap<NodeId, Var> = HashMap::new();
+    for &(var, value) in &values {
+        every_named.entry(value).or_insert(var);
+    }
     let mut forward = Vec::with_capacity(values.len());
     for (var, value) in values {
         named.entry(value).or_insert(var);
-        let partials = local_partials(&mut graph, value, &named);
+        let partials = crate::softmax::softmax_partials(&mut graph, value, &every_named)
+            .unwrap_or_else(|| local_partials(&mut graph, value, &named));
         forward.push(Definition {
             var,
             value,
@@ -199,9 +213,12 @@ fn local_partials(
     adjoint.insert(root, vec![graph.constant_node(1.0)]);
     let mut partials = Vec::new();
     for n in nodes {
-        let Some(contributions) = adjoint.remove(&n) else {
+        let Some(mut contributions) = adjoint.remove(&n) else {
             continue;
         };
+        // Parents were visited in descending order: sum their contributions in ascending
+        // order, so that `sum_j t_j` reads t_0 + t_1 + ... and can be written as one `\sum`.
+        contributions.reverse();
         let a = graph.sum(&contributions);
         if graph.constant(a) == Some(0.0) {
             continue;
@@ -247,7 +264,7 @@ fn local_partials(
                 push(graph, x, local);
             }
             Node::Func(f, x) => {
-                let local = builtin_derivative(graph, f, x, this);
+                let local = builtin_derivative(graph, f, x, this, named);
                 push(graph, x, local);
             }
             Node::Sum(items) => {
@@ -255,7 +272,22 @@ fn local_partials(
                     push(graph, *item, one);
                 }
             }
+            // d lse / d x_j = softmax_j = exp(x_j - lse): the named probability p_j where the
+            // network names the softmax.
+            Node::LogSumExp(items) => {
+                for item in items.iter() {
+                    let shifted = graph.sub(*item, this);
+                    let softmax = graph.func(Builtin::Exp, shifted);
+                    let local = named.get(&softmax).map_or(softmax, |&v| graph.var(v));
+                    // `p_j sum_k t_k` as textbooks write it, the probability first.
+                    let term = graph.mul(local, a);
+                    adjoint.entry(*item).or_default().push(term);
+                }
+            }
         }
+    }
+    for (_, partial) in &mut partials {
+        *partial = crate::collect::collect(graph, *partial);
     }
     partials.sort_by_key(|(v, _)| *v);
     partials
@@ -263,7 +295,13 @@ fn local_partials(
 
 /// f'(x), written with `this` (the value f(x), or the named scalar that holds it) where that
 /// is the natural form: sigmoid' = a(1 - a), tanh' = 1 - a^2, exp' = exp.
-fn builtin_derivative(graph: &mut Graph, f: Builtin, x: NodeId, this: NodeId) -> NodeId {
+fn builtin_derivative(
+    graph: &mut Graph,
+    f: Builtin,
+    x: NodeId,
+    this: NodeId,
+    named: &HashMap<NodeId, Var>,
+) -> NodeId {
     let one = graph.constant_node(1.0);
     match f {
         Builtin::Sigmoid => {
@@ -290,10 +328,24 @@ fn builtin_derivative(graph: &mut Graph, f: Builtin, x: NodeId, this: NodeId) ->
         }
         Builtin::Abs => graph.func(Builtin::Sign, x),
         Builtin::Step | Builtin::Sign => graph.constant_node(0.0),
-        // d/dz log(sigmoid(z)) = 1 - sigmoid(z) = sigmoid(-z), finite everywhere.
+        // d/dz log(sigmoid(z)) = 1 - sigmoid(z) = sigmoid(-z), finite everywhere; written
+        // 1 - a where the network names a = sigmoid(z), so that binary cross-entropy's delta
+        // collects to a - t.
         Builtin::LogSigmoid => {
             let minus = graph.neg(x);
-            graph.func(Builtin::Sigmoid, minus)
+            let named_sigmoid = graph
+                .existing(&Node::Func(Builtin::Sigmoid, x))
+                .and_then(|n| named.get(&n));
+            match named_sigmoid {
+                Some(&a) => {
+                    let a = graph.var(a);
+                    graph.sub(one, a)
+                }
+                None => {
+                    let mirrored = graph.func(Builtin::Sigmoid, minus);
+                    named.get(&mirrored).map_or(mirrored, |&b| graph.var(b))
+                }
+            }
         }
     }
 }
@@ -385,6 +437,10 @@ impl Derivation {
             Node::Sum(items) => {
                 let items: Vec<NodeId> = items.iter().map(m).collect();
                 g.sum(&items)
+            }
+            Node::LogSumExp(items) => {
+                let items: Vec<NodeId> = items.iter().map(m).collect();
+                g.logsumexp(&items)
             }
         }
     }

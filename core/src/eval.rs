@@ -163,6 +163,10 @@ impl<'d> Evaluator<'d> {
                 Node::Pow(a, k) => power(m(a), f64::from_bits(*k)),
                 Node::Func(f, a) => f.eval(m(a)),
                 Node::Sum(items) => items.iter().map(m).sum(),
+                Node::LogSumExp(items) => {
+                    let values: Vec<f64> = items.iter().map(m).collect();
+                    crate::builtin::logsumexp(&values)
+                }
             };
             self.memo[n.index()] = v;
             self.done[n.index()] = true;

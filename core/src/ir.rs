@@ -55,6 +55,9 @@ pub enum Node {
     Func(Builtin, NodeId),
     /// `a_1 + a_2 + ... + a_n`, n >= 2.
     Sum(Box<[NodeId]>),
+    /// `log(e^{a_1} + ... + e^{a_n})`, n >= 2, evaluated as `m + log sum e^{a_i - m}` with
+    /// `m` the largest `a_i`: softmax, log_softmax and cross-entropy are built on it.
+    LogSumExp(Box<[NodeId]>),
 }
 
 impl Node {
@@ -67,7 +70,7 @@ impl Node {
                 f(*b);
             }
             Node::Neg(a) | Node::Pow(a, _) | Node::Func(_, a) => f(*a),
-            Node::Sum(items) => items.iter().copied().for_each(f),
+            Node::Sum(items) | Node::LogSumExp(items) => items.iter().copied().for_each(f),
         }
     }
 }
@@ -77,6 +80,12 @@ impl Node {
 pub struct Graph {
     nodes: Vec<Node>,
     index: HashMap<Node, NodeId>,
+    /// The definitions of named scalars, so that `log(p)` of a named softmax or sigmoid can be
+    /// written in the stable form of its definition (see [`Graph::define`]).
+    definitions: HashMap<Var, NodeId>,
+    /// Sets of nodes known to sum to one (the elements of a target declared `onehot` or
+    /// `probabilities`), each sorted: a sum holding all of one set folds it to `1`.
+    unit_sums: Vec<Vec<NodeId>>,
 }
 
 fn bits(v: f64) -> u64 {
@@ -137,9 +146,54 @@ impl Graph {
         self.intern(Node::Const(bits(v)))
     }
 
+    /// The id of `node` if the graph already holds it (never adds a node).
+    pub fn existing(&self, node: &Node) -> Option<NodeId> {
+        self.index.get(node).copied()
+    }
+
     /// A named scalar.
     pub fn var(&mut self, var: Var) -> NodeId {
         self.intern(Node::Var(var))
+    }
+
+    /// Records that the named scalar `var` is defined as `value`, so that `log(var)` can be
+    /// rewritten as the log of its definition where that is stable (`log(p_k)` of a softmax
+    /// becomes `z_k - logsumexp(z)`, `log(a)` of a sigmoid becomes `log_sigmoid(z)`).
+    pub fn define(&mut self, var: Var, value: NodeId) {
+        self.definitions.insert(var, value);
+    }
+
+    /// Declares that the named scalars `vars` sum to one for every sample (a `onehot` or
+    /// `probabilities` target): sums holding all of them simplify.
+    pub fn declare_unit_sum(&mut self, vars: impl IntoIterator<Item = Var>) {
+        let mut nodes: Vec<NodeId> = vars.into_iter().map(|v| self.var(v)).collect();
+        nodes.sort_unstable();
+        if nodes.len() >= 2 {
+            self.unit_sums.push(nodes);
+        }
+    }
+
+    /// Removes every complete unit-sum set from `terms`, adding `1` per set to `constant`.
+    fn fold_unit_sums(&self, terms: &mut Vec<NodeId>, constant: &mut f64) {
+        for set in &self.unit_sums {
+            if terms.len() < set.len() {
+                continue;
+            }
+            let mut positions = Vec::with_capacity(set.len());
+            for member in set {
+                match terms.iter().position(|t| t == member) {
+                    Some(p) => positions.push(p),
+                    None => break,
+                }
+            }
+            if positions.len() == set.len() {
+                positions.sort_unstable_by(|a, b| b.cmp(a));
+                for p in positions {
+                    terms.remove(p);
+                }
+                *constant += 1.0;
+            }
+        }
     }
 
     /// `a + b`, simplified.
@@ -148,10 +202,26 @@ impl Graph {
             (Some(x), Some(y)) => self.constant_node(x + y),
             (Some(0.0), _) => b,
             (_, Some(0.0)) => a,
-            _ => match self.node(b).clone() {
-                Node::Neg(inner) => self.sub(a, inner),
-                _ => self.intern(Node::Add(a, b)),
-            },
+            _ if !self.unit_sums.is_empty() => {
+                let mut terms = vec![a, b];
+                let mut constant = 0.0;
+                self.fold_unit_sums(&mut terms, &mut constant);
+                if terms.is_empty() {
+                    self.constant_node(constant)
+                } else {
+                    self.add_plain(a, b)
+                }
+            }
+            _ => self.add_plain(a, b),
+        }
+    }
+
+    fn add_plain(&mut self, a: NodeId, b: NodeId) -> NodeId {
+        match (self.node(a).clone(), self.node(b).clone()) {
+            (_, Node::Neg(inner)) => self.sub(a, inner),
+            // `-t + p` reads `p - t`, as cross-entropy's delta is written.
+            (Node::Neg(inner), _) => self.sub(b, inner),
+            _ => self.intern(Node::Add(a, b)),
         }
     }
 
@@ -255,19 +325,10 @@ impl Graph {
         if f == Builtin::Linear {
             return a;
         }
-        // log(sigmoid(z)) and log(1 - sigmoid(z)) = log(sigmoid(-z)) in a form that stays
-        // finite where sigmoid itself rounds to 0 or 1 (cross-entropy at large |z|).
-        if f == Builtin::Log {
-            match self.node(a).clone() {
-                Node::Func(Builtin::Sigmoid, z) => return self.func(Builtin::LogSigmoid, z),
-                Node::Sub(one, s) if self.constant(one) == Some(1.0) => {
-                    if let Node::Func(Builtin::Sigmoid, z) = self.node(s).clone() {
-                        let minus = self.neg(z);
-                        return self.func(Builtin::LogSigmoid, minus);
-                    }
-                }
-                _ => {}
-            }
+        if f == Builtin::Log
+            && let Some(stable) = self.stable_log(a)
+        {
+            return stable;
         }
         if let Some(x) = self.constant(a) {
             let v = f.eval(x);
@@ -278,7 +339,52 @@ impl Graph {
         self.intern(Node::Func(f, a))
     }
 
-    /// The sum of several terms, simplified: zeros dropped, constants gathered at the end.
+    /// `log(a)` in a form that stays finite where `a` itself rounds to 0 or 1, if there is
+    /// one: log(sigmoid(z)), log(1 - sigmoid(z)) = log(sigmoid(-z)) (binary cross-entropy at
+    /// large |z|) and log(exp(u)) = u (a softmax element, so cross-entropy at logits of
+    /// +-1000). A named scalar is seen through to its definition.
+    fn stable_log(&mut self, a: NodeId) -> Option<NodeId> {
+        let defined = |g: &Graph, n: NodeId| match g.node(n) {
+            Node::Var(v) => g.definitions.get(v).copied().unwrap_or(n),
+            _ => n,
+        };
+        let inner = defined(self, a);
+        match self.node(inner).clone() {
+            Node::Func(Builtin::Sigmoid, z) => Some(self.func(Builtin::LogSigmoid, z)),
+            Node::Func(Builtin::Exp, u) => Some(u),
+            Node::Sub(one, s) if self.constant(one) == Some(1.0) => {
+                let s = defined(self, s);
+                if let Node::Func(Builtin::Sigmoid, z) = self.node(s).clone() {
+                    let minus = self.neg(z);
+                    Some(self.func(Builtin::LogSigmoid, minus))
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// `log sum_i e^{terms_i}`, simplified: one term is itself, constants fold.
+    pub fn logsumexp(&mut self, terms: &[NodeId]) -> NodeId {
+        match terms {
+            [] => self.constant_node(f64::NEG_INFINITY),
+            [one] => *one,
+            _ => {
+                let constants: Option<Vec<f64>> = terms.iter().map(|&t| self.constant(t)).collect();
+                if let Some(values) = constants {
+                    let v = crate::builtin::logsumexp(&values);
+                    if v.is_finite() {
+                        return self.constant_node(v);
+                    }
+                }
+                self.intern(Node::LogSumExp(terms.into()))
+            }
+        }
+    }
+
+    /// The sum of several terms, simplified: zeros dropped, constants gathered at the end,
+    /// and every complete set of elements declared to sum to one replaced by `1`.
     pub fn sum(&mut self, terms: &[NodeId]) -> NodeId {
         let mut constant = 0.0;
         let mut kept: Vec<NodeId> = Vec::with_capacity(terms.len());
@@ -287,6 +393,18 @@ impl Graph {
                 Some(c) => constant += c,
                 None => kept.push(t),
             }
+        }
+        self.fold_unit_sums(&mut kept, &mut constant);
+        // A sum reads from a positive term: `p_k - t_k` rather than `-t_k + p_k`.
+        if kept
+            .first()
+            .is_some_and(|&t| matches!(self.node(t), Node::Neg(_)))
+            && let Some(p) = kept
+                .iter()
+                .position(|&t| !matches!(self.node(t), Node::Neg(_)))
+        {
+            let first = kept.remove(p);
+            kept.insert(0, first);
         }
         if constant != 0.0 {
             kept.push(self.constant_node(constant));

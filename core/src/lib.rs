@@ -7,6 +7,7 @@
 pub mod builtin;
 pub mod check;
 pub mod claims;
+pub mod collect;
 pub mod derive;
 pub mod diagnostic;
 pub mod diagram;
@@ -24,6 +25,8 @@ pub mod point;
 pub mod print;
 pub mod report;
 pub mod rust;
+pub mod softmax;
+pub mod targets;
 
 pub use chainrule_grammar::{Diagnostic, Span};
 pub use diagnostic::SourceFile;

@@ -2,6 +2,7 @@
 
 use chainrule_grammar::Reduction;
 
+use crate::builtin::{Builtin, VectorFn};
 use crate::ir::{Graph, NodeId};
 use crate::layout::Layout;
 use crate::model::{
@@ -59,6 +60,23 @@ impl Lowering<'_> {
             TExprKind::Builtin(f, a) => {
                 let a = self.expr(a, values);
                 a.into_iter().map(|x| self.graph.func(*f, x)).collect()
+            }
+            TExprKind::VectorFn(f, a) => {
+                let a = self.expr(a, values);
+                // One log-sum-exp node shared by every element: softmax_k = exp(z_k - lse),
+                // log_softmax_k = z_k - lse, both finite at any logits.
+                let lse = self.graph.logsumexp(&a);
+                match f {
+                    VectorFn::LogSumExp => vec![lse],
+                    VectorFn::LogSoftmax => a.iter().map(|&z| self.graph.sub(z, lse)).collect(),
+                    VectorFn::Softmax => a
+                        .iter()
+                        .map(|&z| {
+                            let shifted = self.graph.sub(z, lse);
+                            self.graph.func(Builtin::Exp, shifted)
+                        })
+                        .collect(),
+                }
             }
             TExprKind::Call(index, args) => {
                 let args: Vec<Vec<NodeId>> = args.iter().map(|a| self.expr(a, values)).collect();

@@ -1,8 +1,8 @@
 //! The checked network: every name resolved, every shape known, vectors in evaluation order.
 
-use chainrule_grammar::{BatchRule, Reduction, Span};
+use chainrule_grammar::{BatchRule, Reduction, Span, TargetKind};
 
-use crate::builtin::Builtin;
+use crate::builtin::{Builtin, VectorFn};
 
 /// The shape of a value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -104,6 +104,8 @@ pub struct DataVar {
     pub size: usize,
     /// The default samples given in the file: one (`= [..]`) or a batch (`= [[..], [..]]`).
     pub default: Option<Vec<Vec<f64>>>,
+    /// What a target's samples are declared to be (`Plain` for inputs).
+    pub kind: TargetKind,
     /// Where it was declared.
     pub span: Span,
 }
@@ -279,6 +281,8 @@ pub enum TExprKind {
     Pow(Box<TExpr>, f64),
     /// A built-in function, element-wise.
     Builtin(Builtin, Box<TExpr>),
+    /// `softmax`, `log_softmax` or `logsumexp` of a whole vector.
+    VectorFn(VectorFn, Box<TExpr>),
     /// A user function (index into [`Model::functions`]), element-wise.
     Call(usize, Vec<TExpr>),
     /// `W @ v`: `W` is `[len(result)][len(v)]`.

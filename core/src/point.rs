@@ -219,6 +219,23 @@ pub fn samples(network: &Network, json: Option<&Value>) -> Result<Vec<Sample>, P
         if rows.is_empty() {
             return Err(error(var.name.clone(), "the batch has no sample"));
         }
+        for (s, row) in rows.iter().enumerate() {
+            if let Some(why) = crate::targets::violation(var.kind, row) {
+                let path = if rows.len() == 1
+                    && !matches!(
+                        given
+                            .and_then(|g| g.get(&var.name))
+                            .and_then(Value::as_array)
+                            .and_then(|a| a.first()),
+                        Some(Value::Array(_))
+                    ) {
+                    var.name.clone()
+                } else {
+                    format!("{}[{s}]", var.name)
+                };
+                return Err(error(path, why));
+            }
+        }
     }
     let pick = |rows: &Vec<Vec<f64>>, s: usize| {
         if rows.len() == 1 {

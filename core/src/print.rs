@@ -84,7 +84,7 @@ impl Printer<'_> {
             Node::Const(b) if f64::from_bits(*b) < 0.0 => NEG,
             Node::Mul(..) => PRODUCT,
             Node::Div(..) | Node::Pow(..) => 4,
-            Node::Func(..) | Node::Var(_) | Node::Const(_) => 6,
+            Node::Func(..) | Node::Var(_) | Node::Const(_) | Node::LogSumExp(_) => 6,
         }
     }
 
@@ -151,6 +151,16 @@ impl Printer<'_> {
                 }
                 Style::Text => format!("{}({})", f.name(), self.expr(*a)),
             },
+            Node::LogSumExp(items) => self.logsumexp(items),
+        }
+    }
+
+    /// `\log \sum e^{..}` of the items, or `logsumexp(a, b, ..)` in text.
+    fn logsumexp(&self, items: &[NodeId]) -> String {
+        let args: Vec<String> = items.iter().map(|i| self.expr(*i)).collect();
+        match self.style {
+            Style::Latex => format!("\\operatorname{{LSE}}\\left({}\\right)", args.join(", ")),
+            Style::Text => format!("logsumexp({})", args.join(", ")),
         }
     }
 

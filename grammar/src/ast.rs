@@ -142,6 +142,37 @@ pub struct Decl {
     pub dims: Vec<Dim>,
     /// Default values, if given.
     pub value: Option<Value>,
+    /// What a target's samples are declared to be (always `Plain` for inputs and parameters).
+    pub kind: TargetKind,
+}
+
+/// What every sample of a target is declared to be.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum TargetKind {
+    /// Any values.
+    #[default]
+    Plain,
+    /// `onehot`: one element is 1, the others 0.
+    OneHot,
+    /// `probabilities`: non-negative elements summing to 1.
+    Probabilities,
+}
+
+impl TargetKind {
+    /// Whether every sample's elements sum to one, which the derivation may use
+    /// (cross-entropy's delta becomes `p_k - t_k`).
+    pub fn sums_to_one(self) -> bool {
+        self != TargetKind::Plain
+    }
+
+    /// The keyword, for messages.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            TargetKind::Plain => "",
+            TargetKind::OneHot => "onehot",
+            TargetKind::Probabilities => "probabilities",
+        }
+    }
 }
 
 /// One `[N]` size.

@@ -443,8 +443,21 @@ impl<'s> Builder<'s> {
     fn decl<'i>(&mut self, mut inner: impl Iterator<Item = Pair<'i, Rule>>) -> Decl {
         let name = self.ident(inner.next().expect("grammar: declaration has a name")); // ok: grammar guarantees it
         let dims = inner.next().map(|d| self.dims(d)).unwrap_or_default();
-        let value = inner.next().map(|v| self.value(v));
-        Decl { name, dims, value }
+        let mut kind = TargetKind::Plain;
+        let mut value = None;
+        for pair in inner {
+            match pair.as_rule() {
+                Rule::target_kind if pair.as_str() == "onehot" => kind = TargetKind::OneHot,
+                Rule::target_kind => kind = TargetKind::Probabilities,
+                _ => value = Some(self.value(pair)),
+            }
+        }
+        Decl {
+            name,
+            dims,
+            value,
+            kind,
+        }
     }
 
     fn dims(&mut self, pair: Pair<'_, Rule>) -> Vec<Dim> {

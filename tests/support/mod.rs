@@ -4,12 +4,12 @@
 
 #![allow(dead_code)]
 
-use chainrule::core::builtin::Builtin;
+use chainrule::core::builtin::{Builtin, VectorFn};
 use chainrule::core::eval::Sample;
 use chainrule::core::model::{
     ElemOp, FnExpr, Function, IndexTerm, Model, Network, Shape, Symbol, TExpr, TExprKind,
 };
-use chainrule_grammar::{BatchRule, Reduction};
+use chainrule_grammar::{BatchRule, Reduction, TargetKind};
 
 /// SplitMix64: reproducible random numbers without a dependency.
 pub struct Rng(pub u64);
@@ -161,6 +161,16 @@ impl<'a> Reference<'a> {
                     Reduction::Mean => total / a.len() as f64,
                 }]
             }
+            // The textbook definitions, not the engine's shifted log-sum-exp.
+            TExprKind::VectorFn(f, a) => {
+                let a = self.expr(a);
+                let total: f64 = a.iter().map(|x| x.exp()).sum();
+                match f {
+                    VectorFn::Softmax => a.iter().map(|x| x.exp() / total).collect(),
+                    VectorFn::LogSoftmax => a.iter().map(|x| (x.exp() / total).ln()).collect(),
+                    VectorFn::LogSumExp => vec![total.ln()],
+                }
+            }
             TExprKind::SumOver(..) => panic!("sum over an index only occurs in claims"),
         }
     }
@@ -294,11 +304,28 @@ pub fn random_point(
             targets: network
                 .targets
                 .iter()
-                .map(|v| (0..v.size).map(|_| rng.uniform(lo, hi)).collect())
+                .map(|v| random_target(v.kind, v.size, rng, lo, hi))
                 .collect(),
         })
         .collect();
     (params, samples)
+}
+
+/// A target sample of the declared kind: a random class for `onehot`, positive numbers
+/// normalized to sum to one for `probabilities`, else uniform in `[lo, hi)`.
+pub fn random_target(kind: TargetKind, size: usize, rng: &mut Rng, lo: f64, hi: f64) -> Vec<f64> {
+    match kind {
+        TargetKind::Plain => (0..size).map(|_| rng.uniform(lo, hi)).collect(),
+        TargetKind::OneHot => {
+            let class = (rng.next_u64() % size as u64) as usize;
+            (0..size).map(|k| f64::from(u8::from(k == class))).collect()
+        }
+        TargetKind::Probabilities => {
+            let raw: Vec<f64> = (0..size).map(|_| rng.uniform(0.1, 1.0)).collect();
+            let total: f64 = raw.iter().sum();
+            raw.iter().map(|r| r / total).collect()
+        }
+    }
 }
 
 /// Whether the network calls a function that needs positive arguments.

@@ -20,7 +20,7 @@ pub(super) fn check_functions(
     let all: HashSet<&str> = defs.iter().map(|d| d.name.name.as_str()).collect();
     let mut functions = Vec::new();
     for def in defs {
-        if Builtin::from_name(&def.name.name).is_some() {
+        if crate::builtin::is_builtin_name(&def.name.name) {
             errors.push(Diagnostic::new(
                 def.name.span,
                 format!(
@@ -124,6 +124,13 @@ impl BodyCheck<'_> {
             }
             ExprKind::Call { func, args } => {
                 let typed: Vec<Option<FnExpr>> = args.iter().map(|a| self.expr(a)).collect();
+                if crate::builtin::VectorFn::from_name(&func.name).is_some() {
+                    self.errors.push(Diagnostic::new(
+                        func.span,
+                        format!("`{}` is a function of a whole vector and cannot be used in a `fn`: functions are scalar and element-wise", func.name),
+                    ));
+                    return None;
+                }
                 if let Some(builtin) = Builtin::from_name(&func.name) {
                     if typed.len() != 1 {
                         self.errors.push(Diagnostic::new(
@@ -151,7 +158,7 @@ impl BodyCheck<'_> {
                             .earlier
                             .iter()
                             .map(|(n, _)| n.as_str())
-                            .chain(crate::builtin::USER_VISIBLE.iter().map(|(n, _)| *n));
+                            .chain(crate::builtin::builtin_names());
                         format!(
                             "unknown function `{}`{}",
                             func.name,

@@ -4,8 +4,10 @@
 use chainrule_grammar::{BinOp, Diagnostic, Expr, ExprKind, Ident, Index, Reduction, Span};
 
 use super::{Entity, ParamTable, Scope};
-use crate::builtin::Builtin;
+use crate::builtin::{Builtin, VectorFn};
 use crate::model::{ElemOp, IndexTerm, IndexVar, Shape, Symbol, TExpr, TExprKind};
+
+mod vector_fn;
 
 /// The state one expression is typed in.
 pub(super) struct Infer<'a> {
@@ -78,10 +80,8 @@ impl<'a> Infer<'a> {
             ExprKind::Call { func, args } => self.call(func, args, hint, span),
             ExprKind::Reduce { op, var, arg } => match var {
                 None => {
+                    // A matrix reduces over every element (weight decay, L1).
                     let arg = self.expr(arg, None)?;
-                    if let Shape::Matrix(..) = arg.shape {
-                        return None;
-                    }
                     typed(TExprKind::Reduce(*op, Box::new(arg)), Shape::Scalar)
                 }
                 Some(var) => self.sum_over(*op, var, arg, span),
@@ -139,7 +139,7 @@ impl<'a> Infer<'a> {
         let (left, right) = (left?, right?);
         let shape = match (left.shape, right.shape) {
             (Shape::Scalar, other) | (other, Shape::Scalar) => other,
-            (Shape::Vector(a), Shape::Vector(b)) if a == b => Shape::Vector(a),
+            (a, b) if a == b => a,
             (a, b) => {
                 let symbol = match op {
                     ElemOp::Add => "+",
@@ -209,16 +209,8 @@ impl<'a> Infer<'a> {
             None => {
                 let param = self.param(ident)?;
                 match self.params.shape(param) {
-                    Some(Shape::Matrix(r, c)) => {
-                        self.error(
-                            ident.span,
-                            format!(
-                                "`{}` is a {r}x{c} matrix: use it in a product such as `{} @ v`",
-                                ident.name, ident.name
-                            ),
-                        );
-                        None
-                    }
+                    // A matrix in an element-wise expression is reduced by `sum`/`mean` or
+                    // refused where a vector is needed (the sizes then disagree).
                     Some(Shape::Vector(n)) if hint.is_some_and(|m| m != n) => {
                         let implied = Shape::Vector(hint.unwrap_or(n));
                         self.params
@@ -471,6 +463,9 @@ impl<'a> Infer<'a> {
                 "arguments".to_string()
             }
         };
+        if let Some(f) = VectorFn::from_name(&func.name) {
+            return self.vector_fn(f, func, args, hint, span);
+        }
         if let Some(builtin) = Builtin::from_name(&func.name) {
             if args.len() != 1 {
                 self.error(
@@ -513,7 +508,7 @@ impl<'a> Infer<'a> {
             let arg = self.expr(arg, hint)?;
             shape = match (shape, arg.shape) {
                 (Shape::Scalar, other) | (other, Shape::Scalar) => other,
-                (Shape::Vector(a), Shape::Vector(b)) if a == b => Shape::Vector(a),
+                (a, b) if a == b => a,
                 (a, b) => {
                     self.error(
                         span,

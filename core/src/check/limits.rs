@@ -172,6 +172,27 @@ impl Counter<'_> {
                     depth: v.depth.saturating_add(2),
                 }
             }
+            TExprKind::VectorFn(f, a) => {
+                // One log-sum-exp over the elements, then one or two operations per element.
+                let a = self.expr(a);
+                let per_element = match f {
+                    crate::builtin::VectorFn::LogSumExp => 0,
+                    crate::builtin::VectorFn::LogSoftmax => 1,
+                    crate::builtin::VectorFn::Softmax => 2,
+                };
+                let len = if *f == crate::builtin::VectorFn::LogSumExp {
+                    1
+                } else {
+                    a.len
+                };
+                Size {
+                    len,
+                    operations: a
+                        .operations
+                        .saturating_add(a.len.saturating_mul(2 + per_element)),
+                    depth: a.depth.saturating_add(3),
+                }
+            }
             TExprKind::Reduce(reduction, a) => {
                 let a = self.expr(a);
                 let mut size = op(1, &[a]);

@@ -56,7 +56,7 @@ impl Scope<'_> {
         self.functions
             .iter()
             .map(|(n, _)| n.as_str())
-            .chain(crate::builtin::USER_VISIBLE.iter().map(|(n, _)| *n))
+            .chain(crate::builtin::builtin_names())
     }
 }
 
@@ -367,7 +367,7 @@ fn check_network<'a>(
             false
         } else {
             if file.fn_index.contains_key(ident.name.as_str())
-                || crate::builtin::Builtin::from_name(&ident.name).is_some()
+                || crate::builtin::is_builtin_name(&ident.name)
             {
                 errors.push(Diagnostic::new(
                     ident.span,
@@ -413,10 +413,21 @@ fn check_network<'a>(
                     }
                     _ => flatten_value(v, &[size], &d.name.name, errors).map(|one| vec![one]),
                 });
+                for sample in default.iter().flatten() {
+                    if let Some(why) = crate::targets::violation(d.kind, sample) {
+                        let span = d.value.as_ref().map_or(d.name.span, Value::span);
+                        errors.push(Diagnostic::new(
+                            span,
+                            format!("the default of `{}`: {why}", d.name.name),
+                        ));
+                        break;
+                    }
+                }
                 DataVar {
                     name: d.name.name.clone(),
                     size,
                     default,
+                    kind: d.kind,
                     span: d.name.span,
                 }
             })
@@ -713,6 +724,13 @@ impl InferPass<'_, '_> {
                 },
                 (Some(e), None) => match e.shape {
                     Shape::Vector(m) => Some(m),
+                    Shape::Matrix(..) => {
+                        errors.push(Diagnostic::new(
+                            expr.span,
+                            format!("`{}` must be a vector, but its definition is {}: reduce a matrix with `sum(...)` or `mean(...)`", name.name, e.shape.describe()),
+                        ));
+                        None
+                    }
                     _ => {
                         errors.push(Diagnostic::new(
                             name.span,
@@ -794,6 +812,7 @@ fn renumber_vectors(e: &mut TExpr, position: &[usize]) {
         | MatVec(_, a)
         | VecMat(a, _)
         | Reduce(_, a)
+        | VectorFn(_, a)
         | SumOver(_, a) => renumber_vectors(a, position),
         Binary(_, a, b) => {
             renumber_vectors(a, position);

@@ -23,6 +23,8 @@ pub enum Atom {
     Power(Poly, f64),
     /// `1 / p` for a sum `p` that is not a single monomial.
     Recip(Poly),
+    /// `log sum_i e^{p_i}` of canonical arguments.
+    LogSumExp(Vec<Poly>),
 }
 
 /// A sum of `(monomial, coefficient)` terms, sorted by monomial, no zero coefficients.
@@ -42,12 +44,19 @@ fn cmp_atom(a: &Atom, b: &Atom) -> Ordering {
         Atom::Func(..) => 1,
         Atom::Power(..) => 2,
         Atom::Recip(_) => 3,
+        Atom::LogSumExp(_) => 4,
     };
     match (a, b) {
         (Atom::Var(x), Atom::Var(y)) => x.cmp(y),
         (Atom::Func(f, p), Atom::Func(g, q)) => f.cmp(g).then_with(|| cmp_poly(p, q)),
         (Atom::Power(p, k), Atom::Power(q, l)) => cmp_poly(p, q).then_with(|| cmp_f64(*k, *l)),
         (Atom::Recip(p), Atom::Recip(q)) => cmp_poly(p, q),
+        (Atom::LogSumExp(p), Atom::LogSumExp(q)) => p
+            .iter()
+            .zip(q)
+            .map(|(x, y)| cmp_poly(x, y))
+            .find(|o| *o != Ordering::Equal)
+            .unwrap_or_else(|| p.len().cmp(&q.len())),
         _ => rank(a).cmp(&rank(b)),
     }
 }
@@ -240,6 +249,96 @@ impl<'a> Canon<'a> {
                 }
             }
             Node::Func(f, a) => Poly::atom(Atom::Func(f, self.form(a)?)),
+            Node::LogSumExp(items) => {
+                let items: Option<Vec<Poly>> = items.iter().map(|i| self.form(*i)).collect();
+                Poly::atom(Atom::LogSumExp(items?))
+            }
         })
+    }
+}
+
+/// Builds a canonical form back into `graph`: positive terms first, then the negative ones
+/// subtracted, each monomial's atoms in canonical order (`a - t` for binary cross-entropy).
+pub fn to_node(graph: &mut Graph, poly: &Poly) -> NodeId {
+    let mut positive = Vec::new();
+    let mut negative = Vec::new();
+    for (monomial, c) in &poly.0 {
+        let mut product: Option<NodeId> = None;
+        for (atom, power) in monomial {
+            let base = atom_node(graph, atom);
+            let factor = match *power {
+                1 => base,
+                p if p < 0 => {
+                    let one = graph.constant_node(1.0);
+                    let raised = graph.pow(base, f64::from(-p));
+                    graph.div(one, raised)
+                }
+                p => graph.pow(base, f64::from(p)),
+            };
+            product = Some(match product {
+                Some(so_far) => graph.mul(so_far, factor),
+                None => factor,
+            });
+        }
+        let magnitude = graph.constant_node(c.abs());
+        let term = match product {
+            Some(product) => graph.mul(magnitude, product),
+            None => magnitude,
+        };
+        if *c < 0.0 {
+            negative.push(term);
+        } else {
+            positive.push(term);
+        }
+    }
+    let mut total = graph.sum(&positive);
+    for term in negative {
+        total = graph.sub(total, term);
+    }
+    total
+}
+
+fn atom_node(graph: &mut Graph, atom: &Atom) -> NodeId {
+    match atom {
+        Atom::Var(v) => graph.var(*v),
+        Atom::Func(f, p) => {
+            let arg = to_node(graph, p);
+            graph.func(*f, arg)
+        }
+        Atom::Power(p, k) => {
+            let base = to_node(graph, p);
+            graph.pow(base, *k)
+        }
+        Atom::Recip(p) => {
+            let one = graph.constant_node(1.0);
+            let denominator = to_node(graph, p);
+            graph.div(one, denominator)
+        }
+        Atom::LogSumExp(items) => {
+            let items: Vec<NodeId> = items.iter().map(|p| to_node(graph, p)).collect();
+            graph.logsumexp(&items)
+        }
+    }
+}
+
+/// About how many nodes [`to_node`] builds for `poly` as a tree: one per atom, power,
+/// coefficient other than one, product and sum.
+pub fn tree_size(poly: &Poly) -> u64 {
+    let mut total = 0u64;
+    for (monomial, c) in &poly.0 {
+        let mut size = u64::from(c.abs() != 1.0 || monomial.is_empty());
+        for (atom, power) in monomial {
+            size += 1 + atom_size(atom) + u64::from(*power != 1);
+        }
+        total += size + monomial.len().saturating_sub(1) as u64 + u64::from(c.abs() != 1.0);
+    }
+    total + poly.0.len().saturating_sub(1) as u64
+}
+
+fn atom_size(atom: &Atom) -> u64 {
+    match atom {
+        Atom::Var(_) => 0,
+        Atom::Func(_, p) | Atom::Power(p, _) | Atom::Recip(p) => tree_size(p),
+        Atom::LogSumExp(items) => items.iter().map(tree_size).sum(),
     }
 }

@@ -3,7 +3,8 @@
 //! when a claim fails, saying where: a point and both values, a constant ratio (a sign flip,
 //! the loss convention's factor 2), and which chain-rule factor is missing, extra or wrong.
 
-mod canon;
+pub(crate) mod canon;
+mod classify;
 mod diagnose;
 
 use std::collections::HashMap;
@@ -193,6 +194,7 @@ fn check_claim(
         holding: Vec::new(),
         diagnosis: Vec::new(),
     };
+    let mut first_failure: Option<&Instance> = None;
     for instance in &instances {
         let derived: Vec<f64> = evaluators
             .iter_mut()
@@ -238,7 +240,24 @@ fn check_claim(
                 &mut evaluators,
                 &instance.label,
             );
+            first_failure = Some(instance);
         }
+    }
+    drop(evaluators);
+    if let Some(instance) = first_failure {
+        let found = classify::findings(
+            network,
+            d,
+            &points,
+            instance.of,
+            instance.wrt,
+            instance.derived,
+            instance.claimed,
+        );
+        // A named classifier mistake says more than the generic factor comparison.
+        // It goes right after the claimed and derived values and the point where they differ.
+        let at = report.diagnosis.len().min(3);
+        report.diagnosis.splice(at..at, found);
     }
     report
 }
@@ -290,7 +309,7 @@ fn random_points(d: &Derivation, network: &Network, seed: u64) -> Vec<Vec<f64>> 
             targets: network
                 .targets
                 .iter()
-                .map(|v| (0..v.size).map(|_| uniform()).collect())
+                .map(|v| classify::random_target(v.kind, v.size, &mut uniform, (lo, hi)))
                 .collect(),
         };
         let result = evaluate_sample(d, network, &params, &sample);

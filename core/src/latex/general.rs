@@ -123,6 +123,19 @@ impl Formulas<'_, '_> {
                 let a = self.unify(&child(0))?;
                 same.then(|| self.graph.func(f, a))
             }
+            Node::LogSumExp(items) => {
+                let same = instances.iter().all(
+                    |(_, n)| matches!(source.node(*n), Node::LogSumExp(other) if other.len() == items.len()),
+                );
+                if !same {
+                    return None;
+                }
+                let mut unified = Vec::with_capacity(items.len());
+                for k in 0..items.len() {
+                    unified.push(self.unify(&child(k))?);
+                }
+                Some(self.graph.logsumexp(&unified))
+            }
             Node::Add(..) | Node::Sum(_) => None,
         }
     }

@@ -323,18 +323,30 @@ impl<'a> Latex<'a> {
     /// `delta_c \frac{\partial c}{\partial var}` for each live consumer (the loss has no delta).
     fn recursion_terms(&self, var: Var) -> Vec<(bool, String)> {
         let loss_index = self.derivation.forward.len() - 1;
-        self.live_consumers(var)
+        let consumers = self.live_consumers(var);
+        let several = consumers.len() > 1;
+        consumers
             .into_iter()
-            .map(|c| {
+            .flat_map(|c| {
                 let consumer = self.derivation.forward[c].var;
                 let partial = names::partial(&self.name(consumer), &self.name(var));
                 if c == loss_index {
-                    (false, partial)
+                    // Beside other paths, `dL/dw` would repeat the left-hand side: the loss's
+                    // own term (weight decay's `2 lambda w`) is written out instead.
+                    let direct = self.derivation.forward[c]
+                        .partials
+                        .iter()
+                        .find(|(u, _)| *u == var)
+                        .map(|(_, node)| *node);
+                    match direct {
+                        Some(node) if several => self.terms(node),
+                        _ => vec![(false, partial)],
+                    }
                 } else {
-                    (
+                    vec![(
                         false,
                         format!("{} \\, {partial}", names::delta(&self.name(consumer))),
-                    )
+                    )]
                 }
             })
             .collect()

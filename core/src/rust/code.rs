@@ -348,6 +348,18 @@ impl<'a> CodeGen<'a> {
                     Builtin::Linear => a,
                 }
             }
+            // m + ln(sum e^(x_i - m)) with m the largest x_i: finite at logits of +-1000.
+            Node::LogSumExp(items) => {
+                let xs: Vec<TokenStream> = items.iter().map(|i| self.expr(*i, ATOM)).collect();
+                let first = &xs[0];
+                let rest = &xs[1..];
+                quote! {
+                    {
+                        let m = #first #(.max(#rest))*;
+                        m + ((#first - m).exp() #(+ (#rest - m).exp())*).ln()
+                    }
+                }
+            }
         }
     }
 }
