@@ -256,6 +256,20 @@ impl Translator<'_> {
                 self.ranges.pop();
                 out?
             }
+            Formula::LogSumExp(letter, range, body) => {
+                self.ranges.push((*letter, *range));
+                let body = self.tensor(body);
+                self.ranges.pop();
+                let body = body?;
+                let position = body.axes.iter().position(|a| a == letter)?;
+                let mut axes = body.axes.clone();
+                axes.remove(position);
+                Tensor {
+                    code: format!("_logsumexp({}, {position})", body.code),
+                    prec: ATOM,
+                    axes,
+                }
+            }
         })
     }
 

@@ -61,6 +61,8 @@ pub enum Formula {
     Sum(Vec<Formula>),
     /// `sum over letter in 0..range of body`.
     SumOver(char, usize, Box<Formula>),
+    /// `log sum over letter in 0..range of exp(body)`, computed stably.
+    LogSumExp(char, usize, Box<Formula>),
 }
 
 /// Letters bound for one instance, `(letter, value)`.
@@ -133,6 +135,7 @@ impl<'d> Unifier<'d> {
                 let a = self.unify(&child(0))?;
                 same.then(|| Formula::Func(*f, Box::new(a)))
             }
+            Node::LogSumExp(_) => self.log_sum_exp(instances),
             Node::Add(..) | Node::Sum(_) => None,
         }
     }
@@ -199,28 +202,54 @@ impl<'d> Unifier<'d> {
         }
     }
 
+    /// One body, over a new letter, of which every term of every instance is an instance.
+    fn over_letter(
+        &self,
+        instances: &[(Env, NodeId)],
+        terms: &[Vec<NodeId>],
+    ) -> Option<(char, Formula)> {
+        let used: Vec<char> = instances[0].0.iter().map(|(c, _)| *c).collect();
+        let letter = SUM_LETTERS.into_iter().find(|c| !used.contains(c))?;
+        let expanded: Vec<(Env, NodeId)> = instances
+            .iter()
+            .zip(terms)
+            .flat_map(|((env, _), ts)| {
+                ts.iter().enumerate().map(move |(m, t)| {
+                    let mut env = env.clone();
+                    env.push((letter, m));
+                    (env, *t)
+                })
+            })
+            .collect();
+        let body = self.unify(&expanded).filter(|b| mentions(b, letter))?;
+        Some((letter, body))
+    }
+
+    /// A log-sum-exp whose terms are instances of one formula over a new letter.
+    fn log_sum_exp(&self, instances: &[(Env, NodeId)]) -> Option<Formula> {
+        let terms: Vec<Vec<NodeId>> = instances
+            .iter()
+            .map(|(_, n)| match self.node(*n) {
+                Node::LogSumExp(items) => items.to_vec(),
+                _ => Vec::new(),
+            })
+            .collect();
+        let length = terms[0].len();
+        if length == 0 || terms.iter().any(|t| t.len() != length) {
+            return None;
+        }
+        let (letter, body) = self.over_letter(instances, &terms)?;
+        Some(Formula::LogSumExp(letter, length, Box::new(body)))
+    }
+
     fn sum(&self, instances: &[(Env, NodeId)]) -> Option<Formula> {
         let terms: Vec<Vec<NodeId>> = instances.iter().map(|(_, n)| self.terms(*n)).collect();
         let length = terms[0].len();
         if length < 2 || terms.iter().any(|t| t.len() != length) {
             return None;
         }
-        let used: Vec<char> = instances[0].0.iter().map(|(c, _)| *c).collect();
-        if let Some(letter) = SUM_LETTERS.into_iter().find(|c| !used.contains(c)) {
-            let expanded: Vec<(Env, NodeId)> = instances
-                .iter()
-                .zip(&terms)
-                .flat_map(|((env, _), ts)| {
-                    ts.iter().enumerate().map(move |(m, t)| {
-                        let mut env = env.clone();
-                        env.push((letter, m));
-                        (env, *t)
-                    })
-                })
-                .collect();
-            if let Some(body) = self.unify(&expanded).filter(|b| mentions(b, letter)) {
-                return Some(Formula::SumOver(letter, length, Box::new(body)));
-            }
+        if let Some((letter, body)) = self.over_letter(instances, &terms) {
+            return Some(Formula::SumOver(letter, length, Box::new(body)));
         }
         let mut parts = Vec::new();
         for k in 0..length {
@@ -240,7 +269,9 @@ pub fn mentions(formula: &Formula, letter: char) -> bool {
     match formula {
         Formula::Const(_) => false,
         Formula::Leaf(_, indices) => indices.contains(&Ix::Letter(letter)),
-        Formula::Neg(a) | Formula::Pow(a, _) | Formula::Func(_, a) | Formula::SumOver(_, _, a) => {
+        Formula::Neg(a) | Formula::Pow(a, _) | Formula::Func(_, a)
+        | Formula::SumOver(_, _, a)
+        | Formula::LogSumExp(_, _, a) => {
             mentions(a, letter)
         }
         Formula::Bin(_, a, b) => mentions(a, letter) || mentions(b, letter),

@@ -46,6 +46,7 @@ fn at(f: &Formula, name: &dyn Fn(LeafKind) -> String, need: u8) -> String {
             1,
         ),
         Formula::SumOver(l, _, body) => (format!("sum_{l} {}", at(body, name, 3)), 1),
+        Formula::LogSumExp(l, _, body) => (format!("logsumexp_{l}({})", at(body, name, 0)), 5),
     };
     if prec < need {
         format!("({text})")
@@ -61,6 +62,12 @@ pub const HELPERS: &str = r#"
 def _sigmoid(z):
     # exp(-log(1 + e^-z)): finite for every z, as chainrule's evaluator computes it.
     return np.exp(-np.logaddexp(0.0, -z))
+
+
+def _logsumexp(a, axis):
+    # m + log(sum(exp(a - m))): finite for logits at +-1000, as the evaluator computes it.
+    m = np.max(a, axis=axis, keepdims=True)
+    return np.squeeze(m + np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)), axis=axis)
 
 
 def _step(z):
