@@ -72,6 +72,10 @@ const PLAIN_PRE: [&str; 4] = ["pre", "h_in", "u", "zeta"];
 const PLAIN_ACT: [&str; 4] = ["hidden", "h_out", "v", "phi"];
 const PLAIN_WEIGHT: [&str; 4] = ["W", "V", "U_mat", "theta"];
 const PLAIN_BIAS: [&str; 4] = ["b", "c", "beta", "b_out"];
+/// Stems of numbered names, one per layer.
+const NUMBERED_PRE: [&str; 3] = ["z", "pre", "zeta"];
+const NUMBERED_ACT: [&str; 3] = ["a", "hidden", "phi"];
+const NUMBERED_WEIGHT: [&str; 3] = ["W", "Theta", "M"];
 /// (input, target, output, loss) names.
 const ENDS: [(&str, &str, &str, &str); 4] = [
     ("x", "t", "y", "L"),
@@ -142,11 +146,13 @@ fn network_text(net: &Net) -> String {
     let mut previous = input.to_string();
     for (i, l) in net.layers.iter().enumerate() {
         let (pre, act, weight, bias) = if net.numbered {
+            // Layer numbers on every name shape: `z^{(1)}`, `\mathrm{hidden}^{(2)}`,
+            // `\phi^{(3)}`.
             let n = i + 1;
             (
-                format!("z{n}"),
-                format!("a{n}"),
-                format!("W{n}"),
+                format!("{}{n}", NUMBERED_PRE[i]),
+                format!("{}{n}", NUMBERED_ACT[i]),
+                format!("{}{n}", NUMBERED_WEIGHT[i]),
                 format!("b{n}"),
             )
         } else {

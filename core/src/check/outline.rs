@@ -4,11 +4,11 @@
 //! user's correct code that uses the network's items.
 
 use std::cell::RefCell;
+use std::collections::BTreeSet;
 
 use chainrule_grammar::{self as ast, Expr, ExprKind, Span, StatementKind};
 
 use super::ParamTable;
-use crate::builtin::Builtin;
 use crate::model::{Network, Shape};
 
 /// A parameter as far as it is known.
@@ -74,21 +74,22 @@ impl Recorder {
 
 /// Every network of a parsed file as far as it is known, whether or not the file checks.
 ///
-/// A call of an unknown function is taken to be element-wise, as every function of the
-/// language is: it is almost always a misspelt one (`sigmod`), and the sizes after it then
-/// still follow (the error itself comes from [`super::check`]).
+/// A call of an unknown function is taken to be element-wise: it is almost always a
+/// misspelt activation (`sigmod`), and the sizes after it then still follow (the error
+/// itself comes from [`super::check`]).
 pub fn outline(file: &ast::File, source: &str) -> Vec<NetworkOutline> {
+    // The calls the checker refused at the function's own name are the unknown ones (asking
+    // the checker, not a list of names, keeps this right as the language gains functions).
+    let refused: BTreeSet<Span> = match super::check(file, source) {
+        Ok(_) => BTreeSet::new(),
+        Err(diagnostics) => diagnostics.iter().map(|d| d.span).collect(),
+    };
     let mut repaired = file.clone();
-    let known: Vec<&str> = file
-        .functions
-        .iter()
-        .map(|f| f.name.name.as_str())
-        .collect();
     for network in &mut repaired.networks {
         for statement in &mut network.statements {
             match &mut statement.kind {
                 StatementKind::Vector { expr, .. } | StatementKind::Loss { expr, .. } => {
-                    assume_elementwise(expr, &known)
+                    assume_elementwise(expr, &refused)
                 }
                 _ => {}
             }
@@ -109,21 +110,20 @@ pub fn outline(file: &ast::File, source: &str) -> Vec<NetworkOutline> {
         .collect()
 }
 
-/// Renames calls of unknown one-argument functions to `linear`, the element-wise identity.
-fn assume_elementwise(expr: &mut Expr, known: &[&str]) {
+/// Renames one-argument calls refused at the function's name (`refused` holds the spans of
+/// every diagnostic) to `linear`, the element-wise identity.
+fn assume_elementwise(expr: &mut Expr, refused: &BTreeSet<Span>) {
     match &mut expr.kind {
         ExprKind::Call { func, args } => {
-            let unknown =
-                Builtin::from_name(&func.name).is_none() && !known.contains(&func.name.as_str());
-            if unknown && args.len() == 1 {
+            if refused.contains(&func.span) && args.len() == 1 {
                 func.name = "linear".to_string();
             }
-            args.iter_mut().for_each(|a| assume_elementwise(a, known));
+            args.iter_mut().for_each(|a| assume_elementwise(a, refused));
         }
-        ExprKind::Reduce { arg, .. } | ExprKind::Neg(arg) => assume_elementwise(arg, known),
+        ExprKind::Reduce { arg, .. } | ExprKind::Neg(arg) => assume_elementwise(arg, refused),
         ExprKind::Binary { lhs, rhs, .. } => {
-            assume_elementwise(lhs, known);
-            assume_elementwise(rhs, known);
+            assume_elementwise(lhs, refused);
+            assume_elementwise(rhs, refused);
         }
         ExprKind::Number(_) | ExprKind::Name(_) | ExprKind::Indexed { .. } => {}
     }
