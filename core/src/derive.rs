@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 
 use crate::builtin::Builtin;
+use crate::inner::Forward;
 use crate::ir::{Graph, Node, NodeId, Var};
 use crate::layout::Layout;
 use crate::lower::Lowering;
@@ -59,39 +60,23 @@ pub const MAX_CLOSED_FORM: u64 = 100_000;
 pub fn derive(network: &Network, functions: &[Function]) -> Derivation {
     let layout = Layout::new(network);
     let mut graph = Graph::new();
-    let mut values: Vec<(Var, NodeId)> = Vec::new();
-    {
-        let mut lowering = Lowering {
-            network,
-            functions,
-            layout: &layout,
-            graph: &mut graph,
-            vars: &[],
-        };
-        for (v, vector) in network.vectors.iter().enumerate() {
-            let nodes = lowering.expr(&vector.expr, &mut Vec::new());
-            for e in 0..vector.size {
-                let node = if nodes.len() == 1 { nodes[0] } else { nodes[e] };
-                values.push((layout.var(Symbol::Vector(v), e), node));
-            }
+    // Definitions wait in `known` without partials until the end, or until a `grad` needs
+    // the partials of the ones before it (see `inner`).
+    let mut known = Forward::default();
+    for (v, vector) in network.vectors.iter().enumerate() {
+        let nodes = lower(network, functions, &layout, &mut graph, &mut known, &vector.expr);
+        for e in 0..vector.size {
+            let node = if nodes.len() == 1 { nodes[0] } else { nodes[e] };
+            known.pending.push((layout.var(Symbol::Vector(v), e), node));
         }
-        let loss = lowering.expr(&network.loss.expr, &mut Vec::new());
-        values.push((layout.loss(), loss[0]));
     }
-
+    let loss = lower(network, functions, &layout, &mut graph, &mut known, &network.loss.expr);
+    let loss = loss.first().copied().unwrap_or_else(|| graph.constant_node(0.0));
+    known.pending.push((layout.loss(), loss));
     // A definition's own node stands for its named value inside derivative rules, so that
     // sigmoid' reads a(1 - a) rather than sigmoid(z)(1 - sigmoid(z)).
-    let mut named: HashMap<NodeId, Var> = HashMap::new();
-    let mut forward = Vec::with_capacity(values.len());
-    for (var, value) in values {
-        named.entry(value).or_insert(var);
-        let partials = local_partials(&mut graph, value, &named);
-        forward.push(Definition {
-            var,
-            value,
-            partials,
-        });
-    }
+    known.flush(&mut graph);
+    let forward = known.defs;
 
     let mut consumers: Vec<Vec<usize>> = vec![Vec::new(); layout.len()];
     for (c, def) in forward.iter().enumerate() {
@@ -158,6 +143,26 @@ pub fn derive(network: &Network, functions: &[Function]) -> Derivation {
     }
 }
 
+/// One expression lowered with the definitions before it known.
+fn lower(
+    network: &Network,
+    functions: &[Function],
+    layout: &Layout,
+    graph: &mut Graph,
+    known: &mut Forward,
+    expr: &crate::model::TExpr,
+) -> Vec<NodeId> {
+    Lowering {
+        network,
+        functions,
+        layout,
+        graph,
+        vars: &[],
+        known: Some(known),
+    }
+    .expr(expr, &mut Vec::new())
+}
+
 /// `delta(c) * d(c)/d(var)` for every live consumer `c` of `var`.
 fn chain_terms(
     graph: &mut Graph,
@@ -179,7 +184,7 @@ fn chain_terms(
 
 /// The derivatives of `root` with respect to every variable it mentions, by one reverse
 /// sweep over its sub-graph (so the cost is linear in the size of the definition).
-fn local_partials(
+pub(crate) fn local_partials(
     graph: &mut Graph,
     root: NodeId,
     named: &HashMap<NodeId, Var>,

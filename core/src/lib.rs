@@ -11,6 +11,7 @@ pub mod derive;
 pub mod diagnostic;
 pub mod eval;
 pub mod explain;
+pub mod inner;
 pub mod ir;
 pub mod latex;
 pub mod layout;

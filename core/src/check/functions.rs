@@ -20,7 +20,7 @@ pub(super) fn check_functions(
     let all: HashSet<&str> = defs.iter().map(|d| d.name.name.as_str()).collect();
     let mut functions = Vec::new();
     for def in defs {
-        if Builtin::from_name(&def.name.name).is_some() {
+        if Builtin::from_name(&def.name.name).is_some() || def.name.name == super::grad::GRAD {
             errors.push(Diagnostic::new(
                 def.name.span,
                 format!(
@@ -123,6 +123,13 @@ impl BodyCheck<'_> {
                 Some(FnExpr::Binary(op, Box::new(l?), Box::new(r?)))
             }
             ExprKind::Call { func, args } => {
+                if func.name == super::grad::GRAD {
+                    self.errors.push(Diagnostic::new(
+                        func.span,
+                        "`grad` differentiates a network's values and cannot be used inside a `fn`",
+                    ));
+                    return None;
+                }
                 let typed: Vec<Option<FnExpr>> = args.iter().map(|a| self.expr(a)).collect();
                 if let Some(builtin) = Builtin::from_name(&func.name) {
                     if typed.len() != 1 {

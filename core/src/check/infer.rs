@@ -471,6 +471,9 @@ impl<'a> Infer<'a> {
                 "arguments".to_string()
             }
         };
+        if func.name == super::grad::GRAD {
+            return self.grad(args, span);
+        }
         if let Some(builtin) = Builtin::from_name(&func.name) {
             if args.len() != 1 {
                 self.error(

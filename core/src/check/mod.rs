@@ -2,6 +2,7 @@
 
 mod claims;
 mod functions;
+mod grad;
 mod infer;
 mod limits;
 mod order;
@@ -355,6 +356,7 @@ fn check_network<'a>(
         } else {
             if file.fn_index.contains_key(ident.name.as_str())
                 || crate::builtin::Builtin::from_name(&ident.name).is_some()
+                || ident.name == grad::GRAD
             {
                 errors.push(Diagnostic::new(
                     ident.span,
@@ -780,5 +782,9 @@ fn renumber_vectors(e: &mut TExpr, position: &[usize]) {
             renumber_vectors(b, position);
         }
         Call(_, args) => args.iter_mut().for_each(|a| renumber_vectors(a, position)),
+        Grad(a, v) => {
+            renumber_vectors(a, position);
+            fix(v);
+        }
     }
 }
