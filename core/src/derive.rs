@@ -164,7 +164,7 @@ fn lower(
 }
 
 /// `delta(c) * d(c)/d(var)` for every live consumer `c` of `var`.
-fn chain_terms(
+pub(crate) fn chain_terms(
     graph: &mut Graph,
     forward: &[Definition],
     consumers: &[usize],

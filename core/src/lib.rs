@@ -7,6 +7,7 @@
 pub mod builtin;
 pub mod check;
 pub mod claims;
+pub mod derivative;
 pub mod derive;
 pub mod diagnostic;
 pub mod eval;

@@ -314,7 +314,7 @@ fn sum_terms(graph: &Graph, node: NodeId) -> Vec<NodeId> {
 /// Prints the general form of every delta and of the chosen parameters' gradients.
 pub(super) fn general(latex: &mut Latex<'_>, weights: &[Var]) {
     let layout = &latex.derivation.layout;
-    let loss = names::symbol(&latex.network.loss.name);
+    let loss = latex.loss_name();
     let mut lines: Vec<String> = Vec::new();
     let mut formulas = Formulas {
         latex,

@@ -61,6 +61,8 @@ pub struct Latex<'a> {
     network: &'a Network,
     derivation: &'a mut Derivation,
     lines: Vec<String>,
+    /// What stands in the loss's place when the derivation is re-rooted (`--of y[0]`).
+    root: Option<String>,
 }
 
 impl<'a> Latex<'a> {
@@ -70,7 +72,15 @@ impl<'a> Latex<'a> {
             network,
             derivation,
             lines: Vec::new(),
+            root: None,
         }
+    }
+
+    /// Prints a derivation re-rooted at another named scalar (see `crate::derivative`), whose
+    /// LaTeX name takes the loss's place in every partial.
+    pub fn with_root(mut self, name: String) -> Self {
+        self.root = Some(name);
+        self
     }
 
     /// The LaTeX name of a slot.
@@ -80,7 +90,10 @@ impl<'a> Latex<'a> {
     }
 
     fn loss_name(&self) -> String {
-        names::symbol(&self.network.loss.name)
+        match &self.root {
+            Some(name) => name.clone(),
+            None => names::symbol(&self.network.loss.name),
+        }
     }
 
     fn terms(&self, node: NodeId) -> Vec<(bool, String)> {
