@@ -191,6 +191,7 @@ pub fn reroot(d: &Derivation, of: Var, wrt: &[Var]) -> Derivation {
         consumers,
         live,
         gradient_position,
+        inner: d.inner.clone(),
     }
 }
 

@@ -50,6 +50,9 @@ pub struct Derivation {
     pub live: Vec<bool>,
     /// For each slot, its position in `gradients` if it is a parameter element.
     pub gradient_position: Vec<Option<usize>>,
+    /// Every `grad(S, v)` of the network as built (its result is already part of the
+    /// definitions); printers use it to show the inner derivative on its own.
+    pub inner: Vec<crate::inner::Site>,
 }
 
 /// Most nodes the closed form of one gradient may print as (see [`Derivation::tree_size`]);
@@ -76,6 +79,7 @@ pub fn derive(network: &Network, functions: &[Function]) -> Derivation {
     // A definition's own node stands for its named value inside derivative rules, so that
     // sigmoid' reads a(1 - a) rather than sigmoid(z)(1 - sigmoid(z)).
     known.flush(&mut graph);
+    let inner = known.sites;
     let forward = known.defs;
 
     let mut consumers: Vec<Vec<usize>> = vec![Vec::new(); layout.len()];
@@ -140,6 +144,7 @@ pub fn derive(network: &Network, functions: &[Function]) -> Derivation {
         consumers,
         live,
         gradient_position,
+        inner,
     }
 }
 

@@ -20,6 +20,19 @@ pub struct Forward {
     /// A definition's node stands for its named value inside derivative rules (sigmoid'
     /// reads a(1 - a)); the first definition of a node names it.
     pub named: HashMap<NodeId, Var>,
+    /// Every distinct `grad(S, v)` built, in order, for printers that show the inner level.
+    pub sites: Vec<Site>,
+}
+
+/// One `grad(S, v)` as built: its scalar, the elements of v, and dS/dv_j for each.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Site {
+    /// The node of S.
+    pub of: NodeId,
+    /// The elements of v.
+    pub wrt: Vec<Var>,
+    /// dS/dv_j, one node per element of v.
+    pub result: Vec<NodeId>,
 }
 
 impl Forward {
@@ -33,6 +46,7 @@ impl Forward {
             defs,
             pending: Vec::new(),
             named,
+            sites: Vec::new(),
         }
     }
 
@@ -58,16 +72,7 @@ impl Forward {
         let leaves: HashSet<Var> = wrt.iter().copied().collect();
         // Which definitions lead to `wrt`: only their partials are worth multiplying, which
         // keeps the sweep's new nodes to the paths between v and S.
-        let mut leads = vec![false; self.defs.len()];
-        for k in 0..self.defs.len() {
-            let def = &self.defs[k];
-            let lead = !leaves.contains(&def.var)
-                && def
-                    .partials
-                    .iter()
-                    .any(|(u, _)| self.relevant(*u, &leaves, &leads));
-            leads[k] = lead;
-        }
+        let leads = self.leads_to(&leaves);
         let mut adjoint: BTreeMap<Var, Vec<NodeId>> = BTreeMap::new();
         for (u, partial) in local_partials(graph, s, &self.named) {
             if self.relevant(u, &leaves, &leads) {
@@ -91,22 +96,47 @@ impl Forward {
                 }
             }
         }
-        wrt.iter()
+        let result: Vec<NodeId> = wrt
+            .iter()
             .map(|w| {
                 let contributions = adjoint.remove(w).unwrap_or_default();
                 graph.sum(&contributions)
             })
-            .collect()
+            .collect();
+        let site = Site {
+            of: s,
+            wrt: wrt.to_vec(),
+            result: result.clone(),
+        };
+        if !self.sites.contains(&site) {
+            self.sites.push(site);
+        }
+        result
+    }
+
+    /// Whether definition `k` lies on a path of partials to `leaves` (see `gradient`).
+    pub fn leads_to(&self, leaves: &HashSet<Var>) -> Vec<bool> {
+        let mut leads = vec![false; self.defs.len()];
+        for k in 0..self.defs.len() {
+            let def = &self.defs[k];
+            let lead = !leaves.contains(&def.var)
+                && def
+                    .partials
+                    .iter()
+                    .any(|(u, _)| self.relevant(*u, leaves, &leads));
+            leads[k] = lead;
+        }
+        leads
     }
 
     /// Whether a path of partials leads from `u` to `leaves`.
-    fn relevant(&self, u: Var, leaves: &HashSet<Var>, leads: &[bool]) -> bool {
+    pub fn relevant(&self, u: Var, leaves: &HashSet<Var>, leads: &[bool]) -> bool {
         leaves.contains(&u) || self.position(u).is_some_and(|k| leads[k])
     }
 
     /// The definition of slot `u`, if it has one. Definitions are in evaluation order, and
     /// slots of vectors are numbered in that order, so the list is sorted by slot.
-    fn position(&self, u: Var) -> Option<usize> {
+    pub fn position(&self, u: Var) -> Option<usize> {
         self.defs.binary_search_by_key(&u, |d| d.var).ok()
     }
 }

@@ -40,6 +40,7 @@ case!(spec_first_example__seed004, "tests/corpus/ok/spec_first_example.nn", seed
 case!(unary_minus_precedence__precedence, "tests/corpus/ok/unary_minus_precedence.nn", precedence);
 case!(user_fn__user_functions, "tests/corpus/ok/user_fn.nn", user_functions);
 case!(wide_layer__wide, "tests/corpus/ok/wide_layer.nn", wide);
+case!(hamiltonian__hnn, "examples/nets/hamiltonian.nn", hnn);
 case!(seed000_chain_rule__chain_rule, "examples/nets/seed000_chain_rule.nn", chain_rule);
 case!(seed001_manual_3nn__manual_3nn, "examples/nets/seed001_manual_3nn.nn", manual_3nn);
 case!(seed001_torch_batch__torch_batch, "examples/nets/seed001_torch_batch.nn", torch_batch);
@@ -48,3 +49,4 @@ case!(seed001_torch_single__torch_single_printed, "examples/nets/seed001_torch_s
 case!(seed002__seed002, "examples/nets/seed002.nn", seed002);
 case!(seed003_sine__sine, "examples/nets/seed003_sine.nn", sine);
 case!(seed004__seed004, "examples/nets/seed004.nn", seed004);
+case!(smooth__smooth, "examples/nets/smooth.nn", smooth);

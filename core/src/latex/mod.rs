@@ -3,6 +3,7 @@
 
 mod general;
 pub mod names;
+mod second;
 
 use std::collections::HashMap;
 
@@ -63,6 +64,10 @@ pub struct Latex<'a> {
     lines: Vec<String>,
     /// What stands in the loss's place when the derivation is re-rooted (`--of y[0]`).
     root: Option<String>,
+    /// Names of leaves numbered after the layout's slots (inner deltas, see `second`).
+    extra: Vec<String>,
+    /// Set once the inner level of a network with `grad` has been printed.
+    two_level: bool,
 }
 
 impl<'a> Latex<'a> {
@@ -73,6 +78,8 @@ impl<'a> Latex<'a> {
             derivation,
             lines: Vec::new(),
             root: None,
+            extra: Vec::new(),
+            two_level: false,
         }
     }
 
@@ -86,6 +93,9 @@ impl<'a> Latex<'a> {
     /// The LaTeX name of a slot.
     pub fn name(&self, var: Var) -> String {
         let layout = &self.derivation.layout;
+        if let Some(extra) = var.index().checked_sub(layout.len()) {
+            return self.extra.get(extra).cloned().unwrap_or_default();
+        }
         names::slot(self.network, layout.slot(var), |s, e| layout.indices(s, e))
     }
 
@@ -139,6 +149,9 @@ impl<'a> Latex<'a> {
 
     /// The `align*` block of the chosen form for the chosen weights (all when empty).
     pub fn fragment(mut self, form: Form, weights: &[Var], point: Option<&NumericPoint>) -> String {
+        if !self.two_level && !self.derivation.inner.is_empty() {
+            return second::fragment(self, form, weights, point);
+        }
         let all: Vec<Var> = self.derivation.gradients.iter().map(|(v, _)| *v).collect();
         let weights = if weights.is_empty() {
             all
