@@ -14,6 +14,7 @@ case!(deep_network__deep, "tests/corpus/ok/deep_network.nn", deep);
 case!(default_batch__batch_of_two, "tests/corpus/ok/default_batch.nn", batch_of_two);
 case!(default_batch__batch_of_three, "tests/corpus/ok/default_batch.nn", batch_of_three);
 case!(fn_after_network__uses_later_fns, "tests/corpus/ok/fn_after_network.nn", uses_later_fns);
+case!(grad_claims__claims_grad, "tests/corpus/ok/grad_claims.nn", claims_grad);
 case!(grad_double_backprop__smooth, "tests/corpus/ok/grad_double_backprop.nn", smooth);
 case!(grad_hamiltonian__hnn, "tests/corpus/ok/grad_hamiltonian.nn", hnn);
 case!(grad_in_vectors__inner, "tests/corpus/ok/grad_in_vectors.nn", inner);
