@@ -73,8 +73,14 @@ fn steps(c: &mut Criterion) {
         let mut w = p;
         b.iter(|| hnn16::sgd_step(black_box(&mut w), black_box(&q), &pp, &dq, &dp, LR))
     });
-    let column = |rng: &mut StdRng| Array2::from_shape_fn((BATCH, 1), |_| 2.0 * rng.random::<f64>() - 1.0);
-    let (bq, bp, bdq, bdp) = (column(&mut rng), column(&mut rng), column(&mut rng), column(&mut rng));
+    let column =
+        |rng: &mut StdRng| Array2::from_shape_fn((BATCH, 1), |_| 2.0 * rng.random::<f64>() - 1.0);
+    let (bq, bp, bdq, bdp) = (
+        column(&mut rng),
+        column(&mut rng),
+        column(&mut rng),
+        column(&mut rng),
+    );
     c.bench_function("hnn16_gradient_batch256", |b| {
         b.iter(|| {
             hnn16::gradient_batch(black_box(&p), bq.view(), bp.view(), bdq.view(), bdp.view())
@@ -90,7 +96,10 @@ fn deep_hamiltonian(width: usize, depth: usize) -> String {
     );
     text.push_str(&format!("    h0[{width}] = tanh(Wq @ q + Wp @ p + b0)\n"));
     for i in 1..depth {
-        text.push_str(&format!("    h{i}[{width}] = tanh(W{i} @ h{} + b{i})\n", i - 1));
+        text.push_str(&format!(
+            "    h{i}[{width}] = tanh(W{i} @ h{} + b{i})\n",
+            i - 1
+        ));
     }
     text.push_str(&format!("    H[1] = V @ h{}\n", depth - 1));
     text.push_str("    loss L = sum((grad(H[0], p) - dq)^2) + sum((grad(H[0], q) + dp)^2)\n}\n");

@@ -95,7 +95,10 @@ fn main() {
         slope / n
     };
     let training_mse = |forward: &dyn Fn([f64; 2]) -> f64| {
-        data.iter().map(|(x, t)| (forward(*x) - t).powi(2)).sum::<f64>() / data.len() as f64
+        data.iter()
+            .map(|(x, t)| (forward(*x) - t).powi(2))
+            .sum::<f64>()
+            / data.len() as f64
     };
     println!(
         "{SAMPLES} noisy samples (noise {NOISE}) of sin(1.5 x0) (0.5 + 0.5 x1), {EPOCHS} epochs of per-sample sgd_step, lr {LR}"

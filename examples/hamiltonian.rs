@@ -167,8 +167,12 @@ fn main() {
         "rollout: {ROLLOUT_STEPS} RK4 steps of {ROLLOUT_DT} (t = 0..{}) from q = {TEST_ANGLE}, p = 0 (true energy {e0:.4})",
         ROLLOUT_STEPS as f64 * ROLLOUT_DT
     );
-    println!("  largest drift of the learned energy H along the learned rollout: {learned_drift:.2e} (relative)");
-    println!("  largest drift of the true energy along the learned rollout:     {true_drift:.2e} (relative)");
+    println!(
+        "  largest drift of the learned energy H along the learned rollout: {learned_drift:.2e} (relative)"
+    );
+    println!(
+        "  largest drift of the true energy along the learned rollout:     {true_drift:.2e} (relative)"
+    );
     println!(
         "  largest drift of the true energy along the true rollout:        {:.2e} (relative, the integrator's own)",
         drift(&truth, &true_energy)
@@ -271,8 +275,14 @@ fn plot(
     } else {
         phase.configure_mesh().x_labels(0).y_labels(0).draw()?;
     }
-    phase.draw_series(LineSeries::new(truth.iter().copied(), dark_blue.stroke_width(5)))?;
-    phase.draw_series(LineSeries::new(model.iter().copied(), green.stroke_width(2)))?;
+    phase.draw_series(LineSeries::new(
+        truth.iter().copied(),
+        dark_blue.stroke_width(5),
+    ))?;
+    phase.draw_series(LineSeries::new(
+        model.iter().copied(),
+        green.stroke_width(2),
+    ))?;
     root.present()?;
     Ok(with_text)
 }

@@ -194,15 +194,15 @@ fn main() -> ExitCode {
                 };
                 cli::latex_derivative(&file, network.as_deref(), &args, output.as_deref())
             } else {
-            let args = cli::LatexArgs {
-                weights: &weight,
-                form: form.as_deref(),
-                standalone,
-                params: params.as_deref(),
-                data: data.as_deref(),
-                lr,
-            };
-            cli::latex(&file, network.as_deref(), &args, output.as_deref())
+                let args = cli::LatexArgs {
+                    weights: &weight,
+                    form: form.as_deref(),
+                    standalone,
+                    params: params.as_deref(),
+                    data: data.as_deref(),
+                    lr,
+                };
+                cli::latex(&file, network.as_deref(), &args, output.as_deref())
             }
         }
         Command::Explain {

@@ -170,7 +170,11 @@ fn grad_network_text(input: usize, layers: &[Layer], loss: usize, usage: &str) -
         _ => {
             // With respect to the first hidden vector, when there is one.
             let hidden = if layers.len() > 1 { "a0" } else { "x" };
-            let n = if layers.len() > 1 { layers[0].size } else { input };
+            let n = if layers.len() > 1 {
+                layers[0].size
+            } else {
+                input
+            };
             (
                 format!("    gh[{n}] = grad(sum(tanh(y)), {hidden})\n"),
                 " + 0.5 * sum(gh^2)".to_string(),
@@ -208,9 +212,7 @@ fn deep_hamiltonian(width: usize, layers: usize) -> String {
     let mut text = String::from(
         "network hnn {\n    input q[1]\n    input p[1]\n    target dq[1]\n    target dp[1]\n",
     );
-    text.push_str(&format!(
-        "    h0[{width}] = tanh(Wq @ q + Wp @ p + b0)\n"
-    ));
+    text.push_str(&format!("    h0[{width}] = tanh(Wq @ q + Wp @ p + b0)\n"));
     for i in 1..layers {
         text.push_str(&format!(
             "    h{i}[{width}] = tanh(W{i} @ h{} + b{i})\n",
@@ -218,9 +220,7 @@ fn deep_hamiltonian(width: usize, layers: usize) -> String {
         ));
     }
     text.push_str(&format!("    H[1] = V @ h{}\n", layers - 1));
-    text.push_str(
-        "    loss L = sum((grad(H[0], p) - dq)^2) + sum((grad(H[0], q) + dp)^2)\n}\n",
-    );
+    text.push_str("    loss L = sum((grad(H[0], p) - dq)^2) + sum((grad(H[0], q) + dp)^2)\n}\n");
     text
 }
 

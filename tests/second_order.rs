@@ -56,9 +56,17 @@ fn loss_and_gradient_match_sympy() {
         let samples = point::samples(network, None).expect("a default sample");
         let derivation = derive(network, &model.functions);
         let result = evaluate_batch(&derivation, network, &params, &samples);
-        close(&format!("{name}: loss"), &[result.loss], &[case["loss"].as_f64().unwrap_or(f64::NAN)]);
+        close(
+            &format!("{name}: loss"),
+            &[result.loss],
+            &[case["loss"].as_f64().unwrap_or(f64::NAN)],
+        );
         for (p, g) in network.params.iter().zip(&result.gradient) {
-            close(&format!("{name}: dL/d{}", p.name), g, &flat(&case["gradient"][&p.name]));
+            close(
+                &format!("{name}: dL/d{}", p.name),
+                g,
+                &flat(&case["gradient"][&p.name]),
+            );
         }
     }
 }
@@ -75,13 +83,26 @@ fn derivatives_on_request_match_sympy() {
         let params = point::params(network, None).expect("defaults");
         let samples = point::samples(network, None).expect("a default sample");
         let derivation = derive(network, &model.functions);
-        let req = request(network, &derivation, of["of"].as_str().unwrap_or_default(), of["wrt"].as_str())
-            .expect("the request resolves");
+        let req = request(
+            network,
+            &derivation,
+            of["of"].as_str().unwrap_or_default(),
+            of["wrt"].as_str(),
+        )
+        .expect("the request resolves");
         let wrt: Vec<_> = derivation.layout.vars(req.wrt).collect();
         let rooted = reroot(&derivation, req.of, &wrt);
         let at = evaluate(&rooted, network, &params, &samples[0]);
-        close(&format!("{name}: {}", of["of"]), &[at.value], &[of["value"].as_f64().unwrap_or(f64::NAN)]);
-        close(&format!("{name}: d{}/d{}", of["of"], of["wrt"]), &at.derivative, &flat(&of["derivative"]));
+        close(
+            &format!("{name}: {}", of["of"]),
+            &[at.value],
+            &[of["value"].as_f64().unwrap_or(f64::NAN)],
+        );
+        close(
+            &format!("{name}: d{}/d{}", of["of"], of["wrt"]),
+            &at.derivative,
+            &flat(&of["derivative"]),
+        );
     }
 }
 
@@ -102,30 +123,70 @@ fn chainrule(args: &[&str]) -> (i32, String, String) {
 /// with a batch; the numbers are SymPy's.
 #[test]
 fn eval_of_json_layout() {
-    let smooth = cases().into_iter().find(|c| c["name"] == "smooth").expect("the smooth case");
-    let (code, out, err) = chainrule(&["eval", "examples/nets/smooth.nn", "--of", "y[0]", "--wrt", "x", "--json"]);
+    let smooth = cases()
+        .into_iter()
+        .find(|c| c["name"] == "smooth")
+        .expect("the smooth case");
+    let (code, out, err) = chainrule(&[
+        "eval",
+        "examples/nets/smooth.nn",
+        "--of",
+        "y[0]",
+        "--wrt",
+        "x",
+        "--json",
+    ]);
     assert_eq!(code, 0, "{err}");
     let v: Value = serde_json::from_str(&out).expect("JSON");
-    let keys: Vec<&str> = v.as_object().expect("an object").keys().map(String::as_str).collect();
+    let keys: Vec<&str> = v
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(keys, ["network", "of", "wrt", "value", "derivative"]);
     assert_eq!(v["network"], "smooth");
     assert_eq!(v["of"], "y[0]");
     assert_eq!(v["wrt"], "x");
-    close("value", &[v["value"].as_f64().unwrap_or(f64::NAN)], &[smooth["of"]["value"].as_f64().unwrap_or(f64::NAN)]);
-    close("derivative", &flat(&v["derivative"]), &flat(&smooth["of"]["derivative"]));
+    close(
+        "value",
+        &[v["value"].as_f64().unwrap_or(f64::NAN)],
+        &[smooth["of"]["value"].as_f64().unwrap_or(f64::NAN)],
+    );
+    close(
+        "derivative",
+        &flat(&v["derivative"]),
+        &flat(&smooth["of"]["derivative"]),
+    );
 
     // A batch of two samples, the second the file's default again: one entry per sample.
     let dir = std::env::temp_dir().join(format!("chainrule-second-order-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("scratch");
     let data = dir.join("d.json");
-    std::fs::write(&data, r#"{"x": [[0.1, 0.2], [0.5, -1.0]], "t": [[0.0], [0.25]]}"#).expect("write");
+    std::fs::write(
+        &data,
+        r#"{"x": [[0.1, 0.2], [0.5, -1.0]], "t": [[0.0], [0.25]]}"#,
+    )
+    .expect("write");
     let data = data.to_string_lossy().into_owned();
-    let (code, out, err) = chainrule(&["eval", "examples/nets/smooth.nn", "--of", "y[0]", "--data", &data, "--json"]);
+    let (code, out, err) = chainrule(&[
+        "eval",
+        "examples/nets/smooth.nn",
+        "--of",
+        "y[0]",
+        "--data",
+        &data,
+        "--json",
+    ]);
     assert_eq!(code, 0, "{err}");
     let v: Value = serde_json::from_str(&out).expect("JSON");
     assert_eq!(v["value"].as_array().map(Vec::len), Some(2));
     assert_eq!(v["derivative"].as_array().map(Vec::len), Some(2));
-    close("second sample", &flat(&v["derivative"][1]), &flat(&smooth["of"]["derivative"]));
+    close(
+        "second sample",
+        &flat(&v["derivative"][1]),
+        &flat(&smooth["of"]["derivative"]),
+    );
     let _ = std::fs::remove_dir_all(Path::new(&dir));
 }
 
@@ -156,10 +217,20 @@ fn bad_requests_are_input_errors() {
 fn latex_of_every_form() {
     for form in ["delta", "chain", "general", "numeric"] {
         let (code, out, err) = chainrule(&[
-            "latex", "examples/nets/hamiltonian.nn", "--of", "H[0]", "--wrt", "q", "--form", form,
+            "latex",
+            "examples/nets/hamiltonian.nn",
+            "--of",
+            "H[0]",
+            "--wrt",
+            "q",
+            "--form",
+            form,
         ]);
         assert_eq!(code, 0, "{form}: {err}");
         assert!(out.starts_with("\\begin{align*}"), "{form}: {out}");
-        assert!(out.contains("\\frac{\\partial H_{0}}{\\partial q_{0}}"), "{form}: {out}");
+        assert!(
+            out.contains("\\frac{\\partial H_{0}}{\\partial q_{0}}"),
+            "{form}: {out}"
+        );
     }
 }

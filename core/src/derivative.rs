@@ -100,7 +100,10 @@ fn parse_of(network: &Network, text: &str) -> Result<((Symbol, usize), String), 
     let size = network.shape_of(symbol).len();
     if rest.is_empty() {
         return if symbol == Symbol::Loss || size == 1 {
-            Ok(((symbol, 0), format!("{name}{}", if symbol == Symbol::Loss { "" } else { "[0]" })))
+            Ok((
+                (symbol, 0),
+                format!("{name}{}", if symbol == Symbol::Loss { "" } else { "[0]" }),
+            ))
         } else {
             Err(format!(
                 "--of `{name}` is a vector of {size}: name one element, as in `{name}[0]`"
@@ -168,13 +171,7 @@ pub fn reroot(d: &Derivation, of: Var, wrt: &[Var]) -> Derivation {
             if w == of {
                 return (w, graph.constant_node(1.0));
             }
-            let terms = chain_terms(
-                &mut graph,
-                &forward,
-                &consumers[w.index()],
-                &delta_node,
-                w,
-            );
+            let terms = chain_terms(&mut graph, &forward, &consumers[w.index()], &delta_node, w);
             (w, graph.sum(&terms))
         })
         .collect();
@@ -223,7 +220,10 @@ pub fn evaluate(
         e.slots[slot.index()] = v;
     }
     let derivative: Vec<f64> = rooted.gradients.iter().map(|(_, g)| e.value(*g)).collect();
-    let value = rooted.forward.last().map_or(f64::NAN, |def| e.slot(def.var));
+    let value = rooted
+        .forward
+        .last()
+        .map_or(f64::NAN, |def| e.slot(def.var));
     Point {
         value,
         derivative,
@@ -302,9 +302,10 @@ pub fn latex(
         gradient: p.derivative.clone(),
         batch: None,
     });
-    let fragment = Latex::new(network, rooted)
-        .with_root(root)
-        .fragment(form, &[], numeric.as_ref());
+    let fragment =
+        Latex::new(network, rooted)
+            .with_root(root)
+            .fragment(form, &[], numeric.as_ref());
     if !standalone {
         return fragment;
     }

@@ -67,14 +67,31 @@ pub fn derive(network: &Network, functions: &[Function]) -> Derivation {
     // the partials of the ones before it (see `inner`).
     let mut known = Forward::default();
     for (v, vector) in network.vectors.iter().enumerate() {
-        let nodes = lower(network, functions, &layout, &mut graph, &mut known, &vector.expr);
+        let nodes = lower(
+            network,
+            functions,
+            &layout,
+            &mut graph,
+            &mut known,
+            &vector.expr,
+        );
         for e in 0..vector.size {
             let node = if nodes.len() == 1 { nodes[0] } else { nodes[e] };
             known.pending.push((layout.var(Symbol::Vector(v), e), node));
         }
     }
-    let loss = lower(network, functions, &layout, &mut graph, &mut known, &network.loss.expr);
-    let loss = loss.first().copied().unwrap_or_else(|| graph.constant_node(0.0));
+    let loss = lower(
+        network,
+        functions,
+        &layout,
+        &mut graph,
+        &mut known,
+        &network.loss.expr,
+    );
+    let loss = loss
+        .first()
+        .copied()
+        .unwrap_or_else(|| graph.constant_node(0.0));
     known.pending.push((layout.loss(), loss));
     // A definition's own node stands for its named value inside derivative rules, so that
     // sigmoid' reads a(1 - a) rather than sigmoid(z)(1 - sigmoid(z)).

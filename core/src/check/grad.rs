@@ -85,9 +85,7 @@ impl Infer<'_> {
         };
         self.errors.push(Diagnostic::new(
             ident.span,
-            format!(
-                "{problem}: `grad` differentiates with respect to an input or a named vector"
-            ),
+            format!("{problem}: `grad` differentiates with respect to an input or a named vector"),
         ));
         None
     }

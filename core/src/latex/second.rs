@@ -94,7 +94,9 @@ pub(super) fn fragment(
             .wrt
             .first()
             .map(|w| match d.layout.slot(*w) {
-                crate::layout::Slot::Value(symbol, _) => names::symbol(latex.network.name_of(symbol)),
+                crate::layout::Slot::Value(symbol, _) => {
+                    names::symbol(latex.network.name_of(symbol))
+                }
                 crate::layout::Slot::Delta(..) => String::new(),
             })
             .unwrap_or_default();
@@ -123,11 +125,11 @@ pub(super) fn fragment(
         let mut bar_real: HashMap<Var, NodeId> = HashMap::new();
         let mut bar_shown: HashMap<Var, NodeId> = HashMap::new();
         let combine = |d: &mut Derivation,
-                           namer: &Namer<'_>,
-                           var: Var,
-                           terms: &[(Option<Var>, NodeId)],
-                           bar_real: &HashMap<Var, NodeId>,
-                           bar_shown: &HashMap<Var, NodeId>| {
+                       namer: &Namer<'_>,
+                       var: Var,
+                       terms: &[(Option<Var>, NodeId)],
+                       bar_real: &HashMap<Var, NodeId>,
+                       bar_shown: &HashMap<Var, NodeId>| {
             let mut recursion = Vec::new();
             let (mut real, mut shown) = (Vec::new(), Vec::new());
             for &(c, p) in terms {
