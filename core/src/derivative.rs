@@ -188,8 +188,24 @@ pub fn reroot(d: &Derivation, of: Var, wrt: &[Var]) -> Derivation {
         consumers,
         live,
         gradient_position,
-        inner: d.inner.clone(),
+        inner: used_sites(d, end),
     }
+}
+
+/// The `grad` sites that the definitions up to `end` use: only those are shown.
+fn used_sites(d: &Derivation, end: usize) -> Vec<crate::inner::Site> {
+    let mut seen = std::collections::HashSet::new();
+    let mut stack: Vec<NodeId> = d.forward[..=end].iter().map(|def| def.value).collect();
+    while let Some(n) = stack.pop() {
+        if seen.insert(n) {
+            d.graph.node(n).for_each_child(|c| stack.push(c));
+        }
+    }
+    d.inner
+        .iter()
+        .filter(|site| site.result.iter().any(|r| seen.contains(r)))
+        .cloned()
+        .collect()
 }
 
 /// One sample's numbers for a re-rooted derivation.

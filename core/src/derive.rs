@@ -15,7 +15,6 @@ use crate::builtin::Builtin;
 use crate::inner::Forward;
 use crate::ir::{Graph, Node, NodeId, Var};
 use crate::layout::Layout;
-use crate::lower::Lowering;
 use crate::model::{Function, Network, Symbol};
 
 /// The definition of one named scalar and its local partials.
@@ -67,27 +66,13 @@ pub fn derive(network: &Network, functions: &[Function]) -> Derivation {
     // the partials of the ones before it (see `inner`).
     let mut known = Forward::default();
     for (v, vector) in network.vectors.iter().enumerate() {
-        let nodes = lower(
-            network,
-            functions,
-            &layout,
-            &mut graph,
-            &mut known,
-            &vector.expr,
-        );
+        let nodes = known.lower(network, functions, &layout, &mut graph, &vector.expr);
         for e in 0..vector.size {
             let node = if nodes.len() == 1 { nodes[0] } else { nodes[e] };
             known.pending.push((layout.var(Symbol::Vector(v), e), node));
         }
     }
-    let loss = lower(
-        network,
-        functions,
-        &layout,
-        &mut graph,
-        &mut known,
-        &network.loss.expr,
-    );
+    let loss = known.lower(network, functions, &layout, &mut graph, &network.loss.expr);
     let loss = loss
         .first()
         .copied()
@@ -163,26 +148,6 @@ pub fn derive(network: &Network, functions: &[Function]) -> Derivation {
         gradient_position,
         inner,
     }
-}
-
-/// One expression lowered with the definitions before it known.
-fn lower(
-    network: &Network,
-    functions: &[Function],
-    layout: &Layout,
-    graph: &mut Graph,
-    known: &mut Forward,
-    expr: &crate::model::TExpr,
-) -> Vec<NodeId> {
-    Lowering {
-        network,
-        functions,
-        layout,
-        graph,
-        vars: &[],
-        known: Some(known),
-    }
-    .expr(expr, &mut Vec::new())
 }
 
 /// `delta(c) * d(c)/d(var)` for every live consumer `c` of `var`.

@@ -7,6 +7,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::derive::{Definition, local_partials};
 use crate::ir::{Graph, NodeId, Var};
+use crate::layout::Layout;
+use crate::lower::Lowering;
+use crate::model::{Function, Network, TExpr};
 
 /// The named scalars defined so far, in evaluation order. Definitions wait in `pending`
 /// until a `grad` needs their local partials, so a network without `grad` builds its graph
@@ -48,6 +51,26 @@ impl Forward {
             named,
             sites: Vec::new(),
         }
+    }
+
+    /// One expression of `network` lowered, with the definitions before it known.
+    pub fn lower(
+        &mut self,
+        network: &Network,
+        functions: &[Function],
+        layout: &Layout,
+        graph: &mut Graph,
+        expr: &TExpr,
+    ) -> Vec<NodeId> {
+        Lowering {
+            network,
+            functions,
+            layout,
+            graph,
+            vars: &[],
+            known: Some(self),
+        }
+        .expr(expr, &mut Vec::new())
     }
 
     /// Gives every pending definition its local partials.
