@@ -235,3 +235,31 @@ fn latex_of_every_form() {
         );
     }
 }
+
+/// A loss with `grad` of a deep network has local partials that are small graphs but huge
+/// trees: every LaTeX form still prints, naming what is too long instead of writing it out.
+#[test]
+fn deep_second_order_latex_stays_printable() {
+    use chainrule::core::latex::{Form, render};
+    let (width, depth) = (8, 8);
+    let mut text = String::from(
+        "network hnn {\n    input q[1]\n    input p[1]\n    target dq[1]\n    target dp[1]\n",
+    );
+    text.push_str(&format!("    h0[{width}] = tanh(Wq @ q + Wp @ p + b0)\n"));
+    for i in 1..depth {
+        text.push_str(&format!(
+            "    h{i}[{width}] = tanh(W{i} @ h{} + b{i})\n",
+            i - 1
+        ));
+    }
+    text.push_str(&format!("    H[1] = V @ h{}\n", depth - 1));
+    text.push_str("    loss L = sum((grad(H[0], p) - dq)^2) + sum((grad(H[0], q) + dp)^2)\n}\n");
+    let model = check_source(&text).expect("the deep network checks");
+    let network = &model.networks[0];
+    let start = std::time::Instant::now();
+    let mut derivation = derive(network, &model.functions);
+    let latex = render(network, &mut derivation, Form::Delta, &[], None, false);
+    assert!(latex.contains("too long to print"), "nothing was too long?");
+    assert!(latex.len() < 20_000_000, "{} bytes", latex.len());
+    assert!(start.elapsed().as_secs() < 60, "{:?}", start.elapsed());
+}
