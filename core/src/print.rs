@@ -353,6 +353,34 @@ pub fn rounded_text(v: f64, digits: usize) -> String {
         .replace("\\infty", "inf")
 }
 
+/// The number of nodes `id` prints as (a node shared by several parents counts once per
+/// parent), saturating; linear in the sub-graph.
+fn tree_size(graph: &Graph, id: NodeId) -> u64 {
+    let mut reachable = vec![id];
+    let mut seen = std::collections::HashSet::from([id]);
+    let mut at = 0;
+    while let Some(&n) = reachable.get(at) {
+        at += 1;
+        graph.node(n).for_each_child(|c| {
+            if seen.insert(c) {
+                reachable.push(c);
+            }
+        });
+    }
+    // Children have smaller ids than their parents: ascending ids see children first.
+    reachable.sort_unstable();
+    let mut size: std::collections::HashMap<NodeId, u64> =
+        std::collections::HashMap::with_capacity(reachable.len());
+    for n in reachable {
+        let mut total = 1u64;
+        graph.node(n).for_each_child(|c| {
+            total = total.saturating_add(size.get(&c).copied().unwrap_or(1));
+        });
+        size.insert(n, total);
+    }
+    size.get(&id).copied().unwrap_or(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -380,32 +408,4 @@ mod tests {
         assert_eq!(rounded(1.5e-7, 3), "1.5 \\times 10^{-7}");
         assert_eq!(rounded_text(1.5e-7, 3), "1.5e-7");
     }
-}
-
-/// The number of nodes `id` prints as (a node shared by several parents counts once per
-/// parent), saturating; linear in the sub-graph.
-fn tree_size(graph: &Graph, id: NodeId) -> u64 {
-    let mut reachable = vec![id];
-    let mut seen = std::collections::HashSet::from([id]);
-    let mut at = 0;
-    while let Some(&n) = reachable.get(at) {
-        at += 1;
-        graph.node(n).for_each_child(|c| {
-            if seen.insert(c) {
-                reachable.push(c);
-            }
-        });
-    }
-    // Children have smaller ids than their parents: ascending ids see children first.
-    reachable.sort_unstable();
-    let mut size: std::collections::HashMap<NodeId, u64> =
-        std::collections::HashMap::with_capacity(reachable.len());
-    for n in reachable {
-        let mut total = 1u64;
-        graph.node(n).for_each_child(|c| {
-            total = total.saturating_add(size.get(&c).copied().unwrap_or(1));
-        });
-        size.insert(n, total);
-    }
-    size.get(&id).copied().unwrap_or(1)
 }
