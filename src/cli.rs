@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use chainrule_core::{Diagnostic, Model, Network, SourceFile, Span};
 
+mod derivative;
+pub use derivative::{DerivativeArgs, eval_derivative, latex_derivative};
 pub mod pages;
 
 /// A command that did not succeed: what to print on standard error and the exit code.

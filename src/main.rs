@@ -48,6 +48,12 @@ enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Evaluate d(REF)/d(--wrt) instead: any named scalar, such as `y[0]` or `L`.
+        #[arg(long, value_name = "REF")]
+        of: Option<String>,
+        /// With --of: an input (the default when there is one), a named vector or a parameter.
+        #[arg(long, value_name = "NAME", requires = "of")]
+        wrt: Option<String>,
     },
     /// The chain-rule derivation as LaTeX.
     Latex {
@@ -77,6 +83,12 @@ enum Command {
         /// Learning rate: --form numeric also shows each updated weight.
         #[arg(long)]
         lr: Option<f64>,
+        /// Derive d(REF)/d(--wrt) instead of the loss's gradient: any named scalar, `y[0]`.
+        #[arg(long, value_name = "REF", conflicts_with_all = ["weight", "lr"])]
+        of: Option<String>,
+        /// With --of: an input (the default when there is one), a named vector or a parameter.
+        #[arg(long, value_name = "NAME", requires = "of")]
+        wrt: Option<String>,
     },
     /// A worked numeric example: forward values, loss, every chain-rule factor, gradients.
     Explain {
@@ -148,6 +160,24 @@ fn main() -> ExitCode {
             params,
             data,
             json,
+            of: Some(of),
+            wrt,
+        } => cli::eval_derivative(
+            &file,
+            network.as_deref(),
+            (&of, wrt.as_deref()),
+            params.as_deref(),
+            data.as_deref(),
+            json,
+        ),
+        Command::Eval {
+            file,
+            network,
+            params,
+            data,
+            json,
+            of: None,
+            ..
         } => cli::eval(
             &file,
             network.as_deref(),
@@ -165,16 +195,30 @@ fn main() -> ExitCode {
             params,
             data,
             lr,
+            of,
+            wrt,
         } => {
-            let args = cli::LatexArgs {
-                weights: &weight,
-                form: form.as_deref(),
-                standalone,
-                params: params.as_deref(),
-                data: data.as_deref(),
-                lr,
-            };
-            cli::latex(&file, network.as_deref(), &args, output.as_deref())
+            if let Some(of) = of {
+                let args = cli::DerivativeArgs {
+                    of: &of,
+                    wrt: wrt.as_deref(),
+                    form: form.as_deref(),
+                    standalone,
+                    params: params.as_deref(),
+                    data: data.as_deref(),
+                };
+                cli::latex_derivative(&file, network.as_deref(), &args, output.as_deref())
+            } else {
+                let args = cli::LatexArgs {
+                    weights: &weight,
+                    form: form.as_deref(),
+                    standalone,
+                    params: params.as_deref(),
+                    data: data.as_deref(),
+                    lr,
+                };
+                cli::latex(&file, network.as_deref(), &args, output.as_deref())
+            }
         }
         Command::Explain {
             file,

@@ -187,3 +187,94 @@ fn graph_size_is_linear_in_parameters() {
         );
     }
 }
+
+/// Where `grad` goes in a random network: in the loss (double backpropagation), in a named
+/// vector with respect to the input, or with respect to a hidden vector.
+const GRAD_USES: [&str; 3] = ["loss", "vector", "hidden"];
+
+/// A random network of `network_text` with a `grad` added where `usage` says.
+fn grad_network_text(input: usize, layers: &[Layer], loss: usize, usage: &str) -> String {
+    let text = network_text(input, layers, loss, false, 0, false);
+    let (head, tail) = text.split_at(text.find("    loss L = ").unwrap_or(text.len()));
+    let (vector, extra) = match usage {
+        "loss" => (String::new(), " + 0.1 * sum(grad(sum(y), x)^2)".to_string()),
+        "vector" => (
+            format!("    gx[{input}] = grad(sum(y * y), x)\n"),
+            " + sum(gx * x)".to_string(),
+        ),
+        _ => {
+            // With respect to the first hidden vector, when there is one.
+            let hidden = if layers.len() > 1 { "a0" } else { "x" };
+            let n = if layers.len() > 1 {
+                layers[0].size
+            } else {
+                input
+            };
+            (
+                format!("    gh[{n}] = grad(sum(tanh(y)), {hidden})\n"),
+                " + 0.5 * sum(gh^2)".to_string(),
+            )
+        }
+    };
+    let tail = tail.replacen('\n', &format!("{extra}\n"), 1);
+    format!("{head}{vector}{tail}")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, .. ProptestConfig::default() })]
+
+    /// Second derivatives: the derived gradient of a loss that holds `grad` agrees with
+    /// differences of differences of the reference interpreter (which computes `grad` by its
+    /// own five-point differences, never from the IR).
+    #[test]
+    fn grad_gradients_match_nested_differences(
+        input in 1usize..=3,
+        layers in prop::collection::vec(layer(), 1..=3),
+        loss in 0usize..2,
+        usage in 0usize..GRAD_USES.len(),
+        seed in any::<u64>(),
+    ) {
+        let text = grad_network_text(input, &layers, loss, GRAD_USES[usage]);
+        let model = check_source(&text).map_err(|e| TestCaseError::fail(format!("{text}\n{e:?}")))?;
+        let network = &model.networks[0];
+        let checked = support::check_gradients(&model, network, &text, seed).map_err(|e| TestCaseError::fail(format!("{text}\n{e}")))?;
+        prop_assert!(checked > 0, "no usable point for\n{}", text);
+    }
+}
+
+/// LANGUAGE.md's Hamiltonian network made deep and narrow: `layers` tanh layers of `width`.
+fn deep_hamiltonian(width: usize, layers: usize) -> String {
+    let mut text = String::from(
+        "network hnn {\n    input q[1]\n    input p[1]\n    target dq[1]\n    target dp[1]\n",
+    );
+    text.push_str(&format!("    h0[{width}] = tanh(Wq @ q + Wp @ p + b0)\n"));
+    for i in 1..layers {
+        text.push_str(&format!(
+            "    h{i}[{width}] = tanh(W{i} @ h{} + b{i})\n",
+            i - 1
+        ));
+    }
+    text.push_str(&format!("    H[1] = V @ h{}\n", layers - 1));
+    text.push_str("    loss L = sum((grad(H[0], p) - dq)^2) + sum((grad(H[0], q) + dp)^2)\n}\n");
+    text
+}
+
+/// The inner derivative is one reverse sweep and the outer one differentiates through it:
+/// a second-order loss still has a graph linear in the parameters (no path enumeration,
+/// no per-parameter copy of the inner sweep).
+#[test]
+fn second_order_graph_is_linear_in_parameters() {
+    for (width, layers) in [(16, 8), (4, 32), (48, 2)] {
+        let text = deep_hamiltonian(width, layers);
+        let model = check_source(&text).expect("deep Hamiltonian network checks");
+        let network = &model.networks[0];
+        let derivation = derive(network, &model.functions);
+        let params = network.param_count();
+        let nodes = derivation.node_count();
+        eprintln!("{width}x{layers}: {nodes} nodes for {params} parameters");
+        assert!(
+            nodes <= 16 * params + 256,
+            "{width}x{layers}: {nodes} nodes for {params} parameters"
+        );
+    }
+}

@@ -89,8 +89,11 @@ impl VectorFn {
 /// Every name a `.nn` file can call as a built-in (element-wise or vector): such a name cannot
 /// be redefined by a `fn` or name a value.
 pub fn is_builtin_name(name: &str) -> bool {
-    Builtin::from_name(name).is_some() || VectorFn::from_name(name).is_some()
+    Builtin::from_name(name).is_some() || VectorFn::from_name(name).is_some() || name == GRAD
 }
+
+/// `grad(S, v)`: the derivative of a scalar expression by a vector (checked in `check::grad`).
+pub const GRAD: &str = "grad";
 
 /// Every built-in name, for "did you mean" suggestions.
 pub fn builtin_names<'a>() -> impl Iterator<Item = &'a str> {
@@ -98,6 +101,7 @@ pub fn builtin_names<'a>() -> impl Iterator<Item = &'a str> {
         .iter()
         .map(|(n, _)| *n)
         .chain(VECTOR_FUNCTIONS.iter().map(|(n, _)| *n))
+        .chain(std::iter::once(GRAD))
 }
 
 /// `log sum_i exp(x_i)`, computed as `m + log sum_i exp(x_i - m)` with `m` the largest `x_i`,

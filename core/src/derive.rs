@@ -12,9 +12,9 @@
 use std::collections::HashMap;
 
 use crate::builtin::Builtin;
+use crate::inner::Forward;
 use crate::ir::{Graph, Node, NodeId, Var};
 use crate::layout::Layout;
-use crate::lower::Lowering;
 use crate::model::{Function, Network, Symbol};
 
 /// The definition of one named scalar and its local partials.
@@ -49,6 +49,9 @@ pub struct Derivation {
     pub live: Vec<bool>,
     /// For each slot, its position in `gradients` if it is a parameter element.
     pub gradient_position: Vec<Option<usize>>,
+    /// Every `grad(S, v)` of the network as built (its result is already part of the
+    /// definitions); printers use it to show the inner derivative on its own.
+    pub inner: Vec<crate::inner::Site>,
 }
 
 /// Most nodes the closed form of one gradient may print as (see [`Derivation::tree_size`]);
@@ -59,53 +62,34 @@ pub const MAX_CLOSED_FORM: u64 = 100_000;
 pub fn derive(network: &Network, functions: &[Function]) -> Derivation {
     let layout = Layout::new(network);
     let mut graph = Graph::new();
-    let mut values: Vec<(Var, NodeId)> = Vec::new();
-    {
-        let mut lowering = Lowering {
-            network,
-            functions,
-            layout: &layout,
-            graph: &mut graph,
-            vars: &[],
-        };
-        for (t, target) in network.targets.iter().enumerate() {
-            if target.kind.sums_to_one() {
-                let vars = layout.vars(Symbol::Target(t));
-                lowering.graph.declare_unit_sum(vars);
-            }
+    for (t, target) in network.targets.iter().enumerate() {
+        if target.kind.sums_to_one() {
+            graph.declare_unit_sum(layout.vars(Symbol::Target(t)));
         }
-        for (v, vector) in network.vectors.iter().enumerate() {
-            let nodes = lowering.expr(&vector.expr, &mut Vec::new());
-            for e in 0..vector.size {
-                let node = if nodes.len() == 1 { nodes[0] } else { nodes[e] };
-                let var = layout.var(Symbol::Vector(v), e);
-                lowering.graph.define(var, node);
-                values.push((var, node));
-            }
-        }
-        let loss = lowering.expr(&network.loss.expr, &mut Vec::new());
-        values.push((layout.loss(), loss[0]));
     }
-
+    // Definitions wait in `known` without partials until the end, or until a `grad` needs
+    // the partials of the ones before it (see `inner`).
+    let mut known = Forward::default();
+    for (v, vector) in network.vectors.iter().enumerate() {
+        let nodes = known.lower(network, functions, &layout, &mut graph, &vector.expr);
+        for e in 0..vector.size {
+            let node = if nodes.len() == 1 { nodes[0] } else { nodes[e] };
+            let var = layout.var(Symbol::Vector(v), e);
+            graph.define(var, node);
+            known.pending.push((var, node));
+        }
+    }
+    let loss = known.lower(network, functions, &layout, &mut graph, &network.loss.expr);
+    let loss = loss
+        .first()
+        .copied()
+        .unwrap_or_else(|| graph.constant_node(0.0));
+    known.pending.push((layout.loss(), loss));
     // A definition's own node stands for its named value inside derivative rules, so that
     // sigmoid' reads a(1 - a) rather than sigmoid(z)(1 - sigmoid(z)).
-    let mut named: HashMap<NodeId, Var> = HashMap::new();
-    // A softmax element's Jacobian names its later siblings too (`-p_0 p_1`).
-    let mut every_named: HashMap<NodeId, Var> = HashMap::new();
-    for &(var, value) in &values {
-        every_named.entry(value).or_insert(var);
-    }
-    let mut forward = Vec::with_capacity(values.len());
-    for (var, value) in values {
-        named.entry(value).or_insert(var);
-        let partials = crate::softmax::softmax_partials(&mut graph, value, &every_named)
-            .unwrap_or_else(|| local_partials(&mut graph, value, &named));
-        forward.push(Definition {
-            var,
-            value,
-            partials,
-        });
-    }
+    known.flush(&mut graph);
+    let inner = known.sites;
+    let forward = known.defs;
 
     let mut consumers: Vec<Vec<usize>> = vec![Vec::new(); layout.len()];
     for (c, def) in forward.iter().enumerate() {
@@ -169,11 +153,12 @@ pub fn derive(network: &Network, functions: &[Function]) -> Derivation {
         consumers,
         live,
         gradient_position,
+        inner,
     }
 }
 
 /// `delta(c) * d(c)/d(var)` for every live consumer `c` of `var`.
-fn chain_terms(
+pub(crate) fn chain_terms(
     graph: &mut Graph,
     forward: &[Definition],
     consumers: &[usize],
@@ -193,7 +178,7 @@ fn chain_terms(
 
 /// The derivatives of `root` with respect to every variable it mentions, by one reverse
 /// sweep over its sub-graph (so the cost is linear in the size of the definition).
-fn local_partials(
+pub(crate) fn local_partials(
     graph: &mut Graph,
     root: NodeId,
     named: &HashMap<NodeId, Var>,

@@ -99,7 +99,10 @@ fn sources(network: &Network, expr: &TExpr, products: &[String], out: &mut Vec<(
         TExprKind::Neg(e) | TExprKind::Pow(e, _) | TExprKind::Builtin(_, e) => {
             sources(network, e, products, out)
         }
-        TExprKind::SumOver(_, e) | TExprKind::Reduce(_, e) | TExprKind::VectorFn(_, e) => {
+        TExprKind::SumOver(_, e)
+        | TExprKind::Reduce(_, e)
+        | TExprKind::VectorFn(_, e)
+        | TExprKind::Grad(e, _) => {
             let mut inner = Vec::new();
             sources(network, e, products, &mut inner);
             for (s, via) in inner {

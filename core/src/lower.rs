@@ -3,7 +3,8 @@
 use chainrule_grammar::Reduction;
 
 use crate::builtin::{Builtin, VectorFn};
-use crate::ir::{Graph, NodeId};
+use crate::inner::Forward;
+use crate::ir::{Graph, NodeId, Var};
 use crate::layout::Layout;
 use crate::model::{
     ElemOp, FnExpr, Function, IndexTerm, IndexVar, Network, Shape, Symbol, TExpr, TExprKind,
@@ -21,6 +22,9 @@ pub struct Lowering<'a> {
     pub graph: &'a mut Graph,
     /// Index variables of a claim, with `values` giving their current values.
     pub vars: &'a [IndexVar],
+    /// The definitions lowered so far, which `grad(S, v)` differentiates through; without
+    /// them (`None`) a `grad` is 0.
+    pub known: Option<&'a mut Forward>,
 }
 
 impl Lowering<'_> {
@@ -138,6 +142,14 @@ impl Lowering<'_> {
                         let n = self.graph.constant_node(a.len() as f64);
                         vec![self.graph.div(total, n)]
                     }
+                }
+            }
+            TExprKind::Grad(of, wrt) => {
+                let of = self.expr(of, values);
+                let wrt: Vec<Var> = self.layout.vars(*wrt).collect();
+                match (&mut self.known, of.first()) {
+                    (Some(known), Some(&s)) => known.gradient(self.graph, s, &wrt),
+                    _ => vec![self.graph.constant_node(0.0); wrt.len()],
                 }
             }
             TExprKind::SumOver(var, body) => {

@@ -293,6 +293,9 @@ pub enum TExprKind {
     Reduce(Reduction, Box<TExpr>),
     /// `sum(k, e)` over every valid value of index variable `k` (claims only).
     SumOver(usize, Box<TExpr>),
+    /// `grad(S, v)`: dS/dv_j for every element of `v` (an input or a named vector), `S` a
+    /// scalar; a vector of `len(v)`.
+    Grad(Box<TExpr>, Symbol),
 }
 
 /// A reference to one scalar in a claim: `L`, `y[i]`, `W1[0][j]`.

@@ -30,22 +30,51 @@ pub struct Printer<'a> {
     pub style: Style,
 }
 
+/// Most symbols one printed expression may have. Printers walk trees, and an expression
+/// that shares sub-expressions (a local partial of a loss that holds `grad` of a deep
+/// network) can be a small graph but an exponentially large tree: past this it is named, not
+/// printed.
+pub const MAX_PRINTED: u64 = 20_000;
+
 impl Printer<'_> {
     /// The LaTeX of a node.
     pub fn expr(&self, id: NodeId) -> String {
-        self.at(id, 0)
+        self.too_long(id).unwrap_or_else(|| self.at(id, 0))
     }
 
     /// The LaTeX of a node used as a factor of a product (parenthesised if it is a sum).
     pub fn factor(&self, id: NodeId) -> String {
-        self.at(id, PRODUCT)
+        self.too_long(id).unwrap_or_else(|| self.at(id, PRODUCT))
     }
 
     /// The signed top-level terms of a sum (`(false, "a")`, `(true, "b")` for `a - b`).
     pub fn terms(&self, id: NodeId) -> Vec<(bool, String)> {
+        if let Some(text) = self.too_long(id) {
+            return vec![(false, text)];
+        }
         let mut out = Vec::new();
         self.collect_terms(id, false, &mut out);
         out
+    }
+
+    /// A placeholder for an expression past [`MAX_PRINTED`] symbols written out.
+    fn too_long(&self, id: NodeId) -> Option<String> {
+        let size = tree_size(self.graph, id);
+        (size > MAX_PRINTED).then(|| {
+            let size = if size == u64::MAX {
+                "more than 10^19".to_string()
+            } else {
+                size.to_string()
+            };
+            match self.style {
+                Style::Latex => {
+                    format!(
+                        r"\left[\text{{an expression of {size} symbols, too long to print}}\right]"
+                    )
+                }
+                Style::Text => format!("[an expression of {size} symbols, too long to print]"),
+            }
+        })
     }
 
     fn collect_terms(&self, id: NodeId, negative: bool, out: &mut Vec<(bool, String)>) {
@@ -383,6 +412,34 @@ pub fn rounded_text(v: f64, digits: usize) -> String {
         .replace('}', "")
         .replace("\\mathrm{NaN", "NaN")
         .replace("\\infty", "inf")
+}
+
+/// The number of nodes `id` prints as (a node shared by several parents counts once per
+/// parent), saturating; linear in the sub-graph.
+fn tree_size(graph: &Graph, id: NodeId) -> u64 {
+    let mut reachable = vec![id];
+    let mut seen = std::collections::HashSet::from([id]);
+    let mut at = 0;
+    while let Some(&n) = reachable.get(at) {
+        at += 1;
+        graph.node(n).for_each_child(|c| {
+            if seen.insert(c) {
+                reachable.push(c);
+            }
+        });
+    }
+    // Children have smaller ids than their parents: ascending ids see children first.
+    reachable.sort_unstable();
+    let mut size: std::collections::HashMap<NodeId, u64> =
+        std::collections::HashMap::with_capacity(reachable.len());
+    for n in reachable {
+        let mut total = 1u64;
+        graph.node(n).for_each_child(|c| {
+            total = total.saturating_add(size.get(&c).copied().unwrap_or(1));
+        });
+        size.insert(n, total);
+    }
+    size.get(&id).copied().unwrap_or(1)
 }
 
 #[cfg(test)]

@@ -60,7 +60,14 @@ impl<'a> Reference<'a> {
     /// The per-sample loss.
     pub fn loss(&mut self) -> f64 {
         self.vectors.clear();
-        for v in &self.network.vectors {
+        self.vectors_up_to(self.network.vectors.len());
+        self.expr(&self.network.loss.expr)[0]
+    }
+
+    /// Computes named vectors from the ones already known up to (not including) `end`.
+    fn vectors_up_to(&mut self, end: usize) {
+        for k in self.vectors.len()..end {
+            let v = &self.network.vectors[k];
             let value = self.expr(&v.expr);
             let value = if value.len() == 1 {
                 vec![value[0]; v.size]
@@ -69,7 +76,51 @@ impl<'a> Reference<'a> {
             };
             self.vectors.push(value);
         }
-        self.expr(&self.network.loss.expr)[0]
+    }
+
+    /// `grad(S, v)` by its own numbers: a five-point central difference in each element of
+    /// `v`, recomputing every named vector after `v` (everything before it held fixed). It
+    /// never looks at the IR, so it checks the inner sweep independently.
+    fn grad(&mut self, of: &TExpr, wrt: Symbol) -> Vec<f64> {
+        let current = self.vectors.len();
+        let n = self.network.shape_of(wrt).len();
+        (0..n)
+            .map(|j| {
+                let base = match wrt {
+                    Symbol::Input(i) => self.sample.inputs[i][j],
+                    Symbol::Vector(k) => self.vectors[k][j],
+                    _ => panic!("grad with respect to {wrt:?}"),
+                };
+                let h = 1e-3 * base.abs().max(1.0);
+                let mut f = |d: f64| self.perturbed(of, wrt, j, base + d, current);
+                let (p2, p1, m1, m2) = (f(2.0 * h), f(h), f(-h), f(-2.0 * h));
+                (-p2 + 8.0 * p1 - 8.0 * m1 + m2) / (12.0 * h)
+            })
+            .collect()
+    }
+
+    /// The value of `of` with element `j` of `wrt` set to `value`.
+    fn perturbed(&mut self, of: &TExpr, wrt: Symbol, j: usize, value: f64, current: usize) -> f64 {
+        let mut sample = self.sample.clone();
+        let mut vectors = self.vectors.clone();
+        let start = match wrt {
+            Symbol::Input(i) => {
+                sample.inputs[i][j] = value;
+                0
+            }
+            Symbol::Vector(k) => {
+                vectors[k][j] = value;
+                k + 1
+            }
+            _ => panic!("grad with respect to {wrt:?}"),
+        };
+        vectors.truncate(start);
+        let mut inner = Reference::new(self.model, self.network, self.params, &sample);
+        inner.vectors = vectors;
+        inner.vectors_up_to(current);
+        let result = inner.expr(of)[0];
+        self.near_kink |= inner.near_kink;
+        result
     }
 
     /// The values of named vector `index` after [`Reference::loss`].
@@ -172,6 +223,7 @@ impl<'a> Reference<'a> {
                 }
             }
             TExprKind::SumOver(..) => panic!("sum over an index only occurs in claims"),
+            TExprKind::Grad(of, wrt) => self.grad(of, *wrt),
         }
     }
 
@@ -255,29 +307,60 @@ pub fn reference_batch_loss(
     })
 }
 
-/// Central finite differences of the reference batch loss for every parameter element.
+/// Central finite differences of the reference batch loss for every parameter element. A
+/// network with `grad` gets a five-point stencil with a larger step: its reference values
+/// are themselves differences, whose rounding a tiny step would magnify.
 pub fn finite_differences(
     model: &Model,
     network: &Network,
     params: &[Vec<f64>],
     samples: &[Sample],
 ) -> Option<Vec<Vec<f64>>> {
+    let nested = has_grad(network);
     let mut out = Vec::new();
     for p in 0..params.len() {
         let mut row = Vec::new();
         for e in 0..params[p].len() {
-            let h = 1e-6 * params[p][e].abs().max(1.0);
-            let mut plus = params.to_vec();
-            plus[p][e] += h;
-            let mut minus = params.to_vec();
-            minus[p][e] -= h;
-            let up = reference_batch_loss(model, network, &plus, samples)?;
-            let down = reference_batch_loss(model, network, &minus, samples)?;
-            row.push((up - down) / (2.0 * h));
+            let scale = params[p][e].abs().max(1.0);
+            let at = |d: f64| {
+                let mut moved = params.to_vec();
+                moved[p][e] += d;
+                reference_batch_loss(model, network, &moved, samples)
+            };
+            let value = if nested {
+                let h = 1e-3 * scale;
+                let (p2, p1, m1, m2) = (at(2.0 * h)?, at(h)?, at(-h)?, at(-2.0 * h)?);
+                (-p2 + 8.0 * p1 - 8.0 * m1 + m2) / (12.0 * h)
+            } else {
+                let h = 1e-6 * scale;
+                (at(h)? - at(-h)?) / (2.0 * h)
+            };
+            row.push(value);
         }
         out.push(row);
     }
     Some(out)
+}
+
+/// Whether any vector or the loss holds `grad(S, v)`.
+pub fn has_grad(network: &Network) -> bool {
+    fn walk(e: &TExpr) -> bool {
+        match &e.kind {
+            TExprKind::Grad(..) => true,
+            TExprKind::Const(_) | TExprKind::Symbol(_) | TExprKind::Element(..) => false,
+            TExprKind::Neg(a)
+            | TExprKind::Pow(a, _)
+            | TExprKind::Builtin(_, a)
+            | TExprKind::MatVec(_, a)
+            | TExprKind::VecMat(a, _)
+            | TExprKind::Reduce(_, a)
+            | TExprKind::SumOver(_, a)
+            | TExprKind::VectorFn(_, a) => walk(a),
+            TExprKind::Binary(_, a, b) => walk(a) || walk(b),
+            TExprKind::Call(_, args) => args.iter().any(walk),
+        }
+    }
+    network.vectors.iter().any(|v| walk(&v.expr)) || walk(&network.loss.expr)
 }
 
 /// A random point: parameters and samples drawn from `[lo, hi)`; inputs feeding `log` or

@@ -123,6 +123,13 @@ impl BodyCheck<'_> {
                 Some(FnExpr::Binary(op, Box::new(l?), Box::new(r?)))
             }
             ExprKind::Call { func, args } => {
+                if func.name == super::grad::GRAD {
+                    self.errors.push(Diagnostic::new(
+                        func.span,
+                        "`grad` differentiates a network's values and cannot be used inside a `fn`",
+                    ));
+                    return None;
+                }
                 let typed: Vec<Option<FnExpr>> = args.iter().map(|a| self.expr(a)).collect();
                 if crate::builtin::VectorFn::from_name(&func.name).is_some() {
                     self.errors.push(Diagnostic::new(

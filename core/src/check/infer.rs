@@ -466,6 +466,9 @@ impl<'a> Infer<'a> {
         if let Some(f) = VectorFn::from_name(&func.name) {
             return self.vector_fn(f, func, args, hint, span);
         }
+        if func.name == super::grad::GRAD {
+            return self.grad(args, span);
+        }
         if let Some(builtin) = Builtin::from_name(&func.name) {
             if args.len() != 1 {
                 self.error(

@@ -211,6 +211,20 @@ impl Counter<'_> {
                     depth: body.depth.saturating_add(1),
                 }
             }
+            // The inner sweep walks back from S: about a partial product per operation on
+            // the way, and a derivative nests about twice as deep as its value.
+            TExprKind::Grad(s, v) => {
+                let s = self.expr(s);
+                let n = len(self.network.shape_of(*v));
+                Size {
+                    len: n,
+                    operations: s
+                        .operations
+                        .saturating_mul(4)
+                        .saturating_add(n.saturating_mul(s.depth.saturating_add(1))),
+                    depth: s.depth.saturating_mul(2).saturating_add(2),
+                }
+            }
         }
     }
 }

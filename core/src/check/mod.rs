@@ -2,6 +2,7 @@
 
 mod claims;
 mod functions;
+mod grad;
 mod infer;
 mod limits;
 mod order;
@@ -819,5 +820,9 @@ fn renumber_vectors(e: &mut TExpr, position: &[usize]) {
             renumber_vectors(b, position);
         }
         Call(_, args) => args.iter_mut().for_each(|a| renumber_vectors(a, position)),
+        Grad(a, v) => {
+            renumber_vectors(a, position);
+            fix(v);
+        }
     }
 }

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use crate::builtin::Builtin;
 use crate::derive::Derivation;
 use crate::eval::{Evaluator, Sample, evaluate_sample};
+use crate::inner::Forward;
 use crate::ir::{Node, NodeId, Var};
 use crate::lower::Lowering;
 use crate::model::{Claim, Function, IndexTerm, Network, ScalarRef};
@@ -120,6 +121,8 @@ fn check_claim(
     let mut instances = Vec::new();
     // One reverse sweep per `of` serves every index value of a general claim.
     let mut sweeps: HashMap<Var, HashMap<Var, NodeId>> = HashMap::new();
+    // Built on the first instance: a claimed side may hold `grad(S, v)`.
+    let mut known: Option<Forward> = None;
     for values in assignments(claim) {
         let label = claim
             .vars
@@ -144,12 +147,14 @@ fn check_claim(
         };
         let claimed = {
             let layout = d.layout.clone();
+            let known = known.get_or_insert_with(|| Forward::from_definitions(d.forward.clone()));
             let mut lowering = Lowering {
                 network,
                 functions,
                 layout: &layout,
                 graph: &mut d.graph,
                 vars: &claim.vars,
+                known: Some(known),
             };
             lowering.expr(&claim.rhs, &mut values.clone())[0]
         };

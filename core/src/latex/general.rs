@@ -327,7 +327,7 @@ fn sum_terms(graph: &Graph, node: NodeId) -> Vec<NodeId> {
 /// Prints the general form of every delta and of the chosen parameters' gradients.
 pub(super) fn general(latex: &mut Latex<'_>, weights: &[Var]) {
     let layout = &latex.derivation.layout;
-    let loss = names::symbol(&latex.network.loss.name);
+    let loss = latex.loss_name();
     let mut lines: Vec<String> = Vec::new();
     let mut formulas = Formulas {
         latex,
@@ -363,9 +363,15 @@ pub(super) fn general(latex: &mut Latex<'_>, weights: &[Var]) {
             )),
         }
     }
-    // Gradients, parameter by parameter.
+    // Gradients, parameter by parameter; a derivation re-rooted by `--of` may also hold
+    // derivatives with respect to an input or a named vector (`crate::derivative`).
     let network = formulas.latex.network;
-    for (p, param) in network.params.iter().enumerate() {
+    let symbols = (0..network.params.len())
+        .map(Symbol::Param)
+        .chain((0..network.inputs.len()).map(Symbol::Input))
+        .chain((0..network.vectors.len()).map(Symbol::Vector));
+    for symbol in symbols {
+        let shape = network.shape_of(symbol);
         let instances: Vec<(Env, NodeId)> = formulas
             .latex
             .derivation
@@ -373,8 +379,8 @@ pub(super) fn general(latex: &mut Latex<'_>, weights: &[Var]) {
             .iter()
             .filter(|(var, _)| weights.contains(var))
             .filter_map(|(var, expr)| match layout.slot(*var) {
-                Slot::Value(Symbol::Param(pp), e) if pp == p => {
-                    let env = match param.shape {
+                Slot::Value(s, e) if s == symbol => {
+                    let env = match shape {
                         Shape::Matrix(_, c) => vec![('i', e / c), ('j', e % c)],
                         Shape::Vector(_) => vec![('i', e)],
                         Shape::Scalar => vec![],
@@ -387,14 +393,15 @@ pub(super) fn general(latex: &mut Latex<'_>, weights: &[Var]) {
         if instances.is_empty() {
             continue;
         }
-        let indices: Vec<String> = match param.shape {
+        let indices: Vec<String> = match shape {
             Shape::Matrix(..) => vec!["i".into(), "j".into()],
             Shape::Vector(_) => vec!["i".into()],
             Shape::Scalar => vec![],
         };
-        let wrt = match param.shape {
-            Shape::Scalar => names::symbol(&param.name),
-            shape => names::element(&param.name, matches!(shape, Shape::Matrix(..)), &indices),
+        let name = network.name_of(symbol);
+        let wrt = match shape {
+            Shape::Scalar => names::symbol(name),
+            shape => names::element(name, matches!(shape, Shape::Matrix(..)), &indices),
         };
         let lhs = names::partial(&loss, &wrt);
         match formulas.unify(&instances) {

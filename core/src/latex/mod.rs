@@ -4,6 +4,7 @@
 pub mod blocks;
 mod general;
 pub mod names;
+mod second;
 
 use std::collections::HashMap;
 
@@ -64,6 +65,12 @@ pub struct Latex<'a> {
     lines: Vec<String>,
     /// Indices of `lines` where a new `align*` block starts (see [`blocks`]).
     breaks: Vec<usize>,
+    /// What stands in the loss's place when the derivation is re-rooted (`--of y[0]`).
+    root: Option<String>,
+    /// Names of leaves numbered after the layout's slots (inner deltas, see `second`).
+    extra: Vec<String>,
+    /// Set once the inner level of a network with `grad` has been printed.
+    two_level: bool,
 }
 
 impl<'a> Latex<'a> {
@@ -74,17 +81,33 @@ impl<'a> Latex<'a> {
             derivation,
             lines: Vec::new(),
             breaks: Vec::new(),
+            root: None,
+            extra: Vec::new(),
+            two_level: false,
         }
+    }
+
+    /// Prints a derivation re-rooted at another named scalar (see `crate::derivative`), whose
+    /// LaTeX name takes the loss's place in every partial.
+    pub fn with_root(mut self, name: String) -> Self {
+        self.root = Some(name);
+        self
     }
 
     /// The LaTeX name of a slot.
     pub fn name(&self, var: Var) -> String {
         let layout = &self.derivation.layout;
+        if let Some(extra) = var.index().checked_sub(layout.len()) {
+            return self.extra.get(extra).cloned().unwrap_or_default();
+        }
         names::slot(self.network, layout.slot(var), |s, e| layout.indices(s, e))
     }
 
     fn loss_name(&self) -> String {
-        names::symbol(&self.network.loss.name)
+        match &self.root {
+            Some(name) => name.clone(),
+            None => names::symbol(&self.network.loss.name),
+        }
     }
 
     fn terms(&self, node: NodeId) -> Vec<(bool, String)> {
@@ -130,6 +153,9 @@ impl<'a> Latex<'a> {
 
     /// The `align*` block of the chosen form for the chosen weights (all when empty).
     pub fn fragment(mut self, form: Form, weights: &[Var], point: Option<&NumericPoint>) -> String {
+        if !self.two_level && !self.derivation.inner.is_empty() {
+            return second::fragment(self, form, weights, point);
+        }
         let all: Vec<Var> = self.derivation.gradients.iter().map(|(v, _)| *v).collect();
         let weights = if weights.is_empty() {
             all
