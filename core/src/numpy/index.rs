@@ -71,12 +71,25 @@ const SUM_LETTERS: [char; 7] = ['i', 'j', 'k', 'm', 'n', 'p', 'q'];
 /// Finds formulas in one derivation.
 pub struct Unifier<'d> {
     derivation: &'d Derivation,
+    /// Letters leaves have taken so far: where an index fits several letters (they take equal
+    /// values, as in a layer of one unit), one not taken yet is the general reading
+    /// (`delta[i] x[j]`, not `delta[j] x[j]`).
+    taken: std::cell::RefCell<Vec<char>>,
 }
 
 impl<'d> Unifier<'d> {
     /// A unifier over a derivation's graph.
     pub fn new(derivation: &'d Derivation) -> Unifier<'d> {
-        Unifier { derivation }
+        Unifier {
+            derivation,
+            taken: std::cell::RefCell::new(Vec::new()),
+        }
+    }
+
+    /// [`Unifier::unify`] from a fresh start (no letter taken).
+    pub fn unify_fresh(&self, instances: &[(Env, NodeId)]) -> Option<Formula> {
+        self.taken.borrow_mut().clear();
+        self.unify(instances)
     }
 
     fn node(&self, id: NodeId) -> &'d Node {
@@ -164,23 +177,38 @@ impl<'d> Unifier<'d> {
         let mut indices = Vec::new();
         for position in 0..first.len() {
             // The innermost letter first: in `sum_i W[k][i]`, an index equal to both is `i`.
-            let follows = letters.iter().rev().copied().find(|&letter| {
+            let fits = |letter: &char| {
                 instances
                     .iter()
                     .zip(&described)
                     .all(|((env, _), (_, idx))| {
                         env.iter()
-                            .any(|(c, value)| *c == letter && *value == idx[position])
+                            .any(|(c, value)| c == letter && *value == idx[position])
                     })
-            });
-            match follows {
-                Some(letter) => indices.push(Ix::Letter(letter)),
-                None if described
+            };
+            let fitting: Vec<char> = letters.iter().rev().copied().filter(fits).collect();
+            let follows = {
+                let mut taken = self.taken.borrow_mut();
+                let choice = fitting
                     .iter()
-                    .all(|(_, idx)| idx[position] == first[position]) =>
-                {
+                    .copied()
+                    .find(|c| !taken.contains(c))
+                    .or(fitting.first().copied());
+                if let Some(c) = choice {
+                    taken.push(c);
+                }
+                choice
+            };
+            let constant = described
+                .iter()
+                .all(|(_, idx)| idx[position] == first[position]);
+            match follows {
+                // `W2[k][k]` over k in {0} reads better, and vectorises, as `W2[k][0]`.
+                Some(letter) if constant && indices.contains(&Ix::Letter(letter)) => {
                     indices.push(Ix::Const(first[position]))
                 }
+                Some(letter) => indices.push(Ix::Letter(letter)),
+                None if constant => indices.push(Ix::Const(first[position])),
                 None => return None,
             }
         }
