@@ -73,12 +73,25 @@ const SUM_LETTERS: [char; 7] = ['i', 'j', 'k', 'm', 'n', 'p', 'q'];
 /// Finds formulas in one derivation.
 pub struct Unifier<'d> {
     derivation: &'d Derivation,
+    /// Letters leaves have taken so far: where an index fits several letters (they take equal
+    /// values, as in a layer of one unit), one not taken yet is the general reading
+    /// (`delta[i] x[j]`, not `delta[j] x[j]`).
+    taken: std::cell::RefCell<Vec<char>>,
 }
 
 impl<'d> Unifier<'d> {
     /// A unifier over a derivation's graph.
     pub fn new(derivation: &'d Derivation) -> Unifier<'d> {
-        Unifier { derivation }
+        Unifier {
+            derivation,
+            taken: std::cell::RefCell::new(Vec::new()),
+        }
+    }
+
+    /// [`Unifier::unify`] from a fresh start (no letter taken).
+    pub fn unify_fresh(&self, instances: &[(Env, NodeId)]) -> Option<Formula> {
+        self.taken.borrow_mut().clear();
+        self.unify(instances)
     }
 
     fn node(&self, id: NodeId) -> &'d Node {
@@ -167,23 +180,38 @@ impl<'d> Unifier<'d> {
         let mut indices = Vec::new();
         for position in 0..first.len() {
             // The innermost letter first: in `sum_i W[k][i]`, an index equal to both is `i`.
-            let follows = letters.iter().rev().copied().find(|&letter| {
+            let fits = |letter: &char| {
                 instances
                     .iter()
                     .zip(&described)
                     .all(|((env, _), (_, idx))| {
                         env.iter()
-                            .any(|(c, value)| *c == letter && *value == idx[position])
+                            .any(|(c, value)| c == letter && *value == idx[position])
                     })
-            });
-            match follows {
-                Some(letter) => indices.push(Ix::Letter(letter)),
-                None if described
+            };
+            let fitting: Vec<char> = letters.iter().rev().copied().filter(fits).collect();
+            let follows = {
+                let mut taken = self.taken.borrow_mut();
+                let choice = fitting
                     .iter()
-                    .all(|(_, idx)| idx[position] == first[position]) =>
-                {
+                    .copied()
+                    .find(|c| !taken.contains(c))
+                    .or(fitting.first().copied());
+                if let Some(c) = choice {
+                    taken.push(c);
+                }
+                choice
+            };
+            let constant = described
+                .iter()
+                .all(|(_, idx)| idx[position] == first[position]);
+            match follows {
+                // `W2[k][k]` over k in {0} reads better, and vectorises, as `W2[k][0]`.
+                Some(letter) if constant && indices.contains(&Ix::Letter(letter)) => {
                     indices.push(Ix::Const(first[position]))
                 }
+                Some(letter) => indices.push(Ix::Letter(letter)),
+                None if constant => indices.push(Ix::Const(first[position])),
                 None => return None,
             }
         }
@@ -276,5 +304,168 @@ pub fn mentions(formula: &Formula, letter: char) -> bool {
         }
         Formula::Bin(_, a, b) => mentions(a, letter) || mentions(b, letter),
         Formula::Sum(parts) => parts.iter().any(|p| mentions(p, letter)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Soundness, checked by values: every element's formula, instantiated and evaluated
+    //! directly, equals the evaluator's value of that element's own expression.
+
+    use super::*;
+    use crate::eval::{Evaluator, Sample, power};
+    use crate::ir::Var;
+
+    fn value(
+        f: &Formula,
+        env: &mut Env,
+        d: &Derivation,
+        network: &crate::model::Network,
+        slots: &[f64],
+    ) -> f64 {
+        let layout = &d.layout;
+        match f {
+            Formula::Const(c) => *c,
+            Formula::Leaf(kind, indices) => {
+                let ix: Vec<usize> = indices
+                    .iter()
+                    .map(|i| match i {
+                        Ix::Const(c) => *c,
+                        Ix::Letter(l) => env
+                            .iter()
+                            .rev()
+                            .find(|(c, _)| c == l)
+                            .map(|p| p.1)
+                            .expect("bound"),
+                    })
+                    .collect();
+                let var: Var = match kind {
+                    LeafKind::Value(symbol) => {
+                        let flat = match (network.shape_of(*symbol), ix.as_slice()) {
+                            (crate::model::Shape::Matrix(_, c), [i, j]) => i * c + j,
+                            (_, [i]) => *i,
+                            _ => 0,
+                        };
+                        layout.var(*symbol, flat)
+                    }
+                    LeafKind::Delta(v) => layout
+                        .delta_of(layout.var(Symbol::Vector(*v), ix[0]))
+                        .expect("a delta"),
+                };
+                slots[var.index()]
+            }
+            Formula::Neg(a) => -value(a, env, d, network, slots),
+            Formula::Bin(op, a, b) => {
+                let (a, b) = (
+                    value(a, env, d, network, slots),
+                    value(b, env, d, network, slots),
+                );
+                match op {
+                    Op::Sub => a - b,
+                    Op::Mul => a * b,
+                    Op::Div => a / b,
+                }
+            }
+            Formula::Pow(a, k) => power(value(a, env, d, network, slots), *k),
+            Formula::Func(g, a) => g.eval(value(a, env, d, network, slots)),
+            Formula::Sum(parts) => parts.iter().map(|p| value(p, env, d, network, slots)).sum(),
+            Formula::SumOver(l, range, body) => (0..*range)
+                .map(|m| {
+                    env.push((*l, m));
+                    let v = value(body, env, d, network, slots);
+                    env.pop();
+                    v
+                })
+                .sum(),
+        }
+    }
+
+    #[test]
+    fn every_corpus_formula_reproduces_every_element() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus/ok");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(dir).expect("corpus") {
+            let path = entry.expect("entry").path();
+            let text = std::fs::read_to_string(&path).expect("read");
+            let model = crate::check_source(&text).expect("checks");
+            for network in &model.networks {
+                let d = crate::derive::derive(network, &model.functions);
+                // A point inside every function's domain.
+                let params: Vec<Vec<f64>> = network
+                    .params
+                    .iter()
+                    .map(|p| (0..p.shape.len()).map(|e| 0.3 + 0.05 * e as f64).collect())
+                    .collect();
+                let sample = Sample {
+                    inputs: network
+                        .inputs
+                        .iter()
+                        .map(|v| (0..v.size).map(|e| 0.2 + 0.1 * e as f64).collect())
+                        .collect(),
+                    targets: network
+                        .targets
+                        .iter()
+                        .map(|v| (0..v.size).map(|e| 0.7 - 0.1 * e as f64).collect())
+                        .collect(),
+                };
+                let slots = Evaluator::new(&d, network, &params, &sample)
+                    .run(network)
+                    .slots;
+                let unifier = Unifier::new(&d);
+                let mut groups: Vec<Vec<(Env, NodeId)>> = Vec::new();
+                for (v, _) in network.vectors.iter().enumerate() {
+                    let of_v = |slot: Var| match d.layout.slot(slot) {
+                        Slot::Delta(w, e) | Slot::Value(Symbol::Vector(w), e) if w == v => Some(e),
+                        _ => None,
+                    };
+                    groups.push(
+                        d.deltas
+                            .iter()
+                            .filter_map(|&(s, n)| of_v(s).map(|e| (vec![('k', e)], n)))
+                            .collect(),
+                    );
+                    groups.push(
+                        d.forward
+                            .iter()
+                            .filter_map(|def| of_v(def.var).map(|e| (vec![('k', e)], def.value)))
+                            .collect(),
+                    );
+                }
+                for (p, param) in network.params.iter().enumerate() {
+                    groups.push(
+                        d.gradients
+                            .iter()
+                            .filter_map(|&(var, n)| match (d.layout.slot(var), param.shape) {
+                                (
+                                    Slot::Value(Symbol::Param(q), e),
+                                    crate::model::Shape::Matrix(_, c),
+                                ) if q == p => Some((vec![('i', e / c), ('j', e % c)], n)),
+                                (Slot::Value(Symbol::Param(q), e), _) if q == p => {
+                                    Some((vec![('i', e)], n))
+                                }
+                                _ => None,
+                            })
+                            .collect(),
+                    );
+                }
+                for group in groups.into_iter().filter(|g| !g.is_empty()) {
+                    if let Some(f) = unifier.unify_fresh(&group) {
+                        for (env, node) in &group {
+                            let mut env = env.clone();
+                            let got = value(&f, &mut env, &d, network, &slots);
+                            let want = Evaluator::from_slots(&d, &slots).value(*node);
+                            assert!(
+                                (got - want).abs() <= 1e-12 * want.abs().max(1.0)
+                                    || (got.is_nan() && want.is_nan()),
+                                "{}: {got} != {want}",
+                                path.display()
+                            );
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 100, "{checked}");
     }
 }

@@ -265,7 +265,7 @@ impl Emitter<'_> {
             .filter_map(|(k, node)| node.map(|node| (vec![('k', k)], node)))
             .collect();
         if instances.len() == n
-            && let Some(formula) = unifier.unify(&instances)
+            && let Some(formula) = unifier.unify_fresh(&instances)
             && let Some(t) = self.translate(&formula, vec![('k', n)])
         {
             let code = match t.axes.as_slice() {
@@ -391,7 +391,7 @@ impl Emitter<'_> {
             );
             let unifier = Unifier::new(self.derivation);
             let vectorised = (instances.len() == param.shape.len())
-                .then(|| unifier.unify(&instances))
+                .then(|| unifier.unify_fresh(&instances))
                 .flatten()
                 .and_then(|formula| {
                     let per_sample = self.translate(&formula, ranges.clone())?;
