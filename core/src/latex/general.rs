@@ -6,50 +6,142 @@
 //! walked together; where they differ only in an index that follows an element's own index,
 //! that index becomes a variable, and a sum whose terms differ only in one index becomes a
 //! `\sum` over a new variable. A formula is printed only if it reproduces every element.
+//!
+//! The formulas are data ([`Formulas`]): the Rust emitter turns the same ones into loops, so
+//! the printed mathematics and the generated code come from one source.
+
+use std::collections::HashSet;
 
 use super::Latex;
 use super::names;
+use crate::derive::Derivation;
 use crate::ir::{Graph, Node, NodeId, Var};
 use crate::layout::Slot;
-use crate::model::{Shape, Symbol};
+use crate::model::{Network, Shape, Symbol};
 use crate::print::{Printer, Style};
 
 /// An index in a formula: a constant or a named variable.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Index {
+pub enum Index {
+    /// A fixed index.
     Const(usize),
+    /// An index variable: the element's own (`k` for a vector, `i`, `j` for a parameter)
+    /// or a summation's.
     Var(char),
 }
 
 /// What a leaf of a formula stands for.
 #[derive(Clone, Debug, PartialEq)]
-enum Leaf {
+pub enum Leaf {
     /// An element of a symbol, or of a vector's delta, with formula indices.
     Element {
+        /// Whose element.
         slot_of: SlotKind,
+        /// Its indices (none for a scalar).
         indices: Vec<Index>,
     },
-    /// `\sum_{var} body`.
-    SumOver(char, NodeId),
+    /// `\sum_{var=0}^{count-1} body`.
+    SumOver(char, usize, NodeId),
 }
 
+/// The named scalar family a leaf reads.
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum SlotKind {
+pub enum SlotKind {
+    /// Elements of an input, target, parameter, vector, or the loss.
     Value(Symbol),
+    /// The deltas of vector `v`.
     Delta(usize),
 }
 
 /// Index variables bound for one instance: `(letter, value)`.
 type Env = Vec<(char, usize)>;
 
-/// Builds formulas in a side graph whose `Var`s index `leaves`.
-struct Formulas<'l, 'a> {
-    latex: &'l Latex<'a>,
-    graph: Graph,
+/// Formulas in a side graph whose `Var`s index `leaves`.
+pub struct Formulas<'a> {
+    derivation: &'a Derivation,
+    network: &'a Network,
+    /// The formulas' nodes; a `Var(n)` is `leaves[n]`.
+    pub graph: Graph,
     leaves: Vec<Leaf>,
 }
 
-impl Formulas<'_, '_> {
+impl<'a> Formulas<'a> {
+    /// An empty set of formulas over one network's derivation.
+    pub fn new(network: &'a Network, derivation: &'a Derivation) -> Formulas<'a> {
+        Formulas {
+            derivation,
+            network,
+            graph: Graph::new(),
+            leaves: Vec::new(),
+        }
+    }
+
+    /// What a `Var` of [`Formulas::graph`] stands for.
+    pub fn leaf_of(&self, var: Var) -> &Leaf {
+        &self.leaves[var.index()]
+    }
+
+    /// `v_k = ...`: one formula for every element of vector `v`'s definition.
+    pub fn forward(&mut self, v: usize) -> Option<NodeId> {
+        let layout = &self.derivation.layout;
+        let instances: Vec<(Env, NodeId)> = self
+            .derivation
+            .forward
+            .iter()
+            .filter_map(|d| match layout.slot(d.var) {
+                Slot::Value(Symbol::Vector(vv), e) if vv == v => Some((vec![('k', e)], d.value)),
+                _ => None,
+            })
+            .collect();
+        (instances.len() == self.network.vectors[v].size).then_some(())?;
+        self.unify(&instances)
+    }
+
+    /// `delta(v_k) = ...` for every element of vector `v`, and how many elements have one.
+    pub fn delta(&mut self, v: usize) -> (Option<NodeId>, usize) {
+        let layout = &self.derivation.layout;
+        let instances: Vec<(Env, NodeId)> = self
+            .derivation
+            .deltas
+            .iter()
+            .filter_map(|(slot, expr)| match layout.slot(*slot) {
+                Slot::Delta(vv, e) if vv == v => Some((vec![('k', e)], *expr)),
+                _ => None,
+            })
+            .collect();
+        if instances.is_empty() {
+            return (None, 0);
+        }
+        (self.unify(&instances), instances.len())
+    }
+
+    /// `dL/dp_ij = ...` for the elements of parameter `p` that `keep` accepts, and how many.
+    pub fn gradient(&mut self, p: usize, keep: impl Fn(Var) -> bool) -> (Option<NodeId>, usize) {
+        let layout = &self.derivation.layout;
+        let shape = self.network.params[p].shape;
+        let instances: Vec<(Env, NodeId)> = self
+            .derivation
+            .gradients
+            .iter()
+            .filter(|(var, _)| keep(*var))
+            .filter_map(|(var, expr)| match layout.slot(*var) {
+                Slot::Value(Symbol::Param(pp), e) if pp == p => {
+                    let env = match shape {
+                        Shape::Matrix(_, c) => vec![('i', e / c), ('j', e % c)],
+                        Shape::Vector(_) => vec![('i', e)],
+                        Shape::Scalar => vec![],
+                    };
+                    Some((env, *expr))
+                }
+                _ => None,
+            })
+            .collect();
+        if instances.is_empty() {
+            return (None, 0);
+        }
+        (self.unify(&instances), instances.len())
+    }
+
     fn leaf(&mut self, leaf: Leaf) -> NodeId {
         let position = match self.leaves.iter().position(|l| *l == leaf) {
             Some(p) => p,
@@ -63,7 +155,7 @@ impl Formulas<'_, '_> {
 
     /// The symbol and indices of a slot of the derivation.
     fn describe(&self, var: Var) -> (SlotKind, Vec<usize>) {
-        let layout = &self.latex.derivation.layout;
+        let layout = &self.derivation.layout;
         match layout.slot(var) {
             Slot::Value(symbol, elem) => (SlotKind::Value(symbol), layout.indices(symbol, elem)),
             Slot::Delta(v, elem) => (SlotKind::Delta(v), vec![elem]),
@@ -72,7 +164,7 @@ impl Formulas<'_, '_> {
 
     /// One formula that every `(env, node)` instance is, or `None`.
     fn unify(&mut self, instances: &[(Env, NodeId)]) -> Option<NodeId> {
-        let source = &self.latex.derivation.graph;
+        let source = &self.derivation.graph;
         let first = source.node(instances[0].1).clone();
         let same_kind = instances.iter().all(|(_, n)| {
             std::mem::discriminant(source.node(*n)) == std::mem::discriminant(&first)
@@ -128,7 +220,7 @@ impl Formulas<'_, '_> {
     }
 
     fn unify_leaf(&mut self, instances: &[(Env, NodeId)]) -> Option<NodeId> {
-        let source = &self.latex.derivation.graph;
+        let source = &self.derivation.graph;
         let described: Vec<(SlotKind, Vec<usize>, &Env)> = instances
             .iter()
             .map(|(env, n)| match source.node(*n) {
@@ -176,7 +268,7 @@ impl Formulas<'_, '_> {
     /// A sum: `\sum` over a new index when its terms are instances of one formula, else a
     /// sum of the same number of terms position by position.
     fn sum(&mut self, instances: &[(Env, NodeId)]) -> Option<NodeId> {
-        let source = &self.latex.derivation.graph;
+        let source = &self.derivation.graph;
         let terms: Vec<Vec<NodeId>> = instances
             .iter()
             .map(|(_, n)| sum_terms(source, *n))
@@ -208,7 +300,7 @@ impl Formulas<'_, '_> {
                     .unify(&expanded)
                     .filter(|&body| self.mentions(body, letter))
                 {
-                    return Some(self.leaf(Leaf::SumOver(letter, body)));
+                    return Some(self.leaf(Leaf::SumOver(letter, length, body)));
                 }
                 self.graph = graph;
                 self.leaves.truncate(leaves);
@@ -217,11 +309,30 @@ impl Formulas<'_, '_> {
         if length < 2 {
             return None;
         }
+        // `W x + b` flattens to terms that differ in kind; its own two operands do not, and
+        // the first is a sum over an index.
+        let direct: Vec<Vec<NodeId>> = instances
+            .iter()
+            .map(|(_, n)| direct_terms(source, *n))
+            .collect();
+        if direct != terms && direct.iter().all(|t| t.len() == direct[0].len()) {
+            let (graph, leaves) = (self.graph.clone(), self.leaves.len());
+            if let Some(sum) = self.columns(instances, &direct) {
+                return Some(sum);
+            }
+            self.graph = graph;
+            self.leaves.truncate(leaves);
+        }
+        self.columns(instances, &terms)
+    }
+
+    /// A sum of one formula per position of the instances' terms.
+    fn columns(&mut self, instances: &[(Env, NodeId)], terms: &[Vec<NodeId>]) -> Option<NodeId> {
         let mut parts = Vec::new();
-        for k in 0..length {
+        for k in 0..terms[0].len() {
             let column: Vec<(Env, NodeId)> = instances
                 .iter()
-                .zip(&terms)
+                .zip(terms)
                 .map(|((env, _), ts)| (env.clone(), ts[k]))
                 .collect();
             parts.push(self.unify(&column)?);
@@ -240,7 +351,7 @@ impl Formulas<'_, '_> {
                             return true;
                         }
                     }
-                    Leaf::SumOver(_, body) => stack.push(*body),
+                    Leaf::SumOver(_, _, body) => stack.push(*body),
                 },
                 other => other.for_each_child(|c| stack.push(c)),
             }
@@ -251,7 +362,7 @@ impl Formulas<'_, '_> {
     fn print(&self, node: NodeId, top: bool) -> String {
         let leaf = |v: Var| match &self.leaves[v.index()] {
             Leaf::Element { slot_of, indices } => self.element(*slot_of, indices),
-            Leaf::SumOver(letter, body) => {
+            Leaf::SumOver(letter, _, body) => {
                 let text = format!("\\sum_{{{letter}}} {}", self.print(*body, false));
                 if top {
                     text
@@ -273,7 +384,7 @@ impl Formulas<'_, '_> {
     }
 
     fn element(&self, kind: SlotKind, indices: &[Index]) -> String {
-        let network = self.latex.network;
+        let network = self.network;
         let text: Vec<String> = indices
             .iter()
             .map(|i| match i {
@@ -298,6 +409,15 @@ impl Formulas<'_, '_> {
     }
 }
 
+/// The operands of a sum node, without flattening nested sums.
+fn direct_terms(graph: &Graph, node: NodeId) -> Vec<NodeId> {
+    match graph.node(node) {
+        Node::Add(a, b) => vec![*a, *b],
+        Node::Sum(items) => items.to_vec(),
+        _ => vec![node],
+    }
+}
+
 /// The terms of a sum node (an `Add` chain or an n-ary `Sum`), or the node itself.
 fn sum_terms(graph: &Graph, node: NodeId) -> Vec<NodeId> {
     match graph.node(node) {
@@ -313,37 +433,25 @@ fn sum_terms(graph: &Graph, node: NodeId) -> Vec<NodeId> {
 
 /// Prints the general form of every delta and of the chosen parameters' gradients.
 pub(super) fn general(latex: &mut Latex<'_>, weights: &[Var]) {
-    let layout = &latex.derivation.layout;
-    let loss = names::symbol(&latex.network.loss.name);
+    let network = latex.network;
+    let loss = names::symbol(&network.loss.name);
+    let chosen: HashSet<Var> = weights.iter().copied().collect();
     let mut lines: Vec<String> = Vec::new();
-    let mut formulas = Formulas {
-        latex,
-        graph: Graph::new(),
-        leaves: Vec::new(),
-    };
+    let mut formulas = Formulas::new(network, latex.derivation);
     // Deltas, vector by vector from the loss backwards.
-    for v in (0..formulas.latex.network.vectors.len()).rev() {
-        let instances: Vec<(Env, NodeId)> = formulas
-            .latex
-            .derivation
-            .deltas
-            .iter()
-            .filter_map(|(slot, expr)| match layout.slot(*slot) {
-                Slot::Delta(vv, e) if vv == v => Some((vec![('k', e)], *expr)),
-                _ => None,
-            })
-            .collect();
-        if instances.is_empty() {
+    for v in (0..network.vectors.len()).rev() {
+        let (formula, count) = formulas.delta(v);
+        if count == 0 {
             continue;
         }
-        let name = &formulas.latex.network.vectors[v].name;
+        let name = &network.vectors[v].name;
         let element = names::element(name, false, &["k".to_string()]);
         let lhs = format!(
             "{} = {}",
             names::delta(&element),
             names::partial(&loss, &element)
         );
-        match formulas.unify(&instances) {
+        match formula {
             Some(formula) => lines.push(format!("{lhs} &= {}", formulas.print(formula, true))),
             None => lines.push(format!(
                 "{lhs} &\\quad \\text{{(no single formula: see the delta form)}}"
@@ -351,27 +459,9 @@ pub(super) fn general(latex: &mut Latex<'_>, weights: &[Var]) {
         }
     }
     // Gradients, parameter by parameter.
-    let network = formulas.latex.network;
     for (p, param) in network.params.iter().enumerate() {
-        let instances: Vec<(Env, NodeId)> = formulas
-            .latex
-            .derivation
-            .gradients
-            .iter()
-            .filter(|(var, _)| weights.contains(var))
-            .filter_map(|(var, expr)| match layout.slot(*var) {
-                Slot::Value(Symbol::Param(pp), e) if pp == p => {
-                    let env = match param.shape {
-                        Shape::Matrix(_, c) => vec![('i', e / c), ('j', e % c)],
-                        Shape::Vector(_) => vec![('i', e)],
-                        Shape::Scalar => vec![],
-                    };
-                    Some((env, *expr))
-                }
-                _ => None,
-            })
-            .collect();
-        if instances.is_empty() {
+        let (formula, count) = formulas.gradient(p, |var| chosen.contains(&var));
+        if count == 0 {
             continue;
         }
         let indices: Vec<String> = match param.shape {
@@ -384,7 +474,7 @@ pub(super) fn general(latex: &mut Latex<'_>, weights: &[Var]) {
             shape => names::element(&param.name, matches!(shape, Shape::Matrix(..)), &indices),
         };
         let lhs = names::partial(&loss, &wrt);
-        match formulas.unify(&instances) {
+        match formula {
             Some(formula) => lines.push(format!("{lhs} &= {}", formulas.print(formula, true))),
             None => lines.push(format!(
                 "{lhs} &\\quad \\text{{(no single formula: see the delta form)}}"

@@ -1,7 +1,7 @@
 //! The derivation as LaTeX: the chain of partials for chosen weights, the delta recursion,
 //! the general index form, and worked numbers; as an `align*` fragment or a whole document.
 
-mod general;
+pub(crate) mod general;
 pub mod names;
 
 use std::collections::HashMap;

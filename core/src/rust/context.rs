@@ -6,6 +6,7 @@ use quote::{format_ident, quote};
 
 use super::Float;
 use super::code::{self, CodeGen};
+use super::plan::{Plan, Unroll};
 use crate::derive::Derivation;
 use crate::model::{Network, Shape};
 
@@ -30,10 +31,17 @@ pub struct Ctx<'a> {
     pub data_call: TokenStream,
     /// The number of parameter elements, as a literal.
     pub count_lit: Literal,
+    /// Which steps are loops, and their formulas.
+    pub plan: Plan<'a>,
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(network: &'a Network, derivation: &'a Derivation, float: Float) -> Ctx<'a> {
+    pub fn new(
+        network: &'a Network,
+        derivation: &'a Derivation,
+        float: Float,
+        unroll: Unroll,
+    ) -> Ctx<'a> {
         let f = match float {
             Float::F64 => quote! { f64 },
             Float::F32 => quote! { f32 },
@@ -82,6 +90,7 @@ impl<'a> Ctx<'a> {
             data_args,
             data_call,
             count_lit: Literal::usize_unsuffixed(network.param_count()),
+            plan: Plan::new(network, derivation, unroll),
             f,
         }
     }

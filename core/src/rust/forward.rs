@@ -4,16 +4,46 @@ use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::context::Ctx;
+use super::loops::{Body, array_ident};
+use crate::derive::Derivation;
+use crate::ir::{NodeId, Var};
+use crate::model::Symbol;
+
+/// The definition of a vector element.
+fn definition(derivation: &Derivation, var: Var) -> Option<NodeId> {
+    // Vector elements come first among the definitions, in slot order.
+    let first = derivation.forward.first()?.var.index();
+    let d = derivation.forward.get(var.index().checked_sub(first)?)?;
+    (d.var == var).then_some(d.value)
+}
 
 /// The `Forward` struct and the functions that compute it or the loss alone.
 pub fn forward(ctx: &Ctx<'_>) -> TokenStream {
     let (network, derivation) = (ctx.network, ctx.derivation);
     let (p, f, data_args) = (&ctx.p, &ctx.f, &ctx.data_args);
     let (input_idents, input_types) = (&ctx.input_idents, &ctx.input_types);
-    let mut forward_gen = ctx.codegen();
-    let forward_roots: Vec<_> = derivation.forward.iter().map(|d| d.value).collect();
-    let forward_values = forward_gen.compute(&forward_roots);
-    let forward_statements = forward_gen.take_statements();
+    let layout = &derivation.layout;
+    // evaluate: the loops, then every straight-line vector element and the loss.
+    let mut body = Body::new(ctx);
+    body.forward();
+    let mut roots: Vec<NodeId> = Vec::new();
+    for (v, _) in network.vectors.iter().enumerate() {
+        if ctx.plan.forward[v].is_none() {
+            roots.extend(
+                layout
+                    .vars(Symbol::Vector(v))
+                    .filter_map(|var| definition(derivation, var)),
+            );
+        }
+    }
+    let loss_root: Vec<NodeId> = derivation
+        .forward
+        .last()
+        .map(|d| d.value)
+        .into_iter()
+        .collect();
+    roots.extend(&loss_root);
+    let mut forward_values = body.code.compute(&roots).into_iter();
     let vector_fields: Vec<Ident> = network
         .vectors
         .iter()
@@ -21,29 +51,29 @@ pub fn forward(ctx: &Ctx<'_>) -> TokenStream {
         .collect();
     let vector_types: Vec<TokenStream> =
         network.vectors.iter().map(|v| ctx.array(v.size)).collect();
-    let mut next = 0;
     let vector_values: Vec<TokenStream> = network
         .vectors
         .iter()
-        .map(|v| {
-            let items = &forward_values[next..next + v.size];
-            next += v.size;
-            quote! { [#(#items),*] }
+        .enumerate()
+        .map(|(v, vector)| {
+            if ctx.plan.forward[v].is_some() {
+                let name = array_ident(&vector.name, false);
+                quote! { #name }
+            } else {
+                let items: Vec<TokenStream> = forward_values.by_ref().take(vector.size).collect();
+                quote! { [#(#items),*] }
+            }
         })
         .collect();
-    let loss_value = forward_values.last().cloned().unwrap_or_default();
+    let loss_value = forward_values.next().unwrap_or_default();
+    let forward_statements = body.code.take_statements();
     let loss_field = format_ident!("{}", network.loss.name);
 
-    let mut loss_gen = ctx.codegen();
-    let loss_root = derivation
-        .forward
-        .last()
-        .map(|d| d.value)
-        .into_iter()
-        .collect::<Vec<_>>();
-    let loss_only = loss_gen.compute(&loss_root);
-    let loss_statements = loss_gen.take_statements();
-    let loss_only = &loss_only[0];
+    let mut body = Body::new(ctx);
+    body.forward();
+    let loss_only = body.code.compute(&loss_root);
+    let loss_statements = body.code.take_statements();
+    let loss_only = loss_only.into_iter().next().unwrap_or_default();
     let nan_targets: Vec<TokenStream> = network
         .targets
         .iter()

@@ -7,7 +7,9 @@ mod compare;
 mod context;
 mod forward;
 mod gradient;
+mod loops;
 mod params;
+mod plan;
 mod step;
 
 use proc_macro2::TokenStream;
@@ -16,6 +18,7 @@ use quote::{format_ident, quote};
 use crate::derive::Derivation;
 use crate::model::{Model, Network};
 use context::Ctx;
+pub use plan::{LOOP_OPERATIONS, Unroll};
 
 /// The float type of generated code.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -47,7 +50,7 @@ impl std::fmt::Display for TooLarge {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "network `{}` would generate a gradient function of at least {} operations, more than the limit of {MAX_OPERATIONS}: rustc would take minutes to compile it; use fewer or smaller layers",
+            "network `{}` would generate at least {} operations of straight-line code, more than the limit of {MAX_OPERATIONS}: rustc would take minutes to compile it; use `unroll = auto` (loops for layers with one general index form) or fewer or smaller layers",
             self.network, self.operations
         )
     }
@@ -135,17 +138,18 @@ fn emit_with(
     network: &Network,
     derivation: &Derivation,
     float: Float,
+    unroll: Unroll,
     latex: &str,
     source_path: Option<&str>,
 ) -> Result<TokenStream, EmitError> {
     check_names(network)?;
-    let ctx = Ctx::new(network, derivation, float);
+    let ctx = Ctx::new(network, derivation, float, unroll);
     let name = format_ident!("{}", network.name);
     let f = &ctx.f;
     let params = params::params(&ctx);
     let forward = forward::forward(&ctx);
     let gradient = gradient::gradient(&ctx)?;
-    let step = step::sgd_step(&ctx);
+    let step = step::sgd_step(&ctx)?;
     let batch = batch::batch(&ctx);
     let set_flat = params::set_flat(&ctx);
     let compare = compare::compare(&ctx);
@@ -179,15 +183,28 @@ fn emit_with(
     })
 }
 
-/// The module of one network with its `LATEX` constant, as `derive!` expands it.
+/// The module of one network with its `LATEX` constant, as `derive!` expands it, with
+/// `unroll = auto`.
 pub fn expand_network(
     model: &Model,
     network: &Network,
     float: Float,
     source_path: Option<&str>,
 ) -> Result<TokenStream, EmitError> {
-    // Every parameter costs at least one operation: refuse the hopeless cases before deriving.
-    if network.param_count() > MAX_OPERATIONS {
+    expand_network_with(model, network, float, Unroll::Auto, source_path)
+}
+
+/// [`expand_network`] with a choice between loops and straight-line code.
+pub fn expand_network_with(
+    model: &Model,
+    network: &Network,
+    float: Float,
+    unroll: Unroll,
+    source_path: Option<&str>,
+) -> Result<TokenStream, EmitError> {
+    // Straight-line code costs at least one operation per parameter: refuse the hopeless
+    // cases before deriving.
+    if unroll == Unroll::Always && network.param_count() > MAX_OPERATIONS {
         return Err(EmitError::TooLarge(TooLarge {
             network: network.name.clone(),
             operations: network.param_count(),
@@ -202,7 +219,7 @@ pub fn expand_network(
         None,
         false,
     );
-    emit_with(network, &derivation, float, &latex, source_path)
+    emit_with(network, &derivation, float, unroll, &latex, source_path)
 }
 
 /// Generated tokens as formatted Rust source (prettyplease).

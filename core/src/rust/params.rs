@@ -197,5 +197,21 @@ pub fn flat_gradient(ctx: &Ctx<'_>) -> TokenStream {
             let (loss, g) = gradient(&parameters, #(&#batch_fields,)*);
             (loss, g.flat())
         }
+
+        /// [`sgd_step`] over flat arrays, in the order of [`gradient_flat`].
+        pub fn sgd_step_flat(params: &mut [F; #count_lit], data: &[F; #data_len], lr: F) -> F {
+            let mut parameters = Params::zeros();
+            parameters.set_flat(params);
+            let mut at = 0usize;
+            #(
+                let mut #batch_fields = [<#f as ::chainrule::runtime::Real>::ZERO; #data_sizes];
+                #batch_fields.copy_from_slice(&data[at..at + #data_sizes]);
+                at += #data_sizes;
+            )*
+            let _ = at;
+            let loss = sgd_step(&mut parameters, #(&#batch_fields,)* lr);
+            *params = parameters.flat();
+            loss
+        }
     }
 }
