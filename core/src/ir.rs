@@ -76,7 +76,8 @@ impl Node {
 #[derive(Clone, Debug, Default)]
 pub struct Graph {
     nodes: Vec<Node>,
-    index: HashMap<Node, NodeId>,
+    // foldhash: interning dominates derivation time, and SipHash's DoS resistance buys nothing here.
+    index: HashMap<Node, NodeId, foldhash::fast::FixedState>,
 }
 
 fn bits(v: f64) -> u64 {

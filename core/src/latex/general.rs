@@ -10,7 +10,7 @@
 //! The formulas are data ([`Formulas`]): the Rust emitter turns the same ones into loops, so
 //! the printed mathematics and the generated code come from one source.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::Latex;
 use super::names;
@@ -51,10 +51,56 @@ pub enum SlotKind {
     Value(Symbol),
     /// The deltas of vector `v`.
     Delta(usize),
+    /// The argument of vector `v`'s element-wise function (`W @ x + b` in `relu(W @ x + b)`):
+    /// a leaf, so that a formula that uses it (`step` of it, in relu's derivative) reads it
+    /// instead of repeating its sum.
+    Inner(usize),
 }
 
-/// Index variables bound for one instance: `(letter, value)`.
-type Env = Vec<(char, usize)>;
+/// Index variables bound for one instance: `(letter, value)`. At most the two of an element
+/// and one per summation letter, so a fixed array: instances are copied, never allocated.
+#[derive(Clone, Copy, Debug)]
+struct Env {
+    items: [(char, u32); 9],
+    len: u8,
+}
+
+impl Env {
+    fn of(bound: &[(char, usize)]) -> Env {
+        let mut env = Env {
+            items: [(' ', 0); 9],
+            len: 0,
+        };
+        bound.iter().for_each(|b| env.push(*b));
+        env
+    }
+
+    fn push(&mut self, (letter, value): (char, usize)) {
+        // Two element letters and seven summation letters fit; `sum` stops at seven. Indices
+        // are below the named-scalar limit, far below 2^32.
+        if let Some(slot) = self.items.get_mut(usize::from(self.len)) {
+            *slot = (letter, value as u32);
+            self.len += 1;
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (char, usize)> + '_ {
+        self.items[..usize::from(self.len)]
+            .iter()
+            .map(|&(c, v)| (c, v as usize))
+    }
+}
+
+/// The `k`-th operand of a node.
+fn nth_child(node: &Node, k: usize) -> Option<NodeId> {
+    match (node, k) {
+        (Node::Add(a, _) | Node::Sub(a, _) | Node::Mul(a, _) | Node::Div(a, _), 0) => Some(*a),
+        (Node::Add(_, b) | Node::Sub(_, b) | Node::Mul(_, b) | Node::Div(_, b), 1) => Some(*b),
+        (Node::Neg(a) | Node::Pow(a, _) | Node::Func(_, a), 0) => Some(*a),
+        (Node::Sum(items), k) => items.get(k).copied(),
+        _ => None,
+    }
+}
 
 /// Formulas in a side graph whose `Var`s index `leaves`.
 pub struct Formulas<'a> {
@@ -63,17 +109,55 @@ pub struct Formulas<'a> {
     /// The formulas' nodes; a `Var(n)` is `leaves[n]`.
     pub graph: Graph,
     leaves: Vec<Leaf>,
+    /// The arguments of element-wise definitions: node -> (vector, element).
+    inner: HashMap<NodeId, (usize, usize)>,
+    /// The vector whose own definition is being unified (its argument is not a leaf there).
+    defining: Option<usize>,
 }
 
 impl<'a> Formulas<'a> {
     /// An empty set of formulas over one network's derivation.
     pub fn new(network: &'a Network, derivation: &'a Derivation) -> Formulas<'a> {
+        let layout = &derivation.layout;
+        let mut inner = HashMap::new();
+        for d in &derivation.forward {
+            if let (Slot::Value(Symbol::Vector(v), e), Node::Func(_, a)) =
+                (layout.slot(d.var), derivation.graph.node(d.value))
+                && !matches!(derivation.graph.node(*a), Node::Var(_) | Node::Const(_))
+            {
+                inner.entry(*a).or_insert((v, e));
+            }
+        }
         Formulas {
             derivation,
             network,
             graph: Graph::new(),
             leaves: Vec::new(),
+            inner,
+            defining: None,
         }
+    }
+
+    /// `inner(v)_k = ...`: the argument of vector `v`'s element-wise function, if it has one.
+    pub fn inner(&mut self, v: usize) -> Option<NodeId> {
+        let layout = &self.derivation.layout;
+        let graph = &self.derivation.graph;
+        let instances: Vec<(Env, NodeId)> = self
+            .derivation
+            .forward
+            .iter()
+            .filter_map(|d| match (layout.slot(d.var), graph.node(d.value)) {
+                (Slot::Value(Symbol::Vector(vv), e), Node::Func(_, a)) if vv == v => {
+                    Some((Env::of(&[('k', e)]), *a))
+                }
+                _ => None,
+            })
+            .collect();
+        (instances.len() == self.network.vectors[v].size).then_some(())?;
+        self.defining = Some(v);
+        let formula = self.unify(&instances);
+        self.defining = None;
+        formula
     }
 
     /// What a `Var` of [`Formulas::graph`] stands for.
@@ -89,12 +173,17 @@ impl<'a> Formulas<'a> {
             .forward
             .iter()
             .filter_map(|d| match layout.slot(d.var) {
-                Slot::Value(Symbol::Vector(vv), e) if vv == v => Some((vec![('k', e)], d.value)),
+                Slot::Value(Symbol::Vector(vv), e) if vv == v => {
+                    Some((Env::of(&[('k', e)]), d.value))
+                }
                 _ => None,
             })
             .collect();
         (instances.len() == self.network.vectors[v].size).then_some(())?;
-        self.unify(&instances)
+        self.defining = Some(v);
+        let formula = self.unify(&instances);
+        self.defining = None;
+        formula
     }
 
     /// `delta(v_k) = ...` for every element of vector `v`, and how many elements have one.
@@ -105,7 +194,7 @@ impl<'a> Formulas<'a> {
             .deltas
             .iter()
             .filter_map(|(slot, expr)| match layout.slot(*slot) {
-                Slot::Delta(vv, e) if vv == v => Some((vec![('k', e)], *expr)),
+                Slot::Delta(vv, e) if vv == v => Some((Env::of(&[('k', e)]), *expr)),
                 _ => None,
             })
             .collect();
@@ -127,9 +216,9 @@ impl<'a> Formulas<'a> {
             .filter_map(|(var, expr)| match layout.slot(*var) {
                 Slot::Value(Symbol::Param(pp), e) if pp == p => {
                     let env = match shape {
-                        Shape::Matrix(_, c) => vec![('i', e / c), ('j', e % c)],
-                        Shape::Vector(_) => vec![('i', e)],
-                        Shape::Scalar => vec![],
+                        Shape::Matrix(_, c) => Env::of(&[('i', e / c), ('j', e % c)]),
+                        Shape::Vector(_) => Env::of(&[('i', e)]),
+                        Shape::Scalar => Env::of(&[]),
                     };
                     Some((env, *expr))
                 }
@@ -164,6 +253,9 @@ impl<'a> Formulas<'a> {
 
     /// One formula that every `(env, node)` instance is, or `None`.
     fn unify(&mut self, instances: &[(Env, NodeId)]) -> Option<NodeId> {
+        if let Some(leaf) = self.inner_leaf(instances) {
+            return Some(leaf);
+        }
         let source = &self.derivation.graph;
         let first = source.node(instances[0].1).clone();
         let same_kind = instances.iter().all(|(_, n)| {
@@ -175,11 +267,7 @@ impl<'a> Formulas<'a> {
         let child = |k: usize| -> Vec<(Env, NodeId)> {
             instances
                 .iter()
-                .map(|(env, n)| {
-                    let mut children = Vec::new();
-                    source.node(*n).for_each_child(|c| children.push(c));
-                    (env.clone(), children[k])
-                })
+                .filter_map(|(env, n)| Some((*env, nth_child(source.node(*n), k)?)))
                 .collect()
         };
         match first {
@@ -231,6 +319,23 @@ impl<'a> Formulas<'a> {
                 _ => None,
             })
             .collect::<Option<_>>()?;
+        self.element_leaf(&described)
+    }
+
+    /// Instances that are all arguments of one vector's element-wise function, as a leaf.
+    fn inner_leaf(&mut self, instances: &[(Env, NodeId)]) -> Option<NodeId> {
+        let described: Vec<(SlotKind, Vec<usize>, &Env)> = instances
+            .iter()
+            .map(|(env, n)| {
+                let &(v, e) = self.inner.get(n)?;
+                (self.defining != Some(v)).then(|| (SlotKind::Inner(v), vec![e], env))
+            })
+            .collect::<Option<_>>()?;
+        self.element_leaf(&described)
+    }
+
+    /// One leaf for elements of one family whose indices follow the instances' variables.
+    fn element_leaf(&mut self, described: &[(SlotKind, Vec<usize>, &Env)]) -> Option<NodeId> {
         let kind = described[0].0;
         if described
             .iter()
@@ -242,12 +347,12 @@ impl<'a> Formulas<'a> {
         for position in 0..described[0].1.len() {
             let values: Vec<usize> = described.iter().map(|(_, idx, _)| idx[position]).collect();
             // An index that follows a bound variable in every instance becomes that variable.
-            let letters: Vec<char> = described[0].2.iter().map(|(c, _)| *c).collect();
+            let letters: Vec<char> = described[0].2.iter().map(|(c, _)| c).collect();
             let follows = letters.into_iter().rev().find(|&letter| {
                 described
                     .iter()
                     .zip(&values)
-                    .all(|((_, _, env), value)| env.iter().any(|(c, v)| *c == letter && v == value))
+                    .all(|((_, _, env), value)| env.iter().any(|(c, v)| c == letter && v == *value))
             });
             match follows {
                 // With one instance whose index is 0 a variable and a constant both fit; the
@@ -278,7 +383,7 @@ impl<'a> Formulas<'a> {
             return None;
         }
         if length >= 2 {
-            let used: Vec<char> = instances[0].0.iter().map(|(c, _)| *c).collect();
+            let used: Vec<char> = instances[0].0.iter().map(|(c, _)| c).collect();
             if let Some(letter) = ['i', 'j', 'k', 'm', 'n', 'p', 'q']
                 .into_iter()
                 .find(|c| !used.contains(c))
@@ -288,7 +393,7 @@ impl<'a> Formulas<'a> {
                     .zip(&terms)
                     .flat_map(|((env, _), ts)| {
                         ts.iter().enumerate().map(move |(m, t)| {
-                            let mut env = env.clone();
+                            let mut env = *env;
                             env.push((letter, m));
                             (env, *t)
                         })
@@ -333,7 +438,7 @@ impl<'a> Formulas<'a> {
             let column: Vec<(Env, NodeId)> = instances
                 .iter()
                 .zip(terms)
-                .map(|((env, _), ts)| (env.clone(), ts[k]))
+                .map(|((env, _), ts)| (*env, ts[k]))
                 .collect();
             parts.push(self.unify(&column)?);
         }
@@ -405,8 +510,14 @@ impl<'a> Formulas<'a> {
             SlotKind::Delta(v) => {
                 names::delta(&names::element(&network.vectors[v].name, false, &text))
             }
+            SlotKind::Inner(v) => inner_name(&network.vectors[v].name, &text),
         }
     }
+}
+
+/// The argument of a vector's element-wise function: `\tilde{h^{(1)}_{k}}`.
+fn inner_name(vector: &str, indices: &[String]) -> String {
+    format!("\\tilde{{{}}}", names::element(vector, false, indices))
 }
 
 /// The operands of a sum node, without flattening nested sums.
@@ -481,5 +592,22 @@ pub(super) fn general(latex: &mut Latex<'_>, weights: &[Var]) {
             )),
         }
     }
+    // The arguments the formulas read, defined first.
+    let used: Vec<usize> = (0..network.vectors.len())
+        .filter(|v| {
+            formulas
+                .leaves
+                .iter()
+                .any(|l| matches!(l, Leaf::Element { slot_of: SlotKind::Inner(u), .. } if u == v))
+        })
+        .collect();
+    let mut definitions = Vec::new();
+    for v in used {
+        if let Some(formula) = formulas.inner(v) {
+            let lhs = inner_name(&network.vectors[v].name, &["k".to_string()]);
+            definitions.push(format!("{lhs} &= {}", formulas.print(formula, true)));
+        }
+    }
+    latex.lines.extend(definitions);
     latex.lines.extend(lines);
 }

@@ -19,9 +19,9 @@ pub fn compare(ctx: &Ctx<'_>) -> TokenStream {
         {
             let (derived_loss, derived) = gradient(#p, #data_call);
             let (hand_loss, hand_gradient) = hand(#p, #data_call);
-            let derived: Vec<f64> = derived.flat().iter().map(|v| (*v).into()).collect();
-            let hand_values: Vec<f64> = hand_gradient.flat().iter().map(|v| (*v).into()).collect();
-            ::chainrule::runtime::GradientDiff::compare(&Params::ELEMENTS, &derived, &hand_values, tol.into(), (derived_loss.into(), hand_loss.into()))
+            let derived: Vec<f64> = derived.to_vec().iter().map(|v| (*v).into()).collect();
+            let hand_values: Vec<f64> = hand_gradient.to_vec().iter().map(|v| (*v).into()).collect();
+            ::chainrule::runtime::GradientDiff::compare_by(PARAMS, |i| Params::element_name(i).into(), &derived, &hand_values, tol.into(), (derived_loss.into(), hand_loss.into()))
         }
     }
 }

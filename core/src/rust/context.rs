@@ -132,25 +132,3 @@ pub fn shaped(values: &[TokenStream], shape: Shape) -> TokenStream {
         }
     }
 }
-
-/// Every element of a parameter as an lvalue/rvalue path: `W1[0][1]`.
-pub fn element_paths(base: &TokenStream, shape: Shape) -> Vec<TokenStream> {
-    match shape {
-        Shape::Scalar => vec![quote! { #base }],
-        Shape::Vector(n) => (0..n)
-            .map(|i| {
-                let i = Literal::usize_unsuffixed(i);
-                quote! { #base[#i] }
-            })
-            .collect(),
-        Shape::Matrix(r, c) => (0..r * c)
-            .map(|e| {
-                let (i, j) = (
-                    Literal::usize_unsuffixed(e / c),
-                    Literal::usize_unsuffixed(e % c),
-                );
-                quote! { #base[#i][#j] }
-            })
-            .collect(),
-    }
-}

@@ -4,7 +4,7 @@ use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::context::Ctx;
-use super::loops::{Body, array_ident};
+use super::loops::{Body, Family, array_ident};
 use crate::derive::Derivation;
 use crate::ir::{NodeId, Var};
 use crate::model::Symbol;
@@ -57,7 +57,7 @@ pub fn forward(ctx: &Ctx<'_>) -> TokenStream {
         .enumerate()
         .map(|(v, vector)| {
             if ctx.plan.forward[v].is_some() {
-                let name = array_ident(&vector.name, false);
+                let name = array_ident(&vector.name, Family::Values);
                 quote! { #name }
             } else {
                 let items: Vec<TokenStream> = forward_values.by_ref().take(vector.size).collect();

@@ -3,7 +3,7 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
-use super::context::{Ctx, element_paths};
+use super::context::Ctx;
 use super::loops::{Body, Write, gradient_ident};
 use super::{EmitError, MAX_OPERATIONS, TooLarge};
 use crate::ir::NodeId;
@@ -116,7 +116,6 @@ pub fn gradient(ctx: &Ctx<'_>) -> Result<TokenStream, EmitError> {
     let (statements, loops) = (&backward.statements, &backward.loops);
     let loss_before = super::code::hygienic("loss_before");
     let inline = backward.inline.then(|| quote! { #[inline] });
-    let _ = element_paths;
     Ok(quote! {
         /// The loss of one sample, and dL/dp for every parameter written into `g`.
         #inline

@@ -29,8 +29,19 @@ pub struct Body<'c, 'a> {
     plan: &'c Plan<'a>,
     /// The straight-line part; loops are pushed into its statements in order.
     pub code: CodeGen<'a>,
-    /// Arrays bound so far: `(is a delta, vector)`.
-    arrays: HashSet<(bool, usize)>,
+    /// Arrays bound so far.
+    arrays: HashSet<(Family, usize)>,
+}
+
+/// Which array of a vector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Family {
+    /// Its values: `h_values`.
+    Values,
+    /// Its deltas: `h_deltas`.
+    Deltas,
+    /// The argument of its element-wise function: `h_inner`.
+    Inner,
 }
 
 /// The hygienic name of a loop's or a sum's index variable.
@@ -38,10 +49,15 @@ fn index_ident(letter: char) -> Ident {
     format_ident!("ix_{}", letter, span = Span::mixed_site())
 }
 
-/// The hygienic array of a vector's values or deltas. Element bindings end in a digit or in
-/// `_delta` and temporaries have no `_`, so no other binding can share these names.
-pub fn array_ident(name: &str, delta: bool) -> Ident {
-    let suffix = if delta { "deltas" } else { "values" };
+/// The hygienic array of a vector's values, deltas or inner values. Element bindings end in
+/// a digit or in `_delta` and temporaries have no `_`, so no other binding can share these
+/// names.
+pub fn array_ident(name: &str, family: Family) -> Ident {
+    let suffix = match family {
+        Family::Values => "values",
+        Family::Deltas => "deltas",
+        Family::Inner => "inner",
+    };
     format_ident!("{}_{}", name, suffix, span = Span::mixed_site())
 }
 
@@ -56,32 +72,47 @@ impl<'c, 'a> Body<'c, 'a> {
         }
     }
 
-    fn vars(&self, delta: bool, v: usize) -> Vec<Var> {
+    fn vars(&self, family: Family, v: usize) -> Vec<Var> {
         let layout = &self.ctx.derivation.layout;
         let values = layout.vars(Symbol::Vector(v));
-        if delta {
-            values.filter_map(|var| layout.delta_of(var)).collect()
-        } else {
-            values.collect()
+        match family {
+            Family::Deltas => values.filter_map(|var| layout.delta_of(var)).collect(),
+            _ => values.collect(),
         }
     }
 
-    /// Binds the array of a vector's values or deltas, if no loop has.
-    fn materialize(&mut self, delta: bool, v: usize) {
-        if !self.arrays.insert((delta, v)) {
+    /// Binds the array of a vector's values, deltas or inner values, if no loop has.
+    fn materialize(&mut self, family: Family, v: usize) {
+        if !self.arrays.insert((family, v)) {
             return;
         }
-        let vars = self.vars(delta, v);
-        let reads = self.code.define(&vars);
-        let name = array_ident(&self.ctx.network.vectors[v].name, delta);
-        let ty = self.ctx.array(vars.len());
+        let vars = self.vars(family, v);
+        let reads = match family {
+            Family::Inner => {
+                let derivation = self.ctx.derivation;
+                let inner: Vec<NodeId> = vars
+                    .iter()
+                    .filter_map(|var| {
+                        let d = derivation.forward.iter().find(|d| d.var == *var)?;
+                        match derivation.graph.node(d.value) {
+                            Node::Func(_, a) => Some(*a),
+                            _ => None,
+                        }
+                    })
+                    .collect();
+                self.code.compute(&inner)
+            }
+            _ => self.code.define(&vars),
+        };
+        let name = array_ident(&self.ctx.network.vectors[v].name, family);
+        let ty = self.ctx.array(reads.len());
         self.code.push(quote! { let #name: #ty = [#(#reads),*]; });
     }
 
     /// Binds every array and scalar a formula reads.
     fn prepare(&mut self, f: NodeId) {
         let formulas = &self.plan.formulas;
-        let mut needs: Vec<(bool, usize)> = Vec::new();
+        let mut needs: Vec<(Family, usize)> = Vec::new();
         let mut loss = false;
         let mut stack = vec![f];
         while let Some(n) = stack.pop() {
@@ -89,8 +120,9 @@ impl<'c, 'a> Body<'c, 'a> {
                 Node::Var(v) => match formulas.leaf_of(*v) {
                     Leaf::SumOver(_, _, body) => stack.push(*body),
                     Leaf::Element { slot_of, .. } => match slot_of {
-                        SlotKind::Value(Symbol::Vector(v)) => needs.push((false, *v)),
-                        SlotKind::Delta(v) => needs.push((true, *v)),
+                        SlotKind::Value(Symbol::Vector(v)) => needs.push((Family::Values, *v)),
+                        SlotKind::Delta(v) => needs.push((Family::Deltas, *v)),
+                        SlotKind::Inner(v) => needs.push((Family::Inner, *v)),
                         SlotKind::Value(Symbol::Loss) => loss = true,
                         SlotKind::Value(_) => {}
                     },
@@ -100,8 +132,8 @@ impl<'c, 'a> Body<'c, 'a> {
         }
         needs.sort_unstable();
         needs.dedup();
-        for (delta, v) in needs {
-            self.materialize(delta, v);
+        for (family, v) in needs {
+            self.materialize(family, v);
         }
         if loss {
             let var = self.ctx.derivation.layout.loss();
@@ -113,7 +145,7 @@ impl<'c, 'a> Body<'c, 'a> {
     pub fn forward(&mut self) {
         for v in 0..self.ctx.network.vectors.len() {
             if let Some(f) = self.plan.forward[v] {
-                self.vector_loop(false, v, f);
+                self.vector_loop(Family::Values, v, f);
             }
         }
     }
@@ -122,16 +154,16 @@ impl<'c, 'a> Body<'c, 'a> {
     pub fn deltas(&mut self) {
         for v in (0..self.ctx.network.vectors.len()).rev() {
             if let Some(f) = self.plan.delta[v] {
-                self.vector_loop(true, v, f);
+                self.vector_loop(Family::Deltas, v, f);
             }
         }
     }
 
     /// `name[k] = f` for every element of vector `v`.
-    fn vector_loop(&mut self, delta: bool, v: usize, f: NodeId) {
+    fn vector_loop(&mut self, family: Family, v: usize, f: NodeId) {
         self.prepare(f);
         let vector = &self.ctx.network.vectors[v];
-        let name = array_ident(&vector.name, delta);
+        let name = array_ident(&vector.name, family);
         let (n, ty) = (
             Literal::usize_unsuffixed(vector.size),
             self.ctx.array(vector.size),
@@ -163,19 +195,45 @@ impl<'c, 'a> Body<'c, 'a> {
                     }
                 }
             }
-            None => {
-                let body = self.expr(f, 0);
-                quote! {
-                    let mut #name: #ty = [0.0; #n];
-                    for #k in 0..#n {
-                        #name[#k] = #body;
+            None => match formulas.graph.node(f) {
+                // An element-wise function of an argument that is not a leaf: the argument
+                // gets its own array too, for the formulas that read it (relu's derivative).
+                node @ Node::Func(_, a)
+                    if family == Family::Values
+                        && !matches!(formulas.graph.node(*a), Node::Var(_) | Node::Const(_)) =>
+                {
+                    let inner = array_ident(&vector.name, Family::Inner);
+                    let argument = self.expr(*a, 0);
+                    let outer = code::emit_node(
+                        node,
+                        &|_, _| quote! { #inner[#k] },
+                        &|_| TokenStream::new(),
+                        &|v| self.code.literal(v),
+                    );
+                    self.arrays.insert((Family::Inner, v));
+                    quote! {
+                        let mut #inner: #ty = [0.0; #n];
+                        let mut #name: #ty = [0.0; #n];
+                        for #k in 0..#n {
+                            #inner[#k] = #argument;
+                            #name[#k] = #outer;
+                        }
                     }
                 }
-            }
+                _ => {
+                    let body = self.expr(f, 0);
+                    quote! {
+                        let mut #name: #ty = [0.0; #n];
+                        for #k in 0..#n {
+                            #name[#k] = #body;
+                        }
+                    }
+                }
+            },
         };
         self.code.push(statement);
-        self.arrays.insert((delta, v));
-        for (e, var) in self.vars(delta, v).into_iter().enumerate() {
+        self.arrays.insert((family, v));
+        for (e, var) in self.vars(family, v).into_iter().enumerate() {
             let e = Literal::usize_unsuffixed(e);
             self.code.store(var, quote! { #name[#e] });
         }
@@ -276,11 +334,15 @@ impl<'c, 'a> Body<'c, 'a> {
                         quote! { #p.#field #(#indices)* }
                     }
                     SlotKind::Value(Symbol::Vector(v)) => {
-                        let name = array_ident(&network.vectors[*v].name, false);
+                        let name = array_ident(&network.vectors[*v].name, Family::Values);
                         quote! { #name #(#indices)* }
                     }
                     SlotKind::Delta(v) => {
-                        let name = array_ident(&network.vectors[*v].name, true);
+                        let name = array_ident(&network.vectors[*v].name, Family::Deltas);
+                        quote! { #name #(#indices)* }
+                    }
+                    SlotKind::Inner(v) => {
+                        let name = array_ident(&network.vectors[*v].name, Family::Inner);
                         quote! { #name #(#indices)* }
                     }
                     SlotKind::Value(symbol) => {

@@ -7,6 +7,7 @@ mod compare;
 mod context;
 mod forward;
 mod gradient;
+mod init;
 mod loops;
 mod params;
 mod plan;
@@ -35,6 +36,10 @@ pub enum Float {
 /// 31 s, 19k 40 s, 31k 64 s, 59k 330 s; a library crate about 1.5x that); past this a network is refused with its size instead of a
 /// compile of minutes.
 pub const MAX_OPERATIONS: usize = 15_000;
+
+/// Networks with more parameters than this get the general form as their `LATEX` instead of
+/// the delta form.
+pub const LATEX_DELTA_PARAMS: usize = 2_000;
 
 /// A network whose generated code would be too large.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -147,6 +152,7 @@ fn emit_with(
     let name = format_ident!("{}", network.name);
     let f = &ctx.f;
     let params = params::params(&ctx);
+    let constructors = init::constructors(&ctx);
     let forward = forward::forward(&ctx);
     let gradient = gradient::gradient(&ctx)?;
     let step = step::sgd_step(&ctx)?;
@@ -169,6 +175,7 @@ fn emit_with(
             pub type F = #f;
 
             #params
+            #constructors
             #forward
             #gradient
             #step
@@ -211,14 +218,14 @@ pub fn expand_network_with(
         }));
     }
     let mut derivation = crate::derive::derive(network, &model.functions);
-    let latex = crate::latex::render(
-        network,
-        &mut derivation,
-        crate::latex::Form::Delta,
-        &[],
-        None,
-        false,
-    );
+    // The delta form prints every element; past a size only the general form stays readable
+    // (and bounded: one line per vector and parameter).
+    let form = if network.param_count() > LATEX_DELTA_PARAMS {
+        crate::latex::Form::General
+    } else {
+        crate::latex::Form::Delta
+    };
+    let latex = crate::latex::render(network, &mut derivation, form, &[], None, false);
     emit_with(network, &derivation, float, unroll, &latex, source_path)
 }
 

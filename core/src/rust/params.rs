@@ -2,10 +2,13 @@
 //! (flat arrays, `ndarray`).
 
 use proc_macro2::{Ident, Literal, TokenStream};
-use quote::{format_ident, quote};
+use quote::quote;
 
-use super::context::{Ctx, element_paths, shaped};
-use crate::model::Symbol;
+use super::context::{Ctx, shaped};
+use crate::model::{Shape, Symbol};
+
+/// Networks with at most this many parameter elements get `Params::ELEMENTS`.
+const MAX_ELEMENT_TABLE: usize = 20_000;
 
 /// The `Params` struct, `Default`, `zeros`, `ELEMENTS`, `flat` and the `ndarray` conversions.
 pub fn params(ctx: &Ctx<'_>) -> TokenStream {
@@ -13,35 +16,62 @@ pub fn params(ctx: &Ctx<'_>) -> TokenStream {
     let layout = &ctx.derivation.layout;
     let (param_fields, param_types) = (&ctx.param_fields, &ctx.param_types);
     let literals = ctx.codegen();
-    let defaults: Vec<TokenStream> = network
-        .params
-        .iter()
-        .map(|p| {
-            let values: Vec<TokenStream> = match &p.default {
-                Some(v) => v.iter().map(|x| literals.literal(*x)).collect(),
-                None => vec![literals.literal(0.0); p.shape.len()],
-            };
-            shaped(&values, p.shape)
-        })
-        .collect();
+    let zero = literals.literal(0.0);
+    // Zeros as repeat expressions: a few tokens whatever the size.
     let zeros: Vec<TokenStream> = network
         .params
         .iter()
-        .map(|p| shaped(&vec![literals.literal(0.0); p.shape.len()], p.shape))
-        .collect();
-    let count_lit = &ctx.count_lit;
-    let element_names: Vec<String> = network
-        .params
-        .iter()
-        .enumerate()
-        .flat_map(|(i, _)| {
-            layout
-                .vars(Symbol::Param(i))
-                .map(|v| layout.describe(network, v))
-                .collect::<Vec<_>>()
+        .map(|p| match p.shape {
+            Shape::Scalar => zero.clone(),
+            Shape::Vector(n) => {
+                let n = Literal::usize_unsuffixed(n);
+                quote! { [#zero; #n] }
+            }
+            Shape::Matrix(r, c) => {
+                let (r, c) = (Literal::usize_unsuffixed(r), Literal::usize_unsuffixed(c));
+                quote! { [[#zero; #c]; #r] }
+            }
         })
         .collect();
-    let self_paths = self_paths(ctx);
+    let defaults: Vec<TokenStream> = network
+        .params
+        .iter()
+        .zip(&zeros)
+        .map(|(p, zeros)| match &p.default {
+            Some(v) => {
+                let values: Vec<TokenStream> = v.iter().map(|x| literals.literal(*x)).collect();
+                shaped(&values, p.shape)
+            }
+            None => zeros.clone(),
+        })
+        .collect();
+    let count_lit = &ctx.count_lit;
+    let small = network.param_count() <= MAX_ELEMENT_TABLE;
+    let element_names: Vec<String> = if small {
+        network
+            .params
+            .iter()
+            .enumerate()
+            .flat_map(|(i, _)| {
+                layout
+                    .vars(Symbol::Param(i))
+                    .map(|v| layout.describe(network, v))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // A table of names is worth its compile time only while a network is small.
+    let elements = small.then(|| {
+        quote! {
+            /// The names of the elements, in the order of [`Params::flat`]: `W1[0][1]`, ...
+            /// (for networks of at most 20,000 elements; [`Params::element_name`] for all).
+            pub const ELEMENTS: [&'static str; #count_lit] = [#(#element_names),*];
+        }
+    });
+    let self_slices = slices(ctx, &quote! { self }, false);
+    let params_slices = slices(ctx, &quote! { params }, true);
     let param_names: Vec<&str> = network.params.iter().map(|p| p.name.as_str()).collect();
     let param_dims: Vec<TokenStream> = network
         .params
@@ -76,26 +106,47 @@ pub fn params(ctx: &Ctx<'_>) -> TokenStream {
                 Params { #(#param_fields: #zeros,)* }
             }
 
-            /// The names of the elements, in the order of [`Params::flat`]: `W1[0][1]`, ...
-            pub const ELEMENTS: [&'static str; #count_lit] = [#(#element_names),*];
+            #elements
+
+            /// The name of element `i` in the order of [`Params::flat`]: `W1[0][1]`, ...
+            pub fn element_name(i: usize) -> String {
+                let mut at = i;
+                #(
+                    if at < #param_lens {
+                        return ::chainrule::runtime::element_name(#param_names, #param_dims, at);
+                    }
+                    at -= #param_lens;
+                )*
+                format!("element {i} of {}", #count_lit)
+            }
 
             /// Every element, row-major, parameter by parameter.
             pub fn flat(&self) -> [F; #count_lit] {
-                [#(#self_paths),*]
+                let mut out = [<F as ::chainrule::runtime::Real>::ZERO; #count_lit];
+                let mut at = 0usize;
+                #(
+                    out[at..at + #param_lens].copy_from_slice(#self_slices);
+                    at += #param_lens;
+                )*
+                let _ = at;
+                out
+            }
+
+            /// [`Params::flat`] on the heap.
+            pub fn to_vec(&self) -> Vec<F> {
+                let mut out = Vec::with_capacity(#count_lit);
+                #(out.extend_from_slice(#self_slices);)*
+                out
             }
 
             /// Every parameter as an `ndarray` array, by name.
             pub fn to_ndarray(&self) -> ::std::collections::BTreeMap<String, ::chainrule::ndarray::ArrayD<F>> {
-                let flat = self.flat();
                 let mut out = ::std::collections::BTreeMap::new();
-                let mut at = 0usize;
                 #(
                     let dims: &[usize] = #param_dims;
-                    let values = flat[at..at + #param_lens].to_vec();
-                    at += #param_lens;
+                    let values = (#self_slices).to_vec();
                     out.insert(#param_names.to_string(), ::chainrule::ndarray::ArrayD::from_shape_vec(::chainrule::ndarray::IxDyn(dims), values).expect("shape matches its length")); // ok: generated code; the values slice has exactly the product of dims elements
                 )*
-                let _ = at;
                 out
             }
 
@@ -106,51 +157,61 @@ pub fn params(ctx: &Ctx<'_>) -> TokenStream {
                 if let Some(unknown) = arrays.keys().find(|k| !known.contains(&k.as_str())) {
                     return Err(::chainrule::runtime::ShapeError::new(unknown.clone(), "a parameter of this network", "an unknown name"));
                 }
-                let mut flat = Params::default().flat();
-                let mut at = 0usize;
+                let mut params = Params::boxed();
                 #(
                     let dims: &[usize] = #param_dims;
                     if let Some(array) = arrays.get(#param_names) {
                         if array.shape() != dims {
                             return Err(::chainrule::runtime::ShapeError::new(#param_names, format!("shape {:?}", dims), format!("shape {:?}", array.shape())));
                         }
-                        for (slot, value) in flat[at..at + #param_lens].iter_mut().zip(array.iter()) {
+                        for (slot, value) in (#params_slices).iter_mut().zip(array.iter()) {
                             *slot = *value;
                         }
                     }
-                    at += #param_lens;
                 )*
-                let _ = at;
-                let mut params = Params::zeros();
-                params.set_flat(&flat);
-                Ok(params)
+                Ok(*params)
             }
         }
     }
 }
 
-fn self_paths(ctx: &Ctx<'_>) -> Vec<TokenStream> {
+/// Each parameter of `base` as a slice of its elements, row-major.
+fn slices(ctx: &Ctx<'_>, base: &TokenStream, mutable: bool) -> Vec<TokenStream> {
     ctx.network
         .params
         .iter()
         .zip(&ctx.param_fields)
-        .flat_map(|(p, field)| element_paths(&quote! { self.#field }, p.shape))
+        .map(|(p, field)| match (p.shape, mutable) {
+            (Shape::Scalar, false) => quote! { ::std::slice::from_ref(&#base.#field) },
+            (Shape::Scalar, true) => quote! { ::std::slice::from_mut(&mut #base.#field) },
+            (Shape::Vector(_), false) => quote! { &#base.#field[..] },
+            (Shape::Vector(_), true) => quote! { &mut #base.#field[..] },
+            (Shape::Matrix(..), false) => quote! { #base.#field.as_flattened() },
+            (Shape::Matrix(..), true) => quote! { #base.#field.as_flattened_mut() },
+        })
         .collect()
 }
 
 /// `Params::set_flat`.
 pub fn set_flat(ctx: &Ctx<'_>) -> TokenStream {
     let count_lit = &ctx.count_lit;
-    let self_paths = self_paths(ctx);
-    let placeholders: Vec<Ident> = (0..ctx.network.param_count())
-        .map(|i| format_ident!("e{}", i, span = proc_macro2::Span::mixed_site()))
+    let slices = slices(ctx, &quote! { self }, true);
+    let lens: Vec<Literal> = ctx
+        .network
+        .params
+        .iter()
+        .map(|p| Literal::usize_unsuffixed(p.shape.len()))
         .collect();
     quote! {
         impl Params {
             /// Sets every element from [`Params::flat`] order.
             pub fn set_flat(&mut self, values: &[F; #count_lit]) {
-                let [#(#placeholders),*] = *values;
-                #(#self_paths = #placeholders;)*
+                let mut at = 0usize;
+                #(
+                    (#slices).copy_from_slice(&values[at..at + #lens]);
+                    at += #lens;
+                )*
+                let _ = at;
             }
         }
     }
