@@ -69,7 +69,7 @@ fn gradient_into_agrees_with_the_interpreter_on_a_2_mib_stack() {
         let mut checked = 0;
         for _ in 0..40 {
             // Half the draws in the small output layers, where every weight matters.
-            let e = if rng.next_u64() % 2 == 0 {
+            let e = if rng.next_u64().is_multiple_of(2) {
                 (rng.next_u64() % gradient.len() as u64) as usize
             } else {
                 gradient.len() - 1 - (rng.next_u64() % 2_570) as usize
