@@ -324,18 +324,21 @@ pub fn rust(
     path: &Path,
     network: Option<&str>,
     f32: bool,
+    unroll: &str,
     out: Option<&Path>,
 ) -> Result<ExitCode, Failure> {
-    use chainrule_core::rust::{EmitError, Float, expand_network, format};
+    use chainrule_core::rust::{EmitError, Float, Unroll, expand_network_with, format};
+    let unroll: Unroll = unroll.parse().map_err(Failure::input)?;
     let (file, model) = load(path)?;
     let network = select(&file, &model, network)?;
     let float = if f32 { Float::F32 } else { Float::F64 };
-    let tokens = expand_network(&model, network, float, None).map_err(|e| match e {
-        EmitError::Name(_, span, reason) => {
-            Failure::input(file.render(&Diagnostic::new(span, reason)))
-        }
-        EmitError::TooLarge(t) => Failure::input(format!("{}: error: {t}", file.name)),
-    })?;
+    let tokens =
+        expand_network_with(&model, network, float, unroll, None).map_err(|e| match e {
+            EmitError::Name(_, span, reason) => {
+                Failure::input(file.render(&Diagnostic::new(span, reason)))
+            }
+            EmitError::TooLarge(t) => Failure::input(format!("{}: error: {t}", file.name)),
+        })?;
     let text = format(tokens).map_err(|e| Failure::input(format!("{}: error: {e}", file.name)))?;
     emit(out, &text)
 }

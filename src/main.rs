@@ -117,6 +117,10 @@ enum Command {
         /// Generate `f32` code instead of `f64`.
         #[arg(long)]
         f32: bool,
+        /// Loops or straight-line code: `auto` loops the large layers, `always` unrolls
+        /// everything, `never` loops wherever a general index form exists.
+        #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
+        unroll: String,
         /// Write to this file (whole or not at all) instead of standard output.
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
@@ -237,8 +241,9 @@ fn main() -> ExitCode {
             file,
             network,
             f32,
+            unroll,
             output,
-        } => cli::rust(&file, network.as_deref(), f32, output.as_deref()),
+        } => cli::rust(&file, network.as_deref(), f32, &unroll, output.as_deref()),
         Command::Check { file, network } => cli::check(&file, network.as_deref()),
         Command::Html { page } => cli::pages::html(&page),
         Command::Notebook { page } => cli::pages::notebook(&page),

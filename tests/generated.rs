@@ -10,9 +10,10 @@ use chainrule::core::eval::{Sample, evaluate_batch};
 
 type Gradient64 = dyn Fn(&[f64], &[f64]) -> (f64, Vec<f64>);
 type Gradient32 = dyn Fn(&[f32], &[f32]) -> (f32, Vec<f32>);
+type Step64 = dyn Fn(&[f64], &[f64], f64) -> (f64, Vec<f64>);
 
 /// Runs the generated gradient of one network at a few random points.
-fn check(file: &str, network: &str, generated: &Gradient64, single: &Gradient32) {
+fn check(file: &str, network: &str, generated: &Gradient64, single: &Gradient32, step: &Step64) {
     let text = std::fs::read_to_string(file).expect("corpus file");
     let model = check_source(&text).expect("corpus file checks");
     let network = model.network(network).expect("network");
@@ -67,6 +68,26 @@ fn check(file: &str, network: &str, generated: &Gradient64, single: &Gradient32)
                 "{file}: element {i}: generated {g} vs finite differences {f}"
             );
         }
+        // One step in place: the weights move by exactly lr times the evaluator's gradient.
+        let lr = 0.125;
+        let (step_loss, stepped) = step(&flat_params, &data, lr);
+        assert!(
+            (step_loss - core.loss).abs() <= 1e-12 * core.loss.abs().max(1.0),
+            "{file}: sgd_step loss {step_loss} vs core {}",
+            core.loss
+        );
+        for (i, ((w, c), before)) in stepped
+            .iter()
+            .zip(core.gradient.concat())
+            .zip(&flat_params)
+            .enumerate()
+        {
+            let want = before - lr * c;
+            assert!(
+                (w - want).abs() <= 1e-10 * want.abs().max(1.0),
+                "{file}: element {i}: sgd_step gives {w}, the evaluator's step {want}"
+            );
+        }
         let params32: Vec<f32> = flat_params.iter().map(|v| *v as f32).collect();
         let data32: Vec<f32> = data.iter().map(|v| *v as f32).collect();
         let (loss32, gradient32) = single(&params32, &data32);
@@ -85,33 +106,57 @@ fn check(file: &str, network: &str, generated: &Gradient64, single: &Gradient32)
     assert!(checked > 0, "{file}: no usable random point");
 }
 
+/// One module per unroll mode and float type; each checked against the evaluator and finite
+/// differences.
 macro_rules! case {
     ($module:ident, $file:literal, $network:ident) => {
         #[allow(non_snake_case)]
         mod $module {
-            chainrule::derive!(file = $file, network = $network);
-            mod single {
-                chainrule::derive!(float = f32, file = $file, network = $network);
+            mod auto {
+                chainrule::derive!(file = $file, network = $network);
+                pub mod single {
+                    chainrule::derive!(float = f32, file = $file, network = $network);
+                }
+            }
+            mod always {
+                chainrule::derive!(unroll = always, file = $file, network = $network);
+                pub mod single {
+                    chainrule::derive!(unroll = always, float = f32, file = $file, network = $network);
+                }
+            }
+            mod never {
+                chainrule::derive!(unroll = never, file = $file, network = $network);
+                pub mod single {
+                    chainrule::derive!(unroll = never, float = f32, file = $file, network = $network);
+                }
             }
 
-            #[test]
-            fn generated_gradient_matches() {
-                let generated = |p: &[f64], d: &[f64]| {
-                    let (loss, g) = $network::gradient_flat(
-                        p.try_into().expect("params"),
-                        d.try_into().expect("data"),
-                    );
-                    (loss, g.to_vec())
-                };
-                let single = |p: &[f32], d: &[f32]| {
-                    let (loss, g) = single::$network::gradient_flat(
-                        p.try_into().expect("params"),
-                        d.try_into().expect("data"),
-                    );
-                    (loss, g.to_vec())
-                };
-                super::check($file, stringify!($network), &generated, &single);
-            }
+            case!(@mode auto, $file, $network);
+            case!(@mode always, $file, $network);
+            case!(@mode never, $file, $network);
+        }
+    };
+    (@mode $mode:ident, $file:literal, $network:ident) => {
+        #[test]
+        fn $mode() {
+            use $mode::$network as double;
+            use $mode::single::$network as single;
+            let generated = |p: &[f64], d: &[f64]| {
+                let (loss, g) =
+                    double::gradient_flat(p.try_into().expect("params"), d.try_into().expect("data"));
+                (loss, g.to_vec())
+            };
+            let single = |p: &[f32], d: &[f32]| {
+                let (loss, g) =
+                    single::gradient_flat(p.try_into().expect("params"), d.try_into().expect("data"));
+                (loss, g.to_vec())
+            };
+            let step = |p: &[f64], d: &[f64], lr: f64| {
+                let mut params: [f64; double::PARAMS] = p.try_into().expect("params");
+                let loss = double::sgd_step_flat(&mut params, d.try_into().expect("data"), lr);
+                (loss, params.to_vec())
+            };
+            super::check($file, stringify!($network), &generated, &single, &step);
         }
     };
 }

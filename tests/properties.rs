@@ -60,7 +60,11 @@ fn layer() -> impl Strategy<Value = Layer> {
         .prop_map(|(size, row_vector, bias, a, named_pre)| Layer {
             // A softmax of one unit is the constant 1: with a one-hot target and `abs`, every
             // point sits on the kink and no finite difference is usable.
-            size: if ACTIVATIONS[a].contains("softmax") { size.max(2) } else { size },
+            size: if ACTIVATIONS[a].contains("softmax") {
+                size.max(2)
+            } else {
+                size
+            },
             row_vector,
             bias,
             activation: ACTIVATIONS[a],

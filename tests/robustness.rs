@@ -541,7 +541,7 @@ fn a_huge_layer_is_refused_before_anything_is_allocated() {
 #[test]
 fn many_parameters_spread_over_layers_are_refused_at_the_largest() {
     let text =
-        "network n {\n input x[300]\n h[300] = W1 @ x\n y[200] = W2 @ h\n loss L = sum(y)\n}\n";
+        "network n {\n input x[3000]\n h[3000] = W1 @ x\n y[2000] = W2 @ h\n loss L = sum(y)\n}\n";
     let d = first_error(text);
     assert!(d.message.contains("named scalars"), "{}", d.message);
     assert_eq!(&text[d.span.start..d.span.end], "W1");
@@ -554,7 +554,7 @@ fn operations_past_the_limit_are_refused() {
     for i in 1..100 {
         text.push_str(&format!("fn f{i}(z) = f{}(z) * z + 1\n", i - 1));
     }
-    text.push_str("network n {\n input x[5000]\n y = f99(x)\n loss L = sum(y)\n}\n");
+    text.push_str("network n {\n input x[50000]\n y = f99(x)\n loss L = sum(y)\n}\n");
     let d = first_error(&text);
     assert!(
         d.message.contains(&format!("limit of {MAX_OPERATIONS}")) && d.message.contains("`y`"),

@@ -320,7 +320,7 @@ fn a_layer_of_a_million_by_a_million_is_refused_at_once() {
             &[
                 "huge.nn:3:16:",
                 "too large",
-                "limit of 100000",
+                "limit of 2000000",
                 "parameter `W`",
             ],
         );

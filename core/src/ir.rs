@@ -79,7 +79,8 @@ impl Node {
 #[derive(Clone, Debug, Default)]
 pub struct Graph {
     nodes: Vec<Node>,
-    index: HashMap<Node, NodeId>,
+    // foldhash: interning dominates derivation time, and SipHash's DoS resistance buys nothing here.
+    index: HashMap<Node, NodeId, foldhash::fast::FixedState>,
     /// The definitions of named scalars, so that `log(p)` of a named softmax or sigmoid can be
     /// written in the stable form of its definition (see [`Graph::define`]).
     definitions: HashMap<Var, NodeId>,

@@ -5,19 +5,21 @@ use std::path::PathBuf;
 
 use chainrule_core::check::NetworkOutline;
 use chainrule_core::diagnostic::SourceFile;
-use chainrule_core::rust::{EmitError, Float, expand_network};
+use chainrule_core::rust::{EmitError, Float, Unroll, expand_network_with};
 use chainrule_core::{Diagnostic, Model};
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use quote::quote_spanned;
 
 use crate::stub;
 
-/// The macro's options: `file = "..."`, `network = NAME`, `float = f32|f64`.
+/// The macro's options: `file = "..."`, `network = NAME`, `float = f32|f64`,
+/// `unroll = auto|always|never`.
 #[derive(Default)]
 struct Options {
     file: Option<(String, Span)>,
     network: Option<(String, Span)>,
     float: Float,
+    unroll: Unroll,
 }
 
 /// Where the network text came from, to map byte offsets back to something to point at.
@@ -132,7 +134,7 @@ fn expand_networks(
     let mut out = TokenStream::new();
     let mut errors: Option<syn::Error> = None;
     for network in networks {
-        match expand_network(model, network, options.float, tracked) {
+        match expand_network_with(model, network, options.float, options.unroll, tracked) {
             Ok(tokens) => out.extend(tokens),
             Err(e) => {
                 let error = match &e {
@@ -220,7 +222,9 @@ fn parse_options(input: TokenStream) -> Result<(Options, TokenStream), syn::Erro
         (trees.get(at), trees.get(at + 1))
     {
         let key_name = key.to_string();
-        if eq.as_char() != '=' || !matches!(key_name.as_str(), "file" | "network" | "float") {
+        if eq.as_char() != '='
+            || !matches!(key_name.as_str(), "file" | "network" | "float" | "unroll")
+        {
             break;
         }
         let value = trees
@@ -244,6 +248,15 @@ fn parse_options(input: TokenStream) -> Result<(Options, TokenStream), syn::Erro
             ("float", TokenTree::Ident(kind)) if kind == "f64" => options.float = Float::F64,
             ("float", other) => {
                 return Err(syn::Error::new(other.span(), "`float` is `f32` or `f64`"));
+            }
+            ("unroll", TokenTree::Ident(mode)) if mode.to_string().parse::<Unroll>().is_ok() => {
+                options.unroll = mode.to_string().parse().unwrap_or_default();
+            }
+            ("unroll", other) => {
+                return Err(syn::Error::new(
+                    other.span(),
+                    "`unroll` is `auto`, `always` or `never`",
+                ));
             }
             ("file", other) => {
                 return Err(syn::Error::new(

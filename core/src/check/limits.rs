@@ -10,14 +10,18 @@ use chainrule_grammar::{Diagnostic, Reduction, Span};
 
 use crate::model::{FnExpr, Function, IndexVar, Network, Shape, Symbol, TExpr, TExprKind};
 
-/// Most named scalars (input, target, parameter and vector elements) one network may have.
-/// Evaluation is linear in them, but the LaTeX and explain printers still search linearly
-/// per element (quadratic in all), which takes a few seconds at this limit.
-pub const MAX_SCALARS: u64 = 100_000;
+/// Most named scalars (input, target, parameter and vector elements) one network may have:
+/// room for a network of 10^6 weights (784-1024-200-10 has 1,009,626). Derivation, `eval`,
+/// `latex --form general` and the Rust emitter are linear in them (measured: 784-256-256-10
+/// in about 4 s and 0.4 GB, 10^6 weights in about 15 s and 1.5 GB, release build); the
+/// per-element printers (the delta and chain forms, `explain`) print one line per element and
+/// are meant for smaller networks.
+pub const MAX_SCALARS: u64 = 2_000_000;
 
 /// Most scalar operations one network may unroll to: every element of every operation of its
-/// vectors, loss and claims, with user functions inlined and `sum(k, ...)` expanded.
-pub const MAX_OPERATIONS: u64 = 1_000_000;
+/// vectors, loss and claims, with user functions inlined and `sum(k, ...)` expanded. A
+/// 10^6-weight network needs about 2 * 10^6 (a multiply and an add per weight).
+pub const MAX_OPERATIONS: u64 = 4_000_000;
 
 /// Most operations deep one network's values may nest: the longest chain of scalar operations
 /// from an input to the loss, through the named vectors on the way and inside inlined user

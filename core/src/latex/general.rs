@@ -6,50 +6,241 @@
 //! walked together; where they differ only in an index that follows an element's own index,
 //! that index becomes a variable, and a sum whose terms differ only in one index becomes a
 //! `\sum` over a new variable. A formula is printed only if it reproduces every element.
+//!
+//! The formulas are data ([`Formulas`]): the Rust emitter turns the same ones into loops, so
+//! the printed mathematics and the generated code come from one source.
+
+use std::collections::{HashMap, HashSet};
 
 use super::Latex;
 use super::names;
+use crate::derive::Derivation;
 use crate::ir::{Graph, Node, NodeId, Var};
 use crate::layout::Slot;
-use crate::model::{Shape, Symbol};
+use crate::model::{Network, Shape, Symbol};
 use crate::print::{Printer, Style};
 
 /// An index in a formula: a constant or a named variable.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Index {
+pub enum Index {
+    /// A fixed index.
     Const(usize),
+    /// An index variable: the element's own (`k` for a vector, `i`, `j` for a parameter)
+    /// or a summation's.
     Var(char),
 }
 
 /// What a leaf of a formula stands for.
 #[derive(Clone, Debug, PartialEq)]
-enum Leaf {
+pub enum Leaf {
     /// An element of a symbol, or of a vector's delta, with formula indices.
     Element {
+        /// Whose element.
         slot_of: SlotKind,
+        /// Its indices (none for a scalar).
         indices: Vec<Index>,
     },
-    /// `\sum_{var} body`.
-    SumOver(char, NodeId),
+    /// `\sum_{var=0}^{count-1} body`.
+    SumOver(char, usize, NodeId),
 }
 
+/// The named scalar family a leaf reads.
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum SlotKind {
+pub enum SlotKind {
+    /// Elements of an input, target, parameter, vector, or the loss.
     Value(Symbol),
+    /// The deltas of vector `v`.
     Delta(usize),
+    /// The argument of vector `v`'s element-wise function (`W @ x + b` in `relu(W @ x + b)`):
+    /// a leaf, so that a formula that uses it (`step` of it, in relu's derivative) reads it
+    /// instead of repeating its sum.
+    Inner(usize),
 }
 
-/// Index variables bound for one instance: `(letter, value)`.
-type Env = Vec<(char, usize)>;
+/// Index variables bound for one instance: `(letter, value)`. At most the two of an element
+/// and one per summation letter, so a fixed array: instances are copied, never allocated.
+#[derive(Clone, Copy, Debug)]
+struct Env {
+    items: [(char, u32); 9],
+    len: u8,
+}
 
-/// Builds formulas in a side graph whose `Var`s index `leaves`.
-struct Formulas<'l, 'a> {
-    latex: &'l Latex<'a>,
-    graph: Graph,
+impl Env {
+    fn of(bound: &[(char, usize)]) -> Env {
+        let mut env = Env {
+            items: [(' ', 0); 9],
+            len: 0,
+        };
+        bound.iter().for_each(|b| env.push(*b));
+        env
+    }
+
+    fn push(&mut self, (letter, value): (char, usize)) {
+        // Two element letters and seven summation letters fit; `sum` stops at seven. Indices
+        // are below the named-scalar limit, far below 2^32.
+        if let Some(slot) = self.items.get_mut(usize::from(self.len)) {
+            *slot = (letter, value as u32);
+            self.len += 1;
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (char, usize)> + '_ {
+        self.items[..usize::from(self.len)]
+            .iter()
+            .map(|&(c, v)| (c, v as usize))
+    }
+}
+
+/// The `k`-th operand of a node.
+fn nth_child(node: &Node, k: usize) -> Option<NodeId> {
+    match (node, k) {
+        (Node::Add(a, _) | Node::Sub(a, _) | Node::Mul(a, _) | Node::Div(a, _), 0) => Some(*a),
+        (Node::Add(_, b) | Node::Sub(_, b) | Node::Mul(_, b) | Node::Div(_, b), 1) => Some(*b),
+        (Node::Neg(a) | Node::Pow(a, _) | Node::Func(_, a), 0) => Some(*a),
+        (Node::Sum(items) | Node::LogSumExp(items), k) => items.get(k).copied(),
+        _ => None,
+    }
+}
+
+/// Formulas in a side graph whose `Var`s index `leaves`.
+pub struct Formulas<'a> {
+    derivation: &'a Derivation,
+    network: &'a Network,
+    /// The formulas' nodes; a `Var(n)` is `leaves[n]`.
+    pub graph: Graph,
     leaves: Vec<Leaf>,
+    /// The arguments of element-wise definitions: node -> (vector, element).
+    inner: HashMap<NodeId, (usize, usize)>,
+    /// The vector whose own definition is being unified (its argument is not a leaf there).
+    defining: Option<usize>,
 }
 
-impl Formulas<'_, '_> {
+impl<'a> Formulas<'a> {
+    /// An empty set of formulas over one network's derivation.
+    pub fn new(network: &'a Network, derivation: &'a Derivation) -> Formulas<'a> {
+        let layout = &derivation.layout;
+        let mut inner = HashMap::new();
+        for d in &derivation.forward {
+            if let (Slot::Value(Symbol::Vector(v), e), Node::Func(_, a)) =
+                (layout.slot(d.var), derivation.graph.node(d.value))
+                && !matches!(derivation.graph.node(*a), Node::Var(_) | Node::Const(_))
+            {
+                inner.entry(*a).or_insert((v, e));
+            }
+        }
+        Formulas {
+            derivation,
+            network,
+            graph: Graph::new(),
+            leaves: Vec::new(),
+            inner,
+            defining: None,
+        }
+    }
+
+    /// `inner(v)_k = ...`: the argument of vector `v`'s element-wise function, if it has one.
+    pub fn inner(&mut self, v: usize) -> Option<NodeId> {
+        let layout = &self.derivation.layout;
+        let graph = &self.derivation.graph;
+        let instances: Vec<(Env, NodeId)> = self
+            .derivation
+            .forward
+            .iter()
+            .filter_map(|d| match (layout.slot(d.var), graph.node(d.value)) {
+                (Slot::Value(Symbol::Vector(vv), e), Node::Func(_, a)) if vv == v => {
+                    Some((Env::of(&[('k', e)]), *a))
+                }
+                _ => None,
+            })
+            .collect();
+        (instances.len() == self.network.vectors[v].size).then_some(())?;
+        self.defining = Some(v);
+        let formula = self.unify(&instances);
+        self.defining = None;
+        formula
+    }
+
+    /// What a `Var` of [`Formulas::graph`] stands for.
+    pub fn leaf_of(&self, var: Var) -> &Leaf {
+        &self.leaves[var.index()]
+    }
+
+    /// `v_k = ...`: one formula for every element of vector `v`'s definition.
+    pub fn forward(&mut self, v: usize) -> Option<NodeId> {
+        let layout = &self.derivation.layout;
+        let instances: Vec<(Env, NodeId)> = self
+            .derivation
+            .forward
+            .iter()
+            .filter_map(|d| match layout.slot(d.var) {
+                Slot::Value(Symbol::Vector(vv), e) if vv == v => {
+                    Some((Env::of(&[('k', e)]), d.value))
+                }
+                _ => None,
+            })
+            .collect();
+        (instances.len() == self.network.vectors[v].size).then_some(())?;
+        self.defining = Some(v);
+        let formula = self.unify(&instances);
+        self.defining = None;
+        formula
+    }
+
+    /// `delta(v_k) = ...` for every element of vector `v`, and how many elements have one.
+    pub fn delta(&mut self, v: usize) -> (Option<NodeId>, usize) {
+        let layout = &self.derivation.layout;
+        let instances: Vec<(Env, NodeId)> = self
+            .derivation
+            .deltas
+            .iter()
+            .filter_map(|(slot, expr)| match layout.slot(*slot) {
+                Slot::Delta(vv, e) if vv == v => Some((Env::of(&[('k', e)]), *expr)),
+                _ => None,
+            })
+            .collect();
+        if instances.is_empty() {
+            return (None, 0);
+        }
+        (self.unify(&instances), instances.len())
+    }
+
+    /// `dL/dp_ij = ...` for the elements of parameter `p` that `keep` accepts, and how many.
+    pub fn gradient(&mut self, p: usize, keep: impl Fn(Var) -> bool) -> (Option<NodeId>, usize) {
+        self.gradient_of(Symbol::Param(p), keep)
+    }
+
+    /// Like [`Formulas::gradient`], for the derivative by any symbol's elements (a
+    /// derivation re-rooted by `--of` differentiates by inputs and named vectors too).
+    pub fn gradient_of(
+        &mut self,
+        symbol: Symbol,
+        keep: impl Fn(Var) -> bool,
+    ) -> (Option<NodeId>, usize) {
+        let layout = &self.derivation.layout;
+        let shape = self.network.shape_of(symbol);
+        let instances: Vec<(Env, NodeId)> = self
+            .derivation
+            .gradients
+            .iter()
+            .filter(|(var, _)| keep(*var))
+            .filter_map(|(var, expr)| match layout.slot(*var) {
+                Slot::Value(s, e) if s == symbol => {
+                    let env = match shape {
+                        Shape::Matrix(_, c) => Env::of(&[('i', e / c), ('j', e % c)]),
+                        Shape::Vector(_) => Env::of(&[('i', e)]),
+                        Shape::Scalar => Env::of(&[]),
+                    };
+                    Some((env, *expr))
+                }
+                _ => None,
+            })
+            .collect();
+        if instances.is_empty() {
+            return (None, 0);
+        }
+        (self.unify(&instances), instances.len())
+    }
+
     fn leaf(&mut self, leaf: Leaf) -> NodeId {
         let position = match self.leaves.iter().position(|l| *l == leaf) {
             Some(p) => p,
@@ -63,7 +254,7 @@ impl Formulas<'_, '_> {
 
     /// The symbol and indices of a slot of the derivation.
     fn describe(&self, var: Var) -> (SlotKind, Vec<usize>) {
-        let layout = &self.latex.derivation.layout;
+        let layout = &self.derivation.layout;
         match layout.slot(var) {
             Slot::Value(symbol, elem) => (SlotKind::Value(symbol), layout.indices(symbol, elem)),
             Slot::Delta(v, elem) => (SlotKind::Delta(v), vec![elem]),
@@ -72,7 +263,13 @@ impl Formulas<'_, '_> {
 
     /// One formula that every `(env, node)` instance is, or `None`.
     fn unify(&mut self, instances: &[(Env, NodeId)]) -> Option<NodeId> {
-        let source = &self.latex.derivation.graph;
+        if instances.is_empty() {
+            return None;
+        }
+        if let Some(leaf) = self.inner_leaf(instances) {
+            return Some(leaf);
+        }
+        let source = &self.derivation.graph;
         let first = source.node(instances[0].1).clone();
         let same_kind = instances.iter().all(|(_, n)| {
             std::mem::discriminant(source.node(*n)) == std::mem::discriminant(&first)
@@ -83,11 +280,7 @@ impl Formulas<'_, '_> {
         let child = |k: usize| -> Vec<(Env, NodeId)> {
             instances
                 .iter()
-                .map(|(env, n)| {
-                    let mut children = Vec::new();
-                    source.node(*n).for_each_child(|c| children.push(c));
-                    (env.clone(), children[k])
-                })
+                .filter_map(|(env, n)| Some((*env, nth_child(source.node(*n), k)?)))
                 .collect()
         };
         match first {
@@ -141,7 +334,7 @@ impl Formulas<'_, '_> {
     }
 
     fn unify_leaf(&mut self, instances: &[(Env, NodeId)]) -> Option<NodeId> {
-        let source = &self.latex.derivation.graph;
+        let source = &self.derivation.graph;
         let described: Vec<(SlotKind, Vec<usize>, &Env)> = instances
             .iter()
             .map(|(env, n)| match source.node(*n) {
@@ -152,7 +345,24 @@ impl Formulas<'_, '_> {
                 _ => None,
             })
             .collect::<Option<_>>()?;
-        let kind = described[0].0;
+        self.element_leaf(&described)
+    }
+
+    /// Instances that are all arguments of one vector's element-wise function, as a leaf.
+    fn inner_leaf(&mut self, instances: &[(Env, NodeId)]) -> Option<NodeId> {
+        let described: Vec<(SlotKind, Vec<usize>, &Env)> = instances
+            .iter()
+            .map(|(env, n)| {
+                let &(v, e) = self.inner.get(n)?;
+                (self.defining != Some(v)).then(|| (SlotKind::Inner(v), vec![e], env))
+            })
+            .collect::<Option<_>>()?;
+        self.element_leaf(&described)
+    }
+
+    /// One leaf for elements of one family whose indices follow the instances' variables.
+    fn element_leaf(&mut self, described: &[(SlotKind, Vec<usize>, &Env)]) -> Option<NodeId> {
+        let kind = described.first()?.0;
         if described
             .iter()
             .any(|(k, idx, _)| *k != kind || idx.len() != described[0].1.len())
@@ -163,12 +373,12 @@ impl Formulas<'_, '_> {
         for position in 0..described[0].1.len() {
             let values: Vec<usize> = described.iter().map(|(_, idx, _)| idx[position]).collect();
             // An index that follows a bound variable in every instance becomes that variable.
-            let letters: Vec<char> = described[0].2.iter().map(|(c, _)| *c).collect();
+            let letters: Vec<char> = described[0].2.iter().map(|(c, _)| c).collect();
             let follows = letters.into_iter().rev().find(|&letter| {
                 described
                     .iter()
                     .zip(&values)
-                    .all(|((_, _, env), value)| env.iter().any(|(c, v)| *c == letter && v == value))
+                    .all(|((_, _, env), value)| env.iter().any(|(c, v)| c == letter && v == *value))
             });
             match follows {
                 // With one instance whose index is 0 a variable and a constant both fit; the
@@ -189,7 +399,7 @@ impl Formulas<'_, '_> {
     /// A sum: `\sum` over a new index when its terms are instances of one formula, else a
     /// sum of the same number of terms position by position.
     fn sum(&mut self, instances: &[(Env, NodeId)]) -> Option<NodeId> {
-        let source = &self.latex.derivation.graph;
+        let source = &self.derivation.graph;
         let terms: Vec<Vec<NodeId>> = instances
             .iter()
             .map(|(_, n)| sum_terms(source, *n))
@@ -199,7 +409,7 @@ impl Formulas<'_, '_> {
             return None;
         }
         if length >= 2 {
-            let used: Vec<char> = instances[0].0.iter().map(|(c, _)| *c).collect();
+            let used: Vec<char> = instances[0].0.iter().map(|(c, _)| c).collect();
             if let Some(letter) = ['i', 'j', 'k', 'm', 'n', 'p', 'q']
                 .into_iter()
                 .find(|c| !used.contains(c))
@@ -209,7 +419,7 @@ impl Formulas<'_, '_> {
                     .zip(&terms)
                     .flat_map(|((env, _), ts)| {
                         ts.iter().enumerate().map(move |(m, t)| {
-                            let mut env = env.clone();
+                            let mut env = *env;
                             env.push((letter, m));
                             (env, *t)
                         })
@@ -221,7 +431,7 @@ impl Formulas<'_, '_> {
                     .unify(&expanded)
                     .filter(|&body| self.mentions(body, letter))
                 {
-                    return Some(self.leaf(Leaf::SumOver(letter, body)));
+                    return Some(self.leaf(Leaf::SumOver(letter, length, body)));
                 }
                 self.graph = graph;
                 self.leaves.truncate(leaves);
@@ -230,12 +440,31 @@ impl Formulas<'_, '_> {
         if length < 2 {
             return None;
         }
+        // `W x + b` flattens to terms that differ in kind; its own two operands do not, and
+        // the first is a sum over an index.
+        let direct: Vec<Vec<NodeId>> = instances
+            .iter()
+            .map(|(_, n)| direct_terms(source, *n))
+            .collect();
+        if direct != terms && direct.iter().all(|t| t.len() == direct[0].len()) {
+            let (graph, leaves) = (self.graph.clone(), self.leaves.len());
+            if let Some(sum) = self.columns(instances, &direct) {
+                return Some(sum);
+            }
+            self.graph = graph;
+            self.leaves.truncate(leaves);
+        }
+        self.columns(instances, &terms)
+    }
+
+    /// A sum of one formula per position of the instances' terms.
+    fn columns(&mut self, instances: &[(Env, NodeId)], terms: &[Vec<NodeId>]) -> Option<NodeId> {
         let mut parts = Vec::new();
-        for k in 0..length {
+        for k in 0..terms[0].len() {
             let column: Vec<(Env, NodeId)> = instances
                 .iter()
-                .zip(&terms)
-                .map(|((env, _), ts)| (env.clone(), ts[k]))
+                .zip(terms)
+                .map(|((env, _), ts)| (*env, ts[k]))
                 .collect();
             parts.push(self.unify(&column)?);
         }
@@ -253,7 +482,7 @@ impl Formulas<'_, '_> {
                             return true;
                         }
                     }
-                    Leaf::SumOver(_, body) => stack.push(*body),
+                    Leaf::SumOver(_, _, body) => stack.push(*body),
                 },
                 other => other.for_each_child(|c| stack.push(c)),
             }
@@ -264,7 +493,7 @@ impl Formulas<'_, '_> {
     fn print(&self, node: NodeId, top: bool) -> String {
         let leaf = |v: Var| match &self.leaves[v.index()] {
             Leaf::Element { slot_of, indices } => self.element(*slot_of, indices),
-            Leaf::SumOver(letter, body) => {
+            Leaf::SumOver(letter, _, body) => {
                 let text = format!("\\sum_{{{letter}}} {}", self.print(*body, false));
                 if top {
                     text
@@ -286,7 +515,7 @@ impl Formulas<'_, '_> {
     }
 
     fn element(&self, kind: SlotKind, indices: &[Index]) -> String {
-        let network = self.latex.network;
+        let network = self.network;
         let text: Vec<String> = indices
             .iter()
             .map(|i| match i {
@@ -307,7 +536,22 @@ impl Formulas<'_, '_> {
             SlotKind::Delta(v) => {
                 names::delta(&names::element(&network.vectors[v].name, false, &text))
             }
+            SlotKind::Inner(v) => inner_name(&network.vectors[v].name, &text),
         }
+    }
+}
+
+/// The argument of a vector's element-wise function: `\tilde{h^{(1)}_{k}}`.
+fn inner_name(vector: &str, indices: &[String]) -> String {
+    format!("\\tilde{{{}}}", names::element(vector, false, indices))
+}
+
+/// The operands of a sum node, without flattening nested sums.
+fn direct_terms(graph: &Graph, node: NodeId) -> Vec<NodeId> {
+    match graph.node(node) {
+        Node::Add(a, b) => vec![*a, *b],
+        Node::Sum(items) => items.to_vec(),
+        _ => vec![node],
     }
 }
 
@@ -326,37 +570,25 @@ fn sum_terms(graph: &Graph, node: NodeId) -> Vec<NodeId> {
 
 /// Prints the general form of every delta and of the chosen parameters' gradients.
 pub(super) fn general(latex: &mut Latex<'_>, weights: &[Var]) {
-    let layout = &latex.derivation.layout;
+    let network = latex.network;
     let loss = latex.loss_name();
+    let chosen: HashSet<Var> = weights.iter().copied().collect();
     let mut lines: Vec<String> = Vec::new();
-    let mut formulas = Formulas {
-        latex,
-        graph: Graph::new(),
-        leaves: Vec::new(),
-    };
+    let mut formulas = Formulas::new(network, latex.derivation);
     // Deltas, vector by vector from the loss backwards.
-    for v in (0..formulas.latex.network.vectors.len()).rev() {
-        let instances: Vec<(Env, NodeId)> = formulas
-            .latex
-            .derivation
-            .deltas
-            .iter()
-            .filter_map(|(slot, expr)| match layout.slot(*slot) {
-                Slot::Delta(vv, e) if vv == v => Some((vec![('k', e)], *expr)),
-                _ => None,
-            })
-            .collect();
-        if instances.is_empty() {
+    for v in (0..network.vectors.len()).rev() {
+        let (formula, count) = formulas.delta(v);
+        if count == 0 {
             continue;
         }
-        let name = &formulas.latex.network.vectors[v].name;
+        let name = &network.vectors[v].name;
         let element = names::element(name, false, &["k".to_string()]);
         let lhs = format!(
             "{} = {}",
             names::delta(&element),
             names::partial(&loss, &element)
         );
-        match formulas.unify(&instances) {
+        match formula {
             Some(formula) => lines.push(format!("{lhs} &= {}", formulas.print(formula, true))),
             None => lines.push(format!(
                 "{lhs} &\\quad \\text{{(no single formula: see the delta form)}}"
@@ -365,32 +597,14 @@ pub(super) fn general(latex: &mut Latex<'_>, weights: &[Var]) {
     }
     // Gradients, parameter by parameter; a derivation re-rooted by `--of` may also hold
     // derivatives with respect to an input or a named vector (`crate::derivative`).
-    let network = formulas.latex.network;
     let symbols = (0..network.params.len())
         .map(Symbol::Param)
         .chain((0..network.inputs.len()).map(Symbol::Input))
         .chain((0..network.vectors.len()).map(Symbol::Vector));
     for symbol in symbols {
         let shape = network.shape_of(symbol);
-        let instances: Vec<(Env, NodeId)> = formulas
-            .latex
-            .derivation
-            .gradients
-            .iter()
-            .filter(|(var, _)| weights.contains(var))
-            .filter_map(|(var, expr)| match layout.slot(*var) {
-                Slot::Value(s, e) if s == symbol => {
-                    let env = match shape {
-                        Shape::Matrix(_, c) => vec![('i', e / c), ('j', e % c)],
-                        Shape::Vector(_) => vec![('i', e)],
-                        Shape::Scalar => vec![],
-                    };
-                    Some((env, *expr))
-                }
-                _ => None,
-            })
-            .collect();
-        if instances.is_empty() {
+        let (formula, count) = formulas.gradient_of(symbol, |var| chosen.contains(&var));
+        if count == 0 {
             continue;
         }
         let indices: Vec<String> = match shape {
@@ -404,12 +618,29 @@ pub(super) fn general(latex: &mut Latex<'_>, weights: &[Var]) {
             shape => names::element(name, matches!(shape, Shape::Matrix(..)), &indices),
         };
         let lhs = names::partial(&loss, &wrt);
-        match formulas.unify(&instances) {
+        match formula {
             Some(formula) => lines.push(format!("{lhs} &= {}", formulas.print(formula, true))),
             None => lines.push(format!(
                 "{lhs} &\\quad \\text{{(no single formula: see the delta form)}}"
             )),
         }
     }
+    // The arguments the formulas read, defined first.
+    let used: Vec<usize> = (0..network.vectors.len())
+        .filter(|v| {
+            formulas
+                .leaves
+                .iter()
+                .any(|l| matches!(l, Leaf::Element { slot_of: SlotKind::Inner(u), .. } if u == v))
+        })
+        .collect();
+    let mut definitions = Vec::new();
+    for v in used {
+        if let Some(formula) = formulas.inner(v) {
+            let lhs = inner_name(&network.vectors[v].name, &["k".to_string()]);
+            definitions.push(format!("{lhs} &= {}", formulas.print(formula, true)));
+        }
+    }
+    latex.lines.extend(definitions);
     latex.lines.extend(lines);
 }

@@ -2,7 +2,7 @@
 //! the general index form, and worked numbers; as an `align*` fragment or a whole document.
 
 pub mod blocks;
-mod general;
+pub(crate) mod general;
 pub mod names;
 mod second;
 

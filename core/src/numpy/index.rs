@@ -297,11 +297,11 @@ pub fn mentions(formula: &Formula, letter: char) -> bool {
     match formula {
         Formula::Const(_) => false,
         Formula::Leaf(_, indices) => indices.contains(&Ix::Letter(letter)),
-        Formula::Neg(a) | Formula::Pow(a, _) | Formula::Func(_, a)
+        Formula::Neg(a)
+        | Formula::Pow(a, _)
+        | Formula::Func(_, a)
         | Formula::SumOver(_, _, a)
-        | Formula::LogSumExp(_, _, a) => {
-            mentions(a, letter)
-        }
+        | Formula::LogSumExp(_, _, a) => mentions(a, letter),
         Formula::Bin(_, a, b) => mentions(a, letter) || mentions(b, letter),
         Formula::Sum(parts) => parts.iter().any(|p| mentions(p, letter)),
     }
@@ -377,6 +377,17 @@ mod tests {
                     v
                 })
                 .sum(),
+            Formula::LogSumExp(l, range, body) => {
+                let xs: Vec<f64> = (0..*range)
+                    .map(|m| {
+                        env.push((*l, m));
+                        let v = value(body, env, d, network, slots);
+                        env.pop();
+                        v
+                    })
+                    .collect();
+                crate::builtin::logsumexp(&xs)
+            }
         }
     }
 

@@ -40,9 +40,15 @@ pub struct CodeGen<'a> {
     statements: Vec<TokenStream>,
     /// Operations the emitted code performs (distinct IR nodes): a measure of its size.
     pub size: usize,
+    /// The sizes of every [`CodeGen::define`] so far.
+    pub size_total: usize,
     /// Past this size nothing is emitted (the caller reports the size instead).
     pub limit: usize,
     temporaries: usize,
+    /// Named scalars computed elsewhere (by loops, into arrays), and how to read them.
+    stored: HashMap<Var, TokenStream>,
+    /// Named scalars already bound by earlier calls.
+    emitted: std::collections::HashSet<Var>,
 }
 
 impl<'a> CodeGen<'a> {
@@ -63,8 +69,11 @@ impl<'a> CodeGen<'a> {
             uses: HashMap::new(),
             statements: Vec::new(),
             size: 0,
+            size_total: 0,
             limit: usize::MAX,
             temporaries: 0,
+            stored: HashMap::new(),
+            emitted: std::collections::HashSet::new(),
         }
     }
 
@@ -72,7 +81,15 @@ impl<'a> CodeGen<'a> {
     /// each comes after those it uses: forward values in evaluation order, then deltas from the
     /// loss backwards.
     fn needed_definitions(&self, roots: &[NodeId]) -> Vec<Var> {
-        let mut needed: std::collections::HashSet<Var> = std::collections::HashSet::new();
+        self.needed_with(roots, std::collections::HashSet::new())
+    }
+
+    /// [`CodeGen::needed_definitions`], starting from the named scalars `needed`.
+    fn needed_with(
+        &self,
+        roots: &[NodeId],
+        mut needed: std::collections::HashSet<Var>,
+    ) -> Vec<Var> {
         let mut seen = std::collections::HashSet::new();
         let mut stack: Vec<NodeId> = roots.to_vec();
         while let Some(n) = stack.pop() {
@@ -81,6 +98,9 @@ impl<'a> CodeGen<'a> {
             }
             match self.derivation.graph.node(n) {
                 Node::Var(v) => {
+                    if self.stored.contains_key(v) || self.emitted.contains(v) {
+                        continue;
+                    }
                     if let Some(&def) = self.definitions.get(v)
                         && needed.insert(*v)
                     {
@@ -129,14 +149,7 @@ impl<'a> CodeGen<'a> {
         if self.size > self.limit {
             return Vec::new();
         }
-        for var in definitions {
-            let node = self.definitions[&var];
-            self.bind_shared(node);
-            let name = self.var_ident(var);
-            let value = self.expr(node, 0);
-            self.statements.push(quote! { let #name = #value; });
-            self.bound.entry(node).or_insert(name);
-        }
+        self.bind_definitions(definitions);
         roots
             .iter()
             .map(|&r| {
@@ -144,6 +157,48 @@ impl<'a> CodeGen<'a> {
                 self.expr(r, 0)
             })
             .collect()
+    }
+
+    /// Emits `let` statements for the named scalars `vars` (which have definitions) and
+    /// everything they need that is not bound yet; returns how to read each.
+    pub fn define(&mut self, vars: &[Var]) -> Vec<TokenStream> {
+        let fresh: std::collections::HashSet<Var> = vars
+            .iter()
+            .copied()
+            .filter(|v| {
+                self.definitions.contains_key(v)
+                    && !self.stored.contains_key(v)
+                    && !self.emitted.contains(v)
+            })
+            .collect();
+        let roots: Vec<NodeId> = fresh.iter().map(|v| self.definitions[v]).collect();
+        let definitions = self.needed_with(&roots, fresh);
+        self.count_uses(&definitions, &[]);
+        self.size_total += self.size;
+        self.bind_definitions(definitions);
+        vars.iter().map(|&v| self.leaf(v)).collect()
+    }
+
+    /// Reads `var` as `read` from now on (a loop computed it).
+    pub fn store(&mut self, var: Var, read: TokenStream) {
+        self.stored.insert(var, read);
+    }
+
+    /// Appends a statement (a loop) after those emitted so far.
+    pub fn push(&mut self, statement: TokenStream) {
+        self.statements.push(statement);
+    }
+
+    fn bind_definitions(&mut self, definitions: Vec<Var>) {
+        for var in definitions {
+            let node = self.definitions[&var];
+            self.bind_shared(node);
+            let name = self.var_ident(var);
+            let value = self.expr(node, 0);
+            self.statements.push(quote! { let #name = #value; });
+            self.bound.entry(node).or_insert(name);
+            self.emitted.insert(var);
+        }
     }
 
     /// The statements emitted so far.
@@ -204,7 +259,10 @@ impl<'a> CodeGen<'a> {
     }
 
     /// A leaf: inputs and targets index their argument arrays, parameters read `p`.
-    fn leaf(&self, var: Var) -> TokenStream {
+    pub fn leaf(&self, var: Var) -> TokenStream {
+        if let Some(read) = self.stored.get(&var) {
+            return read.clone();
+        }
         let layout = &self.derivation.layout;
         match layout.slot(var) {
             Slot::Value(symbol @ (Symbol::Input(_) | Symbol::Target(_)), elem) => {
@@ -257,13 +315,7 @@ impl<'a> CodeGen<'a> {
         if self.bound.contains_key(&n) {
             return ATOM;
         }
-        match self.derivation.graph.node(n) {
-            Node::Add(..) | Node::Sub(..) | Node::Sum(_) => SUM,
-            Node::Mul(..) | Node::Div(..) => PRODUCT,
-            Node::Neg(_) => UNARY,
-            Node::Const(b) if f64::from_bits(*b) < 0.0 => ATOM,
-            _ => ATOM,
-        }
+        level(self.derivation.graph.node(n))
     }
 
     /// The expression of `n`, parenthesised if it binds less tightly than `needed`.
@@ -280,86 +332,118 @@ impl<'a> CodeGen<'a> {
     }
 
     fn bare(&self, n: NodeId) -> TokenStream {
-        match self.derivation.graph.node(n) {
-            Node::Const(b) => self.literal(f64::from_bits(*b)),
-            Node::Var(v) => self.leaf(*v),
-            Node::Add(a, b) => {
-                let (a, b) = (self.expr(*a, SUM), self.expr(*b, PRODUCT));
-                quote! { #a + #b }
+        emit_node(
+            self.derivation.graph.node(n),
+            &|c, needed| self.expr(c, needed),
+            &|v| self.leaf(v),
+            &|v| self.literal(v),
+        )
+    }
+}
+
+/// How tightly the Rust expression of a node binds.
+pub fn level(node: &Node) -> u8 {
+    match node {
+        Node::Add(..) | Node::Sub(..) | Node::Sum(_) => SUM,
+        Node::Mul(..) | Node::Div(..) => PRODUCT,
+        Node::Neg(_) => UNARY,
+        _ => ATOM,
+    }
+}
+
+/// The Rust expression of one node, given its children's expressions (`child(id, needed)`
+/// parenthesises below `needed`), its leaves and literals. The one place that maps IR
+/// operations to Rust, for straight-line code and loop bodies alike.
+pub fn emit_node(
+    node: &Node,
+    child: &dyn Fn(NodeId, u8) -> TokenStream,
+    leaf: &dyn Fn(Var) -> TokenStream,
+    literal: &dyn Fn(f64) -> TokenStream,
+) -> TokenStream {
+    match node {
+        Node::Const(b) => literal(f64::from_bits(*b)),
+        Node::Var(v) => leaf(*v),
+        Node::Add(a, b) => {
+            let (a, b) = (child(*a, SUM), child(*b, PRODUCT));
+            quote! { #a + #b }
+        }
+        Node::Sub(a, b) => {
+            let (a, b) = (child(*a, SUM), child(*b, PRODUCT));
+            quote! { #a - #b }
+        }
+        Node::Sum(items) => {
+            let first = child(items[0], SUM);
+            let rest = items[1..].iter().map(|i| child(*i, PRODUCT));
+            quote! { #first #(+ #rest)* }
+        }
+        Node::Mul(a, b) => {
+            let (a, b) = (child(*a, PRODUCT), child(*b, UNARY));
+            quote! { #a * #b }
+        }
+        Node::Div(a, b) => {
+            let (a, b) = (child(*a, PRODUCT), child(*b, UNARY));
+            quote! { #a / #b }
+        }
+        Node::Neg(a) => {
+            let a = child(*a, UNARY);
+            quote! { -#a }
+        }
+        Node::Pow(a, k) => {
+            let a = child(*a, ATOM);
+            let k = f64::from_bits(*k);
+            if k.fract() == 0.0 && k.abs() <= 64.0 {
+                let k = Literal::i32_unsuffixed(k as i32);
+                quote! { #a.powi(#k) }
+            } else if k == 0.5 {
+                quote! { #a.sqrt() }
+            } else {
+                let k = literal(k);
+                quote! { #a.powf(#k) }
             }
-            Node::Sub(a, b) => {
-                let (a, b) = (self.expr(*a, SUM), self.expr(*b, PRODUCT));
-                quote! { #a - #b }
+        }
+        Node::Func(f, a) => {
+            let a = child(*a, ATOM);
+            let method = |name: &str| {
+                let name = Ident::new(name, Span::call_site());
+                quote! { #a.#name() }
+            };
+            let real = |name: &str| {
+                let name = Ident::new(name, Span::call_site());
+                quote! { ::chainrule::runtime::Real::#name(#a) }
+            };
+            match f {
+                Builtin::Sigmoid => real("sigmoid"),
+                Builtin::Softplus => real("softplus"),
+                Builtin::Relu => real("relu"),
+                Builtin::Step => real("step"),
+                Builtin::Sign => real("sign"),
+                Builtin::LogSigmoid => real("log_sigmoid"),
+                Builtin::Tanh => method("tanh"),
+                Builtin::Sin => method("sin"),
+                Builtin::Cos => method("cos"),
+                Builtin::Exp => method("exp"),
+                Builtin::Log => method("ln"),
+                Builtin::Sqrt => method("sqrt"),
+                Builtin::Abs => method("abs"),
+                Builtin::Linear => a,
             }
-            Node::Sum(items) => {
-                let first = self.expr(items[0], SUM);
-                let rest = items[1..].iter().map(|i| self.expr(*i, PRODUCT));
-                quote! { #first #(+ #rest)* }
-            }
-            Node::Mul(a, b) => {
-                let (a, b) = (self.expr(*a, PRODUCT), self.expr(*b, UNARY));
-                quote! { #a * #b }
-            }
-            Node::Div(a, b) => {
-                let (a, b) = (self.expr(*a, PRODUCT), self.expr(*b, UNARY));
-                quote! { #a / #b }
-            }
-            Node::Neg(a) => {
-                let a = self.expr(*a, UNARY);
-                quote! { -#a }
-            }
-            Node::Pow(a, k) => {
-                let a = self.expr(*a, ATOM);
-                let k = f64::from_bits(*k);
-                if k.fract() == 0.0 && k.abs() <= 64.0 {
-                    let k = Literal::i32_unsuffixed(k as i32);
-                    quote! { #a.powi(#k) }
-                } else if k == 0.5 {
-                    quote! { #a.sqrt() }
-                } else {
-                    let k = self.literal(k);
-                    quote! { #a.powf(#k) }
-                }
-            }
-            Node::Func(f, a) => {
-                let a = self.expr(*a, ATOM);
-                let method = |name: &str| {
-                    let name = Ident::new(name, Span::call_site());
-                    quote! { #a.#name() }
-                };
-                let real = |name: &str| {
-                    let name = Ident::new(name, Span::call_site());
-                    quote! { ::chainrule::runtime::Real::#name(#a) }
-                };
-                match f {
-                    Builtin::Sigmoid => real("sigmoid"),
-                    Builtin::Softplus => real("softplus"),
-                    Builtin::Relu => real("relu"),
-                    Builtin::Step => real("step"),
-                    Builtin::Sign => real("sign"),
-                    Builtin::LogSigmoid => real("log_sigmoid"),
-                    Builtin::Tanh => method("tanh"),
-                    Builtin::Sin => method("sin"),
-                    Builtin::Cos => method("cos"),
-                    Builtin::Exp => method("exp"),
-                    Builtin::Log => method("ln"),
-                    Builtin::Sqrt => method("sqrt"),
-                    Builtin::Abs => method("abs"),
-                    Builtin::Linear => a,
-                }
-            }
-            // m + ln(sum e^(x_i - m)) with m the largest x_i: finite at logits of +-1000.
-            Node::LogSumExp(items) => {
-                let xs: Vec<TokenStream> = items.iter().map(|i| self.expr(*i, ATOM)).collect();
-                let first = &xs[0];
-                let rest = &xs[1..];
-                quote! {
-                    {
-                        let m = #first #(.max(#rest))*;
-                        m + ((#first - m).exp() #(+ (#rest - m).exp())*).ln()
-                    }
+        }
+        // m + ln(sum e^(x_i - m)) with m the largest x_i: finite at logits of +-1000.
+        Node::LogSumExp(items) => {
+            let xs: Vec<TokenStream> = items.iter().map(|i| child(*i, ATOM)).collect();
+            let first = &xs[0];
+            let rest = &xs[1..];
+            quote! {
+                {
+                    let m = #first #(.max(#rest))*;
+                    m + ((#first - m).exp() #(+ (#rest - m).exp())*).ln()
                 }
             }
         }
     }
+}
+
+/// A hygienic name for a binding of generated code (no network name can shadow it).
+pub fn hygienic(name: &str) -> Ident {
+    Ident::new(name, Span::mixed_site())
 }

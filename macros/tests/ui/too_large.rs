@@ -1,6 +1,7 @@
-// 2 x 200 x 200 weights: within the checker's limits, but far more unrolled code than rustc
-// compiles in reasonable time.
+// 2 x 200 x 200 weights as straight-line code (`unroll = always`): within the checker's
+// limits, but far more unrolled code than rustc compiles in reasonable time.
 chainrule_macros::derive! {
+    unroll = always,
     network huge {
         input x[200]
         target t[200]

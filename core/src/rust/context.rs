@@ -1,0 +1,134 @@
+//! What every item emitter shares: the network, its derivation, the float type and the
+//! argument lists of the generated functions.
+
+use proc_macro2::{Ident, Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use super::Float;
+use super::code::{self, CodeGen};
+use super::plan::{Plan, Unroll};
+use crate::derive::Derivation;
+use crate::model::{Network, Shape};
+
+/// The shared facts one network's items are built from.
+pub struct Ctx<'a> {
+    pub network: &'a Network,
+    pub derivation: &'a Derivation,
+    pub float: Float,
+    /// The float type's tokens: `f64` or `f32`.
+    pub f: TokenStream,
+    /// The hygienic parameters argument `p`.
+    pub p: Ident,
+    pub param_fields: Vec<Ident>,
+    pub param_types: Vec<TokenStream>,
+    pub input_idents: Vec<Ident>,
+    pub target_idents: Vec<Ident>,
+    pub input_types: Vec<TokenStream>,
+    pub target_types: Vec<TokenStream>,
+    /// `x: &[F; 2], t: &[F; 2],`
+    pub data_args: TokenStream,
+    /// `x, t,`
+    pub data_call: TokenStream,
+    /// The number of parameter elements, as a literal.
+    pub count_lit: Literal,
+    /// Which steps are loops, and their formulas.
+    pub plan: Plan<'a>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(
+        network: &'a Network,
+        derivation: &'a Derivation,
+        float: Float,
+        unroll: Unroll,
+    ) -> Ctx<'a> {
+        let f = match float {
+            Float::F64 => quote! { f64 },
+            Float::F32 => quote! { f32 },
+        };
+        let param_fields = network
+            .params
+            .iter()
+            .map(|p| format_ident!("{}", p.name))
+            .collect();
+        let param_types = network
+            .params
+            .iter()
+            .map(|p| field_type(p.shape, &f))
+            .collect();
+        let input_idents: Vec<Ident> = network
+            .inputs
+            .iter()
+            .map(|v| format_ident!("{}", v.name))
+            .collect();
+        let target_idents: Vec<Ident> = network
+            .targets
+            .iter()
+            .map(|v| format_ident!("{}", v.name))
+            .collect();
+        let array = |n: usize| {
+            let n = Literal::usize_unsuffixed(n);
+            quote! { [#f; #n] }
+        };
+        let input_types: Vec<TokenStream> = network.inputs.iter().map(|v| array(v.size)).collect();
+        let target_types: Vec<TokenStream> =
+            network.targets.iter().map(|v| array(v.size)).collect();
+        let data_args =
+            quote! { #(#input_idents: &#input_types,)* #(#target_idents: &#target_types,)* };
+        let data_call = quote! { #(#input_idents,)* #(#target_idents,)* };
+        Ctx {
+            network,
+            derivation,
+            float,
+            p: code::params_ident(),
+            param_fields,
+            param_types,
+            input_idents,
+            target_idents,
+            input_types,
+            target_types,
+            data_args,
+            data_call,
+            count_lit: Literal::usize_unsuffixed(network.param_count()),
+            plan: Plan::new(network, derivation, unroll),
+            f,
+        }
+    }
+
+    /// A fresh straight-line generator.
+    pub fn codegen(&self) -> CodeGen<'a> {
+        CodeGen::new(self.network, self.derivation, self.float)
+    }
+
+    /// `[F; n]`
+    pub fn array(&self, n: usize) -> TokenStream {
+        let (f, n) = (&self.f, Literal::usize_unsuffixed(n));
+        quote! { [#f; #n] }
+    }
+}
+
+pub fn field_type(shape: Shape, float: &TokenStream) -> TokenStream {
+    match shape {
+        Shape::Scalar => quote! { #float },
+        Shape::Vector(n) => {
+            let n = Literal::usize_unsuffixed(n);
+            quote! { [#float; #n] }
+        }
+        Shape::Matrix(r, c) => {
+            let (r, c) = (Literal::usize_unsuffixed(r), Literal::usize_unsuffixed(c));
+            quote! { [[#float; #c]; #r] }
+        }
+    }
+}
+
+/// A value of a shape from row-major numbers.
+pub fn shaped(values: &[TokenStream], shape: Shape) -> TokenStream {
+    match shape {
+        Shape::Scalar => values.first().cloned().unwrap_or_default(),
+        Shape::Vector(_) => quote! { [#(#values),*] },
+        Shape::Matrix(_, c) => {
+            let rows = values.chunks(c.max(1)).map(|row| quote! { [#(#row),*] });
+            quote! { [#(#rows),*] }
+        }
+    }
+}

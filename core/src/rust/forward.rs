@@ -1,0 +1,116 @@
+//! `Forward`, `forward`, `evaluate` and `loss`: the forward pass of one sample.
+
+use proc_macro2::{Ident, Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use super::context::Ctx;
+use super::loops::{Body, Family, array_ident};
+use crate::derive::Derivation;
+use crate::ir::{NodeId, Var};
+use crate::model::Symbol;
+
+/// The definition of a vector element.
+fn definition(derivation: &Derivation, var: Var) -> Option<NodeId> {
+    // Vector elements come first among the definitions, in slot order.
+    let first = derivation.forward.first()?.var.index();
+    let d = derivation.forward.get(var.index().checked_sub(first)?)?;
+    (d.var == var).then_some(d.value)
+}
+
+/// The `Forward` struct and the functions that compute it or the loss alone.
+pub fn forward(ctx: &Ctx<'_>) -> TokenStream {
+    let (network, derivation) = (ctx.network, ctx.derivation);
+    let (p, f, data_args) = (&ctx.p, &ctx.f, &ctx.data_args);
+    let (input_idents, input_types) = (&ctx.input_idents, &ctx.input_types);
+    let layout = &derivation.layout;
+    // evaluate: the loops, then every straight-line vector element and the loss.
+    let mut body = Body::new(ctx);
+    body.forward();
+    let mut roots: Vec<NodeId> = Vec::new();
+    for (v, _) in network.vectors.iter().enumerate() {
+        if ctx.plan.forward[v].is_none() {
+            roots.extend(
+                layout
+                    .vars(Symbol::Vector(v))
+                    .filter_map(|var| definition(derivation, var)),
+            );
+        }
+    }
+    let loss_root: Vec<NodeId> = derivation
+        .forward
+        .last()
+        .map(|d| d.value)
+        .into_iter()
+        .collect();
+    roots.extend(&loss_root);
+    let mut forward_values = body.code.compute(&roots).into_iter();
+    let vector_fields: Vec<Ident> = network
+        .vectors
+        .iter()
+        .map(|v| format_ident!("{}", v.name))
+        .collect();
+    let vector_types: Vec<TokenStream> =
+        network.vectors.iter().map(|v| ctx.array(v.size)).collect();
+    let vector_values: Vec<TokenStream> = network
+        .vectors
+        .iter()
+        .enumerate()
+        .map(|(v, vector)| {
+            if ctx.plan.forward[v].is_some() {
+                let name = array_ident(&vector.name, Family::Values);
+                quote! { #name }
+            } else {
+                let items: Vec<TokenStream> = forward_values.by_ref().take(vector.size).collect();
+                quote! { [#(#items),*] }
+            }
+        })
+        .collect();
+    let loss_value = forward_values.next().unwrap_or_default();
+    let forward_statements = body.code.take_statements();
+    let loss_field = format_ident!("{}", network.loss.name);
+
+    let mut body = Body::new(ctx);
+    body.forward();
+    let loss_only = body.code.compute(&loss_root);
+    let loss_statements = body.code.take_statements();
+    let loss_only = loss_only.into_iter().next().unwrap_or_default();
+    let nan_targets: Vec<TokenStream> = network
+        .targets
+        .iter()
+        .map(|v| {
+            let n = Literal::usize_unsuffixed(v.size);
+            quote! { &[<#f as ::chainrule::runtime::Real>::NAN; #n] }
+        })
+        .collect();
+    quote! {
+        /// Every input, named vector and the loss of one sample.
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        pub struct Forward {
+            #(pub #input_idents: #input_types,)*
+            #(pub #vector_fields: #vector_types,)*
+            pub #loss_field: F,
+        }
+
+        /// The forward pass; the loss and anything computed from targets are NaN (use
+        /// [`evaluate`] to get them).
+        pub fn forward(#p: &Params, #(#input_idents: &#input_types),*) -> Forward {
+            evaluate(#p, #(#input_idents,)* #(#nan_targets,)*)
+        }
+
+        /// The forward pass and the loss of one sample.
+        pub fn evaluate(#p: &Params, #data_args) -> Forward {
+            #(#forward_statements)*
+            Forward {
+                #(#input_idents: *#input_idents,)*
+                #(#vector_fields: #vector_values,)*
+                #loss_field: #loss_value,
+            }
+        }
+
+        /// The loss of one sample.
+        pub fn loss(#p: &Params, #data_args) -> F {
+            #(#loss_statements)*
+            #loss_only
+        }
+    }
+}

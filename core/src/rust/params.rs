@@ -1,0 +1,278 @@
+//! `Params`: the struct of every trainable parameter, its constructors and its conversions
+//! (flat arrays, `ndarray`).
+
+use proc_macro2::{Ident, Literal, TokenStream};
+use quote::quote;
+
+use super::context::{Ctx, shaped};
+use crate::model::{Shape, Symbol};
+
+/// Networks with at most this many parameter elements get `Params::ELEMENTS`.
+const MAX_ELEMENT_TABLE: usize = 20_000;
+
+/// The `Params` struct, `Default`, `zeros`, `ELEMENTS`, `flat` and the `ndarray` conversions.
+pub fn params(ctx: &Ctx<'_>) -> TokenStream {
+    let network = ctx.network;
+    let layout = &ctx.derivation.layout;
+    let (param_fields, param_types) = (&ctx.param_fields, &ctx.param_types);
+    let literals = ctx.codegen();
+    let zero = literals.literal(0.0);
+    // Zeros as repeat expressions: a few tokens whatever the size.
+    let zeros: Vec<TokenStream> = network
+        .params
+        .iter()
+        .map(|p| match p.shape {
+            Shape::Scalar => zero.clone(),
+            Shape::Vector(n) => {
+                let n = Literal::usize_unsuffixed(n);
+                quote! { [#zero; #n] }
+            }
+            Shape::Matrix(r, c) => {
+                let (r, c) = (Literal::usize_unsuffixed(r), Literal::usize_unsuffixed(c));
+                quote! { [[#zero; #c]; #r] }
+            }
+        })
+        .collect();
+    let defaults: Vec<TokenStream> = network
+        .params
+        .iter()
+        .zip(&zeros)
+        .map(|(p, zeros)| match &p.default {
+            Some(v) => {
+                let values: Vec<TokenStream> = v.iter().map(|x| literals.literal(*x)).collect();
+                shaped(&values, p.shape)
+            }
+            None => zeros.clone(),
+        })
+        .collect();
+    let count_lit = &ctx.count_lit;
+    let small = network.param_count() <= MAX_ELEMENT_TABLE;
+    let element_names: Vec<String> = if small {
+        network
+            .params
+            .iter()
+            .enumerate()
+            .flat_map(|(i, _)| {
+                layout
+                    .vars(Symbol::Param(i))
+                    .map(|v| layout.describe(network, v))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // A table of names is worth its compile time only while a network is small.
+    let elements = small.then(|| {
+        quote! {
+            /// The names of the elements, in the order of [`Params::flat`]: `W1[0][1]`, ...
+            /// (for networks of at most 20,000 elements; [`Params::element_name`] for all).
+            pub const ELEMENTS: [&'static str; #count_lit] = [#(#element_names),*];
+        }
+    });
+    let self_slices = slices(ctx, &quote! { self }, false);
+    let params_slices = slices(ctx, &quote! { params }, true);
+    let param_names: Vec<&str> = network.params.iter().map(|p| p.name.as_str()).collect();
+    let param_dims: Vec<TokenStream> = network
+        .params
+        .iter()
+        .map(|p| {
+            let dims = p.shape.dims().into_iter().map(Literal::usize_unsuffixed);
+            quote! { &[#(#dims),*] }
+        })
+        .collect();
+    let param_lens: Vec<Literal> = network
+        .params
+        .iter()
+        .map(|p| Literal::usize_unsuffixed(p.shape.len()))
+        .collect();
+    quote! {
+        /// Every trainable parameter, named as in the network.
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        pub struct Params {
+            #(pub #param_fields: #param_types,)*
+        }
+
+        impl Default for Params {
+            /// The values declared in the network, zeros elsewhere.
+            fn default() -> Self {
+                Params { #(#param_fields: #defaults,)* }
+            }
+        }
+
+        impl Params {
+            /// Every parameter zero.
+            pub fn zeros() -> Self {
+                Params { #(#param_fields: #zeros,)* }
+            }
+
+            #elements
+
+            /// The name of element `i` in the order of [`Params::flat`]: `W1[0][1]`, ...
+            pub fn element_name(i: usize) -> String {
+                let mut at = i;
+                #(
+                    if at < #param_lens {
+                        return ::chainrule::runtime::element_name(#param_names, #param_dims, at);
+                    }
+                    at -= #param_lens;
+                )*
+                format!("element {i} of {}", #count_lit)
+            }
+
+            /// Every element, row-major, parameter by parameter.
+            pub fn flat(&self) -> [F; #count_lit] {
+                let mut out = [<F as ::chainrule::runtime::Real>::ZERO; #count_lit];
+                let mut at = 0usize;
+                #(
+                    out[at..at + #param_lens].copy_from_slice(#self_slices);
+                    at += #param_lens;
+                )*
+                let _ = at;
+                out
+            }
+
+            /// [`Params::flat`] on the heap.
+            pub fn to_vec(&self) -> Vec<F> {
+                let mut out = Vec::with_capacity(#count_lit);
+                #(out.extend_from_slice(#self_slices);)*
+                out
+            }
+
+            /// Every parameter as an `ndarray` array, by name.
+            pub fn to_ndarray(&self) -> ::std::collections::BTreeMap<String, ::chainrule::ndarray::ArrayD<F>> {
+                let mut out = ::std::collections::BTreeMap::new();
+                #(
+                    let dims: &[usize] = #param_dims;
+                    let values = (#self_slices).to_vec();
+                    out.insert(#param_names.to_string(), ::chainrule::ndarray::ArrayD::from_shape_vec(::chainrule::ndarray::IxDyn(dims), values).expect("shape matches its length")); // ok: generated code; the values slice has exactly the product of dims elements
+                )*
+                out
+            }
+
+            /// Parameters from `ndarray` arrays by name; a missing name keeps its default,
+            /// an unknown name or a wrong shape is an error.
+            pub fn from_ndarray(arrays: &::std::collections::BTreeMap<String, ::chainrule::ndarray::ArrayD<F>>) -> Result<Self, ::chainrule::runtime::ShapeError> {
+                let known: &[&str] = &[#(#param_names),*];
+                if let Some(unknown) = arrays.keys().find(|k| !known.contains(&k.as_str())) {
+                    return Err(::chainrule::runtime::ShapeError::new(unknown.clone(), "a parameter of this network", "an unknown name"));
+                }
+                let mut params = Params::boxed();
+                #(
+                    let dims: &[usize] = #param_dims;
+                    if let Some(array) = arrays.get(#param_names) {
+                        if array.shape() != dims {
+                            return Err(::chainrule::runtime::ShapeError::new(#param_names, format!("shape {:?}", dims), format!("shape {:?}", array.shape())));
+                        }
+                        for (slot, value) in (#params_slices).iter_mut().zip(array.iter()) {
+                            *slot = *value;
+                        }
+                    }
+                )*
+                Ok(*params)
+            }
+        }
+    }
+}
+
+/// Each parameter of `base` as a slice of its elements, row-major.
+fn slices(ctx: &Ctx<'_>, base: &TokenStream, mutable: bool) -> Vec<TokenStream> {
+    ctx.network
+        .params
+        .iter()
+        .zip(&ctx.param_fields)
+        .map(|(p, field)| match (p.shape, mutable) {
+            (Shape::Scalar, false) => quote! { ::std::slice::from_ref(&#base.#field) },
+            (Shape::Scalar, true) => quote! { ::std::slice::from_mut(&mut #base.#field) },
+            (Shape::Vector(_), false) => quote! { &#base.#field[..] },
+            (Shape::Vector(_), true) => quote! { &mut #base.#field[..] },
+            (Shape::Matrix(..), false) => quote! { #base.#field.as_flattened() },
+            (Shape::Matrix(..), true) => quote! { #base.#field.as_flattened_mut() },
+        })
+        .collect()
+}
+
+/// `Params::set_flat`.
+pub fn set_flat(ctx: &Ctx<'_>) -> TokenStream {
+    let count_lit = &ctx.count_lit;
+    let slices = slices(ctx, &quote! { self }, true);
+    let lens: Vec<Literal> = ctx
+        .network
+        .params
+        .iter()
+        .map(|p| Literal::usize_unsuffixed(p.shape.len()))
+        .collect();
+    quote! {
+        impl Params {
+            /// Sets every element from [`Params::flat`] order.
+            pub fn set_flat(&mut self, values: &[F; #count_lit]) {
+                let mut at = 0usize;
+                #(
+                    (#slices).copy_from_slice(&values[at..at + #lens]);
+                    at += #lens;
+                )*
+                let _ = at;
+            }
+        }
+    }
+}
+
+/// `PARAMS`, `DATA` and `gradient_flat`.
+pub fn flat_gradient(ctx: &Ctx<'_>) -> TokenStream {
+    let network = ctx.network;
+    let (f, count_lit) = (&ctx.f, &ctx.count_lit);
+    let batch_fields: Vec<&Ident> = ctx.input_idents.iter().chain(&ctx.target_idents).collect();
+    let data_sizes: Vec<Literal> = network
+        .inputs
+        .iter()
+        .chain(&network.targets)
+        .map(|v| Literal::usize_unsuffixed(v.size))
+        .collect();
+    let data_len = Literal::usize_unsuffixed(
+        network
+            .inputs
+            .iter()
+            .chain(&network.targets)
+            .map(|v| v.size)
+            .sum(),
+    );
+    quote! {
+        /// How many parameter elements [`gradient_flat`] takes.
+        pub const PARAMS: usize = #count_lit;
+        /// How many input and target elements [`gradient_flat`] takes.
+        pub const DATA: usize = #data_len;
+
+        /// [`gradient`] over flat arrays: parameters in [`Params::flat`] order, then every
+        /// input and target element in declaration order. For generic callers (tests,
+        /// benchmarks).
+        pub fn gradient_flat(params: &[F; #count_lit], data: &[F; #data_len]) -> (F, [F; #count_lit]) {
+            let mut parameters = Params::zeros();
+            parameters.set_flat(params);
+            let mut at = 0usize;
+            #(
+                let mut #batch_fields = [<#f as ::chainrule::runtime::Real>::ZERO; #data_sizes];
+                #batch_fields.copy_from_slice(&data[at..at + #data_sizes]);
+                at += #data_sizes;
+            )*
+            let _ = at;
+            let (loss, g) = gradient(&parameters, #(&#batch_fields,)*);
+            (loss, g.flat())
+        }
+
+        /// [`sgd_step`] over flat arrays, in the order of [`gradient_flat`].
+        pub fn sgd_step_flat(params: &mut [F; #count_lit], data: &[F; #data_len], lr: F) -> F {
+            let mut parameters = Params::zeros();
+            parameters.set_flat(params);
+            let mut at = 0usize;
+            #(
+                let mut #batch_fields = [<#f as ::chainrule::runtime::Real>::ZERO; #data_sizes];
+                #batch_fields.copy_from_slice(&data[at..at + #data_sizes]);
+                at += #data_sizes;
+            )*
+            let _ = at;
+            let loss = sgd_step(&mut parameters, #(&#batch_fields,)* lr);
+            *params = parameters.flat();
+            loss
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! `sgd_step`: one gradient-descent update of one sample, in place.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+
+use super::EmitError;
+use super::context::Ctx;
+use super::gradient::{backward, element};
+use super::loops::Write;
+
+/// `sgd_step`: every value and straight-line gradient element is computed first, then the
+/// loops and assignments update `p` where it lies; no copy of the parameters.
+pub fn sgd_step(ctx: &Ctx<'_>) -> Result<TokenStream, EmitError> {
+    let (p, data_args) = (&ctx.p, &ctx.data_args);
+    let backward = backward(ctx, Write::Step)?;
+    let names: Vec<Ident> = (0..backward.elements.len())
+        .map(|i| format_ident!("grad{}", i, span = Span::mixed_site()))
+        .collect();
+    let bindings = backward
+        .elements
+        .iter()
+        .zip(&names)
+        .map(|((_, _, v), name)| quote! { let #name: F = #v; });
+    let base = quote! { #p };
+    let updates = backward
+        .elements
+        .iter()
+        .zip(&names)
+        .map(|((q, e, _), name)| {
+            let place = element(ctx, &base, *q, *e);
+            quote! { #place -= lr * #name; }
+        });
+    let (statements, loops) = (&backward.statements, &backward.loops);
+    let loss_before = super::code::hygienic("loss_before");
+    let inline = backward.inline.then(|| quote! { #[inline] });
+    Ok(quote! {
+        /// One gradient-descent step: `p -= lr * dL/dp`, in place; returns the loss before it.
+        #inline
+        pub fn sgd_step(#p: &mut Params, #data_args lr: F) -> F {
+            #(#statements)*
+            #(#bindings)*
+            #(#loops)*
+            #(#updates)*
+            #loss_before
+        }
+    })
+}
