@@ -315,18 +315,20 @@ pub fn explain(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `chainrule rust FILE [-o OUT]`: the module `derive!` would generate, formatted.
+/// `chainrule rust FILE [--batch MODE] [-o OUT]`: the module `derive!` would generate, formatted.
 pub fn rust(
     path: &Path,
     network: Option<&str>,
     f32: bool,
+    batch: &str,
     out: Option<&Path>,
 ) -> Result<ExitCode, Failure> {
-    use chainrule_core::rust::{EmitError, Float, expand_network, format};
+    use chainrule_core::rust::{BatchMode, EmitError, Float, expand_network_with, format};
     let (file, model) = load(path)?;
     let network = select(&file, &model, network)?;
     let float = if f32 { Float::F32 } else { Float::F64 };
-    let tokens = expand_network(&model, network, float, None).map_err(|e| match e {
+    let batch = BatchMode::from_name(batch).unwrap_or_default();
+    let tokens = expand_network_with(&model, network, float, None, batch).map_err(|e| match e {
         EmitError::Name(_, span, reason) => {
             Failure::input(file.render(&Diagnostic::new(span, reason)))
         }

@@ -105,6 +105,10 @@ enum Command {
         /// Generate `f32` code instead of `f64`.
         #[arg(long)]
         f32: bool,
+        /// How the batch functions compute a batch: `per_sample`, `matrix` (GEMMs over the
+        /// batch where the layers allow it) or `auto` (matrix where it is faster).
+        #[arg(long, default_value = "auto", value_parser = ["per_sample", "matrix", "auto"])]
+        batch: String,
         /// Write to this file (whole or not at all) instead of standard output.
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
@@ -178,8 +182,9 @@ fn main() -> ExitCode {
             file,
             network,
             f32,
+            batch,
             output,
-        } => cli::rust(&file, network.as_deref(), f32, output.as_deref()),
+        } => cli::rust(&file, network.as_deref(), f32, &batch, output.as_deref()),
         Command::Check { file, network } => cli::check(&file, network.as_deref()),
     };
     match result {

@@ -4,17 +4,19 @@
 use std::path::PathBuf;
 
 use chainrule_core::diagnostic::SourceFile;
-use chainrule_core::rust::{EmitError, Float, expand_network};
+use chainrule_core::rust::{BatchMode, EmitError, Float, expand_network_with};
 use chainrule_core::{Diagnostic, Model};
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned};
 
-/// The macro's options: `file = "..."`, `network = NAME`, `float = f32|f64`.
+/// The macro's options: `file = "..."`, `network = NAME`, `float = f32|f64`,
+/// `batch = per_sample|matrix|auto`.
 #[derive(Default)]
 struct Options {
     file: Option<(String, Span)>,
     network: Option<(String, Span)>,
     float: Float,
+    batch: BatchMode,
 }
 
 /// Where the network text came from, to map byte offsets back to something to point at.
@@ -127,7 +129,7 @@ fn expand_networks(
     let mut out = TokenStream::new();
     let mut errors: Option<syn::Error> = None;
     for network in networks {
-        match expand_network(model, network, options.float, tracked) {
+        match expand_network_with(model, network, options.float, tracked, options.batch) {
             Ok(tokens) => out.extend(tokens),
             Err(e) => {
                 let error = match &e {
@@ -266,7 +268,9 @@ fn parse_options(input: TokenStream) -> Result<(Options, TokenStream), syn::Erro
         (trees.get(at), trees.get(at + 1))
     {
         let key_name = key.to_string();
-        if eq.as_char() != '=' || !matches!(key_name.as_str(), "file" | "network" | "float") {
+        if eq.as_char() != '='
+            || !matches!(key_name.as_str(), "file" | "network" | "float" | "batch")
+        {
             break;
         }
         let value = trees
@@ -288,6 +292,17 @@ fn parse_options(input: TokenStream) -> Result<(Options, TokenStream), syn::Erro
             }
             ("float", TokenTree::Ident(kind)) if kind == "f32" => options.float = Float::F32,
             ("float", TokenTree::Ident(kind)) if kind == "f64" => options.float = Float::F64,
+            ("batch", TokenTree::Ident(mode))
+                if BatchMode::from_name(&mode.to_string()).is_some() =>
+            {
+                options.batch = BatchMode::from_name(&mode.to_string()).unwrap_or_default()
+            }
+            ("batch", other) => {
+                return Err(syn::Error::new(
+                    other.span(),
+                    "`batch` is `per_sample`, `matrix` or `auto`",
+                ));
+            }
             ("float", other) => {
                 return Err(syn::Error::new(other.span(), "`float` is `f32` or `f64`"));
             }

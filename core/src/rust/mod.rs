@@ -1,6 +1,7 @@
 //! The Rust emitter: for each network, the module `chainrule::derive!` expands to
 //! (../shared/spec/RUST_API.md), with unrolled, allocation-free gradient code.
 
+pub mod batch;
 mod code;
 
 use proc_macro2::{Ident, Literal, TokenStream};
@@ -8,6 +9,7 @@ use quote::{format_ident, quote};
 
 use crate::derive::Derivation;
 use crate::model::{Model, Network, Shape, Symbol};
+pub use batch::BatchMode;
 use code::CodeGen;
 
 /// The float type of generated code.
@@ -178,6 +180,7 @@ fn emit_with(
     float: Float,
     latex: &str,
     source_path: Option<&str>,
+    batch: BatchMode,
 ) -> Result<TokenStream, EmitError> {
     check_names(network)?;
     let f = match float {
@@ -331,56 +334,8 @@ fn emit_with(
         })
         .collect();
 
-    // gradient_batch: one row per sample.
-    let batch_checks: Vec<TokenStream> = network
-        .inputs
-        .iter()
-        .chain(&network.targets)
-        .map(|v| {
-            let ident = format_ident!("{}", v.name);
-            let name = &v.name;
-            let n = Literal::usize_unsuffixed(v.size);
-            quote! {
-                if #ident.ncols() != #n {
-                    return Err(::chainrule::runtime::ShapeError::new(#name, format!("{} columns", #n), format!("{} columns", #ident.ncols())));
-                }
-                if #ident.nrows() != rows {
-                    return Err(::chainrule::runtime::ShapeError::new(#name, format!("{} rows, as many as `{}`", rows, first), format!("{} rows", #ident.nrows())));
-                }
-            }
-        })
-        .collect();
-    let first_data = network
-        .inputs
-        .first()
-        .map(|v| format_ident!("{}", v.name))
-        .unwrap_or_else(|| format_ident!("_none"));
-    let first_name = network
-        .inputs
-        .first()
-        .map(|v| v.name.clone())
-        .unwrap_or_default();
-    let row_copies: Vec<TokenStream> = network
-        .inputs
-        .iter()
-        .chain(&network.targets)
-        .map(|v| {
-            let ident = format_ident!("{}", v.name);
-            let n = Literal::usize_unsuffixed(v.size);
-            quote! {
-                let mut #ident = [<#f as ::chainrule::runtime::Real>::ZERO; #n];
-                for (slot, value) in #ident.iter_mut().zip(batch.#ident.row(row)) {
-                    *slot = *value;
-                }
-            }
-        })
-        .collect();
     let batch_fields: Vec<Ident> = input_idents.iter().chain(&target_idents).cloned().collect();
-    let batch_scale = match network.batch {
-        chainrule_grammar::BatchRule::Mean => quote! { 1.0 / (rows as #f) },
-        chainrule_grammar::BatchRule::Sum => quote! { 1.0 },
-    };
-    let view_args = quote! { #(#input_idents: ::chainrule::ndarray::ArrayView2<'_, #f>,)* #(#target_idents: ::chainrule::ndarray::ArrayView2<'_, #f>,)* };
+    let batch_items = batch::items(network, derivation, float, batch);
     let nan_targets: Vec<TokenStream> = network
         .targets
         .iter()
@@ -540,49 +495,7 @@ fn emit_with(
                 loss
             }
 
-            struct Batch<'a> {
-                #(#batch_fields: ::chainrule::ndarray::ArrayView2<'a, F>,)*
-            }
-
-            /// The loss and gradient over a batch, one sample per row, combined by the
-            /// network's `batch` rule. Wrong column or row counts are an `Err`.
-            pub fn gradient_batch(#p: &Params, #view_args) -> Result<(F, Params), ::chainrule::runtime::ShapeError> {
-                let rows = #first_data.nrows();
-                let first = #first_name;
-                #(#batch_checks)*
-                if rows == 0 {
-                    return Err(::chainrule::runtime::ShapeError::new(first, "at least one row", "0 rows"));
-                }
-                let batch = Batch { #(#batch_fields,)* };
-                let mut total_loss: F = 0.0;
-                let mut total = [0.0 as F; #count_lit];
-                for row in 0..rows {
-                    #(#row_copies)*
-                    let (loss, g) = gradient(#p, #(&#batch_fields,)*);
-                    total_loss += loss;
-                    for (t, v) in total.iter_mut().zip(g.flat()) {
-                        *t += v;
-                    }
-                }
-                let scale: F = #batch_scale;
-                let mut flat = total;
-                flat.iter_mut().for_each(|v| *v *= scale);
-                let mut g = Params::zeros();
-                g.set_flat(&flat);
-                Ok((total_loss * scale, g))
-            }
-
-            /// One gradient-descent step over a batch, the gradient combined by the network's
-            /// `batch` rule; returns the loss before it.
-            pub fn sgd_step_batch(#p: &mut Params, #view_args lr: F) -> Result<F, ::chainrule::runtime::ShapeError> {
-                let (loss, g) = gradient_batch(#p, #(#batch_fields,)*)?;
-                let mut values = #p.flat();
-                for (w, d) in values.iter_mut().zip(g.flat()) {
-                    *w -= lr * d;
-                }
-                #p.set_flat(&values);
-                Ok(loss)
-            }
+            #batch_items
 
             impl Params {
                 /// Sets every element from [`Params::flat`] order.
@@ -641,6 +554,17 @@ pub fn expand_network(
     float: Float,
     source_path: Option<&str>,
 ) -> Result<TokenStream, EmitError> {
+    expand_network_with(model, network, float, source_path, BatchMode::Auto)
+}
+
+/// [`expand_network`] with the batch functions' mode chosen (`derive!(batch = ...)`).
+pub fn expand_network_with(
+    model: &Model,
+    network: &Network,
+    float: Float,
+    source_path: Option<&str>,
+    batch: BatchMode,
+) -> Result<TokenStream, EmitError> {
     // Every parameter costs at least one operation: refuse the hopeless cases before deriving.
     if network.param_count() > MAX_OPERATIONS {
         return Err(EmitError::TooLarge(TooLarge {
@@ -657,7 +581,7 @@ pub fn expand_network(
         None,
         false,
     );
-    emit_with(network, &derivation, float, &latex, source_path)
+    emit_with(network, &derivation, float, &latex, source_path, batch)
 }
 
 /// Generated tokens as formatted Rust source (prettyplease).

@@ -1,0 +1,192 @@
+//! Rust expressions for one element of a batched loop body: the derivation's nodes with
+//! leaves chosen by the caller (a row slice indexed by the loop variable, a parameter, ...),
+//! every node used more than once bound to a `let` first.
+
+use std::collections::{HashMap, HashSet};
+
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::builtin::Builtin;
+use crate::ir::{Graph, Node, NodeId, Var};
+use crate::rust::Float;
+
+/// Binding strength of an emitted expression, to parenthesise only where Rust needs it.
+const SUM: u8 = 1;
+const PRODUCT: u8 = 2;
+const UNARY: u8 = 3;
+const ATOM: u8 = 4;
+
+/// `(statements, one expression per root)`, or `None` when a leaf has no mapping.
+pub type Emitted = (Vec<TokenStream>, Vec<TokenStream>);
+
+/// A float literal of the generated type.
+pub fn literal(float: Float, v: f64) -> TokenStream {
+    let lit = match float {
+        Float::F64 => Literal::f64_suffixed(v.abs()),
+        Float::F32 => Literal::f32_suffixed(v.abs() as f32),
+    };
+    if v < 0.0 {
+        quote! { (-#lit) }
+    } else {
+        quote! { #lit }
+    }
+}
+
+struct Emitter<'a> {
+    graph: &'a Graph,
+    float: Float,
+    leaves: HashMap<Var, TokenStream>,
+    bound: HashMap<NodeId, Ident>,
+}
+
+/// Emits `roots` with `leaf` giving the tokens of every named scalar they mention; `tag`
+/// keeps the temporaries of different bodies apart.
+pub fn emit(
+    graph: &Graph,
+    float: Float,
+    roots: &[NodeId],
+    tag: &str,
+    leaf: &mut dyn FnMut(Var) -> Option<TokenStream>,
+) -> Option<Emitted> {
+    let mut uses: HashMap<NodeId, u32> = HashMap::new();
+    let mut seen = HashSet::new();
+    let mut order = Vec::new();
+    let mut stack: Vec<NodeId> = roots.to_vec();
+    for &r in roots {
+        *uses.entry(r).or_default() += 1;
+    }
+    let mut leaves = HashMap::new();
+    while let Some(n) = stack.pop() {
+        if !seen.insert(n) {
+            continue;
+        }
+        order.push(n);
+        let node = graph.node(n);
+        if let Node::Var(v) = node {
+            leaves.insert(*v, leaf(*v)?);
+        }
+        node.for_each_child(|c| {
+            *uses.entry(c).or_default() += 1;
+            stack.push(c);
+        });
+    }
+    // Children have smaller ids: ascending order binds every temporary after its operands.
+    order.sort_unstable();
+    let mut emitter = Emitter {
+        graph,
+        float,
+        leaves,
+        bound: HashMap::new(),
+    };
+    let mut statements = Vec::new();
+    for n in order {
+        let trivial = matches!(graph.node(n), Node::Var(_) | Node::Const(_));
+        if uses.get(&n).copied().unwrap_or(0) > 1 && !trivial {
+            let value = emitter.expr(n, 0);
+            let name = format_ident!("__{}{}", tag, n.index(), span = Span::call_site());
+            statements.push(quote! { let #name = #value; });
+            emitter.bound.insert(n, name);
+        }
+    }
+    let exprs = roots.iter().map(|&r| emitter.expr(r, 0)).collect();
+    Some((statements, exprs))
+}
+
+impl Emitter<'_> {
+    fn level(&self, n: NodeId) -> u8 {
+        if self.bound.contains_key(&n) {
+            return ATOM;
+        }
+        match self.graph.node(n) {
+            Node::Add(..) | Node::Sub(..) | Node::Sum(_) => SUM,
+            Node::Mul(..) | Node::Div(..) => PRODUCT,
+            Node::Neg(_) => UNARY,
+            _ => ATOM,
+        }
+    }
+
+    fn expr(&self, n: NodeId, needed: u8) -> TokenStream {
+        if let Some(name) = self.bound.get(&n) {
+            return quote! { #name };
+        }
+        let tokens = self.bare(n);
+        if self.level(n) < needed {
+            quote! { (#tokens) }
+        } else {
+            tokens
+        }
+    }
+
+    fn bare(&self, n: NodeId) -> TokenStream {
+        match self.graph.node(n) {
+            Node::Const(b) => literal(self.float, f64::from_bits(*b)),
+            Node::Var(v) => self.leaves.get(v).cloned().unwrap_or_default(),
+            Node::Add(a, b) => {
+                let (a, b) = (self.expr(*a, SUM), self.expr(*b, PRODUCT));
+                quote! { #a + #b }
+            }
+            Node::Sub(a, b) => {
+                let (a, b) = (self.expr(*a, SUM), self.expr(*b, PRODUCT));
+                quote! { #a - #b }
+            }
+            Node::Sum(items) => {
+                let first = items.first().map(|i| self.expr(*i, SUM));
+                let rest = items.iter().skip(1).map(|i| self.expr(*i, PRODUCT));
+                quote! { #first #(+ #rest)* }
+            }
+            Node::Mul(a, b) => {
+                let (a, b) = (self.expr(*a, PRODUCT), self.expr(*b, UNARY));
+                quote! { #a * #b }
+            }
+            Node::Div(a, b) => {
+                let (a, b) = (self.expr(*a, PRODUCT), self.expr(*b, UNARY));
+                quote! { #a / #b }
+            }
+            Node::Neg(a) => {
+                let a = self.expr(*a, UNARY);
+                quote! { -#a }
+            }
+            Node::Pow(a, k) => {
+                let a = self.expr(*a, ATOM);
+                let k = f64::from_bits(*k);
+                if k.fract() == 0.0 && k.abs() <= 64.0 {
+                    let k = Literal::i32_unsuffixed(k as i32);
+                    quote! { #a.powi(#k) }
+                } else if k == 0.5 {
+                    quote! { #a.sqrt() }
+                } else {
+                    let k = literal(self.float, k);
+                    quote! { #a.powf(#k) }
+                }
+            }
+            Node::Func(f, a) => {
+                let a = self.expr(*a, ATOM);
+                let method = |name: &str| {
+                    let name = Ident::new(name, Span::call_site());
+                    quote! { #a.#name() }
+                };
+                let real = |name: &str| {
+                    let name = Ident::new(name, Span::call_site());
+                    quote! { ::chainrule::runtime::Real::#name(#a) }
+                };
+                match f {
+                    Builtin::Sigmoid => real("sigmoid"),
+                    Builtin::Softplus => real("softplus"),
+                    Builtin::Relu => real("relu"),
+                    Builtin::Step => real("step"),
+                    Builtin::Sign => real("sign"),
+                    Builtin::LogSigmoid => real("log_sigmoid"),
+                    Builtin::Tanh => method("tanh"),
+                    Builtin::Sin => method("sin"),
+                    Builtin::Cos => method("cos"),
+                    Builtin::Exp => method("exp"),
+                    Builtin::Log => method("ln"),
+                    Builtin::Sqrt => method("sqrt"),
+                    Builtin::Abs => method("abs"),
+                    Builtin::Linear => a,
+                }
+            }
+        }
+    }
+}

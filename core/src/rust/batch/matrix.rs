@@ -1,0 +1,468 @@
+//! The matrix form of one chunk of rows: forward `Z = X Wᵀ (+ b)` (or `X W`) by GEMM,
+//! element-wise vectors as loops over element 0's definition, the loss and its partials per
+//! row with the batch rule's scale fused in, then backward `Δ_prev += Δ W` and
+//! `∂L/∂W += Δᵀ X` by GEMM, element-wise deltas and bias sums as loops.
+
+use std::collections::BTreeSet;
+
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::{format_ident, quote};
+
+use super::expr::{self, Emitted as Body};
+use super::layers::{Convention, Kind, Layer, Plan, Product};
+use crate::derive::Derivation;
+use crate::ir::{NodeId, Var};
+use crate::layout::Slot;
+use crate::model::{Network, Shape, Symbol};
+use crate::rust::Float;
+
+/// The pieces `mod.rs` assembles.
+pub struct Emitted {
+    /// `__Part`'s fields: each vector's values and deltas for one chunk.
+    pub fields: TokenStream,
+    /// Sizing those fields for `__chunk` rows.
+    pub prepare: TokenStream,
+    /// `fn __chunk_matrix`.
+    pub function: TokenStream,
+    /// Its call for rows `__start..__end` of a part.
+    pub call: TokenStream,
+}
+
+/// Tokens for one network's matrix form.
+pub fn emit(
+    network: &Network,
+    derivation: &Derivation,
+    float: Float,
+    plan: &Plan,
+    data: &[&Ident],
+) -> Emitted {
+    let f = match float {
+        Float::F64 => quote! { f64 },
+        Float::F32 => quote! { f32 },
+    };
+    let p = Ident::new("p", Span::mixed_site());
+    let g = Gen {
+        network,
+        derivation,
+        float,
+        plan,
+        data,
+    };
+    let mut fields = TokenStream::new();
+    let mut prepare = TokenStream::new();
+    for layer in &plan.layers {
+        let (v, d) = (value_field(layer.vector), delta_field(layer.vector));
+        let n = Literal::usize_unsuffixed(layer.size);
+        fields.extend(quote! { #v: Vec<F>, #d: Vec<F>, });
+        prepare.extend(quote! { __part.#v.resize(__chunk * #n, 0.0); });
+        if layer.live {
+            prepare.extend(quote! { __part.#d.resize(__chunk * #n, 0.0); });
+        }
+    }
+    let chunk_views = data.iter().map(|ident| {
+        let chunk = chunk_ident(ident);
+        quote! { let #chunk = ::chainrule::parallel::rows(#ident, __start, __end); }
+    });
+    let forward: Vec<TokenStream> = plan.layers.iter().map(|l| g.forward(l)).collect();
+    let zero = plan.layers.iter().filter(|l| l.live).map(|l| {
+        let (d, n) = (delta_field(l.vector), Literal::usize_unsuffixed(l.size));
+        quote! { __part.#d[..__m * #n].iter_mut().for_each(|__v| *__v = 0.0); }
+    });
+    let loss = g.loss();
+    let backward: Vec<TokenStream> = plan
+        .layers
+        .iter()
+        .rev()
+        .filter(|l| l.live)
+        .map(|l| g.backward(l))
+        .collect();
+    let function = quote! {
+        /// The matrix form over rows `__start..__end`: adds their loss to `__part.loss` and
+        /// their gradient, times `__scale`, to `__part.acc`.
+        #[allow(clippy::too_many_arguments)]
+        fn __chunk_matrix(#p: &Params, #(#data: ::chainrule::ndarray::ArrayView2<'_, #f>,)* __start: usize, __end: usize, __part: &mut __Part, __scale: F) {
+            let __m = __end - __start;
+            #(#chunk_views)*
+            #(#forward)*
+            #(#zero)*
+            #loss
+            #(#backward)*
+        }
+    };
+    let call = quote! { __chunk_matrix(#p, #(#data,)* __start, __end, __part, __scale); };
+    Emitted {
+        fields,
+        prepare,
+        function,
+        call,
+    }
+}
+
+fn value_field(v: usize) -> Ident {
+    format_ident!("v{}", v)
+}
+
+fn delta_field(v: usize) -> Ident {
+    format_ident!("d{}", v)
+}
+
+fn chunk_ident(data: &Ident) -> Ident {
+    format_ident!("__in_{}", data)
+}
+
+fn row_ident(data: &Ident) -> Ident {
+    format_ident!("__row_{}", data)
+}
+
+fn values_ident(v: usize) -> Ident {
+    format_ident!("__s{}", v)
+}
+
+fn deltas_ident(v: usize) -> Ident {
+    format_ident!("__dd{}", v)
+}
+
+/// What a loop body reads: rows of vectors and of inputs/targets.
+#[derive(Default)]
+struct Reads {
+    vectors: BTreeSet<usize>,
+    data: BTreeSet<usize>,
+}
+
+struct Gen<'a> {
+    network: &'a Network,
+    derivation: &'a Derivation,
+    float: Float,
+    plan: &'a Plan,
+    data: &'a [&'a Ident],
+}
+
+impl Gen<'_> {
+    fn width(&self, symbol: Symbol) -> Literal {
+        Literal::usize_unsuffixed(self.network.shape_of(symbol).len())
+    }
+
+    fn data_position(&self, symbol: Symbol) -> Option<usize> {
+        match symbol {
+            Symbol::Input(i) => Some(i),
+            Symbol::Target(i) => Some(self.network.inputs.len() + i),
+            _ => None,
+        }
+    }
+
+    /// An element index: `__k + e` inside an element loop, the literal `e` outside.
+    fn index(looped: bool, e: usize) -> TokenStream {
+        let e_lit = Literal::usize_unsuffixed(e);
+        match (looped, e) {
+            (true, 0) => quote! { __k },
+            (true, _) => quote! { __k + #e_lit },
+            (false, _) => quote! { #e_lit },
+        }
+    }
+
+    /// The tokens reading named scalar `var` in a body for one row.
+    fn leaf(&self, var: Var, looped: bool, reads: &mut Reads) -> Option<TokenStream> {
+        let p = Ident::new("p", Span::mixed_site());
+        let Slot::Value(symbol, e) = self.derivation.layout.slot(var) else {
+            return None;
+        };
+        let index = Self::index(looped, e);
+        match symbol {
+            Symbol::Vector(v) => {
+                reads.vectors.insert(v);
+                let s = values_ident(v);
+                Some(quote! { #s[#index] })
+            }
+            Symbol::Input(_) | Symbol::Target(_) => {
+                let position = self.data_position(symbol)?;
+                reads.data.insert(position);
+                let row = row_ident(self.data.get(position)?);
+                Some(quote! { #row[#index] })
+            }
+            Symbol::Param(q) => {
+                let field = format_ident!("{}", self.network.params[q].name);
+                Some(match (self.network.params[q].shape, looped) {
+                    (Shape::Scalar, _) => quote! { #p.#field },
+                    (Shape::Vector(_), _) => quote! { #p.#field[#index] },
+                    (Shape::Matrix(..), true) => quote! { #p.#field.as_flattened()[#index] },
+                    (Shape::Matrix(_, c), false) => {
+                        let (i, j) = (
+                            Literal::usize_unsuffixed(e / c.max(1)),
+                            Literal::usize_unsuffixed(e % c.max(1)),
+                        );
+                        quote! { #p.#field[#i][#j] }
+                    }
+                })
+            }
+            Symbol::Loss => Some(quote! { __loss }),
+        }
+    }
+
+    fn body(&self, roots: &[NodeId], looped: bool, tag: &str, reads: &mut Reads) -> Body {
+        let mut leaf = |var: Var| self.leaf(var, looped, reads);
+        // Every leaf of a planned body maps (plan() accepted only value slots).
+        expr::emit(&self.derivation.graph, self.float, roots, tag, &mut leaf).unwrap_or_default()
+    }
+
+    /// `let` bindings of the rows a body reads, for row `__r` of the chunk.
+    fn row_bindings(&self, reads: &Reads) -> TokenStream {
+        let mut out = TokenStream::new();
+        for &v in &reads.vectors {
+            let (s, field, n) = (
+                values_ident(v),
+                value_field(v),
+                self.width(Symbol::Vector(v)),
+            );
+            out.extend(quote! { let #s = &__part.#field[__r * #n..(__r + 1) * #n]; });
+        }
+        for &d in &reads.data {
+            if let Some(ident) = self.data.get(d) {
+                let (row, chunk) = (row_ident(ident), chunk_ident(ident));
+                out.extend(quote! { let #row = #chunk.row(__r); });
+            }
+        }
+        out
+    }
+
+    /// The chunk's rows of a product's input, as a matrix.
+    fn input_view(&self, product: &Product) -> TokenStream {
+        match product.input {
+            Symbol::Vector(v) => {
+                let (field, n) = (
+                    value_field(v),
+                    Literal::usize_unsuffixed(product.input_size),
+                );
+                quote! { ::chainrule::parallel::view(&__part.#field, __m, #n) }
+            }
+            other => {
+                let ident = self
+                    .data_position(other)
+                    .and_then(|d| self.data.get(d))
+                    .map(|i| chunk_ident(i));
+                quote! { #ident }
+            }
+        }
+    }
+
+    fn forward(&self, layer: &Layer) -> TokenStream {
+        let p = Ident::new("p", Span::mixed_site());
+        let (out, n) = (
+            value_field(layer.vector),
+            Literal::usize_unsuffixed(layer.size),
+        );
+        match layer.kind {
+            Kind::Product(product) => {
+                let weight = format_ident!("{}", self.network.params[product.weight].name);
+                let w = match product.convention {
+                    Convention::MatVec => quote! { ::chainrule::ndarray::aview2(&#p.#weight).t() },
+                    Convention::VecMat => quote! { ::chainrule::ndarray::aview2(&#p.#weight) },
+                };
+                let init = match product.bias {
+                    Some(b) => {
+                        let b = format_ident!("{}", self.network.params[b].name);
+                        quote! {
+                            for __r in 0..__m {
+                                __z[__r * #n..(__r + 1) * #n].copy_from_slice(&#p.#b);
+                            }
+                        }
+                    }
+                    None => quote! { __z.iter_mut().for_each(|__v| *__v = 0.0); },
+                };
+                let input = self.input_view(&product);
+                quote! {
+                    {
+                        let __z = &mut __part.#out[..__m * #n];
+                        #init
+                        ::chainrule::parallel::gemm(1.0, &#input, &#w, 1.0, &mut ::chainrule::parallel::view_mut(__z, __m, #n));
+                    }
+                }
+            }
+            Kind::Elementwise => {
+                let def = &self.derivation.forward[layer.first];
+                let looped = layer.size > 1;
+                let mut reads = Reads::default();
+                let (statements, exprs) = self.body(&[def.value], looped, "f", &mut reads);
+                let rows = self.row_bindings(&reads);
+                let value = exprs.first().cloned().unwrap_or_default();
+                quote! {
+                    for __r in 0..__m {
+                        let __out = &mut __part.#out[__r * #n..(__r + 1) * #n];
+                        #rows
+                        for __k in 0..#n {
+                            #(#statements)*
+                            __out[__k] = #value;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Where a partial with respect to `var` is added: a delta row or a gradient element.
+    fn target(&self, var: Var, looped: bool, written: &mut BTreeSet<usize>) -> Option<TokenStream> {
+        let Slot::Value(symbol, e) = self.derivation.layout.slot(var) else {
+            return None;
+        };
+        let index = Self::index(looped, e);
+        match symbol {
+            Symbol::Vector(v) => {
+                written.insert(v);
+                let d = deltas_ident(v);
+                Some(quote! { #d[#index] })
+            }
+            Symbol::Param(q) => {
+                let offset = Literal::usize_unsuffixed(self.plan.offsets[q]);
+                Some(quote! { __part.acc[#offset + #index] })
+            }
+            _ => None,
+        }
+    }
+
+    fn delta_rows(&self, written: &BTreeSet<usize>) -> TokenStream {
+        let mut out = TokenStream::new();
+        for &v in written {
+            let (d, field, n) = (
+                deltas_ident(v),
+                delta_field(v),
+                self.width(Symbol::Vector(v)),
+            );
+            out.extend(quote! { let #d = &mut __part.#field[__r * #n..(__r + 1) * #n]; });
+        }
+        out
+    }
+
+    /// The loss of each row, and its partials times the batch scale into deltas and gradients.
+    fn loss(&self) -> TokenStream {
+        let Some(def) = self.derivation.forward.last() else {
+            return TokenStream::new();
+        };
+        let mut reads = Reads::default();
+        let (loss_statements, loss_exprs) = self.body(&[def.value], false, "l", &mut reads);
+        let loss_value = loss_exprs.first().cloned().unwrap_or_default();
+        let mut written = BTreeSet::new();
+        let mut targets = Vec::new();
+        let mut roots = Vec::new();
+        for (var, partial) in &def.partials {
+            if let Some(t) = self.target(*var, false, &mut written) {
+                targets.push(t);
+                roots.push(*partial);
+            }
+        }
+        let (statements, exprs) = self.body(&roots, false, "q", &mut reads);
+        let rows = self.row_bindings(&reads);
+        let deltas = self.delta_rows(&written);
+        quote! {
+            let mut __loss_sum: F = 0.0;
+            for __r in 0..__m {
+                #rows
+                #(#loss_statements)*
+                let __loss: F = #loss_value;
+                __loss_sum += __loss;
+                #deltas
+                #(#statements)*
+                #(#targets += __scale * (#exprs);)*
+            }
+            __part.loss += __loss_sum;
+        }
+    }
+
+    fn backward(&self, layer: &Layer) -> TokenStream {
+        let p = Ident::new("p", Span::mixed_site());
+        let (own, n) = (
+            delta_field(layer.vector),
+            Literal::usize_unsuffixed(layer.size),
+        );
+        match layer.kind {
+            Kind::Product(product) => {
+                let weight = format_ident!("{}", self.network.params[product.weight].name);
+                let offset = self.plan.offsets[product.weight];
+                let (start, end) = (
+                    Literal::usize_unsuffixed(offset),
+                    Literal::usize_unsuffixed(offset + layer.size * product.input_size),
+                );
+                let input = self.input_view(&product);
+                let k = Literal::usize_unsuffixed(product.input_size);
+                let (gradient, propagate_w, grad_shape) = match product.convention {
+                    // W is [n][k]: dW = Δᵀ X; Δ_X = Δ W.
+                    Convention::MatVec => (
+                        quote! { ::chainrule::parallel::gemm(1.0, &__delta.t(), &#input, 1.0, &mut __grad); },
+                        quote! { ::chainrule::ndarray::aview2(&#p.#weight) },
+                        quote! { #n, #k },
+                    ),
+                    // W is [k][n]: dW = Xᵀ Δ; Δ_X = Δ Wᵀ.
+                    Convention::VecMat => (
+                        quote! { ::chainrule::parallel::gemm(1.0, &#input.t(), &__delta, 1.0, &mut __grad); },
+                        quote! { ::chainrule::ndarray::aview2(&#p.#weight).t() },
+                        quote! { #k, #n },
+                    ),
+                };
+                let bias = product.bias.map(|b| {
+                    let offset = self.plan.offsets[b];
+                    let (start, end) = (
+                        Literal::usize_unsuffixed(offset),
+                        Literal::usize_unsuffixed(offset + layer.size),
+                    );
+                    quote! {
+                        for __r in 0..__m {
+                            for (__a, __v) in __part.acc[#start..#end].iter_mut().zip(&__part.#own[__r * #n..(__r + 1) * #n]) {
+                                *__a += *__v;
+                            }
+                        }
+                    }
+                });
+                let propagate = match product.input {
+                    Symbol::Vector(v) if self.plan.layers.get(v).is_some_and(|l| l.live) => {
+                        let d = delta_field(v);
+                        Some(quote! {
+                            ::chainrule::parallel::gemm(1.0, &__delta, &#propagate_w, 1.0, &mut ::chainrule::parallel::view_mut(&mut __part.#d, __m, #k));
+                        })
+                    }
+                    _ => None,
+                };
+                quote! {
+                    {
+                        let __delta = ::chainrule::parallel::view(&__part.#own, __m, #n);
+                        {
+                            let mut __grad = ::chainrule::parallel::view_mut(&mut __part.acc[#start..#end], #grad_shape);
+                            #gradient
+                        }
+                        #propagate
+                    }
+                    #bias
+                }
+            }
+            Kind::Elementwise => {
+                let def = &self.derivation.forward[layer.first];
+                let looped = layer.size > 1;
+                let mut written = BTreeSet::new();
+                let mut targets = Vec::new();
+                let mut roots = Vec::new();
+                for (var, partial) in &def.partials {
+                    if let Some(t) = self.target(*var, looped, &mut written) {
+                        targets.push(t);
+                        roots.push(*partial);
+                    }
+                }
+                if roots.is_empty() {
+                    return TokenStream::new();
+                }
+                let mut reads = Reads::default();
+                let (statements, exprs) = self.body(&roots, looped, "b", &mut reads);
+                let rows = self.row_bindings(&reads);
+                let deltas = self.delta_rows(&written);
+                quote! {
+                    for __r in 0..__m {
+                        let __dc = &__part.#own[__r * #n..(__r + 1) * #n];
+                        #rows
+                        #deltas
+                        for __k in 0..#n {
+                            let __delta = __dc[__k];
+                            #(#statements)*
+                            #(#targets += __delta * (#exprs);)*
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
