@@ -37,18 +37,22 @@ struct Emitter<'a> {
     graph: &'a Graph,
     float: Float,
     leaves: HashMap<Var, TokenStream>,
+    subst: HashMap<NodeId, TokenStream>,
     bound: HashMap<NodeId, Ident>,
 }
 
-/// Emits `roots` with `leaf` giving the tokens of every named scalar they mention; `tag`
-/// keeps the temporaries of different bodies apart.
+/// Emits `roots` with `leaf` giving the tokens of every named scalar they mention and
+/// `subst` those of whole sub-expressions (computed elsewhere); `tag` keeps the temporaries
+/// of different bodies apart.
 pub fn emit(
     graph: &Graph,
     float: Float,
     roots: &[NodeId],
+    subst: &[(NodeId, TokenStream)],
     tag: &str,
     leaf: &mut dyn FnMut(Var) -> Option<TokenStream>,
 ) -> Option<Emitted> {
+    let subst: HashMap<NodeId, TokenStream> = subst.iter().cloned().collect();
     let mut uses: HashMap<NodeId, u32> = HashMap::new();
     let mut seen = HashSet::new();
     let mut order = Vec::new();
@@ -59,6 +63,9 @@ pub fn emit(
     let mut leaves = HashMap::new();
     while let Some(n) = stack.pop() {
         if !seen.insert(n) {
+            continue;
+        }
+        if subst.contains_key(&n) {
             continue;
         }
         order.push(n);
@@ -77,6 +84,7 @@ pub fn emit(
         graph,
         float,
         leaves,
+        subst,
         bound: HashMap::new(),
     };
     let mut statements = Vec::new();
@@ -95,7 +103,7 @@ pub fn emit(
 
 impl Emitter<'_> {
     fn level(&self, n: NodeId) -> u8 {
-        if self.bound.contains_key(&n) {
+        if self.bound.contains_key(&n) || self.subst.contains_key(&n) {
             return ATOM;
         }
         match self.graph.node(n) {
@@ -109,6 +117,9 @@ impl Emitter<'_> {
     fn expr(&self, n: NodeId, needed: u8) -> TokenStream {
         if let Some(name) = self.bound.get(&n) {
             return quote! { #name };
+        }
+        if let Some(tokens) = self.subst.get(&n) {
+            return tokens.clone();
         }
         let tokens = self.bare(n);
         if self.level(n) < needed {

@@ -9,7 +9,7 @@ use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use super::expr::{self, Emitted as Body};
-use super::layers::{Convention, Kind, Layer, Plan, Product};
+use super::layers::{Convention, Elementwise, Gain, Kind, Layer, Plan, Product};
 use crate::derive::Derivation;
 use crate::ir::{NodeId, Var};
 use crate::layout::Slot;
@@ -58,6 +58,16 @@ pub fn emit(
         if layer.live {
             prepare.extend(quote! { __part.#d.resize(__chunk * #n, 0.0); });
         }
+        if let Kind::Elementwise(e) = &layer.kind {
+            for i in 0..e.products.len() {
+                let (z, q) = (product_field(layer.vector, i), product_delta_field(layer.vector, i));
+                fields.extend(quote! { #z: Vec<F>, #q: Vec<F>, });
+                prepare.extend(quote! { __part.#z.resize(__chunk * #n, 0.0); });
+                if layer.live {
+                    prepare.extend(quote! { __part.#q.resize(__chunk * #n, 0.0); });
+                }
+            }
+        }
     }
     let chunk_views = data.iter().map(|ident| {
         let chunk = chunk_ident(ident);
@@ -104,6 +114,16 @@ fn value_field(v: usize) -> Ident {
 
 fn delta_field(v: usize) -> Ident {
     format_ident!("d{}", v)
+}
+
+/// Product `i` inside element-wise vector `v`, over the chunk.
+fn product_field(v: usize, i: usize) -> Ident {
+    format_ident!("z{}_{}", v, i)
+}
+
+/// Its deltas.
+fn product_delta_field(v: usize, i: usize) -> Ident {
+    format_ident!("q{}_{}", v, i)
 }
 
 fn chunk_ident(data: &Ident) -> Ident {
@@ -198,10 +218,21 @@ impl Gen<'_> {
         }
     }
 
-    fn body(&self, roots: &[NodeId], looped: bool, tag: &str, reads: &mut Reads) -> Body {
-        let mut leaf = |var: Var| self.leaf(var, looped, reads);
+    /// Statements and expressions of `roots` for element `__k` of one row (`looped`), or for
+    /// the row as a whole; `fixed` named scalars keep their index in every element.
+    fn body(
+        &self,
+        roots: &[NodeId],
+        looped: bool,
+        fixed: &[Var],
+        subst: &[(NodeId, TokenStream)],
+        tag: &str,
+        reads: &mut Reads,
+    ) -> Body {
+        let mut leaf = |var: Var| self.leaf(var, looped && !fixed.contains(&var), reads);
         // Every leaf of a planned body maps (plan() accepted only value slots).
-        expr::emit(&self.derivation.graph, self.float, roots, tag, &mut leaf).unwrap_or_default()
+        expr::emit(&self.derivation.graph, self.float, roots, subst, tag, &mut leaf)
+            .unwrap_or_default()
     }
 
     /// `let` bindings of the rows a body reads, for row `__r` of the chunk.
@@ -244,50 +275,93 @@ impl Gen<'_> {
         }
     }
 
-    fn forward(&self, layer: &Layer) -> TokenStream {
+    /// `out = input W{ᵀ} (+ b)` for the chunk's rows.
+    fn product_forward(&self, product: &Product, out: &Ident, size: usize) -> TokenStream {
         let p = Ident::new("p", Span::mixed_site());
+        let n = Literal::usize_unsuffixed(size);
+        let weight = format_ident!("{}", self.network.params[product.weight].name);
+        let w = match product.convention {
+            Convention::MatVec => quote! { ::chainrule::ndarray::aview2(&#p.#weight).t() },
+            Convention::VecMat => quote! { ::chainrule::ndarray::aview2(&#p.#weight) },
+        };
+        let init = match product.bias {
+            Some(b) => {
+                let b = format_ident!("{}", self.network.params[b].name);
+                quote! {
+                    for __r in 0..__m {
+                        __z[__r * #n..(__r + 1) * #n].copy_from_slice(&#p.#b);
+                    }
+                }
+            }
+            None => quote! { __z.iter_mut().for_each(|__v| *__v = 0.0); },
+        };
+        let input = self.input_view(product);
+        quote! {
+            {
+                let __z = &mut __part.#out[..__m * #n];
+                #init
+                ::chainrule::parallel::gemm(1.0, &#input, &#w, 1.0, &mut ::chainrule::parallel::view_mut(__z, __m, #n));
+            }
+        }
+    }
+
+    /// The products inside an element-wise vector as substitutions: `__z{i}[__k]`.
+    fn product_leaves(&self, e: &Elementwise, looped: bool) -> Vec<(NodeId, TokenStream)> {
+        let index = Self::index(looped, 0);
+        e.nodes
+            .iter()
+            .enumerate()
+            .map(|(i, node)| {
+                let z = format_ident!("__z{}", i);
+                (*node, quote! { #z[#index] })
+            })
+            .collect()
+    }
+
+    /// `let __z{i} = ...` rows of an element-wise vector's products.
+    fn product_rows(&self, layer: &Layer, e: &Elementwise) -> TokenStream {
+        let n = Literal::usize_unsuffixed(layer.size);
+        (0..e.products.len())
+            .map(|i| {
+                let (z, field) = (format_ident!("__z{}", i), product_field(layer.vector, i));
+                quote! { let #z = &__part.#field[__r * #n..(__r + 1) * #n]; }
+            })
+            .collect()
+    }
+
+    fn forward(&self, layer: &Layer) -> TokenStream {
         let (out, n) = (
             value_field(layer.vector),
             Literal::usize_unsuffixed(layer.size),
         );
-        match layer.kind {
-            Kind::Product(product) => {
-                let weight = format_ident!("{}", self.network.params[product.weight].name);
-                let w = match product.convention {
-                    Convention::MatVec => quote! { ::chainrule::ndarray::aview2(&#p.#weight).t() },
-                    Convention::VecMat => quote! { ::chainrule::ndarray::aview2(&#p.#weight) },
-                };
-                let init = match product.bias {
-                    Some(b) => {
-                        let b = format_ident!("{}", self.network.params[b].name);
-                        quote! {
-                            for __r in 0..__m {
-                                __z[__r * #n..(__r + 1) * #n].copy_from_slice(&#p.#b);
-                            }
-                        }
-                    }
-                    None => quote! { __z.iter_mut().for_each(|__v| *__v = 0.0); },
-                };
-                let input = self.input_view(&product);
-                quote! {
-                    {
-                        let __z = &mut __part.#out[..__m * #n];
-                        #init
-                        ::chainrule::parallel::gemm(1.0, &#input, &#w, 1.0, &mut ::chainrule::parallel::view_mut(__z, __m, #n));
-                    }
-                }
-            }
-            Kind::Elementwise => {
+        match &layer.kind {
+            Kind::Product(product) => self.product_forward(product, &out, layer.size),
+            Kind::Elementwise(e) => {
+                let products = e.products.iter().enumerate().map(|(i, product)| {
+                    self.product_forward(
+                        &Product {
+                            bias: None,
+                            ..*product
+                        },
+                        &product_field(layer.vector, i),
+                        layer.size,
+                    )
+                });
                 let def = &self.derivation.forward[layer.first];
                 let looped = layer.size > 1;
                 let mut reads = Reads::default();
-                let (statements, exprs) = self.body(&[def.value], looped, "f", &mut reads);
+                let subst = self.product_leaves(e, looped);
+                let (statements, exprs) =
+                    self.body(&[def.value], looped, &e.fixed, &subst, "f", &mut reads);
                 let rows = self.row_bindings(&reads);
+                let product_rows = self.product_rows(layer, e);
                 let value = exprs.first().cloned().unwrap_or_default();
                 quote! {
+                    #(#products)*
                     for __r in 0..__m {
                         let __out = &mut __part.#out[__r * #n..(__r + 1) * #n];
                         #rows
+                        #product_rows
                         for __k in 0..#n {
                             #(#statements)*
                             __out[__k] = #value;
@@ -337,7 +411,7 @@ impl Gen<'_> {
             return TokenStream::new();
         };
         let mut reads = Reads::default();
-        let (loss_statements, loss_exprs) = self.body(&[def.value], false, "l", &mut reads);
+        let (loss_statements, loss_exprs) = self.body(&[def.value], false, &[], &[], "l", &mut reads);
         let loss_value = loss_exprs.first().cloned().unwrap_or_default();
         let mut written = BTreeSet::new();
         let mut targets = Vec::new();
@@ -348,7 +422,7 @@ impl Gen<'_> {
                 roots.push(*partial);
             }
         }
-        let (statements, exprs) = self.body(&roots, false, "q", &mut reads);
+        let (statements, exprs) = self.body(&roots, false, &[], &[], "q", &mut reads);
         let rows = self.row_bindings(&reads);
         let deltas = self.delta_rows(&written);
         quote! {
@@ -366,101 +440,169 @@ impl Gen<'_> {
         }
     }
 
-    fn backward(&self, layer: &Layer) -> TokenStream {
+    /// `∂L/∂W += Δᵀ X` (or `Xᵀ Δ`) and `Δ_X += Δ W` (or `Δ Wᵀ`) from the deltas in `delta`.
+    fn product_backward(&self, product: &Product, delta: &Ident, size: usize) -> TokenStream {
         let p = Ident::new("p", Span::mixed_site());
+        let n = Literal::usize_unsuffixed(size);
+        let weight = format_ident!("{}", self.network.params[product.weight].name);
+        let offset = self.plan.offsets[product.weight];
+        let (start, end) = (
+            Literal::usize_unsuffixed(offset),
+            Literal::usize_unsuffixed(offset + size * product.input_size),
+        );
+        let input = self.input_view(product);
+        let k = Literal::usize_unsuffixed(product.input_size);
+        let (gradient, propagate_w, grad_shape) = match product.convention {
+            // W is [n][k]: dW = Δᵀ X; Δ_X = Δ W.
+            Convention::MatVec => (
+                quote! { ::chainrule::parallel::gemm(1.0, &__delta.t(), &#input, 1.0, &mut __grad); },
+                quote! { ::chainrule::ndarray::aview2(&#p.#weight) },
+                quote! { #n, #k },
+            ),
+            // W is [k][n]: dW = Xᵀ Δ; Δ_X = Δ Wᵀ.
+            Convention::VecMat => (
+                quote! { ::chainrule::parallel::gemm(1.0, &#input.t(), &__delta, 1.0, &mut __grad); },
+                quote! { ::chainrule::ndarray::aview2(&#p.#weight).t() },
+                quote! { #k, #n },
+            ),
+        };
+        let bias = product.bias.map(|b| {
+            let offset = self.plan.offsets[b];
+            let (start, end) = (
+                Literal::usize_unsuffixed(offset),
+                Literal::usize_unsuffixed(offset + size),
+            );
+            quote! {
+                for __r in 0..__m {
+                    for (__a, __v) in __part.acc[#start..#end].iter_mut().zip(&__part.#delta[__r * #n..(__r + 1) * #n]) {
+                        *__a += *__v;
+                    }
+                }
+            }
+        });
+        let propagate = match product.input {
+            Symbol::Vector(v) if self.plan.layers.get(v).is_some_and(|l| l.live) => {
+                let d = delta_field(v);
+                Some(quote! {
+                    ::chainrule::parallel::gemm(1.0, &__delta, &#propagate_w, 1.0, &mut ::chainrule::parallel::view_mut(&mut __part.#d, __m, #k));
+                })
+            }
+            _ => None,
+        };
+        quote! {
+            {
+                let __delta = ::chainrule::parallel::view(&__part.#delta, __m, #n);
+                {
+                    let mut __grad = ::chainrule::parallel::view_mut(&mut __part.acc[#start..#end], #grad_shape);
+                    #gradient
+                }
+                #propagate
+            }
+            #bias
+        }
+    }
+
+    fn backward(&self, layer: &Layer) -> TokenStream {
         let (own, n) = (
             delta_field(layer.vector),
             Literal::usize_unsuffixed(layer.size),
         );
-        match layer.kind {
-            Kind::Product(product) => {
-                let weight = format_ident!("{}", self.network.params[product.weight].name);
-                let offset = self.plan.offsets[product.weight];
-                let (start, end) = (
-                    Literal::usize_unsuffixed(offset),
-                    Literal::usize_unsuffixed(offset + layer.size * product.input_size),
-                );
-                let input = self.input_view(&product);
-                let k = Literal::usize_unsuffixed(product.input_size);
-                let (gradient, propagate_w, grad_shape) = match product.convention {
-                    // W is [n][k]: dW = Δᵀ X; Δ_X = Δ W.
-                    Convention::MatVec => (
-                        quote! { ::chainrule::parallel::gemm(1.0, &__delta.t(), &#input, 1.0, &mut __grad); },
-                        quote! { ::chainrule::ndarray::aview2(&#p.#weight) },
-                        quote! { #n, #k },
-                    ),
-                    // W is [k][n]: dW = Xᵀ Δ; Δ_X = Δ Wᵀ.
-                    Convention::VecMat => (
-                        quote! { ::chainrule::parallel::gemm(1.0, &#input.t(), &__delta, 1.0, &mut __grad); },
-                        quote! { ::chainrule::ndarray::aview2(&#p.#weight).t() },
-                        quote! { #k, #n },
-                    ),
-                };
-                let bias = product.bias.map(|b| {
-                    let offset = self.plan.offsets[b];
-                    let (start, end) = (
-                        Literal::usize_unsuffixed(offset),
-                        Literal::usize_unsuffixed(offset + layer.size),
-                    );
-                    quote! {
-                        for __r in 0..__m {
-                            for (__a, __v) in __part.acc[#start..#end].iter_mut().zip(&__part.#own[__r * #n..(__r + 1) * #n]) {
-                                *__a += *__v;
-                            }
-                        }
-                    }
-                });
-                let propagate = match product.input {
-                    Symbol::Vector(v) if self.plan.layers.get(v).is_some_and(|l| l.live) => {
-                        let d = delta_field(v);
-                        Some(quote! {
-                            ::chainrule::parallel::gemm(1.0, &__delta, &#propagate_w, 1.0, &mut ::chainrule::parallel::view_mut(&mut __part.#d, __m, #k));
-                        })
-                    }
-                    _ => None,
-                };
-                quote! {
-                    {
-                        let __delta = ::chainrule::parallel::view(&__part.#own, __m, #n);
-                        {
-                            let mut __grad = ::chainrule::parallel::view_mut(&mut __part.acc[#start..#end], #grad_shape);
-                            #gradient
-                        }
-                        #propagate
-                    }
-                    #bias
-                }
-            }
-            Kind::Elementwise => {
+        match &layer.kind {
+            Kind::Product(product) => self.product_backward(product, &own, layer.size),
+            Kind::Elementwise(e) => {
                 let def = &self.derivation.forward[layer.first];
                 let looped = layer.size > 1;
                 let mut written = BTreeSet::new();
                 let mut targets = Vec::new();
                 let mut roots = Vec::new();
+                let in_product = |v: Var| match self.derivation.layout.slot(v) {
+                    Slot::Value(s, _) => e
+                        .products
+                        .iter()
+                        .any(|p| s == Symbol::Param(p.weight) || s == p.input),
+                    Slot::Delta(..) => false,
+                };
                 for (var, partial) in &def.partials {
-                    if let Some(t) = self.target(*var, looped, &mut written) {
+                    if in_product(*var) {
+                        continue;
+                    }
+                    let moving = looped && !e.fixed.contains(var);
+                    if let Some(t) = self.target(*var, moving, &mut written) {
                         targets.push(t);
                         roots.push(*partial);
                     }
                 }
-                if roots.is_empty() {
+                let gain_roots: Vec<NodeId> = e
+                    .gains
+                    .iter()
+                    .filter_map(|g| match g {
+                        Gain::Node(x) | Gain::Neg(x) => Some(*x),
+                        Gain::Const(_) => None,
+                    })
+                    .collect();
+                let first_gain = roots.len();
+                roots.extend(&gain_roots);
+                if roots.is_empty() && e.products.is_empty() {
                     return TokenStream::new();
                 }
                 let mut reads = Reads::default();
-                let (statements, exprs) = self.body(&roots, looped, "b", &mut reads);
+                let subst = self.product_leaves(e, looped);
+                let (statements, exprs) =
+                    self.body(&roots, looped, &e.fixed, &subst, "b", &mut reads);
                 let rows = self.row_bindings(&reads);
+                let product_rows = self.product_rows(layer, e);
                 let deltas = self.delta_rows(&written);
+                let partials = &exprs[..first_gain.min(exprs.len())];
+                let mut gains = exprs.get(first_gain..).unwrap_or_default().iter();
+                let mut product_deltas = TokenStream::new();
+                let mut product_delta_rows = TokenStream::new();
+                let index = Self::index(looped, 0);
+                for (i, g) in e.gains.iter().enumerate() {
+                    let (q, field) = (format_ident!("__q{}", i), product_delta_field(layer.vector, i));
+                    product_delta_rows.extend(
+                        quote! { let #q = &mut __part.#field[__r * #n..(__r + 1) * #n]; },
+                    );
+                    let value = match g {
+                        Gain::Const(c) => {
+                            let c = expr::literal(self.float, *c);
+                            quote! { __delta * #c }
+                        }
+                        Gain::Node(_) => {
+                            let x = gains.next().cloned().unwrap_or_default();
+                            quote! { __delta * (#x) }
+                        }
+                        Gain::Neg(_) => {
+                            let x = gains.next().cloned().unwrap_or_default();
+                            quote! { -(__delta * (#x)) }
+                        }
+                    };
+                    product_deltas.extend(quote! { #q[#index] = #value; });
+                }
+                let products = e.products.iter().enumerate().map(|(i, product)| {
+                    self.product_backward(
+                        &Product {
+                            bias: None,
+                            ..*product
+                        },
+                        &product_delta_field(layer.vector, i),
+                        layer.size,
+                    )
+                });
                 quote! {
                     for __r in 0..__m {
                         let __dc = &__part.#own[__r * #n..(__r + 1) * #n];
                         #rows
+                        #product_rows
                         #deltas
+                        #product_delta_rows
                         for __k in 0..#n {
                             let __delta = __dc[__k];
                             #(#statements)*
-                            #(#targets += __delta * (#exprs);)*
+                            #(#targets += __delta * (#partials);)*
+                            #product_deltas
                         }
                     }
+                    #(#products)*
                 }
             }
         }
