@@ -231,12 +231,7 @@ fn bare_product(network: &Network, expr: &TExpr, size: usize) -> Option<Product>
 
 /// Every `W @ v` / `v @ W` inside an expression, each with `len(result)` equal to the
 /// vector's `size` and over a whole vector; `None` if some product is not of that form.
-fn inner_products(
-    network: &Network,
-    e: &TExpr,
-    size: usize,
-    out: &mut Vec<Product>,
-) -> Option<()> {
+fn inner_products(network: &Network, e: &TExpr, size: usize, out: &mut Vec<Product>) -> Option<()> {
     match &e.kind {
         TExprKind::MatVec(..) | TExprKind::VecMat(..) => {
             let p = bare_product(network, e, size)?;

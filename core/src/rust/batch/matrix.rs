@@ -60,7 +60,10 @@ pub fn emit(
         }
         if let Kind::Elementwise(e) = &layer.kind {
             for i in 0..e.products.len() {
-                let (z, q) = (product_field(layer.vector, i), product_delta_field(layer.vector, i));
+                let (z, q) = (
+                    product_field(layer.vector, i),
+                    product_delta_field(layer.vector, i),
+                );
                 fields.extend(quote! { #z: Vec<F>, #q: Vec<F>, });
                 prepare.extend(quote! { __part.#z.resize(__chunk * #n, 0.0); });
                 if layer.live {
@@ -231,8 +234,15 @@ impl Gen<'_> {
     ) -> Body {
         let mut leaf = |var: Var| self.leaf(var, looped && !fixed.contains(&var), reads);
         // Every leaf of a planned body maps (plan() accepted only value slots).
-        expr::emit(&self.derivation.graph, self.float, roots, subst, tag, &mut leaf)
-            .unwrap_or_default()
+        expr::emit(
+            &self.derivation.graph,
+            self.float,
+            roots,
+            subst,
+            tag,
+            &mut leaf,
+        )
+        .unwrap_or_default()
     }
 
     /// `let` bindings of the rows a body reads, for row `__r` of the chunk.
@@ -411,7 +421,8 @@ impl Gen<'_> {
             return TokenStream::new();
         };
         let mut reads = Reads::default();
-        let (loss_statements, loss_exprs) = self.body(&[def.value], false, &[], &[], "l", &mut reads);
+        let (loss_statements, loss_exprs) =
+            self.body(&[def.value], false, &[], &[], "l", &mut reads);
         let loss_value = loss_exprs.first().cloned().unwrap_or_default();
         let mut written = BTreeSet::new();
         let mut targets = Vec::new();
@@ -558,10 +569,12 @@ impl Gen<'_> {
                 let mut product_delta_rows = TokenStream::new();
                 let index = Self::index(looped, 0);
                 for (i, g) in e.gains.iter().enumerate() {
-                    let (q, field) = (format_ident!("__q{}", i), product_delta_field(layer.vector, i));
-                    product_delta_rows.extend(
-                        quote! { let #q = &mut __part.#field[__r * #n..(__r + 1) * #n]; },
+                    let (q, field) = (
+                        format_ident!("__q{}", i),
+                        product_delta_field(layer.vector, i),
                     );
+                    product_delta_rows
+                        .extend(quote! { let #q = &mut __part.#field[__r * #n..(__r + 1) * #n]; });
                     let value = match g {
                         Gain::Const(c) => {
                             let c = expr::literal(self.float, *c);

@@ -53,15 +53,21 @@ pub const CHUNK: usize = 256;
 
 /// Fewest rows per part in the matrix form and per sample: a part's fixed cost (zeroing and
 /// combining a gradient accumulator) stays small beside its work.
-const MATRIX_PART: usize = 128;
+const MATRIX_PART: usize = 32;
 const SAMPLE_PART: usize = 32;
 
-/// In `auto`, the matrix form is used when the products' multiply-adds per sample reach
-/// this many and the batch has at least [`AUTO_MIN_ROWS`] rows (crossover measured with
-/// `benches/batch.rs`; see BENCHMARKS.md).
-pub const AUTO_MIN_WORK: usize = 512;
-/// See [`AUTO_MIN_WORK`].
+/// In `auto`, the matrix form is emitted when the products do at least this many
+/// multiply-adds per sample (measured with `benches/batch_crossover.rs`, docs/batch.md: at 96
+/// per sample the per-sample code stays faster up to 64 rows, at 320 the matrix form wins
+/// from 8 rows, at 1,664 from 2).
+pub const AUTO_MIN_WORK: usize = 256;
+/// Products at least this large use the matrix form from [`AUTO_MIN_ROWS_LARGE`] rows,
+/// smaller ones from [`AUTO_MIN_ROWS`].
+pub const AUTO_LARGE_WORK: usize = 1024;
+/// See [`AUTO_LARGE_WORK`].
 pub const AUTO_MIN_ROWS: usize = 8;
+/// See [`AUTO_LARGE_WORK`].
+pub const AUTO_MIN_ROWS_LARGE: usize = 2;
 
 /// The batch items of a network's module, calling its `gradient`, `Params::flat` and
 /// `Params::zeros`.
@@ -85,8 +91,9 @@ pub fn items(
         BatchMode::Matrix => true,
         _ => plan.has_product() && plan.product_work() >= AUTO_MIN_WORK,
     });
-    let min_rows = match mode {
-        BatchMode::Matrix => 1,
+    let min_rows = match (mode, &matrix) {
+        (BatchMode::Matrix, _) => 1,
+        (_, Some(plan)) if plan.product_work() >= AUTO_LARGE_WORK => AUTO_MIN_ROWS_LARGE,
         _ => AUTO_MIN_ROWS,
     };
 
