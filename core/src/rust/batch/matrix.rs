@@ -9,7 +9,7 @@ use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use super::expr::{self, Emitted as Body};
-use super::layers::{Convention, Elementwise, Gain, Kind, Layer, Plan, Product};
+use super::layers::{Elementwise, Gain, Kind, Layer, Plan, Product};
 use crate::derive::Derivation;
 use crate::ir::{NodeId, Var};
 use crate::layout::Slot;
@@ -111,11 +111,11 @@ pub fn emit(
     }
 }
 
-fn value_field(v: usize) -> Ident {
+pub(super) fn value_field(v: usize) -> Ident {
     format_ident!("v{}", v)
 }
 
-fn delta_field(v: usize) -> Ident {
+pub(super) fn delta_field(v: usize) -> Ident {
     format_ident!("d{}", v)
 }
 
@@ -129,7 +129,7 @@ fn product_delta_field(v: usize, i: usize) -> Ident {
     format_ident!("q{}_{}", v, i)
 }
 
-fn chunk_ident(data: &Ident) -> Ident {
+pub(super) fn chunk_ident(data: &Ident) -> Ident {
     format_ident!("__in_{}", data)
 }
 
@@ -152,12 +152,12 @@ struct Reads {
     data: BTreeSet<usize>,
 }
 
-struct Gen<'a> {
-    network: &'a Network,
-    derivation: &'a Derivation,
-    float: Float,
-    plan: &'a Plan,
-    data: &'a [&'a Ident],
+pub(super) struct Gen<'a> {
+    pub(super) network: &'a Network,
+    pub(super) derivation: &'a Derivation,
+    pub(super) float: Float,
+    pub(super) plan: &'a Plan,
+    pub(super) data: &'a [&'a Ident],
 }
 
 impl Gen<'_> {
@@ -165,7 +165,7 @@ impl Gen<'_> {
         Literal::usize_unsuffixed(self.network.shape_of(symbol).len())
     }
 
-    fn data_position(&self, symbol: Symbol) -> Option<usize> {
+    pub(super) fn data_position(&self, symbol: Symbol) -> Option<usize> {
         match symbol {
             Symbol::Input(i) => Some(i),
             Symbol::Target(i) => Some(self.network.inputs.len() + i),
@@ -263,56 +263,6 @@ impl Gen<'_> {
             }
         }
         out
-    }
-
-    /// The chunk's rows of a product's input, as a matrix.
-    fn input_view(&self, product: &Product) -> TokenStream {
-        match product.input {
-            Symbol::Vector(v) => {
-                let (field, n) = (
-                    value_field(v),
-                    Literal::usize_unsuffixed(product.input_size),
-                );
-                quote! { ::chainrule::parallel::view(&__part.#field, __m, #n) }
-            }
-            other => {
-                let ident = self
-                    .data_position(other)
-                    .and_then(|d| self.data.get(d))
-                    .map(|i| chunk_ident(i));
-                quote! { #ident }
-            }
-        }
-    }
-
-    /// `out = input W{ᵀ} (+ b)` for the chunk's rows.
-    fn product_forward(&self, product: &Product, out: &Ident, size: usize) -> TokenStream {
-        let p = Ident::new("p", Span::mixed_site());
-        let n = Literal::usize_unsuffixed(size);
-        let weight = format_ident!("{}", self.network.params[product.weight].name);
-        let w = match product.convention {
-            Convention::MatVec => quote! { ::chainrule::ndarray::aview2(&#p.#weight).t() },
-            Convention::VecMat => quote! { ::chainrule::ndarray::aview2(&#p.#weight) },
-        };
-        let init = match product.bias {
-            Some(b) => {
-                let b = format_ident!("{}", self.network.params[b].name);
-                quote! {
-                    for __r in 0..__m {
-                        __z[__r * #n..(__r + 1) * #n].copy_from_slice(&#p.#b);
-                    }
-                }
-            }
-            None => quote! { __z.iter_mut().for_each(|__v| *__v = 0.0); },
-        };
-        let input = self.input_view(product);
-        quote! {
-            {
-                let __z = &mut __part.#out[..__m * #n];
-                #init
-                ::chainrule::parallel::gemm(1.0, &#input, &#w, 1.0, &mut ::chainrule::parallel::view_mut(__z, __m, #n));
-            }
-        }
     }
 
     /// The products inside an element-wise vector as substitutions: `__z{i}[__k]`.
@@ -448,68 +398,6 @@ impl Gen<'_> {
                 #(#targets += __scale * (#exprs);)*
             }
             __part.loss += __loss_sum;
-        }
-    }
-
-    /// `∂L/∂W += Δᵀ X` (or `Xᵀ Δ`) and `Δ_X += Δ W` (or `Δ Wᵀ`) from the deltas in `delta`.
-    fn product_backward(&self, product: &Product, delta: &Ident, size: usize) -> TokenStream {
-        let p = Ident::new("p", Span::mixed_site());
-        let n = Literal::usize_unsuffixed(size);
-        let weight = format_ident!("{}", self.network.params[product.weight].name);
-        let offset = self.plan.offsets[product.weight];
-        let (start, end) = (
-            Literal::usize_unsuffixed(offset),
-            Literal::usize_unsuffixed(offset + size * product.input_size),
-        );
-        let input = self.input_view(product);
-        let k = Literal::usize_unsuffixed(product.input_size);
-        let (gradient, propagate_w, grad_shape) = match product.convention {
-            // W is [n][k]: dW = Δᵀ X; Δ_X = Δ W.
-            Convention::MatVec => (
-                quote! { ::chainrule::parallel::gemm(1.0, &__delta.t(), &#input, 1.0, &mut __grad); },
-                quote! { ::chainrule::ndarray::aview2(&#p.#weight) },
-                quote! { #n, #k },
-            ),
-            // W is [k][n]: dW = Xᵀ Δ; Δ_X = Δ Wᵀ.
-            Convention::VecMat => (
-                quote! { ::chainrule::parallel::gemm(1.0, &#input.t(), &__delta, 1.0, &mut __grad); },
-                quote! { ::chainrule::ndarray::aview2(&#p.#weight).t() },
-                quote! { #k, #n },
-            ),
-        };
-        let bias = product.bias.map(|b| {
-            let offset = self.plan.offsets[b];
-            let (start, end) = (
-                Literal::usize_unsuffixed(offset),
-                Literal::usize_unsuffixed(offset + size),
-            );
-            quote! {
-                for __r in 0..__m {
-                    for (__a, __v) in __part.acc[#start..#end].iter_mut().zip(&__part.#delta[__r * #n..(__r + 1) * #n]) {
-                        *__a += *__v;
-                    }
-                }
-            }
-        });
-        let propagate = match product.input {
-            Symbol::Vector(v) if self.plan.layers.get(v).is_some_and(|l| l.live) => {
-                let d = delta_field(v);
-                Some(quote! {
-                    ::chainrule::parallel::gemm(1.0, &__delta, &#propagate_w, 1.0, &mut ::chainrule::parallel::view_mut(&mut __part.#d, __m, #k));
-                })
-            }
-            _ => None,
-        };
-        quote! {
-            {
-                let __delta = ::chainrule::parallel::view(&__part.#delta, __m, #n);
-                {
-                    let mut __grad = ::chainrule::parallel::view_mut(&mut __part.acc[#start..#end], #grad_shape);
-                    #gradient
-                }
-                #propagate
-            }
-            #bias
         }
     }
 

@@ -9,7 +9,9 @@
 //!
 //! [`BatchWorkspace`]: ../../../chainrule/index.html
 
+mod elementwise;
 mod expr;
+mod gemm;
 mod layers;
 mod matrix;
 
