@@ -15,6 +15,9 @@ mod per_sample {
 mod auto {
     chainrule::derive!(file = "benches/nets/mlp16.nn");
 }
+mod single {
+    chainrule::derive!(float = f32, batch = matrix, file = "benches/nets/mlp16.nn");
+}
 
 /// SplitMix64 numbers in [-1, 1): inputs, targets and parameters.
 fn numbers(seed: u64, n: usize) -> Vec<f64> {
@@ -191,4 +194,26 @@ fn wrong_shapes_are_errors_in_every_mode() {
     check!(matrix);
     check!(per_sample);
     check!(auto);
+}
+
+#[test]
+fn single_precision_matrix_form_tracks_double() {
+    // f32 rounding only: within 1e-3 of the f64 per-sample result, relative to the largest.
+    let (params, data) = point(300);
+    let (want_loss, want) = reference(&params, &data);
+    let params32: Vec<f32> = params.iter().map(|v| *v as f32).collect();
+    let data32 = data.mapv(|v| v as f32);
+    let mut ws = single::mlp16::BatchWorkspace::new();
+    let (loss, g) = in_pool(2, || {
+        single::mlp16::gradient_batch_flat(&params32, data32.view(), &mut ws)
+    })
+    .expect("shapes");
+    assert!((f64::from(loss) - want_loss).abs() <= 1e-3 * want_loss.abs());
+    let size = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    for (i, (a, b)) in g.iter().zip(&want).enumerate() {
+        assert!(
+            (f64::from(*a) - b).abs() <= 1e-3 * size,
+            "element {i}: f32 {a} vs f64 {b}"
+        );
+    }
 }
