@@ -319,21 +319,23 @@ pub fn explain(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `chainrule rust FILE [-o OUT]`: the module `derive!` would generate, formatted.
+/// `chainrule rust FILE [--batch MODE] [-o OUT]`: the module `derive!` would generate, formatted.
 pub fn rust(
     path: &Path,
     network: Option<&str>,
     f32: bool,
     unroll: &str,
+    batch: &str,
     out: Option<&Path>,
 ) -> Result<ExitCode, Failure> {
-    use chainrule_core::rust::{EmitError, Float, Unroll, expand_network_with, format};
+    use chainrule_core::rust::{BatchMode, EmitError, Float, Unroll, expand_network_with, format};
     let unroll: Unroll = unroll.parse().map_err(Failure::input)?;
     let (file, model) = load(path)?;
     let network = select(&file, &model, network)?;
     let float = if f32 { Float::F32 } else { Float::F64 };
+    let batch = BatchMode::from_name(batch).unwrap_or_default();
     let tokens =
-        expand_network_with(&model, network, float, unroll, None).map_err(|e| match e {
+        expand_network_with(&model, network, float, unroll, batch, None).map_err(|e| match e {
             EmitError::Name(_, span, reason) => {
                 Failure::input(file.render(&Diagnostic::new(span, reason)))
             }

@@ -6,10 +6,14 @@
 //! only argument parsing).
 
 pub mod cli;
+pub mod parallel;
 pub mod runtime;
 
 pub use chainrule_core as core;
 pub use chainrule_core::{Model, Network, SourceFile};
 pub use chainrule_macros::derive;
 pub use ndarray;
+/// rayon, for generated code and for callers that size its thread pool (`parallel` feature).
+#[cfg(feature = "parallel")]
+pub use rayon;
 pub use runtime::{ElementDiff, GradientDiff, Relation, ShapeError};

@@ -121,6 +121,10 @@ enum Command {
         /// everything, `never` loops wherever a general index form exists.
         #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
         unroll: String,
+        /// How the batch functions compute a batch: `per_sample`, `matrix` (GEMMs over the
+        /// batch where the layers allow it) or `auto` (matrix where it is faster).
+        #[arg(long, default_value = "auto", value_parser = ["per_sample", "matrix", "auto"])]
+        batch: String,
         /// Write to this file (whole or not at all) instead of standard output.
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
@@ -242,8 +246,16 @@ fn main() -> ExitCode {
             network,
             f32,
             unroll,
+            batch,
             output,
-        } => cli::rust(&file, network.as_deref(), f32, &unroll, output.as_deref()),
+        } => cli::rust(
+            &file,
+            network.as_deref(),
+            f32,
+            &unroll,
+            &batch,
+            output.as_deref(),
+        ),
         Command::Check { file, network } => cli::check(&file, network.as_deref()),
         Command::Html { page } => cli::pages::html(&page),
         Command::Notebook { page } => cli::pages::notebook(&page),

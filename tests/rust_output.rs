@@ -5,7 +5,9 @@
 mod support;
 
 use chainrule::core::check_source;
-use chainrule::core::rust::{Float, Unroll, expand_network, expand_network_with, format};
+use chainrule::core::rust::{
+    BatchMode, Float, Unroll, expand_network, expand_network_with, format,
+};
 
 /// The body of `pub fn NAME(` in formatted source, up to the next item.
 fn function_body<'s>(source: &'s str, name: &str) -> &'s str {
@@ -38,8 +40,15 @@ fn generated_modules_are_snapshotted_and_unrolled() {
                     network.name
                 );
             }
-            let tokens = expand_network_with(&model, network, Float::F64, Unroll::Never, None)
-                .expect("emits");
+            let tokens = expand_network_with(
+                &model,
+                network,
+                Float::F64,
+                Unroll::Never,
+                BatchMode::Auto,
+                None,
+            )
+            .expect("emits");
             let looped = format(tokens).expect("parses and formats");
             for name in ["gradient_into", "sgd_step"] {
                 let body = function_body(&looped, name);

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use chainrule_core::check::NetworkOutline;
 use chainrule_core::diagnostic::SourceFile;
-use chainrule_core::rust::{EmitError, Float, Unroll, expand_network_with};
+use chainrule_core::rust::{BatchMode, EmitError, Float, Unroll, expand_network_with};
 use chainrule_core::{Diagnostic, Model};
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use quote::quote_spanned;
@@ -13,13 +13,14 @@ use quote::quote_spanned;
 use crate::stub;
 
 /// The macro's options: `file = "..."`, `network = NAME`, `float = f32|f64`,
-/// `unroll = auto|always|never`.
+/// `unroll = auto|always|never`, `batch = per_sample|matrix|auto`.
 #[derive(Default)]
 struct Options {
     file: Option<(String, Span)>,
     network: Option<(String, Span)>,
     float: Float,
     unroll: Unroll,
+    batch: BatchMode,
 }
 
 /// Where the network text came from, to map byte offsets back to something to point at.
@@ -134,7 +135,14 @@ fn expand_networks(
     let mut out = TokenStream::new();
     let mut errors: Option<syn::Error> = None;
     for network in networks {
-        match expand_network_with(model, network, options.float, options.unroll, tracked) {
+        match expand_network_with(
+            model,
+            network,
+            options.float,
+            options.unroll,
+            options.batch,
+            tracked,
+        ) {
             Ok(tokens) => out.extend(tokens),
             Err(e) => {
                 let error = match &e {
@@ -223,7 +231,10 @@ fn parse_options(input: TokenStream) -> Result<(Options, TokenStream), syn::Erro
     {
         let key_name = key.to_string();
         if eq.as_char() != '='
-            || !matches!(key_name.as_str(), "file" | "network" | "float" | "unroll")
+            || !matches!(
+                key_name.as_str(),
+                "file" | "network" | "float" | "unroll" | "batch"
+            )
         {
             break;
         }
@@ -246,6 +257,17 @@ fn parse_options(input: TokenStream) -> Result<(Options, TokenStream), syn::Erro
             }
             ("float", TokenTree::Ident(kind)) if kind == "f32" => options.float = Float::F32,
             ("float", TokenTree::Ident(kind)) if kind == "f64" => options.float = Float::F64,
+            ("batch", TokenTree::Ident(mode))
+                if BatchMode::from_name(&mode.to_string()).is_some() =>
+            {
+                options.batch = BatchMode::from_name(&mode.to_string()).unwrap_or_default()
+            }
+            ("batch", other) => {
+                return Err(syn::Error::new(
+                    other.span(),
+                    "`batch` is `per_sample`, `matrix` or `auto`",
+                ));
+            }
             ("float", other) => {
                 return Err(syn::Error::new(other.span(), "`float` is `f32` or `f64`"));
             }

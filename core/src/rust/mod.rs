@@ -1,7 +1,7 @@
 //! The Rust emitter: for each network, the module `chainrule::derive!` expands to
 //! (../shared/spec/RUST_API.md), with unrolled, allocation-free gradient code.
 
-mod batch;
+pub mod batch;
 mod code;
 mod compare;
 mod context;
@@ -18,6 +18,7 @@ use quote::{format_ident, quote};
 
 use crate::derive::Derivation;
 use crate::model::{Model, Network};
+pub use batch::BatchMode;
 use context::Ctx;
 pub use plan::{LOOP_OPERATIONS, Unroll};
 
@@ -144,6 +145,7 @@ fn emit_with(
     derivation: &Derivation,
     float: Float,
     unroll: Unroll,
+    batch_mode: BatchMode,
     latex: &str,
     source_path: Option<&str>,
 ) -> Result<TokenStream, EmitError> {
@@ -156,7 +158,7 @@ fn emit_with(
     let forward = forward::forward(&ctx);
     let gradient = gradient::gradient(&ctx)?;
     let step = step::sgd_step(&ctx)?;
-    let batch = batch::batch(&ctx);
+    let batch = batch::items(network, derivation, float, batch_mode);
     let set_flat = params::set_flat(&ctx);
     let compare = compare::compare(&ctx);
     let flat_gradient = params::flat_gradient(&ctx);
@@ -198,15 +200,24 @@ pub fn expand_network(
     float: Float,
     source_path: Option<&str>,
 ) -> Result<TokenStream, EmitError> {
-    expand_network_with(model, network, float, Unroll::Auto, source_path)
+    expand_network_with(
+        model,
+        network,
+        float,
+        Unroll::Auto,
+        BatchMode::Auto,
+        source_path,
+    )
 }
 
-/// [`expand_network`] with a choice between loops and straight-line code.
+/// [`expand_network`] with a choice between loops and straight-line code, and of the batch
+/// functions' form (`derive!(unroll = ..., batch = ...)`).
 pub fn expand_network_with(
     model: &Model,
     network: &Network,
     float: Float,
     unroll: Unroll,
+    batch: BatchMode,
     source_path: Option<&str>,
 ) -> Result<TokenStream, EmitError> {
     // Straight-line code costs at least one operation per parameter: refuse the hopeless
@@ -226,7 +237,15 @@ pub fn expand_network_with(
         crate::latex::Form::Delta
     };
     let latex = crate::latex::render(network, &mut derivation, form, &[], None, false);
-    emit_with(network, &derivation, float, unroll, &latex, source_path)
+    emit_with(
+        network,
+        &derivation,
+        float,
+        unroll,
+        batch,
+        &latex,
+        source_path,
+    )
 }
 
 /// Generated tokens as formatted Rust source (prettyplease).

@@ -132,6 +132,19 @@ pub fn params(ctx: &Ctx<'_>) -> TokenStream {
                 out
             }
 
+            /// Adds every element, in [`Params::flat`] order, to `acc` (the batch functions'
+            /// accumulator), with no copy of the parameters on the stack.
+            pub fn add_to(&self, acc: &mut [F]) {
+                let mut at = 0usize;
+                #(
+                    for (a, v) in acc[at..at + #param_lens].iter_mut().zip(#self_slices) {
+                        *a += *v;
+                    }
+                    at += #param_lens;
+                )*
+                let _ = at;
+            }
+
             /// [`Params::flat`] on the heap.
             pub fn to_vec(&self) -> Vec<F> {
                 let mut out = Vec::with_capacity(#count_lit);

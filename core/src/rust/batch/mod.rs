@@ -1,0 +1,376 @@
+//! The batch functions of a generated module: `gradient_batch`, `gradient_batch_into` (with a
+//! reusable [`BatchWorkspace`]), `sgd_step_batch` and `sgd_step_batch_into`.
+//!
+//! A batch is split into parts fixed by its number of rows (`::chainrule::parallel`), run on
+//! every core with the `parallel` feature, and the parts' sums are combined in order, so the
+//! result never depends on the thread count. Each part either calls the per-sample
+//! `gradient` once per row, or, in the matrix form (`matrix.rs`), computes every layer over
+//! chunks of rows with GEMMs, its element-wise parts as loops built from the derivation.
+//!
+//! [`BatchWorkspace`]: ../../../chainrule/index.html
+
+mod elementwise;
+mod expr;
+mod gemm;
+mod layers;
+mod matrix;
+
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::derive::Derivation;
+use crate::model::{Network, Shape};
+
+use super::Float;
+pub use layers::{Irregular, Plan, plan};
+
+/// How the batch functions compute a batch (`derive!(batch = ...)`, `chainrule rust --batch`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BatchMode {
+    /// The per-sample gradient once per row.
+    PerSample,
+    /// The matrix form wherever the network's structure allows it (else per sample).
+    Matrix,
+    /// The matrix form for networks and batches where it is faster (measured), else per
+    /// sample.
+    #[default]
+    Auto,
+}
+
+impl BatchMode {
+    /// The mode named as in `derive!` and the CLI: `per_sample`, `matrix`, `auto`.
+    pub fn from_name(name: &str) -> Option<BatchMode> {
+        match name {
+            "per_sample" => Some(BatchMode::PerSample),
+            "matrix" => Some(BatchMode::Matrix),
+            "auto" => Some(BatchMode::Auto),
+            _ => None,
+        }
+    }
+}
+
+/// Rows per matrix-form chunk: bounds the workspace (chunk x the vectors' widths, twice) and
+/// is a multiple of every GEMM kernel's block.
+pub const CHUNK: usize = 256;
+
+/// Fewest rows per part in the matrix form and per sample: a part's fixed cost (zeroing and
+/// combining a gradient accumulator) stays small beside its work.
+const MATRIX_PART: usize = 32;
+const SAMPLE_PART: usize = 32;
+
+/// In `auto`, the matrix form is emitted when the products do at least this many
+/// multiply-adds per sample (measured with `benches/batch_crossover.rs`, docs/batch.md: at 96
+/// per sample the per-sample code stays faster up to 64 rows, at 320 the matrix form wins
+/// from 8 rows, at 1,664 from 2).
+pub const AUTO_MIN_WORK: usize = 256;
+/// Products at least this large use the matrix form from [`AUTO_MIN_ROWS_LARGE`] rows,
+/// smaller ones from [`AUTO_MIN_ROWS`].
+pub const AUTO_LARGE_WORK: usize = 1024;
+/// See [`AUTO_LARGE_WORK`].
+pub const AUTO_MIN_ROWS: usize = 8;
+/// See [`AUTO_LARGE_WORK`].
+pub const AUTO_MIN_ROWS_LARGE: usize = 2;
+
+/// The batch items of a network's module, calling its `gradient`, `Params::flat` and
+/// `Params::zeros`.
+pub fn items(
+    network: &Network,
+    derivation: &Derivation,
+    float: Float,
+    mode: BatchMode,
+) -> TokenStream {
+    let f = match float {
+        Float::F64 => quote! { f64 },
+        Float::F32 => quote! { f32 },
+    };
+    let p = Ident::new("p", Span::mixed_site());
+    let planned = match mode {
+        BatchMode::PerSample => None,
+        _ => plan(network, derivation).ok(),
+    };
+    // Whether the matrix form is emitted, and from how many rows it runs.
+    let matrix = planned.filter(|plan| match mode {
+        BatchMode::Matrix => true,
+        _ => plan.has_product() && plan.product_work() >= AUTO_MIN_WORK,
+    });
+    let min_rows = match (mode, &matrix) {
+        (BatchMode::Matrix, _) => 1,
+        (_, Some(plan)) if plan.product_work() >= AUTO_LARGE_WORK => AUTO_MIN_ROWS_LARGE,
+        _ => AUTO_MIN_ROWS,
+    };
+
+    let data: Vec<(Ident, usize, &str)> = network
+        .inputs
+        .iter()
+        .chain(&network.targets)
+        .map(|v| (format_ident!("{}", v.name), v.size, v.name.as_str()))
+        .collect();
+    let idents: Vec<&Ident> = data.iter().map(|(i, _, _)| i).collect();
+    let view_args = quote! { #(#idents: ::chainrule::ndarray::ArrayView2<'_, #f>,)* };
+    let count = Literal::usize_unsuffixed(network.param_count());
+    let (first_ident, first_name) = data
+        .first()
+        .map(|(i, _, n)| (i.clone(), n.to_string()))
+        .unwrap_or_else(|| (format_ident!("__none"), String::new()));
+    let checks = data.iter().map(|(ident, n, name)| {
+        let n = Literal::usize_unsuffixed(*n);
+        quote! {
+            if #ident.ncols() != #n {
+                return Err(::chainrule::runtime::ShapeError::new(#name, format!("{} columns", #n), format!("{} columns", #ident.ncols())));
+            }
+            if #ident.nrows() != __rows {
+                return Err(::chainrule::runtime::ShapeError::new(#name, format!("{} rows, as many as `{}`", __rows, #first_name), format!("{} rows", #ident.nrows())));
+            }
+        }
+    });
+    let scale = match network.batch {
+        chainrule_grammar::BatchRule::Mean => quote! { 1.0 / (__rows as #f) },
+        chainrule_grammar::BatchRule::Sum => quote! { 1.0 },
+    };
+
+    // Per sample: copy each row into the fixed-size arrays `gradient` takes.
+    let row_arrays: Vec<Ident> = data
+        .iter()
+        .map(|(i, _, _)| format_ident!("__row_{}", i))
+        .collect();
+    let row_copies = data.iter().zip(&row_arrays).map(|((ident, n, _), row)| {
+        let n = Literal::usize_unsuffixed(*n);
+        quote! {
+            let mut #row = [<#f as ::chainrule::runtime::Real>::ZERO; #n];
+            for (__slot, __value) in #row.iter_mut().zip(#ident.row(__row)) {
+                *__slot = *__value;
+            }
+        }
+    });
+    let per_sample = quote! {
+        for __row in __range {
+            #(#row_copies)*
+            // One sample's gradient into the part's heap scratch: no `Params` on the stack,
+            // whatever the network's size.
+            let __g = __part.scratch.get_or_insert_with(Params::boxed_zeros);
+            __part.loss += gradient_into(#p, #(&#row_arrays,)* __g);
+            __g.add_to(&mut __part.acc);
+        }
+        for __a in __part.acc.iter_mut() {
+            *__a *= __scale;
+        }
+    };
+
+    let sample_part = Literal::usize_unsuffixed(SAMPLE_PART);
+    let (part_fields, prepare, chunk_fn, choose, run_matrix) = match &matrix {
+        Some(plan) => {
+            let m = matrix::emit(network, derivation, float, plan, &idents);
+            let chunk = Literal::usize_unsuffixed(CHUNK);
+            let min_rows = Literal::usize_unsuffixed(min_rows);
+            let matrix_part = Literal::usize_unsuffixed(MATRIX_PART);
+            let call = m.call;
+            (
+                m.fields,
+                m.prepare,
+                m.function,
+                quote! {
+                    let __matrix = __rows >= #min_rows;
+                    let __parts = ::chainrule::parallel::parts(__rows, if __matrix { #matrix_part } else { #sample_part });
+                    let __chunk = if __matrix { (__rows / __parts + 1).min(#chunk) } else { 0 };
+                },
+                quote! {
+                    if __matrix {
+                        let mut __start = __range.start;
+                        while __start < __range.end {
+                            let __end = (__start + #chunk).min(__range.end);
+                            #call
+                            __start = __end;
+                        }
+                        return;
+                    }
+                },
+            )
+        }
+        None => (
+            TokenStream::new(),
+            TokenStream::new(),
+            TokenStream::new(),
+            quote! {
+                let __parts = ::chainrule::parallel::parts(__rows, #sample_part);
+                let __chunk = 0usize;
+            },
+            TokenStream::new(),
+        ),
+    };
+
+    let mut column = 0;
+    let (mut column_starts, mut column_ends) = (Vec::new(), Vec::new());
+    for (_, n, _) in &data {
+        column_starts.push(Literal::usize_unsuffixed(column));
+        column += n;
+        column_ends.push(Literal::usize_unsuffixed(column));
+    }
+    let data_len = Literal::usize_unsuffixed(column);
+    let copy_out = write_params(network, false);
+    let step = write_params(network, true);
+
+    quote! {
+        /// Buffers the batch functions reuse between calls ([`gradient_batch_into`],
+        /// [`sgd_step_batch_into`]): one gradient accumulator per part of a batch and, in
+        /// the matrix form, each vector and its delta for one chunk of rows. They grow to
+        /// the largest batch seen and are never shrunk.
+        #[derive(Clone, Debug, Default)]
+        pub struct BatchWorkspace {
+            parts: Vec<__Part>,
+            total: Vec<F>,
+        }
+
+        #[derive(Clone, Debug, Default)]
+        struct __Part {
+            loss: F,
+            acc: Vec<F>,
+            scratch: Option<Box<Params>>,
+            #part_fields
+        }
+
+        impl BatchWorkspace {
+            /// An empty workspace; the first call sizes it.
+            pub fn new() -> Self {
+                Self::default()
+            }
+
+            fn prepare(&mut self, __parts: usize, __chunk: usize) {
+                if self.parts.len() < __parts {
+                    self.parts.resize_with(__parts, __Part::default);
+                }
+                for __part in &mut self.parts[..__parts] {
+                    __part.acc.resize(#count, 0.0);
+                    #prepare
+                }
+                self.total.resize(#count, 0.0);
+            }
+        }
+
+        #chunk_fn
+
+        /// Sums the batch's loss and gradient, combined by the `batch` rule, into
+        /// `__ws.total`; returns the loss.
+        fn __accumulate(#p: &Params, #view_args __ws: &mut BatchWorkspace) -> Result<F, ::chainrule::runtime::ShapeError> {
+            let __rows = #first_ident.nrows();
+            #(#checks)*
+            if __rows == 0 {
+                return Err(::chainrule::runtime::ShapeError::new(#first_name, "at least one row", "0 rows"));
+            }
+            let __scale: F = #scale;
+            #choose
+            __ws.prepare(__parts, __chunk);
+            ::chainrule::parallel::for_each_part(&mut __ws.parts[..__parts], |__i, __part| {
+                let __range = ::chainrule::parallel::part_range(__rows, __parts, __i);
+                __part.loss = 0.0;
+                __part.acc.iter_mut().for_each(|__a| *__a = 0.0);
+                #run_matrix
+                #per_sample
+            });
+            // Parts combine in a fixed order: the result does not depend on the threads.
+            let __total = &mut __ws.total;
+            let mut __loss: F = 0.0;
+            for (__i, __part) in __ws.parts[..__parts].iter().enumerate() {
+                if __i == 0 {
+                    __total.copy_from_slice(&__part.acc);
+                } else {
+                    for (__t, __a) in __total.iter_mut().zip(&__part.acc) {
+                        *__t += *__a;
+                    }
+                }
+                __loss += __part.loss;
+            }
+            Ok(__loss * __scale)
+        }
+
+        /// The loss and gradient over a batch, one sample per row, combined by the
+        /// network's `batch` rule. Wrong column or row counts are an `Err`.
+        pub fn gradient_batch(#p: &Params, #view_args) -> Result<(F, Params), ::chainrule::runtime::ShapeError> {
+            let mut __ws = BatchWorkspace::new();
+            let mut __g = Params::boxed_zeros();
+            let __loss = gradient_batch_into(#p, #(#idents,)* &mut __ws, &mut __g)?;
+            Ok((__loss, *__g))
+        }
+
+        /// [`gradient_batch`] into `g`, reusing the buffers of `ws`: no allocation once `ws`
+        /// has seen a batch this large. Returns the loss.
+        pub fn gradient_batch_into(#p: &Params, #view_args ws: &mut BatchWorkspace, g: &mut Params) -> Result<F, ::chainrule::runtime::ShapeError> {
+            let __loss = __accumulate(#p, #(#idents,)* ws)?;
+            let __total = &ws.total;
+            #copy_out
+            Ok(__loss)
+        }
+
+        /// [`gradient_batch`] over flat arguments, for generic callers (tests, benchmarks):
+        /// parameters in [`Params::flat`] order, and one row per sample holding every input
+        /// and target element in declaration order. Returns the gradient in the same order.
+        pub fn gradient_batch_flat(params: &[F], data: ::chainrule::ndarray::ArrayView2<'_, F>, ws: &mut BatchWorkspace) -> Result<(F, Vec<F>), ::chainrule::runtime::ShapeError> {
+            let __values: &[F; #count] = params.try_into().map_err(|_| ::chainrule::runtime::ShapeError::new("params", format!("{} elements", #count), format!("{} elements", params.len())))?;
+            if data.ncols() != #data_len {
+                return Err(::chainrule::runtime::ShapeError::new("data", format!("{} columns", #data_len), format!("{} columns", data.ncols())));
+            }
+            let mut __p = Params::boxed_zeros();
+            __p.set_flat(__values);
+            #(let #idents = ::chainrule::parallel::columns(data, #column_starts, #column_ends);)*
+            let __loss = __accumulate(&__p, #(#idents,)* ws)?;
+            Ok((__loss, ws.total.clone()))
+        }
+
+        /// One gradient-descent step over a batch, the gradient combined by the network's
+        /// `batch` rule; returns the loss before it.
+        pub fn sgd_step_batch(#p: &mut Params, #view_args lr: F) -> Result<F, ::chainrule::runtime::ShapeError> {
+            let mut __ws = BatchWorkspace::new();
+            sgd_step_batch_into(#p, #(#idents,)* lr, &mut __ws)
+        }
+
+        /// [`sgd_step_batch`] reusing the buffers of `ws`; `p` is updated in place.
+        pub fn sgd_step_batch_into(#p: &mut Params, #view_args lr: F, ws: &mut BatchWorkspace) -> Result<F, ::chainrule::runtime::ShapeError> {
+            let __loss = __accumulate(#p, #(#idents,)* ws)?;
+            let __total = &ws.total;
+            #step
+            Ok(__loss)
+        }
+    }
+}
+
+/// Writes `__total` (flat order) into `g`, or, with `step`, subtracts `lr` times it from `p`.
+fn write_params(network: &Network, step: bool) -> TokenStream {
+    let p = Ident::new("p", Span::mixed_site());
+    let mut at = 0;
+    let mut out = TokenStream::new();
+    for param in &network.params {
+        let field = format_ident!("{}", param.name);
+        let len = param.shape.len();
+        let (start, end) = (
+            Literal::usize_unsuffixed(at),
+            Literal::usize_unsuffixed(at + len),
+        );
+        at += len;
+        let target = if step {
+            quote! { #p }
+        } else {
+            quote! { g }
+        };
+        out.extend(match (param.shape, step) {
+            (Shape::Scalar, false) => quote! { #target.#field = __total[#start]; },
+            (Shape::Scalar, true) => quote! { #target.#field -= lr * __total[#start]; },
+            (Shape::Vector(_), false) => {
+                quote! { #target.#field.copy_from_slice(&__total[#start..#end]); }
+            }
+            (Shape::Matrix(..), false) => {
+                quote! { #target.#field.as_flattened_mut().copy_from_slice(&__total[#start..#end]); }
+            }
+            (shape, true) => {
+                let elements = match shape {
+                    Shape::Matrix(..) => quote! { #target.#field.as_flattened_mut() },
+                    _ => quote! { #target.#field },
+                };
+                quote! {
+                    for (__w, __d) in #elements.iter_mut().zip(&__total[#start..#end]) {
+                        *__w -= lr * *__d;
+                    }
+                }
+            }
+        });
+    }
+    out
+}

@@ -1,0 +1,122 @@
+//! What generated batch functions call to split a batch into parts (on every core with the
+//! `parallel` feature, on the calling thread without it) and to multiply matrices (`ndarray`'s
+//! `general_mat_mul`, which runs `matrixmultiply`'s GEMM kernels for `f32` and `f64`).
+//!
+//! The split depends only on the number of rows, never on the number of threads, and parts
+//! are always combined in the same order: results are identical run to run and with or
+//! without the feature.
+
+use std::ops::Range;
+
+use ndarray::{ArrayView2, ArrayViewMut2, LinalgScalar, s};
+
+/// Most parts a batch is split into: enough for the cores of ordinary machines, few enough
+/// that each part's gradient accumulator stays a small multiple of the parameters' size.
+pub const MAX_PARTS: usize = 8;
+
+/// How many parts a batch of `rows` rows is split into, each of at least `min_rows` rows
+/// (unless the batch is smaller): fixed by the batch, whatever the thread count.
+pub fn parts(rows: usize, min_rows: usize) -> usize {
+    (rows / min_rows.max(1)).clamp(1, MAX_PARTS)
+}
+
+/// The rows of part `i` of `parts`: contiguous, in order, sizes differing by at most one.
+pub fn part_range(rows: usize, parts: usize, i: usize) -> Range<usize> {
+    let parts = parts.max(1);
+    let bound = |i: usize| (rows as u128 * i as u128 / parts as u128) as usize;
+    bound(i)..bound(i + 1)
+}
+
+/// Runs `f(i, &mut parts[i])` for every part: across rayon's threads with the `parallel`
+/// feature, in order on this thread without it.
+pub fn for_each_part<T: Send>(parts: &mut [T], f: impl Fn(usize, &mut T) + Sync + Send) {
+    #[cfg(feature = "parallel")]
+    if parts.len() > 1 {
+        use rayon::prelude::*;
+        parts
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(i, part)| f(i, part));
+        return;
+    }
+    parts
+        .iter_mut()
+        .enumerate()
+        .for_each(|(i, part)| f(i, part));
+}
+
+/// How many threads [`for_each_part`] may use.
+pub fn threads() -> usize {
+    #[cfg(feature = "parallel")]
+    {
+        rayon::current_num_threads()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        1
+    }
+}
+
+/// Rows `start..end` of a batch.
+pub fn rows<'a, F>(a: ArrayView2<'a, F>, start: usize, end: usize) -> ArrayView2<'a, F> {
+    a.slice_move(s![start..end, ..])
+}
+
+/// Columns `start..end` of a batch.
+pub fn columns<'a, F>(a: ArrayView2<'a, F>, start: usize, end: usize) -> ArrayView2<'a, F> {
+    a.slice_move(s![.., start..end])
+}
+
+/// The first `rows * cols` elements of a buffer as a row-major matrix.
+pub fn view<F>(buffer: &[F], rows: usize, cols: usize) -> ArrayView2<'_, F> {
+    ArrayView2::from_shape((rows, cols), &buffer[..rows * cols])
+        .expect("a slice of rows * cols elements") // ok: the slice has exactly rows * cols elements (generated code sizes its buffers)
+}
+
+/// The first `rows * cols` elements of a buffer as a mutable row-major matrix.
+pub fn view_mut<F>(buffer: &mut [F], rows: usize, cols: usize) -> ArrayViewMut2<'_, F> {
+    ArrayViewMut2::from_shape((rows, cols), &mut buffer[..rows * cols])
+        .expect("a slice of rows * cols elements") // ok: the slice has exactly rows * cols elements (generated code sizes its buffers)
+}
+
+/// `c = alpha * a b + beta * c`.
+#[inline]
+pub fn gemm<F: LinalgScalar>(
+    alpha: F,
+    a: &ArrayView2<'_, F>,
+    b: &ArrayView2<'_, F>,
+    beta: F,
+    c: &mut ArrayViewMut2<'_, F>,
+) {
+    ndarray::linalg::general_mat_mul(alpha, a, b, beta, c);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_cover_every_row_once_in_order() {
+        for rows in [1, 2, 7, 63, 64, 65, 1000, 1023, 60_000] {
+            for min in [1, 16, 256] {
+                let n = parts(rows, min);
+                assert!((1..=MAX_PARTS).contains(&n));
+                let mut next = 0;
+                for i in 0..n {
+                    let r = part_range(rows, n, i);
+                    assert_eq!(r.start, next);
+                    assert!(r.len() + 1 >= rows / n);
+                    next = r.end;
+                }
+                assert_eq!(next, rows);
+            }
+        }
+    }
+
+    #[test]
+    fn every_part_runs_once() {
+        let mut seen = vec![0usize; 5];
+        for_each_part(&mut seen, |i, slot| *slot += i + 1);
+        assert_eq!(seen, vec![1, 2, 3, 4, 5]);
+    }
+}
