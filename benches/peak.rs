@@ -1,0 +1,181 @@
+//! The physical limits of BENCHMARKS.md (issues 12 and 13): this core's measured f64
+//! arithmetic peak with AVX-512 FMA, AVX2 FMA and the default x86-64 target's SSE2 (no FMA),
+//! the throughput of `f64::exp` and `f64::tanh` (transcendentals are counted apart from the
+//! flops), memory bandwidth for working sets of the networks' sizes, and what
+//! `ndarray::linalg::general_mat_mul` (matrixmultiply) reaches on the batch GEMMs.
+//!
+//! `cargo bench --bench peak`; writes `bench/results/peak.json`.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+/// Best of 5 runs of `f`, in seconds.
+fn best(mut f: impl FnMut()) -> f64 {
+    (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+const ITERS: usize = 20_000_000;
+
+/// 12 independent FMA chains hide the FMA latency (4 cycles) behind two FMA pipes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn fma512(iters: usize) -> f64 {
+    use std::arch::x86_64::*;
+    let a = _mm512_set1_pd(1.000_000_1);
+    let b = _mm512_set1_pd(1e-9);
+    let mut acc = [_mm512_set1_pd(1.0); 12];
+    for _ in 0..iters {
+        for v in acc.iter_mut() {
+            *v = _mm512_fmadd_pd(*v, a, b);
+        }
+    }
+    acc.iter().map(|v| _mm512_reduce_add_pd(*v)).sum()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn fma256(iters: usize) -> f64 {
+    use std::arch::x86_64::*;
+    let a = _mm256_set1_pd(1.000_000_1);
+    let b = _mm256_set1_pd(1e-9);
+    let mut acc = [_mm256_set1_pd(1.0); 12];
+    for _ in 0..iters {
+        for v in acc.iter_mut() {
+            *v = _mm256_fmadd_pd(*v, a, b);
+        }
+    }
+    let mut out = [0.0; 4];
+    let s = acc
+        .iter()
+        .fold(_mm256_setzero_pd(), |s, v| _mm256_add_pd(s, *v));
+    // SAFETY: `out` holds four f64.
+    unsafe { _mm256_storeu_pd(out.as_mut_ptr(), s) };
+    out.iter().sum()
+}
+
+/// What the default target (SSE2, no FMA) can issue: a 2-wide multiply and a 2-wide add per
+/// element pair, 12 chains.
+fn sse2(iters: usize) -> f64 {
+    let a = black_box(1.000_000_1);
+    let b = black_box(1e-9);
+    let mut acc = [[1.0f64; 2]; 12];
+    for _ in 0..iters {
+        for v in acc.iter_mut() {
+            for x in v.iter_mut() {
+                *x = *x * a + b;
+            }
+        }
+    }
+    acc.iter().flatten().sum()
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let mut out = serde_json::Map::new();
+    let mut put = |k: &str, v: serde_json::Value| {
+        eprintln!("{k}: {v}");
+        out.insert(k.to_string(), v);
+    };
+    // FMA counts as 2 flops.
+    #[cfg(target_arch = "x86_64")]
+    {
+        if is_x86_feature_detected!("avx512f") {
+            // SAFETY: the feature is present.
+            let s = best(|| {
+                black_box(unsafe { fma512(ITERS) });
+            });
+            put(
+                "avx512_fma_gflops",
+                (ITERS as f64 * 12.0 * 8.0 * 2.0 / s / 1e9).into(),
+            );
+        }
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            // SAFETY: the features are present.
+            let s = best(|| {
+                black_box(unsafe { fma256(ITERS) });
+            });
+            put(
+                "avx2_fma_gflops",
+                (ITERS as f64 * 12.0 * 4.0 * 2.0 / s / 1e9).into(),
+            );
+        }
+    }
+    let s = best(|| {
+        black_box(sse2(ITERS / 2));
+    });
+    put(
+        "sse2_gflops",
+        ((ITERS / 2) as f64 * 24.0 * 2.0 / s / 1e9).into(),
+    );
+
+    // Transcendentals: calls per second over independent arguments.
+    let xs: Vec<f64> = (0..4096).map(|i| -4.0 + 8.0 * i as f64 / 4096.0).collect();
+    for (name, f) in [("exp", f64::exp as fn(f64) -> f64), ("tanh", f64::tanh)] {
+        let reps = 2000;
+        let s = best(|| {
+            let mut acc = 0.0;
+            for _ in 0..reps {
+                for &x in black_box(&xs) {
+                    acc += f(x);
+                }
+            }
+            black_box(acc);
+        });
+        put(
+            &format!("{name}_ns"),
+            (s / (reps * xs.len()) as f64 * 1e9).into(),
+        );
+    }
+
+    // Bandwidth: read one buffer and write another of the same size (a gradient's pattern:
+    // weights in, gradient out), bytes moved per second.
+    for mib in [1usize, 2, 4, 64] {
+        let n = mib * (1 << 20) / 8 / 2;
+        let src = vec![1.0f64; n];
+        let mut dst = vec![0.0f64; n];
+        let reps = (256 / mib).max(2);
+        let s = best(|| {
+            for _ in 0..reps {
+                for (d, s) in dst.iter_mut().zip(black_box(&src)) {
+                    *d = *d * 0.5 + s;
+                }
+            }
+            black_box(&dst);
+        });
+        put(
+            &format!("rw_{mib}mib_gbs"),
+            ((reps * n * 16) as f64 / s / 1e9).into(),
+        );
+    }
+
+    // matrixmultiply through ndarray on the batch GEMM shape 1024 x 784 times 784 x 256.
+    let a = ndarray::Array2::<f64>::from_elem((1024, 784), 0.5);
+    let b = ndarray::Array2::<f64>::from_elem((784, 256), 0.25);
+    let mut c = ndarray::Array2::<f64>::zeros((1024, 256));
+    let s = best(|| ndarray::linalg::general_mat_mul(1.0, &a, &b, 0.0, &mut c));
+    put(
+        "matrixmultiply_gflops",
+        (2.0 * 1024.0 * 784.0 * 256.0 / s / 1e9).into(),
+    );
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    put(
+        "loadavg",
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
+            .into(),
+    );
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/results");
+    std::fs::create_dir_all(dir).expect("bench/results");
+    let doc = serde_json::Value::Object(out);
+    std::fs::write(format!("{dir}/peak.json"), format!("{doc:#}\n")).expect("write");
+}
