@@ -221,8 +221,8 @@ def epoch(R, res):
         return lines + ["(not run)", ""]
     lines += [f"784-128-10, {rust['samples']:,} generated samples, batches of {rust['batch']} in "
               f"order, batch mean, learning rate {rust['lr']}, the same initial weights "
-              "(`benches/epoch.rs`, `bench/batch_bench.py`, `bench/candle`); median of 3 "
-              "runs. The losses are the mean of the batches' losses over the epoch: every "
+              "(`benches/epoch.rs`, `bench/batch_bench.py`, `bench/candle`); Rust "
+              "baselines the median of 3 runs, candle, PyTorch and JAX one run. The losses are the mean of the batches' losses over the epoch: every "
               "implementation runs the same arithmetic up to the order of its sums.", ""]
     lines += ["| implementation | threads | wall time | per sample | vs batched ndarray, 1 thread "
               "| mean batch loss | relative difference |",
