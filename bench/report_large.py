@@ -268,6 +268,29 @@ def peak_section(R, peak):
     return lines
 
 
+def compile_nets(R):
+    c = R.load("compile_nets.json")
+    lines = ["### 4b. Compile time of a user crate for each benchmark network (issue 12)", ""]
+    if not c:
+        return lines + ["(not run)", ""]
+    lines += ["`bench/compile_nets.py`: one `derive!` network and a loop over `sgd_step` and "
+              "`loss` in a binary crate with Cargo's default profiles (the proc macro "
+              "unoptimised under `cargo check`); dependencies prebuilt, only the user crate "
+              "rebuilt. Targets for 784-256-256-10: `cargo check` <= 5 s, release build <= 20 s.",
+              "", "| network | weights | `cargo check` | `cargo build --release` | rustc peak RSS "
+              "| load average |", "| --- | --- | --- | --- | --- | --- |"]
+    for r in c["nets"]:
+        net = r["network"]
+        if "refused" in r:
+            lines.append(f"| {net} | {weights(net):,} | refused: {r['refused']} | | | {r['loadavg']} |")
+            continue
+        lines.append(f"| {net} | {weights(net):,} | {R.dur(r.get('check_s'))} | "
+                     f"{R.dur(r.get('build_s'))} | {R.mib(r.get('build_peak_rss_bytes'))} | "
+                     f"{r['loadavg']} |")
+    lines.append("")
+    return lines
+
+
 def extra_sections():
     """Sections other benchmark scripts write (bench/digits_bench.py, bench/second_order.py):
     any bench/results/section_*.md, verbatim, in name order."""
@@ -297,5 +320,5 @@ def sections(R):
         res[("jax", th)] = R.load(f"batch_jax_{th}t.json")
     ps, rows = per_sample(R, peak, py, res[("candle", 1)])
     bt, table = batches(R, peak, res)
-    return (targets12(R, rows) + targets13(R, table) + ps + bt + epoch(R, res)
-            + peak_section(R, peak) + load_lines(R) + extra_sections())
+    return (targets12(R, rows) + targets13(R, table) + compile_nets(R) + ps + bt
+            + epoch(R, res) + peak_section(R, peak) + load_lines(R) + extra_sections())
