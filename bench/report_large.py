@@ -282,7 +282,8 @@ def compile_nets(R):
     for r in c["nets"]:
         net = r["network"]
         if "refused" in r:
-            lines.append(f"| {net} | {weights(net):,} | refused: {r['refused']} | | | {r['loadavg']} |")
+            why = r["refused"].split(" error: ")[-1].split(";")[0]
+            lines.append(f"| {net} | {weights(net):,} | refused: {why} | | | {r['loadavg']} |")
             continue
         lines.append(f"| {net} | {weights(net):,} | {R.dur(r.get('check_s'))} | "
                      f"{R.dur(r.get('build_s'))} | {R.mib(r.get('build_peak_rss_bytes'))} | "
