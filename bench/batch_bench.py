@@ -11,7 +11,8 @@ one thread count per process (XLA reads its thread flags once, at start-up):
    order, learning rate 0.1): the algorithm of benches/epoch.rs, whose losses it must meet.
 
 Threads: PyTorch `torch.set_num_threads(N)`; JAX with N = 1 runs under
-XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1", with N = 2 on
+XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1" and pinned to one
+core (sched_setaffinity: the flags alone did not hold jaxlib 0.10 to one core), with N = 2 on
 XLA's default (every core of this 2-core machine). Writes bench/results/batch_{fw}_{N}t.json.
 """
 
@@ -32,6 +33,9 @@ args = ap.parse_args()
 if args.framework == "jax" and args.threads == 1:
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
                                " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+    # jaxlib 0.10's CPU runtime ran as fast under those flags as without them, at the one-core
+    # GEMM limit: the process is pinned to one core as well, so that "1 thread" is one core.
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
 import numpy as np  # noqa: E402
 
