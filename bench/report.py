@@ -334,6 +334,8 @@ def report():
     ct, c = compile_table()
     out += targets(rows, d, s)
     out += ps + tr + ds + sy + ct
+    import report_large  # issues 12 and 13: sections 5 to 7, and other scripts' sections
+    out += report_large.sections(sys.modules[__name__])
     return "\n".join(out).rstrip() + "\n"
 
 

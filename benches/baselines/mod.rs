@@ -44,7 +44,25 @@ pub fn assert_close(what: &str, want: &[f64], got: &[f64], tol: f64) {
     let d = max_rel_diff(want, got);
     assert!(
         d <= tol,
-        "{what}: differs from the generated code by {d:e} relative (tolerance {tol:e})"
+        "{what}: differs from the reference by {d:e} relative (tolerance {tol:e})"
+    );
+}
+
+/// Panics unless `got` equals `want` within `tol` of the largest element of `want`: the check
+/// for two implementations that add long sums (784 products, a batch's rows) in different
+/// orders, where an element that cancels to near 0 keeps only an absolute accuracy.
+pub fn assert_close_scaled(what: &str, want: &[f64], got: &[f64], tol: f64) {
+    assert_eq!(want.len(), got.len(), "{what}: lengths differ");
+    let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let d = want
+        .iter()
+        .zip(got)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(
+        d <= tol * scale,
+        "{what}: differs from the reference by {:e} of its largest element (tolerance {tol:e})",
+        d / scale
     );
 }
 
@@ -329,185 +347,8 @@ pub mod fixed {
     }
 }
 
-pub mod nd {
-    //! Idiomatic `ndarray` backprop.
-    use ndarray::{Array1, Array2, ArrayView1, Axis};
-
-    use super::sigmoid;
-
-    /// `a b^T`.
-    pub fn outer(a: &Array1<f64>, b: ArrayView1<f64>) -> Array2<f64> {
-        a.view().insert_axis(Axis(1)).dot(&b.insert_axis(Axis(0)))
-    }
-
-    /// A dense layer `W @ x + b` (`b` absent: no bias).
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct Layer {
-        pub w: Array2<f64>,
-        pub b: Option<Array1<f64>>,
-    }
-
-    /// A stack of dense layers; `acts[k]` is layer k's activation.
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct Mlp {
-        pub layers: Vec<Layer>,
-    }
-
-    #[derive(Clone, Copy, Debug, PartialEq)]
-    pub enum Act {
-        Sigmoid,
-        Tanh,
-        Linear,
-    }
-
-    impl Mlp {
-        /// From `(rows, cols, bias)` shapes and the flat parameter order of the generated code
-        /// (each layer's W, then its b).
-        pub fn from_flat(shapes: &[(usize, usize, bool)], v: &[f64]) -> Mlp {
-            let mut at = 0;
-            let layers = shapes
-                .iter()
-                .map(|&(r, c, bias)| {
-                    let w = Array2::from_shape_vec((r, c), v[at..at + r * c].to_vec()).unwrap();
-                    at += r * c;
-                    let b = bias.then(|| {
-                        let b = Array1::from(v[at..at + r].to_vec());
-                        at += r;
-                        b
-                    });
-                    Layer { w, b }
-                })
-                .collect();
-            assert_eq!(at, v.len());
-            Mlp { layers }
-        }
-
-        pub fn flat(&self) -> Vec<f64> {
-            let mut v = Vec::new();
-            for l in &self.layers {
-                v.extend(l.w.iter());
-                if let Some(b) = &l.b {
-                    v.extend(b.iter());
-                }
-            }
-            v
-        }
-    }
-
-    fn activate(act: Act, z: Array1<f64>) -> Array1<f64> {
-        match act {
-            Act::Sigmoid => z.mapv_into(sigmoid),
-            Act::Tanh => z.mapv_into(f64::tanh),
-            Act::Linear => z,
-        }
-    }
-
-    /// d(activation)/dz in terms of the activation's value.
-    fn activation_slope(act: Act, a: &Array1<f64>) -> Array1<f64> {
-        match act {
-            Act::Sigmoid => a.mapv(|a| a * (1.0 - a)),
-            Act::Tanh => a.mapv(|a| 1.0 - a * a),
-            Act::Linear => Array1::ones(a.len()),
-        }
-    }
-
-    /// Loss `0.5 * sum((t - y)^2)` and the gradient of every layer, as an `Mlp`.
-    pub fn gradient(p: &Mlp, acts: &[Act], x: &Array1<f64>, t: &Array1<f64>) -> (f64, Mlp) {
-        // Forward, keeping every layer's input and output.
-        let mut inputs: Vec<Array1<f64>> = Vec::with_capacity(p.layers.len());
-        let mut outputs: Vec<Array1<f64>> = Vec::with_capacity(p.layers.len());
-        let mut a = x.clone();
-        for (layer, &act) in p.layers.iter().zip(acts) {
-            let mut z = layer.w.dot(&a);
-            if let Some(b) = &layer.b {
-                z += b;
-            }
-            let out = activate(act, z);
-            inputs.push(a);
-            a = out.clone();
-            outputs.push(out);
-        }
-        let err = t - &a;
-        let loss = 0.5 * err.mapv(|e| e * e).sum();
-        // Backward.
-        let mut delta = -err;
-        let mut grads: Vec<Layer> = Vec::with_capacity(p.layers.len());
-        for k in (0..p.layers.len()).rev() {
-            if acts[k] != Act::Linear {
-                delta = delta * activation_slope(acts[k], &outputs[k]);
-            }
-            let w = outer(&delta, inputs[k].view());
-            let b = p.layers[k].b.as_ref().map(|_| delta.clone());
-            if k > 0 {
-                delta = p.layers[k].w.t().dot(&delta);
-            }
-            grads.push(Layer { w, b });
-        }
-        grads.reverse();
-        (loss, Mlp { layers: grads })
-    }
-
-    /// One SGD step; returns the loss before it.
-    pub fn sgd_step(p: &mut Mlp, acts: &[Act], x: &Array1<f64>, t: &Array1<f64>, lr: f64) -> f64 {
-        let (loss, g) = gradient(p, acts, x, t);
-        for (layer, grad) in p.layers.iter_mut().zip(&g.layers) {
-            layer.w.scaled_add(-lr, &grad.w);
-            if let (Some(b), Some(gb)) = (&mut layer.b, &grad.b) {
-                b.scaled_add(-lr, gb);
-            }
-        }
-        loss
-    }
-
-    /// The loss alone.
-    pub fn loss(p: &Mlp, acts: &[Act], x: &Array1<f64>, t: &Array1<f64>) -> f64 {
-        let mut a = x.clone();
-        for (layer, &act) in p.layers.iter().zip(acts) {
-            let mut z = layer.w.dot(&a);
-            if let Some(b) = &layer.b {
-                z += b;
-            }
-            a = activate(act, z);
-        }
-        0.5 * (t - &a).mapv(|e| e * e).sum()
-    }
-}
-
-pub mod fd {
-    //! Central finite differences.
-
-    /// dL/dw by `(L(w + h e_i) - L(w - h e_i)) / 2h` for every element, `h` scaled to the
-    /// weight; returns the loss at `w` too (one more evaluation).
-    #[inline(never)]
-    pub fn gradient<const P: usize>(
-        loss: impl Fn(&[f64; P]) -> f64,
-        w: &[f64; P],
-    ) -> (f64, [f64; P]) {
-        let mut probe = *w;
-        let mut g = [0.0; P];
-        for i in 0..P {
-            let h = 1e-6 * w[i].abs().max(1.0);
-            probe[i] = w[i] + h;
-            let plus = loss(&probe);
-            probe[i] = w[i] - h;
-            let minus = loss(&probe);
-            probe[i] = w[i];
-            g[i] = (plus - minus) / (2.0 * h);
-        }
-        (loss(w), g)
-    }
-
-    /// One SGD step with the finite-difference gradient.
-    #[inline(never)]
-    pub fn sgd_step<const P: usize>(
-        loss: impl Fn(&[f64; P]) -> f64,
-        w: &mut [f64; P],
-        lr: f64,
-    ) -> f64 {
-        let (l, g) = gradient(loss, w);
-        for (w, g) in w.iter_mut().zip(g) {
-            *w -= lr * g;
-        }
-        l
-    }
-}
+pub mod batch;
+pub mod fd;
+pub mod large;
+pub mod nd;
+pub mod point;
