@@ -70,8 +70,8 @@ def per_sample(R, peak, py, candle):
               "(above 1: generated is faster). The physical limit is the larger of the "
               "multiply-adds at this core's measured AVX-512 FMA peak and 16 bytes per weight at "
               "the measured read+write bandwidth for that working set (section 7); the exp/tanh "
-              "calls are counted apart. `" + AFTER + "`: `derive!` refuses the network today "
-              "(`benches/generated_large.rs.in`).", ""]
+              "calls are counted apart. The generated code is `gradient_into` and the in-place "
+              "`sgd_step` (`benches/gradient.rs`, `benches/generated_large.rs`).", ""]
     lines += ["| network | weights | call | generated | hand-written fixed | ndarray | candle "
               "| PyTorch eager | JAX jit | physical limit |",
               "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
@@ -159,9 +159,10 @@ def batches(R, peak, res):
     lines += ["Median per call of the batch mean's loss and gradient; in parentheses the "
               "alternative's time over the generated code's, or, where there is none yet, over "
               "the batched `ndarray` baseline's (marked †). The GEMM limit is the multiply-adds "
-              "at the measured AVX-512 FMA peak of one core times the threads. The mlp16 "
-              "generated figures on 1 thread are today's `gradient_batch` (the per-sample "
-              "gradient once per row).", ""]
+              "at the measured AVX-512 FMA peak of one core times the threads. The generated "
+              "code is `gradient_batch_into` with a reused `BatchWorkspace` (`auto` form: "
+              "matrix form for all three networks at these sizes), the `parallel` feature on "
+              "with `RAYON_NUM_THREADS` set to the thread count.", ""]
     lines += ["| network | rows | threads | generated | batched ndarray | candle | PyTorch | JAX "
               "| GEMM limit |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     table = {}

@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 
+
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
@@ -13,6 +14,9 @@ use super::plan::Plan;
 use crate::ir::{Node, NodeId, Var};
 use crate::latex::general::{Index, Leaf, SlotKind};
 use crate::model::{Shape, Symbol};
+
+/// Partial sums of a reduction loop (the closing sum adds exactly eight).
+const LANES: usize = 8;
 
 /// What a gradient loop does with each element.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -305,10 +309,41 @@ impl<'c, 'a> Body<'c, 'a> {
         let network = self.ctx.network;
         match leaf {
             Leaf::SumOver(letter, count, body) => {
-                let (i, count) = (index_ident(*letter), Literal::usize_unsuffixed(*count));
+                let i = index_ident(*letter);
                 let body = self.expr(*body, 0);
                 let acc = format_ident!("acc", span = Span::mixed_site());
-                quote! { { let mut #acc: F = 0.0; for #i in 0..#count { #acc += #body; } #acc } }
+                if *count < 2 * LANES {
+                    let count = Literal::usize_unsuffixed(*count);
+                    return quote! { { let mut #acc: F = 0.0; for #i in 0..#count { #acc += #body; } #acc } };
+                }
+                // LANES independent partial sums, as a careful hand-written dot product keeps:
+                // with one running sum IEEE order chains every add, and LLVM may not vectorize.
+                let (lane, chunk) = (
+                    format_ident!("lane", span = Span::mixed_site()),
+                    format_ident!("chunk", span = Span::mixed_site()),
+                );
+                let lanes = Literal::usize_unsuffixed(LANES);
+                let chunks = Literal::usize_unsuffixed(count / LANES);
+                let tail = (count % LANES != 0).then(|| {
+                    let (start, end) = (
+                        Literal::usize_unsuffixed(count / LANES * LANES),
+                        Literal::usize_unsuffixed(*count),
+                    );
+                    quote! { for #i in #start..#end { #acc[0] += #body; } }
+                });
+                quote! {
+                    {
+                        let mut #acc: [F; #lanes] = [0.0; #lanes];
+                        for #chunk in 0..#chunks {
+                            for #lane in 0..#lanes {
+                                let #i = #chunk * #lanes + #lane;
+                                #acc[#lane] += #body;
+                            }
+                        }
+                        #tail
+                        ((#acc[0] + #acc[1]) + (#acc[2] + #acc[3])) + ((#acc[4] + #acc[5]) + (#acc[6] + #acc[7]))
+                    }
+                }
             }
             Leaf::Element { slot_of, indices } => {
                 let indices: Vec<TokenStream> = indices
