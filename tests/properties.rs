@@ -130,7 +130,7 @@ fn network_text(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, .. ProptestConfig::default() })]
+    #![proptest_config(support::proptest_config(96))]
 
     #[test]
     fn gradients_match_finite_differences(
@@ -227,7 +227,7 @@ fn grad_network_text(input: usize, layers: &[Layer], loss: usize, usage: &str) -
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 32, .. ProptestConfig::default() })]
+    #![proptest_config(support::proptest_config(32))]
 
     /// Second derivatives: the derived gradient of a loss that holds `grad` agrees with
     /// differences of differences of the reference interpreter (which computes `grad` by its

@@ -4,7 +4,6 @@
 
 use std::collections::HashSet;
 
-
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
