@@ -134,37 +134,12 @@ pub fn reroot(d: &Derivation, of: Var, wrt: &[Var]) -> Derivation {
     let forward = d.forward[..=end].to_vec();
     let mut graph = d.graph.clone();
     let layout = d.layout.clone();
-    let mut consumers: Vec<Vec<usize>> = vec![Vec::new(); layout.len()];
-    for (c, def) in forward.iter().enumerate() {
-        for (u, _) in &def.partials {
-            consumers[u.index()].push(c);
-        }
-    }
-    let mut live = vec![false; forward.len()];
-    live[end] = true;
-    let mut delta_node: Vec<Option<NodeId>> = vec![None; forward.len()];
-    delta_node[end] = Some(graph.constant_node(1.0));
-    let mut deltas = Vec::new();
-    for c in (0..end).rev() {
-        let var = forward[c].var;
-        let terms = chain_terms(
-            &mut graph,
-            &forward,
-            &consumers[var.index()],
-            &delta_node,
-            var,
-        );
-        if terms.is_empty() {
-            continue;
-        }
-        live[c] = true;
-        let expr = graph.sum(&terms);
-        let Some(slot) = layout.delta_of(var) else {
-            continue;
-        };
-        deltas.push((slot, expr));
-        delta_node[c] = Some(graph.var(slot));
-    }
+    let consumers = crate::derive::consumers_of(&forward, layout.len());
+    let crate::derive::Sweep {
+        live,
+        delta_node,
+        deltas,
+    } = crate::derive::backward_sweep(&mut graph, &layout, &forward, &consumers, end);
     let gradients: Vec<(Var, NodeId)> = wrt
         .iter()
         .map(|&w| {

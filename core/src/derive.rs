@@ -91,40 +91,13 @@ pub fn derive(network: &Network, functions: &[Function]) -> Derivation {
     let inner = known.sites;
     let forward = known.defs;
 
-    let mut consumers: Vec<Vec<usize>> = vec![Vec::new(); layout.len()];
-    for (c, def) in forward.iter().enumerate() {
-        for (u, _) in &def.partials {
-            consumers[u.index()].push(c);
-        }
-    }
-
+    let consumers = consumers_of(&forward, layout.len());
     // Deltas, from the loss backwards. A definition is live when the loss depends on it.
-    let loss_index = forward.len() - 1;
-    let mut live = vec![false; forward.len()];
-    live[loss_index] = true;
-    let mut delta_node: Vec<Option<NodeId>> = vec![None; forward.len()];
-    delta_node[loss_index] = Some(graph.constant_node(1.0));
-    let mut deltas = Vec::new();
-    for c in (0..loss_index).rev() {
-        let var = forward[c].var;
-        let terms = chain_terms(
-            &mut graph,
-            &forward,
-            &consumers[var.index()],
-            &delta_node,
-            var,
-        );
-        if terms.is_empty() {
-            continue;
-        }
-        live[c] = true;
-        let expr = graph.sum(&terms);
-        let Some(slot) = layout.delta_of(var) else {
-            continue;
-        };
-        deltas.push((slot, expr));
-        delta_node[c] = Some(graph.var(slot));
-    }
+    let Sweep {
+        live,
+        delta_node,
+        deltas,
+    } = backward_sweep(&mut graph, &layout, &forward, &consumers, forward.len() - 1);
 
     let mut gradients = Vec::new();
     for p in 0..network.params.len() {
@@ -154,6 +127,63 @@ pub fn derive(network: &Network, functions: &[Function]) -> Derivation {
         live,
         gradient_position,
         inner,
+    }
+}
+
+/// For each slot, the definitions (indices into `forward`) that mention it.
+pub(crate) fn consumers_of(forward: &[Definition], slots: usize) -> Vec<Vec<usize>> {
+    let mut consumers: Vec<Vec<usize>> = vec![Vec::new(); slots];
+    for (c, def) in forward.iter().enumerate() {
+        for (u, _) in &def.partials {
+            consumers[u.index()].push(c);
+        }
+    }
+    consumers
+}
+
+/// What one backward sweep from a root definition finds.
+pub(crate) struct Sweep {
+    /// For each definition, whether the root depends on it.
+    pub live: Vec<bool>,
+    /// For each definition, the node of d(root)/d(it), where it has one.
+    pub delta_node: Vec<Option<NodeId>>,
+    /// `(delta slot, expression)` from the root backwards.
+    pub deltas: Vec<(Var, NodeId)>,
+}
+
+/// The deltas d(root)/dv of every definition before `root` (an index into `forward`), each a
+/// sum over its consumers of delta times local partial: the loss's deltas, or those of any
+/// named scalar a derivation is re-rooted at (`crate::derivative`).
+pub(crate) fn backward_sweep(
+    graph: &mut Graph,
+    layout: &Layout,
+    forward: &[Definition],
+    consumers: &[Vec<usize>],
+    root: usize,
+) -> Sweep {
+    let mut live = vec![false; forward.len()];
+    live[root] = true;
+    let mut delta_node: Vec<Option<NodeId>> = vec![None; forward.len()];
+    delta_node[root] = Some(graph.constant_node(1.0));
+    let mut deltas = Vec::new();
+    for c in (0..root).rev() {
+        let var = forward[c].var;
+        let terms = chain_terms(graph, forward, &consumers[var.index()], &delta_node, var);
+        if terms.is_empty() {
+            continue;
+        }
+        live[c] = true;
+        let expr = graph.sum(&terms);
+        let Some(slot) = layout.delta_of(var) else {
+            continue;
+        };
+        deltas.push((slot, expr));
+        delta_node[c] = Some(graph.var(slot));
+    }
+    Sweep {
+        live,
+        delta_node,
+        deltas,
     }
 }
 
