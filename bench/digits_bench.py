@@ -2,7 +2,7 @@
 """The digits classifier of examples/digits.rs, trained the same way with PyTorch and JAX.
 
 Same network (examples/digits.nn: 64 -> 32 tanh -> 10, softmax, cross-entropy on one-hot
-labels, per-sample loss plus 0.0005 * sum(W2^2), batch mean), same data
+labels, per-sample loss plus 0.0005 * (sum(W1^2) + sum(W2^2)), batch mean), same data
 (examples/data/digits.csv, pixels / 16, a fifth held out), same algorithm (Glorot-uniform
 weights, zero biases, 30 epochs of mini-batch SGD, batches of 16 in a reshuffled order each
 epoch, learning rate 0.1), in float64 on one CPU thread.
@@ -100,7 +100,7 @@ def run_torch(s, repeats):
             total = 0.0
             for x, t in batches_t[epoch]:
                 z = forward(p, x)
-                per_sample = -(t * torch.log_softmax(z, dim=1)).sum(dim=1) + DECAY * (p["W2"] ** 2).sum()
+                per_sample = -(t * torch.log_softmax(z, dim=1)).sum(dim=1) + DECAY * ((p["W1"] ** 2).sum() + (p["W2"] ** 2).sum())
                 loss = per_sample.mean()
                 loss.backward()
                 with torch.no_grad():
@@ -140,7 +140,7 @@ def run_jax(s, repeats):
 
     def batch_loss(p, x, t):
         z = forward(p, x)
-        per_sample = -(t * jax.nn.log_softmax(z, axis=1)).sum(axis=1) + DECAY * (p["W2"] ** 2).sum()
+        per_sample = -(t * jax.nn.log_softmax(z, axis=1)).sum(axis=1) + DECAY * ((p["W1"] ** 2).sum() + (p["W2"] ** 2).sum())
         return per_sample.mean()
 
     @jax.jit
