@@ -371,7 +371,7 @@ mod tests {
 
     fn network(text: &str) -> Network {
         crate::check_source(text)
-            .expect("checks")
+            .expect("checks") // ok: unit test
             .networks
             .remove(0)
     }

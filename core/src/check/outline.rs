@@ -273,7 +273,7 @@ mod tests {
     }
 
     fn outline_of(text: &str) -> NetworkOutline {
-        let file = chainrule_grammar::parse_file(text).expect("parses");
+        let file = chainrule_grammar::parse_file(text).expect("parses"); // ok: unit test
         outline(&file, text).remove(0)
     }
 
