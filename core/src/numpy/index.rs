@@ -397,6 +397,7 @@ mod tests {
         let mut checked = 0;
         for entry in std::fs::read_dir(dir).expect("corpus") {
             // ok: unit test
+            // ok: unit test
             let path = entry.expect("entry").path(); // ok: unit test
             let text = std::fs::read_to_string(&path).expect("read"); // ok: unit test
             let model = crate::check_source(&text).expect("checks"); // ok: unit test
