@@ -3,7 +3,7 @@
 //! tables, and the claims with their verdicts.
 //!
 //! The page needs no network to display: KaTeX's script and stylesheet (fonts as `data:` URLs)
-//! are vendored in `assets/` and inlined, so a page mailed or opened from `file://` renders the
+//! are vendored in `core/assets/katex/` and inlined, so a page mailed or opened from `file://` renders the
 //! same. Formulas are `<div class="tex">` elements holding their LaTeX as text; the inlined
 //! script renders each in place, and without script the LaTeX source stays readable.
 
@@ -20,8 +20,8 @@ use crate::ir::Var;
 use crate::latex::{Form, Latex, NumericPoint};
 use crate::model::{Model, Network, Shape, Symbol};
 
-const KATEX_JS: &str = include_str!("assets/katex.min.js");
-const KATEX_CSS: &str = include_str!("assets/katex.inline.css");
+const KATEX_JS: &str = include_str!("../../assets/katex/katex.min.js");
+const KATEX_CSS: &str = include_str!("../../assets/katex/katex.inline.css");
 
 /// With more trainable scalars than this, the chain, delta and numeric forms show one element
 /// of each parameter (the general form covers them all): 784-128-10 would be 10^5 lines.

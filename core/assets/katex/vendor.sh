@@ -3,10 +3,10 @@
 # a page displays offline and the binary never needs npm: the minified script as it ships,
 # and the stylesheet with every font as a woff2 data: URL (the woff and ttf fallbacks dropped;
 # every browser that runs KaTeX reads woff2).
-#   usage: core/src/html/assets/vendor.sh [path/to/node_modules/katex]
+#   usage: core/assets/katex/vendor.sh [path/to/node_modules/katex]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-katex="${1:-$here/../../../../tests/katex/node_modules/katex}"
+katex="${1:-$here/../../../tests/katex/node_modules/katex}"
 cp "$katex/dist/katex.min.js" "$here/katex.min.js"
 cp "$katex/LICENSE" "$here/LICENSE-KaTeX"
 node - "$katex/dist" "$here/katex.inline.css" <<'JS'
