@@ -10,9 +10,8 @@
 //! The formulas are data ([`Formulas`]): the Rust emitter turns the same ones into loops, so
 //! the printed mathematics and the generated code come from one source.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-use super::Latex;
 use super::names;
 use crate::derive::Derivation;
 use crate::ir::{Graph, Node, NodeId, Var};
@@ -108,7 +107,8 @@ pub struct Formulas<'a> {
     network: &'a Network,
     /// The formulas' nodes; a `Var(n)` is `leaves[n]`.
     pub graph: Graph,
-    leaves: Vec<Leaf>,
+    /// What each `Var` of `graph` stands for.
+    pub(super) leaves: Vec<Leaf>,
     /// The arguments of element-wise definitions: node -> (vector, element).
     inner: HashMap<NodeId, (usize, usize)>,
     /// The vector whose own definition is being unified (its argument is not a leaf there).
@@ -490,7 +490,8 @@ impl<'a> Formulas<'a> {
         false
     }
 
-    fn print(&self, node: NodeId, top: bool) -> String {
+    /// A formula of this set as LaTeX (`top`: the right-hand side of a line).
+    pub(super) fn print(&self, node: NodeId, top: bool) -> String {
         let leaf = |v: Var| match &self.leaves[v.index()] {
             Leaf::Element { slot_of, indices } => self.element(*slot_of, indices),
             Leaf::SumOver(letter, _, body) => {
@@ -542,7 +543,7 @@ impl<'a> Formulas<'a> {
 }
 
 /// The argument of a vector's element-wise function: `\tilde{h^{(1)}_{k}}`.
-fn inner_name(vector: &str, indices: &[String]) -> String {
+pub(super) fn inner_name(vector: &str, indices: &[String]) -> String {
     format!("\\tilde{{{}}}", names::element(vector, false, indices))
 }
 
@@ -566,81 +567,4 @@ fn sum_terms(graph: &Graph, node: NodeId) -> Vec<NodeId> {
         Node::Sum(items) => items.to_vec(),
         _ => vec![node],
     }
-}
-
-/// Prints the general form of every delta and of the chosen parameters' gradients.
-pub(super) fn general(latex: &mut Latex<'_>, weights: &[Var]) {
-    let network = latex.network;
-    let loss = latex.loss_name();
-    let chosen: HashSet<Var> = weights.iter().copied().collect();
-    let mut lines: Vec<String> = Vec::new();
-    let mut formulas = Formulas::new(network, latex.derivation);
-    // Deltas, vector by vector from the loss backwards.
-    for v in (0..network.vectors.len()).rev() {
-        let (formula, count) = formulas.delta(v);
-        if count == 0 {
-            continue;
-        }
-        let name = &network.vectors[v].name;
-        let element = names::element(name, false, &["k".to_string()]);
-        let lhs = format!(
-            "{} = {}",
-            names::delta(&element),
-            names::partial(&loss, &element)
-        );
-        match formula {
-            Some(formula) => lines.push(format!("{lhs} &= {}", formulas.print(formula, true))),
-            None => lines.push(format!(
-                "{lhs} &\\quad \\text{{(no single formula: see the delta form)}}"
-            )),
-        }
-    }
-    // Gradients, parameter by parameter; a derivation re-rooted by `--of` may also hold
-    // derivatives with respect to an input or a named vector (`crate::derivative`).
-    let symbols = (0..network.params.len())
-        .map(Symbol::Param)
-        .chain((0..network.inputs.len()).map(Symbol::Input))
-        .chain((0..network.vectors.len()).map(Symbol::Vector));
-    for symbol in symbols {
-        let shape = network.shape_of(symbol);
-        let (formula, count) = formulas.gradient_of(symbol, |var| chosen.contains(&var));
-        if count == 0 {
-            continue;
-        }
-        let indices: Vec<String> = match shape {
-            Shape::Matrix(..) => vec!["i".into(), "j".into()],
-            Shape::Vector(_) => vec!["i".into()],
-            Shape::Scalar => vec![],
-        };
-        let name = network.name_of(symbol);
-        let wrt = match shape {
-            Shape::Scalar => names::symbol(name),
-            shape => names::element(name, matches!(shape, Shape::Matrix(..)), &indices),
-        };
-        let lhs = names::partial(&loss, &wrt);
-        match formula {
-            Some(formula) => lines.push(format!("{lhs} &= {}", formulas.print(formula, true))),
-            None => lines.push(format!(
-                "{lhs} &\\quad \\text{{(no single formula: see the delta form)}}"
-            )),
-        }
-    }
-    // The arguments the formulas read, defined first.
-    let used: Vec<usize> = (0..network.vectors.len())
-        .filter(|v| {
-            formulas
-                .leaves
-                .iter()
-                .any(|l| matches!(l, Leaf::Element { slot_of: SlotKind::Inner(u), .. } if u == v))
-        })
-        .collect();
-    let mut definitions = Vec::new();
-    for v in used {
-        if let Some(formula) = formulas.inner(v) {
-            let lhs = inner_name(&network.vectors[v].name, &["k".to_string()]);
-            definitions.push(format!("{lhs} &= {}", formulas.print(formula, true)));
-        }
-    }
-    latex.lines.extend(definitions);
-    latex.lines.extend(lines);
 }

@@ -3,6 +3,7 @@
 
 pub mod blocks;
 pub(crate) mod general;
+mod index_form;
 pub mod names;
 mod second;
 
@@ -181,7 +182,7 @@ impl<'a> Latex<'a> {
                 self.gap();
                 self.gradients(&weights, point);
             }
-            Form::General => general::general(&mut self, &weights),
+            Form::General => index_form::general(&mut self, &weights),
         }
         blocks::finish(&self.lines, &self.breaks)
     }

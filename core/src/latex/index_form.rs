@@ -1,0 +1,88 @@
+//! Prints the general index form (`chainrule latex --form general`): one line per vector's
+//! delta and per parameter's gradient, each the formula [`super::general::Formulas`] finds for
+//! all of its elements, or a note where no single formula exists.
+
+use std::collections::HashSet;
+
+use super::Latex;
+use super::general::{Formulas, Leaf, SlotKind, inner_name};
+use super::names;
+use crate::ir::Var;
+use crate::model::{Shape, Symbol};
+
+/// Prints the general form of every delta and of the chosen parameters' gradients.
+pub(super) fn general(latex: &mut Latex<'_>, weights: &[Var]) {
+    let network = latex.network;
+    let loss = latex.loss_name();
+    let chosen: HashSet<Var> = weights.iter().copied().collect();
+    let mut lines: Vec<String> = Vec::new();
+    let mut formulas = Formulas::new(network, latex.derivation);
+    // Deltas, vector by vector from the loss backwards.
+    for v in (0..network.vectors.len()).rev() {
+        let (formula, count) = formulas.delta(v);
+        if count == 0 {
+            continue;
+        }
+        let name = &network.vectors[v].name;
+        let element = names::element(name, false, &["k".to_string()]);
+        let lhs = format!(
+            "{} = {}",
+            names::delta(&element),
+            names::partial(&loss, &element)
+        );
+        match formula {
+            Some(formula) => lines.push(format!("{lhs} &= {}", formulas.print(formula, true))),
+            None => lines.push(format!(
+                "{lhs} &\\quad \\text{{(no single formula: see the delta form)}}"
+            )),
+        }
+    }
+    // Gradients, parameter by parameter; a derivation re-rooted by `--of` may also hold
+    // derivatives with respect to an input or a named vector (`crate::derivative`).
+    let symbols = (0..network.params.len())
+        .map(Symbol::Param)
+        .chain((0..network.inputs.len()).map(Symbol::Input))
+        .chain((0..network.vectors.len()).map(Symbol::Vector));
+    for symbol in symbols {
+        let shape = network.shape_of(symbol);
+        let (formula, count) = formulas.gradient_of(symbol, |var| chosen.contains(&var));
+        if count == 0 {
+            continue;
+        }
+        let indices: Vec<String> = match shape {
+            Shape::Matrix(..) => vec!["i".into(), "j".into()],
+            Shape::Vector(_) => vec!["i".into()],
+            Shape::Scalar => vec![],
+        };
+        let name = network.name_of(symbol);
+        let wrt = match shape {
+            Shape::Scalar => names::symbol(name),
+            shape => names::element(name, matches!(shape, Shape::Matrix(..)), &indices),
+        };
+        let lhs = names::partial(&loss, &wrt);
+        match formula {
+            Some(formula) => lines.push(format!("{lhs} &= {}", formulas.print(formula, true))),
+            None => lines.push(format!(
+                "{lhs} &\\quad \\text{{(no single formula: see the delta form)}}"
+            )),
+        }
+    }
+    // The arguments the formulas read, defined first.
+    let used: Vec<usize> = (0..network.vectors.len())
+        .filter(|v| {
+            formulas
+                .leaves
+                .iter()
+                .any(|l| matches!(l, Leaf::Element { slot_of: SlotKind::Inner(u), .. } if *u == *v))
+        })
+        .collect();
+    let mut definitions = Vec::new();
+    for v in used {
+        if let Some(formula) = formulas.inner(v) {
+            let lhs = inner_name(&network.vectors[v].name, &["k".to_string()]);
+            definitions.push(format!("{lhs} &= {}", formulas.print(formula, true)));
+        }
+    }
+    latex.lines.extend(definitions);
+    latex.lines.extend(lines);
+}
