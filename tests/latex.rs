@@ -161,3 +161,29 @@ fn every_standalone_document_compiles_with_pdflatex() {
         }
     }
 }
+
+/// Issue 24, item 2: a general formula is printed only if every element satisfies it. With
+/// the loss reading `y[1]` alone, `y[0]` has no delta, so `2(y_k - t_0)` is false for k = 0.
+#[test]
+fn general_form_never_generalises_from_some_elements() {
+    let source = "network sparse {\n    input x[2] = [1, 2]\n    target t[1] = [0.5]\n    \
+                  y[2] = W @ x\n    loss L = (y[1] - t[0])^2\n    \
+                  param W[2][2] = [[1, 2], [3, 4]]\n}\n";
+    let model = check_source(source).expect("checks");
+    let network = &model.networks[0];
+    let mut derivation = derive(network, &model.functions);
+    let general = render(network, &mut derivation, Form::General, &[], None, false);
+    assert!(
+        !general.contains("y_{k} - t_{0}"),
+        "a formula true only for k = 1 was printed:\n{general}"
+    );
+    // Only row 1 of W has a gradient; one row alone must not stand for both.
+    let w = derivation.layout.vars(chainrule::core::model::Symbol::Param(0));
+    let first_only: Vec<_> = w.take(1).collect();
+    let mut derivation = derive(network, &model.functions);
+    let one = render(network, &mut derivation, Form::General, &first_only, None, false);
+    assert!(
+        one.contains("no single formula"),
+        "the gradient of W from one element was generalised:\n{one}"
+    );
+}

@@ -28,6 +28,7 @@ pub mod print;
 pub mod report;
 pub mod rust;
 pub mod softmax;
+pub mod tensor;
 pub mod targets;
 
 pub use chainrule_grammar::{Diagnostic, Span};

@@ -4,7 +4,7 @@
 //! the loss convention's factor 2), and which chain-rule factor is missing, extra or wrong.
 
 pub(crate) mod canon;
-mod classify;
+pub(crate) mod classify;
 mod diagnose;
 
 use std::collections::HashMap;
@@ -269,7 +269,7 @@ fn check_claim(
 
 /// Seeded random points (every slot's value: forward values computed), away from kinks of
 /// relu, abs, step and sign and from poles, with positive values where `log` or `sqrt` need them.
-fn random_points(d: &Derivation, network: &Network, seed: u64) -> Vec<Vec<f64>> {
+pub(crate) fn random_points(d: &Derivation, network: &Network, seed: u64) -> Vec<Vec<f64>> {
     let needs_positive = d.graph.nodes().any(|(_, n)| {
         matches!(n, Node::Func(Builtin::Log | Builtin::Sqrt, _))
             || matches!(n, Node::Pow(_, k) if f64::from_bits(*k).fract() != 0.0)

@@ -23,6 +23,9 @@ pub(super) fn general(latex: &mut Latex<'_>, weights: &[Var]) {
         if count == 0 {
             continue;
         }
+        // Elements without a delta (the loss does not depend on them) are zero: a formula
+        // unified over the others alone would claim a value for them too.
+        let formula = formula.filter(|_| count == network.vectors[v].size);
         let name = &network.vectors[v].name;
         let element = names::element(name, false, &["k".to_string()]);
         let lhs = format!(
@@ -45,10 +48,18 @@ pub(super) fn general(latex: &mut Latex<'_>, weights: &[Var]) {
         .chain((0..network.vectors.len()).map(Symbol::Vector));
     for symbol in symbols {
         let shape = network.shape_of(symbol);
-        let (formula, count) = formulas.gradient_of(symbol, |var| chosen.contains(&var));
-        if count == 0 {
+        if !latex
+            .derivation
+            .layout
+            .vars(symbol)
+            .any(|var| chosen.contains(&var))
+        {
             continue;
         }
+        // Unified over every element, not only the chosen ones: one element alone fits a
+        // formula that the others need not satisfy.
+        let (formula, count) = formulas.gradient_of(symbol, |_| true);
+        let formula = formula.filter(|_| count == shape.len());
         let indices: Vec<String> = match shape {
             Shape::Matrix(..) => vec!["i".into(), "j".into()],
             Shape::Vector(_) => vec!["i".into()],

@@ -4,6 +4,7 @@
 pub mod blocks;
 pub(crate) mod general;
 mod index_form;
+pub mod indexed;
 pub mod names;
 mod second;
 

@@ -1,0 +1,230 @@
+//! Prints tensor-level statements ([`crate::tensor`]) in index notation: `\delta_{x_{m}} =
+//! \sum_{k} \delta_{z_{k}} w_{km}`, with affine indices, brackets for the ranges and fixed
+//! indices that remain (`[k = 1]`), and one letter per index variable.
+
+use std::cell::RefCell;
+
+use super::names;
+use crate::ir::{NodeId, Var};
+use crate::model::{Network, Symbol};
+use crate::print::{Printer, Style};
+use crate::tensor::{Affine, IndexVar, Leaf, Program, Statement, Tensor, dims};
+
+/// Letters for a statement's own indices, by number of axes.
+const OWN: [&[char]; 5] = [
+    &[],
+    &['k'],
+    &['i', 'j'],
+    &['c', 'u', 'v'],
+    &['f', 'c', 'u', 'v'],
+];
+
+/// Letters for summed indices, in order of preference.
+const SUMMED: [char; 12] = ['i', 'j', 'k', 'm', 'n', 'p', 'q', 'r', 's', 'a', 'b', 'l'];
+
+/// Prints the formulas of one program.
+pub struct IndexPrinter<'a> {
+    /// The statements' formulas.
+    pub program: &'a Program,
+    /// Their network, for names and shapes.
+    pub network: &'a Network,
+    /// The loss's LaTeX name.
+    pub loss: String,
+    letters: RefCell<Vec<(IndexVar, char)>>,
+}
+
+impl<'a> IndexPrinter<'a> {
+    /// A printer over a program.
+    pub fn new(program: &'a Program, network: &'a Network, loss: String) -> IndexPrinter<'a> {
+        IndexPrinter {
+            program,
+            network,
+            loss,
+            letters: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// `lhs &= rhs` for a statement, its indices named afresh.
+    pub fn line(&self, statement: &Statement) -> String {
+        self.name_own(statement);
+        format!("{} &= {}", self.lhs(statement), self.rhs(statement.formula))
+    }
+
+    /// The left-hand side: `z_{k}`, `\delta_{z_{k}} = \frac{\partial L}{\partial z_{k}}`,
+    /// `\frac{\partial L}{\partial w_{ij}}`.
+    pub fn lhs(&self, statement: &Statement) -> String {
+        let indices: Vec<Affine> = statement.indices.iter().map(|&v| Affine::var(v)).collect();
+        match statement.defines {
+            Tensor::Value(symbol) => self.element(symbol, &indices),
+            Tensor::Delta(symbol @ Symbol::Vector(_)) => {
+                let element = self.element(symbol, &indices);
+                format!(
+                    "{} = {}",
+                    names::delta(&element),
+                    names::partial(&self.loss, &element)
+                )
+            }
+            Tensor::Delta(symbol) => names::partial(&self.loss, &self.element(symbol, &indices)),
+        }
+    }
+
+    /// Gives a statement's own indices their letters (and forgets every other letter).
+    pub fn name_own(&self, statement: &Statement) {
+        let own = OWN.get(statement.indices.len()).copied().unwrap_or(&[]);
+        let mut letters = self.letters.borrow_mut();
+        letters.clear();
+        for (k, &var) in statement.indices.iter().enumerate() {
+            let letter = own.get(k).copied().unwrap_or('l');
+            letters.push((var, letter));
+        }
+    }
+
+    /// A formula as the right-hand side of a line.
+    pub fn rhs(&self, node: NodeId) -> String {
+        self.print(node, true)
+    }
+
+    fn print(&self, node: NodeId, top: bool) -> String {
+        let leaf = |v: Var| self.leaf(v, top && self.program.graph.existing(&crate::ir::Node::Var(v)) == Some(node));
+        let printer = Printer {
+            graph: &self.program.graph,
+            leaf: &leaf,
+            style: Style::Latex,
+        };
+        if top {
+            printer.expr(node)
+        } else {
+            printer.factor(node)
+        }
+    }
+
+    fn leaf(&self, var: Var, top: bool) -> String {
+        match self.program.leaf_of(var) {
+            Leaf::Read(Tensor::Value(symbol), indices) => self.element(*symbol, indices),
+            Leaf::Read(Tensor::Delta(symbol @ Symbol::Vector(_)), indices) => {
+                names::delta(&self.element(*symbol, indices))
+            }
+            Leaf::Read(Tensor::Delta(symbol), indices) => {
+                names::partial(&self.loss, &self.element(*symbol, indices))
+            }
+            Leaf::Sum(bounds, body) => {
+                let letters: Vec<String> = bounds
+                    .iter()
+                    .map(|b| self.bind(b.var).to_string())
+                    .collect();
+                let text = format!(
+                    "\\sum_{{{}}} {}",
+                    letters.join(","),
+                    self.print(*body, false)
+                );
+                if top {
+                    text
+                } else {
+                    format!("\\left({text}\\right)")
+                }
+            }
+            Leaf::LogSumExp(bound, body) => {
+                let letter = self.bind(bound.var);
+                format!(
+                    "\\log \\sum_{{{letter}}} e^{{{}}}",
+                    self.print(*body, true)
+                )
+            }
+            Leaf::Guard(affine, lo, hi) => self.guard(affine, *lo, *hi),
+        }
+    }
+
+    /// A new letter for a summed variable.
+    fn bind(&self, var: IndexVar) -> char {
+        let mut letters = self.letters.borrow_mut();
+        if let Some(&(_, c)) = letters.iter().find(|(v, _)| *v == var) {
+            return c;
+        }
+        let letter = SUMMED
+            .iter()
+            .copied()
+            .find(|c| !letters.iter().any(|(_, u)| u == c))
+            .unwrap_or('z');
+        letters.push((var, letter));
+        letter
+    }
+
+    fn letter(&self, var: IndexVar) -> char {
+        let known = self
+            .letters
+            .borrow()
+            .iter()
+            .find(|(v, _)| *v == var)
+            .map(|(_, c)| *c);
+        known.unwrap_or_else(|| self.bind(var))
+    }
+
+    /// An affine index as text: `k`, `u - p`, `2i + p`, `k + 1`, `0`.
+    pub fn affine(&self, a: &Affine) -> String {
+        let mut out = String::new();
+        for &(v, c) in &a.terms {
+            let letter = self.letter(v);
+            let sign = if c < 0 { "-" } else { "+" };
+            let magnitude = if c.abs() == 1 {
+                String::new()
+            } else {
+                c.abs().to_string()
+            };
+            if out.is_empty() {
+                out = format!("{}{magnitude}{letter}", if c < 0 { "-" } else { "" });
+            } else {
+                out = format!("{out} {sign} {magnitude}{letter}");
+            }
+        }
+        match (out.is_empty(), a.offset) {
+            (true, o) => o.to_string(),
+            (false, 0) => out,
+            (false, o) if o < 0 => format!("{out} - {}", -o),
+            (false, o) => format!("{out} + {o}"),
+        }
+    }
+
+    /// `[k = 1]` for an equality, `[0 \le u - p < 6]` for a range.
+    fn guard(&self, a: &Affine, lo: i64, hi: i64) -> String {
+        if hi == lo + 1 {
+            // sum c_v v + offset = lo, as P = N + (lo - offset) with P and N the terms of
+            // positive and negative coefficient.
+            let side = |sign: i64| Affine {
+                terms: a
+                    .terms
+                    .iter()
+                    .filter(|(_, c)| c.signum() == sign)
+                    .map(|&(v, c)| (v, c.abs()))
+                    .collect(),
+                offset: 0,
+            };
+            let (positive, mut negative) = (side(1), side(-1));
+            let (left, right) = if positive.terms.is_empty() {
+                (negative, Affine::constant(a.offset - lo))
+            } else {
+                negative.offset = lo - a.offset;
+                (positive, negative)
+            };
+            return format!(
+                "\\left[{} = {}\\right]",
+                self.affine(&left),
+                self.affine(&right)
+            );
+        }
+        format!("\\left[{lo} \\le {} < {hi}\\right]", self.affine(a))
+    }
+
+    /// An element of a symbol at affine indices.
+    fn element(&self, symbol: Symbol, indices: &[Affine]) -> String {
+        if symbol == Symbol::Loss {
+            return names::symbol(&self.network.loss.name);
+        }
+        let axes = dims(self.network, symbol).len();
+        let name = self.network.name_of(symbol);
+        if axes == 0 {
+            return names::symbol(name);
+        }
+        let text: Vec<String> = indices.iter().map(|a| self.affine(a)).collect();
+        names::element(name, axes == 2, &text)
+    }
+}

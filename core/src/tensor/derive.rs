@@ -1,0 +1,289 @@
+//! Reverse mode over statements: each delta and gradient is again one index formula.
+//!
+//! A statement's adjoint flows down its formula by the scalar rules (`local_partials`, the
+//! same rules the scalar derivation uses). At a read `u[A(k, r)]` (k the statement's free
+//! indices, r the indices of the sums around the read) it leaves the contribution
+//! `sum over k, r of [A(k, r) = m] * adjoint` to `delta(u)[m]`. The bracket is then solved:
+//! an index of `A` that is one summed variable with coefficient +-1 is eliminated by
+//! substitution (a convolution's `i + p = u` gives `i = u - p`, the flipped kernel), its
+//! range left as a bracket unless the range of `m` already implies it; what cannot be solved
+//! stays as a bracket (a fixed index such as `y[1]` gives `[k = 1]`). Whatever variables
+//! remain are summed: a shared weight's gradient sums over everything that shares it.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::{Affine, Bound, IndexVar, Leaf, Program, Statement, StepKind, Tensor, dims};
+use crate::builtin::Builtin;
+use crate::derive::local_partials;
+use crate::ir::{Node, NodeId, Var};
+use crate::model::{Network, Symbol};
+
+/// A piece of `delta(u)[m]` before its index map is solved.
+struct Contribution {
+    /// Where the read was: one affine index per axis of `u`.
+    map: Vec<Affine>,
+    /// Every variable bound around the read (the statement's own, then sums').
+    context: Vec<Bound>,
+    /// The adjoint at the read.
+    value: NodeId,
+}
+
+/// Adds the delta statements (from the loss backwards) and the gradient statements.
+pub fn derive(program: &mut Program, network: &Network) {
+    let mut pending: BTreeMap<Symbol, Vec<Contribution>> = BTreeMap::new();
+    let forward = program.forward.clone();
+    let mut deltas = Vec::new();
+    for statement in forward.iter().rev() {
+        let super::Tensor::Value(symbol) = statement.defines else {
+            continue;
+        };
+        let free: Vec<Affine> = statement.indices.iter().map(|&v| Affine::var(v)).collect();
+        let adjoint = if symbol == Symbol::Loss {
+            program.graph.constant_node(1.0)
+        } else {
+            let Some(contributions) = pending.remove(&symbol).filter(|c| !c.is_empty()) else {
+                continue;
+            };
+            let delta = combine(program, network, symbol, contributions);
+            deltas.push(delta);
+            program.read(Tensor::Delta(symbol), free.clone())
+        };
+        let context: Vec<Bound> = statement
+            .indices
+            .iter()
+            .zip(&statement.shape)
+            .map(|(&var, &size)| Bound { var, size })
+            .collect();
+        let own = program.read(Tensor::Value(symbol), free);
+        let mut named = HashMap::new();
+        if let Node::Var(v) = program.graph.node(own) {
+            named.insert(statement.formula, *v);
+        }
+        let mut sweep = Sweep {
+            program,
+            statement,
+            pending: &mut pending,
+        };
+        sweep.scatter(statement.formula, adjoint, &context, &named);
+    }
+    program.deltas = deltas;
+    program.gradients = (0..network.params.len())
+        .map(|p| {
+            let symbol = Symbol::Param(p);
+            let contributions = pending.remove(&symbol).unwrap_or_default();
+            combine(program, network, symbol, contributions)
+        })
+        .collect();
+}
+
+struct Sweep<'a> {
+    program: &'a mut Program,
+    /// The statement whose adjoint is being scattered.
+    statement: &'a Statement,
+    pending: &'a mut BTreeMap<Symbol, Vec<Contribution>>,
+}
+
+impl Sweep<'_> {
+    /// Scatters `adjoint` (of `root`) to every read under `root`.
+    fn scatter(
+        &mut self,
+        root: NodeId,
+        adjoint: NodeId,
+        context: &[Bound],
+        named: &HashMap<NodeId, Var>,
+    ) {
+        let partials = local_partials(&mut self.program.graph, root, named);
+        for (var, partial) in partials {
+            let value = self.program.graph.mul(adjoint, partial);
+            if self.program.graph.constant(value) == Some(0.0) {
+                continue;
+            }
+            match self.program.leaf_of(var).clone() {
+                Leaf::Read(Tensor::Value(symbol), map) => {
+                    if matches!(symbol, Symbol::Vector(_) | Symbol::Param(_)) {
+                        self.pending.entry(symbol).or_default().push(Contribution {
+                            map,
+                            context: context.to_vec(),
+                            value,
+                        });
+                    }
+                }
+                Leaf::Read(Tensor::Delta(_), _) | Leaf::Guard(..) => {}
+                Leaf::Sum(bounds, body) => {
+                    let inner: Vec<Bound> = context.iter().chain(&bounds).copied().collect();
+                    self.scatter(body, value, &inner, &HashMap::new());
+                }
+                Leaf::LogSumExp(bound, body) => {
+                    // d lse / d body_j = softmax_j = exp(body_j - lse): the named probability
+                    // where the statement itself is that softmax.
+                    let lse = self.program.graph.var(var);
+                    let shifted = self.program.graph.sub(body, lse);
+                    let softmax = self.program.graph.func(Builtin::Exp, shifted);
+                    let softmax = self.named_instance(softmax, bound.var).unwrap_or(softmax);
+                    let value = self.program.graph.mul(softmax, value);
+                    let inner: Vec<Bound> = context.iter().copied().chain([bound]).collect();
+                    self.scatter(body, value, &inner, &HashMap::new());
+                }
+            }
+        }
+    }
+
+    /// The statement's own value at index `j` if `node` is its formula there.
+    fn named_instance(&mut self, node: NodeId, j: IndexVar) -> Option<NodeId> {
+        let Tensor::Value(symbol) = self.statement.defines else {
+            return None;
+        };
+        let [k] = self.statement.indices[..] else {
+            return None;
+        };
+        let at_j = self
+            .program
+            .substitute(self.statement.formula, k, &Affine::var(j));
+        (at_j == node).then(|| {
+            self.program
+                .read(Tensor::Value(symbol), vec![Affine::var(j)])
+        })
+    }
+}
+
+/// `delta(symbol)[m] = sum of its contributions, each solved for m`.
+fn combine(
+    program: &mut Program,
+    network: &Network,
+    symbol: Symbol,
+    contributions: Vec<Contribution>,
+) -> Statement {
+    let shape = dims(network, symbol);
+    let indices: Vec<IndexVar> = shape.iter().map(|_| program.fresh()).collect();
+    let terms: Vec<NodeId> = contributions
+        .into_iter()
+        .filter_map(|c| solve(program, c, &indices, &shape))
+        .collect();
+    let kind = if terms
+        .iter()
+        .any(|&t| program.mentions_sum(t))
+    {
+        StepKind::Contraction
+    } else {
+        StepKind::Map
+    };
+    let formula = if terms.is_empty() {
+        program.graph.constant_node(0.0)
+    } else {
+        program.graph.sum(&terms)
+    };
+    Statement {
+        defines: Tensor::Delta(symbol),
+        shape,
+        indices,
+        formula,
+        kind,
+        verified: false,
+    }
+}
+
+/// One contribution as a formula in the output indices, or `None` where it is zero for
+/// every element.
+fn solve(
+    program: &mut Program,
+    contribution: Contribution,
+    out: &[IndexVar],
+    shape: &[usize],
+) -> Option<NodeId> {
+    let Contribution {
+        mut map,
+        mut context,
+        mut value,
+    } = contribution;
+    if map.len() != out.len() {
+        // A read with fewer indices than axes cannot be placed; dropping it leaves a formula
+        // that verification refuses wherever the read mattered, never a guess.
+        return None;
+    }
+    let mut guards: Vec<(Affine, i64, i64)> = Vec::new();
+    for d in 0..map.len() {
+        let m = Affine::var(out[d]);
+        let target = map[d].clone();
+        let pick = target
+            .terms
+            .iter()
+            .find(|(x, c)| (*c == 1 || *c == -1) && context.iter().any(|b| b.var == *x))
+            .copied();
+        match pick {
+            Some((x, c)) => {
+                // target = c x + rest = m, so x = c (m - rest).
+                let rest = target.substitute(x, &Affine::constant(0));
+                let solution = Affine::default().plus_scaled(&m.plus_scaled(&rest, -1), c);
+                let size = context
+                    .iter()
+                    .find(|b| b.var == x)
+                    .map_or(0, |b| b.size as i64);
+                context.retain(|b| b.var != x);
+                value = program.substitute(value, x, &solution);
+                for later in &mut map[d + 1..] {
+                    *later = later.substitute(x, &solution);
+                }
+                for guard in &mut guards {
+                    guard.0 = guard.0.substitute(x, &solution);
+                }
+                guards.push((solution, 0, size));
+            }
+            None => guards.push((target.plus_scaled(&m, -1), 0, 1)),
+        }
+    }
+    let size_of = |v: IndexVar| -> i64 {
+        if let Some(d) = out.iter().position(|&o| o == v) {
+            return shape[d] as i64;
+        }
+        context
+            .iter()
+            .find(|b| b.var == v)
+            .map_or(1, |b| b.size as i64)
+    };
+    let mut inner = Vec::new();
+    let mut outer = Vec::new();
+    for (affine, lo, hi) in guards {
+        let (min, max) = affine.bounds(&size_of);
+        if max < lo || min >= hi {
+            return None;
+        }
+        if min >= lo && max < hi {
+            continue;
+        }
+        let summed = affine
+            .terms
+            .iter()
+            .any(|(v, _)| context.iter().any(|b| b.var == *v));
+        let guard = program.leaf(Leaf::Guard(affine, lo, hi));
+        if summed { inner.push(guard) } else { outer.push(guard) }
+    }
+    let mut body = value;
+    for guard in inner {
+        body = program.graph.mul(guard, body);
+    }
+    if !context.is_empty() {
+        body = program.leaf(Leaf::Sum(context, body));
+    }
+    for guard in outer {
+        body = program.graph.mul(guard, body);
+    }
+    Some(body)
+}
+
+impl Program {
+    /// Whether a formula holds a sum over an index.
+    pub fn mentions_sum(&self, node: NodeId) -> bool {
+        let mut stack = vec![node];
+        while let Some(n) = stack.pop() {
+            match self.graph.node(n) {
+                Node::Var(v) => {
+                    if matches!(self.leaf_of(*v), Leaf::Sum(..) | Leaf::LogSumExp(..)) {
+                        return true;
+                    }
+                }
+                other => other.for_each_child(|c| stack.push(c)),
+            }
+        }
+        false
+    }
+}

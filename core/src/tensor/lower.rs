@@ -1,0 +1,292 @@
+//! Lowers the checked model to forward statements, one per named vector and one for the loss,
+//! without unrolling: `W @ x` is one sum over an index, not one node per element.
+
+use chainrule_grammar::Reduction;
+
+use super::{Affine, Bound, Leaf, Program, Statement, StepKind, Tensor, dims};
+use crate::builtin::{Builtin, VectorFn};
+use crate::ir::NodeId;
+use crate::model::{
+    ElemOp, FnExpr, Function, IndexTerm, Network, Shape, Symbol, TExpr, TExprKind,
+};
+
+/// A construct the tensor level does not cover yet; the scalar derivation still does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unsupported(pub &'static str);
+
+impl std::fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} has no tensor-level form yet", self.0)
+    }
+}
+
+/// The forward statements of a network (deltas and gradients come from `derive`).
+pub fn lower(network: &Network, functions: &[Function]) -> Result<Program, Unsupported> {
+    let mut program = Program::default();
+    let mut lowering = Lowering {
+        network,
+        functions,
+        program: &mut program,
+        defined: vec![None; network.vectors.len()],
+    };
+    let mut forward = Vec::new();
+    for (v, vector) in network.vectors.iter().enumerate() {
+        let k = lowering.program.fresh();
+        let formula = lowering.expr(&vector.expr, &[Affine::var(k)])?;
+        forward.push(Statement {
+            defines: Tensor::Value(Symbol::Vector(v)),
+            shape: vec![vector.size],
+            indices: vec![k],
+            formula,
+            kind: kind_of(&vector.expr),
+            verified: false,
+        });
+        lowering.defined[v] = Some((k, formula));
+    }
+    let formula = lowering.expr(&network.loss.expr, &[])?;
+    forward.push(Statement {
+        defines: Tensor::Value(Symbol::Loss),
+        shape: Vec::new(),
+        indices: Vec::new(),
+        formula,
+        kind: kind_of(&network.loss.expr),
+        verified: false,
+    });
+    program.forward = forward;
+    Ok(program)
+}
+
+/// The kind of step an expression is: a product or a reduction anywhere in it decides.
+fn kind_of(e: &TExpr) -> StepKind {
+    match &e.kind {
+        TExprKind::MatVec(..) | TExprKind::VecMat(..) => StepKind::Contraction,
+        TExprKind::Reduce(..) | TExprKind::VectorFn(..) => StepKind::Reduction,
+        TExprKind::Neg(a) | TExprKind::Pow(a, _) | TExprKind::Builtin(_, a) => kind_of(a),
+        TExprKind::Binary(_, a, b) => match (kind_of(a), kind_of(b)) {
+            (StepKind::Contraction, _) | (_, StepKind::Contraction) => StepKind::Contraction,
+            (StepKind::Reduction, _) | (_, StepKind::Reduction) => StepKind::Reduction,
+            _ => StepKind::Map,
+        },
+        TExprKind::Call(_, args) => args
+            .iter()
+            .map(kind_of)
+            .find(|k| *k != StepKind::Map)
+            .unwrap_or(StepKind::Map),
+        _ => StepKind::Map,
+    }
+}
+
+struct Lowering<'a> {
+    network: &'a Network,
+    functions: &'a [Function],
+    program: &'a mut Program,
+    /// Each vector lowered so far: its index and formula, so that `log` of a read sees
+    /// through to a sigmoid or softmax definition as the scalar graph does.
+    defined: Vec<Option<(crate::tensor::IndexVar, NodeId)>>,
+}
+
+impl Lowering<'_> {
+    /// The formula of element `at` of `e` (`at` has one index per axis of `e`'s value; a
+    /// scalar ignores it, which is how a scalar broadcasts).
+    fn expr(&mut self, e: &TExpr, at: &[Affine]) -> Result<NodeId, Unsupported> {
+        let at: &[Affine] = if e.shape == Shape::Scalar { &[] } else { at };
+        Ok(match &e.kind {
+            TExprKind::Const(v) => self.program.graph.constant_node(*v),
+            TExprKind::Symbol(symbol) => {
+                let axes = dims(self.network, *symbol).len();
+                let indices: Vec<Affine> = at.iter().take(axes).cloned().collect();
+                let read = self.program.read(Tensor::Value(*symbol), indices.clone());
+                self.define(*symbol, read, &indices);
+                read
+            }
+            TExprKind::Element(symbol, indices) => {
+                let indices = indices
+                    .iter()
+                    .map(|i| match i {
+                        IndexTerm::Const(c) => Ok(Affine::constant(*c as i64)),
+                        IndexTerm::Var(_) => Err(Unsupported("an index variable outside a claim")),
+                    })
+                    .collect::<Result<_, _>>()?;
+                self.program.read(Tensor::Value(*symbol), indices)
+            }
+            TExprKind::Neg(a) => {
+                let a = self.expr(a, at)?;
+                self.program.graph.neg(a)
+            }
+            TExprKind::Binary(op, a, b) => {
+                let (a, b) = (self.expr(a, at)?, self.expr(b, at)?);
+                let graph = &mut self.program.graph;
+                match op {
+                    ElemOp::Add => graph.add(a, b),
+                    ElemOp::Sub => graph.sub(a, b),
+                    ElemOp::Mul => graph.mul(a, b),
+                    ElemOp::Div => graph.div(a, b),
+                }
+            }
+            TExprKind::Pow(a, k) => {
+                let a = self.expr(a, at)?;
+                self.program.graph.pow(a, *k)
+            }
+            TExprKind::Builtin(f, a) => {
+                let a = self.expr(a, at)?;
+                self.program.graph.func(*f, a)
+            }
+            TExprKind::VectorFn(f, a) => {
+                let j = self.program.fresh();
+                let body = self.expr(a, &[Affine::var(j)])?;
+                let bound = Bound {
+                    var: j,
+                    size: a.shape.len(),
+                };
+                let lse = self.program.leaf(Leaf::LogSumExp(bound, body));
+                match f {
+                    VectorFn::LogSumExp => lse,
+                    VectorFn::LogSoftmax => {
+                        let z = self.expr(a, at)?;
+                        self.program.graph.sub(z, lse)
+                    }
+                    VectorFn::Softmax => {
+                        let z = self.expr(a, at)?;
+                        let shifted = self.program.graph.sub(z, lse);
+                        self.program.graph.func(Builtin::Exp, shifted)
+                    }
+                }
+            }
+            TExprKind::Call(index, args) => {
+                let args = args
+                    .iter()
+                    .map(|a| self.expr(a, at))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let function = self
+                    .functions
+                    .get(*index)
+                    .ok_or(Unsupported("a call of an unknown function"))?;
+                self.fn_body(&function.body.clone(), &args)?
+            }
+            TExprKind::MatVec(p, v) => {
+                let Shape::Matrix(_, cols) = self.network.params[*p].shape else {
+                    return Err(Unsupported("a product with a parameter that is not a matrix"));
+                };
+                let j = self.program.fresh();
+                let row = at.first().cloned().unwrap_or_default();
+                let w = self
+                    .program
+                    .read(Tensor::Value(Symbol::Param(*p)), vec![row, Affine::var(j)]);
+                let v = self.expr(v, &[Affine::var(j)])?;
+                let body = self.program.graph.mul(w, v);
+                self.sum(vec![Bound { var: j, size: cols }], body)
+            }
+            TExprKind::VecMat(v, p) => {
+                let Shape::Matrix(rows, _) = self.network.params[*p].shape else {
+                    return Err(Unsupported("a product with a parameter that is not a matrix"));
+                };
+                let i = self.program.fresh();
+                let column = at.first().cloned().unwrap_or_default();
+                let v = self.expr(v, &[Affine::var(i)])?;
+                let w = self
+                    .program
+                    .read(Tensor::Value(Symbol::Param(*p)), vec![Affine::var(i), column]);
+                let body = self.program.graph.mul(v, w);
+                self.sum(vec![Bound { var: i, size: rows }], body)
+            }
+            TExprKind::Reduce(op, a) => {
+                let sizes = match a.shape {
+                    Shape::Scalar => Vec::new(),
+                    shape => shape.dims(),
+                };
+                let bounds: Vec<Bound> = sizes
+                    .iter()
+                    .map(|&size| Bound {
+                        var: self.program.fresh(),
+                        size,
+                    })
+                    .collect();
+                let indices: Vec<Affine> = bounds.iter().map(|b| Affine::var(b.var)).collect();
+                let body = self.expr(a, &indices)?;
+                let total = self.sum(bounds, body);
+                match op {
+                    Reduction::Sum => total,
+                    Reduction::Mean => {
+                        let n = self.program.graph.constant_node(a.shape.len() as f64);
+                        self.program.graph.div(total, n)
+                    }
+                }
+            }
+            TExprKind::SumOver(..) => return Err(Unsupported("a sum over a claim's index")),
+            TExprKind::Grad(..) => return Err(Unsupported("grad(S, v)")),
+        })
+    }
+
+    /// Records what a read of a vector holds where `log` could rewrite it (a sigmoid or an
+    /// exponential), as the scalar graph's `define` does.
+    fn define(&mut self, symbol: Symbol, read: NodeId, indices: &[Affine]) {
+        let (Symbol::Vector(v), [at]) = (symbol, indices) else {
+            return;
+        };
+        let Some((k, formula)) = self.defined.get(v).copied().flatten() else {
+            return;
+        };
+        if !matches!(
+            self.program.graph.node(formula),
+            crate::ir::Node::Func(Builtin::Sigmoid | Builtin::Exp, _)
+        ) {
+            return;
+        }
+        let value = self.program.substitute(formula, k, at);
+        if let crate::ir::Node::Var(var) = self.program.graph.node(read) {
+            let var = *var;
+            self.program.graph.define(var, value);
+        }
+    }
+
+    /// `sum over bounds of body`; an empty set of bounds is the body itself.
+    fn sum(&mut self, bounds: Vec<Bound>, body: NodeId) -> NodeId {
+        if bounds.is_empty() {
+            return body;
+        }
+        self.program.leaf(Leaf::Sum(bounds, body))
+    }
+
+    /// A user function's body applied to argument formulas.
+    fn fn_body(&mut self, e: &FnExpr, args: &[NodeId]) -> Result<NodeId, Unsupported> {
+        Ok(match e {
+            FnExpr::Const(v) => self.program.graph.constant_node(*v),
+            FnExpr::Arg(i) => *args
+                .get(*i)
+                .ok_or(Unsupported("a function argument out of range"))?,
+            FnExpr::Neg(a) => {
+                let a = self.fn_body(a, args)?;
+                self.program.graph.neg(a)
+            }
+            FnExpr::Binary(op, a, b) => {
+                let (a, b) = (self.fn_body(a, args)?, self.fn_body(b, args)?);
+                let graph = &mut self.program.graph;
+                match op {
+                    ElemOp::Add => graph.add(a, b),
+                    ElemOp::Sub => graph.sub(a, b),
+                    ElemOp::Mul => graph.mul(a, b),
+                    ElemOp::Div => graph.div(a, b),
+                }
+            }
+            FnExpr::Pow(a, k) => {
+                let a = self.fn_body(a, args)?;
+                self.program.graph.pow(a, *k)
+            }
+            FnExpr::Builtin(f, a) => {
+                let a = self.fn_body(a, args)?;
+                self.program.graph.func(*f, a)
+            }
+            FnExpr::Call(index, call_args) => {
+                let call_args = call_args
+                    .iter()
+                    .map(|a| self.fn_body(a, args))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let function = self
+                    .functions
+                    .get(*index)
+                    .ok_or(Unsupported("a call of an unknown function"))?;
+                self.fn_body(&function.body.clone(), &call_args)?
+            }
+        })
+    }
+}

@@ -1,0 +1,292 @@
+//! The tensor-level IR: every definition is one statement over index spaces, never one node
+//! per element, and every delta and gradient is again such a statement.
+//!
+//! A statement `z1[k] = sum_i W1[k][i] x[i] + b1[k]` is a formula in a [`Graph`] whose `Var`s
+//! are [`Leaf`]s: reads of a tensor at affine indices, sums and log-sum-exps over bound index
+//! variables, and Iverson brackets. Lowering (`lower.rs`) builds the forward statements from
+//! the checked model without unrolling; `derive.rs` runs reverse mode over them (a read's
+//! adjoint is scattered back through its index map, inverted by solving for the summed
+//! variables, with the ranges that remain stated as brackets); `verify.rs` instantiates every
+//! formula element by element against the scalar derivation, which stays the reference. A
+//! formula that does not reproduce every element is marked so, and printers refuse it.
+//!
+//! Cost and memory grow with the number of statements, not with the number of weights.
+
+pub mod derive;
+pub mod lower;
+mod subst;
+pub mod verify;
+
+use std::collections::HashMap;
+
+use crate::ir::{Graph, Node, NodeId, Var};
+use crate::model::{Network, Shape, Symbol};
+
+/// An index variable of a formula (named by a letter only when printed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IndexVar(pub u32);
+
+/// `c_1 i_1 + ... + c_n i_n + offset` with integer coefficients, terms sorted by variable.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Affine {
+    /// Non-zero coefficients, sorted by variable.
+    pub terms: Vec<(IndexVar, i64)>,
+    /// The constant part.
+    pub offset: i64,
+}
+
+impl Affine {
+    /// The index `v`.
+    pub fn var(v: IndexVar) -> Affine {
+        Affine {
+            terms: vec![(v, 1)],
+            offset: 0,
+        }
+    }
+
+    /// The fixed index `c`.
+    pub fn constant(c: i64) -> Affine {
+        Affine {
+            terms: Vec::new(),
+            offset: c,
+        }
+    }
+
+    /// `self + k * other`.
+    pub fn plus_scaled(&self, other: &Affine, k: i64) -> Affine {
+        let mut terms = self.terms.clone();
+        for &(v, c) in &other.terms {
+            match terms.iter_mut().find(|(u, _)| *u == v) {
+                Some(t) => t.1 += k * c,
+                None => terms.push((v, k * c)),
+            }
+        }
+        terms.retain(|(_, c)| *c != 0);
+        terms.sort_by_key(|(v, _)| *v);
+        Affine {
+            terms,
+            offset: self.offset + k * other.offset,
+        }
+    }
+
+    /// The coefficient of `v` (0 when absent).
+    pub fn coefficient(&self, v: IndexVar) -> i64 {
+        self.terms
+            .iter()
+            .find(|(u, _)| *u == v)
+            .map_or(0, |(_, c)| *c)
+    }
+
+    /// `self` with `v` replaced by `by`.
+    pub fn substitute(&self, v: IndexVar, by: &Affine) -> Affine {
+        let c = self.coefficient(v);
+        if c == 0 {
+            return self.clone();
+        }
+        let without = Affine {
+            terms: self.terms.iter().filter(|(u, _)| *u != v).copied().collect(),
+            offset: self.offset,
+        };
+        without.plus_scaled(by, c)
+    }
+
+    /// The value at an assignment of the variables.
+    pub fn at(&self, value: &impl Fn(IndexVar) -> i64) -> i64 {
+        self.terms
+            .iter()
+            .fold(self.offset, |acc, &(v, c)| acc + c * value(v))
+    }
+
+    /// The least and greatest value when each variable `v` ranges over `0..size(v)`.
+    pub fn bounds(&self, size: &impl Fn(IndexVar) -> i64) -> (i64, i64) {
+        let mut lo = self.offset;
+        let mut hi = self.offset;
+        for &(v, c) in &self.terms {
+            let top = c * (size(v) - 1).max(0);
+            lo += top.min(0);
+            hi += top.max(0);
+        }
+        (lo, hi)
+    }
+}
+
+/// What a read refers to: the values of a symbol, or the derivatives of the loss by them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Tensor {
+    /// The values of an input, target, parameter, named vector, or the loss.
+    Value(Symbol),
+    /// dL/d(symbol): a named vector's delta, or a parameter's gradient.
+    Delta(Symbol),
+}
+
+/// An index variable bound by a reduction, with its range `0..size`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Bound {
+    /// The variable.
+    pub var: IndexVar,
+    /// It takes every value below this.
+    pub size: usize,
+}
+
+/// What a `Var` of the formula graph stands for.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Leaf {
+    /// One element of a tensor, at affine indices (none for a scalar).
+    Read(Tensor, Vec<Affine>),
+    /// `sum over every bound variable of body`.
+    Sum(Vec<Bound>, NodeId),
+    /// `log sum_j exp(body)` over one bound variable.
+    LogSumExp(Bound, NodeId),
+    /// The Iverson bracket `[lo <= index < hi]`: 1 when it holds, else 0.
+    Guard(Affine, i64, i64),
+}
+
+/// What kind of step a statement is, for planners and printers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepKind {
+    /// Element by element: no reduction.
+    Map,
+    /// A sum of products over shared indices (`W @ x`, a weight's gradient over positions).
+    Contraction,
+    /// A reduction of a whole tensor to fewer axes (`sum`, `mean`, log-sum-exp).
+    Reduction,
+}
+
+/// `tensor[indices] = formula` for every element of `shape`.
+#[derive(Clone, Debug)]
+pub struct Statement {
+    /// What it defines.
+    pub defines: Tensor,
+    /// Its shape (empty for a scalar).
+    pub shape: Vec<usize>,
+    /// One free variable per axis.
+    pub indices: Vec<IndexVar>,
+    /// The formula in [`Program::graph`].
+    pub formula: NodeId,
+    /// Its kind.
+    pub kind: StepKind,
+    /// Whether every element was checked against the scalar derivation and agreed.
+    pub verified: bool,
+}
+
+impl Statement {
+    /// The number of elements.
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// Whether it has no element.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A network as statements: forward (vectors in evaluation order, then the loss), deltas
+/// (from the loss backwards) and gradients (one per parameter).
+#[derive(Clone, Debug, Default)]
+pub struct Program {
+    /// Every formula's nodes; a `Var(n)` is `leaves[n]`.
+    pub graph: Graph,
+    leaves: Vec<Leaf>,
+    leaf_ids: HashMap<Leaf, u32>,
+    next_index: u32,
+    /// Forward statements: vectors in evaluation order, then the loss.
+    pub forward: Vec<Statement>,
+    /// Delta statements of the named vectors the loss depends on, from the loss backwards.
+    pub deltas: Vec<Statement>,
+    /// One gradient statement per parameter, in parameter order.
+    pub gradients: Vec<Statement>,
+}
+
+impl Program {
+    /// A fresh index variable.
+    pub fn fresh(&mut self) -> IndexVar {
+        self.next_index += 1;
+        IndexVar(self.next_index - 1)
+    }
+
+    /// The node of a leaf, stored once.
+    pub fn leaf(&mut self, leaf: Leaf) -> NodeId {
+        let id = match self.leaf_ids.get(&leaf) {
+            Some(&id) => id,
+            None => {
+                let id = u32::try_from(self.leaves.len()).unwrap_or(u32::MAX); // ok: formulas are far fewer than 2^32
+                self.leaves.push(leaf.clone());
+                self.leaf_ids.insert(leaf, id);
+                id
+            }
+        };
+        self.graph.var(Var(id))
+    }
+
+    /// What a `Var` of the graph stands for.
+    pub fn leaf_of(&self, var: Var) -> &Leaf {
+        &self.leaves[var.index()]
+    }
+
+    /// The leaf behind a node, if the node is one.
+    pub fn leaf_at(&self, node: NodeId) -> Option<&Leaf> {
+        match self.graph.node(node) {
+            Node::Var(v) => Some(self.leaf_of(*v)),
+            _ => None,
+        }
+    }
+
+    /// A read of `tensor` at `indices`.
+    pub fn read(&mut self, tensor: Tensor, indices: Vec<Affine>) -> NodeId {
+        self.leaf(Leaf::Read(tensor, indices))
+    }
+
+    /// The delta statement of a named vector, if the loss depends on it.
+    pub fn delta_of(&self, symbol: Symbol) -> Option<&Statement> {
+        self.deltas
+            .iter()
+            .find(|s| s.defines == Tensor::Delta(symbol))
+    }
+
+    /// The forward statement of a symbol.
+    pub fn forward_of(&self, symbol: Symbol) -> Option<&Statement> {
+        self.forward
+            .iter()
+            .find(|s| s.defines == Tensor::Value(symbol))
+    }
+
+    /// The gradient statement of a parameter.
+    pub fn gradient_of(&self, symbol: Symbol) -> Option<&Statement> {
+        self.gradients
+            .iter()
+            .find(|s| s.defines == Tensor::Delta(symbol))
+    }
+
+    /// Every statement: forward, deltas, gradients.
+    pub fn statements(&self) -> impl Iterator<Item = &Statement> {
+        self.forward
+            .iter()
+            .chain(&self.deltas)
+            .chain(&self.gradients)
+    }
+}
+
+/// The axes of a symbol's shape.
+pub fn dims(network: &Network, symbol: Symbol) -> Vec<usize> {
+    match symbol {
+        Symbol::Loss => Vec::new(),
+        s => match network.shape_of(s) {
+            Shape::Scalar => Vec::new(),
+            shape => shape.dims(),
+        },
+    }
+}
+
+/// Builds, derives and verifies the statements of a network, or says why it has none
+/// (a construct the tensor level does not cover yet, such as `grad`).
+pub fn program(
+    network: &Network,
+    functions: &[crate::model::Function],
+    derivation: &crate::derive::Derivation,
+) -> Result<Program, lower::Unsupported> {
+    let mut program = lower::lower(network, functions)?;
+    derive::derive(&mut program, network);
+    verify::verify(&mut program, network, derivation);
+    Ok(program)
+}

@@ -1,0 +1,110 @@
+//! Substitution of an index variable inside a formula: `body[v := i + 1]`.
+
+use std::collections::HashMap;
+
+use super::{Affine, IndexVar, Leaf, Program};
+use crate::ir::{Node, NodeId};
+
+impl Program {
+    /// `node` with every occurrence of `v` replaced by `by` (leaves rebuilt, nodes shared).
+    pub fn substitute(&mut self, node: NodeId, v: IndexVar, by: &Affine) -> NodeId {
+        let mut memo = HashMap::new();
+        self.substitute_memo(node, v, by, &mut memo)
+    }
+
+    fn substitute_memo(
+        &mut self,
+        node: NodeId,
+        v: IndexVar,
+        by: &Affine,
+        memo: &mut HashMap<NodeId, NodeId>,
+    ) -> NodeId {
+        if let Some(&done) = memo.get(&node) {
+            return done;
+        }
+        let mut go = |p: &mut Program, n: NodeId| p.substitute_memo(n, v, by, memo);
+        let out = match self.graph.node(node).clone() {
+            Node::Const(_) => node,
+            Node::Var(var) => match self.leaf_of(var).clone() {
+                Leaf::Read(tensor, indices) => {
+                    let indices = indices.iter().map(|a| a.substitute(v, by)).collect();
+                    self.read(tensor, indices)
+                }
+                // A reduction that binds `v` shadows it: its body's `v` is its own.
+                Leaf::Sum(bounds, _) if bounds.iter().any(|b| b.var == v) => node,
+                Leaf::LogSumExp(bound, _) if bound.var == v => node,
+                Leaf::Sum(bounds, body) => {
+                    let body = go(self, body);
+                    self.leaf(Leaf::Sum(bounds, body))
+                }
+                Leaf::LogSumExp(bound, body) => {
+                    let body = go(self, body);
+                    self.leaf(Leaf::LogSumExp(bound, body))
+                }
+                Leaf::Guard(a, lo, hi) => self.leaf(Leaf::Guard(a.substitute(v, by), lo, hi)),
+            },
+            Node::Add(a, b) => {
+                let (a, b) = (go(self, a), go(self, b));
+                self.graph.add(a, b)
+            }
+            Node::Sub(a, b) => {
+                let (a, b) = (go(self, a), go(self, b));
+                self.graph.sub(a, b)
+            }
+            Node::Mul(a, b) => {
+                let (a, b) = (go(self, a), go(self, b));
+                self.graph.mul(a, b)
+            }
+            Node::Div(a, b) => {
+                let (a, b) = (go(self, a), go(self, b));
+                self.graph.div(a, b)
+            }
+            Node::Neg(a) => {
+                let a = go(self, a);
+                self.graph.neg(a)
+            }
+            Node::Pow(a, k) => {
+                let a = go(self, a);
+                self.graph.pow(a, f64::from_bits(k))
+            }
+            Node::Func(f, a) => {
+                let a = go(self, a);
+                self.graph.func(f, a)
+            }
+            Node::Sum(items) => {
+                let items: Vec<NodeId> = items.iter().map(|&i| go(self, i)).collect();
+                self.graph.sum(&items)
+            }
+            Node::LogSumExp(items) => {
+                let items: Vec<NodeId> = items.iter().map(|&i| go(self, i)).collect();
+                self.graph.logsumexp(&items)
+            }
+        };
+        memo.insert(node, out);
+        out
+    }
+
+    /// Whether a formula mentions index variable `v` anywhere.
+    pub fn mentions(&self, node: NodeId, v: IndexVar) -> bool {
+        let mut stack = vec![node];
+        while let Some(n) = stack.pop() {
+            match self.graph.node(n) {
+                Node::Var(var) => match self.leaf_of(*var) {
+                    Leaf::Read(_, indices) => {
+                        if indices.iter().any(|a| a.coefficient(v) != 0) {
+                            return true;
+                        }
+                    }
+                    Leaf::Sum(_, body) | Leaf::LogSumExp(_, body) => stack.push(*body),
+                    Leaf::Guard(a, _, _) => {
+                        if a.coefficient(v) != 0 {
+                            return true;
+                        }
+                    }
+                },
+                other => other.for_each_child(|c| stack.push(c)),
+            }
+        }
+        false
+    }
+}

@@ -1,0 +1,258 @@
+//! Instantiates every statement element by element against the scalar derivation, the
+//! reference: at seeded random points, each element's formula must give the value the
+//! scalar derivation gives that element (its forward value, its delta, its gradient).
+//! A statement that misses anywhere stays unverified, and no printer shows it.
+
+use super::{Affine, IndexVar, Leaf, Program, Statement, Tensor, dims};
+use crate::claims::classify::random_target;
+use crate::derive::Derivation;
+use crate::eval::{Evaluator, Sample, evaluate_sample, power};
+use crate::ir::{Node, NodeId};
+use crate::model::{Network, Symbol};
+
+/// Points every formula is checked at.
+const POINTS: usize = 2;
+
+/// Elements checked per statement and point; past it, an even sample that keeps the first
+/// and the last element (a statement that large is the same formula at every element).
+pub const MAX_CHECKED: usize = 100_000;
+
+/// One point: the value of every slot, and every parameter element's gradient by slot.
+struct Point {
+    slots: Vec<f64>,
+    gradient: Vec<f64>,
+}
+
+/// Marks each statement verified when it reproduces every element at every point.
+pub fn verify(program: &mut Program, network: &Network, derivation: &Derivation) {
+    let points = points(network, derivation);
+    let check = |program: &Program, s: &Statement| {
+        !points.is_empty()
+            && points
+                .iter()
+                .all(|p| agrees(program, network, derivation, s, p))
+    };
+    let verdicts: Vec<bool> = program.statements().map(|s| check(program, s)).collect();
+    let statements = program
+        .forward
+        .iter_mut()
+        .chain(&mut program.deltas)
+        .chain(&mut program.gradients);
+    for (statement, verdict) in statements.zip(verdicts) {
+        statement.verified = verdict;
+    }
+}
+
+/// Seeded random points with finite values everywhere.
+fn points(network: &Network, d: &Derivation) -> Vec<Point> {
+    let needs_positive = d.graph.nodes().any(|(_, n)| {
+        matches!(
+            n,
+            Node::Func(crate::builtin::Builtin::Log | crate::builtin::Builtin::Sqrt, _)
+        ) || matches!(n, Node::Pow(_, k) if f64::from_bits(*k).fract() != 0.0)
+    });
+    let range = if needs_positive {
+        (0.2, 1.5)
+    } else {
+        (-1.5, 1.5)
+    };
+    let mut state: u64 = 0x5EED_7E45_0A11_u64;
+    let mut uniform = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        range.0 + (range.1 - range.0) * ((state >> 11) as f64 / (1u64 << 53) as f64)
+    };
+    let mut out = Vec::new();
+    for _ in 0..POINTS * 4 {
+        if out.len() == POINTS {
+            break;
+        }
+        let params: Vec<Vec<f64>> = network
+            .params
+            .iter()
+            .map(|p| (0..p.shape.len()).map(|_| uniform()).collect())
+            .collect();
+        let sample = Sample {
+            inputs: network
+                .inputs
+                .iter()
+                .map(|v| (0..v.size).map(|_| uniform()).collect())
+                .collect(),
+            targets: network
+                .targets
+                .iter()
+                .map(|v| random_target(v.kind, v.size, &mut uniform, range))
+                .collect(),
+        };
+        let result = evaluate_sample(d, network, &params, &sample);
+        if result.slots.iter().any(|v| v.is_infinite()) || !result.loss.is_finite() {
+            continue;
+        }
+        let mut gradient = vec![f64::NAN; d.layout.len()];
+        let mut evaluator = Evaluator::from_slots(d, &result.slots);
+        for (var, expr) in &d.gradients {
+            gradient[var.index()] = evaluator.value(*expr);
+        }
+        out.push(Point {
+            slots: result.slots,
+            gradient,
+        });
+    }
+    out
+}
+
+/// Whether a statement gives every (sampled) element's reference value at a point.
+fn agrees(
+    program: &Program,
+    network: &Network,
+    d: &Derivation,
+    statement: &Statement,
+    point: &Point,
+) -> bool {
+    let count = statement.len();
+    let step = count.div_ceil(MAX_CHECKED).max(1);
+    let elements = (0..count).step_by(step).chain(count.checked_sub(1));
+    let instance = Instance {
+        program,
+        network,
+        d,
+        point,
+    };
+    for flat in elements {
+        let mut env: Vec<(IndexVar, i64)> = Vec::with_capacity(8);
+        let mut rest = flat;
+        for (d_axis, &var) in statement.indices.iter().enumerate().rev() {
+            let size = statement.shape[d_axis];
+            env.push((var, (rest % size) as i64));
+            rest /= size;
+        }
+        let got = instance.value(statement.formula, &mut env);
+        let Some(want) = instance.reference(statement.defines, flat) else {
+            return false;
+        };
+        if !close(got, want) {
+            return false;
+        }
+    }
+    true
+}
+
+fn close(a: f64, b: f64) -> bool {
+    a == b || (a - b).abs() <= 1e-9 * (1.0 + a.abs().max(b.abs()))
+}
+
+/// Evaluates formulas at one point.
+struct Instance<'a> {
+    program: &'a Program,
+    network: &'a Network,
+    d: &'a Derivation,
+    point: &'a Point,
+}
+
+impl Instance<'_> {
+    /// The scalar derivation's value of element `flat` of a tensor.
+    fn reference(&self, tensor: Tensor, flat: usize) -> Option<f64> {
+        let layout = &self.d.layout;
+        match tensor {
+            Tensor::Value(Symbol::Loss) => Some(self.point.slots[layout.loss().index()]),
+            Tensor::Value(symbol) => Some(self.point.slots[layout.var(symbol, flat).index()]),
+            Tensor::Delta(Symbol::Param(p)) => {
+                let var = layout.var(Symbol::Param(p), flat);
+                Some(self.point.gradient[var.index()])
+            }
+            Tensor::Delta(symbol @ Symbol::Vector(_)) => {
+                let delta = layout.delta_of(layout.var(symbol, flat))?;
+                let v = self.point.slots[delta.index()];
+                // Elements the loss does not depend on have no delta: it is zero.
+                Some(if v.is_nan() { 0.0 } else { v })
+            }
+            Tensor::Delta(_) => None,
+        }
+    }
+
+    /// The element of a tensor at computed indices; `NaN` outside its shape.
+    fn read(&self, tensor: Tensor, indices: &[i64]) -> f64 {
+        let symbol = match tensor {
+            Tensor::Value(s) | Tensor::Delta(s) => s,
+        };
+        let shape = dims(self.network, symbol);
+        if shape.len() != indices.len() {
+            return f64::NAN;
+        }
+        let mut flat = 0usize;
+        for (&i, &size) in indices.iter().zip(&shape) {
+            if i < 0 || i as usize >= size {
+                return f64::NAN;
+            }
+            flat = flat * size + i as usize;
+        }
+        self.reference(tensor, flat).unwrap_or(f64::NAN)
+    }
+
+    fn value(&self, node: NodeId, env: &mut Vec<(IndexVar, i64)>) -> f64 {
+        let at = |a: &Affine, env: &[(IndexVar, i64)]| {
+            a.at(&|v| {
+                env.iter()
+                    .rev()
+                    .find(|(u, _)| *u == v)
+                    .map_or(i64::MIN / 4, |(_, x)| *x)
+            })
+        };
+        match self.program.graph.node(node) {
+            Node::Const(b) => f64::from_bits(*b),
+            Node::Var(var) => match self.program.leaf_of(*var) {
+                Leaf::Read(tensor, indices) => {
+                    let indices: Vec<i64> = indices.iter().map(|a| at(a, env)).collect();
+                    self.read(*tensor, &indices)
+                }
+                Leaf::Guard(a, lo, hi) => {
+                    let x = at(a, env);
+                    f64::from(u8::from(*lo <= x && x < *hi))
+                }
+                Leaf::Sum(bounds, body) => {
+                    let mut total = 0.0;
+                    self.each(bounds, env, &mut |this, env| total += this.value(*body, env));
+                    total
+                }
+                Leaf::LogSumExp(bound, body) => {
+                    let mut values = Vec::with_capacity(bound.size);
+                    self.each(&[*bound], env, &mut |this, env| {
+                        values.push(this.value(*body, env))
+                    });
+                    crate::builtin::logsumexp(&values)
+                }
+            },
+            Node::Add(a, b) => self.value(*a, env) + self.value(*b, env),
+            Node::Sub(a, b) => self.value(*a, env) - self.value(*b, env),
+            Node::Mul(a, b) => self.value(*a, env) * self.value(*b, env),
+            Node::Div(a, b) => self.value(*a, env) / self.value(*b, env),
+            Node::Neg(a) => -self.value(*a, env),
+            Node::Pow(a, k) => power(self.value(*a, env), f64::from_bits(*k)),
+            Node::Func(f, a) => f.eval(self.value(*a, env)),
+            Node::Sum(items) => items.iter().map(|i| self.value(*i, env)).sum(),
+            Node::LogSumExp(items) => {
+                let values: Vec<f64> = items.iter().map(|i| self.value(*i, env)).collect();
+                crate::builtin::logsumexp(&values)
+            }
+        }
+    }
+
+    /// Calls `f` once for every assignment of the bound variables.
+    fn each(
+        &self,
+        bounds: &[super::Bound],
+        env: &mut Vec<(IndexVar, i64)>,
+        f: &mut dyn FnMut(&Self, &mut Vec<(IndexVar, i64)>),
+    ) {
+        let Some((first, rest)) = bounds.split_first() else {
+            f(self, env);
+            return;
+        };
+        for x in 0..first.size as i64 {
+            env.push((first.var, x));
+            self.each(rest, env, f);
+            env.pop();
+        }
+    }
+}
