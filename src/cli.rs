@@ -253,10 +253,20 @@ pub fn latex(
         )));
     }
     let mut derivation = chainrule_core::derive::derive(network, &model.functions);
+    if args.form == Some("matrix") {
+        let program = chainrule_core::tensor::program(network, &model.functions, &derivation)
+            .map_err(|why| {
+                Failure::input(format!(
+                    "error: --form matrix: {why}; the delta and chain forms cover this network"
+                ))
+            })?;
+        let text = chainrule_core::latex::render_matrix(network, &program, args.standalone);
+        return emit(out, &text);
+    }
     let form = match args.form {
         Some(name) => Form::from_name(name).ok_or_else(|| {
             Failure::input(format!(
-                "error: unknown --form `{name}`: use chain, delta, general or numeric"
+                "error: unknown --form `{name}`: use chain, delta, general, matrix or numeric"
             ))
         })?,
         None if args.weights.is_empty() => Form::Delta,

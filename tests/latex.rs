@@ -39,6 +39,14 @@ fn fragments(model: &Model, network: &Network) -> Vec<(&'static str, String)> {
             render(network, &mut derivation, form, &[], None, false),
         ));
     }
+    // The matrix form, where the tensor level covers the network.
+    let derivation = derive(network, &model.functions);
+    if let Ok(program) = chainrule::core::tensor::program(network, &model.functions, &derivation) {
+        out.push((
+            "matrix",
+            chainrule::core::latex::render_matrix(network, &program, false),
+        ));
+    }
     if let (Ok(params), Ok(samples)) = (point::params(network, None), point::samples(network, None))
     {
         let mut derivation = derive(network, &model.functions);

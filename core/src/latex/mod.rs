@@ -5,6 +5,7 @@ pub mod blocks;
 pub(crate) mod general;
 mod index_form;
 pub mod indexed;
+mod matrix;
 pub mod names;
 mod second;
 
@@ -542,6 +543,21 @@ pub fn render(
         Form::Numeric => "worked numbers",
     };
     document(&[(format!("Network {}: {form_name}", network.name), fragment)])
+}
+
+/// The matrix form (`--form matrix`) of a network's verified tensor-level statements.
+pub fn render_matrix(
+    network: &Network,
+    program: &crate::tensor::Program,
+    standalone: bool,
+) -> String {
+    let loss = names::symbol(&network.loss.name);
+    let (lines, breaks) = matrix::lines(program, network, &loss);
+    let fragment = blocks::finish(&lines, &breaks);
+    if !standalone {
+        return fragment;
+    }
+    document(&[(format!("Network {}: matrix form", network.name), fragment)])
 }
 
 /// A whole LaTeX document around fragments, one section per titled fragment.

@@ -1,0 +1,325 @@
+//! The matrix form (`chainrule latex --form matrix`): backpropagation as textbooks write it,
+//! printed from the verified tensor-level statements. A formula whose reads are all indexed
+//! by the statement's own index is a vector expression (`\delta_{a} \odot a \odot (1 - a)`);
+//! a sum `\sum_i w_{ik} \delta_{i}` is `W^{\top} \delta`; a gradient `\delta_{i} x_{j}` is the
+//! outer product `\delta x^{\top}`. Every line names its shape. A step with no matrix form
+//! (a log-sum-exp, a fixed index) is written in index notation instead.
+
+use super::indexed::IndexPrinter;
+use super::names;
+use crate::ir::{Node, NodeId};
+use crate::model::{Network, Symbol};
+use crate::print;
+use crate::tensor::{Affine, IndexVar, Leaf, Program, Statement, Tensor, dims};
+
+/// What a vector expression's value is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// One number.
+    Scalar,
+    /// A vector along an index.
+    Vector(IndexVar),
+    /// A matrix along two indices (rows, columns).
+    Matrix(IndexVar, IndexVar),
+}
+
+/// A vector expression: its LaTeX, its kind, and whether it is a sum (for parentheses).
+struct Piece {
+    text: String,
+    kind: Kind,
+    sum: bool,
+}
+
+impl Piece {
+    fn factor(&self) -> String {
+        if self.sum {
+            format!("\\left({}\\right)", self.text)
+        } else {
+            self.text.clone()
+        }
+    }
+}
+
+/// The lines of the matrix form: forward steps, deltas from the loss back, gradients; a
+/// statement that did not verify is named as missing, never printed. Also where each of
+/// the three parts after the first starts, for `align*` blocks.
+pub fn lines(program: &Program, network: &Network, loss: &str) -> (Vec<String>, Vec<usize>) {
+    let printer = IndexPrinter::new(program, network, loss.to_string());
+    let form = MatrixForm {
+        program,
+        network,
+        loss: loss.to_string(),
+    };
+    let mut out = Vec::new();
+    let mut breaks = Vec::new();
+    for part in [&program.forward, &program.deltas, &program.gradients] {
+        if !out.is_empty() && !part.is_empty() {
+            breaks.push(out.len());
+        }
+        for statement in part {
+            out.push(form.line(statement, &printer));
+        }
+    }
+    (out, breaks)
+}
+
+struct MatrixForm<'a> {
+    program: &'a Program,
+    network: &'a Network,
+    loss: String,
+}
+
+impl MatrixForm<'_> {
+    fn line(&self, statement: &Statement, printer: &IndexPrinter<'_>) -> String {
+        let symbol = match statement.defines {
+            Tensor::Value(s) | Tensor::Delta(s) => s,
+        };
+        if !statement.verified {
+            return format!(
+                "{} &\\quad \\text{{(no formula reproduces every element: see the delta form)}}",
+                self.whole(statement.defines)
+            );
+        }
+        let shape = shape_text(&statement.shape);
+        let own = match statement.indices[..] {
+            [] => Some(Kind::Scalar),
+            [k] => Some(Kind::Vector(k)),
+            [i, j] => Some(Kind::Matrix(i, j)),
+            _ => None,
+        };
+        let piece = self.piece(statement.formula).filter(|p| {
+            Some(p.kind) == own || (p.kind == Kind::Scalar && own.is_some() && symbol == Symbol::Loss)
+        });
+        match piece {
+            Some(piece) => format!("{} &= {}{shape}", self.whole(statement.defines), piece.text),
+            None => format!("{}{shape}", printer.line(statement)),
+        }
+    }
+
+    /// The whole tensor a statement defines: `z^{(1)}`, `\delta_{z^{(1)}}`,
+    /// `\frac{\partial L}{\partial W^{(1)}}`.
+    fn whole(&self, tensor: Tensor) -> String {
+        match tensor {
+            Tensor::Value(Symbol::Loss) => names::symbol(&self.network.loss.name),
+            Tensor::Value(s) => names::symbol(self.network.name_of(s)),
+            Tensor::Delta(s @ Symbol::Vector(_)) => {
+                names::delta(&names::symbol(self.network.name_of(s)))
+            }
+            Tensor::Delta(s) => {
+                names::partial(&self.loss, &names::symbol(self.network.name_of(s)))
+            }
+        }
+    }
+
+    fn piece(&self, node: NodeId) -> Option<Piece> {
+        let graph = &self.program.graph;
+        match graph.node(node).clone() {
+            Node::Const(b) => Some(Piece {
+                text: print::number(f64::from_bits(b)),
+                kind: Kind::Scalar,
+                sum: f64::from_bits(b) < 0.0,
+            }),
+            Node::Var(v) => self.leaf(self.program.leaf_of(v)),
+            Node::Neg(a) => {
+                let a = self.piece(a)?;
+                Some(Piece {
+                    text: format!("-{}", a.factor()),
+                    kind: a.kind,
+                    sum: true,
+                })
+            }
+            Node::Add(a, b) => self.join(&[a, b], &[false, false]),
+            Node::Sub(a, b) => self.join(&[a, b], &[false, true]),
+            Node::Sum(items) => self.join(&items, &vec![false; items.len()]),
+            Node::Mul(a, b) => self.product(a, b),
+            Node::Div(a, b) => {
+                let (a, b) = (self.piece(a)?, self.piece(b)?);
+                if b.kind != Kind::Scalar && b.kind != a.kind {
+                    return None;
+                }
+                let op = if b.kind == Kind::Scalar {
+                    " / "
+                } else {
+                    " \\oslash "
+                };
+                Some(Piece {
+                    text: format!("{}{op}{}", a.factor(), b.factor()),
+                    kind: a.kind,
+                    sum: false,
+                })
+            }
+            Node::Pow(a, k) => {
+                let a = self.piece(a)?;
+                let k = print::number(f64::from_bits(k));
+                let power = if a.kind == Kind::Scalar {
+                    format!("^{{{k}}}")
+                } else {
+                    format!("^{{\\odot {k}}}")
+                };
+                Some(Piece {
+                    text: format!("{}{power}", print::power_base(&a.factor())),
+                    kind: a.kind,
+                    sum: false,
+                })
+            }
+            Node::Func(f, a) => {
+                let a = self.piece(a)?;
+                Some(Piece {
+                    text: print::function(f, &a.text),
+                    kind: a.kind,
+                    sum: false,
+                })
+            }
+            Node::LogSumExp(_) => None,
+        }
+    }
+
+    /// A sum of pieces of one kind (scalars broadcast only into a scalar sum).
+    fn join(&self, items: &[NodeId], negative: &[bool]) -> Option<Piece> {
+        let pieces: Vec<Piece> = items
+            .iter()
+            .map(|&n| self.piece(n))
+            .collect::<Option<_>>()?;
+        // A scalar term broadcasts over a vector or matrix (`1 - a`).
+        let kind = pieces
+            .iter()
+            .map(|p| p.kind)
+            .find(|k| *k != Kind::Scalar)
+            .unwrap_or(Kind::Scalar);
+        if pieces.iter().any(|p| p.kind != kind && p.kind != Kind::Scalar) {
+            return None;
+        }
+        let mut text = String::new();
+        for (k, (piece, &minus)) in pieces.iter().zip(negative).enumerate() {
+            match (k, minus) {
+                (0, false) => text.push_str(&piece.text),
+                (0, true) => text.push_str(&format!("-{}", piece.factor())),
+                (_, false) => text.push_str(&format!(" + {}", piece.text)),
+                (_, true) => text.push_str(&format!(" - {}", piece.factor())),
+            }
+        }
+        Some(Piece {
+            text,
+            kind,
+            sum: pieces.len() > 1,
+        })
+    }
+
+    /// `a b`: scaling, a Hadamard product, or an outer product.
+    fn product(&self, a: NodeId, b: NodeId) -> Option<Piece> {
+        let (a, b) = (self.piece(a)?, self.piece(b)?);
+        let (text, kind) = match (a.kind, b.kind) {
+            (Kind::Scalar, k) | (k, Kind::Scalar) => (format!("{} {}", a.factor(), b.factor()), k),
+            (Kind::Vector(i), Kind::Vector(j)) if i == j => {
+                (format!("{} \\odot {}", a.factor(), b.factor()), a.kind)
+            }
+            // `(a \odot b) x^T`: the Hadamard product is taken first.
+            (Kind::Vector(i), Kind::Vector(j)) => (
+                format!(
+                    "{} {}^{{\\top}}",
+                    grouped(&a),
+                    print::power_base(&grouped(&b))
+                ),
+                Kind::Matrix(i, j),
+            ),
+            (x, y) if x == y => (format!("{} \\odot {}", a.factor(), b.factor()), x),
+            _ => return None,
+        };
+        Some(Piece {
+            text,
+            kind,
+            sum: false,
+        })
+    }
+
+    fn leaf(&self, leaf: &Leaf) -> Option<Piece> {
+        match leaf {
+            Leaf::Read(tensor, indices) => self.read(*tensor, indices),
+            Leaf::Sum(bounds, body) => self.contraction(bounds, *body),
+            Leaf::LogSumExp(..) | Leaf::Guard(..) => None,
+        }
+    }
+
+    /// A whole tensor read along plain indices.
+    fn read(&self, tensor: Tensor, indices: &[Affine]) -> Option<Piece> {
+        let symbol = match tensor {
+            Tensor::Value(s) | Tensor::Delta(s) => s,
+        };
+        let vars: Vec<IndexVar> = indices
+            .iter()
+            .map(|a| match (&a.terms[..], a.offset) {
+                ([(v, 1)], 0) => Some(*v),
+                _ => None,
+            })
+            .collect::<Option<_>>()?;
+        if vars.len() != dims(self.network, symbol).len() {
+            return None;
+        }
+        let kind = match vars[..] {
+            [] => Kind::Scalar,
+            [k] => Kind::Vector(k),
+            [i, j] if i != j => Kind::Matrix(i, j),
+            _ => return None,
+        };
+        Some(Piece {
+            text: self.whole(tensor),
+            kind,
+            sum: false,
+        })
+    }
+
+    /// `\sum_j w_{kj} v_j` as `W v`, `\sum_i w_{ik} v_i` as `W^{\top} v`.
+    fn contraction(&self, bounds: &[crate::tensor::Bound], body: NodeId) -> Option<Piece> {
+        let [bound] = bounds else {
+            return None;
+        };
+        let Node::Mul(a, b) = self.program.graph.node(body).clone() else {
+            return None;
+        };
+        let (a, b) = (self.piece(a)?, self.piece(b)?);
+        let j = bound.var;
+        let (matrix, vector) = match (a.kind, b.kind) {
+            (Kind::Matrix(..), Kind::Vector(v)) if v == j => (a, b),
+            (Kind::Vector(v), Kind::Matrix(..)) if v == j => (b, a),
+            _ => return None,
+        };
+        let (text, kind) = match matrix.kind {
+            Kind::Matrix(row, col) if col == j && row != j => (
+                format!("{} {}", matrix.text, vector.factor()),
+                Kind::Vector(row),
+            ),
+            Kind::Matrix(row, col) if row == j && col != j => (
+                format!(
+                    "{}^{{\\top}} {}",
+                    print::power_base(&matrix.text),
+                    vector.factor()
+                ),
+                Kind::Vector(col),
+            ),
+            _ => return None,
+        };
+        Some(Piece {
+            text,
+            kind,
+            sum: false,
+        })
+    }
+}
+
+/// A factor of an outer product, parenthesised if it is itself a product of vectors.
+fn grouped(piece: &Piece) -> String {
+    if !piece.sum && piece.text.contains("\\odot") {
+        format!("\\left({}\\right)", piece.text)
+    } else {
+        piece.factor()
+    }
+}
+
+/// `\quad \in \mathbf{R}^{3 \times 2}` (nothing for a scalar).
+fn shape_text(shape: &[usize]) -> String {
+    if shape.is_empty() {
+        return String::new();
+    }
+    let sizes: Vec<String> = shape.iter().map(usize::to_string).collect();
+    format!(" \\quad \\in \\mathbf{{R}}^{{{}}}", sizes.join(" \\times "))
+}
