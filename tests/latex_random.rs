@@ -257,6 +257,24 @@ fn fragments(model: &Model, seed: u64) -> Vec<(String, String)> {
             render(network, &mut derivation, form, &[], None, false),
         ));
     }
+    // The matrix form from the tensor statements; every statement of a random network must
+    // reproduce the scalar derivation element by element (issue 19).
+    let derivation = derive(network, &model.functions);
+    if let Ok(program) = chainrule::core::tensor::program(network, &model.functions, &derivation) {
+        let unverified: Vec<String> = program
+            .statements()
+            .filter(|s| !s.verified)
+            .map(|s| format!("{:?}", s.defines))
+            .collect();
+        assert!(
+            unverified.is_empty(),
+            "seed {seed}: tensor statements {unverified:?} disagree with the scalar derivation"
+        );
+        out.push((
+            "matrix".to_string(),
+            chainrule::core::latex::render_matrix(network, &program, false),
+        ));
+    }
     // `--form chain --weight W` for the first layer's whole matrix: the largest chain.
     let mut derivation = derive(network, &model.functions);
     let first = network.params[0].name.clone();
