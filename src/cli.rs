@@ -254,8 +254,13 @@ pub fn latex(
     }
     let mut derivation = chainrule_core::derive::derive(network, &model.functions);
     if args.form == Some("matrix") {
-        let program = chainrule_core::tensor::program(network, &model.functions, &derivation)
-            .map_err(|why| {
+        let index = model
+            .networks
+            .iter()
+            .position(|n| std::ptr::eq(n, network))
+            .unwrap_or(0);
+        let compiled = chainrule_core::compile_network(&model, index, network);
+        let program = compiled.program.map_err(|why| {
                 Failure::input(format!(
                     "error: --form matrix: {why}; the delta and chain forms cover this network"
                 ))

@@ -436,3 +436,23 @@ fn latex_rejects_bad_forms_and_weights() {
     ]);
     assert_eq!(out.status.code(), Some(2), "no defaults: {}", stderr(&out));
 }
+
+/// `latex --form matrix` (CLI.md third round): Nielsen's BP equations with transposes,
+/// Hadamard and outer products and shapes; a network the tensor level does not cover yet is
+/// refused with the reason, not printed wrong.
+#[test]
+fn latex_matrix_form() {
+    let o = chainrule(&["latex", "examples/nets/seed004.nn", "--form", "matrix"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    for expected in [
+        r"\delta_{a^{(1)}} &= \left(W^{(2)}\right)^{\top} \delta_{y} \quad \in \mathbf{R}^{3}",
+        r"\delta_{z^{(1)}} &= \delta_{a^{(1)}} \odot a^{(1)} \odot \left(1 - a^{(1)}\right)",
+        r"\frac{\partial L}{\partial W^{(1)}} &= \delta_{z^{(1)}} x^{\top} \quad \in \mathbf{R}^{3 \times 2}",
+    ] {
+        assert!(text.contains(expected), "missing {expected} in:\n{text}");
+    }
+    let o = chainrule(&["latex", "examples/nets/hamiltonian.nn", "--form", "matrix"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("grad(S, v) has no tensor-level form yet"), "{}", stderr(&o));
+}
