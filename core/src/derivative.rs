@@ -164,6 +164,8 @@ pub fn reroot(d: &Derivation, of: Var, wrt: &[Var]) -> Derivation {
         live,
         gradient_position,
         inner: used_sites(d, end),
+        functions: d.functions.clone(),
+        rerooted: true,
     }
 }
 

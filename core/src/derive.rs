@@ -52,6 +52,10 @@ pub struct Derivation {
     /// Every `grad(S, v)` of the network as built (its result is already part of the
     /// definitions); printers use it to show the inner derivative on its own.
     pub inner: Vec<crate::inner::Site>,
+    /// The file's user functions, for the tensor-level statements (`crate::tensor`).
+    pub functions: Vec<Function>,
+    /// Whether the derivation is re-rooted at another scalar than the loss (`--of`).
+    pub rerooted: bool,
 }
 
 /// Most nodes the closed form of one gradient may print as (see [`Derivation::tree_size`]);
@@ -127,6 +131,8 @@ pub fn derive(network: &Network, functions: &[Function]) -> Derivation {
         live,
         gradient_position,
         inner,
+        functions: functions.to_vec(),
+        rerooted: false,
     }
 }
 

@@ -65,7 +65,17 @@ impl<'a> IndexPrinter<'a> {
                 )
             }
             Tensor::Delta(symbol) => names::partial(&self.loss, &self.element(symbol, &indices)),
+            Tensor::Inner(v) => self.inner(v, &indices),
         }
+    }
+
+    /// `\tilde{h_{k}}`: the argument of vector v's element-wise function.
+    fn inner(&self, v: usize, indices: &[Affine]) -> String {
+        let text: Vec<String> = indices.iter().map(|a| self.affine(a)).collect();
+        format!(
+            "\\tilde{{{}}}",
+            names::element(&self.network.vectors[v].name, false, &text)
+        )
     }
 
     /// Gives a statement's own indices their letters (and forgets every other letter).
@@ -107,6 +117,7 @@ impl<'a> IndexPrinter<'a> {
             Leaf::Read(Tensor::Delta(symbol), indices) => {
                 names::partial(&self.loss, &self.element(*symbol, indices))
             }
+            Leaf::Read(Tensor::Inner(v), indices) => self.inner(*v, indices),
             Leaf::Sum(bounds, body) => {
                 let letters: Vec<String> = bounds
                     .iter()

@@ -10,7 +10,7 @@ use super::names;
 use crate::ir::{Node, NodeId};
 use crate::model::{Network, Symbol};
 use crate::print;
-use crate::tensor::{Affine, IndexVar, Leaf, Program, Statement, Tensor, dims};
+use crate::tensor::{Affine, IndexVar, Leaf, Program, Statement, Tensor, tensor_dims};
 
 /// What a vector expression's value is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,6 +73,7 @@ impl MatrixForm<'_> {
     fn line(&self, statement: &Statement, printer: &IndexPrinter<'_>) -> String {
         let symbol = match statement.defines {
             Tensor::Value(s) | Tensor::Delta(s) => s,
+            Tensor::Inner(v) => Symbol::Vector(v),
         };
         if !statement.verified {
             return format!(
@@ -108,6 +109,10 @@ impl MatrixForm<'_> {
             Tensor::Delta(s) => {
                 names::partial(&self.loss, &names::symbol(self.network.name_of(s)))
             }
+            Tensor::Inner(v) => format!(
+                "\\tilde{{{}}}",
+                names::symbol(&self.network.vectors[v].name)
+            ),
         }
     }
 
@@ -129,6 +134,14 @@ impl MatrixForm<'_> {
                 })
             }
             Node::Add(a, b) => self.join(&[a, b], &[false, false]),
+            Node::Sub(..) if self.softmax_of(node).is_some() => {
+                let (text, kind) = self.softmax_of(node)?;
+                Some(Piece {
+                    text: format!("\\log \\operatorname{{softmax}}\\left({text}\\right)"),
+                    kind,
+                    sum: false,
+                })
+            }
             Node::Sub(a, b) => self.join(&[a, b], &[false, true]),
             Node::Sum(items) => self.join(&items, &vec![false; items.len()]),
             Node::Mul(a, b) => self.product(a, b),
@@ -159,6 +172,14 @@ impl MatrixForm<'_> {
                 Some(Piece {
                     text: format!("{}{power}", print::power_base(&a.factor())),
                     kind: a.kind,
+                    sum: false,
+                })
+            }
+            Node::Func(crate::builtin::Builtin::Exp, x) if self.softmax_of(x).is_some() => {
+                let (text, kind) = self.softmax_of(x)?;
+                Some(Piece {
+                    text: format!("\\operatorname{{softmax}}\\left({text}\\right)"),
+                    kind,
                     sum: false,
                 })
             }
@@ -232,19 +253,89 @@ impl MatrixForm<'_> {
         })
     }
 
+    /// `a - \log \sum_j e^{a_j}` with `a` one vector: that vector (and its kind).
+    fn softmax_of(&self, node: NodeId) -> Option<(String, Kind)> {
+        let Node::Sub(a, l) = self.program.graph.node(node).clone() else {
+            return None;
+        };
+        let Some(Leaf::LogSumExp(bound, body)) = self.program.leaf_at(l) else {
+            return None;
+        };
+        let (a, body) = (self.piece(a)?, self.piece(*body)?);
+        (matches!(a.kind, Kind::Vector(_))
+            && body.kind == Kind::Vector(bound.var)
+            && a.text == body.text)
+            .then_some((a.text, a.kind))
+    }
+
     fn leaf(&self, leaf: &Leaf) -> Option<Piece> {
         match leaf {
             Leaf::Read(tensor, indices) => self.read(*tensor, indices),
-            Leaf::Sum(bounds, body) => self.contraction(bounds, *body),
-            Leaf::LogSumExp(..) | Leaf::Guard(..) => None,
+            Leaf::Sum(bounds, body) => self
+                .contraction(bounds, *body)
+                .or_else(|| self.reduction(bounds, *body)),
+            Leaf::LogSumExp(bound, body) => {
+                let body = self.piece(*body)?;
+                (body.kind == Kind::Vector(bound.var)).then(|| Piece {
+                    text: format!("\\operatorname{{logsumexp}}\\left({}\\right)", body.text),
+                    kind: Kind::Scalar,
+                    sum: false,
+                })
+            }
+            Leaf::Guard(..) => None,
         }
+    }
+
+    /// A whole vector or matrix reduced to a number: `a^{\top} b`, `\|a\|^{2}`,
+    /// `\|W\|_F^{2}`, `\mathbf{1}^{\top} a`.
+    fn reduction(&self, bounds: &[crate::tensor::Bound], body: NodeId) -> Option<Piece> {
+        let whole = match bounds {
+            [b] => Kind::Vector(b.var),
+            [r, c] => Kind::Matrix(r.var, c.var),
+            _ => return None,
+        };
+        let graph = &self.program.graph;
+        let text = match graph.node(body).clone() {
+            Node::Pow(x, k) if f64::from_bits(k) == 2.0 => {
+                let x = self.piece(x)?;
+                (x.kind == whole).then_some(())?;
+                let norm = if matches!(whole, Kind::Matrix(..)) { "_F" } else { "" };
+                format!("\\left\\|{}\\right\\|{norm}^{{2}}", x.text)
+            }
+            Node::Mul(a, b) if matches!(whole, Kind::Vector(_)) => {
+                let (a, b) = (self.piece(a)?, self.piece(b)?);
+                if a.kind == whole && b.kind == whole {
+                    format!("{}^{{\\top}} {}", print::power_base(&a.factor()), b.factor())
+                } else {
+                    // One factor does not vary along the sum: it stands outside.
+                    let (inside, outside) = if a.kind == whole { (a, b) } else { (b, a) };
+                    (inside.kind == whole && outside.kind != whole).then_some(())?;
+                    return Some(Piece {
+                        text: format!(
+                            "{} \\left(\\mathbf{{1}}^{{\\top}} {}\\right)",
+                            outside.factor(),
+                            inside.factor()
+                        ),
+                        kind: outside.kind,
+                        sum: false,
+                    });
+                }
+            }
+            _ => {
+                let x = self.piece(body)?;
+                (x.kind == whole).then_some(())?;
+                format!("\\mathbf{{1}}^{{\\top}} {}", x.factor())
+            }
+        };
+        Some(Piece {
+            text,
+            kind: Kind::Scalar,
+            sum: false,
+        })
     }
 
     /// A whole tensor read along plain indices.
     fn read(&self, tensor: Tensor, indices: &[Affine]) -> Option<Piece> {
-        let symbol = match tensor {
-            Tensor::Value(s) | Tensor::Delta(s) => s,
-        };
         let vars: Vec<IndexVar> = indices
             .iter()
             .map(|a| match (&a.terms[..], a.offset) {
@@ -252,7 +343,7 @@ impl MatrixForm<'_> {
                 _ => None,
             })
             .collect::<Option<_>>()?;
-        if vars.len() != dims(self.network, symbol).len() {
+        if vars.len() != tensor_dims(self.network, tensor).len() {
             return None;
         }
         let kind = match vars[..] {

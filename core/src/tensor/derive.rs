@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{Affine, Bound, IndexVar, Leaf, Program, Statement, StepKind, Tensor, dims};
+use super::{Affine, Bound, IndexVar, Leaf, Program, Statement, StepKind, Tensor, tensor_dims};
 use crate::builtin::Builtin;
 use crate::derive::local_partials;
 use crate::ir::{Node, NodeId, Var};
@@ -30,23 +30,35 @@ struct Contribution {
 
 /// Adds the delta statements (from the loss backwards) and the gradient statements.
 pub fn derive(program: &mut Program, network: &Network) {
-    let mut pending: BTreeMap<Symbol, Vec<Contribution>> = BTreeMap::new();
+    let mut pending: BTreeMap<Tensor, Vec<Contribution>> = BTreeMap::new();
     let forward = program.forward.clone();
     let mut deltas = Vec::new();
     for statement in forward.iter().rev() {
-        let super::Tensor::Value(symbol) = statement.defines else {
-            continue;
-        };
         let free: Vec<Affine> = statement.indices.iter().map(|&v| Affine::var(v)).collect();
-        let adjoint = if symbol == Symbol::Loss {
+        let adjoint = if statement.defines == Tensor::Value(Symbol::Loss) {
             program.graph.constant_node(1.0)
         } else {
-            let Some(contributions) = pending.remove(&symbol).filter(|c| !c.is_empty()) else {
+            let Some(contributions) = pending
+                .remove(&statement.defines)
+                .filter(|c| !c.is_empty())
+            else {
                 continue;
             };
-            let delta = combine(program, network, symbol, contributions);
-            deltas.push(delta);
-            program.read(Tensor::Delta(symbol), free.clone())
+            let delta = combine(program, network, statement.defines, contributions);
+            match statement.defines {
+                // An argument has no delta of its own: its adjoint is written out in place.
+                Tensor::Inner(_) => {
+                    let mut adjoint = delta.formula;
+                    for (&out, at) in delta.indices.iter().zip(&free) {
+                        adjoint = program.substitute(adjoint, out, at);
+                    }
+                    adjoint
+                }
+                _ => {
+                    deltas.push(delta);
+                    program.read(Tensor::Delta(symbol_of(statement.defines)), free.clone())
+                }
+            }
         };
         let context: Vec<Bound> = statement
             .indices
@@ -54,7 +66,7 @@ pub fn derive(program: &mut Program, network: &Network) {
             .zip(&statement.shape)
             .map(|(&var, &size)| Bound { var, size })
             .collect();
-        let own = program.read(Tensor::Value(symbol), free);
+        let own = program.read(statement.defines, free);
         let mut named = HashMap::new();
         if let Node::Var(v) = program.graph.node(own) {
             named.insert(statement.formula, *v);
@@ -69,18 +81,26 @@ pub fn derive(program: &mut Program, network: &Network) {
     program.deltas = deltas;
     program.gradients = (0..network.params.len())
         .map(|p| {
-            let symbol = Symbol::Param(p);
-            let contributions = pending.remove(&symbol).unwrap_or_default();
-            combine(program, network, symbol, contributions)
+            let tensor = Tensor::Value(Symbol::Param(p));
+            let contributions = pending.remove(&tensor).unwrap_or_default();
+            combine(program, network, tensor, contributions)
         })
         .collect();
+}
+
+/// The symbol a forward statement belongs to (a vector's argument belongs to the vector).
+fn symbol_of(tensor: Tensor) -> Symbol {
+    match tensor {
+        Tensor::Value(s) | Tensor::Delta(s) => s,
+        Tensor::Inner(v) => Symbol::Vector(v),
+    }
 }
 
 struct Sweep<'a> {
     program: &'a mut Program,
     /// The statement whose adjoint is being scattered.
     statement: &'a Statement,
-    pending: &'a mut BTreeMap<Symbol, Vec<Contribution>>,
+    pending: &'a mut BTreeMap<Tensor, Vec<Contribution>>,
 }
 
 impl Sweep<'_> {
@@ -99,15 +119,14 @@ impl Sweep<'_> {
                 continue;
             }
             match self.program.leaf_of(var).clone() {
-                Leaf::Read(Tensor::Value(symbol), map) => {
-                    if matches!(symbol, Symbol::Vector(_) | Symbol::Param(_)) {
-                        self.pending.entry(symbol).or_default().push(Contribution {
-                            map,
-                            context: context.to_vec(),
-                            value,
-                        });
-                    }
+                Leaf::Read(tensor @ (Tensor::Value(Symbol::Vector(_) | Symbol::Param(_)) | Tensor::Inner(_)), map) => {
+                    self.pending.entry(tensor).or_default().push(Contribution {
+                        map,
+                        context: context.to_vec(),
+                        value,
+                    });
                 }
+                Leaf::Read(Tensor::Value(_), _) => {}
                 Leaf::Read(Tensor::Delta(_), _) | Leaf::Guard(..) => {}
                 Leaf::Sum(bounds, body) => {
                     let inner: Vec<Bound> = context.iter().chain(&bounds).copied().collect();
@@ -128,32 +147,39 @@ impl Sweep<'_> {
         }
     }
 
-    /// The statement's own value at index `j` if `node` is its formula there.
+    /// A named vector's value at index `j` if `node` is its formula there (the softmax
+    /// `p_j` for `exp(z_j - lse)`), as the scalar graph names its definitions.
     fn named_instance(&mut self, node: NodeId, j: IndexVar) -> Option<NodeId> {
-        let Tensor::Value(symbol) = self.statement.defines else {
-            return None;
-        };
-        let [k] = self.statement.indices[..] else {
-            return None;
-        };
-        let at_j = self
+        let candidates: Vec<(Symbol, IndexVar, NodeId)> = self
             .program
-            .substitute(self.statement.formula, k, &Affine::var(j));
-        (at_j == node).then(|| {
-            self.program
-                .read(Tensor::Value(symbol), vec![Affine::var(j)])
-        })
+            .forward
+            .iter()
+            .chain([self.statement])
+            .filter_map(|s| match (s.defines, &s.indices[..]) {
+                (Tensor::Value(symbol @ Symbol::Vector(_)), [k]) => Some((symbol, *k, s.formula)),
+                _ => None,
+            })
+            .collect();
+        for (symbol, k, formula) in candidates {
+            if self.program.substitute(formula, k, &Affine::var(j)) == node {
+                return Some(
+                    self.program
+                        .read(Tensor::Value(symbol), vec![Affine::var(j)]),
+                );
+            }
+        }
+        None
     }
 }
 
-/// `delta(symbol)[m] = sum of its contributions, each solved for m`.
+/// `delta(tensor)[m] = sum of its contributions, each solved for m`.
 fn combine(
     program: &mut Program,
     network: &Network,
-    symbol: Symbol,
+    tensor: Tensor,
     contributions: Vec<Contribution>,
 ) -> Statement {
-    let shape = dims(network, symbol);
+    let shape = tensor_dims(network, tensor);
     let indices: Vec<IndexVar> = shape.iter().map(|_| program.fresh()).collect();
     let terms: Vec<NodeId> = contributions
         .into_iter()
@@ -173,7 +199,7 @@ fn combine(
         program.graph.sum(&terms)
     };
     Statement {
-        defines: Tensor::Delta(symbol),
+        defines: Tensor::Delta(symbol_of(tensor)),
         shape,
         indices,
         formula,

@@ -32,7 +32,26 @@ pub fn lower(network: &Network, functions: &[Function]) -> Result<Program, Unsup
     let mut forward = Vec::new();
     for (v, vector) in network.vectors.iter().enumerate() {
         let k = lowering.program.fresh();
-        let formula = lowering.expr(&vector.expr, &[Affine::var(k)])?;
+        let formula = match inner_argument(&vector.expr) {
+            Some((f, argument)) => {
+                // `v = f(argument)`: the argument is a statement of its own, read by name.
+                let j = lowering.program.fresh();
+                let inner = lowering.expr(argument, &[Affine::var(j)])?;
+                forward.push(Statement {
+                    defines: Tensor::Inner(v),
+                    shape: vec![vector.size],
+                    indices: vec![j],
+                    formula: inner,
+                    kind: kind_of(argument),
+                    verified: false,
+                });
+                let read = lowering
+                    .program
+                    .read(Tensor::Inner(v), vec![Affine::var(k)]);
+                lowering.program.graph.func(f, read)
+            }
+            None => lowering.expr(&vector.expr, &[Affine::var(k)])?,
+        };
         forward.push(Statement {
             defines: Tensor::Value(Symbol::Vector(v)),
             shape: vec![vector.size],
@@ -54,6 +73,24 @@ pub fn lower(network: &Network, functions: &[Function]) -> Result<Program, Unsup
     });
     program.forward = forward;
     Ok(program)
+}
+
+/// `f(argument)` when a vector is an element-wise function of a compound argument, as
+/// the scalar graph sees it (a plain read or a constant is no argument of its own).
+fn inner_argument(e: &TExpr) -> Option<(Builtin, &TExpr)> {
+    match &e.kind {
+        TExprKind::Builtin(f, a)
+            if *f != Builtin::Linear
+                && a.shape != Shape::Scalar
+                && !matches!(
+                    a.kind,
+                    TExprKind::Symbol(_) | TExprKind::Element(..) | TExprKind::Const(_)
+                ) =>
+        {
+            Some((*f, a))
+        }
+        _ => None,
+    }
 }
 
 /// The kind of step an expression is: a product or a reduction anywhere in it decides.

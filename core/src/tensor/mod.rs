@@ -117,6 +117,10 @@ pub enum Tensor {
     Value(Symbol),
     /// dL/d(symbol): a named vector's delta, or a parameter's gradient.
     Delta(Symbol),
+    /// The argument of named vector v's element-wise function (`W x + b` in
+    /// `relu(W x + b)`), `\tilde{h}` in print: formulas that need it (relu's derivative)
+    /// read it instead of repeating its sum. It has no delta of its own.
+    Inner(usize),
 }
 
 /// An index variable bound by a reduction, with its range `0..size`.
@@ -264,6 +268,14 @@ impl Program {
             .iter()
             .chain(&self.deltas)
             .chain(&self.gradients)
+    }
+}
+
+/// The axes of a tensor's shape.
+pub fn tensor_dims(network: &Network, tensor: Tensor) -> Vec<usize> {
+    match tensor {
+        Tensor::Value(s) | Tensor::Delta(s) => dims(network, s),
+        Tensor::Inner(v) => dims(network, Symbol::Vector(v)),
     }
 }
 

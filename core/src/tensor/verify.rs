@@ -3,7 +3,7 @@
 //! scalar derivation gives that element (its forward value, its delta, its gradient).
 //! A statement that misses anywhere stays unverified, and no printer shows it.
 
-use super::{Affine, IndexVar, Leaf, Program, Statement, Tensor, dims};
+use super::{Affine, IndexVar, Leaf, Program, Statement, Tensor, tensor_dims};
 use crate::claims::classify::random_target;
 use crate::derive::Derivation;
 use crate::eval::{Evaluator, Sample, evaluate_sample, power};
@@ -21,6 +21,8 @@ pub const MAX_CHECKED: usize = 100_000;
 struct Point {
     slots: Vec<f64>,
     gradient: Vec<f64>,
+    /// Per vector, the values of its element-wise function's argument (empty if none).
+    inner: Vec<Vec<f64>>,
 }
 
 /// Marks each statement verified when it reproduces every element at every point.
@@ -94,9 +96,19 @@ fn points(network: &Network, d: &Derivation) -> Vec<Point> {
         for (var, expr) in &d.gradients {
             gradient[var.index()] = evaluator.value(*expr);
         }
+        let mut inner = vec![Vec::new(); network.vectors.len()];
+        for definition in &d.forward {
+            if let (crate::layout::Slot::Value(Symbol::Vector(v), _), Node::Func(_, a)) = (
+                d.layout.slot(definition.var),
+                d.graph.node(definition.value),
+            ) {
+                inner[v].push(evaluator.value(*a));
+            }
+        }
         out.push(Point {
             slots: result.slots,
             gradient,
+            inner,
         });
     }
     out
@@ -168,15 +180,13 @@ impl Instance<'_> {
                 Some(if v.is_nan() { 0.0 } else { v })
             }
             Tensor::Delta(_) => None,
+            Tensor::Inner(v) => self.point.inner.get(v)?.get(flat).copied(),
         }
     }
 
     /// The element of a tensor at computed indices; `NaN` outside its shape.
     fn read(&self, tensor: Tensor, indices: &[i64]) -> f64 {
-        let symbol = match tensor {
-            Tensor::Value(s) | Tensor::Delta(s) => s,
-        };
-        let shape = dims(self.network, symbol);
+        let shape = tensor_dims(self.network, tensor);
         if shape.len() != indices.len() {
             return f64::NAN;
         }
