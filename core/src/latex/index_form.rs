@@ -10,8 +10,74 @@ use super::names;
 use crate::ir::Var;
 use crate::model::{Shape, Symbol};
 
-/// Prints the general form of every delta and of the chosen parameters' gradients.
+/// Prints the general form of every delta and of the chosen parameters' gradients: from
+/// the verified tensor-level statements where the tensor level covers the network, else
+/// (a derivation re-rooted by `--of`, a network with `grad`) by anti-unification.
 pub(super) fn general(latex: &mut Latex<'_>, weights: &[Var]) {
+    if !latex.derivation.rerooted && latex.derivation.inner.is_empty() {
+        let functions = latex.derivation.functions.clone();
+        if let Ok(program) =
+            crate::tensor::program(latex.network, &functions, latex.derivation)
+        {
+            from_statements(latex, &program, weights);
+            return;
+        }
+    }
+    unified(latex, weights);
+}
+
+/// The general form from tensor-level statements: an unverified statement is referred to
+/// the delta form, never printed.
+fn from_statements(latex: &mut Latex<'_>, program: &crate::tensor::Program, weights: &[Var]) {
+    use crate::tensor::Tensor;
+    let network = latex.network;
+    let chosen: HashSet<Var> = weights.iter().copied().collect();
+    let printer = super::indexed::IndexPrinter::new(program, network, latex.loss_name());
+    let mut lines = Vec::new();
+    let mut printed = Vec::new();
+    let missing = |lhs: String| {
+        format!("{lhs} &\\quad \\text{{(no single formula: see the delta form)}}")
+    };
+    for v in (0..network.vectors.len()).rev() {
+        let Some(statement) = program.delta_of(Symbol::Vector(v)) else {
+            continue;
+        };
+        if statement.verified {
+            lines.push(printer.line(statement));
+            printed.push(statement.formula);
+        } else {
+            printer.name_own(statement);
+            lines.push(missing(printer.lhs(statement)));
+        }
+    }
+    for (p, statement) in program.gradients.iter().enumerate() {
+        let symbol = Symbol::Param(p);
+        if !latex.derivation.layout.vars(symbol).any(|v| chosen.contains(&v)) {
+            continue;
+        }
+        if statement.verified {
+            lines.push(printer.line(statement));
+            printed.push(statement.formula);
+        } else {
+            printer.name_own(statement);
+            lines.push(missing(printer.lhs(statement)));
+        }
+    }
+    // The arguments the formulas read, defined first.
+    let mut definitions = Vec::new();
+    for statement in &program.forward {
+        if let Tensor::Inner(v) = statement.defines
+            && printed.iter().any(|&f| program.reads(f, Tensor::Inner(v)))
+        {
+            definitions.push(printer.line(statement));
+        }
+    }
+    latex.lines.extend(definitions);
+    latex.lines.extend(lines);
+}
+
+/// The general form by anti-unification of the scalar derivation's elements.
+fn unified(latex: &mut Latex<'_>, weights: &[Var]) {
     let network = latex.network;
     let loss = latex.loss_name();
     let chosen: HashSet<Var> = weights.iter().copied().collect();

@@ -80,7 +80,11 @@ impl<'a> IndexPrinter<'a> {
 
     /// Gives a statement's own indices their letters (and forgets every other letter).
     pub fn name_own(&self, statement: &Statement) {
-        let own = OWN.get(statement.indices.len()).copied().unwrap_or(&[]);
+        // A parameter's gradient is indexed from i, as `dL/db_i` and `dL/dw_ij`.
+        let own = match (statement.defines, statement.indices.len()) {
+            (Tensor::Delta(Symbol::Param(_)), 1) => &['i'][..],
+            (_, n) => OWN.get(n).copied().unwrap_or(&[]),
+        };
         let mut letters = self.letters.borrow_mut();
         letters.clear();
         for (k, &var) in statement.indices.iter().enumerate() {

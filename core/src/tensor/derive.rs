@@ -20,6 +20,8 @@ use crate::model::{Network, Symbol};
 
 /// A piece of `delta(u)[m]` before its index map is solved.
 struct Contribution {
+    /// The position of the statement it comes from, so that terms sum in evaluation order.
+    position: usize,
     /// Where the read was: one affine index per axis of `u`.
     map: Vec<Affine>,
     /// Every variable bound around the read (the statement's own, then sums').
@@ -33,7 +35,7 @@ pub fn derive(program: &mut Program, network: &Network) {
     let mut pending: BTreeMap<Tensor, Vec<Contribution>> = BTreeMap::new();
     let forward = program.forward.clone();
     let mut deltas = Vec::new();
-    for statement in forward.iter().rev() {
+    for (position, statement) in forward.iter().enumerate().rev() {
         let free: Vec<Affine> = statement.indices.iter().map(|&v| Affine::var(v)).collect();
         let adjoint = if statement.defines == Tensor::Value(Symbol::Loss) {
             program.graph.constant_node(1.0)
@@ -74,6 +76,7 @@ pub fn derive(program: &mut Program, network: &Network) {
         let mut sweep = Sweep {
             program,
             statement,
+            position,
             pending: &mut pending,
         };
         sweep.scatter(statement.formula, adjoint, &context, &named);
@@ -98,8 +101,9 @@ fn symbol_of(tensor: Tensor) -> Symbol {
 
 struct Sweep<'a> {
     program: &'a mut Program,
-    /// The statement whose adjoint is being scattered.
+    /// The statement whose adjoint is being scattered, and its position.
     statement: &'a Statement,
+    position: usize,
     pending: &'a mut BTreeMap<Tensor, Vec<Contribution>>,
 }
 
@@ -121,6 +125,7 @@ impl Sweep<'_> {
             match self.program.leaf_of(var).clone() {
                 Leaf::Read(tensor @ (Tensor::Value(Symbol::Vector(_) | Symbol::Param(_)) | Tensor::Inner(_)), map) => {
                     self.pending.entry(tensor).or_default().push(Contribution {
+                        position: self.position,
                         map,
                         context: context.to_vec(),
                         value,
@@ -177,13 +182,14 @@ fn combine(
     program: &mut Program,
     network: &Network,
     tensor: Tensor,
-    contributions: Vec<Contribution>,
+    mut contributions: Vec<Contribution>,
 ) -> Statement {
     let shape = tensor_dims(network, tensor);
     let indices: Vec<IndexVar> = shape.iter().map(|_| program.fresh()).collect();
+    contributions.sort_by_key(|c| c.position);
     let terms: Vec<NodeId> = contributions
         .into_iter()
-        .filter_map(|c| solve(program, c, &indices, &shape))
+        .filter_map(|c| solve(program, network, c, &indices, &shape))
         .collect();
     let kind = if terms
         .iter()
@@ -212,11 +218,13 @@ fn combine(
 /// every element.
 fn solve(
     program: &mut Program,
+    network: &Network,
     contribution: Contribution,
     out: &[IndexVar],
     shape: &[usize],
 ) -> Option<NodeId> {
     let Contribution {
+        position: _,
         mut map,
         mut context,
         mut value,
@@ -288,12 +296,40 @@ fn solve(
         body = program.graph.mul(guard, body);
     }
     if !context.is_empty() {
-        body = program.leaf(Leaf::Sum(context, body));
+        body = sum(program, network, context, body);
     }
     for guard in outer {
         body = program.graph.mul(guard, body);
     }
     Some(body)
+}
+
+/// `sum over bounds of body`, with the sum of a `onehot` or `probabilities` target over
+/// all its elements folded to 1, as the scalar graph folds it (`p_k sum_i t_i = p_k`).
+fn sum(program: &mut Program, network: &Network, bounds: Vec<Bound>, body: NodeId) -> NodeId {
+    if let [bound] = bounds[..] {
+        let unit = |program: &Program, n: NodeId| match program.leaf_at(n) {
+            Some(Leaf::Read(Tensor::Value(Symbol::Target(t)), indices)) => {
+                let target = &network.targets[*t];
+                target.kind.sums_to_one()
+                    && target.size == bound.size
+                    && indices[..] == [Affine::var(bound.var)]
+            }
+            _ => false,
+        };
+        if unit(program, body) {
+            return program.graph.constant_node(1.0);
+        }
+        if let Node::Mul(a, b) = program.graph.node(body).clone() {
+            if unit(program, b) && !program.mentions(a, bound.var) {
+                return a;
+            }
+            if unit(program, a) && !program.mentions(b, bound.var) {
+                return b;
+            }
+        }
+    }
+    program.leaf(Leaf::Sum(bounds, body))
 }
 
 impl Program {

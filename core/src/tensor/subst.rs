@@ -84,6 +84,26 @@ impl Program {
         out
     }
 
+    /// Whether a formula reads `tensor` anywhere.
+    pub fn reads(&self, node: NodeId, tensor: super::Tensor) -> bool {
+        let mut stack = vec![node];
+        while let Some(n) = stack.pop() {
+            match self.graph.node(n) {
+                Node::Var(var) => match self.leaf_of(*var) {
+                    Leaf::Read(t, _) => {
+                        if *t == tensor {
+                            return true;
+                        }
+                    }
+                    Leaf::Sum(_, body) | Leaf::LogSumExp(_, body) => stack.push(*body),
+                    Leaf::Guard(..) => {}
+                },
+                other => other.for_each_child(|c| stack.push(c)),
+            }
+        }
+        false
+    }
+
     /// Whether a formula mentions index variable `v` anywhere.
     pub fn mentions(&self, node: NodeId, v: IndexVar) -> bool {
         let mut stack = vec![node];
