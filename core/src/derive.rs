@@ -219,6 +219,20 @@ pub(crate) fn local_partials(
     root: NodeId,
     named: &HashMap<NodeId, Var>,
 ) -> Vec<(Var, NodeId)> {
+    let mut partials = raw_local_partials(graph, root, named);
+    for (_, partial) in &mut partials {
+        *partial = crate::collect::collect(graph, *partial);
+    }
+    partials
+}
+
+/// [`local_partials`] without collecting like terms, for callers that multiply them by an
+/// outer factor first (the tensor level collects the whole adjoint at each read).
+pub(crate) fn raw_local_partials(
+    graph: &mut Graph,
+    root: NodeId,
+    named: &HashMap<NodeId, Var>,
+) -> Vec<(Var, NodeId)> {
     let mut nodes = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let mut stack = vec![root];
@@ -306,9 +320,6 @@ pub(crate) fn local_partials(
                 }
             }
         }
-    }
-    for (_, partial) in &mut partials {
-        *partial = crate::collect::collect(graph, *partial);
     }
     partials.sort_by_key(|(v, _)| *v);
     partials

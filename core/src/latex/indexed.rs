@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 
 use super::names;
-use crate::ir::{NodeId, Var};
+use crate::ir::{Node, NodeId, Var};
 use crate::model::{Network, Symbol};
 use crate::print::{Printer, Style};
 use crate::tensor::{Affine, IndexVar, Leaf, Program, Statement, Tensor, dims};
@@ -99,7 +99,8 @@ impl<'a> IndexPrinter<'a> {
     }
 
     fn print(&self, node: NodeId, top: bool) -> String {
-        let leaf = |v: Var| self.leaf(v, top && self.program.graph.existing(&crate::ir::Node::Var(v)) == Some(node));
+        let bare = self.bare_sums(node, top);
+        let leaf = |v: Var| self.leaf(v, bare.contains(&v));
         let printer = Printer {
             graph: &self.program.graph,
             leaf: &leaf,
@@ -110,6 +111,34 @@ impl<'a> IndexPrinter<'a> {
         } else {
             printer.factor(node)
         }
+    }
+
+    /// The sums that read unambiguously without parentheses: the whole formula (at the
+    /// top), a term of a sum, the last factor of a product (`p_k \sum_i t_i - t_k`).
+    fn bare_sums(&self, root: NodeId, top: bool) -> Vec<Var> {
+        let graph = &self.program.graph;
+        let mut bare = Vec::new();
+        let mut stack = vec![(root, top)];
+        while let Some((n, free)) = stack.pop() {
+            match graph.node(n) {
+                Node::Var(v) => {
+                    if free && matches!(self.program.leaf_of(*v), Leaf::Sum(..)) {
+                        bare.push(*v);
+                    }
+                }
+                Node::Add(a, b) | Node::Sub(a, b) => {
+                    stack.push((*a, free));
+                    stack.push((*b, free));
+                }
+                Node::Sum(items) => stack.extend(items.iter().map(|&i| (i, free))),
+                Node::Mul(a, b) => {
+                    stack.push((*a, false));
+                    stack.push((*b, free));
+                }
+                other => other.for_each_child(|c| stack.push((c, false))),
+            }
+        }
+        bare
     }
 
     fn leaf(&self, var: Var, top: bool) -> String {

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::{Affine, Bound, IndexVar, Leaf, Program, Statement, StepKind, Tensor, tensor_dims};
 use crate::builtin::Builtin;
-use crate::derive::local_partials;
+use crate::derive::raw_local_partials;
 use crate::ir::{Node, NodeId, Var};
 use crate::model::{Network, Symbol};
 
@@ -69,7 +69,7 @@ pub fn derive(program: &mut Program, network: &Network) {
             .map(|(&var, &size)| Bound { var, size })
             .collect();
         let own = program.read(statement.defines, free);
-        let mut named = HashMap::new();
+        let mut named = named_reads(program, &forward, statement.formula);
         if let Node::Var(v) = program.graph.node(own) {
             named.insert(statement.formula, *v);
         }
@@ -89,6 +89,56 @@ pub fn derive(program: &mut Program, network: &Network) {
             combine(program, network, tensor, contributions)
         })
         .collect();
+}
+
+/// Names for the values a formula can meet: where it reads `z[A]` and a vector is defined
+/// as `a[k] = f(z[k])`, the node `f(z[A])` stands for `a[A]`, so that derivative rules write
+/// `a(1 - a)` and `1 - a` (log-sigmoid) as the scalar graph does.
+fn named_reads(
+    program: &mut Program,
+    forward: &[Statement],
+    formula: NodeId,
+) -> HashMap<NodeId, Var> {
+    let mut reads = Vec::new();
+    let mut stack = vec![formula];
+    while let Some(n) = stack.pop() {
+        match program.graph.node(n) {
+            Node::Var(v) => match program.leaf_of(*v) {
+                Leaf::Read(tensor, indices) => reads.push((*tensor, indices.clone())),
+                Leaf::Sum(_, body) | Leaf::LogSumExp(_, body) => stack.push(*body),
+                Leaf::Guard(..) => {}
+            },
+            other => other.for_each_child(|c| stack.push(c)),
+        }
+    }
+    let mut named = HashMap::new();
+    for statement in forward {
+        let (Tensor::Value(symbol @ Symbol::Vector(_)), [k]) =
+            (statement.defines, &statement.indices[..])
+        else {
+            continue;
+        };
+        let Node::Func(_, argument) = program.graph.node(statement.formula).clone() else {
+            continue;
+        };
+        let Some(Leaf::Read(source, at)) = program.leaf_at(argument).cloned() else {
+            continue;
+        };
+        if at[..] != [Affine::var(*k)] {
+            continue;
+        }
+        for (tensor, indices) in &reads {
+            if *tensor != source || indices.len() != 1 {
+                continue;
+            }
+            let node = program.substitute(statement.formula, *k, &indices[0]);
+            let value = program.read(Tensor::Value(symbol), indices.clone());
+            if let Node::Var(v) = program.graph.node(value) {
+                named.insert(node, *v);
+            }
+        }
+    }
+    named
 }
 
 /// The symbol a forward statement belongs to (a vector's argument belongs to the vector).
@@ -116,7 +166,7 @@ impl Sweep<'_> {
         context: &[Bound],
         named: &HashMap<NodeId, Var>,
     ) {
-        let partials = local_partials(&mut self.program.graph, root, named);
+        let partials = raw_local_partials(&mut self.program.graph, root, named);
         for (var, partial) in partials {
             let value = self.program.graph.mul(adjoint, partial);
             if self.program.graph.constant(value) == Some(0.0) {
@@ -124,6 +174,9 @@ impl Sweep<'_> {
             }
             match self.program.leaf_of(var).clone() {
                 Leaf::Read(tensor @ (Tensor::Value(Symbol::Vector(_) | Symbol::Param(_)) | Tensor::Inner(_)), map) => {
+                    // Like terms collect over the whole adjoint, as the scalar graph collects
+                    // a whole local partial (binary cross-entropy's `a - t`).
+                    let value = crate::collect::collect(&mut self.program.graph, value);
                     self.pending.entry(tensor).or_default().push(Contribution {
                         position: self.position,
                         map,
@@ -135,7 +188,7 @@ impl Sweep<'_> {
                 Leaf::Read(Tensor::Delta(_), _) | Leaf::Guard(..) => {}
                 Leaf::Sum(bounds, body) => {
                     let inner: Vec<Bound> = context.iter().chain(&bounds).copied().collect();
-                    self.scatter(body, value, &inner, &HashMap::new());
+                    self.scatter(body, value, &inner, named);
                 }
                 Leaf::LogSumExp(bound, body) => {
                     // d lse / d body_j = softmax_j = exp(body_j - lse): the named probability
@@ -146,7 +199,7 @@ impl Sweep<'_> {
                     let softmax = self.named_instance(softmax, bound.var).unwrap_or(softmax);
                     let value = self.program.graph.mul(softmax, value);
                     let inner: Vec<Bound> = context.iter().copied().chain([bound]).collect();
-                    self.scatter(body, value, &inner, &HashMap::new());
+                    self.scatter(body, value, &inner, named);
                 }
             }
         }
@@ -329,10 +382,41 @@ fn sum(program: &mut Program, network: &Network, bounds: Vec<Bound>, body: NodeI
             }
         }
     }
+    // Factors that do not vary along the sum stand outside it, as people write
+    // `p_k \sum_i t_i`.
+    let mut factors = Vec::new();
+    program.factors(body, &mut factors);
+    let varies = |program: &Program, f: NodeId| bounds.iter().any(|b| program.mentions(f, b.var));
+    let (inside, outside): (Vec<NodeId>, Vec<NodeId>) =
+        factors.into_iter().partition(|&f| varies(program, f));
+    if !outside.is_empty() && !inside.is_empty() {
+        let inner = program.product(&inside);
+        let summed = program.leaf(Leaf::Sum(bounds, inner));
+        let outer = program.product(&outside);
+        return program.graph.mul(outer, summed);
+    }
     program.leaf(Leaf::Sum(bounds, body))
 }
 
 impl Program {
+    /// The factors of a product, left to right.
+    fn factors(&self, node: NodeId, out: &mut Vec<NodeId>) {
+        match self.graph.node(node) {
+            Node::Mul(a, b) => {
+                let (a, b) = (*a, *b);
+                self.factors(a, out);
+                self.factors(b, out);
+            }
+            _ => out.push(node),
+        }
+    }
+
+    /// The product of factors, left to right.
+    fn product(&mut self, factors: &[NodeId]) -> NodeId {
+        let one = self.graph.constant_node(1.0);
+        factors.iter().fold(one, |acc, &f| self.graph.mul(acc, f))
+    }
+
     /// Whether a formula holds a sum over an index.
     pub fn mentions_sum(&self, node: NodeId) -> bool {
         let mut stack = vec![node];
