@@ -260,7 +260,9 @@ fn fragments(model: &Model, seed: u64) -> Vec<(String, String)> {
     // The matrix form from the tensor statements; every statement of a random network must
     // reproduce the scalar derivation element by element (issue 19).
     let derivation = derive(network, &model.functions);
-    if let Ok(program) = chainrule::core::tensor::program(network, &model.functions, &derivation) {
+    if let Ok(program) = chainrule::core::tensor::program(network, &model.functions, &derivation)
+        && program.checked_at > 0
+    {
         let unverified: Vec<String> = program
             .statements()
             .filter(|s| !s.verified)
@@ -475,4 +477,43 @@ fn the_reported_network_has_no_double_superscript_and_small_blocks() {
     let chain = render(network, &mut derivation, Form::Chain, &weights, None, false);
     // One block per element of W1 (3x2).
     assert_eq!(blocks(&chain).len(), 6, "{chain}");
+}
+
+/// Issue 19: every tensor-level statement of many random networks reproduces the scalar
+/// derivation element by element (the cheap check alone, over more networks than render).
+#[test]
+fn tensor_statements_of_random_networks_verify() {
+    let seed = seed();
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &bytes),
+    );
+    let strategy = net();
+    let mut checked = 0;
+    for _ in 0..600 {
+        let net = strategy.new_tree(&mut runner).expect("a network").current();
+        let text = network_text(&net);
+        let model = check_source(&text).expect("the generator writes valid networks");
+        let network = &model.networks[0];
+        let derivation = derive(network, &model.functions);
+        if let Ok(program) =
+            chainrule::core::tensor::program(network, &model.functions, &derivation)
+            && program.checked_at > 0
+        {
+            let bad: Vec<String> = program
+                .statements()
+                .filter(|s| !s.verified)
+                .map(|s| format!("{:?}", s.defines))
+                .collect();
+            assert!(bad.is_empty(), "seed {seed}: {bad:?} disagree in\n{text}");
+            checked += 1;
+        }
+    }
+    // Only `grad` or no finite point at all leaves a network unchecked: rarely.
+    assert!(
+        checked >= 500,
+        "seed {seed}: only {checked} of 600 networks checked"
+    );
 }

@@ -7,8 +7,9 @@
 //! that index becomes a variable, and a sum whose terms differ only in one index becomes a
 //! `\sum` over a new variable. A formula is printed only if it reproduces every element.
 //!
-//! The formulas are data ([`Formulas`]): the Rust emitter turns the same ones into loops, so
-//! the printed mathematics and the generated code come from one source.
+//! It serves only what the tensor level (`crate::tensor`) does not cover yet: a derivation
+//! re-rooted by `--of` and networks with `grad`. Everything else prints, and compiles into
+//! loops, the tensor-level statements.
 
 use std::collections::HashMap;
 
@@ -160,32 +161,6 @@ impl<'a> Formulas<'a> {
         formula
     }
 
-    /// What a `Var` of [`Formulas::graph`] stands for.
-    pub fn leaf_of(&self, var: Var) -> &Leaf {
-        &self.leaves[var.index()]
-    }
-
-    /// `v_k = ...`: one formula for every element of vector `v`'s definition.
-    pub fn forward(&mut self, v: usize) -> Option<NodeId> {
-        let layout = &self.derivation.layout;
-        let instances: Vec<(Env, NodeId)> = self
-            .derivation
-            .forward
-            .iter()
-            .filter_map(|d| match layout.slot(d.var) {
-                Slot::Value(Symbol::Vector(vv), e) if vv == v => {
-                    Some((Env::of(&[('k', e)]), d.value))
-                }
-                _ => None,
-            })
-            .collect();
-        (instances.len() == self.network.vectors[v].size).then_some(())?;
-        self.defining = Some(v);
-        let formula = self.unify(&instances);
-        self.defining = None;
-        formula
-    }
-
     /// `delta(v_k) = ...` for every element of vector `v`, and how many elements have one.
     pub fn delta(&mut self, v: usize) -> (Option<NodeId>, usize) {
         let layout = &self.derivation.layout;
@@ -204,12 +179,7 @@ impl<'a> Formulas<'a> {
         (self.unify(&instances), instances.len())
     }
 
-    /// `dL/dp_ij = ...` for the elements of parameter `p` that `keep` accepts, and how many.
-    pub fn gradient(&mut self, p: usize, keep: impl Fn(Var) -> bool) -> (Option<NodeId>, usize) {
-        self.gradient_of(Symbol::Param(p), keep)
-    }
-
-    /// Like [`Formulas::gradient`], for the derivative by any symbol's elements (a
+    /// `dL/d(symbol)_ij = ...` for the elements that `keep` accepts, and how many (a
     /// derivation re-rooted by `--of` differentiates by inputs and named vectors too).
     pub fn gradient_of(
         &mut self,

@@ -20,7 +20,7 @@ const OWN: [&[char]; 5] = [
 ];
 
 /// Letters for summed indices, in order of preference.
-const SUMMED: [char; 12] = ['i', 'j', 'k', 'm', 'n', 'p', 'q', 'r', 's', 'a', 'b', 'l'];
+pub const SUMMED: [char; 12] = ['i', 'j', 'k', 'm', 'n', 'p', 'q', 'r', 's', 'a', 'b', 'l'];
 
 /// Prints the formulas of one program.
 pub struct IndexPrinter<'a> {
@@ -169,10 +169,7 @@ impl<'a> IndexPrinter<'a> {
             }
             Leaf::LogSumExp(bound, body) => {
                 let letter = self.bind(bound.var);
-                format!(
-                    "\\log \\sum_{{{letter}}} e^{{{}}}",
-                    self.print(*body, true)
-                )
+                format!("\\log \\sum_{{{letter}}} e^{{{}}}", self.print(*body, true))
             }
             Leaf::Guard(affine, lo, hi) => self.guard(affine, *lo, *hi),
         }

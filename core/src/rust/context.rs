@@ -32,7 +32,7 @@ pub struct Ctx<'a> {
     /// The number of parameter elements, as a literal.
     pub count_lit: Literal,
     /// Which steps are loops, and their formulas.
-    pub plan: Plan<'a>,
+    pub plan: Plan,
 }
 
 impl<'a> Ctx<'a> {

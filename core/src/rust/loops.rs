@@ -1,18 +1,19 @@
 //! Function bodies that mix fixed-size loops with straight-line code: the loops come from the
-//! plan's general formulas, everything else from [`CodeGen`], and the two meet in arrays
-//! (`z1_values`, `z1_deltas`) that hold a whole vector.
+//! plan's tensor-level statements (the formulas `latex --form general` prints), everything
+//! else from [`CodeGen`], and the two meet in arrays (`z1_values`, `z1_deltas`) that hold a
+//! whole vector.
 
 use std::collections::HashSet;
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::{ToTokens, format_ident, quote};
 
 use super::code::{self, CodeGen};
 use super::context::Ctx;
 use super::plan::Plan;
 use crate::ir::{Node, NodeId, Var};
-use crate::latex::general::{Index, Leaf, SlotKind};
 use crate::model::{Shape, Symbol};
+use crate::tensor::{Affine, IndexVar, Leaf, Tensor};
 
 /// Partial sums of a reduction loop (the closing sum adds exactly eight).
 const LANES: usize = 8;
@@ -29,11 +30,13 @@ pub enum Write {
 /// One function body under construction.
 pub struct Body<'c, 'a> {
     ctx: &'c Ctx<'a>,
-    plan: &'c Plan<'a>,
+    plan: &'c Plan,
     /// The straight-line part; loops are pushed into its statements in order.
     pub code: CodeGen<'a>,
     /// Arrays bound so far.
     arrays: HashSet<(Family, usize)>,
+    /// The letters of the index variables of the loop being written.
+    letters: std::cell::RefCell<Vec<(IndexVar, char)>>,
 }
 
 /// Which array of a vector.
@@ -47,9 +50,52 @@ pub enum Family {
     Inner,
 }
 
-/// The hygienic name of a loop's or a sum's index variable.
+/// The hygienic name of a loop's or a sum's index variable, by the letter the general form
+/// prints for it (`ix_k` for `k`), so the code reads as the formula does.
 fn index_ident(letter: char) -> Ident {
     format_ident!("ix_{}", letter, span = Span::mixed_site())
+}
+
+/// An affine index as a `usize` expression. Callers guard reads whose index could leave
+/// the tensor, so a difference is only evaluated where it is non-negative.
+fn index_tokens(a: &Affine, index_ident: &dyn Fn(IndexVar) -> Ident) -> TokenStream {
+    if let ([(v, 1)], 0) = (&a.terms[..], a.offset) {
+        return index_ident(*v).into_token_stream();
+    }
+    let mut plus: Vec<TokenStream> = Vec::new();
+    let mut minus: Vec<TokenStream> = Vec::new();
+    for &(v, c) in &a.terms {
+        let i = index_ident(v);
+        let term = if c.abs() == 1 {
+            quote! { #i }
+        } else {
+            let m = Literal::usize_unsuffixed(c.unsigned_abs() as usize);
+            quote! { #m * #i }
+        };
+        if c > 0 {
+            plus.push(term)
+        } else {
+            minus.push(term)
+        }
+    }
+    if a.offset > 0 || plus.is_empty() && a.offset >= 0 {
+        plus.push(Literal::usize_unsuffixed(a.offset as usize).into_token_stream());
+    } else if a.offset < 0 {
+        minus.push(Literal::usize_unsuffixed(a.offset.unsigned_abs() as usize).into_token_stream());
+    }
+    let first = &plus[0];
+    let rest = &plus[1..];
+    quote! { (#first #(+ #rest)* #(- #minus)*) }
+}
+
+/// An affine index as an `isize` expression, for the bounds of a guard.
+fn signed_tokens(a: &Affine, index_ident: &dyn Fn(IndexVar) -> Ident) -> TokenStream {
+    let terms = a.terms.iter().map(|&(v, c)| {
+        let (i, c) = (index_ident(v), Literal::isize_unsuffixed(c as isize));
+        quote! { #c * (#i as isize) }
+    });
+    let offset = Literal::isize_unsuffixed(a.offset as isize);
+    quote! { (#offset #(+ #terms)*) }
 }
 
 /// The hygienic array of a vector's values, deltas or inner values. Element bindings end in
@@ -72,7 +118,28 @@ impl<'c, 'a> Body<'c, 'a> {
             plan: &ctx.plan,
             code: ctx.codegen(),
             arrays: HashSet::new(),
+            letters: std::cell::RefCell::new(Vec::new()),
         }
+    }
+
+    /// Starts a loop whose own indices have these letters.
+    fn name_indices(&self, own: &[(IndexVar, char)]) {
+        *self.letters.borrow_mut() = own.to_vec();
+    }
+
+    /// The identifier of an index variable; a summed one gets the next free letter.
+    fn ident(&self, var: IndexVar) -> Ident {
+        let mut letters = self.letters.borrow_mut();
+        if let Some(&(_, c)) = letters.iter().find(|(v, _)| *v == var) {
+            return index_ident(c);
+        }
+        let letter = crate::latex::indexed::SUMMED
+            .iter()
+            .copied()
+            .find(|c| !letters.iter().any(|(_, u)| u == c))
+            .unwrap_or('z');
+        letters.push((var, letter));
+        index_ident(letter)
     }
 
     fn vars(&self, family: Family, v: usize) -> Vec<Var> {
@@ -114,20 +181,21 @@ impl<'c, 'a> Body<'c, 'a> {
 
     /// Binds every array and scalar a formula reads.
     fn prepare(&mut self, f: NodeId) {
-        let formulas = &self.plan.formulas;
+        let program = &self.plan.program;
         let mut needs: Vec<(Family, usize)> = Vec::new();
         let mut loss = false;
         let mut stack = vec![f];
         while let Some(n) = stack.pop() {
-            match formulas.graph.node(n) {
-                Node::Var(v) => match formulas.leaf_of(*v) {
-                    Leaf::SumOver(_, _, body) => stack.push(*body),
-                    Leaf::Element { slot_of, .. } => match slot_of {
-                        SlotKind::Value(Symbol::Vector(v)) => needs.push((Family::Values, *v)),
-                        SlotKind::Delta(v) => needs.push((Family::Deltas, *v)),
-                        SlotKind::Inner(v) => needs.push((Family::Inner, *v)),
-                        SlotKind::Value(Symbol::Loss) => loss = true,
-                        SlotKind::Value(_) => {}
+            match program.graph.node(n) {
+                Node::Var(v) => match program.leaf_of(*v) {
+                    Leaf::Sum(_, body) | Leaf::LogSumExp(_, body) => stack.push(*body),
+                    Leaf::Guard(..) => {}
+                    Leaf::Read(tensor, _) => match tensor {
+                        Tensor::Value(Symbol::Vector(v)) => needs.push((Family::Values, *v)),
+                        Tensor::Delta(Symbol::Vector(v)) => needs.push((Family::Deltas, *v)),
+                        Tensor::Inner(v) => needs.push((Family::Inner, *v)),
+                        Tensor::Value(Symbol::Loss) => loss = true,
+                        Tensor::Value(_) | Tensor::Delta(_) => {}
                     },
                 },
                 node => node.for_each_child(|c| stack.push(c)),
@@ -164,6 +232,10 @@ impl<'c, 'a> Body<'c, 'a> {
 
     /// `name[k] = f` for every element of vector `v`.
     fn vector_loop(&mut self, family: Family, v: usize, f: NodeId) {
+        // The argument's array is filled by this very loop: nothing binds it before.
+        if family == Family::Values && self.plan.inner[v].is_some() {
+            self.arrays.insert((Family::Inner, v));
+        }
         self.prepare(f);
         let vector = &self.ctx.network.vectors[v];
         let name = array_ident(&vector.name, family);
@@ -171,23 +243,38 @@ impl<'c, 'a> Body<'c, 'a> {
             Literal::usize_unsuffixed(vector.size),
             self.ctx.array(vector.size),
         );
-        let k = index_ident('k');
-        let formulas = &self.plan.formulas;
+        let tensor = match family {
+            Family::Deltas => Tensor::Delta(Symbol::Vector(v)),
+            _ => Tensor::Value(Symbol::Vector(v)),
+        };
+        let own = self.plan.indices_of(tensor).first().copied();
+        let Some(own) = own else {
+            return;
+        };
+        let mut letters = vec![(own, 'k')];
+        if family == Family::Values
+            && let Some(&j) = self.plan.indices_of(Tensor::Inner(v)).first()
+        {
+            letters.push((j, 'k'));
+        }
+        self.name_indices(&letters);
+        let k = self.ident(own);
+        let program = &self.plan.program;
         // A sum over the rows of a matrix read by column (`sum_i delta_i W_ik`) runs row by
         // row instead, so the inner loop walks memory in order; each element still adds its
         // terms in the same order, so the result is the same to the bit.
-        let interchanged = match formulas.graph.node(f) {
-            Node::Var(leaf) => match formulas.leaf_of(*leaf) {
-                Leaf::SumOver(s, count, body) if reads_by_column(self.plan, *body, *s) => {
-                    Some((*s, *count, *body))
+        let interchanged = match program.leaf_at(f) {
+            Some(Leaf::Sum(bounds, body)) => match bounds[..] {
+                [bound] if reads_by_column(self.plan, *body, bound.var, own) => {
+                    Some((bound, *body))
                 }
                 _ => None,
             },
             _ => None,
         };
         let statement = match interchanged {
-            Some((s, count, body)) => {
-                let (si, m) = (index_ident(s), Literal::usize_unsuffixed(count));
+            Some((bound, body)) => {
+                let (si, m) = (self.ident(bound.var), Literal::usize_unsuffixed(bound.size));
                 let body = self.expr(body, 0);
                 quote! {
                     let mut #name: #ty = [0.0; #n];
@@ -198,21 +285,14 @@ impl<'c, 'a> Body<'c, 'a> {
                     }
                 }
             }
-            None => match formulas.graph.node(f) {
-                // An element-wise function of an argument that is not a leaf: the argument
-                // gets its own array too, for the formulas that read it (relu's derivative).
-                node @ Node::Func(_, a)
-                    if family == Family::Values
-                        && !matches!(formulas.graph.node(*a), Node::Var(_) | Node::Const(_)) =>
-                {
+            None => match (family, self.plan.inner[v]) {
+                // The argument of an element-wise function gets its own array too, for the
+                // formulas that read it (relu's derivative); both fill in one loop.
+                (Family::Values, Some(argument)) => {
+                    self.prepare(argument);
                     let inner = array_ident(&vector.name, Family::Inner);
-                    let argument = self.expr(*a, 0);
-                    let outer = code::emit_node(
-                        node,
-                        &|_, _| quote! { #inner[#k] },
-                        &|_| TokenStream::new(),
-                        &|v| self.code.literal(v),
-                    );
+                    let argument = self.expr(argument, 0);
+                    let outer = self.expr(f, 0);
                     self.arrays.insert((Family::Inner, v));
                     quote! {
                         let mut #inner: #ty = [0.0; #n];
@@ -264,12 +344,21 @@ impl<'c, 'a> Body<'c, 'a> {
                     quote! { #p.#field }
                 }
             };
+            let own = self.plan.indices_of(Tensor::Delta(Symbol::Param(q)));
+            let named: Vec<(IndexVar, char)> = own.iter().copied().zip(['i', 'j']).collect();
+            self.name_indices(&named);
             let body = self.expr(f, 0);
-            let (i, j) = (index_ident('i'), index_ident('j'));
-            let (element, bounds): (TokenStream, Vec<(Ident, usize)>) = match param.shape {
+            let ident = |d: usize| own.get(d).map(|&v| self.ident(v));
+            let (element, bounds): (TokenStream, Vec<(Option<Ident>, usize)>) = match param.shape {
                 Shape::Scalar => (target, vec![]),
-                Shape::Vector(n) => (quote! { #target[#i] }, vec![(i, n)]),
-                Shape::Matrix(r, c) => (quote! { #target[#i][#j] }, vec![(i, r), (j, c)]),
+                Shape::Vector(n) => {
+                    let i = ident(0);
+                    (quote! { #target[#i] }, vec![(i, n)])
+                }
+                Shape::Matrix(r, c) => {
+                    let (i, j) = (ident(0), ident(1));
+                    (quote! { #target[#i][#j] }, vec![(i, r), (j, c)])
+                }
             };
             let mut statement = match write {
                 Write::Into => quote! { #element = #body; },
@@ -286,10 +375,24 @@ impl<'c, 'a> Body<'c, 'a> {
 
     /// Rust for a formula node inside loops.
     fn expr(&self, n: NodeId, needed: u8) -> TokenStream {
-        let formulas = &self.plan.formulas;
-        let node = formulas.graph.node(n);
+        let program = &self.plan.program;
+        let node = program.graph.node(n);
+        // `[cond] * x` reads x only where cond holds: x may index outside its tensor elsewhere.
+        if let Node::Mul(a, b) = node {
+            for (guard, other) in [(*a, *b), (*b, *a)] {
+                if let Some(Leaf::Guard(affine, lo, hi)) = program.leaf_at(guard) {
+                    let x = self.expr(other, 0);
+                    let at = signed_tokens(affine, &|v| self.ident(v));
+                    let (lo, hi) = (
+                        Literal::isize_unsuffixed(*lo as isize),
+                        Literal::isize_unsuffixed(*hi as isize),
+                    );
+                    return quote! { (if #lo <= #at && #at < #hi { #x } else { 0.0 }) };
+                }
+            }
+        }
         let tokens = match node {
-            Node::Var(v) => return self.leaf(formulas.leaf_of(*v)),
+            Node::Var(v) => return self.leaf(program.leaf_of(*v)),
             _ => code::emit_node(
                 node,
                 &|c, needed| self.expr(c, needed),
@@ -305,86 +408,131 @@ impl<'c, 'a> Body<'c, 'a> {
     }
 
     fn leaf(&self, leaf: &Leaf) -> TokenStream {
-        let network = self.ctx.network;
         match leaf {
-            Leaf::SumOver(letter, count, body) => {
-                let i = index_ident(*letter);
-                let body = self.expr(*body, 0);
-                let acc = format_ident!("acc", span = Span::mixed_site());
-                if *count < 2 * LANES {
-                    let count = Literal::usize_unsuffixed(*count);
-                    return quote! { { let mut #acc: F = 0.0; for #i in 0..#count { #acc += #body; } #acc } };
-                }
-                // LANES independent partial sums, as a careful hand-written dot product keeps:
-                // with one running sum IEEE order chains every add, and LLVM may not vectorize.
-                let (lane, chunk) = (
-                    format_ident!("lane", span = Span::mixed_site()),
-                    format_ident!("chunk", span = Span::mixed_site()),
+            Leaf::Sum(bounds, body) => self.sum(bounds, *body),
+            Leaf::Guard(affine, lo, hi) => {
+                let at = signed_tokens(affine, &|v| self.ident(v));
+                let (lo, hi) = (
+                    Literal::isize_unsuffixed(*lo as isize),
+                    Literal::isize_unsuffixed(*hi as isize),
                 );
-                let lanes = Literal::usize_unsuffixed(LANES);
-                let chunks = Literal::usize_unsuffixed(count / LANES);
-                let tail = (count % LANES != 0).then(|| {
-                    let (start, end) = (
-                        Literal::usize_unsuffixed(count / LANES * LANES),
-                        Literal::usize_unsuffixed(*count),
-                    );
-                    quote! { for #i in #start..#end { #acc[0] += #body; } }
-                });
+                quote! { (if #lo <= #at && #at < #hi { 1.0 } else { 0.0 }) }
+            }
+            Leaf::LogSumExp(bound, body) => {
+                // Two passes, as the straight-line code does: the largest term shifted out.
+                let (j, n) = (self.ident(bound.var), Literal::usize_unsuffixed(bound.size));
+                let body = self.expr(*body, 0);
+                let (m, total) = (
+                    format_ident!("lse_max", span = Span::mixed_site()),
+                    format_ident!("lse_sum", span = Span::mixed_site()),
+                );
                 quote! {
                     {
-                        let mut #acc: [F; #lanes] = [0.0; #lanes];
-                        for #chunk in 0..#chunks {
-                            for #lane in 0..#lanes {
-                                let #i = #chunk * #lanes + #lane;
-                                #acc[#lane] += #body;
-                            }
-                        }
-                        #tail
-                        ((#acc[0] + #acc[1]) + (#acc[2] + #acc[3])) + ((#acc[4] + #acc[5]) + (#acc[6] + #acc[7]))
+                        let mut #m: F = F::NEG_INFINITY;
+                        for #j in 0..#n { #m = #m.max(#body); }
+                        let mut #total: F = 0.0;
+                        for #j in 0..#n { #total += (#body - #m).exp(); }
+                        #m + #total.ln()
                     }
                 }
             }
-            Leaf::Element { slot_of, indices } => {
-                let indices: Vec<TokenStream> = indices
-                    .iter()
-                    .map(|i| match i {
-                        Index::Const(c) => {
-                            let c = Literal::usize_unsuffixed(*c);
-                            quote! { [#c] }
+            Leaf::Read(tensor, indices) => self.read(*tensor, indices),
+        }
+    }
+
+    /// `sum over bounds of body`: one running sum for short sums, eight partial sums for
+    /// long ones.
+    fn sum(&self, bounds: &[crate::tensor::Bound], body: NodeId) -> TokenStream {
+        // The summed letters first, as the general form names them.
+        for bound in bounds {
+            self.ident(bound.var);
+        }
+        let body = self.expr(body, 0);
+        let acc = format_ident!("acc", span = Span::mixed_site());
+        let count: usize = bounds.iter().map(|b| b.size).product();
+        if let [bound] = bounds
+            && count >= 2 * LANES
+        {
+            let i = self.ident(bound.var);
+            // LANES independent partial sums, as a careful hand-written dot product keeps:
+            // with one running sum IEEE order chains every add, and LLVM may not vectorize.
+            let (lane, chunk) = (
+                format_ident!("lane", span = Span::mixed_site()),
+                format_ident!("chunk", span = Span::mixed_site()),
+            );
+            let lanes = Literal::usize_unsuffixed(LANES);
+            let chunks = Literal::usize_unsuffixed(count / LANES);
+            let tail = (!count.is_multiple_of(LANES)).then(|| {
+                let (start, end) = (
+                    Literal::usize_unsuffixed(count / LANES * LANES),
+                    Literal::usize_unsuffixed(count),
+                );
+                quote! { for #i in #start..#end { #acc[0] += #body; } }
+            });
+            return quote! {
+                {
+                    let mut #acc: [F; #lanes] = [0.0; #lanes];
+                    for #chunk in 0..#chunks {
+                        for #lane in 0..#lanes {
+                            let #i = #chunk * #lanes + #lane;
+                            #acc[#lane] += #body;
                         }
-                        Index::Var(letter) => {
-                            let i = index_ident(*letter);
-                            quote! { [#i] }
-                        }
-                    })
-                    .collect();
-                match slot_of {
-                    SlotKind::Value(Symbol::Loss) => {
-                        let loss = self.code.var_ident(self.ctx.derivation.layout.loss());
-                        quote! { #loss }
                     }
-                    SlotKind::Value(Symbol::Param(q)) => {
-                        let (p, field) = (&self.ctx.p, &self.ctx.param_fields[*q]);
-                        quote! { #p.#field #(#indices)* }
-                    }
-                    SlotKind::Value(Symbol::Vector(v)) => {
-                        let name = array_ident(&network.vectors[*v].name, Family::Values);
-                        quote! { #name #(#indices)* }
-                    }
-                    SlotKind::Delta(v) => {
-                        let name = array_ident(&network.vectors[*v].name, Family::Deltas);
-                        quote! { #name #(#indices)* }
-                    }
-                    SlotKind::Inner(v) => {
-                        let name = array_ident(&network.vectors[*v].name, Family::Inner);
-                        quote! { #name #(#indices)* }
-                    }
-                    SlotKind::Value(symbol) => {
-                        let name = format_ident!("{}", network.name_of(*symbol));
-                        quote! { #name #(#indices)* }
-                    }
+                    #tail
+                    ((#acc[0] + #acc[1]) + (#acc[2] + #acc[3])) + ((#acc[4] + #acc[5]) + (#acc[6] + #acc[7]))
                 }
+            };
+        }
+        let mut statement = quote! { #acc += #body; };
+        for bound in bounds.iter().rev() {
+            let (i, n) = (self.ident(bound.var), Literal::usize_unsuffixed(bound.size));
+            statement = quote! { for #i in 0..#n { #statement } };
+        }
+        quote! { { let mut #acc: F = 0.0; #statement #acc } }
+    }
+
+    /// An element of a tensor at computed indices.
+    fn read(&self, tensor: Tensor, indices: &[Affine]) -> TokenStream {
+        let network = self.ctx.network;
+        let indices: Vec<TokenStream> = indices
+            .iter()
+            .map(|a| {
+                let i = index_tokens(a, &|v| self.ident(v));
+                quote! { [#i] }
+            })
+            .collect();
+        match tensor {
+            Tensor::Value(Symbol::Loss) => {
+                let loss = self.code.var_ident(self.ctx.derivation.layout.loss());
+                quote! { #loss }
             }
+            Tensor::Value(Symbol::Param(q)) => {
+                let (p, field) = (&self.ctx.p, &self.ctx.param_fields[q]);
+                quote! { #p.#field #(#indices)* }
+            }
+            Tensor::Value(Symbol::Vector(v)) => {
+                let name = array_ident(&network.vectors[v].name, Family::Values);
+                quote! { #name #(#indices)* }
+            }
+            Tensor::Delta(Symbol::Vector(v)) => {
+                let name = array_ident(&network.vectors[v].name, Family::Deltas);
+                quote! { #name #(#indices)* }
+            }
+            Tensor::Inner(v) => {
+                let name = array_ident(&network.vectors[v].name, Family::Inner);
+                quote! { #name #(#indices)* }
+            }
+            Tensor::Value(Symbol::Input(i)) => {
+                let name = &self.ctx.input_idents[i];
+                quote! { #name #(#indices)* }
+            }
+            Tensor::Value(Symbol::Target(i)) => {
+                let name = &self.ctx.target_idents[i];
+                quote! { #name #(#indices)* }
+            }
+            // A formula never reads a gradient (the plan loops only deltas and gradients
+            // of the loss): reaching one is a broken assumption, not a number to guess.
+            Tensor::Delta(s) => panic!("a loop formula reads the gradient of {s:?}"),
         }
     }
 }
@@ -396,19 +544,19 @@ pub fn gradient_ident() -> Ident {
 
 /// Whether a sum's body reads a matrix as `M[s][k]`: the summation index first, the element's
 /// own last.
-fn reads_by_column(plan: &Plan<'_>, body: NodeId, s: char) -> bool {
-    let formulas = &plan.formulas;
+fn reads_by_column(plan: &Plan, body: NodeId, s: IndexVar, k: IndexVar) -> bool {
+    let program = &plan.program;
+    let by_column = [Affine::var(s), Affine::var(k)];
     let mut stack = vec![body];
     while let Some(n) = stack.pop() {
-        match formulas.graph.node(n) {
-            Node::Var(v) => match formulas.leaf_of(*v) {
-                Leaf::Element { indices, .. } => {
-                    if indices[..] == [Index::Var(s), Index::Var('k')] {
-                        return true;
-                    }
+        match program.graph.node(n) {
+            Node::Var(v) => {
+                if let Leaf::Read(_, indices) = program.leaf_of(*v)
+                    && indices[..] == by_column
+                {
+                    return true;
                 }
-                Leaf::SumOver(..) => {}
-            },
+            }
             node => node.for_each_child(|c| stack.push(c)),
         }
     }

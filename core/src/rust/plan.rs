@@ -3,8 +3,8 @@
 
 use crate::derive::Derivation;
 use crate::ir::{Node, NodeId};
-use crate::latex::general::{Formulas, Leaf, SlotKind};
 use crate::model::{Network, Symbol};
+use crate::tensor::{IndexVar, Leaf, Program, Statement, Tensor};
 
 /// How `derive!` and `chainrule rust` choose between loops and straight-line code.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -37,59 +37,95 @@ impl std::str::FromStr for Unroll {
 /// "Loops and straight-line code").
 pub const LOOP_OPERATIONS: usize = 256;
 
-/// The form of every step, and the general formulas the loops are built from.
-pub struct Plan<'a> {
-    /// The formulas the `Some`s below point into.
-    pub formulas: Formulas<'a>,
+/// The form of every step, and the tensor-level formulas the loops are built from.
+pub struct Plan {
+    /// The verified statements the `Some`s below point into (formulas in its graph).
+    pub program: Program,
     /// Per vector: the formula of its forward loop, or `None` for straight-line code.
     pub forward: Vec<Option<NodeId>>,
+    /// Per vector looped forward: the formula of its element-wise function's argument
+    /// (`W x + b` of `relu(W x + b)`), computed in the same loop.
+    pub inner: Vec<Option<NodeId>>,
     /// Per vector: the formula of its delta loop.
     pub delta: Vec<Option<NodeId>>,
     /// Per parameter: the formula of its gradient loop.
     pub gradient: Vec<Option<NodeId>>,
+    /// Per step above: the index variables of its element (`k`; `i`, `j`).
+    pub indices: Vec<(Tensor, Vec<IndexVar>)>,
 }
 
-impl<'a> Plan<'a> {
-    /// Decides every step of a network.
-    pub fn new(network: &'a Network, derivation: &'a Derivation, unroll: Unroll) -> Plan<'a> {
-        let mut formulas = Formulas::new(network, derivation);
+impl Plan {
+    /// Decides every step of a network: a verified statement becomes a loop where it pays.
+    pub fn new(network: &Network, derivation: &Derivation, unroll: Unroll) -> Plan {
+        let program = if unroll == Unroll::Always || !derivation.inner.is_empty() {
+            None
+        } else {
+            crate::tensor::program(network, &derivation.functions, derivation).ok()
+        };
         let mut plan = Plan {
+            program: Program::default(),
             forward: vec![None; network.vectors.len()],
+            inner: vec![None; network.vectors.len()],
             delta: vec![None; network.vectors.len()],
             gradient: vec![None; network.params.len()],
-            formulas: Formulas::new(network, derivation),
+            indices: Vec::new(),
         };
-        if unroll == Unroll::Always {
-            plan.formulas = formulas;
+        let Some(program) = program else {
             return plan;
-        }
-        let pays = |formulas: &Formulas<'_>, f: NodeId, elements: usize| {
-            unroll == Unroll::Never
-                || elements.saturating_mul(operations(formulas, f)) >= LOOP_OPERATIONS
         };
-        for (v, vector) in network.vectors.iter().enumerate() {
-            if let Some(f) = formulas.forward(v) {
-                plan.forward[v] = pays(&formulas, f, vector.size).then_some(f);
+        let fits = |s: &Statement| s.verified && !has_logsumexp(&program, s.formula);
+        let pays = |s: &Statement, extra: usize| {
+            fits(s)
+                && (unroll == Unroll::Never
+                    || s.len()
+                        .saturating_mul(operations(&program, s.formula).saturating_add(extra))
+                        >= LOOP_OPERATIONS)
+        };
+        for (v, _) in network.vectors.iter().enumerate() {
+            let symbol = Symbol::Vector(v);
+            if let Some(s) = program.forward_of(symbol) {
+                let inner = program
+                    .forward
+                    .iter()
+                    .find(|i| i.defines == Tensor::Inner(v));
+                // A vector and its argument loop together, or neither does.
+                let extra = inner.map_or(0, |i| operations(&program, i.formula));
+                let both = pays(s, extra) && inner.is_none_or(fits);
+                if both {
+                    plan.forward[v] = Some(s.formula);
+                    plan.indices.push((s.defines, s.indices.clone()));
+                    if let Some(i) = inner {
+                        plan.inner[v] = Some(i.formula);
+                        plan.indices.push((i.defines, i.indices.clone()));
+                    }
+                }
             }
-            if let (Some(f), count) = formulas.delta(v)
-                && count == vector.size
-            {
-                plan.delta[v] = pays(&formulas, f, vector.size).then_some(f);
+            if let Some(s) = program.delta_of(symbol).filter(|s| pays(s, 0)) {
+                plan.delta[v] = Some(s.formula);
+                plan.indices.push((s.defines, s.indices.clone()));
             }
         }
-        for (p, param) in network.params.iter().enumerate() {
-            let len = param.shape.len();
+        for (p, _) in network.params.iter().enumerate() {
             // A gradient that reads parameters could not be applied in place by `sgd_step`
             // element by element; straight-line code reads them all before writing.
-            if let (Some(f), count) = formulas.gradient(p, |_| true)
-                && count == len
-                && !reads_params(&formulas, f)
+            if let Some(s) = program
+                .gradient_of(Symbol::Param(p))
+                .filter(|s| pays(s, 0) && !reads_params(&program, s.formula))
             {
-                plan.gradient[p] = pays(&formulas, f, len).then_some(f);
+                plan.gradient[p] = Some(s.formula);
+                plan.indices.push((s.defines, s.indices.clone()));
             }
         }
-        plan.formulas = formulas;
+        plan.program = program;
         plan
+    }
+
+    /// The index variables of the element a step's formula is written for.
+    pub fn indices_of(&self, tensor: Tensor) -> &[IndexVar] {
+        self.indices
+            .iter()
+            .find(|(t, _)| *t == tensor)
+            .map_or(&[], |(_, i)| &i[..])
     }
 
     /// Whether any step is a loop.
@@ -104,36 +140,57 @@ impl<'a> Plan<'a> {
 }
 
 /// The scalar operations one instance of a formula performs.
-fn operations(formulas: &Formulas<'_>, f: NodeId) -> usize {
-    match formulas.graph.node(f) {
-        Node::Var(v) => match formulas.leaf_of(*v) {
-            Leaf::SumOver(_, count, body) => {
-                count.saturating_mul(operations(formulas, *body).saturating_add(1))
+fn operations(program: &Program, f: NodeId) -> usize {
+    match program.graph.node(f) {
+        Node::Var(v) => match program.leaf_of(*v) {
+            Leaf::Sum(bounds, body) => {
+                let count: usize = bounds.iter().map(|b| b.size).product();
+                count.saturating_mul(operations(program, *body).saturating_add(1))
             }
-            Leaf::Element { .. } => 0,
+            Leaf::LogSumExp(bound, body) => bound
+                .size
+                .saturating_mul(operations(program, *body).saturating_add(3)),
+            Leaf::Guard(..) => 1,
+            _ => 0,
         },
         Node::Const(_) => 0,
         node => {
             let mut total = 1usize;
-            node.for_each_child(|c| total = total.saturating_add(operations(formulas, c)));
+            node.for_each_child(|c| total = total.saturating_add(operations(program, c)));
             total
         }
     }
 }
 
-/// Whether a formula reads a parameter element.
-fn reads_params(formulas: &Formulas<'_>, f: NodeId) -> bool {
-    match formulas.graph.node(f) {
-        Node::Var(v) => match formulas.leaf_of(*v) {
-            Leaf::SumOver(_, _, body) => reads_params(formulas, *body),
-            Leaf::Element { slot_of, .. } => {
-                matches!(slot_of, SlotKind::Value(Symbol::Param(_)))
-            }
-        },
-        node => {
-            let mut any = false;
-            node.for_each_child(|c| any |= reads_params(formulas, c));
-            any
+/// Whether a formula holds a log-sum-exp (left to straight-line code, which has its
+/// stable two-pass form).
+fn has_logsumexp(program: &Program, f: NodeId) -> bool {
+    let mut stack = vec![f];
+    while let Some(n) = stack.pop() {
+        match program.graph.node(n) {
+            Node::Var(v) => match program.leaf_of(*v) {
+                Leaf::LogSumExp(..) => return true,
+                Leaf::Sum(_, body) => stack.push(*body),
+                _ => {}
+            },
+            node => node.for_each_child(|c| stack.push(c)),
         }
     }
+    false
+}
+
+/// Whether a formula reads a parameter element.
+fn reads_params(program: &Program, f: NodeId) -> bool {
+    let mut stack = vec![f];
+    while let Some(n) = stack.pop() {
+        match program.graph.node(n) {
+            Node::Var(v) => match program.leaf_of(*v) {
+                Leaf::Read(Tensor::Value(Symbol::Param(_)), _) => return true,
+                Leaf::Sum(_, body) | Leaf::LogSumExp(_, body) => stack.push(*body),
+                _ => {}
+            },
+            node => node.for_each_child(|c| stack.push(c)),
+        }
+    }
+    false
 }

@@ -84,7 +84,12 @@ impl Affine {
             return self.clone();
         }
         let without = Affine {
-            terms: self.terms.iter().filter(|(u, _)| *u != v).copied().collect(),
+            terms: self
+                .terms
+                .iter()
+                .filter(|(u, _)| *u != v)
+                .copied()
+                .collect(),
             offset: self.offset,
         };
         without.plus_scaled(by, c)
@@ -200,6 +205,9 @@ pub struct Program {
     pub deltas: Vec<Statement>,
     /// One gradient statement per parameter, in parameter order.
     pub gradients: Vec<Statement>,
+    /// At how many points the statements were checked (0: no finite point was found, so
+    /// none is verified).
+    pub checked_at: usize,
 }
 
 impl Program {

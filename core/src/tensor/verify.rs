@@ -28,6 +28,7 @@ struct Point {
 /// Marks each statement verified when it reproduces every element at every point.
 pub fn verify(program: &mut Program, network: &Network, derivation: &Derivation) {
     let points = points(network, derivation);
+    program.checked_at = points.len();
     let check = |program: &Program, s: &Statement| {
         !points.is_empty()
             && points
@@ -50,7 +51,10 @@ fn points(network: &Network, d: &Derivation) -> Vec<Point> {
     let needs_positive = d.graph.nodes().any(|(_, n)| {
         matches!(
             n,
-            Node::Func(crate::builtin::Builtin::Log | crate::builtin::Builtin::Sqrt, _)
+            Node::Func(
+                crate::builtin::Builtin::Log | crate::builtin::Builtin::Sqrt,
+                _
+            )
         ) || matches!(n, Node::Pow(_, k) if f64::from_bits(*k).fract() != 0.0)
     });
     let range = if needs_positive {
@@ -66,7 +70,9 @@ fn points(network: &Network, d: &Derivation) -> Vec<Point> {
         range.0 + (range.1 - range.0) * ((state >> 11) as f64 / (1u64 << 53) as f64)
     };
     let mut out = Vec::new();
-    for _ in 0..POINTS * 4 {
+    // Networks with `log` or `sqrt` of signed values are finite only somewhere: look
+    // harder before giving up (no point: nothing verifies, nothing is printed).
+    for _ in 0..POINTS * 32 {
         if out.len() == POINTS {
             break;
         }
@@ -88,7 +94,11 @@ fn points(network: &Network, d: &Derivation) -> Vec<Point> {
                 .collect(),
         };
         let result = evaluate_sample(d, network, &params, &sample);
-        if result.slots.iter().any(|v| v.is_infinite()) || !result.loss.is_finite() {
+        let finite = d
+            .forward
+            .iter()
+            .all(|def| result.slots[def.var.index()].is_finite());
+        if !finite || result.slots.iter().any(|v| v.is_infinite()) {
             continue;
         }
         let mut gradient = vec![f64::NAN; d.layout.len()];
@@ -153,6 +163,9 @@ fn agrees(
 fn close(a: f64, b: f64) -> bool {
     a == b || (a - b).abs() <= 1e-9 * (1.0 + a.abs().max(b.abs()))
 }
+
+/// Values of the index variables bound so far, innermost last.
+type Env = Vec<(IndexVar, i64)>;
 
 /// Evaluates formulas at one point.
 struct Instance<'a> {
@@ -222,7 +235,9 @@ impl Instance<'_> {
                 }
                 Leaf::Sum(bounds, body) => {
                     let mut total = 0.0;
-                    self.each(bounds, env, &mut |this, env| total += this.value(*body, env));
+                    self.each(bounds, env, &mut |this, env| {
+                        total += this.value(*body, env)
+                    });
                     total
                 }
                 Leaf::LogSumExp(bound, body) => {
@@ -253,7 +268,7 @@ impl Instance<'_> {
         &self,
         bounds: &[super::Bound],
         env: &mut Vec<(IndexVar, i64)>,
-        f: &mut dyn FnMut(&Self, &mut Vec<(IndexVar, i64)>),
+        f: &mut dyn FnMut(&Self, &mut Env),
     ) {
         let Some((first, rest)) = bounds.split_first() else {
             f(self, env);
