@@ -8,6 +8,8 @@ use chainrule_core::{Diagnostic, Model, Network, SourceFile, Span};
 
 mod derivative;
 pub use derivative::{DerivativeArgs, eval_derivative, latex_derivative};
+mod output;
+pub use output::write_output;
 pub mod pages;
 
 /// A command that did not succeed: what to print on standard error and the exit code.
@@ -171,29 +173,6 @@ pub fn eval(
         ))?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Writes `contents` to `path` whole or not at all: a temporary file beside it, then a rename,
-/// so a failed run never leaves a truncated or clobbered file behind.
-pub fn write_output(path: &Path, contents: &str) -> Result<(), Failure> {
-    let name = path.display();
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let file_name = path
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    let result = std::fs::write(&temp, contents).and_then(|()| std::fs::rename(&temp, path));
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&temp);
-        return Err(Failure::input(format!(
-            "{name}: error: cannot write the output: {e}"
-        )));
-    }
-    Ok(())
 }
 
 /// Writes to standard output. A reader that stops early (`chainrule latex F | head`) closes
