@@ -563,3 +563,74 @@ fn a_failed_output_write_leaves_the_old_file_and_no_temporary_file() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[test]
+fn a_json_key_given_twice_is_refused_with_its_path() {
+    let net = temp_file("small.nn", SMALL);
+    let params = temp_file(
+        "twice.json",
+        "{\"W\": [[1, 0], [0, 1]],\n \"b\": [1, 1],\n \"W\": [[2, 0], [0, 2]]}",
+    );
+    let out = chainrule(&["eval", p(&net), "--params", p(&params)]);
+    assert_input_error(
+        &out,
+        &["twice.json: error: W: the key is given twice", "line 3"],
+    );
+    let data = temp_file("twice_data.json", r#"{"x": [1, 2], "t": [0], "x": [3, 4]}"#);
+    let out = chainrule(&["explain", p(&net), "--data", p(&data)]);
+    assert_input_error(&out, &["twice_data.json: error: x: the key is given twice"]);
+}
+
+#[test]
+fn a_byte_order_mark_is_accepted_in_json_as_in_nn_files() {
+    let net = temp_file("bom.nn", format!("\u{feff}{SMALL}"));
+    let plain = temp_file("plain.json", r#"{"b": [0.5, -0.5]}"#);
+    let bom = temp_file("bom.json", "\u{feff}{\"b\": [0.5, -0.5]}");
+    let expected = chainrule(&["eval", p(&net), "--params", p(&plain), "--json"]);
+    assert_eq!(expected.status.code(), Some(0), "{}", stderr(&expected));
+    let out = chainrule(&["eval", p(&net), "--params", p(&bom), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), stdout(&expected));
+}
+
+#[test]
+fn a_lone_carriage_return_is_a_line_break() {
+    // Classic Mac OS line endings: the comment ends at its `\r`, the error is on line 4.
+    let net = temp_file(
+        "cr.nn",
+        "# a comment\rnetwork n {\r  input x[2]\r  y = sigmod(x)\r  loss L = sum(y)\r}\r",
+    );
+    let out = chainrule(&["shapes", p(&net)]);
+    assert_input_error(&out, &["cr.nn:4:7: error:", "4 |   y = sigmod(x)\n"]);
+    let json = temp_file("cr.json", "{\r\"b\": [0,\r0],\r}");
+    let net = temp_file("small.nn", SMALL);
+    let out = chainrule(&["eval", p(&net), "--params", p(&json)]);
+    assert_input_error(&out, &["cr.json: error: invalid JSON at line 4, column 1"]);
+}
+
+#[test]
+fn a_result_that_is_not_finite_is_said_on_stderr() {
+    // exp(1000) overflows: the loss is infinite, and JSON prints it as null.
+    let net = temp_file(
+        "overflow.nn",
+        "network o {\n  input x[1] = [1000]\n  y[1] = exp(w * x)\n  loss L = sum(y)\n  param w[1] = [1]\n}\n",
+    );
+    let out = chainrule(&["eval", p(&net), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert!(v["loss"].is_null(), "{v}");
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning: not finite: the loss is inf") && err.contains("printed as null"),
+        "{err}"
+    );
+    let out = chainrule(&["eval", p(&net), "--of", "y[0]", "--wrt", "w", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the value is inf"),
+        "{}",
+        stderr(&out)
+    );
+    // A finite result says nothing.
+    let out = chainrule(&["eval", "examples/nets/seed004.nn", "--json"]);
+    assert_eq!(stderr(&out), "");
+}
