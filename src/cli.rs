@@ -8,6 +8,9 @@ use chainrule_core::{Diagnostic, Model, Network, SourceFile, Span};
 
 mod derivative;
 pub use derivative::{DerivativeArgs, eval_derivative, latex_derivative};
+pub mod init;
+mod output;
+pub use output::write_output;
 pub mod pages;
 
 /// A command that did not succeed: what to print on standard error and the exit code.
@@ -128,30 +131,71 @@ pub fn point(
     params: Option<&Path>,
     data: Option<&Path>,
 ) -> Result<(Vec<Vec<f64>>, Vec<chainrule_core::eval::Sample>), Failure> {
+    point_init(file, network, params, data, None)
+}
+
+/// [`point`], with `--init SEED`: parameters without values drawn as `Params::init(SEED)`
+/// draws them (the derivation gives each layer's fan-in), which standard error says.
+pub fn point_init(
+    file: &SourceFile,
+    network: &Network,
+    params: Option<&Path>,
+    data: Option<&Path>,
+    init: Option<(&chainrule_core::derive::Derivation, u64)>,
+) -> Result<(Vec<Vec<f64>>, Vec<chainrule_core::eval::Sample>), Failure> {
     let label =
         |path: Option<&Path>| path.map_or_else(|| file.name.clone(), |p| p.display().to_string());
     let params_json = read_json(params)?;
     let data_json = read_json(data)?;
-    let values = chainrule_core::point::params(network, params_json.as_ref())
-        .map_err(|e| Failure::input(format!("{}: error: {e}", label(params))))?;
-    let samples = chainrule_core::point::samples(network, data_json.as_ref())
-        .map_err(|e| Failure::input(format!("{}: error: {e}", label(data))))?;
+    let params_error = |e| Failure::input(format!("{}: error: {e}", label(params)));
+    let (values, note) = match init {
+        None => (
+            chainrule_core::point::params(network, params_json.as_ref()).map_err(params_error)?,
+            None,
+        ),
+        Some((derivation, seed)) => {
+            let given = chainrule_core::point::params_or_missing(network, params_json.as_ref())
+                .map_err(params_error)?;
+            let (values, note) = init::fill(network, derivation, given, seed);
+            (values, Some(note))
+        }
+    };
+    let samples =
+        chainrule_core::point::samples(network, data_json.as_ref()).map_err(|mut e| {
+            // Drawn inputs would give a loss about nothing: the data stay the user's to give.
+            if init.is_some() && e.message.starts_with("no value") {
+                e.message.push_str("; --init draws parameters, not data");
+            }
+            Failure::input(format!("{}: error: {e}", label(data)))
+        })?;
+    if let Some(note) = note {
+        warn(&format!("{}: note: {note}", file.name));
+    }
     Ok((values, samples))
 }
 
-/// `chainrule eval FILE [--params P.json] [--data D.json] [--json]`.
+/// `chainrule eval FILE [--params P.json] [--data D.json] [--init SEED] [--json]`.
 pub fn eval(
     path: &Path,
     network: Option<&str>,
-    params: Option<&Path>,
-    data: Option<&Path>,
+    (params, data, init): (Option<&Path>, Option<&Path>, Option<u64>),
     json: bool,
 ) -> Result<ExitCode, Failure> {
     let (file, model) = load(path)?;
     let network = select(&file, &model, network)?;
-    let (values, samples) = point(&file, network, params, data)?;
     let derivation = chainrule_core::derive::derive(network, &model.functions);
+    let init = init.map(|seed| (&derivation, seed));
+    let (values, samples) = point_init(&file, network, params, data, init)?;
     let result = chainrule_core::eval::evaluate_batch(&derivation, network, &values, &samples);
+    let gradient = result.gradient.concat();
+    note_not_finite(
+        &file,
+        &[
+            ("loss", std::slice::from_ref(&result.loss)),
+            ("gradient", &gradient),
+        ],
+        json,
+    );
     if json {
         print_out(&format!(
             "{}\n",
@@ -173,27 +217,45 @@ pub fn eval(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes `contents` to `path` whole or not at all: a temporary file beside it, then a rename,
-/// so a failed run never leaves a truncated or clobbered file behind.
-pub fn write_output(path: &Path, contents: &str) -> Result<(), Failure> {
-    let name = path.display();
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let file_name = path
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    let result = std::fs::write(&temp, contents).and_then(|()| std::fs::rename(&temp, path));
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&temp);
-        return Err(Failure::input(format!(
-            "{name}: error: cannot write the output: {e}"
-        )));
+/// Says on standard error which results are NaN or infinite: JSON has no such numbers
+/// (`--json` prints them as `null`), and a table's `NaN` is easily missed. The exit code stays
+/// 0 (README, Commands): the evaluation ran, and the point is what produced them.
+pub fn note_not_finite(file: &SourceFile, parts: &[(&str, &[f64])], json: bool) {
+    let bad: Vec<String> = parts
+        .iter()
+        .filter_map(|(what, values)| {
+            let count = values.iter().filter(|v| !v.is_finite()).count();
+            let first = values.iter().find(|v| !v.is_finite())?;
+            Some(if values.len() == 1 {
+                format!("the {what} is {first}")
+            } else {
+                format!(
+                    "{count} of {} {what} elements (the first {first})",
+                    values.len()
+                )
+            })
+        })
+        .collect();
+    if bad.is_empty() {
+        return;
     }
-    Ok(())
+    let shown = if json {
+        "; JSON has no NaN or infinity, so they are printed as null"
+    } else {
+        ""
+    };
+    warn(&format!(
+        "{}: warning: not finite: {}{shown} (exit code 0: the evaluation ran; an overflow or \
+         a log of a non-positive number at this point gives these)",
+        file.name,
+        bad.join(", ")
+    ));
+}
+
+/// Writes a line to standard error; a closed standard error is ignored, as in `main`.
+pub fn warn(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{text}");
 }
 
 /// Writes to standard output. A reader that stops early (`chainrule latex F | head`) closes
@@ -307,12 +369,11 @@ pub fn latex(
     emit(out, &text)
 }
 
-/// `chainrule explain FILE [--params P.json] [--data D.json] [--lr R]`.
+/// `chainrule explain FILE [--params P.json] [--data D.json] [--init SEED] [--lr R]`.
 pub fn explain(
     path: &Path,
     network: Option<&str>,
-    params: Option<&Path>,
-    data: Option<&Path>,
+    (params, data, init): (Option<&Path>, Option<&Path>, Option<u64>),
     lr: Option<f64>,
 ) -> Result<ExitCode, Failure> {
     let (file, model) = load(path)?;
@@ -322,8 +383,9 @@ pub fn explain(
             "error: --lr must be a finite number, not {lr}"
         )));
     }
-    let (values, samples) = point(&file, network, params, data)?;
     let derivation = chainrule_core::derive::derive(network, &model.functions);
+    let init = init.map(|seed| (&derivation, seed));
+    let (values, samples) = point_init(&file, network, params, data, init)?;
     print_out(&chainrule_core::explain::explain(
         network,
         &derivation,

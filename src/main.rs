@@ -45,6 +45,9 @@ enum Command {
         /// Samples (JSON object, one sample or a batch per name); defaults come from the file.
         #[arg(long)]
         data: Option<PathBuf>,
+        /// Draw parameters without values as the generated `Params::init(SEED)` does.
+        #[arg(long, value_name = "SEED")]
+        init: Option<u64>,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -103,6 +106,9 @@ enum Command {
         /// Samples (JSON object); defaults come from the file.
         #[arg(long)]
         data: Option<PathBuf>,
+        /// Draw parameters without values as the generated `Params::init(SEED)` does.
+        #[arg(long, value_name = "SEED")]
+        init: Option<u64>,
         /// Learning rate: also show each updated parameter and its change.
         #[arg(long)]
         lr: Option<f64>,
@@ -167,6 +173,7 @@ fn main() -> ExitCode {
             network,
             params,
             data,
+            init,
             json,
             of: Some(of),
             wrt,
@@ -174,8 +181,7 @@ fn main() -> ExitCode {
             &file,
             network.as_deref(),
             (&of, wrt.as_deref()),
-            params.as_deref(),
-            data.as_deref(),
+            (params.as_deref(), data.as_deref(), init),
             json,
         ),
         Command::Eval {
@@ -183,14 +189,14 @@ fn main() -> ExitCode {
             network,
             params,
             data,
+            init,
             json,
             of: None,
             ..
         } => cli::eval(
             &file,
             network.as_deref(),
-            params.as_deref(),
-            data.as_deref(),
+            (params.as_deref(), data.as_deref(), init),
             json,
         ),
         Command::Latex {
@@ -233,12 +239,12 @@ fn main() -> ExitCode {
             network,
             params,
             data,
+            init,
             lr,
         } => cli::explain(
             &file,
             network.as_deref(),
-            params.as_deref(),
-            data.as_deref(),
+            (params.as_deref(), data.as_deref(), init),
             lr,
         ),
         Command::Rust {

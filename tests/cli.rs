@@ -112,7 +112,7 @@ fn p(path: &Path) -> &str {
 
 #[test]
 fn json_errors_name_the_json_path_and_exit_2() {
-    let cases: [(&str, &[u8], &str); 6] = [
+    let cases: [(&str, &[u8], &str); 8] = [
         (
             "params",
             br#"{"W1": [[1, 0], [2]]}"#,
@@ -134,6 +134,17 @@ fn json_errors_name_the_json_path_and_exit_2() {
             "data",
             br#"{"x": [[[1, 2]]]}"#,
             "x[0][0]: expected a number, found an array",
+        ),
+        // One row beside a batch of two is not broadcast: every entry has the same count.
+        (
+            "data",
+            br#"{"x": [[0, 0], [1, 1]], "t": [[0, 0]]}"#,
+            "t: the data has 1 sample, but `x` has 2",
+        ),
+        (
+            "data",
+            br#"{"x": [0, 0], "t": [[0, 0], [1, 1]]}"#,
+            "t: the data has 2 samples, but `x` has 1",
         ),
     ];
     for (i, (flag, contents, message)) in cases.iter().enumerate() {
@@ -458,5 +469,130 @@ fn latex_matrix_form() {
         stderr(&o).contains("grad(S, v) has no tensor-level form yet"),
         "{}",
         stderr(&o)
+    );
+}
+
+// The generated `deep::Params::init(seed)`, which `--init SEED` must reproduce exactly.
+chainrule::derive!(file = "tests/corpus/ok/deep_network.nn");
+
+/// `Params::init(seed)` of the generated code as a `--params` JSON object.
+fn init_params_json(seed: u64, keep: &[&str]) -> serde_json::Value {
+    let text = std::fs::read_to_string("tests/corpus/ok/deep_network.nn").expect("read");
+    let model = chainrule::core::check_source(&text).expect("checks");
+    let flat = deep::Params::init(seed).flat();
+    let mut at = 0;
+    let mut object = serde_json::Map::new();
+    for param in &model.networks[0].params {
+        let values = &flat[at..at + param.shape.len()];
+        at += param.shape.len();
+        let value = match param.shape.dims().as_slice() {
+            [_, cols] => serde_json::json!(values.chunks(*cols).collect::<Vec<_>>()),
+            _ => serde_json::json!(values),
+        };
+        if keep.contains(&param.name.as_str()) {
+            object.insert(param.name.clone(), value);
+        }
+    }
+    assert_eq!(at, flat.len());
+    serde_json::Value::Object(object)
+}
+
+#[test]
+fn init_draws_exactly_what_the_generated_params_init_draws() {
+    let data = temp_file(
+        "init_data.json",
+        br#"{"x": [[0.1, -0.2, 0.3], [1, 2, -1]], "t": [[0.5], [-1]]}"#,
+    );
+    let all = [
+        "W1", "b1", "W2", "b2", "W3", "b3", "W4", "b4", "W5", "b5", "W6", "b6", "W7", "b7", "W8",
+        "b8", "W9", "b9", "W10", "b10", "W11", "b11", "W12", "b12",
+    ];
+    for seed in [0, 7, u64::MAX] {
+        let params = temp_file(
+            &format!("init{seed}.json"),
+            init_params_json(seed, &all).to_string().as_bytes(),
+        );
+        let seed_text = seed.to_string();
+        for command in ["eval", "explain"] {
+            let net = "tests/corpus/ok/deep_network.nn";
+            let mut given = vec![command, net, "--data", p(&data), "--params", p(&params)];
+            let mut drawn = vec![command, net, "--data", p(&data), "--init", &seed_text];
+            if command == "eval" {
+                given.push("--json");
+                drawn.push("--json");
+            }
+            let expected = chainrule(&given);
+            assert_eq!(expected.status.code(), Some(0), "{}", stderr(&expected));
+            let out = chainrule(&drawn);
+            assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+            assert_eq!(stdout(&out), stdout(&expected), "{command} --init {seed}");
+            assert!(
+                stderr(&out).contains(&format!("`Params::init({seed})`"))
+                    && stderr(&out).contains("W1, W2, W3")
+                    && stderr(&out).contains("b1, b2, b3"),
+                "{}",
+                stderr(&out)
+            );
+        }
+    }
+    // Values given in --params win; the others are still the generated ones.
+    let mut partial = init_params_json(7, &all);
+    let w3_value = serde_json::json!(vec![vec![0.5; 8]; 7]);
+    partial["W3"] = w3_value.clone();
+    let expected = temp_file("init_w3.json", partial.to_string().as_bytes());
+    let w3 = temp_file(
+        "w3.json",
+        serde_json::json!({ "W3": w3_value }).to_string().as_bytes(),
+    );
+    let net = "tests/corpus/ok/deep_network.nn";
+    let a = chainrule(&[
+        "eval",
+        net,
+        "--data",
+        p(&data),
+        "--params",
+        p(&expected),
+        "--json",
+    ]);
+    let b = chainrule(&[
+        "eval",
+        net,
+        "--data",
+        p(&data),
+        "--params",
+        p(&w3),
+        "--init",
+        "7",
+        "--json",
+    ]);
+    assert_eq!(b.status.code(), Some(0), "{}", stderr(&b));
+    assert_eq!(stdout(&a), stdout(&b));
+    assert!(!stderr(&b).contains("W3"), "W3 was given: {}", stderr(&b));
+}
+
+#[test]
+fn init_draws_parameters_but_not_data() {
+    let out = chainrule(&["eval", "tests/corpus/ok/deep_network.nn", "--init", "7"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("x: no value")
+            && stderr(&out).contains("--init draws parameters, not data"),
+        "{}",
+        stderr(&out)
+    );
+    // Without --init, the error says how to draw the parameters.
+    let out = chainrule(&["eval", "examples/nets/seed003_sine.nn"]);
+    assert!(stderr(&out).contains("--init SEED"), "{}", stderr(&out));
+    // A file whose parameters all have values: --init draws nothing, and says so.
+    let out = chainrule(&["eval", "examples/nets/seed004.nn", "--init", "1", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        stdout(&chainrule(&["eval", "examples/nets/seed004.nn", "--json"]))
+    );
+    assert!(
+        stderr(&out).contains("nothing is drawn"),
+        "{}",
+        stderr(&out)
     );
 }

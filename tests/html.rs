@@ -263,3 +263,45 @@ fn bad_input_exits_2_and_leaves_no_output() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A page about one network of a file shows that network's block (with its comment), not the
+/// file's other networks, and names the file as the command line did (relative here).
+#[test]
+fn a_page_shows_its_network_and_the_path_as_given() {
+    let dir = scratch("excerpt");
+    let page = dir.join("mse.html");
+    let out = Command::new(env!("CARGO_BIN_EXE_chainrule"))
+        .args([
+            "html",
+            "examples/nets/classifier.nn",
+            "--network",
+            "softmax_mse",
+            "-o",
+        ])
+        .arg(&page)
+        .current_dir(root())
+        .output()
+        .expect("chainrule runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(&page).expect("page");
+    let source = html
+        .split("<pre class=\"source\">")
+        .nth(1)
+        .and_then(|s| s.split("</pre>").next())
+        .expect("a source section");
+    assert!(source.contains("network softmax_mse {"), "{source}");
+    for other in ["network classifier", "network inline_softmax", "# expect:"] {
+        assert!(!source.contains(other), "`{other}` shown in {source}");
+    }
+    assert!(html.contains("the file's other networks, and functions this one does not call"));
+    assert!(html.contains("From <code>examples/nets/classifier.nn</code>"));
+    assert!(
+        !html.contains(root().to_str().expect("path")),
+        "an absolute path"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -396,3 +396,241 @@ fn a_learning_rate_that_is_not_finite_is_refused() {
         assert_input_error(&out, &["--lr must be a finite number"]);
     }
 }
+
+/// A fresh directory for one test's output files.
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("chainrule-robust-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// The names in `dir`, sorted: a temporary file left behind shows here.
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// What `chainrule latex seed004` prints, which `-o` must write.
+fn seed004_latex() -> String {
+    let out = chainrule(&["latex", "examples/nets/seed004.nn"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    stdout(&out)
+}
+
+#[test]
+fn output_through_a_symlink_keeps_the_link() {
+    use std::os::unix::fs::symlink;
+    let dir = scratch_dir("symlink");
+    std::fs::write(dir.join("real.tex"), "previous").expect("write");
+    symlink("real.tex", dir.join("link.tex")).expect("symlink");
+    // A dangling link creates what it points at, as a shell's `>` does.
+    symlink("made.tex", dir.join("dangling.tex")).expect("symlink");
+    for link in ["link.tex", "dangling.tex"] {
+        let out = chainrule(&[
+            "latex",
+            "examples/nets/seed004.nn",
+            "-o",
+            p(&dir.join(link)),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{link}: {}", stderr(&out));
+        let meta = std::fs::symlink_metadata(dir.join(link)).expect("meta");
+        assert!(
+            meta.file_type().is_symlink(),
+            "{link} was replaced by a file"
+        );
+    }
+    for target in ["real.tex", "made.tex"] {
+        let written = std::fs::read_to_string(dir.join(target)).expect("read");
+        assert_eq!(written, seed004_latex(), "{target}");
+    }
+    assert_eq!(
+        entries(&dir),
+        ["dangling.tex", "link.tex", "made.tex", "real.tex"]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn output_keeps_the_mode_of_the_file_it_replaces() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch_dir("mode");
+    for mode in [0o600, 0o755, 0o666, 0o444] {
+        let out_file = dir.join(format!("out{mode:o}.tex"));
+        std::fs::write(&out_file, "previous").expect("write");
+        std::fs::set_permissions(&out_file, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        let out = chainrule(&["latex", "examples/nets/seed004.nn", "-o", p(&out_file)]);
+        assert_eq!(out.status.code(), Some(0), "{mode:o}: {}", stderr(&out));
+        let meta = std::fs::metadata(&out_file).expect("meta");
+        assert_eq!(meta.permissions().mode() & 0o7777, mode, "mode {mode:o}");
+        assert_eq!(
+            std::fs::read_to_string(&out_file).expect("read"),
+            seed004_latex()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn output_to_a_full_device_reports_the_error_and_keeps_the_device() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = scratch_dir("device");
+    let full = dir.join("full");
+    // A copy of /dev/full (character device 1:7); making one needs CAP_MKNOD.
+    let made = Command::new("mknod")
+        .arg(&full)
+        .args(["c", "1", "7"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !made {
+        eprintln!("skipped: mknod needs CAP_MKNOD");
+        return;
+    }
+    let out = chainrule(&["latex", "examples/nets/seed004.nn", "-o", p(&full)]);
+    assert_input_error(
+        &out,
+        &["full: error: cannot write the output", "No space left"],
+    );
+    let meta = std::fs::symlink_metadata(&full).expect("meta");
+    assert!(
+        meta.file_type().is_char_device(),
+        "the device became {meta:?}"
+    );
+    assert_eq!(entries(&dir), ["full"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn output_to_a_pipe_is_written_through() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = scratch_dir("fifo");
+    let fifo = dir.join("fifo");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let writer = Command::new(env!("CARGO_BIN_EXE_chainrule"))
+        .args(["latex", "examples/nets/seed004.nn", "-o", p(&fifo)])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Opening a pipe's read end waits for a writer: on a thread, so that a writer that never
+    // opens the pipe (it renamed a file over it) fails the test instead of hanging it.
+    let (send, receive) = std::sync::mpsc::channel();
+    let reader = fifo.clone();
+    std::thread::spawn(move || {
+        let mut read = String::new();
+        let result = std::fs::File::open(&reader).and_then(|mut f| f.read_to_string(&mut read));
+        let _ = send.send(result.map(|_| read));
+    });
+    let done = writer.wait_with_output().expect("wait");
+    assert_eq!(done.status.code(), Some(0), "{}", stderr(&done));
+    let read = receive
+        .recv_timeout(TIME_LIMIT)
+        .expect("the pipe was written to")
+        .expect("the pipe reads");
+    assert_eq!(read, seed004_latex());
+    let meta = std::fs::symlink_metadata(&fifo).expect("meta");
+    assert!(meta.file_type().is_fifo(), "the pipe became {meta:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_failed_output_write_leaves_the_old_file_and_no_temporary_file() {
+    let dir = scratch_dir("efbig");
+    let out_file = dir.join("page.html");
+    std::fs::write(&out_file, "previous").expect("write");
+    // A file-size limit of one block, with SIGXFSZ ignored: the write fails with EFBIG.
+    let out = Command::new("sh")
+        .args(["-c", "trap '' XFSZ; ulimit -f 1; exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_chainrule"))
+        .args(["html", "examples/nets/seed004.nn", "-o", p(&out_file)])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("sh runs");
+    assert_input_error(&out, &["page.html: error: cannot write the output"]);
+    assert_eq!(
+        std::fs::read_to_string(&out_file).expect("read"),
+        "previous"
+    );
+    assert_eq!(entries(&dir), ["page.html"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_json_key_given_twice_is_refused_with_its_path() {
+    let net = temp_file("small.nn", SMALL);
+    let params = temp_file(
+        "twice.json",
+        "{\"W\": [[1, 0], [0, 1]],\n \"b\": [1, 1],\n \"W\": [[2, 0], [0, 2]]}",
+    );
+    let out = chainrule(&["eval", p(&net), "--params", p(&params)]);
+    assert_input_error(
+        &out,
+        &["twice.json: error: W: the key is given twice", "line 3"],
+    );
+    let data = temp_file("twice_data.json", r#"{"x": [1, 2], "t": [0], "x": [3, 4]}"#);
+    let out = chainrule(&["explain", p(&net), "--data", p(&data)]);
+    assert_input_error(&out, &["twice_data.json: error: x: the key is given twice"]);
+}
+
+#[test]
+fn a_byte_order_mark_is_accepted_in_json_as_in_nn_files() {
+    let net = temp_file("bom.nn", format!("\u{feff}{SMALL}"));
+    let plain = temp_file("plain.json", r#"{"b": [0.5, -0.5]}"#);
+    let bom = temp_file("bom.json", "\u{feff}{\"b\": [0.5, -0.5]}");
+    let expected = chainrule(&["eval", p(&net), "--params", p(&plain), "--json"]);
+    assert_eq!(expected.status.code(), Some(0), "{}", stderr(&expected));
+    let out = chainrule(&["eval", p(&net), "--params", p(&bom), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), stdout(&expected));
+}
+
+#[test]
+fn a_lone_carriage_return_is_a_line_break() {
+    // Classic Mac OS line endings: the comment ends at its `\r`, the error is on line 4.
+    let net = temp_file(
+        "cr.nn",
+        "# a comment\rnetwork n {\r  input x[2]\r  y = sigmod(x)\r  loss L = sum(y)\r}\r",
+    );
+    let out = chainrule(&["shapes", p(&net)]);
+    assert_input_error(&out, &["cr.nn:4:7: error:", "4 |   y = sigmod(x)\n"]);
+    let json = temp_file("cr.json", "{\r\"b\": [0,\r0],\r}");
+    let net = temp_file("small.nn", SMALL);
+    let out = chainrule(&["eval", p(&net), "--params", p(&json)]);
+    assert_input_error(&out, &["cr.json: error: invalid JSON at line 4, column 1"]);
+}
+
+#[test]
+fn a_result_that_is_not_finite_is_said_on_stderr() {
+    // exp(1000) overflows: the loss is infinite, and JSON prints it as null.
+    let net = temp_file(
+        "overflow.nn",
+        "network o {\n  input x[1] = [1000]\n  y[1] = exp(w * x)\n  loss L = sum(y)\n  param w[1] = [1]\n}\n",
+    );
+    let out = chainrule(&["eval", p(&net), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert!(v["loss"].is_null(), "{v}");
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning: not finite: the loss is inf") && err.contains("printed as null"),
+        "{err}"
+    );
+    let out = chainrule(&["eval", p(&net), "--of", "y[0]", "--wrt", "w", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the value is inf"),
+        "{}",
+        stderr(&out)
+    );
+    // A finite result says nothing.
+    let out = chainrule(&["eval", "examples/nets/seed004.nn", "--json"]);
+    assert_eq!(stderr(&out), "");
+}

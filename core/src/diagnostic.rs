@@ -18,9 +18,7 @@ impl SourceFile {
     /// Wraps `text`, shown as `name`.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> SourceFile {
         let text = text.into();
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
+        let line_starts = line_starts(&text);
         SourceFile {
             name: name.into(),
             text,
@@ -89,6 +87,19 @@ impl SourceFile {
     }
 }
 
+/// The byte offsets where lines start. A line ends at `\n`, `\r\n`, or a lone `\r` (classic
+/// Mac OS files, which editors still show as separate lines): counting only `\n` would put a
+/// whole CR-only file on line 1.
+pub fn line_starts(text: &str) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    std::iter::once(0)
+        .chain(bytes.iter().enumerate().filter_map(|(i, &b)| {
+            let ends = b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+            ends.then_some(i + 1)
+        }))
+        .collect()
+}
+
 /// Sorts diagnostics by position and keeps one of each (span, message): a problem that two
 /// typing paths both see (an expression typed again with a size hint, a name resolved by two
 /// checks) is still one problem. Equal diagnostics need not be adjacent (two messages at one
@@ -114,6 +125,26 @@ fn caret_width(file: &SourceFile, span: Span, line: usize, column: usize, text: 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lone_carriage_return_ends_a_line() {
+        for (text, at) in [
+            ("a\rbb\rccc", "ccc"),
+            ("a\nbb\nccc", "ccc"),
+            ("a\r\nbb\r\nccc", "ccc"),
+            ("a\rbb\r\nccc", "ccc"),
+        ] {
+            let file = SourceFile::new("f.nn", text);
+            let offset = text.find(at).expect("in the text") + 1;
+            assert_eq!(file.line_col(offset), (3, 2), "{text:?}");
+            assert_eq!(file.line_text(2), "bb", "{text:?}");
+            let shown = file.render(&Diagnostic::new(Span::new(offset, offset + 1), "here"));
+            assert!(
+                shown.starts_with("f.nn:3:2: error: here\n3 | ccc\n"),
+                "{shown}"
+            );
+        }
+    }
 
     #[test]
     fn repeats_go_even_when_not_adjacent() {

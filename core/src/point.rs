@@ -32,18 +32,12 @@ fn error(path: impl Into<String>, message: impl Into<String>) -> PointError {
     }
 }
 
-/// Parses JSON text, reporting a syntax error with its line and column.
+mod json;
+
+/// Parses JSON text, reporting a syntax error with its line and column, and refusing a key
+/// given twice with its JSON path; a leading byte-order mark is accepted.
 pub fn parse_json(text: &str) -> Result<Value, PointError> {
-    serde_json::from_str(text).map_err(|e| {
-        error(
-            "",
-            format!(
-                "invalid JSON at line {}, column {}: {e}",
-                e.line(),
-                e.column()
-            ),
-        )
-    })
+    json::parse(text)
 }
 
 fn object<'v>(
@@ -119,6 +113,27 @@ fn kind(value: &Value) -> &'static str {
 
 /// The parameter values: from `json` where given, else the file's defaults.
 pub fn params(network: &Network, json: Option<&Value>) -> Result<Vec<Vec<f64>>, PointError> {
+    params_or_missing(network, json)?
+        .into_iter()
+        .zip(&network.params)
+        .map(|(value, p)| {
+            value.ok_or_else(|| {
+                error(
+                    p.name.clone(),
+                    "no value: give it in --params or as a default in the .nn file \
+                     (`param ... = [...]`); `eval` and `explain` draw it with --init SEED",
+                )
+            })
+        })
+        .collect()
+}
+
+/// The parameter values from `json` where given, else the file's defaults, else `None`
+/// (`--init` draws those).
+pub fn params_or_missing(
+    network: &Network,
+    json: Option<&Value>,
+) -> Result<Vec<Option<Vec<f64>>>, PointError> {
     let given = json.map(|j| object(j, "params")).transpose()?;
     if let Some(given) = given
         && let Some(unknown) = given
@@ -142,11 +157,9 @@ pub fn params(network: &Network, json: Option<&Value>) -> Result<Vec<Vec<f64>>, 
             Some(value) => {
                 let mut out = Vec::with_capacity(p.shape.len());
                 numbers(value, &p.shape.dims(), &p.name, &mut out)?;
-                Ok(out)
+                Ok(Some(out))
             }
-            None => p.default.clone().ok_or_else(|| {
-                error(p.name.clone(), "no value: give it in --params or as a default in the .nn file (`param ... = [...]`)")
-            }),
+            None => Ok(p.default.clone()),
         })
         .collect()
 }
@@ -195,24 +208,43 @@ pub fn samples(network: &Network, json: Option<&Value>) -> Result<Vec<Sample>, P
         .chain(&network.targets)
         .map(|v| read(v).map(|(rows, from_json)| (v, rows, from_json)))
         .collect::<Result<_, _>>()?;
-    // Every entry has the same number of samples; a single default sample serves them all.
-    let count = columns
+    // Every entry given in the JSON has the same number of samples (CLI.md): a one-row entry
+    // beside a batch is a mistake, not a broadcast. A single default sample from the file
+    // serves every sample of the batch, since the user gave no value for it.
+    let given_count = columns
         .iter()
-        .map(|(_, rows, _)| rows.len())
-        .find(|&n| n != 1)
-        .unwrap_or(1);
+        .find(|(_, _, from_json)| *from_json)
+        .map(|(var, rows, _)| (var.name.as_str(), rows.len()));
+    let count = given_count.map_or_else(
+        || {
+            columns
+                .iter()
+                .map(|(_, rows, _)| rows.len())
+                .find(|&n| n != 1)
+                .unwrap_or(1)
+        },
+        |(_, n)| n,
+    );
     for (var, rows, from_json) in &columns {
-        if rows.len() != count && rows.len() != 1 {
-            let source = if *from_json {
-                "the data"
-            } else {
-                "the file's default"
-            };
+        let n = rows.len();
+        let plural = |n: usize| if n == 1 { "sample" } else { "samples" };
+        if *from_json && n != count {
+            let (first, _) = given_count.unwrap_or_default();
             return Err(error(
                 var.name.clone(),
                 format!(
-                    "{source} has {} samples, but other entries have {count}",
-                    rows.len()
+                    "the data has {n} {}, but `{first}` has {count}: every entry needs the \
+                     same number of samples",
+                    plural(n)
+                ),
+            ));
+        }
+        if !*from_json && n != count && n != 1 {
+            return Err(error(
+                var.name.clone(),
+                format!(
+                    "the file's default has {n} {}, but other entries have {count}",
+                    plural(n)
                 ),
             ));
         }

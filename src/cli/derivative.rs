@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use chainrule_core::{Model, Network};
 
-use super::{Failure, emit, load, point, print_out, select};
+use super::{Failure, emit, load, point, point_init, print_out, select};
 
 /// What `chainrule latex --of REF` is asked for.
 pub struct DerivativeArgs<'a> {
@@ -52,19 +52,32 @@ pub fn eval_derivative(
     path: &Path,
     network: Option<&str>,
     (of, wrt): (&str, Option<&str>),
-    params: Option<&Path>,
-    data: Option<&Path>,
+    (params, data, init): (Option<&Path>, Option<&Path>, Option<u64>),
     json: bool,
 ) -> Result<ExitCode, Failure> {
     use chainrule_core::derivative::{eval_json, eval_text, evaluate};
     let (file, model) = load(path)?;
     let network = select(&file, &model, network)?;
-    let (values, samples) = point(&file, network, params, data)?;
+    let (values, samples) = match init {
+        // `Params::init` reads each layer's fan-in from the whole network's derivation.
+        Some(seed) => {
+            let whole = chainrule_core::derive::derive(network, &model.functions);
+            point_init(&file, network, params, data, Some((&whole, seed)))?
+        }
+        None => point(&file, network, params, data)?,
+    };
     let (request, rooted) = rooted(network, &model, of, wrt)?;
     let points: Vec<_> = samples
         .iter()
         .map(|s| evaluate(&rooted, network, &values, s))
         .collect();
+    let value: Vec<f64> = points.iter().map(|p| p.value).collect();
+    let derivative: Vec<f64> = points.iter().flat_map(|p| p.derivative.clone()).collect();
+    super::note_not_finite(
+        &file,
+        &[("value", &value), ("derivative", &derivative)],
+        json,
+    );
     if json {
         print_out(&format!("{}\n", eval_json(network, &request, &points)))?;
     } else {

@@ -172,9 +172,7 @@ fn check_recording(
     let mut errors = Vec::new();
     let (functions, signatures) = functions::check_functions(&file.functions, &mut errors);
     let fn_sizes = limits::function_sizes(&functions);
-    let line_starts: Rc<[usize]> = std::iter::once(0)
-        .chain(source.match_indices('\n').map(|(i, _)| i + 1))
-        .collect();
+    let line_starts: Rc<[usize]> = crate::diagnostic::line_starts(source).into();
     let mut fn_index: HashMap<&str, usize> = HashMap::new();
     for (i, (name, _)) in signatures.iter().enumerate() {
         fn_index.entry(name.as_str()).or_insert(i);

@@ -7,6 +7,7 @@
 //! same. Formulas are `<div class="tex">` elements holding their LaTeX as text; the inlined
 //! script renders each in place, and without script the LaTeX source stays readable.
 
+mod source;
 mod tables;
 
 use std::fmt::Write as _;
@@ -33,7 +34,7 @@ pub const MAX_FORM_BYTES: usize = 400_000;
 pub struct PageInput<'a> {
     /// The file's name as the user gave it.
     pub file_name: &'a str,
-    /// The whole `.nn` text.
+    /// The whole `.nn` text (the page shows the network's part of it).
     pub source: &'a str,
     /// The checked file.
     pub model: &'a Model,
@@ -290,19 +291,32 @@ pub fn page(input: &PageInput<'_>) -> String {
     let network = input.network;
     let mut derivation = derive(network, &input.model.functions);
     let (weights, note) = shown_weights(network, &derivation);
-    let file = input.file_name;
+    // The commands the page suggests must pick this network in a file of several.
+    let file = if input.model.networks.len() > 1 {
+        format!("{} --network {}", input.file_name, network.name)
+    } else {
+        input.file_name.to_string()
+    };
+    let file = file.as_str();
     let mut body = String::new();
     let _ = writeln!(
         body,
         "<h1>Network <code>{}</code></h1>\n<p>From <code>{}</code>, derived by chainrule {}.</p>",
         escape(&network.name),
-        escape(file),
+        escape(input.file_name),
         env!("CARGO_PKG_VERSION")
     );
+    let (shown, left_out) = source::excerpt(input.source, &network.name);
     let _ = writeln!(
         body,
-        "<h2>Source</h2>\n<pre class=\"source\">{}</pre>",
-        escape(input.source)
+        "<h2>Source</h2>\n{}<pre class=\"source\">{}</pre>",
+        if left_out {
+            "<p class=\"note\">The network's block and the functions it calls: the file's \
+             other networks, and functions this one does not call, are left out.</p>\n"
+        } else {
+            ""
+        },
+        escape(&shown)
     );
     let _ = writeln!(body, "<h2>Shapes</h2>\n{}", shapes_table(network));
     let _ = writeln!(

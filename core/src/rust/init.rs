@@ -6,14 +6,54 @@ use quote::quote;
 
 use super::context::{Ctx, shaped};
 use crate::builtin::Builtin;
+use crate::derive::Derivation;
 use crate::ir::Node;
-use crate::model::{Shape, Symbol};
+use crate::model::{Network, Shape, Symbol};
+
+/// How `Params::init` sets one parameter; `chainrule eval --init` draws by the same rule.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Start {
+    /// The value declared in the network.
+    Declared,
+    /// A weight matrix without a declared value: uniform in `[-limit, limit)`, with
+    /// `runtime::init_limit(fan_in, fan_out, relu)`, from `SplitMix64::new(seed, stream)`.
+    Random {
+        /// The elements of the matrix one unit reads.
+        fan_in: usize,
+        /// The matrix's other dimension (its size over `fan_in`).
+        fan_out: usize,
+        /// Whether the unit feeds `relu` (He scaling) rather than anything else (Glorot).
+        relu: bool,
+        /// The generator's stream: the parameter's index, so that adding a layer does not
+        /// change the others' weights.
+        stream: u64,
+    },
+    /// Any other parameter without a declared value (a bias, a scalar): zero.
+    Zero,
+}
+
+/// How `Params::init` sets parameter `q` of `network`.
+pub fn param_start(network: &Network, derivation: &Derivation, q: usize) -> Start {
+    let param = &network.params[q];
+    match (param.default.is_some(), param.shape) {
+        (true, _) => Start::Declared,
+        (false, Shape::Matrix(..)) => {
+            let (fan_in, fan_out, relu) = scaling(network, derivation, q);
+            Start::Random {
+                fan_in,
+                fan_out,
+                relu,
+                stream: q as u64,
+            }
+        }
+        (false, _) => Start::Zero,
+    }
+}
 
 /// How one weight matrix is initialised: `(fan_in, fan_out, relu)`.
-fn scaling(ctx: &Ctx<'_>, q: usize) -> (usize, usize, bool) {
-    let derivation = ctx.derivation;
+fn scaling(network: &Network, derivation: &Derivation, q: usize) -> (usize, usize, bool) {
     let layout = &derivation.layout;
-    let len = ctx.network.params[q].shape.len();
+    let len = network.params[q].shape.len();
     let first = layout.var(Symbol::Param(q), 0);
     let Some(&d) = derivation.consumers[first.index()].first() else {
         return (len, 1, false);
@@ -60,26 +100,30 @@ pub fn constructors(ctx: &Ctx<'_>) -> TokenStream {
             Some(quote! { params.#field = #value; })
         })
         .collect();
-    let random: Vec<TokenStream> = network
-        .params
-        .iter()
-        .enumerate()
+    let random: Vec<TokenStream> = (0..network.params.len())
         .zip(&ctx.param_fields)
-        .filter(|((_, p), _)| matches!(p.shape, Shape::Matrix(..)) && p.default.is_none())
-        .map(|((q, _), field)| {
-            let (fan_in, fan_out, relu) = scaling(ctx, q);
+        .filter_map(|(q, field)| {
+            let Start::Random {
+                fan_in,
+                fan_out,
+                relu,
+                stream,
+            } = param_start(network, ctx.derivation, q)
+            else {
+                return None;
+            };
             let (fan_in, fan_out) = (
                 Literal::usize_unsuffixed(fan_in),
                 Literal::usize_unsuffixed(fan_out),
             );
-            let stream = Literal::u64_suffixed(q as u64);
-            quote! {
+            let stream = Literal::u64_suffixed(stream);
+            Some(quote! {
                 let limit = ::chainrule::runtime::init_limit(#fan_in, #fan_out, #relu);
                 let mut rng = ::chainrule::runtime::SplitMix64::new(seed, #stream);
                 for w in params.#field.as_flattened_mut() {
                     *w = <F as ::chainrule::runtime::Real>::from_f64(rng.symmetric(limit));
                 }
-            }
+            })
         })
         .collect();
     quote! {

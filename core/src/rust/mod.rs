@@ -20,6 +20,7 @@ use crate::derive::Derivation;
 use crate::model::{Model, Network};
 pub use batch::BatchMode;
 use context::Ctx;
+pub use init::{Start, param_start};
 pub use plan::{LOOP_OPERATIONS, Unroll};
 
 /// The float type of generated code.
