@@ -71,6 +71,10 @@ enum Command {
         /// A whole LaTeX document instead of an align* fragment.
         #[arg(long)]
         standalone: bool,
+        /// Every weight and delta, even past 200 of them (by default a large network's chain,
+        /// delta and numeric forms show the first element of each parameter and vector).
+        #[arg(long)]
+        all: bool,
         /// Write to this file (whole or not at all) instead of standard output.
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
@@ -106,6 +110,13 @@ enum Command {
         /// Learning rate: also show each updated parameter and its change.
         #[arg(long)]
         lr: Option<f64>,
+        /// A weight whose factors and gradient to show, `W1[0][1]` or `W1` (all); repeatable.
+        #[arg(long)]
+        weight: Vec<String>,
+        /// Every row of every table, even past 200 (by default a large network's tables show
+        /// the first elements of each name).
+        #[arg(long)]
+        all: bool,
     },
     /// The generated Rust module, formatted, as `derive!` would expand it.
     Rust {
@@ -199,6 +210,7 @@ fn main() -> ExitCode {
             weight,
             form,
             standalone,
+            all,
             output,
             params,
             data,
@@ -221,6 +233,7 @@ fn main() -> ExitCode {
                     weights: &weight,
                     form: form.as_deref(),
                     standalone,
+                    all,
                     params: params.as_deref(),
                     data: data.as_deref(),
                     lr,
@@ -234,12 +247,15 @@ fn main() -> ExitCode {
             params,
             data,
             lr,
+            weight,
+            all,
         } => cli::explain(
             &file,
             network.as_deref(),
             params.as_deref(),
             data.as_deref(),
             lr,
+            (&weight, all),
         ),
         Command::Rust {
             file,
