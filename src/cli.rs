@@ -306,6 +306,10 @@ pub fn latex(
         None if args.weights.is_empty() => Form::Delta,
         None => Form::Chain,
     };
+    if form == Form::General {
+        chainrule_core::written::check(network, &derivation)
+            .map_err(|e| Failure::input(format!("{}: error: {e}", file.name)))?;
+    }
     let mut weights = Vec::new();
     for text in args.weights {
         let vars = parse_weight(network, &derivation, text)
@@ -406,6 +410,7 @@ pub fn rust(
                 Failure::input(file.render(&Diagnostic::new(span, reason)))
             }
             EmitError::TooLarge(t) => Failure::input(format!("{}: error: {t}", file.name)),
+            EmitError::Written(reason) => Failure::input(format!("{}: error: {reason}", file.name)),
         })?;
     let text = format(tokens).map_err(|e| Failure::input(format!("{}: error: {e}", file.name)))?;
     emit(out, &text)

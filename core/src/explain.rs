@@ -26,7 +26,9 @@ impl Table {
     fn render(&self) -> String {
         let columns = self.header.len();
         let mut widths = vec![0; columns];
-        for row in std::iter::once(&self.header).chain(&self.rows) {
+        // A one-cell row (`... and 781 more`) spans the table; it sets no column's width.
+        let full = |row: &&Vec<String>| row.len() > 1 || columns == 1;
+        for row in std::iter::once(&self.header).chain(self.rows.iter().filter(full)) {
             for (w, cell) in widths.iter_mut().zip(row) {
                 *w = (*w).max(cell.chars().count());
             }

@@ -28,6 +28,7 @@ pub mod numpy;
 pub mod point;
 pub mod print;
 pub mod report;
+pub mod written;
 pub mod rust;
 pub mod softmax;
 pub mod tensor;
