@@ -40,7 +40,7 @@ impl Table {
                 // Names and formulas read left to right; numbers line up on the right.
                 let numeric = i >= 2
                     || (i == 1 && self.header.get(1).is_some_and(|h| h.starts_with("sample")));
-                let pad = w - cell.chars().count();
+                let pad = w.saturating_sub(cell.chars().count());
                 if numeric && !std::ptr::eq(row, &self.header) {
                     line.push_str(&" ".repeat(pad));
                     line.push_str(cell);
