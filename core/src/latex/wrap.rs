@@ -37,11 +37,12 @@ pub fn wrap(line: &str, limit: usize) -> Vec<String> {
     let mut prefix = String::new();
     let mut next = 0;
     loop {
-        // Greedy: the last break that keeps this line within the limit, a sign if there is one.
+        // The break that keeps this line within the limit, preferring (in its second half)
+        // the fewest open delimiters, then a sign, then the latest.
         let from = if start == 0 { body } else { start };
         let mut width = visual_width(&prefix);
         let mut last = from;
-        let (mut sign, mut space) = (None, None);
+        let mut fitting: Vec<(usize, usize)> = Vec::new();
         let mut fits_to_end = true;
         while next < breaks.len() {
             let b = breaks[next];
@@ -51,18 +52,19 @@ pub fn wrap(line: &str, limit: usize) -> Vec<String> {
                 fits_to_end = false;
                 break;
             }
-            if b.sign {
-                sign = Some(next);
-            } else {
-                space = Some(next);
-            }
+            fitting.push((next, width));
             next += 1;
         }
         if fits_to_end && width + visual_width(&line[last..]) <= limit {
             out.push(format!("{prefix}{}", &line[start..]));
             return out;
         }
-        let chosen = sign.or(space).or((next < breaks.len()).then_some(next));
+        let late = fitting.iter().filter(|&&(_, w)| w >= limit / 2);
+        let best = late
+            .min_by_key(|&&(k, _)| (breaks[k].depth, !breaks[k].sign, usize::MAX - k))
+            .or(fitting.last())
+            .map(|&(k, _)| k);
+        let chosen = best.or((next < breaks.len()).then_some(next));
         let Some(chosen) = chosen else {
             out.push(format!("{prefix}{}", &line[start..]));
             return out;
