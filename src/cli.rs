@@ -42,7 +42,8 @@ pub const MAX_JSON_BYTES: u64 = 256 << 20;
 fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, Failure> {
     use std::io::Read;
     let name = path.display();
-    let cannot = |e: std::io::Error| Failure::input(format!("{name}: error: cannot read the file: {e}"));
+    let cannot =
+        |e: std::io::Error| Failure::input(format!("{name}: error: cannot read the file: {e}"));
     let mut bytes = Vec::new();
     std::fs::File::open(path)
         .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))

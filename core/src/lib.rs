@@ -28,11 +28,11 @@ pub mod numpy;
 pub mod point;
 pub mod print;
 pub mod report;
-pub mod written;
 pub mod rust;
 pub mod softmax;
 pub mod tensor;
 pub mod targets;
+pub mod written;
 
 pub use chainrule_grammar::{Diagnostic, Span};
 pub use diagnostic::SourceFile;

@@ -6,7 +6,7 @@
 //! parameters (`eval` and the delta form work on it directly), but an expression the graph
 //! holds compactly can be exponentially long as a tree: each nested `grad` differentiates the
 //! previous level's derivatives, and the product rule copies them. Three nested `grad`s of a
-//! 2-32-32-1 tanh network reach more than 10^9 symbols; the index-form search and the NumPy
+//! 2-32-32-1 tanh network reach 5 x 10^7 symbols; the index-form search and the NumPy
 //! printer walk trees and ran for minutes (9 GB for `rust`). Measured on the graph, in one pass,
 //! before anything walks a tree.
 
@@ -14,9 +14,12 @@ use crate::derive::Derivation;
 use crate::model::Network;
 
 /// Most symbols one expression of a derivation (a forward value, a local partial, a delta or a
-/// gradient) may have written out, for the commands that write them all out: the printed
-/// closed form's limit ([`crate::derive::MAX_CLOSED_FORM`]).
-pub const MAX_WRITTEN: u64 = crate::derive::MAX_CLOSED_FORM;
+/// gradient) may have written out, for the commands that write them all out. Wide relu
+/// layers are long but fine: relu's derivative repeats the next layer's pre-activation sum in
+/// every delta, so 784-256-256-10 has deltas of 2 x 10^5 symbols (784-1024-1024-10: 2 x 10^6),
+/// and its general form, NumPy and Rust take seconds; nested `grad`s pass 10^7 within three
+/// levels of a small network.
+pub const MAX_WRITTEN: u64 = 10_000_000;
 
 /// The longest expression of the derivation written out, and which named scalar it belongs
 /// to (its definition, its delta, a partial of its definition, or its gradient).

@@ -35,7 +35,8 @@ pub fn select(
     let every: Vec<Var> = derivation.gradients.iter().map(|(v, _)| *v).collect();
     let deltas = derivation.deltas_by_vector().len();
     let per_element = form != Form::General;
-    let sample_weights = per_element && !all && asked.is_empty() && every.len() > ALL_ELEMENTS_LIMIT;
+    let sample_weights =
+        per_element && !all && asked.is_empty() && every.len() > ALL_ELEMENTS_LIMIT;
     let prints_deltas = matches!(form, Form::Delta | Form::Numeric);
     let first_deltas_only = prints_deltas && !all && deltas > ALL_ELEMENTS_LIMIT;
     let weights = if sample_weights {

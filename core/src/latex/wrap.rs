@@ -172,10 +172,18 @@ mod tests {
             let body = body_start(l).expect("an &");
             assert!(visual_width(&l[body..]) <= WRAP_LIMIT, "{l}");
             // Every line's delimiters balance on their own.
-            assert_eq!(l.matches("\\left").count(), l.matches("\\right").count(), "{l}");
+            assert_eq!(
+                l.matches("\\left").count(),
+                l.matches("\\right").count(),
+                "{l}"
+            );
         }
         assert!(lines[0].ends_with("\\right."), "{}", lines[0]);
-        assert!(lines[1].starts_with("&\\quad \\left. + w_{0"), "{}", lines[1]);
+        assert!(
+            lines[1].starts_with("&\\quad \\left. + w_{0"),
+            "{}",
+            lines[1]
+        );
         // Nothing is lost: the pieces hold every term once.
         let joined = lines.join(" ");
         for t in &terms {
