@@ -291,10 +291,10 @@ pub fn latex(
             .unwrap_or(0);
         let compiled = chainrule_core::compile_network(&model, index, network);
         let program = compiled.program.map_err(|why| {
-                Failure::input(format!(
-                    "error: --form matrix: {why}; the delta and chain forms cover this network"
-                ))
-            })?;
+            Failure::input(format!(
+                "error: --form matrix: {why}; the delta and chain forms cover this network"
+            ))
+        })?;
         let text = chainrule_core::latex::render_matrix(network, &program, args.standalone);
         return emit(out, &text);
     }

@@ -454,5 +454,9 @@ fn latex_matrix_form() {
     }
     let o = chainrule(&["latex", "examples/nets/hamiltonian.nn", "--form", "matrix"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("grad(S, v) has no tensor-level form yet"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("grad(S, v) has no tensor-level form yet"),
+        "{}",
+        stderr(&o)
+    );
 }

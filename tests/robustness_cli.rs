@@ -725,6 +725,35 @@ fn three_nested_grads_are_refused_at_once_where_they_would_be_written_out() {
 }
 
 #[test]
+fn four_nested_grads_of_a_wider_network_are_refused_by_the_size_check() {
+    // Before: `latex` ran past two minutes and 900 MB building the derivation; the size check
+    // counted a `grad` by its own expression, not by the definitions its sweep goes through.
+    let text = NESTED_GRADS.replace("[32]", "[128]").replace(
+        "  loss L = sum((g3 - t)^2)",
+        "  g4[2] = grad(sum(g3), x)\n  loss L = sum((g4 - t)^2)",
+    );
+    let file = temp_file("nested_grads_wide.nn", text);
+    for command in [
+        "shapes", "eval", "latex", "explain", "rust", "numpy", "html",
+    ] {
+        let out = run_within(&[command, p(&file)], Duration::from_secs(10));
+        assert_eq!(out.code, Some(2), "{command}: {}", out.err);
+        for needle in [
+            "nested_grads_wide.nn:10:3:",
+            "too large",
+            "limit of 4000000",
+            "`g4` alone",
+        ] {
+            assert!(
+                out.err.contains(needle),
+                "{command}: {needle} in {}",
+                out.err
+            );
+        }
+    }
+}
+
+#[test]
 fn an_endless_json_file_is_refused_at_the_documented_limit() {
     let net = temp_file("small_zero.nn", SMALL);
     for flag in ["--params", "--data"] {

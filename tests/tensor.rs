@@ -36,7 +36,13 @@ fn describe(program: &Program, network: &Network) -> String {
     let printer = IndexPrinter::new(program, network, "L".into());
     program
         .statements()
-        .map(|s| format!("{} {}", if s.verified { "ok " } else { "BAD" }, printer.line(s)))
+        .map(|s| {
+            format!(
+                "{} {}",
+                if s.verified { "ok " } else { "BAD" },
+                printer.line(s)
+            )
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -85,7 +91,11 @@ fn a_fixed_index_becomes_a_bracket() {
     let network = &model.networks[0];
     let derivation = derive(network, &model.functions);
     let program = tensor::program(network, &model.functions, &derivation).expect("covered");
-    assert!(program.statements().all(|s| s.verified), "{}", describe(&program, network));
+    assert!(
+        program.statements().all(|s| s.verified),
+        "{}",
+        describe(&program, network)
+    );
     let text = describe(&program, network);
     assert!(
         text.contains(r"\left[k = 1\right]"),

@@ -30,8 +30,8 @@ pub mod print;
 pub mod report;
 pub mod rust;
 pub mod softmax;
-pub mod tensor;
 pub mod targets;
+pub mod tensor;
 pub mod written;
 
 pub use chainrule_grammar::{Diagnostic, Span};

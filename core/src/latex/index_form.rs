@@ -16,9 +16,7 @@ use crate::model::{Shape, Symbol};
 pub(super) fn general(latex: &mut Latex<'_>, weights: &[Var]) {
     if !latex.derivation.rerooted && latex.derivation.inner.is_empty() {
         let functions = latex.derivation.functions.clone();
-        if let Ok(program) =
-            crate::tensor::program(latex.network, &functions, latex.derivation)
-        {
+        if let Ok(program) = crate::tensor::program(latex.network, &functions, latex.derivation) {
             from_statements(latex, &program, weights);
             return;
         }
@@ -35,9 +33,8 @@ fn from_statements(latex: &mut Latex<'_>, program: &crate::tensor::Program, weig
     let printer = super::indexed::IndexPrinter::new(program, network, latex.loss_name());
     let mut lines = Vec::new();
     let mut printed = Vec::new();
-    let missing = |lhs: String| {
-        format!("{lhs} &\\quad \\text{{(no single formula: see the delta form)}}")
-    };
+    let missing =
+        |lhs: String| format!("{lhs} &\\quad \\text{{(no single formula: see the delta form)}}");
     for v in (0..network.vectors.len()).rev() {
         let Some(statement) = program.delta_of(Symbol::Vector(v)) else {
             continue;
@@ -52,7 +49,12 @@ fn from_statements(latex: &mut Latex<'_>, program: &crate::tensor::Program, weig
     }
     for (p, statement) in program.gradients.iter().enumerate() {
         let symbol = Symbol::Param(p);
-        if !latex.derivation.layout.vars(symbol).any(|v| chosen.contains(&v)) {
+        if !latex
+            .derivation
+            .layout
+            .vars(symbol)
+            .any(|v| chosen.contains(&v))
+        {
             continue;
         }
         if statement.verified {

@@ -169,10 +169,7 @@ impl<'a> IndexPrinter<'a> {
             }
             Leaf::LogSumExp(bound, body) => {
                 let letter = self.bind(bound.var);
-                format!(
-                    "\\log \\sum_{{{letter}}} e^{{{}}}",
-                    self.print(*body, true)
-                )
+                format!("\\log \\sum_{{{letter}}} e^{{{}}}", self.print(*body, true))
             }
             Leaf::Guard(affine, lo, hi) => self.guard(affine, *lo, *hi),
         }

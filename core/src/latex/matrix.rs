@@ -89,7 +89,8 @@ impl MatrixForm<'_> {
             _ => None,
         };
         let piece = self.piece(statement.formula).filter(|p| {
-            Some(p.kind) == own || (p.kind == Kind::Scalar && own.is_some() && symbol == Symbol::Loss)
+            Some(p.kind) == own
+                || (p.kind == Kind::Scalar && own.is_some() && symbol == Symbol::Loss)
         });
         match piece {
             Some(piece) => format!("{} &= {}{shape}", self.whole(statement.defines), piece.text),
@@ -106,9 +107,7 @@ impl MatrixForm<'_> {
             Tensor::Delta(s @ Symbol::Vector(_)) => {
                 names::delta(&names::symbol(self.network.name_of(s)))
             }
-            Tensor::Delta(s) => {
-                names::partial(&self.loss, &names::symbol(self.network.name_of(s)))
-            }
+            Tensor::Delta(s) => names::partial(&self.loss, &names::symbol(self.network.name_of(s))),
             Tensor::Inner(v) => format!(
                 "\\tilde{{{}}}",
                 names::symbol(&self.network.vectors[v].name)
@@ -207,7 +206,10 @@ impl MatrixForm<'_> {
             .map(|p| p.kind)
             .find(|k| *k != Kind::Scalar)
             .unwrap_or(Kind::Scalar);
-        if pieces.iter().any(|p| p.kind != kind && p.kind != Kind::Scalar) {
+        if pieces
+            .iter()
+            .any(|p| p.kind != kind && p.kind != Kind::Scalar)
+        {
             return None;
         }
         let mut text = String::new();
@@ -299,13 +301,21 @@ impl MatrixForm<'_> {
             Node::Pow(x, k) if f64::from_bits(k) == 2.0 => {
                 let x = self.piece(x)?;
                 (x.kind == whole).then_some(())?;
-                let norm = if matches!(whole, Kind::Matrix(..)) { "_F" } else { "" };
+                let norm = if matches!(whole, Kind::Matrix(..)) {
+                    "_F"
+                } else {
+                    ""
+                };
                 format!("\\left\\|{}\\right\\|{norm}^{{2}}", x.text)
             }
             Node::Mul(a, b) if matches!(whole, Kind::Vector(_)) => {
                 let (a, b) = (self.piece(a)?, self.piece(b)?);
                 if a.kind == whole && b.kind == whole {
-                    format!("{}^{{\\top}} {}", print::power_base(&a.factor()), b.factor())
+                    format!(
+                        "{}^{{\\top}} {}",
+                        print::power_base(&a.factor()),
+                        b.factor()
+                    )
                 } else {
                     // One factor does not vary along the sum: it stands outside.
                     let (inside, outside) = if a.kind == whole { (a, b) } else { (b, a) };

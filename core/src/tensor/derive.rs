@@ -40,9 +40,7 @@ pub fn derive(program: &mut Program, network: &Network) {
         let adjoint = if statement.defines == Tensor::Value(Symbol::Loss) {
             program.graph.constant_node(1.0)
         } else {
-            let Some(contributions) = pending
-                .remove(&statement.defines)
-                .filter(|c| !c.is_empty())
+            let Some(contributions) = pending.remove(&statement.defines).filter(|c| !c.is_empty())
             else {
                 continue;
             };
@@ -173,7 +171,11 @@ impl Sweep<'_> {
                 continue;
             }
             match self.program.leaf_of(var).clone() {
-                Leaf::Read(tensor @ (Tensor::Value(Symbol::Vector(_) | Symbol::Param(_)) | Tensor::Inner(_)), map) => {
+                Leaf::Read(
+                    tensor @ (Tensor::Value(Symbol::Vector(_) | Symbol::Param(_))
+                    | Tensor::Inner(_)),
+                    map,
+                ) => {
                     // Like terms collect over the whole adjoint, as the scalar graph collects
                     // a whole local partial (binary cross-entropy's `a - t`).
                     let value = crate::collect::collect(&mut self.program.graph, value);
@@ -244,10 +246,7 @@ fn combine(
         .into_iter()
         .filter_map(|c| solve(program, network, c, &indices, &shape))
         .collect();
-    let kind = if terms
-        .iter()
-        .any(|&t| program.mentions_sum(t))
-    {
+    let kind = if terms.iter().any(|&t| program.mentions_sum(t)) {
         StepKind::Contraction
     } else {
         StepKind::Map
@@ -342,7 +341,11 @@ fn solve(
             .iter()
             .any(|(v, _)| context.iter().any(|b| b.var == *v));
         let guard = program.leaf(Leaf::Guard(affine, lo, hi));
-        if summed { inner.push(guard) } else { outer.push(guard) }
+        if summed {
+            inner.push(guard)
+        } else {
+            outer.push(guard)
+        }
     }
     let mut body = value;
     for guard in inner {

@@ -6,9 +6,7 @@ use chainrule_grammar::Reduction;
 use super::{Affine, Bound, Leaf, Program, Statement, StepKind, Tensor, dims};
 use crate::builtin::{Builtin, VectorFn};
 use crate::ir::NodeId;
-use crate::model::{
-    ElemOp, FnExpr, Function, IndexTerm, Network, Shape, Symbol, TExpr, TExprKind,
-};
+use crate::model::{ElemOp, FnExpr, Function, IndexTerm, Network, Shape, Symbol, TExpr, TExprKind};
 
 /// A construct the tensor level does not cover yet; the scalar derivation still does.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -202,7 +200,9 @@ impl Lowering<'_> {
             }
             TExprKind::MatVec(p, v) => {
                 let Shape::Matrix(_, cols) = self.network.params[*p].shape else {
-                    return Err(Unsupported("a product with a parameter that is not a matrix"));
+                    return Err(Unsupported(
+                        "a product with a parameter that is not a matrix",
+                    ));
                 };
                 let j = self.program.fresh();
                 let row = at.first().cloned().unwrap_or_default();
@@ -215,14 +215,17 @@ impl Lowering<'_> {
             }
             TExprKind::VecMat(v, p) => {
                 let Shape::Matrix(rows, _) = self.network.params[*p].shape else {
-                    return Err(Unsupported("a product with a parameter that is not a matrix"));
+                    return Err(Unsupported(
+                        "a product with a parameter that is not a matrix",
+                    ));
                 };
                 let i = self.program.fresh();
                 let column = at.first().cloned().unwrap_or_default();
                 let v = self.expr(v, &[Affine::var(i)])?;
-                let w = self
-                    .program
-                    .read(Tensor::Value(Symbol::Param(*p)), vec![Affine::var(i), column]);
+                let w = self.program.read(
+                    Tensor::Value(Symbol::Param(*p)),
+                    vec![Affine::var(i), column],
+                );
                 let body = self.program.graph.mul(v, w);
                 self.sum(vec![Bound { var: i, size: rows }], body)
             }

@@ -84,7 +84,12 @@ impl Affine {
             return self.clone();
         }
         let without = Affine {
-            terms: self.terms.iter().filter(|(u, _)| *u != v).copied().collect(),
+            terms: self
+                .terms
+                .iter()
+                .filter(|(u, _)| *u != v)
+                .copied()
+                .collect(),
             offset: self.offset,
         };
         without.plus_scaled(by, c)

@@ -50,7 +50,10 @@ fn points(network: &Network, d: &Derivation) -> Vec<Point> {
     let needs_positive = d.graph.nodes().any(|(_, n)| {
         matches!(
             n,
-            Node::Func(crate::builtin::Builtin::Log | crate::builtin::Builtin::Sqrt, _)
+            Node::Func(
+                crate::builtin::Builtin::Log | crate::builtin::Builtin::Sqrt,
+                _
+            )
         ) || matches!(n, Node::Pow(_, k) if f64::from_bits(*k).fract() != 0.0)
     });
     let range = if needs_positive {
@@ -222,7 +225,9 @@ impl Instance<'_> {
                 }
                 Leaf::Sum(bounds, body) => {
                     let mut total = 0.0;
-                    self.each(bounds, env, &mut |this, env| total += this.value(*body, env));
+                    self.each(bounds, env, &mut |this, env| {
+                        total += this.value(*body, env)
+                    });
                     total
                 }
                 Leaf::LogSumExp(bound, body) => {
