@@ -32,11 +32,38 @@ impl Failure {
     }
 }
 
+/// Largest `.nn` file read (64 MiB): a file that gives every value of a 10^6-weight network is
+/// about 20 MB.
+pub const MAX_SOURCE_BYTES: u64 = 64 << 20;
+
+/// Largest `--params` or `--data` JSON file read (256 MiB): parsed, a number takes several
+/// times its text's size, and `--params /dev/zero` must stop rather than fill the memory.
+pub const MAX_JSON_BYTES: u64 = 256 << 20;
+
+/// Reads at most `limit` bytes of a file; a longer file (or an endless one, `/dev/zero`) is
+/// refused once the limit is passed, before anything is parsed.
+fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, Failure> {
+    use std::io::Read;
+    let name = path.display();
+    let cannot =
+        |e: std::io::Error| Failure::input(format!("{name}: error: cannot read the file: {e}"));
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
+        .map_err(cannot)?;
+    if bytes.len() as u64 > limit {
+        return Err(Failure::input(format!(
+            "{name}: error: the file is larger than the limit of {limit} bytes ({} MiB)",
+            limit >> 20
+        )));
+    }
+    Ok(bytes)
+}
+
 /// Reads a `.nn` file as UTF-8 text.
 pub fn read_source(path: &Path) -> Result<SourceFile, Failure> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path)
-        .map_err(|e| Failure::input(format!("{name}: error: cannot read the file: {e}")))?;
+    let bytes = read_bounded(path, MAX_SOURCE_BYTES)?;
     match String::from_utf8(bytes) {
         Ok(text) => Ok(SourceFile::new(name, text)),
         Err(e) => {
@@ -117,7 +144,7 @@ pub fn shapes(path: &Path, network: Option<&str>, json: bool) -> Result<ExitCode
 fn read_json(path: Option<&Path>) -> Result<Option<serde_json::Value>, Failure> {
     let Some(path) = path else { return Ok(None) };
     let name = path.display();
-    let text = std::fs::read_to_string(path)
+    let text = String::from_utf8(read_bounded(path, MAX_JSON_BYTES)?)
         .map_err(|e| Failure::input(format!("{name}: error: cannot read the file: {e}")))?;
     chainrule_core::point::parse_json(&text)
         .map(Some)
@@ -291,6 +318,8 @@ pub struct LatexArgs<'a> {
     pub form: Option<&'a str>,
     /// `--standalone`.
     pub standalone: bool,
+    /// `--all`: every weight and delta, however many.
+    pub all: bool,
     /// `--params`, `--data` and `--lr` for the numeric form.
     pub params: Option<&'a Path>,
     /// See `params`.
@@ -306,7 +335,8 @@ pub fn latex(
     args: &LatexArgs<'_>,
     out: Option<&Path>,
 ) -> Result<ExitCode, Failure> {
-    use chainrule_core::latex::{Form, NumericPoint, parse_weight, render};
+    use chainrule_core::latex::sample::render_selected;
+    use chainrule_core::latex::{Form, NumericPoint, parse_weight};
     let (file, model) = load(path)?;
     let network = select(&file, &model, network)?;
     if let Some(lr) = args.lr.filter(|lr| !lr.is_finite()) {
@@ -339,6 +369,10 @@ pub fn latex(
         None if args.weights.is_empty() => Form::Delta,
         None => Form::Chain,
     };
+    if form == Form::General {
+        chainrule_core::written::check(network, &derivation)
+            .map_err(|e| Failure::input(format!("{}: error: {e}", file.name)))?;
+    }
     let mut weights = Vec::new();
     for text in args.weights {
         let vars = parse_weight(network, &derivation, text)
@@ -358,23 +392,37 @@ pub fn latex(
     } else {
         None
     };
-    let text = render(
+    let selection =
+        chainrule_core::latex::sample::select(network, &derivation, form, &weights, args.all);
+    let text = render_selected(
         network,
         &mut derivation,
         form,
-        &weights,
+        &selection,
         point.as_ref(),
         args.standalone,
     );
-    emit(out, &text)
+    emit(out, &text)?;
+    note(selection.note.as_deref());
+    Ok(ExitCode::SUCCESS)
 }
 
-/// `chainrule explain FILE [--params P.json] [--data D.json] [--init SEED] [--lr R]`.
+/// Tells the reader on standard error what a command left out and how to ask for it.
+fn note(note: Option<&str>) {
+    if let Some(note) = note {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "note: {note}");
+    }
+}
+
+/// `chainrule explain FILE [--params P.json] [--data D.json] [--init SEED] [--lr R]
+/// [--weight REF]... [--all]`.
 pub fn explain(
     path: &Path,
     network: Option<&str>,
     (params, data, init): (Option<&Path>, Option<&Path>, Option<u64>),
     lr: Option<f64>,
+    (weights, all): (&[String], bool),
 ) -> Result<ExitCode, Failure> {
     let (file, model) = load(path)?;
     let network = select(&file, &model, network)?;
@@ -386,13 +434,22 @@ pub fn explain(
     let derivation = chainrule_core::derive::derive(network, &model.functions);
     let init = init.map(|seed| (&derivation, seed));
     let (values, samples) = point_init(&file, network, params, data, init)?;
-    print_out(&chainrule_core::explain::explain(
+    let mut chosen = Vec::new();
+    for text in weights {
+        let vars = chainrule_core::latex::parse_weight(network, &derivation, text)
+            .map_err(|e| Failure::input(format!("error: --weight {e}")))?;
+        chosen.extend(vars);
+    }
+    let shown = chainrule_core::explain::Shown::new(network, &derivation, &chosen, all);
+    print_out(&chainrule_core::explain::explain_shown(
         network,
         &derivation,
         &values,
         &samples,
         lr,
+        &shown,
     ))?;
+    note(shown.note.as_deref());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -417,6 +474,7 @@ pub fn rust(
                 Failure::input(file.render(&Diagnostic::new(span, reason)))
             }
             EmitError::TooLarge(t) => Failure::input(format!("{}: error: {t}", file.name)),
+            EmitError::Written(reason) => Failure::input(format!("{}: error: {reason}", file.name)),
         })?;
     let text = format(tokens).map_err(|e| Failure::input(format!("{}: error: {e}", file.name)))?;
     emit(out, &text)

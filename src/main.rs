@@ -74,6 +74,10 @@ enum Command {
         /// A whole LaTeX document instead of an align* fragment.
         #[arg(long)]
         standalone: bool,
+        /// Every weight and delta, even past 200 of them (by default a large network's chain,
+        /// delta and numeric forms show the first element of each parameter and vector).
+        #[arg(long)]
+        all: bool,
         /// Write to this file (whole or not at all) instead of standard output.
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
@@ -112,6 +116,13 @@ enum Command {
         /// Learning rate: also show each updated parameter and its change.
         #[arg(long)]
         lr: Option<f64>,
+        /// A weight whose factors and gradient to show, `W1[0][1]` or `W1` (all); repeatable.
+        #[arg(long)]
+        weight: Vec<String>,
+        /// Every row of every table, even past 200 (by default a large network's tables show
+        /// the first elements of each name).
+        #[arg(long)]
+        all: bool,
     },
     /// The generated Rust module, formatted, as `derive!` would expand it.
     Rust {
@@ -205,6 +216,7 @@ fn main() -> ExitCode {
             weight,
             form,
             standalone,
+            all,
             output,
             params,
             data,
@@ -227,6 +239,7 @@ fn main() -> ExitCode {
                     weights: &weight,
                     form: form.as_deref(),
                     standalone,
+                    all,
                     params: params.as_deref(),
                     data: data.as_deref(),
                     lr,
@@ -241,11 +254,14 @@ fn main() -> ExitCode {
             data,
             init,
             lr,
+            weight,
+            all,
         } => cli::explain(
             &file,
             network.as_deref(),
             (params.as_deref(), data.as_deref(), init),
             lr,
+            (&weight, all),
         ),
         Command::Rust {
             file,

@@ -147,6 +147,47 @@ fn pdflatex(dir: &Path, tex: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// The widest `Overfull \hbox` a pdflatex log reports, in points.
+fn widest_overfull(log: &str) -> f64 {
+    log.lines()
+        .filter_map(|l| l.strip_prefix("Overfull \\hbox ("))
+        .filter_map(|l| l.split("pt").next()?.parse::<f64>().ok())
+        .fold(0.0, f64::max)
+}
+
+/// Points a line may pass the margin by: pdflatex's own `\hfuzz` is 0.1pt; a few points are
+/// not visible, hundreds are a formula cut off at the page's edge.
+const OVERFULL_TOLERANCE: f64 = 10.0;
+
+#[test]
+fn standalone_lines_stay_within_the_page() {
+    // A relu unit's derivative repeats its whole pre-activation sum (one product term, which
+    // the printer's sum breaking cannot split), and the general form's formulas were never
+    // broken: lines ran up to 1,310pt past the margin (issue 24).
+    let wide = "network wide {\n  input x[24]\n  target t[10] onehot\n  h[12] = relu(W1 @ x + b1)\n  z[10] = W2 @ h + b2\n  loss L = logsumexp(z) - sum(t * z)\n}\n";
+    let mut models = examples();
+    models.push(("wide".to_string(), check_source(wide).expect("checks")));
+    let dir = scratch("overfull");
+    for (stem, model) in models {
+        for network in &model.networks {
+            let sections: Vec<(String, String)> = fragments(&model, network)
+                .into_iter()
+                .map(|(form, f)| (format!("{} ({form})", network.name), f))
+                .collect();
+            let file = dir.join(format!("{stem}-{}.tex", network.name));
+            std::fs::write(&file, document(&sections)).expect("write");
+            pdflatex(&dir, &file).unwrap_or_else(|e| panic!("{e}"));
+            let log = std::fs::read_to_string(file.with_extension("log")).expect("a log");
+            let widest = widest_overfull(&log);
+            assert!(
+                widest <= OVERFULL_TOLERANCE,
+                "{stem} {}: a line runs {widest}pt past the margin",
+                network.name
+            );
+        }
+    }
+}
+
 #[test]
 fn every_standalone_document_compiles_with_pdflatex() {
     let dir = scratch("pdflatex");

@@ -634,3 +634,429 @@ fn a_result_that_is_not_finite_is_said_on_stderr() {
     let out = chainrule(&["eval", "examples/nets/seed004.nn", "--json"]);
     assert_eq!(stderr(&out), "");
 }
+
+/// What a run printed (its first bytes and how many in all), its exit code and its stderr.
+struct Bounded {
+    code: Option<i32>,
+    head: String,
+    bytes: usize,
+    lines: usize,
+    err: String,
+}
+
+/// Runs the binary, reading its output as it comes (counted, the first 1 MB kept), and kills
+/// it if it has not finished within `limit`: a run that does not end is a failure, not a hang.
+fn run_within(args: &[&str], limit: Duration) -> Bounded {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chainrule"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut out = child.stdout.take().expect("stdout");
+    let reader = std::thread::spawn(move || {
+        let (mut head, mut bytes, mut lines) = (Vec::new(), 0usize, 0usize);
+        let mut buf = vec![0u8; 1 << 16];
+        while let Ok(n) = out.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            bytes += n;
+            lines += buf[..n].iter().filter(|&&b| b == b'\n').count();
+            if head.len() < 1 << 20 {
+                head.extend_from_slice(&buf[..n]);
+            }
+        }
+        (String::from_utf8_lossy(&head).into_owned(), bytes, lines)
+    });
+    let mut err_pipe = child.stderr.take().expect("stderr");
+    let err_reader = std::thread::spawn(move || {
+        let mut err = String::new();
+        let _ = err_pipe.read_to_string(&mut err);
+        err
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chainrule {args:?} ran for more than {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let (head, bytes, lines) = reader.join().expect("reader");
+    let err = err_reader.join().expect("stderr reader");
+    assert!(
+        status.code() != Some(101) && !err.contains("panicked"),
+        "chainrule {args:?} panicked: {err}"
+    );
+    Bounded {
+        code: status.code(),
+        head,
+        bytes,
+        lines,
+        err,
+    }
+}
+
+/// A dense network `sizes[0]-...-sizes[n]` with `activation` hidden layers and a softmax
+/// cross-entropy output, as tutorials write MNIST classifiers.
+fn dense_network(name: &str, sizes: &[usize], activation: &str) -> String {
+    let mut text = format!(
+        "network {name} {{\n  input x[{}]\n  target t[{}] onehot\n",
+        sizes[0],
+        sizes[sizes.len() - 1]
+    );
+    let mut previous = "x".to_string();
+    for (i, n) in sizes.iter().enumerate().skip(1) {
+        if i + 1 == sizes.len() {
+            text.push_str(&format!("  z[{n}] = W{i} @ {previous} + b{i}\n"));
+        } else {
+            text.push_str(&format!(
+                "  h{i}[{n}] = {activation}(W{i} @ {previous} + b{i})\n"
+            ));
+            previous = format!("h{i}");
+        }
+    }
+    text.push_str("  loss L = logsumexp(z) - sum(t * z)\n}\n");
+    text
+}
+
+/// `--params` and `--data` JSON for [`dense_network`], from a fixed formula.
+fn dense_point(sizes: &[usize]) -> (String, String) {
+    let mut params = serde_json::Map::new();
+    for i in 1..sizes.len() {
+        let (rows, cols) = (sizes[i], sizes[i - 1]);
+        let w: Vec<Vec<f64>> = (0..rows)
+            .map(|r| {
+                (0..cols)
+                    .map(|c| ((r * 31 + c * 17) % 97) as f64 / 970.0 - 0.05)
+                    .collect()
+            })
+            .collect();
+        params.insert(format!("W{i}"), serde_json::json!(w));
+        params.insert(format!("b{i}"), serde_json::json!(vec![0.01; rows]));
+    }
+    let x: Vec<f64> = (0..sizes[0]).map(|k| (k % 10) as f64 / 10.0).collect();
+    let mut t = vec![0.0; sizes[sizes.len() - 1]];
+    t[3] = 1.0;
+    let data = serde_json::json!({ "x": x, "t": t });
+    (
+        serde_json::Value::Object(params).to_string(),
+        data.to_string(),
+    )
+}
+
+/// Debug builds are several times slower than release; a run past this is a hang.
+const BIG_LIMIT: Duration = Duration::from_secs(60);
+
+#[test]
+fn a_784_30_10_network_prints_a_sample_and_says_how_to_ask_for_more() {
+    let sizes = [784, 30, 10];
+    let file = temp_file("nielsen.nn", dense_network("nielsen", &sizes, "sigmoid"));
+    let (params, data) = dense_point(&sizes);
+    let params = temp_file("nielsen_params.json", params);
+    let data = temp_file("nielsen_data.json", data);
+    // Issue 24: 124 MB of chain form and 49,044 lines of explain, before.
+    for form in ["chain", "delta", "numeric"] {
+        let out = run_within(
+            &[
+                "latex",
+                p(&file),
+                "--form",
+                form,
+                "--params",
+                p(&params),
+                "--data",
+                p(&data),
+            ],
+            BIG_LIMIT,
+        );
+        assert_eq!(out.code, Some(0), "{form}: {}", out.err);
+        assert!(out.bytes < 200_000, "{form}: {} bytes", out.bytes);
+        assert!(out.head.contains("w^{(1)}_{00}"), "{form}");
+        assert!(!out.head.contains("w^{(1)}_{01}"), "{form}");
+        for needle in ["4 of its 23860 weights", "--weight", "--all"] {
+            assert!(out.err.contains(needle), "{form}: {needle} in {}", out.err);
+            assert!(out.head.contains(needle), "{form}: {needle} in the output");
+        }
+    }
+    // Any other weight on request, and every one with --all.
+    let out = run_within(
+        &["latex", p(&file), "--form", "chain", "--weight", "W1[5][7]"],
+        BIG_LIMIT,
+    );
+    assert_eq!(out.code, Some(0), "{}", out.err);
+    assert!(
+        out.head.contains("w^{(1)}_{57}") && out.err.is_empty(),
+        "{}",
+        out.err
+    );
+    let out = run_within(&["latex", p(&file), "--all"], BIG_LIMIT);
+    assert_eq!(out.code, Some(0), "{}", out.err);
+    // One equation (at least a line) per weight.
+    assert!(
+        out.lines > 23_860 && out.err.is_empty(),
+        "{} lines",
+        out.lines
+    );
+
+    let out = run_within(
+        &[
+            "explain",
+            p(&file),
+            "--params",
+            p(&params),
+            "--data",
+            p(&data),
+        ],
+        BIG_LIMIT,
+    );
+    assert_eq!(out.code, Some(0), "{}", out.err);
+    assert!(out.lines < 200, "{} lines", out.lines);
+    assert!(out.head.contains("W1[0][2]") && !out.head.contains("W1[0][3] "));
+    assert!(
+        out.err.contains("--weight") && out.err.contains("--all"),
+        "{}",
+        out.err
+    );
+    let out = run_within(
+        &[
+            "explain",
+            p(&file),
+            "--params",
+            p(&params),
+            "--data",
+            p(&data),
+            "--weight",
+            "W2[3][4]",
+        ],
+        BIG_LIMIT,
+    );
+    assert_eq!(out.code, Some(0), "{}", out.err);
+    assert!(out.head.contains("dz[3]/dW2[3][4]"), "{}", out.head);
+    assert!(
+        out.head
+            .lines()
+            .any(|l| l.trim_start().starts_with("W2[3][4] ")),
+        "{}",
+        out.head
+    );
+}
+
+#[test]
+fn explain_all_prints_every_row() {
+    let sizes = [20, 16, 10];
+    let file = temp_file("medium.nn", dense_network("medium", &sizes, "tanh"));
+    let (params, data) = dense_point(&sizes);
+    let params = temp_file("medium_params.json", params);
+    let data = temp_file("medium_data.json", data);
+    let args = [
+        "explain",
+        p(&file),
+        "--params",
+        p(&params),
+        "--data",
+        p(&data),
+    ];
+    let sampled = run_within(&args, BIG_LIMIT);
+    let mut all_args = args.to_vec();
+    all_args.push("--all");
+    let all = run_within(&all_args, BIG_LIMIT);
+    assert_eq!((sampled.code, all.code), (Some(0), Some(0)), "{}", all.err);
+    assert!(sampled.head.contains("more (--weight or --all)"));
+    assert!(!all.head.contains("more (--weight or --all)") && all.err.is_empty());
+    // 20 * 16 + 16 * 10 weights and 26 biases: one gradient row each.
+    let gradients = all
+        .head
+        .split("Gradients")
+        .nth(1)
+        .expect("a gradient table");
+    assert_eq!(gradients.lines().filter(|l| l.contains("  W")).count(), 480);
+}
+
+#[test]
+fn a_784_256_10_relu_network_finishes_in_seconds_with_bounded_output() {
+    let sizes = [784, 256, 10];
+    let file = temp_file("mnist.nn", dense_network("mnist", &sizes, "relu"));
+    let (params, data) = dense_point(&sizes);
+    let params = temp_file("mnist_params.json", params);
+    let data = temp_file("mnist_data.json", data);
+    // Before: 4.35 GB of delta form (relu's step repeats a 784-term sum per weight) and an
+    // explain that did not finish in 600 s.
+    for args in [
+        vec!["latex", p(&file), "--form", "delta"],
+        vec!["latex", p(&file), "--form", "chain"],
+        vec![
+            "explain",
+            p(&file),
+            "--params",
+            p(&params),
+            "--data",
+            p(&data),
+        ],
+    ] {
+        let out = run_within(&args, BIG_LIMIT);
+        assert_eq!(out.code, Some(0), "{args:?}: {}", out.err);
+        assert!(out.bytes < 2_000_000, "{args:?}: {} bytes", out.bytes);
+        assert!(out.err.contains("--all"), "{args:?}: {}", out.err);
+    }
+}
+
+/// Three nested `grad`s of a 2-32-32-1 tanh network: small as a graph, more than 10^7 symbols
+/// written out as a tree.
+const NESTED_GRADS: &str = "network pinn {
+  input x[2] = [0.5, 0.2]
+  target t[2] = [0.1, 0.2]
+  h1[32] = tanh(W1 @ x + b1)
+  h2[32] = tanh(W2 @ h1 + b2)
+  u[1] = W3 @ h2
+  g1[2] = grad(u[0], x)
+  g2[2] = grad(sum(g1), x)
+  g3[2] = grad(sum(g2), x)
+  loss L = sum((g3 - t)^2)
+}
+";
+
+#[test]
+fn three_nested_grads_are_refused_at_once_where_they_would_be_written_out() {
+    let file = temp_file("nested_grads.nn", NESTED_GRADS);
+    for args in [
+        vec!["rust"],
+        vec!["numpy"],
+        vec!["notebook"],
+        vec!["html"],
+        vec!["latex", "--form", "general"],
+    ] {
+        let mut full = args.clone();
+        full.push(p(&file));
+        let out = run_within(&full, Duration::from_secs(20));
+        assert_eq!(out.code, Some(2), "{args:?}: {}", out.err);
+        assert!(out.bytes == 0, "{args:?}");
+        for needle in [
+            "nested_grads.nn: error:",
+            "too large to write out",
+            "limit of 10000000",
+        ] {
+            assert!(
+                out.err.contains(needle),
+                "{args:?}: {needle} in {}",
+                out.err
+            );
+        }
+    }
+    // The graph itself is small: the delta form (a sample) and the chain form print.
+    for args in [
+        vec!["latex"],
+        vec!["latex", "--form", "chain", "--weight", "W3[0][0]"],
+    ] {
+        let mut full = args.clone();
+        full.push(p(&file));
+        let out = run_within(&full, Duration::from_secs(30));
+        assert_eq!(out.code, Some(0), "{args:?}: {}", out.err);
+        assert!(out.bytes < 5_000_000, "{args:?}: {}", out.bytes);
+    }
+}
+
+#[test]
+fn four_nested_grads_of_a_wider_network_are_refused_by_the_size_check() {
+    // Before: `latex` ran past two minutes and 900 MB building the derivation; the size check
+    // counted a `grad` by its own expression, not by the definitions its sweep goes through.
+    let text = NESTED_GRADS.replace("[32]", "[128]").replace(
+        "  loss L = sum((g3 - t)^2)",
+        "  g4[2] = grad(sum(g3), x)\n  loss L = sum((g4 - t)^2)",
+    );
+    let file = temp_file("nested_grads_wide.nn", text);
+    for command in [
+        "shapes", "eval", "latex", "explain", "rust", "numpy", "html",
+    ] {
+        let out = run_within(&[command, p(&file)], Duration::from_secs(10));
+        assert_eq!(out.code, Some(2), "{command}: {}", out.err);
+        for needle in [
+            "nested_grads_wide.nn:10:3:",
+            "too large",
+            "limit of 4000000",
+            "`g4` alone",
+        ] {
+            assert!(
+                out.err.contains(needle),
+                "{command}: {needle} in {}",
+                out.err
+            );
+        }
+    }
+}
+
+#[test]
+fn an_endless_json_file_is_refused_at_the_documented_limit() {
+    let net = temp_file("small_zero.nn", SMALL);
+    for flag in ["--params", "--data"] {
+        let out = run_within(
+            &["eval", p(&net), flag, "/dev/zero"],
+            Duration::from_secs(20),
+        );
+        assert_eq!(out.code, Some(2), "{}", out.err);
+        assert!(
+            out.err.contains(
+                "/dev/zero: error: the file is larger than the limit of 268435456 bytes (256 MiB)"
+            ),
+            "{}",
+            out.err
+        );
+    }
+    let out = run_within(&["shapes", "/dev/zero"], Duration::from_secs(20));
+    assert_eq!(out.code, Some(2), "{}", out.err);
+    assert!(
+        out.err.contains("limit of 67108864 bytes (64 MiB)"),
+        "{}",
+        out.err
+    );
+}
+
+#[test]
+fn an_identifier_of_70000_characters_panics_no_subcommand() {
+    // A format width past u16::MAX panicked `shapes` and `notebook` (issue 24).
+    let long = "a".repeat(70_000);
+    let text = format!(
+        "network n {{\n  input {long}[2] = [1, 2]\n  target t[1] = [0.5]\n  y[1] = W @ {long}\n  loss L = sum((y - t)^2)\n  param W[1][2] = [[0.1, 0.2]]\n}}\n"
+    );
+    let file = temp_file("long_name.nn", text);
+    let weight = "W[0][1]";
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["shapes"],
+        vec!["shapes", "--json"],
+        vec!["eval"],
+        vec!["eval", "--json"],
+        vec!["eval", "--of", "y[0]"],
+        vec!["latex"],
+        vec!["latex", "--form", "chain"],
+        vec!["latex", "--form", "general"],
+        vec!["latex", "--form", "numeric", "--standalone"],
+        vec!["latex", "--of", "y[0]"],
+        vec!["explain", "--weight", weight],
+        vec!["check"],
+        vec!["rust"],
+        vec!["html"],
+        vec!["notebook"],
+        vec!["numpy"],
+    ];
+    for args in commands {
+        let mut full = args.clone();
+        full.push(p(&file));
+        let out = run_within(&full, Duration::from_secs(30));
+        assert!(
+            matches!(out.code, Some(0 | 2)),
+            "{args:?}: {:?} {}",
+            out.code,
+            out.err
+        );
+        if args == ["shapes"] {
+            assert_eq!(out.code, Some(0), "{}", out.err);
+            assert!(out.head.contains(&format!("input   {long}  [2]")));
+        }
+    }
+}

@@ -47,10 +47,13 @@ pub fn shapes_text(network: &Network) -> String {
         rows.push(("param", &p.name, shape));
     }
     rows.push(("loss", &network.loss.name, "scalar".to_string()));
-    let width = rows.iter().map(|r| r.1.len()).max().unwrap_or(0);
+    let width = rows.iter().map(|r| r.1.chars().count()).max().unwrap_or(0);
     let mut out = format!("network {}\n", network.name);
     for (kind, name, shape) in rows {
-        out.push_str(&format!("  {kind:<7} {name:<width$}  {shape}\n"));
+        // Padded by hand: a format width past u16::MAX (an identifier of 65,536 characters)
+        // panics inside `format!`.
+        let pad = " ".repeat(width - name.chars().count());
+        out.push_str(&format!("  {kind:<7} {name}{pad}  {shape}\n"));
     }
     let batch = match network.batch {
         chainrule_grammar::BatchRule::Mean => "mean",

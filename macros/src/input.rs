@@ -149,7 +149,7 @@ fn expand_networks(
                     EmitError::Name(_, span, reason) => {
                         source.error(&Diagnostic::new(*span, reason.clone()))
                     }
-                    EmitError::TooLarge(_) => {
+                    EmitError::TooLarge(_) | EmitError::Written(_) => {
                         source.error(&Diagnostic::new(network.span, e.to_string()))
                     }
                 };

@@ -56,6 +56,10 @@ fn prepare(args: &PageArgs) -> Result<Loaded, Failure> {
         Err(e) if given => return Err(e),
         Err(_) => None,
     };
+    // Every page writes every expression out: refuse at once what would take minutes.
+    let derivation = chainrule_core::derive::derive(network, &model.functions);
+    chainrule_core::written::check(network, &derivation)
+        .map_err(|e| Failure::input(format!("{}: error: {e}", file.name)))?;
     let index = model
         .networks
         .iter()

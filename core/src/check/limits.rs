@@ -94,6 +94,10 @@ struct Counter<'a> {
     functions: &'a [FnSize],
     /// The depth of every vector measured so far, in evaluation order.
     vector_depths: Vec<u64>,
+    /// The operations of every vector's own definition measured so far.
+    vector_ops: Vec<u64>,
+    /// Every vector measured so far: the vectors its value depends on, sorted.
+    ancestors: Vec<Vec<usize>>,
     /// The index variables of the claim being measured.
     vars: &'a [IndexVar],
 }
@@ -215,21 +219,73 @@ impl Counter<'_> {
                     depth: body.depth.saturating_add(1),
                 }
             }
-            // The inner sweep walks back from S: about a partial product per operation on
-            // the way, and a derivative nests about twice as deep as its value.
-            TExprKind::Grad(s, v) => {
-                let s = self.expr(s);
+            // The inner sweep walks back from S through every definition S depends on (a
+            // vector holding an earlier `grad` included, which is how nested `grad`s grow):
+            // about a partial product per operation on the way, and a derivative nests about
+            // twice as deep as its value.
+            TExprKind::Grad(of, v) => {
+                let s = self.expr(of);
+                let swept = self
+                    .reach(of)
+                    .iter()
+                    .fold(0u64, |t, &u| t.saturating_add(self.vector_ops[u]));
                 let n = len(self.network.shape_of(*v));
                 Size {
                     len: n,
                     operations: s
                         .operations
+                        .saturating_add(swept)
                         .saturating_mul(4)
                         .saturating_add(n.saturating_mul(s.depth.saturating_add(1))),
                     depth: s.depth.saturating_mul(2).saturating_add(2),
                 }
             }
         }
+    }
+}
+
+impl Counter<'_> {
+    /// The vectors an expression's value depends on, directly or through other vectors.
+    fn reach(&self, e: &TExpr) -> Vec<usize> {
+        let mut direct = Vec::new();
+        vectors_in(e, &mut direct);
+        let mut all: Vec<usize> = direct.clone();
+        for v in direct {
+            all.extend(self.ancestors.get(v).into_iter().flatten().copied());
+        }
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+}
+
+/// The vectors an expression names (as a whole or by element).
+fn vectors_in(e: &TExpr, out: &mut Vec<usize>) {
+    match &e.kind {
+        TExprKind::Const(_) => {}
+        TExprKind::Symbol(Symbol::Vector(v)) | TExprKind::Element(Symbol::Vector(v), _) => {
+            out.push(*v)
+        }
+        TExprKind::Symbol(_) | TExprKind::Element(..) => {}
+        TExprKind::Neg(a)
+        | TExprKind::Pow(a, _)
+        | TExprKind::Builtin(_, a)
+        | TExprKind::VectorFn(_, a)
+        | TExprKind::MatVec(_, a)
+        | TExprKind::VecMat(a, _)
+        | TExprKind::Reduce(_, a)
+        | TExprKind::SumOver(_, a) => vectors_in(a, out),
+        TExprKind::Grad(a, wrt) => {
+            vectors_in(a, out);
+            if let Symbol::Vector(v) = wrt {
+                out.push(*v);
+            }
+        }
+        TExprKind::Binary(_, a, b) => {
+            vectors_in(a, out);
+            vectors_in(b, out);
+        }
+        TExprKind::Call(_, args) => args.iter().for_each(|a| vectors_in(a, out)),
     }
 }
 
@@ -268,6 +324,8 @@ pub(super) fn check_size(network: &Network, functions: &[FnSize], errors: &mut V
         network,
         functions,
         vector_depths: Vec::with_capacity(network.vectors.len()),
+        vector_ops: Vec::with_capacity(network.vectors.len()),
+        ancestors: Vec::with_capacity(network.vectors.len()),
         vars: &[],
     };
     let mut too_deep: Option<(Span, String, u64)> = None;
@@ -280,6 +338,9 @@ pub(super) fn check_size(network: &Network, functions: &[FnSize], errors: &mut V
         let size = counter.expr(&v.expr);
         deep(v.span, format!("`{}`", v.name), size.depth);
         counter.vector_depths.push(size.depth);
+        counter.vector_ops.push(size.operations);
+        let reach = counter.reach(&v.expr);
+        counter.ancestors.push(reach);
         // Each element is a value and a delta.
         let n = v.size as u64;
         parts.push(Part {

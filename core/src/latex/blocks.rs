@@ -62,6 +62,18 @@ fn starts_equation(line: &str) -> bool {
 /// The lines as `align*` environments: a new one at every index of `breaks`, and wherever
 /// the current one would outgrow the budgets.
 pub fn finish(lines: &[String], breaks: &[usize]) -> String {
+    // Lines too wide for a page are broken first; the breaks move with them.
+    let mut wrapped = Vec::with_capacity(lines.len());
+    let mut moved = Vec::with_capacity(breaks.len());
+    let mut pending = breaks.iter().copied().peekable();
+    for (i, line) in lines.iter().enumerate() {
+        while pending.next_if(|&b| b <= i).is_some() {
+            moved.push(wrapped.len());
+        }
+        wrapped.extend(super::wrap::wrap(line, super::wrap::WRAP_LIMIT));
+    }
+    moved.extend(pending.map(|_| wrapped.len()));
+    let (lines, breaks) = (&wrapped[..], &moved[..]);
     let mut blocks: Vec<Vec<&str>> = Vec::new();
     let mut start = 0;
     for end in breaks

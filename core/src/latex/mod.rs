@@ -7,7 +7,9 @@ mod index_form;
 pub mod indexed;
 mod matrix;
 pub mod names;
+pub mod sample;
 mod second;
+mod wrap;
 
 use std::collections::HashMap;
 
@@ -74,6 +76,8 @@ pub struct Latex<'a> {
     extra: Vec<String>,
     /// Set once the inner level of a network with `grad` has been printed.
     two_level: bool,
+    /// Print only the first element of each vector's deltas (see [`sample`]).
+    first_deltas_only: bool,
 }
 
 impl<'a> Latex<'a> {
@@ -87,6 +91,7 @@ impl<'a> Latex<'a> {
             root: None,
             extra: Vec::new(),
             two_level: false,
+            first_deltas_only: false,
         }
     }
 
@@ -385,7 +390,10 @@ impl<'a> Latex<'a> {
     fn deltas(&mut self, point: Option<&NumericPoint>) {
         let order = self.derivation.deltas_by_vector();
         let mut previous = None;
-        for (v, _, value, slot, expr) in order {
+        for (v, element, value, slot, expr) in order {
+            if self.first_deltas_only && element > 0 {
+                continue;
+            }
             if previous.is_some_and(|p| p != v) {
                 self.gap();
             }
@@ -536,13 +544,18 @@ pub fn render(
     if !standalone {
         return fragment;
     }
+    document(&[(form_title(network, form), fragment)])
+}
+
+/// A standalone document's section title.
+fn form_title(network: &Network, form: Form) -> String {
     let form_name = match form {
         Form::Chain => "the chain rule",
         Form::Delta => "deltas",
         Form::General => "general form",
         Form::Numeric => "worked numbers",
     };
-    document(&[(format!("Network {}: {form_name}", network.name), fragment)])
+    format!("Network {}: {form_name}", network.name)
 }
 
 /// The matrix form (`--form matrix`) of a network's verified tensor-level statements.

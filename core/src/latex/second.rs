@@ -246,6 +246,7 @@ pub(super) fn fragment(
         root: latex.root.clone(),
         extra: namer.extra,
         two_level: true,
+        first_deltas_only: latex.first_deltas_only,
     };
     for line in lines {
         match line {

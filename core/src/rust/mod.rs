@@ -70,13 +70,15 @@ pub enum EmitError {
     TooLarge(TooLarge),
     /// A name cannot be used in Rust: `(name, where it was declared, reason)`.
     Name(String, crate::Span, String),
+    /// An expression is too long to write out (see [`crate::written`]).
+    Written(String),
 }
 
 impl std::fmt::Display for EmitError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             EmitError::TooLarge(t) => t.fmt(f),
-            EmitError::Name(_, _, reason) => f.write_str(reason),
+            EmitError::Name(_, _, reason) | EmitError::Written(reason) => f.write_str(reason),
         }
     }
 }
@@ -230,6 +232,7 @@ pub fn expand_network_with(
         }));
     }
     let mut derivation = crate::derive::derive(network, &model.functions);
+    crate::written::check(network, &derivation).map_err(EmitError::Written)?;
     // The delta form prints every element; past a size only the general form stays readable
     // (and bounded: one line per vector and parameter).
     let form = if network.param_count() > LATEX_DELTA_PARAMS {
