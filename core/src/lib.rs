@@ -32,6 +32,7 @@ pub mod rust;
 pub mod softmax;
 pub mod tensor;
 pub mod targets;
+pub mod warnings;
 
 pub use chainrule_grammar::{Diagnostic, Span};
 pub use diagnostic::SourceFile;

@@ -115,8 +115,8 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
     })
 }
 
-const KEYWORDS: [&str; 10] = [
-    "network", "fn", "input", "target", "loss", "batch", "param", "claim", "sum", "mean",
+const KEYWORDS: [&str; 11] = [
+    "network", "fn", "input", "target", "loss", "batch", "param", "claim", "sum", "mean", "const",
 ];
 
 /// Whether an expected literal is worth naming: not blanks, comment starters, or the single
@@ -258,7 +258,7 @@ fn collapse(expected: &mut Vec<String>) {
     };
     fold(&["+", "-", "*", "/", "@", "^"], "an operator", expected);
     fold(
-        &["input", "target", "param", "loss", "batch", "claim"],
+        &["input", "target", "param", "const", "loss", "batch", "claim"],
         "a statement",
         expected,
     );
@@ -403,6 +403,12 @@ impl<'s> Builder<'s> {
                 let expr = self.expr(inner.next()?);
                 StatementKind::Loss { name, expr }
             }
+            Rule::const_decl => {
+                let mut inner = inner.skip(1);
+                let name = self.ident(inner.next()?);
+                let value = self.expr(inner.next()?);
+                StatementKind::Const { name, value }
+            }
             Rule::batch_decl => {
                 let rule = inner.nth(1)?.as_rule();
                 StatementKind::Batch(if rule == Rule::kw_sum {
@@ -429,7 +435,7 @@ impl<'s> Builder<'s> {
                 self.error(
                     word.span,
                     format!(
-                        "unknown keyword `{}`: a statement starts with input, target, param, loss, batch, claim or `NAME =`",
+                        "unknown keyword `{}`: a statement starts with input, target, param, const, loss, batch, claim or `NAME =`",
                         word.name
                     ),
                 );

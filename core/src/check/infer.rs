@@ -68,6 +68,9 @@ impl<'a> Infer<'a> {
         match &e.kind {
             ExprKind::Number(v) => typed(TExprKind::Const(*v), Shape::Scalar),
             ExprKind::Name(ident) => {
+                if let Some(Entity::Const(index)) = self.scope.resolve(&ident.name) {
+                    return typed(TExprKind::Const(self.scope.const_value(index)), Shape::Scalar);
+                }
                 let (symbol, shape) = self.whole(ident, hint)?;
                 typed(TExprKind::Symbol(symbol), shape)
             }
@@ -95,7 +98,7 @@ impl<'a> Infer<'a> {
                 BinOp::MatMul => self.matmul(lhs, rhs, hint, span),
                 BinOp::Pow => {
                     let base = self.expr(lhs, hint);
-                    let Some(exponent) = constant_value(rhs) else {
+                    let Some(exponent) = self.constant(rhs) else {
                         self.error(rhs.span, "the exponent of `^` must be a constant number");
                         return None;
                     };
@@ -114,6 +117,15 @@ impl<'a> Infer<'a> {
                 }
             },
         }
+    }
+
+    /// The value of a constant expression, reading the network's `const`s.
+    fn constant(&self, e: &Expr) -> Option<f64> {
+        let scope = self.scope;
+        constant_value_with(e, &|name: &str| match scope.resolve(name) {
+            Some(Entity::Const(index)) => Some(scope.const_value(index)),
+            _ => None,
+        })
     }
 
     fn elementwise(
@@ -189,6 +201,8 @@ impl<'a> Infer<'a> {
                 None
             }
             Some(Entity::Data(symbol, size)) => Some((symbol, Shape::Vector(size))),
+            // Read as a number by `expr`; nothing else asks for a constant as a whole.
+            Some(Entity::Const(_)) => None,
             Some(Entity::Vector(index)) => match self.vector_sizes[index] {
                 Some(size) => Some((Symbol::Vector(index), Shape::Vector(size))),
                 None => {
@@ -281,6 +295,13 @@ impl<'a> Infer<'a> {
                 self.error(
                     ident.span,
                     format!("`{}` is a function and has no elements", ident.name),
+                );
+                None
+            }
+            Some(Entity::Const(_)) => {
+                self.error(
+                    ident.span,
+                    format!("`{}` is a constant (one number) and has no elements", ident.name),
                 );
                 None
             }
@@ -655,11 +676,20 @@ pub(super) fn is_index_letter(name: &str) -> bool {
 
 /// The value of a constant expression (numbers, unary minus and arithmetic), if it is one.
 pub(super) fn constant_value(e: &Expr) -> Option<f64> {
+    constant_value_with(e, &|_| None)
+}
+
+/// [`constant_value`], where a name may stand for a number (`const`).
+pub(super) fn constant_value_with(e: &Expr, named: &dyn Fn(&str) -> Option<f64>) -> Option<f64> {
     match &e.kind {
         ExprKind::Number(v) => Some(*v),
-        ExprKind::Neg(inner) => constant_value(inner).map(|v| -v),
+        ExprKind::Name(ident) => named(&ident.name),
+        ExprKind::Neg(inner) => constant_value_with(inner, named).map(|v| -v),
         ExprKind::Binary { op, lhs, rhs } => {
-            let (a, b) = (constant_value(lhs)?, constant_value(rhs)?);
+            let (a, b) = (
+                constant_value_with(lhs, named)?,
+                constant_value_with(rhs, named)?,
+            );
             let v = match op {
                 BinOp::Add => a + b,
                 BinOp::Sub => a - b,
