@@ -507,11 +507,9 @@ impl<'a> Infer<'a> {
             });
         }
         let Some((index, params)) = self.scope.function(&func.name) else {
-            let suggestion = super::suggest(&func.name, self.scope.function_names());
-            self.error(
-                func.span,
-                format!("unknown function `{}`{suggestion}", func.name),
-            );
+            let user = self.scope.functions.iter().map(|(n, _)| n.as_str());
+            let message = super::unknown::unknown_function(&func.name, args, user);
+            self.error(func.span, message);
             return None;
         };
         if args.len() != params {
@@ -570,6 +568,10 @@ impl<'a> Infer<'a> {
                 return None;
             }
             (None, None) => {
+                if let Some((call, message)) = self.transposed(lhs, rhs) {
+                    self.error(call, message);
+                    return None;
+                }
                 self.error(span, "`@` needs a parameter (a weight matrix) on one side, but neither operand is a parameter");
                 return None;
             }
@@ -647,6 +649,37 @@ impl<'a> Infer<'a> {
             shape: Shape::Vector(m),
             span,
         })
+    }
+
+    /// `transpose(W) @ h` or `h @ transpose(W)`, when `transpose` is no function of the file:
+    /// where the call is, and what to write instead.
+    fn transposed(&self, lhs: &Expr, rhs: &Expr) -> Option<(Span, String)> {
+        let name = |e: &Expr| match &e.kind {
+            ExprKind::Name(ident) => ident.name.clone(),
+            _ => "v".to_string(),
+        };
+        for (side, other, on_left) in [(lhs, rhs, true), (rhs, lhs, false)] {
+            let ExprKind::Call { func, args } = &side.kind else {
+                continue;
+            };
+            let is_transpose = matches!(func.name.as_str(), "transpose" | "trans" | "t")
+                && self.scope.function(&func.name).is_none()
+                && args.len() == 1;
+            if let (true, Some(matrix)) = (is_transpose, args.first().and_then(|a| self.param_operand(a))) {
+                let vector = name(other);
+                // `transpose(W) @ h` is `h @ W`; `h @ transpose(W)` is `W @ h`.
+                let message = if on_left {
+                    super::unknown::transpose_hint(&matrix.name, &vector)
+                } else {
+                    format!(
+                        "there is no `transpose`: `{} @ {vector}` is the product with `{}` (`{vector} @ {}` multiplies by its transpose)",
+                        matrix.name, matrix.name, matrix.name
+                    )
+                };
+                return Some((func.span, message));
+            }
+        }
+        None
     }
 
     /// The name of `e` if it is a bare name that stands for a parameter.

@@ -7,6 +7,7 @@ mod infer;
 mod limits;
 mod order;
 mod outline;
+mod unknown;
 
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
@@ -64,12 +65,6 @@ impl Scope<'_> {
         self.consts.get(index).copied().unwrap_or(0.0)
     }
 
-    fn function_names(&self) -> impl Iterator<Item = &str> {
-        self.functions
-            .iter()
-            .map(|(n, _)| n.as_str())
-            .chain(crate::builtin::builtin_names())
-    }
 }
 
 /// Parameters as discovered: declared ones first, then undeclared ones in order of first use.
@@ -235,29 +230,40 @@ pub(crate) fn line_of(source: &str, span: Span) -> usize {
         + 1
 }
 
-/// ` (did you mean `x`?)` when a known name is one or two edits away.
+/// ` (did you mean `x`?)` when a known name is one edit away (two for names of four letters
+/// or more: `dot` is not a misspelt `cos`), a swap of neighbours counting as one edit.
 pub(crate) fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+    let most = if name.chars().count() <= 3 { 1 } else { 2 };
     candidates
         .map(|c| (edit_distance(name, c), c))
-        .filter(|(d, _)| *d <= 2)
+        .filter(|(d, _)| *d <= most)
         .min()
         .map(|(_, c)| format!(" (did you mean `{c}`?)"))
         .unwrap_or_default()
 }
 
+/// The optimal-string-alignment distance: insertions, deletions, replacements and swaps of
+/// neighbours (`tahn` is one edit from `tanh`).
 fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
         }
     }
-    row[b.len()]
+    d[a.len()][b.len()]
 }
 
 /// Flattens a default value to row-major numbers, checking it against `dims`.
