@@ -224,11 +224,16 @@ fn every_subcommand_prints_the_warnings_once() {
             warnings,
             [
                 format!("{name}:3:12: warning: target `t` is not used by the loss"),
-                format!("{name}:4:11: warning: parameter `reg` holds one number and is trained like every parameter: if it is a constant, write `const reg = 0.05`"),
+                format!(
+                    "{name}:4:11: warning: parameter `reg` holds one number and is trained like every parameter: if it is a constant, write `const reg = 0.05`"
+                ),
             ],
             "{args:?}: {err}"
         );
-        assert!(err.contains("3 |     target t[1] = [1]\n  |            ^\n"), "{err}");
+        assert!(
+            err.contains("3 |     target t[1] = [1]\n  |            ^\n"),
+            "{err}"
+        );
     }
 }
 

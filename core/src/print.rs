@@ -182,8 +182,7 @@ impl Printer<'_> {
                 None => {
                     let mut factors = Vec::new();
                     self.collect_factors(id, &mut factors);
-                    let texts: Vec<String> =
-                        factors.iter().map(|f| self.at(*f, PRODUCT)).collect();
+                    let texts: Vec<String> = factors.iter().map(|f| self.at(*f, PRODUCT)).collect();
                     self.join_factors(&texts)
                 }
             },
@@ -493,7 +492,14 @@ mod tests {
         let square = g.pow(scaled, 2.0);
         let product = g.mul(x, square);
         let leaf = |v: Var| ["a", "s", "x"][v.index()].to_string();
-        let print = |style, id| Printer { graph: &g, leaf: &leaf, style }.expr(id);
+        let print = |style, id| {
+            Printer {
+                graph: &g,
+                leaf: &leaf,
+                style,
+            }
+            .expr(id)
+        };
         for (id, latex, text) in [
             (difference, "a + 0.01 s", "a + 0.01 * s"),
             (sum, "a + x - 0.01 s", "a + x - 0.01 * s"),

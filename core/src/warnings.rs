@@ -16,7 +16,8 @@ pub fn warnings(model: &Model) -> Vec<Diagnostic> {
     all
 }
 
-fn network_warnings(network: &Network) -> Vec<Diagnostic> {
+/// The warnings of one network, in no particular order.
+pub fn network_warnings(network: &Network) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let used = used_by_loss(network);
     for (i, target) in network.targets.iter().enumerate() {
@@ -177,7 +178,11 @@ pub fn one_edit_apart(a: &str, b: &str) -> bool {
             }
         }
         1 => {
-            let (long, short) = if a.len() > b.len() { (&a, &b) } else { (&b, &a) };
+            let (long, short) = if a.len() > b.len() {
+                (&a, &b)
+            } else {
+                (&b, &a)
+            };
             (0..long.len()).any(|skip| {
                 long.iter()
                     .enumerate()

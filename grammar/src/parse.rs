@@ -254,7 +254,9 @@ fn misleading_syntax(source: &str, at: usize) -> Option<Diagnostic> {
         };
         return Some(Diagnostic::new(
             Span::new(at - 1, at + 1),
-            format!("`**` is not an operator: write a power with `^` (`^{exponent}`, not `**{exponent}`)"),
+            format!(
+                "`**` is not an operator: write a power with `^` (`^{exponent}`, not `**{exponent}`)"
+            ),
         ));
     }
     let line_start = source[..at].rfind('\n').map_or(0, |i| i + 1);
@@ -276,7 +278,9 @@ fn misleading_syntax(source: &str, at: usize) -> Option<Diagnostic> {
         "target" => {
             "a target is declared `target NAME[N]`, optionally followed by `onehot` or `probabilities` (a class label is a one-hot target)"
         }
-        _ => "a parameter is declared `param NAME`, `param NAME[N]` or `param NAME[R][C]`, optionally with `= values`",
+        _ => {
+            "a parameter is declared `param NAME`, `param NAME[N]` or `param NAME[R][C]`, optionally with `= values`"
+        }
     };
     let start = previous_start + offset;
     Some(Diagnostic::new(
@@ -338,7 +342,9 @@ fn collapse(expected: &mut Vec<String>) {
     };
     fold(&["+", "-", "*", "/", "@", "^"], "an operator", expected);
     fold(
-        &["input", "target", "param", "const", "loss", "batch", "claim"],
+        &[
+            "input", "target", "param", "const", "loss", "batch", "claim",
+        ],
         "a statement",
         expected,
     );

@@ -145,8 +145,15 @@ pub fn expand(input: TokenStream) -> TokenStream {
             .into_compile_error();
     }
     let mut out = expand_networks(&model, &networks, &options, &source);
-    for warning in chainrule_core::warnings::warnings(&model) {
-        out.extend(warning_item(&source, &warning));
+    // The networks this call expands, each warning once (a file's other networks may be
+    // expanded by other calls, which report theirs).
+    let mut warnings: Vec<Diagnostic> = networks
+        .iter()
+        .flat_map(|n| chainrule_core::warnings::network_warnings(n))
+        .collect();
+    chainrule_core::diagnostic::dedup(&mut warnings);
+    for warning in &warnings {
+        out.extend(warning_item(&source, warning));
     }
     out
 }
@@ -446,7 +453,10 @@ mod tests {
         assert_eq!(out.matches("deprecated").count(), 2, "{out}");
         assert!(out.contains("chainrule: target `t` is not used by the loss"));
         assert!(out.contains("`tt` is not declared, so it is a new trainable parameter"));
-        assert!(out.contains("pub mod typo"), "the network is still expanded");
+        assert!(
+            out.contains("pub mod typo"),
+            "the network is still expanded"
+        );
         assert!(!out.contains("compile_error"));
     }
 }

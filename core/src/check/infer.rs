@@ -69,7 +69,10 @@ impl<'a> Infer<'a> {
             ExprKind::Number(v) => typed(TExprKind::Const(*v), Shape::Scalar),
             ExprKind::Name(ident) => {
                 if let Some(Entity::Const(index)) = self.scope.resolve(&ident.name) {
-                    return typed(TExprKind::Const(self.scope.const_value(index)), Shape::Scalar);
+                    return typed(
+                        TExprKind::Const(self.scope.const_value(index)),
+                        Shape::Scalar,
+                    );
                 }
                 let (symbol, shape) = self.whole(ident, hint)?;
                 typed(TExprKind::Symbol(symbol), shape)
@@ -301,7 +304,10 @@ impl<'a> Infer<'a> {
             Some(Entity::Const(_)) => {
                 self.error(
                     ident.span,
-                    format!("`{}` is a constant (one number) and has no elements", ident.name),
+                    format!(
+                        "`{}` is a constant (one number) and has no elements",
+                        ident.name
+                    ),
                 );
                 None
             }
@@ -665,7 +671,10 @@ impl<'a> Infer<'a> {
             let is_transpose = matches!(func.name.as_str(), "transpose" | "trans" | "t")
                 && self.scope.function(&func.name).is_none()
                 && args.len() == 1;
-            if let (true, Some(matrix)) = (is_transpose, args.first().and_then(|a| self.param_operand(a))) {
+            if let (true, Some(matrix)) = (
+                is_transpose,
+                args.first().and_then(|a| self.param_operand(a)),
+            ) {
                 let vector = name(other);
                 // `transpose(W) @ h` is `h @ W`; `h @ transpose(W)` is `W @ h`.
                 let message = if on_left {

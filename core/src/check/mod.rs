@@ -64,7 +64,6 @@ impl Scope<'_> {
     fn const_value(&self, index: usize) -> f64 {
         self.consts.get(index).copied().unwrap_or(0.0)
     }
-
 }
 
 /// Parameters as discovered: declared ones first, then undeclared ones in order of first use.
@@ -245,25 +244,7 @@ pub(crate) fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>)
 /// The optimal-string-alignment distance: insertions, deletions, replacements and swaps of
 /// neighbours (`tahn` is one edit from `tanh`).
 fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for j in 0..=b.len() {
-        d[0][j] = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[a.len()][b.len()]
+    strsim::osa_distance(a, b)
 }
 
 /// Flattens a default value to row-major numbers, checking it against `dims`.
