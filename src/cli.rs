@@ -55,9 +55,11 @@ pub fn load(path: &Path) -> Result<(SourceFile, Model), Failure> {
     let file = read_source(path)?;
     match chainrule_core::check_source(&file.text) {
         Ok(model) => {
-            // Warnings go to standard error and never change the exit code.
+            // Warnings go to standard error and never change the exit code (nor fail when
+            // standard error is closed: not `eprint!`, which would panic).
+            use std::io::Write as _;
             for warning in chainrule_core::warnings::warnings(&model) {
-                eprint!("{}", file.render_warning(&warning));
+                let _ = write!(std::io::stderr(), "{}", file.render_warning(&warning));
             }
             Ok((file, model))
         }

@@ -235,6 +235,21 @@ fn every_subcommand_prints_the_warnings_once() {
             "{err}"
         );
     }
+    // With standard error closed the warnings go nowhere, and the command still succeeds.
+    let closed = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "\"{}\" shapes \"{name}\" 2>&-",
+            env!("CARGO_BIN_EXE_chainrule")
+        ))
+        .output()
+        .expect("sh runs");
+    assert_eq!(closed.status.code(), Some(0));
+    assert!(
+        stdout(&closed).contains("param   reg"),
+        "{}",
+        stdout(&closed)
+    );
 }
 
 #[test]
