@@ -79,11 +79,20 @@ pub fn read_source(path: &Path) -> Result<SourceFile, Failure> {
     }
 }
 
-/// Parses and checks a file; every error is rendered with `file:line:col` and a caret.
+/// Parses and checks a file; every error is rendered with `file:line:col` and a caret, and
+/// the file's warnings are printed on standard error.
 pub fn load(path: &Path) -> Result<(SourceFile, Model), Failure> {
     let file = read_source(path)?;
     match chainrule_core::check_source(&file.text) {
-        Ok(model) => Ok((file, model)),
+        Ok(model) => {
+            // Warnings go to standard error and never change the exit code (nor fail when
+            // standard error is closed: not `eprint!`, which would panic).
+            use std::io::Write as _;
+            for warning in chainrule_core::warnings::warnings(&model) {
+                let _ = write!(std::io::stderr(), "{}", file.render_warning(&warning));
+            }
+            Ok((file, model))
+        }
         Err(diagnostics) => Err(Failure::input(file.render_all(&diagnostics))),
     }
 }

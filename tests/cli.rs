@@ -186,15 +186,81 @@ fn source_errors_have_file_line_col_and_a_caret() {
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(
-        lines[0],
-        format!(
-            "{}:3:9: error: unknown function `sigmod` (did you mean `sigmoid`?)",
+    assert!(
+        lines[0].starts_with(&format!(
+            "{}:3:9: error: unknown function `sigmod` (did you mean `sigmoid`?); the functions are sigmoid,",
             p(&file)
-        )
+        )),
+        "{err}"
     );
     assert!(lines[1].ends_with("    a = sigmod(x)"), "{err}");
     assert!(lines[2].ends_with("        ^^^^^^"), "{err}");
+}
+
+/// A file whose warnings (a misspelt target became a parameter; a one-number parameter)
+/// every subcommand prints once on standard error, as `FILE:LINE:COL: warning:` with the
+/// line and a caret, and whose exit codes they do not change.
+#[test]
+fn every_subcommand_prints_the_warnings_once() {
+    let text = "network typo {
+    input  x[2] = [0.5, -1]
+    target t[1] = [1]
+    param reg = 0.05
+    param W[1][2] = [[0.1, 0.2]]
+    param tt[1] = [0.3]
+    y = W @ x
+    loss L = sum((y - t2)^2) + reg * sum(W^2)
+}
+";
+    let file = temp_file("warned.nn", text.replace("t2", "tt ").as_bytes());
+    let out_file = file.with_extension("out");
+    let name = p(&file);
+    let commands: [&[&str]; 9] = [
+        &["shapes", name],
+        &["eval", name],
+        &["latex", name],
+        &["explain", name],
+        &["rust", name],
+        &["check", name],
+        &["html", name, "-o", p(&out_file)],
+        &["notebook", name, "-o", p(&out_file)],
+        &["numpy", name, "-o", p(&out_file)],
+    ];
+    for args in commands {
+        let out = chainrule(args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        let warnings: Vec<&str> = err.lines().filter(|l| l.contains(": warning: ")).collect();
+        assert_eq!(
+            warnings,
+            [
+                format!("{name}:3:12: warning: target `t` is not used by the loss"),
+                format!(
+                    "{name}:4:11: warning: parameter `reg` holds one number and is trained like every parameter: if it is a constant, write `const reg = 0.05`"
+                ),
+            ],
+            "{args:?}: {err}"
+        );
+        assert!(
+            err.contains("3 |     target t[1] = [1]\n  |            ^\n"),
+            "{err}"
+        );
+    }
+    // Standard error a pipe whose reader is gone: the warnings are lost, the command still
+    // succeeds (`eprint!` would panic on the broken pipe).
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let closed = Command::new(env!("CARGO_BIN_EXE_chainrule"))
+        .args(["shapes", name])
+        .stderr(writer)
+        .output()
+        .expect("the binary runs");
+    assert_eq!(closed.status.code(), Some(0));
+    assert!(
+        stdout(&closed).contains("param   reg"),
+        "{}",
+        stdout(&closed)
+    );
 }
 
 #[test]

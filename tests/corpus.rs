@@ -4,7 +4,9 @@
 //! author's reading of the language, not against the tool's own output:
 //! - in `ok/` and `examples/nets`, `# expect: NAME[3][2]` states a shape;
 //! - in `err/`, `# expect: LINE:COL: words` states one error the file must produce, and the
-//!   file must produce exactly as many errors as it has such lines.
+//!   file must produce exactly as many errors as it has such lines;
+//! - in `ok/` and `examples/nets`, `# warning: LINE:COL: words` states one warning, and an
+//!   accepted file must produce exactly as many warnings as it has such lines.
 //!
 //! Every accepted network's derived gradient is also checked against central finite
 //! differences of an independent interpreter (tests/support) at random points.
@@ -19,14 +21,51 @@ use chainrule::core::report::shapes_json;
 use chainrule::core::{SourceFile, check_source};
 
 fn expectations(text: &str) -> Vec<&str> {
+    marked(text, "expect:")
+}
+
+fn marked<'t>(text: &'t str, mark: &str) -> Vec<&'t str> {
     text.lines()
         .filter_map(|line| {
-            line.trim()
-                .strip_prefix("# expect:")
-                .or_else(|| line.trim().strip_prefix("// expect:"))
+            let line = line.trim();
+            line.strip_prefix("# ")
+                .or_else(|| line.strip_prefix("// "))
+                .and_then(|rest| rest.strip_prefix(mark))
         })
         .map(str::trim)
         .collect()
+}
+
+/// Each `LINE:COL: words` expectation must match a line `NAME:LINE:COL: SEVERITY: ...words...`
+/// of `rendered`, and there must be exactly as many diagnostics as expectations.
+fn match_expected(
+    name: &str,
+    severity: &str,
+    expected: &[&str],
+    found: usize,
+    rendered: &str,
+) -> Result<(), String> {
+    for expect in expected {
+        let (position, words) = expect
+            .split_once(": ")
+            .ok_or_else(|| format!("bad expectation `{expect}`"))?;
+        let header = format!("{name}:{position}: {severity}: ");
+        let ok = rendered
+            .lines()
+            .any(|line| line.starts_with(&header) && line.contains(words));
+        if !ok {
+            return Err(format!(
+                "expected {severity} `{header}...{words}...`, got:\n{rendered}"
+            ));
+        }
+    }
+    if found != expected.len() {
+        return Err(format!(
+            "expected {} {severity}s, got {found}:\n{rendered}",
+            expected.len()
+        ));
+    }
+    Ok(())
 }
 
 fn display_name(path: &Path) -> String {
@@ -57,6 +96,16 @@ fn accepts(path: &Path) -> datatest_stable::Result<()> {
     if model.networks.is_empty() {
         return Err("the file holds no network".into());
     }
+    let warnings = chainrule::core::warnings::warnings(&model);
+    let file = SourceFile::new(display_name(path), text.clone());
+    let rendered: String = warnings.iter().map(|w| file.render_warning(w)).collect();
+    match_expected(
+        &file.name,
+        "warning",
+        &marked(&text, "warning:"),
+        warnings.len(),
+        &rendered,
+    )?;
     // The derived gradient against central differences of an independent interpreter.
     for network in &model.networks {
         support::check_gradients(&model, network, &text, 0x5eed)?;
@@ -114,28 +163,7 @@ fn rejects(path: &Path) -> datatest_stable::Result<()> {
     if expected.is_empty() {
         return Err("an err/ file needs at least one `# expect: LINE:COL: words` line".into());
     }
-    for expect in &expected {
-        let (position, words) = expect
-            .split_once(": ")
-            .ok_or_else(|| format!("bad expectation `{expect}`"))?;
-        let header = format!("{name}:{position}: error: ");
-        let ok = rendered
-            .lines()
-            .any(|line| line.starts_with(&header) && line.contains(words));
-        if !ok {
-            return Err(
-                format!("expected an error `{header}...{words}...`, got:\n{rendered}").into(),
-            );
-        }
-    }
-    if diagnostics.len() != expected.len() {
-        return Err(format!(
-            "expected {} errors, got {}:\n{rendered}",
-            expected.len(),
-            diagnostics.len()
-        )
-        .into());
-    }
+    match_expected(&name, "error", &expected, diagnostics.len(), &rendered)?;
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())

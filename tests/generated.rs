@@ -110,7 +110,9 @@ fn check(file: &str, network: &str, generated: &Gradient64, single: &Gradient32,
 /// differences.
 macro_rules! case {
     ($module:ident, $file:literal, $network:ident) => {
-        #[allow(non_snake_case)]
+        // `deprecated`: a corpus network may have warnings on purpose (`derive!` reports them
+        // through the deprecation lint); these tests are about the code, not the warnings.
+        #[allow(non_snake_case, deprecated)]
         mod $module {
             mod auto {
                 chainrule::derive!(file = $file, network = $network);

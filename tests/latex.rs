@@ -234,3 +234,34 @@ fn general_form_never_generalises_from_some_elements() {
     );
     assert!(general.contains(r"\frac{\partial L}{\partial w_{ij}} &= \delta_{y_{i}} x_{j}"));
 }
+
+/// A leaky relu written as a `fn`: its derivative's negative slope prints as `+ 0.01`, in
+/// every form, never as `-(-0.01)` or `- \left(-0.01\right)` (issue 24, item 12).
+#[test]
+fn a_negative_slope_prints_as_a_plain_number() {
+    let text = "fn leaky(z) = relu(z) - 0.01 * relu(-z)
+network act {
+    input  x[2]
+    target t[1]
+    h[3] = W1 @ x + b1
+    g = leaky(h)
+    y[1] = W2 @ g
+    loss L = 0.5 * sum((y - t)^2)
+}
+";
+    let model = check_source(text).expect("the network checks");
+    let network = &model.networks[0];
+    for (name, fragment) in fragments(&model, network) {
+        if name == "numeric" {
+            continue;
+        }
+        assert!(!fragment.contains("(-0.01"), "{name}:\n{fragment}");
+        assert!(!fragment.contains("- -0.01"), "{name}:\n{fragment}");
+        if name != "matrix" {
+            assert!(
+                fragment.contains("+ 0.01 \\operatorname{step}\\left(-h_{"),
+                "{name}:\n{fragment}"
+            );
+        }
+    }
+}

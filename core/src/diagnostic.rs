@@ -1,4 +1,5 @@
-//! Renders diagnostics as `FILE:LINE:COL: error: REASON`, the source line, and a caret.
+//! Renders diagnostics as `FILE:LINE:COL: error: REASON` (or `warning:`), the source line, and
+//! a caret.
 
 use std::fmt::Write as _;
 
@@ -58,9 +59,18 @@ impl SourceFile {
 
     /// `FILE:LINE:COL: error: REASON`, then the source line and a caret under the span.
     pub fn render(&self, diagnostic: &Diagnostic) -> String {
+        self.render_as(diagnostic, "error")
+    }
+
+    /// `FILE:LINE:COL: warning: REASON`, then the source line and a caret under the span.
+    pub fn render_warning(&self, diagnostic: &Diagnostic) -> String {
+        self.render_as(diagnostic, "warning")
+    }
+
+    fn render_as(&self, diagnostic: &Diagnostic, severity: &str) -> String {
         let (line, column) = self.line_col(diagnostic.span.start);
         let mut out = format!(
-            "{}:{line}:{column}: error: {}\n",
+            "{}:{line}:{column}: {severity}: {}\n",
             self.name, diagnostic.message
         );
         let text = self.line_text(line);

@@ -218,6 +218,9 @@ impl Graph {
     }
 
     fn add_plain(&mut self, a: NodeId, b: NodeId) -> NodeId {
+        if let Some(positive) = self.negated_scaled(b) {
+            return self.sub(a, positive);
+        }
         match (self.node(a).clone(), self.node(b).clone()) {
             (_, Node::Neg(inner)) => self.sub(a, inner),
             // `-t + p` reads `p - t`, as cross-entropy's delta is written.
@@ -235,7 +238,30 @@ impl Graph {
             (Some(x), Some(y)) => self.constant_node(x - y),
             (Some(0.0), _) => self.neg(b),
             (_, Some(0.0)) => a,
-            _ => self.intern(Node::Sub(a, b)),
+            // `a - (-0.01) s` is `a + 0.01 s` (a leaky relu's derivative): the same number
+            // in IEEE arithmetic, and what a reader expects to see.
+            _ => match self.negated_scaled(b) {
+                Some(positive) => self.add(a, positive),
+                None => self.intern(Node::Sub(a, b)),
+            },
+        }
+    }
+
+    /// `c * y` for `(-c) * y` with a negative constant `-c`, or `c` for a negative constant
+    /// `-c`; `None` for anything else.
+    fn negated_scaled(&mut self, id: NodeId) -> Option<NodeId> {
+        match self.node(id).clone() {
+            Node::Const(b) if f64::from_bits(b) < 0.0 => {
+                Some(self.constant_node(-f64::from_bits(b)))
+            }
+            Node::Mul(c, y) => match self.constant(c) {
+                Some(k) if k < 0.0 => {
+                    let positive = self.constant_node(-k);
+                    Some(self.mul(positive, y))
+                }
+                _ => None,
+            },
+            _ => None,
         }
     }
 
@@ -301,8 +327,13 @@ impl Graph {
         if let Some(x) = self.constant(a) {
             return self.constant_node(-x);
         }
-        match self.node(a) {
-            Node::Neg(inner) => *inner,
+        match *self.node(a) {
+            Node::Neg(inner) => inner,
+            // `-(0.01 s)` is `-0.01 s`, and `-(-0.01 s)` is `0.01 s`: the sign joins the constant.
+            Node::Mul(c, y) if self.constant(c).is_some() => {
+                let flipped = self.constant_node(-self.constant(c).unwrap_or(1.0));
+                self.mul(flipped, y)
+            }
             _ => self.intern(Node::Neg(a)),
         }
     }

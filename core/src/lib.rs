@@ -32,6 +32,7 @@ pub mod rust;
 pub mod softmax;
 pub mod targets;
 pub mod tensor;
+pub mod warnings;
 pub mod written;
 
 pub use chainrule_grammar::{Diagnostic, Span};

@@ -121,6 +121,19 @@ pub struct Param {
     pub default: Option<Vec<f64>>,
     /// Where it was declared, or first used.
     pub span: Span,
+    /// Whether a `param` statement declares it (otherwise its first use created it).
+    pub declared: bool,
+}
+
+/// `const NAME = NUMBER`: a named number, replaced by its value wherever it is used.
+#[derive(Clone, Debug)]
+pub struct NamedConst {
+    /// Its name.
+    pub name: String,
+    /// Its value.
+    pub value: f64,
+    /// Where the name was written.
+    pub span: Span,
 }
 
 /// A named vector `NAME[N] = EXPR`.
@@ -160,6 +173,8 @@ pub struct Network {
     pub targets: Vec<DataVar>,
     /// Parameters: declared ones in declaration order, then inferred ones in order of first use.
     pub params: Vec<Param>,
+    /// The `const` names, in declaration order (every use is already replaced by its value).
+    pub consts: Vec<NamedConst>,
     /// Named vectors in evaluation order (every vector after the ones it uses).
     pub vectors: Vec<Vector>,
     /// The loss.

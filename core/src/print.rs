@@ -95,8 +95,42 @@ impl Printer<'_> {
             Node::Const(b) if f64::from_bits(*b) < 0.0 => {
                 out.push((!negative, self.bare_constant(-f64::from_bits(*b))))
             }
-            _ => out.push((negative, self.at(id, NEG + 1))),
+            // `a + (-0.01) s` reads `a - 0.01 s`.
+            _ => match self.negated_product(id) {
+                Some(text) => out.push((!negative, text)),
+                None => out.push((negative, self.at(id, NEG + 1))),
+            },
         }
+    }
+
+    /// For a product led by a negative constant (`-0.01 s`), the product with the constant's
+    /// magnitude (`0.01 s`), so the sign is written once, in front.
+    fn negated_product(&self, id: NodeId) -> Option<String> {
+        if !matches!(self.graph.node(id), Node::Mul(..)) {
+            return None;
+        }
+        let mut factors = Vec::new();
+        self.collect_factors(id, &mut factors);
+        let k = self.graph.constant(factors[0]).filter(|k| *k < 0.0)?;
+        let mut texts = vec![self.bare_constant(-k)];
+        texts.extend(factors[1..].iter().map(|f| self.at(*f, PRODUCT)));
+        Some(self.join_factors(&texts))
+    }
+
+    fn join_factors(&self, texts: &[String]) -> String {
+        let mut out = String::new();
+        for (i, text) in texts.iter().enumerate() {
+            if i > 0 {
+                let numeric_next = text.starts_with(|c: char| c.is_ascii_digit() || c == '-');
+                out.push_str(match (self.style, numeric_next) {
+                    (Style::Text, _) => " * ",
+                    (Style::Latex, true) => " \\cdot ",
+                    (Style::Latex, false) => " ",
+                });
+            }
+            out.push_str(text);
+        }
+        out
     }
 
     fn bare_constant(&self, v: f64) -> String {
@@ -111,6 +145,7 @@ impl Printer<'_> {
             Node::Add(..) | Node::Sub(..) | Node::Sum(_) => SUM,
             Node::Neg(_) => NEG,
             Node::Const(b) if f64::from_bits(*b) < 0.0 => NEG,
+            Node::Mul(..) if self.negated_product(id).is_some() => NEG,
             Node::Mul(..) => PRODUCT,
             Node::Div(..) | Node::Pow(..) => 4,
             Node::Func(..) | Node::Var(_) | Node::Const(_) | Node::LogSumExp(_) => 6,
@@ -142,25 +177,15 @@ impl Printer<'_> {
             Node::Var(v) => (self.leaf)(*v),
             Node::Add(..) | Node::Sub(..) | Node::Sum(_) => join_terms(&self.terms(id)),
             Node::Neg(a) => format!("-{}", self.at(*a, PRODUCT)),
-            Node::Mul(..) => {
-                let mut factors = Vec::new();
-                self.collect_factors(id, &mut factors);
-                let mut out = String::new();
-                for (i, f) in factors.iter().enumerate() {
-                    let text = self.at(*f, PRODUCT);
-                    if i > 0 {
-                        let numeric_next =
-                            text.starts_with(|c: char| c.is_ascii_digit() || c == '-');
-                        out.push_str(match (self.style, numeric_next) {
-                            (Style::Text, _) => " * ",
-                            (Style::Latex, true) => " \\cdot ",
-                            (Style::Latex, false) => " ",
-                        });
-                    }
-                    out.push_str(&text);
+            Node::Mul(..) => match self.negated_product(id) {
+                Some(text) => format!("-{text}"),
+                None => {
+                    let mut factors = Vec::new();
+                    self.collect_factors(id, &mut factors);
+                    let texts: Vec<String> = factors.iter().map(|f| self.at(*f, PRODUCT)).collect();
+                    self.join_factors(&texts)
                 }
-                out
-            }
+            },
             Node::Div(a, b) => match self.style {
                 Style::Latex => format!("\\frac{{{}}}{{{}}}", self.expr(*a), self.expr(*b)),
                 Style::Text => format!("{} / {}", self.at(*a, PRODUCT), self.at(*b, POWER_BASE)),
@@ -451,6 +476,41 @@ mod tests {
         assert_eq!(visual_width("x_{0}"), 2);
         assert_eq!(visual_width("\\left(1 - a^{(1)}_{0}\\right)"), 9);
         assert_eq!(visual_width("\\frac{\\partial L}{\\partial y_{0}}"), 3);
+    }
+
+    /// A negative constant factor is written once, as a sign: never `-(-0.01)` or
+    /// `+ (-0.01) s` (a leaky relu's derivative), in both notations.
+    #[test]
+    fn negative_constant_factors_print_as_signs() {
+        let mut g = Graph::new();
+        let (a, s, x) = (g.var(Var(0)), g.var(Var(1)), g.var(Var(2)));
+        let neg_small = g.constant_node(-0.01);
+        let scaled = g.mul(neg_small, s);
+        let difference = g.sub(a, scaled);
+        let sum = g.sum(&[a, x, scaled]);
+        let minus_scaled = g.neg(scaled);
+        let square = g.pow(scaled, 2.0);
+        let product = g.mul(x, square);
+        let leaf = |v: Var| ["a", "s", "x"][v.index()].to_string();
+        let print = |style, id| {
+            Printer {
+                graph: &g,
+                leaf: &leaf,
+                style,
+            }
+            .expr(id)
+        };
+        for (id, latex, text) in [
+            (difference, "a + 0.01 s", "a + 0.01 * s"),
+            (sum, "a + x - 0.01 s", "a + x - 0.01 * s"),
+            (scaled, "-0.01 s", "-0.01 * s"),
+            (minus_scaled, "0.01 s", "0.01 * s"),
+        ] {
+            assert_eq!(print(Style::Latex, id), latex);
+            assert_eq!(print(Style::Text, id), text);
+        }
+        assert_eq!(print(Style::Text, square), "(-0.01 * s)^2");
+        assert_eq!(print(Style::Latex, product), "x \\left(-0.01 s\\right)^{2}");
     }
 
     #[test]

@@ -117,6 +117,13 @@ pub enum StatementKind {
         /// Its definition.
         expr: Expr,
     },
+    /// `const NAME = NUMBER`: a named constant, never trainable.
+    Const {
+        /// The constant's name.
+        name: Ident,
+        /// Its value, as written (the checker requires a constant expression).
+        value: Expr,
+    },
     /// `batch mean` / `batch sum`
     Batch(BatchRule),
     /// `claim dA/dB = EXPR`

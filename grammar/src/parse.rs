@@ -115,8 +115,8 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
     })
 }
 
-const KEYWORDS: [&str; 10] = [
-    "network", "fn", "input", "target", "loss", "batch", "param", "claim", "sum", "mean",
+const KEYWORDS: [&str; 11] = [
+    "network", "fn", "input", "target", "loss", "batch", "param", "claim", "sum", "mean", "const",
 ];
 
 /// Whether an expected literal is worth naming: not blanks, comment starters, or the single
@@ -193,6 +193,9 @@ fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
         Some(a) if further => (a.max_position, &[][..]),
         _ => (reported, positives),
     };
+    if let Some(diagnostic) = misleading_syntax(source, at) {
+        return diagnostic;
+    }
     let mut expected: Vec<String> = Vec::new();
     let mut push = |text: String| {
         if !expected.contains(&text) {
@@ -239,6 +242,87 @@ fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
     Diagnostic::new(span_of_word(at, word), message)
 }
 
+/// Syntax errors whose plain "expected X" would send the writer the wrong way: `**` for a
+/// power, and a stray word after a declaration, which the parser only notices on the next
+/// line.
+fn misleading_syntax(source: &str, at: usize) -> Option<Diagnostic> {
+    let at = at.min(source.len());
+    if source[..at].ends_with('*') && source[at..].starts_with('*') {
+        let exponent = match word_at(source, at + 1) {
+            "" => "2",
+            word => word,
+        };
+        return Some(Diagnostic::new(
+            Span::new(at - 1, at + 1),
+            format!(
+                "`**` is not an operator: write a power with `^` (`^{exponent}`, not `**{exponent}`)"
+            ),
+        ));
+    }
+    let line_start = source[..at].rfind('\n').map_or(0, |i| i + 1);
+    if !source[line_start..at].trim().is_empty() || line_start == 0 {
+        return None;
+    }
+    // The failure is at the start of a line: look for a stray word on the previous lines'
+    // last declaration.
+    let mut starts = vec![0];
+    starts.extend(source[..line_start].match_indices('\n').map(|(i, _)| i + 1));
+    let (previous_start, previous) = starts
+        .windows(2)
+        .map(|w| (w[0], &source[w[0]..w[1] - 1]))
+        .rev()
+        .find(|(_, l)| !strip_comment(l).trim().is_empty())?;
+    let (offset, word, keyword) = stray_after_declaration(strip_comment(previous))?;
+    let form = match keyword {
+        "input" => "an input is declared `input NAME[N]`, optionally with `= [values]`",
+        "target" => {
+            "a target is declared `target NAME[N]`, optionally followed by `onehot` or `probabilities` (a class label is a one-hot target)"
+        }
+        _ => {
+            "a parameter is declared `param NAME`, `param NAME[N]` or `param NAME[R][C]`, optionally with `= values`"
+        }
+    };
+    let start = previous_start + offset;
+    Some(Diagnostic::new(
+        Span::new(start, start + word.len()),
+        format!("unexpected `{word}` after the declaration: {form}"),
+    ))
+}
+
+/// A line without its `#` or `//` comment.
+fn strip_comment(line: &str) -> &str {
+    let end = [line.find('#'), line.find("//")]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(line.len());
+    &line[..end]
+}
+
+/// In `target c int`, the offset and text of `int` and the keyword `target`.
+fn stray_after_declaration(line: &str) -> Option<(usize, &str, &'static str)> {
+    let trimmed = line.trim_start();
+    let mut at = line.len() - trimmed.len();
+    let keyword = ["input", "target", "param"]
+        .into_iter()
+        .find(|k| trimmed.starts_with(k) && word_at(trimmed, 0) == *k)?;
+    at += keyword.len();
+    let skip_blanks = |at: usize| at + (line[at..].len() - line[at..].trim_start().len());
+    at = skip_blanks(at);
+    at += word_at(line, at).len();
+    at = skip_blanks(at);
+    while line[at..].starts_with('[') {
+        at += line[at..].find(']')? + 1;
+        at = skip_blanks(at);
+    }
+    let mut word = word_at(line, at);
+    if matches!(word, "onehot" | "probabilities") {
+        at = skip_blanks(at + word.len());
+        word = word_at(line, at);
+    }
+    (!word.is_empty()).then_some((at, word, keyword))
+}
+
 /// Folds token lists into the classes a reader thinks in: operators, statements, expressions.
 fn collapse(expected: &mut Vec<String>) {
     let has = |expected: &Vec<String>, what: &str| expected.iter().any(|e| e == what);
@@ -258,7 +342,9 @@ fn collapse(expected: &mut Vec<String>) {
     };
     fold(&["+", "-", "*", "/", "@", "^"], "an operator", expected);
     fold(
-        &["input", "target", "param", "loss", "batch", "claim"],
+        &[
+            "input", "target", "param", "const", "loss", "batch", "claim",
+        ],
         "a statement",
         expected,
     );
@@ -403,6 +489,12 @@ impl<'s> Builder<'s> {
                 let expr = self.expr(inner.next()?);
                 StatementKind::Loss { name, expr }
             }
+            Rule::const_decl => {
+                let mut inner = inner.skip(1);
+                let name = self.ident(inner.next()?);
+                let value = self.expr(inner.next()?);
+                StatementKind::Const { name, value }
+            }
             Rule::batch_decl => {
                 let rule = inner.nth(1)?.as_rule();
                 StatementKind::Batch(if rule == Rule::kw_sum {
@@ -429,7 +521,7 @@ impl<'s> Builder<'s> {
                 self.error(
                     word.span,
                     format!(
-                        "unknown keyword `{}`: a statement starts with input, target, param, loss, batch, claim or `NAME =`",
+                        "unknown keyword `{}`: a statement starts with input, target, param, const, loss, batch, claim or `NAME =`",
                         word.name
                     ),
                 );

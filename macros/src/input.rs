@@ -32,6 +32,31 @@ enum Source {
 }
 
 impl Source {
+    /// The first token a diagnostic is about (the `file = "..."` literal for a file), and the
+    /// message to show there (with `file:line:col` for a file).
+    fn place(&self, diagnostic: &Diagnostic) -> (Span, String) {
+        match self {
+            Source::Inline(pieces) => {
+                let first = pieces
+                    .iter()
+                    .find(|(start, end, _)| {
+                        *end > diagnostic.span.start
+                            && *start < diagnostic.span.end.max(diagnostic.span.start + 1)
+                    })
+                    .or(pieces.last())
+                    .map_or(Span::call_site(), |p| p.2);
+                (first, diagnostic.message.clone())
+            }
+            Source::File(file, span, _) => {
+                let (line, column) = file.line_col(diagnostic.span.start);
+                (
+                    *span,
+                    format!("{}:{line}:{column}: {}", file.name, diagnostic.message),
+                )
+            }
+        }
+    }
+
     fn error(&self, diagnostic: &Diagnostic) -> syn::Error {
         match self {
             Source::Inline(pieces) => {
@@ -119,7 +144,35 @@ pub fn expand(input: TokenStream) -> TokenStream {
         return syn::Error::new(Span::call_site(), "the input holds no network")
             .into_compile_error();
     }
-    expand_networks(&model, &networks, &options, &source)
+    let mut out = expand_networks(&model, &networks, &options, &source);
+    // The networks this call expands, each warning once (a file's other networks may be
+    // expanded by other calls, which report theirs).
+    let mut warnings: Vec<Diagnostic> = networks
+        .iter()
+        .flat_map(|n| chainrule_core::warnings::network_warnings(n))
+        .collect();
+    chainrule_core::diagnostic::dedup(&mut warnings);
+    for warning in &warnings {
+        out.extend(warning_item(&source, warning));
+    }
+    out
+}
+
+/// A compiler warning at the diagnostic's tokens that never fails a build (unless the user
+/// denies warnings). Stable proc macros cannot emit warnings, so this uses the deprecation
+/// lint: a deprecated constant whose note is the message, read at the user's token.
+fn warning_item(source: &Source, warning: &Diagnostic) -> TokenStream {
+    let (span, message) = source.place(warning);
+    let note = format!("chainrule: {message}");
+    let name = proc_macro2::Ident::new("chainrule_warning", span);
+    quote::quote! {
+        const _: () = {
+            #[deprecated(note = #note)]
+            #[allow(non_upper_case_globals)]
+            const chainrule_warning: () = ();
+            #name
+        };
+    }
 }
 
 fn expand_networks(
@@ -377,5 +430,33 @@ fn flatten(tokens: TokenStream, out: &mut Vec<(String, Span)>) {
             }
             other => out.push((other.to_string(), other.span())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each warning becomes one deprecated item whose note is the message, read at the
+    /// user's token (here the `tt` that became a parameter), and the network is still built.
+    #[test]
+    fn warnings_become_deprecated_items() {
+        let input: TokenStream = quote::quote! {
+            network typo {
+                input x[2]
+                target t[2]
+                y[2] = W @ x
+                loss L = 0.5 * sum((y - tt)^2)
+            }
+        };
+        let out = expand(input).to_string();
+        assert_eq!(out.matches("deprecated").count(), 2, "{out}");
+        assert!(out.contains("chainrule: target `t` is not used by the loss"));
+        assert!(out.contains("`tt` is not declared, so it is a new trainable parameter"));
+        assert!(
+            out.contains("pub mod typo"),
+            "the network is still expanded"
+        );
+        assert!(!out.contains("compile_error"));
     }
 }

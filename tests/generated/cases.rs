@@ -7,6 +7,7 @@ case!(claims_concrete__claims_concrete, "tests/corpus/ok/claims_concrete.nn", cl
 case!(claims_free_index__claims_free, "tests/corpus/ok/claims_free_index.nn", claims_free);
 case!(claims_sum__claims_sum, "tests/corpus/ok/claims_sum.nn", claims_sum);
 case!(comments__comments, "tests/corpus/ok/comments.nn", comments);
+case!(const__constants, "tests/corpus/ok/const.nn", constants);
 case!(declared_params__declared, "tests/corpus/ok/declared_params.nn", declared);
 case!(deep_nesting__nested, "tests/corpus/ok/deep_nesting.nn", nested);
 case!(deep_nesting_200__nested_200, "tests/corpus/ok/deep_nesting_200.nn", nested_200);
@@ -44,6 +45,9 @@ case!(softmax_cross_entropy__log_softmax_loss, "tests/corpus/ok/softmax_cross_en
 case!(spec_first_example__seed004, "tests/corpus/ok/spec_first_example.nn", seed004);
 case!(unary_minus_precedence__precedence, "tests/corpus/ok/unary_minus_precedence.nn", precedence);
 case!(user_fn__user_functions, "tests/corpus/ok/user_fn.nn", user_functions);
+case!(warn_elementwise_weight__diagonal, "tests/corpus/ok/warn_elementwise_weight.nn", diagonal);
+case!(warn_none_when_declared__meant, "tests/corpus/ok/warn_none_when_declared.nn", meant);
+case!(warn_typo_target__typo, "tests/corpus/ok/warn_typo_target.nn", typo);
 case!(weight_decay_l1__weight_decay, "tests/corpus/ok/weight_decay_l1.nn", weight_decay);
 case!(wide_layer__wide, "tests/corpus/ok/wide_layer.nn", wide);
 case!(classifier__classifier, "examples/nets/classifier.nn", classifier);

@@ -29,8 +29,12 @@ pub(super) fn check_claims(
         names.insert(&v.name, Entity::Vector(i));
     }
     names.insert(&network.loss.name, Entity::Loss);
+    for (i, c) in network.consts.iter().enumerate() {
+        names.insert(&c.name, Entity::Const(i));
+    }
     let scope = Scope {
         names,
+        consts: network.consts.iter().map(|c| c.value).collect(),
         functions: signatures,
         fn_index,
     };

@@ -161,16 +161,8 @@ impl BodyCheck<'_> {
                             func.name
                         )
                     } else {
-                        let names = self
-                            .earlier
-                            .iter()
-                            .map(|(n, _)| n.as_str())
-                            .chain(crate::builtin::builtin_names());
-                        format!(
-                            "unknown function `{}`{}",
-                            func.name,
-                            super::suggest(&func.name, names)
-                        )
+                        let earlier = self.earlier.iter().map(|(n, _)| n.as_str());
+                        super::unknown::unknown_function(&func.name, args, earlier)
                     };
                     self.errors.push(Diagnostic::new(func.span, message));
                     return None;

@@ -80,6 +80,7 @@ impl Infer<'_> {
             Some(Entity::Data(..)) => format!("`{name}` is a target"),
             Some(Entity::Loss) => format!("`{name}` is the loss"),
             Some(Entity::Function) => format!("`{name}` is a function"),
+            Some(Entity::Const(_)) => format!("`{name}` is a constant"),
             None if self.params.find(name).is_some() => format!("`{name}` is a parameter"),
             None => format!("`{name}` is not a name in this network"),
         };

@@ -68,6 +68,12 @@ impl<'a> Infer<'a> {
         match &e.kind {
             ExprKind::Number(v) => typed(TExprKind::Const(*v), Shape::Scalar),
             ExprKind::Name(ident) => {
+                if let Some(Entity::Const(index)) = self.scope.resolve(&ident.name) {
+                    return typed(
+                        TExprKind::Const(self.scope.const_value(index)),
+                        Shape::Scalar,
+                    );
+                }
                 let (symbol, shape) = self.whole(ident, hint)?;
                 typed(TExprKind::Symbol(symbol), shape)
             }
@@ -95,7 +101,7 @@ impl<'a> Infer<'a> {
                 BinOp::MatMul => self.matmul(lhs, rhs, hint, span),
                 BinOp::Pow => {
                     let base = self.expr(lhs, hint);
-                    let Some(exponent) = constant_value(rhs) else {
+                    let Some(exponent) = self.constant(rhs) else {
                         self.error(rhs.span, "the exponent of `^` must be a constant number");
                         return None;
                     };
@@ -114,6 +120,15 @@ impl<'a> Infer<'a> {
                 }
             },
         }
+    }
+
+    /// The value of a constant expression, reading the network's `const`s.
+    fn constant(&self, e: &Expr) -> Option<f64> {
+        let scope = self.scope;
+        constant_value_with(e, &|name: &str| match scope.resolve(name) {
+            Some(Entity::Const(index)) => Some(scope.const_value(index)),
+            _ => None,
+        })
     }
 
     fn elementwise(
@@ -189,6 +204,8 @@ impl<'a> Infer<'a> {
                 None
             }
             Some(Entity::Data(symbol, size)) => Some((symbol, Shape::Vector(size))),
+            // Read as a number by `expr`; nothing else asks for a constant as a whole.
+            Some(Entity::Const(_)) => None,
             Some(Entity::Vector(index)) => match self.vector_sizes[index] {
                 Some(size) => Some((Symbol::Vector(index), Shape::Vector(size))),
                 None => {
@@ -281,6 +298,16 @@ impl<'a> Infer<'a> {
                 self.error(
                     ident.span,
                     format!("`{}` is a function and has no elements", ident.name),
+                );
+                None
+            }
+            Some(Entity::Const(_)) => {
+                self.error(
+                    ident.span,
+                    format!(
+                        "`{}` is a constant (one number) and has no elements",
+                        ident.name
+                    ),
                 );
                 None
             }
@@ -486,11 +513,9 @@ impl<'a> Infer<'a> {
             });
         }
         let Some((index, params)) = self.scope.function(&func.name) else {
-            let suggestion = super::suggest(&func.name, self.scope.function_names());
-            self.error(
-                func.span,
-                format!("unknown function `{}`{suggestion}", func.name),
-            );
+            let user = self.scope.functions.iter().map(|(n, _)| n.as_str());
+            let message = super::unknown::unknown_function(&func.name, args, user);
+            self.error(func.span, message);
             return None;
         };
         if args.len() != params {
@@ -549,6 +574,10 @@ impl<'a> Infer<'a> {
                 return None;
             }
             (None, None) => {
+                if let Some((call, message)) = self.transposed(lhs, rhs) {
+                    self.error(call, message);
+                    return None;
+                }
                 self.error(span, "`@` needs a parameter (a weight matrix) on one side, but neither operand is a parameter");
                 return None;
             }
@@ -628,6 +657,40 @@ impl<'a> Infer<'a> {
         })
     }
 
+    /// `transpose(W) @ h` or `h @ transpose(W)`, when `transpose` is no function of the file:
+    /// where the call is, and what to write instead.
+    fn transposed(&self, lhs: &Expr, rhs: &Expr) -> Option<(Span, String)> {
+        let name = |e: &Expr| match &e.kind {
+            ExprKind::Name(ident) => ident.name.clone(),
+            _ => "v".to_string(),
+        };
+        for (side, other, on_left) in [(lhs, rhs, true), (rhs, lhs, false)] {
+            let ExprKind::Call { func, args } = &side.kind else {
+                continue;
+            };
+            let is_transpose = matches!(func.name.as_str(), "transpose" | "trans" | "t")
+                && self.scope.function(&func.name).is_none()
+                && args.len() == 1;
+            if let (true, Some(matrix)) = (
+                is_transpose,
+                args.first().and_then(|a| self.param_operand(a)),
+            ) {
+                let vector = name(other);
+                // `transpose(W) @ h` is `h @ W`; `h @ transpose(W)` is `W @ h`.
+                let message = if on_left {
+                    super::unknown::transpose_hint(&matrix.name, &vector)
+                } else {
+                    format!(
+                        "there is no `transpose`: `{} @ {vector}` is the product with `{}` (`{vector} @ {}` multiplies by its transpose)",
+                        matrix.name, matrix.name, matrix.name
+                    )
+                };
+                return Some((func.span, message));
+            }
+        }
+        None
+    }
+
     /// The name of `e` if it is a bare name that stands for a parameter.
     fn param_operand<'e>(&self, e: &'e Expr) -> Option<&'e Ident> {
         match &e.kind {
@@ -655,11 +718,20 @@ pub(super) fn is_index_letter(name: &str) -> bool {
 
 /// The value of a constant expression (numbers, unary minus and arithmetic), if it is one.
 pub(super) fn constant_value(e: &Expr) -> Option<f64> {
+    constant_value_with(e, &|_| None)
+}
+
+/// [`constant_value`], where a name may stand for a number (`const`).
+pub(super) fn constant_value_with(e: &Expr, named: &dyn Fn(&str) -> Option<f64>) -> Option<f64> {
     match &e.kind {
         ExprKind::Number(v) => Some(*v),
-        ExprKind::Neg(inner) => constant_value(inner).map(|v| -v),
+        ExprKind::Name(ident) => named(&ident.name),
+        ExprKind::Neg(inner) => constant_value_with(inner, named).map(|v| -v),
         ExprKind::Binary { op, lhs, rhs } => {
-            let (a, b) = (constant_value(lhs)?, constant_value(rhs)?);
+            let (a, b) = (
+                constant_value_with(lhs, named)?,
+                constant_value_with(rhs, named)?,
+            );
             let v = match op {
                 BinOp::Add => a + b,
                 BinOp::Sub => a - b,

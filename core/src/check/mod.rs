@@ -7,13 +7,16 @@ mod infer;
 mod limits;
 mod order;
 mod outline;
+mod unknown;
 
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
 use chainrule_grammar::{self as ast, BatchRule, Diagnostic, Span, StatementKind, Value};
 
-use crate::model::{DataVar, Loss, Model, Network, Param, Shape, Symbol, TExpr, Vector};
+use crate::model::{
+    DataVar, Loss, Model, NamedConst, Network, Param, Shape, Symbol, TExpr, Vector,
+};
 use infer::Infer;
 pub use limits::{MAX_DEPTH, MAX_OPERATIONS, MAX_SCALARS};
 pub use outline::{NetworkOutline, ParamOutline, outline};
@@ -29,11 +32,15 @@ pub(crate) enum Entity {
     Loss,
     /// A user or built-in function.
     Function,
+    /// A `const`, by position in the network's constants.
+    Const(usize),
 }
 
 /// The names visible in one network.
 pub(crate) struct Scope<'a> {
     names: BTreeMap<&'a str, Entity>,
+    /// The values of the network's `const`s, by [`Entity::Const`] position.
+    consts: Vec<f64>,
     functions: &'a [(String, usize)],
     /// Each user function's position in `functions`, by name.
     fn_index: &'a HashMap<&'a str, usize>,
@@ -53,11 +60,9 @@ impl Scope<'_> {
         self.fn_index.get(name).map(|&i| (i, self.functions[i].1))
     }
 
-    fn function_names(&self) -> impl Iterator<Item = &str> {
-        self.functions
-            .iter()
-            .map(|(n, _)| n.as_str())
-            .chain(crate::builtin::builtin_names())
+    /// The value of a `const`.
+    fn const_value(&self, index: usize) -> f64 {
+        self.consts.get(index).copied().unwrap_or(0.0)
     }
 }
 
@@ -222,29 +227,22 @@ pub(crate) fn line_of(source: &str, span: Span) -> usize {
         + 1
 }
 
-/// ` (did you mean `x`?)` when a known name is one or two edits away.
+/// ` (did you mean `x`?)` when a known name is one edit away (two for names of four letters
+/// or more: `dot` is not a misspelt `cos`), a swap of neighbours counting as one edit.
 pub(crate) fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+    let most = if name.chars().count() <= 3 { 1 } else { 2 };
     candidates
         .map(|c| (edit_distance(name, c), c))
-        .filter(|(d, _)| *d <= 2)
+        .filter(|(d, _)| *d <= most)
         .min()
         .map(|(_, c)| format!(" (did you mean `{c}`?)"))
         .unwrap_or_default()
 }
 
+/// The optimal-string-alignment distance: insertions, deletions, replacements and swaps of
+/// neighbours (`tahn` is one edit from `tanh`).
 fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
+    strsim::osa_distance(a, b)
 }
 
 /// Flattens a default value to row-major numbers, checking it against `dims`.
@@ -301,6 +299,7 @@ struct Statements<'a> {
     losses: Vec<(&'a ast::Ident, &'a ast::Expr)>,
     batch: Option<(BatchRule, Span)>,
     claims: Vec<(&'a ast::Claim, Span)>,
+    consts: Vec<(&'a ast::Ident, &'a ast::Expr)>,
 }
 
 fn sort_statements<'a>(network: &'a ast::Network, errors: &mut Vec<Diagnostic>) -> Statements<'a> {
@@ -312,6 +311,7 @@ fn sort_statements<'a>(network: &'a ast::Network, errors: &mut Vec<Diagnostic>) 
             StatementKind::Param(d) => s.params.push(d),
             StatementKind::Vector { name, dims, expr } => s.vectors.push((name, dims, expr)),
             StatementKind::Loss { name, expr } => s.losses.push((name, expr)),
+            StatementKind::Const { name, value } => s.consts.push((name, value)),
             StatementKind::Batch(rule) => {
                 if s.batch.is_some() {
                     errors.push(Diagnostic::new(statement.span, "`batch` is given twice"));
@@ -509,6 +509,11 @@ fn check_network<'a>(
         names.entry(&name.name).or_insert(Entity::Loss);
     }
 
+    let consts = named_consts(&s.consts, &mut define, errors);
+    for (i, c) in consts.iter().enumerate() {
+        names.entry(&c.name).or_insert(Entity::Const(i));
+    }
+
     let mut params = ParamTable::new(Rc::clone(file.line_starts));
     for decl in &s.params {
         if !define(&decl.name, errors) {
@@ -546,6 +551,7 @@ fn check_network<'a>(
     let order = order::order_vectors(&s.vectors, &names, source, errors)?;
     let scope = Scope {
         names,
+        consts: consts.iter().map(|c| c.value).collect(),
         functions: signatures,
         fn_index: file.fn_index,
     };
@@ -585,6 +591,7 @@ fn check_network<'a>(
             shape,
             default,
             span: entry.span,
+            declared: entry.declared,
         });
     }
     if errors.len() > start_errors {
@@ -631,6 +638,7 @@ fn check_network<'a>(
         inputs,
         targets,
         params: param_list,
+        consts,
         vectors,
         loss: Loss {
             name: loss_name.name,
@@ -653,6 +661,40 @@ fn check_network<'a>(
         limits::check_size(&checked, file.fn_sizes, errors);
     }
     (errors.len() == start_errors).then_some(checked)
+}
+
+/// Each `const`'s value: a number, or arithmetic on numbers and earlier constants.
+fn named_consts<'a>(
+    decls: &[(&'a ast::Ident, &'a ast::Expr)],
+    define: &mut impl FnMut(&'a ast::Ident, &mut Vec<Diagnostic>) -> bool,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<NamedConst> {
+    let mut consts: Vec<NamedConst> = Vec::new();
+    for (name, value) in decls {
+        if !define(name, errors) {
+            continue;
+        }
+        let known = |n: &str| consts.iter().find(|c| c.name == n).map(|c| c.value);
+        let value = match infer::constant_value_with(value, &known) {
+            Some(v) => v,
+            None => {
+                errors.push(Diagnostic::new(
+                    value.span,
+                    format!(
+                        "the value of `const {}` must be a number (or arithmetic on numbers and earlier constants)",
+                        name.name
+                    ),
+                ));
+                0.0
+            }
+        };
+        consts.push(NamedConst {
+            name: name.name.clone(),
+            value,
+            span: name.span,
+        });
+    }
+    consts
 }
 
 /// One pass of shape inference over every vector and the loss, in evaluation order.

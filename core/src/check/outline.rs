@@ -176,7 +176,7 @@ fn network_outline(network: &ast::Network, learnt: Option<&Learnt>) -> NetworkOu
                 };
                 declared_params.push((d.name.name.clone(), shape));
             }
-            StatementKind::Batch(_) | StatementKind::Claim(_) => {}
+            StatementKind::Batch(_) | StatementKind::Claim(_) | StatementKind::Const { .. } => {}
         }
     }
     let params = match learnt {
