@@ -212,3 +212,114 @@ fn classifier_mistakes_are_named() {
         ],
     );
 }
+
+#[test]
+fn a_forgotten_mean_is_named_with_a_clean_ratio() {
+    let file = "examples/claims/mean.nn";
+    let (code, out) = check(file);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.ends_with("4 claims: 2 hold, 2 fail\n"), "{out}");
+    for line in [10, 11] {
+        assert_contains(block(&out, file, line), &["holds"]);
+    }
+    for line in [13, 14] {
+        let block = block(&out, file, line);
+        assert_contains(
+            block,
+            &[
+                "FAILS",
+                "the two differ by a constant factor of 3: the claim lacks the 1/3 of `mean` over 3 elements",
+                "the claim has 2, the derivation 2/3",
+            ],
+        );
+        assert!(!block.contains("convention"), "{block}");
+        assert!(!block.contains("3.000"), "{block}");
+    }
+}
+
+#[test]
+fn a_mean_over_two_is_not_taken_for_the_loss_convention() {
+    let dir = std::env::temp_dir().join(format!("chainrule-claims-mean-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("mean2.nn");
+    std::fs::write(
+        &file,
+        "network n {\n input x[2]\n target t[2]\n y[2] = W @ x\n loss L = mean((y - t)^2)\n claim dL/dy[i] = 2 * (y[i] - t[i])\n}\n",
+    )
+    .expect("write");
+    let (code, out) = check(&file.to_string_lossy());
+    assert_eq!(code, Some(1), "{out}");
+    assert_contains(
+        &out,
+        &["a constant factor of 2: the claim lacks the 1/2 of `mean` over 2 elements"],
+    );
+    assert!(!out.contains("convention"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn quadratic_cost_and_swapped_indices_are_named() {
+    let file = "examples/claims/quadratic.nn";
+    let (code, out) = check(file);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.ends_with("7 claims: 4 hold, 3 fail\n"), "{out}");
+    for line in [15, 16, 17, 25] {
+        assert_contains(block(&out, file, line), &["holds"]);
+    }
+    // t - a under a quadratic cost: explained by the square, not by cross-entropy.
+    let flipped = block(&out, file, 19);
+    assert_contains(
+        flipped,
+        &[
+            "the derivative of the quadratic cost 1/2 * (p - t)^2 with respect to the prediction p is p - t",
+        ],
+    );
+    assert!(!flipped.contains("cross-entropy"), "{flipped}");
+    // j and k exchanged on a square layer: said first, and the symptoms left out.
+    let transposed = block(&out, file, 21);
+    assert_contains(
+        transposed,
+        &[
+            "fails for 2 of 4 index values",
+            "indices swapped: the formula has `j` and `k` exchanged, so it gives the transpose",
+        ],
+    );
+    let first = transposed.lines().nth(3).unwrap_or_default();
+    assert!(first.contains("indices swapped"), "{transposed}");
+    assert!(transposed.lines().count() <= 6, "{transposed}");
+    // On the 3x2 layer the exchanged indices run out of range: that claim fails alone, and
+    // the claim after it is still checked (line 25 above).
+    assert_contains(
+        block(&out, file, 23),
+        &[
+            "FAILS",
+            "indices swapped: `j` runs over 0..2 and `k` over 0..1",
+            "the claim is not checked for any index value",
+        ],
+    );
+}
+
+#[test]
+fn index_ranges_that_conflict_without_a_swap_are_listed() {
+    let dir = std::env::temp_dir().join(format!("chainrule-claims-range-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("range.nn");
+    // `i` indexes y (3 elements), then x (2 elements): no second index to swap with.
+    std::fs::write(
+        &file,
+        "network n {\n input x[2]\n target t[3]\n y[3] = W @ x\n loss L = 0.5 * sum((y - t)^2)\n claim dL/dy[i] = (y[i] - t[i]) * x[i]\n claim dL/dy[i] = y[i] - t[i]\n}\n",
+    )
+    .expect("write");
+    let (code, out) = check(&file.to_string_lossy());
+    assert_eq!(code, Some(1), "{out}");
+    assert_contains(
+        &out,
+        &[
+            "at 6:37, index `i` stands where 0..1 belongs, but it runs over 0..2 where it was first used",
+            "the claim is not checked for any index value",
+            "2 claims: 1 hold, 1 fail",
+        ],
+    );
+    assert!(!out.contains("swapped"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

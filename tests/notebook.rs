@@ -243,3 +243,78 @@ fn the_committed_seed004_notebook_is_up_to_date() {
          `cargo run -- notebook examples/nets/seed004.nn -o examples/notebooks/seed004.ipynb`"
     );
 }
+
+/// A file without values: the notebook draws its own point, and its targets must be what the
+/// declaration allows (one class for `onehot`, a probability vector for `probabilities`), or
+/// the notebook's own finite-difference cell disagrees with the derivation, which assumes it.
+#[test]
+fn drawn_targets_satisfy_their_declaration_and_the_notebook_executes() {
+    use chainrule::core::targets::violation;
+    let jupyter = jupyter();
+    let dir = std::env::temp_dir().join(format!("chainrule-drawn-{}", std::process::id()));
+    let executed = dir.join("executed");
+    std::fs::create_dir_all(&executed).expect("dir");
+    let file = dir.join("drawn.nn");
+    let text = "network drawn {\n    input  x[2]\n    target t[3] onehot\n    target q[4] probabilities\n    z[3] = W @ x + b\n    p = softmax(z)\n    u[4] = V @ x\n    loss L = -sum(t * log(p)) - sum(q * log_softmax(u))\n}\n";
+    std::fs::write(&file, text).expect("write");
+    let notebook = dir.join("drawn.ipynb");
+    let out = chainrule(&[
+        "notebook",
+        &file.display().to_string(),
+        "-o",
+        &notebook.display().to_string(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The drawn data, as the notebook's data cell writes it: `"t": np.array([[...]]),`.
+    let nb: Value =
+        serde_json::from_str(&std::fs::read_to_string(&notebook).expect("read")).expect("JSON");
+    let source: String = nb["cells"]
+        .as_array()
+        .expect("cells")
+        .iter()
+        .filter(|c| c["cell_type"] == "code")
+        .flat_map(|c| c["source"].as_array().cloned().unwrap_or_default())
+        .filter_map(|l| l.as_str().map(str::to_string))
+        .collect();
+    let model = check_source(text).expect("checks");
+    for target in &model.networks[0].targets {
+        let key = format!("\"{}\": np.array([[", target.name);
+        let start = source.find(&key).expect("the target's drawn values") + key.len();
+        let values: Vec<f64> = source[start..]
+            .split("]]")
+            .next()
+            .expect("values")
+            .split(", ")
+            .map(|v| v.trim().parse().expect("a number"))
+            .collect();
+        assert_eq!(values.len(), target.size, "{}: {values:?}", target.name);
+        assert_eq!(
+            violation(target.kind, &values),
+            None,
+            "{}: {values:?}",
+            target.name
+        );
+    }
+    let out = Command::new(&jupyter)
+        .args(["nbconvert", "--to", "notebook", "--execute", "--output-dir"])
+        .arg(&executed)
+        .arg(&notebook)
+        .output()
+        .expect("jupyter runs");
+    assert!(
+        out.status.success(),
+        "nbconvert --execute failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (_, errors, all) = printed(&executed.join("drawn.ipynb"));
+    assert!(errors.is_empty(), "{errors:?}");
+    assert!(
+        all.contains("finite differences agree with every gradient checked"),
+        "the finite-difference cell did not finish:\n{all}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -248,3 +248,74 @@ fn awkward_names_do_not_shadow_anything() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Nielsen's 784-30-10 network (tests/large): every contraction is a matrix product
+/// (`x @ W1.T + b1`, not 784 products written out per line), and the module still agrees with
+/// `eval` at 1e-12 on a batch.
+#[test]
+fn nielsen_784_30_10_is_written_as_matrix_products() {
+    let python = python();
+    let dir = std::env::temp_dir().join(format!("chainrule-numpy-nielsen-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = root().join("tests/large/nielsen_784_30_10.nn");
+    let file_arg = file.to_str().expect("path");
+    let module = dir.join("nielsen.py");
+    let out = chainrule(&["numpy", file_arg, "-o", module.to_str().expect("path")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&module).expect("module");
+    for line in [
+        "z1 = x @ W1.T + b1",
+        "a1 = _sigmoid(z1)",
+        "z2 = a1 @ W2.T + b2",
+        "a2 = _sigmoid(z2)",
+        "d_a1 = d_z2 @ W2",
+        "g_W1 = d_z1.T @ x / batch_size",
+    ] {
+        assert!(text.contains(line), "missing `{line}` in:\n{text}");
+    }
+    // The functions' lines are short: no element is written out.
+    let body = &text[text.find("def forward").expect("forward")..];
+    let longest = body.lines().map(str::len).max().unwrap_or(0);
+    assert!(longest < 120, "a line of {longest} characters in:\n{body}");
+    let text_nn = std::fs::read_to_string(&file).expect("read");
+    let model = check_source(&text_nn).expect("checks");
+    let (params, data) = point_json(&model.networks[0], 5, false);
+    let pj = dir.join("params.json");
+    let dj = dir.join("data.json");
+    write(&pj, &params.to_string());
+    write(&dj, &data.to_string());
+    let out = chainrule(&[
+        "eval",
+        file_arg,
+        "--params",
+        pj.to_str().expect("path"),
+        "--data",
+        dj.to_str().expect("path"),
+        "--json",
+    ]);
+    assert!(out.status.success(), "eval");
+    let expected: Value = serde_json::from_slice(&out.stdout).expect("eval json");
+    let manifest = dir.join("cases.json");
+    write(
+        &manifest,
+        &json!([{"label": "nielsen 784-30-10", "module": module, "params": params,
+            "data": data, "expected": expected, "tolerance": 1e-12}])
+        .to_string(),
+    );
+    let out = Command::new(python)
+        .arg(root().join("tests/numpy_check.py"))
+        .arg(&manifest)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -183,6 +183,20 @@ pub struct Network {
     pub batch: BatchRule,
     /// The hand-derived claims to check, in source order.
     pub claims: Vec<Claim>,
+    /// Claims that cannot be built for any index value (an index variable used where another
+    /// range belongs): each fails on its own, and the network's other claims are still checked.
+    pub refused_claims: Vec<RefusedClaim>,
+}
+
+/// A claim that fails before it is evaluated, with the reasons.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RefusedClaim {
+    /// The whole statement.
+    pub span: Span,
+    /// The claim as written, for reports.
+    pub text: String,
+    /// Why it cannot hold, one line each.
+    pub reasons: Vec<String>,
 }
 
 impl Network {

@@ -44,9 +44,65 @@ pub fn violation(kind: TargetKind, values: &[f64]) -> Option<String> {
     }
 }
 
+/// A sample of a target of this kind from `unit`, uniform draws in [0, 1), for a file that
+/// gives no values: one class for `onehot`, positive multiples of 1e-4 that sum to exactly
+/// one for `probabilities` (short numbers in a notebook, still a valid sample), and
+/// `plain(draw)` for every element of a plain target.
+pub fn draw(
+    kind: TargetKind,
+    size: usize,
+    unit: &mut impl FnMut() -> f64,
+    plain: impl Fn(f64) -> f64,
+) -> Vec<f64> {
+    match kind {
+        TargetKind::Plain => (0..size).map(|_| plain(unit())).collect(),
+        TargetKind::OneHot => {
+            let class = ((unit() * size as f64) as usize).min(size.saturating_sub(1));
+            (0..size).map(|k| f64::from(u8::from(k == class))).collect()
+        }
+        TargetKind::Probabilities => {
+            // Whole ten-thousandths, each at least one, the last taking what is left.
+            const WHOLE: u64 = 10_000;
+            let n = size.max(1) as u64;
+            let weights: Vec<f64> = (0..size).map(|_| 0.1 + unit()).collect();
+            let total: f64 = weights.iter().sum();
+            let spare = WHOLE.saturating_sub(n) as f64;
+            let mut counts: Vec<u64> = weights
+                .iter()
+                .map(|w| 1 + (spare * w / total).floor() as u64)
+                .collect();
+            let used: u64 = counts.iter().take(size.saturating_sub(1)).sum();
+            if let Some(last) = counts.last_mut() {
+                *last = WHOLE.saturating_sub(used);
+            }
+            counts.iter().map(|&c| c as f64 / WHOLE as f64).collect()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn drawn_samples_are_samples_of_their_kind() {
+        let mut state = 0.0f64;
+        let mut unit = || {
+            state = (state + 0.618_033_988_749_895) % 1.0;
+            state
+        };
+        for size in [1, 2, 3, 10, 784] {
+            for kind in [TargetKind::OneHot, TargetKind::Probabilities] {
+                for _ in 0..20 {
+                    let sample = draw(kind, size, &mut unit, |u| u);
+                    assert_eq!(sample.len(), size);
+                    assert_eq!(violation(kind, &sample), None, "{kind:?} {sample:?}");
+                }
+            }
+        }
+        let plain = draw(TargetKind::Plain, 3, &mut unit, |u| 2.0 * u - 1.0);
+        assert!(plain.iter().all(|v| (-1.0..1.0).contains(v)), "{plain:?}");
+    }
 
     #[test]
     fn onehot_samples() {

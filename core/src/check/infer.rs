@@ -30,6 +30,20 @@ pub(super) struct Infer<'a> {
     pub report_unresolved: bool,
     /// The first parameter whose shape was unknown while reporting was off.
     pub unresolved_param: Option<usize>,
+    /// In a claim, index variables used where another range belongs (a transposed index on a
+    /// non-square layer): the claim's own failure, not the file's error (see `claims.rs`).
+    pub range_conflicts: Vec<RangeConflict>,
+}
+
+/// An index variable of a claim used where another range belongs.
+#[derive(Clone, Debug)]
+pub(super) struct RangeConflict {
+    /// The variable, by position in the claim's variables.
+    pub var: usize,
+    /// The range of its position here.
+    pub here: usize,
+    /// Where it is used here.
+    pub span: Span,
 }
 
 impl<'a> Infer<'a> {
@@ -54,6 +68,7 @@ impl<'a> Infer<'a> {
             cascaded: false,
             report_unresolved: true,
             unresolved_param: None,
+            range_conflicts: Vec::new(),
         }
     }
 
@@ -385,6 +400,13 @@ impl<'a> Infer<'a> {
             if known == 0 {
                 // A summation index takes its range from its first use.
                 self.vars[pos].range = size;
+            } else if known != size && self.in_claim {
+                self.range_conflicts.push(RangeConflict {
+                    var: pos,
+                    here: size,
+                    span: var.span,
+                });
+                return None;
             } else if known != size {
                 self.error(
                     var.span,

@@ -647,8 +647,9 @@ fn check_network<'a>(
         },
         batch: s.batch.map(|(rule, _)| rule).unwrap_or_default(),
         claims: Vec::new(),
+        refused_claims: Vec::new(),
     };
-    checked.claims = claims::check_claims(
+    (checked.claims, checked.refused_claims) = claims::check_claims(
         &checked,
         &s.claims,
         signatures,

@@ -153,14 +153,20 @@ fn delta_patterns(
             found.push((n, a, t));
         }
     }
+    let quadratic = quadratic_cost(d);
     for (n, a, t) in found {
         let (a_text, t_text) = (text(network, d, a), text(network, d, t));
         let flipped = d.graph.sub(t, a);
         let node = replace(&mut d.graph, derived, n, flipped);
+        let why = if quadratic {
+            "the derivative of the quadratic cost 1/2 * (p - t)^2 with respect to the prediction p is p - t, the prediction minus the target, not t - p"
+        } else {
+            "with a softmax or sigmoid output and cross-entropy the delta is the prediction minus the target, p - t, not t - p"
+        };
         out.push(Candidate {
             node,
             line: format!(
-                "`{t_text} - {a_text}` stands where the derivation has `{a_text} - {t_text}`: with a softmax or sigmoid output and cross-entropy the delta is the prediction minus the target, p - t, not t - p"
+                "`{t_text} - {a_text}` stands where the derivation has `{a_text} - {t_text}`: {why}"
             ),
         });
         let Some(p) = probability_factor(d, a) else {
@@ -177,6 +183,30 @@ fn delta_patterns(
             ),
         });
     }
+}
+
+/// Whether the loss is a quadratic cost: a square of a difference with a target and no
+/// logarithm (cross-entropy's `log`, `log_softmax`, `log_sigmoid`), so that `p - t` comes from
+/// the square's derivative rather than from cross-entropy's cancellation.
+fn quadratic_cost(d: &Derivation) -> bool {
+    let Some(loss) = d.forward.last() else {
+        return false;
+    };
+    let nodes = subtree(&d.graph, loss.value);
+    let logarithm = nodes.iter().any(|&n| {
+        matches!(
+            d.graph.node(n),
+            Node::Func(Builtin::Log | Builtin::LogSigmoid | Builtin::Softplus, _)
+                | Node::LogSumExp(_)
+        )
+    });
+    let square = nodes.iter().any(|&n| match d.graph.node(n) {
+        Node::Pow(base, k) if f64::from_bits(*k) == 2.0 => {
+            matches!(d.graph.node(*base), Node::Sub(a, b) if is_target(d, *a) || is_target(d, *b))
+        }
+        _ => false,
+    });
+    square && !logarithm
 }
 
 /// A claim about dp_j/dz_k (or dL/dz_k through a named softmax) that uses `p(1 - p)`.

@@ -10,6 +10,8 @@ use crate::ir::{Node, NodeId, Var};
 use crate::layout::Slot;
 use crate::model::{Network, Symbol};
 
+use super::ratio::{fraction, name_ratio};
+
 /// One factor of the chain rule between two named scalars: d(of)/d(wrt) = node.
 #[derive(Clone, Debug)]
 pub struct ChainFactor {
@@ -90,20 +92,6 @@ pub fn ratio(a: &[f64], b: &[f64]) -> Option<f64> {
         .find(|(_, y)| y.abs() > 1e-12)
         .map(|(x, y)| x / y)?;
     a.iter().zip(b).all(|(x, y)| close(*x, r * y)).then_some(r)
-}
-
-/// A constant ratio in words.
-fn name_ratio(r: f64) -> String {
-    let near = |x: f64| (r - x).abs() < 1e-9 * x.abs().max(1.0);
-    if near(-1.0) {
-        "a sign flip: the claim is the derivative times -1".into()
-    } else if near(2.0) || near(0.5) || near(-2.0) || near(-0.5) {
-        format!(
-            "a constant factor of {r}: the convention of the loss (1/2 in 1/2 * sum(...)^2, or its absence) differs"
-        )
-    } else {
-        format!("a constant factor of {r}")
-    }
 }
 
 /// A product split into a numeric coefficient and its non-constant factors.
@@ -205,7 +193,7 @@ impl Context<'_, '_> {
         if c_values.iter().all(|v| *v == 0.0) {
             lines.push("the claim is zero where the derivative is not".into());
         } else if let Some(r) = ratio(&c_values, &d_values) {
-            lines.push(format!("the two differ by {}", name_ratio(r)));
+            lines.push(format!("the two differ by {}", name_ratio(r, self.network)));
         }
         lines.extend(self.factor_diagnosis(derived, claimed, chain, evaluators));
         lines
@@ -392,7 +380,11 @@ impl Context<'_, '_> {
                 ),
                 _ => String::new(),
             };
-            lines.push(format!("every factor matches but the constant: the claim has {claimed_coefficient}, the derivation {derived_coefficient}{sign}"));
+            lines.push(format!(
+                "every factor matches but the constant: the claim has {}, the derivation {}{sign}",
+                fraction(claimed_coefficient),
+                fraction(derived_coefficient)
+            ));
         }
         if lines.is_empty() {
             lines.push("no single factor explains the difference".into());
@@ -419,7 +411,10 @@ impl Context<'_, '_> {
                     "`{c}` has the opposite sign of the derivation's `{d}`{chain_text}"
                 );
             }
-            return format!("`{c}` is {r} times the derivation's `{d}`{chain_text}");
+            return format!(
+                "`{c}` is {} times the derivation's `{d}`{chain_text}",
+                fraction(r)
+            );
         }
         format!("`{c}` stands where the derivation has `{d}`{chain_text}")
     }

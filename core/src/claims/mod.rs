@@ -6,6 +6,7 @@
 pub(crate) mod canon;
 pub(crate) mod classify;
 mod diagnose;
+mod ratio;
 
 use std::collections::HashMap;
 
@@ -55,6 +56,7 @@ pub struct ClaimReport {
 /// One index assignment of a claim, with the nodes built for it.
 struct Instance {
     label: String,
+    values: Vec<usize>,
     of: Var,
     wrt: Var,
     derived: NodeId,
@@ -64,14 +66,27 @@ struct Instance {
 
 /// Checks every claim of a network.
 pub fn check_claims(network: &Network, functions: &[Function]) -> Vec<ClaimReport> {
-    if network.claims.is_empty() {
-        return Vec::new();
+    // A refused claim fails on its own; the others are checked as usual.
+    let mut reports: Vec<ClaimReport> = network
+        .refused_claims
+        .iter()
+        .map(|refused| ClaimReport {
+            text: refused.text.clone(),
+            span: refused.span,
+            holds: None,
+            instances: 1,
+            failing: Vec::new(),
+            holding: Vec::new(),
+            diagnosis: refused.reasons.clone(),
+        })
+        .collect();
+    if !network.claims.is_empty() {
+        let mut derivation = crate::derive::derive(network, functions);
+        for claim in &network.claims {
+            reports.push(check_claim(network, functions, &mut derivation, claim));
+        }
     }
-    let mut derivation = crate::derive::derive(network, functions);
-    let mut reports = Vec::new();
-    for claim in &network.claims {
-        reports.push(check_claim(network, functions, &mut derivation, claim));
-    }
+    reports.sort_by_key(|r| r.span.start);
     reports
 }
 
@@ -161,6 +176,7 @@ fn check_claim(
         let chain = diagnose::chain_factors(d, of, wrt, &sweeps[&of]);
         instances.push(Instance {
             label,
+            values,
             of,
             wrt,
             derived,
@@ -200,6 +216,8 @@ fn check_claim(
         diagnosis: Vec::new(),
     };
     let mut first_failure: Option<&Instance> = None;
+    // Each instance's values at the points, (derived, claimed), to compare across instances.
+    let mut table: Vec<(Vec<f64>, Vec<f64>)> = Vec::new();
     for instance in &instances {
         let derived: Vec<f64> = evaluators
             .iter_mut()
@@ -210,6 +228,7 @@ fn check_claim(
             .map(|e| e.value(instance.claimed))
             .collect();
         let agree = diagnose::same(&derived, &claimed);
+        table.push((derived, claimed));
         let symbolic = matches!((canon.form(instance.derived), canon.form(instance.claimed)), (Some(a), Some(b)) if a == b);
         if agree {
             report.holding.push(instance.label.clone());
@@ -249,6 +268,15 @@ fn check_claim(
         }
     }
     drop(evaluators);
+    if report.holds.is_none()
+        && let Some(line) = swapped_indices(claim, &instances, &table)
+    {
+        // The swap explains every value; the factor comparison of one instance would only
+        // list the symptoms (each factor at the wrong element).
+        report.diagnosis.truncate(2);
+        report.diagnosis.insert(0, line);
+        return report;
+    }
     if let Some(instance) = first_failure {
         let found = classify::findings(
             network,
@@ -265,6 +293,53 @@ fn check_claim(
         report.diagnosis.splice(at..at, found);
     }
     report
+}
+
+/// Two free index variables of equal range that the claim has exchanged: at every index
+/// value the claim equals the derivative at the values swapped (`dL/dW[j][k] = delta[k] x[j]`
+/// is the transpose). A line saying so, naming one instance, or `None`.
+fn swapped_indices(
+    claim: &Claim,
+    instances: &[Instance],
+    table: &[(Vec<f64>, Vec<f64>)],
+) -> Option<String> {
+    let free: Vec<usize> = (0..claim.vars.len())
+        .filter(|&v| claim.vars[v].free)
+        .collect();
+    for (n, &a) in free.iter().enumerate() {
+        for &b in &free[n + 1..] {
+            if claim.vars[a].range != claim.vars[b].range || claim.vars[a].range < 2 {
+                continue;
+            }
+            let partner = |values: &[usize]| {
+                let mut swapped = values.to_vec();
+                swapped.swap(a, b);
+                instances.iter().position(|i| i.values == swapped)
+            };
+            let all = instances.iter().enumerate().all(|(i, instance)| {
+                partner(&instance.values).is_some_and(|s| diagnose::same(&table[i].1, &table[s].0))
+            });
+            let Some(example) = instances
+                .iter()
+                .enumerate()
+                .find(|(i, _)| !diagnose::same(&table[*i].0, &table[*i].1))
+            else {
+                continue;
+            };
+            if !all {
+                continue;
+            }
+            let (x, y) = (&claim.vars[a].name, &claim.vars[b].name);
+            let swapped = partner(&example.1.values)
+                .map(|s| instances[s].label.clone())
+                .unwrap_or_default();
+            return Some(format!(
+                "indices swapped: the formula has `{x}` and `{y}` exchanged, so it gives the transpose: at {} it equals the derivative at {swapped}; exchange `{x}` and `{y}` in the formula",
+                example.1.label
+            ));
+        }
+    }
+    None
 }
 
 /// Seeded random points (every slot's value: forward values computed), away from kinks of

@@ -230,7 +230,7 @@ fn shapes_table(network: &Network) -> String {
 }
 
 fn claims_section(network: &Network, model: &Model) -> String {
-    if network.claims.is_empty() {
+    if network.claims.is_empty() && network.refused_claims.is_empty() {
         return "<p>The network states no claims. A <code>claim dL/dW[i][j] = EXPR</code> line \
                 states a hand-derived formula; <code>chainrule check</code> decides it.</p>\n"
             .to_string();

@@ -66,17 +66,20 @@ pub fn notebook(
 /// fixed generator, one sample.
 pub fn drawn_point(network: &Network, positive: bool) -> (Vec<Vec<f64>>, Vec<Sample>) {
     let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = || {
+    let mut unit = || {
         // splitmix64: fixed, portable, good enough to pick a point.
         state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = state;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        let unit = (z ^ (z >> 31)) as f64 / u64::MAX as f64;
+        (z ^ (z >> 31)) as f64 / u64::MAX as f64
+    };
+    let scale = |unit: f64| {
         let (lo, hi) = if positive { (0.1, 1.0) } else { (-1.0, 1.0) };
         // Rounded to 4 digits, so the cells show short numbers.
         ((lo + unit * (hi - lo)) * 1e4).round() / 1e4
     };
+    let mut next = || scale(unit());
     let params = network
         .params
         .iter()
@@ -88,10 +91,11 @@ pub fn drawn_point(network: &Network, positive: bool) -> (Vec<Vec<f64>>, Vec<Sam
             .iter()
             .map(|v| (0..v.size).map(|_| next()).collect())
             .collect(),
+        // What the declaration allows: the derivation relies on it (cross-entropy's p - t).
         targets: network
             .targets
             .iter()
-            .map(|v| (0..v.size).map(|_| next()).collect())
+            .map(|v| crate::targets::draw(v.kind, v.size, &mut unit, scale))
             .collect(),
     };
     (params, vec![sample])

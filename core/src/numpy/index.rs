@@ -279,16 +279,73 @@ impl<'d> Unifier<'d> {
         if let Some((letter, body)) = self.over_letter(instances, &terms) {
             return Some(Formula::SumOver(letter, length, Box::new(body)));
         }
+        // Runs of terms of one shape, each tried as a sum over a letter: `W @ x + b` flattens
+        // to the 784 products of `W @ x` beside `b`, and only the products share a formula.
+        let runs = self.runs(&terms[0]);
         let mut parts = Vec::new();
-        for k in 0..length {
-            let column: Vec<(Env, NodeId)> = instances
-                .iter()
-                .zip(&terms)
-                .map(|((env, _), ts)| (env.clone(), ts[k]))
-                .collect();
-            parts.push(self.unify(&column)?);
+        for &(start, end) in &runs {
+            if runs.len() > 1 && end - start >= 2 {
+                let block: Vec<Vec<NodeId>> =
+                    terms.iter().map(|ts| ts[start..end].to_vec()).collect();
+                if let Some((letter, body)) = self.over_letter(instances, &block) {
+                    parts.push(Formula::SumOver(letter, end - start, Box::new(body)));
+                    continue;
+                }
+            }
+            for k in start..end {
+                let column: Vec<(Env, NodeId)> = instances
+                    .iter()
+                    .zip(&terms)
+                    .map(|((env, _), ts)| (env.clone(), ts[k]))
+                    .collect();
+                parts.push(self.unify(&column)?);
+            }
         }
         Some(Formula::Sum(parts))
+    }
+
+    /// The terms cut into maximal runs `[start, end)` of one shape: the same operations on
+    /// leaves of the same symbols, whatever their indices.
+    fn runs(&self, terms: &[NodeId]) -> Vec<(usize, usize)> {
+        let shapes: Vec<String> = terms
+            .iter()
+            .map(|&t| {
+                let mut shape = String::new();
+                self.shape(t, &mut shape);
+                shape
+            })
+            .collect();
+        let mut runs: Vec<(usize, usize)> = Vec::new();
+        for k in 0..shapes.len() {
+            match runs.last_mut() {
+                Some((start, end)) if shapes[*start] == shapes[k] => *end = k + 1,
+                _ => runs.push((k, k + 1)),
+            }
+        }
+        runs
+    }
+
+    fn shape(&self, node: NodeId, out: &mut String) {
+        use std::fmt::Write as _;
+        let _ = match self.node(node) {
+            Node::Var(_) => match self.describe(node) {
+                Some((kind, _)) => write!(out, "{kind:?}"),
+                None => write!(out, "?"),
+            },
+            Node::Const(_) => write!(out, "c"),
+            Node::Add(..) => write!(out, "+"),
+            Node::Sub(..) => write!(out, "-"),
+            Node::Mul(..) => write!(out, "*"),
+            Node::Div(..) => write!(out, "/"),
+            Node::Neg(_) => write!(out, "~"),
+            Node::Pow(_, k) => write!(out, "^{k}"),
+            Node::Func(f, _) => write!(out, "{f:?}"),
+            Node::Sum(items) => write!(out, "S{}", items.len()),
+            Node::LogSumExp(items) => write!(out, "L{}", items.len()),
+        };
+        out.push('(');
+        self.node(node).for_each_child(|c| self.shape(c, out));
+        out.push(')');
     }
 }
 
