@@ -4,11 +4,12 @@
 
 use std::collections::HashSet;
 
-use proc_macro2::{Ident, Literal, Span, TokenStream};
-use quote::{format_ident, quote};
+use proc_macro2::{Ident, Literal, TokenStream};
+use quote::quote;
 
 use super::code::{self, CodeGen};
 use super::context::Ctx;
+use super::names::Names;
 use super::plan::Plan;
 use crate::ir::{Node, NodeId, Var};
 use crate::latex::general::{Index, Leaf, SlotKind};
@@ -47,21 +48,20 @@ pub enum Family {
     Inner,
 }
 
-/// The hygienic name of a loop's or a sum's index variable.
-fn index_ident(letter: char) -> Ident {
-    format_ident!("ix_{}", letter, span = Span::mixed_site())
+/// The name of a loop's or a sum's index variable.
+fn index_ident(names: &Names, letter: char) -> Ident {
+    names.local(&format!("ix_{letter}"))
 }
 
-/// The hygienic array of a vector's values, deltas or inner values. Element bindings end in
-/// a digit or in `_delta` and temporaries have no `_`, so no other binding can share these
-/// names.
-pub fn array_ident(name: &str, family: Family) -> Ident {
+/// The array of a vector's values, deltas or inner values. Element bindings end in a digit or
+/// in `_delta` and temporaries have no `_`, so no other binding can share these names.
+pub fn array_ident(names: &Names, name: &str, family: Family) -> Ident {
     let suffix = match family {
         Family::Values => "values",
         Family::Deltas => "deltas",
         Family::Inner => "inner",
     };
-    format_ident!("{}_{}", name, suffix, span = Span::mixed_site())
+    names.local(&format!("{name}_{suffix}"))
 }
 
 impl<'c, 'a> Body<'c, 'a> {
@@ -107,7 +107,7 @@ impl<'c, 'a> Body<'c, 'a> {
             }
             _ => self.code.define(&vars),
         };
-        let name = array_ident(&self.ctx.network.vectors[v].name, family);
+        let name = array_ident(&self.ctx.names, &self.ctx.network.vectors[v].name, family);
         let ty = self.ctx.array(reads.len());
         self.code.push(quote! { let #name: #ty = [#(#reads),*]; });
     }
@@ -166,12 +166,12 @@ impl<'c, 'a> Body<'c, 'a> {
     fn vector_loop(&mut self, family: Family, v: usize, f: NodeId) {
         self.prepare(f);
         let vector = &self.ctx.network.vectors[v];
-        let name = array_ident(&vector.name, family);
+        let name = array_ident(&self.ctx.names, &vector.name, family);
         let (n, ty) = (
             Literal::usize_unsuffixed(vector.size),
             self.ctx.array(vector.size),
         );
-        let k = index_ident('k');
+        let k = index_ident(&self.ctx.names, 'k');
         let formulas = &self.plan.formulas;
         // A sum over the rows of a matrix read by column (`sum_i delta_i W_ik`) runs row by
         // row instead, so the inner loop walks memory in order; each element still adds its
@@ -187,7 +187,10 @@ impl<'c, 'a> Body<'c, 'a> {
         };
         let statement = match interchanged {
             Some((s, count, body)) => {
-                let (si, m) = (index_ident(s), Literal::usize_unsuffixed(count));
+                let (si, m) = (
+                    index_ident(&self.ctx.names, s),
+                    Literal::usize_unsuffixed(count),
+                );
                 let body = self.expr(body, 0);
                 quote! {
                     let mut #name: #ty = [0.0; #n];
@@ -205,7 +208,7 @@ impl<'c, 'a> Body<'c, 'a> {
                     if family == Family::Values
                         && !matches!(formulas.graph.node(*a), Node::Var(_) | Node::Const(_)) =>
                 {
-                    let inner = array_ident(&vector.name, Family::Inner);
+                    let inner = array_ident(&self.ctx.names, &vector.name, Family::Inner);
                     let argument = self.expr(*a, 0);
                     let outer = code::emit_node(
                         node,
@@ -256,7 +259,7 @@ impl<'c, 'a> Body<'c, 'a> {
             let field = &self.ctx.param_fields[q];
             let target = match write {
                 Write::Into => {
-                    let g = gradient_ident();
+                    let g = gradient_ident(&self.ctx.names);
                     quote! { #g.#field }
                 }
                 Write::Step => {
@@ -265,7 +268,10 @@ impl<'c, 'a> Body<'c, 'a> {
                 }
             };
             let body = self.expr(f, 0);
-            let (i, j) = (index_ident('i'), index_ident('j'));
+            let (i, j) = (
+                index_ident(&self.ctx.names, 'i'),
+                index_ident(&self.ctx.names, 'j'),
+            );
             let (element, bounds): (TokenStream, Vec<(Ident, usize)>) = match param.shape {
                 Shape::Scalar => (target, vec![]),
                 Shape::Vector(n) => (quote! { #target[#i] }, vec![(i, n)]),
@@ -273,7 +279,10 @@ impl<'c, 'a> Body<'c, 'a> {
             };
             let mut statement = match write {
                 Write::Into => quote! { #element = #body; },
-                Write::Step => quote! { #element -= lr * (#body); },
+                Write::Step => {
+                    let lr = self.ctx.names.local("lr");
+                    quote! { #element -= #lr * (#body); }
+                }
             };
             for (index, bound) in bounds.into_iter().rev() {
                 let bound = Literal::usize_unsuffixed(bound);
@@ -308,19 +317,17 @@ impl<'c, 'a> Body<'c, 'a> {
         let network = self.ctx.network;
         match leaf {
             Leaf::SumOver(letter, count, body) => {
-                let i = index_ident(*letter);
+                let i = index_ident(&self.ctx.names, *letter);
                 let body = self.expr(*body, 0);
-                let acc = format_ident!("acc", span = Span::mixed_site());
+                let acc = self.ctx.names.local("acc");
+                // Blocks in parentheses: an operand wherever they stand.
                 if *count < 2 * LANES {
                     let count = Literal::usize_unsuffixed(*count);
-                    return quote! { { let mut #acc: F = 0.0; for #i in 0..#count { #acc += #body; } #acc } };
+                    return quote! { ({ let mut #acc: F = 0.0; for #i in 0..#count { #acc += #body; } #acc }) };
                 }
                 // LANES independent partial sums, as a careful hand-written dot product keeps:
                 // with one running sum IEEE order chains every add, and LLVM may not vectorize.
-                let (lane, chunk) = (
-                    format_ident!("lane", span = Span::mixed_site()),
-                    format_ident!("chunk", span = Span::mixed_site()),
-                );
+                let (lane, chunk) = (self.ctx.names.local("lane"), self.ctx.names.local("chunk"));
                 let lanes = Literal::usize_unsuffixed(LANES);
                 let chunks = Literal::usize_unsuffixed(count / LANES);
                 let tail = (count % LANES != 0).then(|| {
@@ -331,7 +338,7 @@ impl<'c, 'a> Body<'c, 'a> {
                     quote! { for #i in #start..#end { #acc[0] += #body; } }
                 });
                 quote! {
-                    {
+                    ({
                         let mut #acc: [F; #lanes] = [0.0; #lanes];
                         for #chunk in 0..#chunks {
                             for #lane in 0..#lanes {
@@ -341,7 +348,7 @@ impl<'c, 'a> Body<'c, 'a> {
                         }
                         #tail
                         ((#acc[0] + #acc[1]) + (#acc[2] + #acc[3])) + ((#acc[4] + #acc[5]) + (#acc[6] + #acc[7]))
-                    }
+                    })
                 }
             }
             Leaf::Element { slot_of, indices } => {
@@ -353,7 +360,7 @@ impl<'c, 'a> Body<'c, 'a> {
                             quote! { [#c] }
                         }
                         Index::Var(letter) => {
-                            let i = index_ident(*letter);
+                            let i = index_ident(&self.ctx.names, *letter);
                             quote! { [#i] }
                         }
                     })
@@ -368,19 +375,22 @@ impl<'c, 'a> Body<'c, 'a> {
                         quote! { #p.#field #(#indices)* }
                     }
                     SlotKind::Value(Symbol::Vector(v)) => {
-                        let name = array_ident(&network.vectors[*v].name, Family::Values);
+                        let name =
+                            array_ident(&self.ctx.names, &network.vectors[*v].name, Family::Values);
                         quote! { #name #(#indices)* }
                     }
                     SlotKind::Delta(v) => {
-                        let name = array_ident(&network.vectors[*v].name, Family::Deltas);
+                        let name =
+                            array_ident(&self.ctx.names, &network.vectors[*v].name, Family::Deltas);
                         quote! { #name #(#indices)* }
                     }
                     SlotKind::Inner(v) => {
-                        let name = array_ident(&network.vectors[*v].name, Family::Inner);
+                        let name =
+                            array_ident(&self.ctx.names, &network.vectors[*v].name, Family::Inner);
                         quote! { #name #(#indices)* }
                     }
                     SlotKind::Value(symbol) => {
-                        let name = format_ident!("{}", network.name_of(*symbol));
+                        let name = self.ctx.names.data(*symbol);
                         quote! { #name #(#indices)* }
                     }
                 }
@@ -389,9 +399,9 @@ impl<'c, 'a> Body<'c, 'a> {
     }
 }
 
-/// The hygienic gradient argument `g`.
-pub fn gradient_ident() -> Ident {
-    Ident::new("g", Span::mixed_site())
+/// The gradient argument `g`.
+pub fn gradient_ident(names: &Names) -> Ident {
+    names.local("g")
 }
 
 /// Whether a sum's body reads a matrix as `M[s][k]`: the summation index first, the element's
