@@ -432,6 +432,8 @@ pub mod generated_names {
         pub data: [f64; 1],
         pub params: [f64; 1],
         pub Params: [f64; 1],
+        pub F: [f64; 1],
+        pub H: [f64; 1],
         pub h: [f64; 3],
         pub s: [f64; 1],
         pub z: [f64; 2],
@@ -457,6 +459,8 @@ pub mod generated_names {
         data: &[f64; 1],
         params: &[f64; 1],
         Params: &[f64; 1],
+        F: &[f64; 1],
+        H: &[f64; 1],
     ) -> Forward {
         evaluate(
             p_,
@@ -476,6 +480,8 @@ pub mod generated_names {
             data,
             params,
             Params,
+            F,
+            H,
             &[<f64 as ::chainrule::runtime::Real>::NAN; 2],
             &[<f64 as ::chainrule::runtime::Real>::NAN; 1],
             &[<f64 as ::chainrule::runtime::Real>::NAN; 1],
@@ -500,6 +506,8 @@ pub mod generated_names {
         data: &[f64; 1],
         params: &[f64; 1],
         Params: &[f64; 1],
+        F: &[f64; 1],
+        H: &[f64; 1],
         gradient_into_: &[f64; 2],
         evaluate_: &[f64; 1],
         sgd_step_: &[f64; 1],
@@ -520,7 +528,7 @@ pub mod generated_names {
             + (p_.W4[2][0] * LATEX_[0] + p_.W4[2][1] * LATEX_[1]) + p_.b1[2])
             .tanh();
         let s_0 = None_[0] * PARAMS_[0] + z_0[0] * h_values[0] + tmp0[0] * ix_k[0]
-            + acc[0] * lr[0] + ws[0] * data[0] + params[0] * Params[0];
+            + acc[0] * lr[0] + ws[0] * data[0] + params[0] * Params[0] + F[0] * H[0];
         let z_0_ = p_.W5[0][0] * h_0 + p_.W5[0][1] * h_1 + p_.W5[0][2] * h_2 + s_0;
         let z_1 = p_.W5[1][0] * h_0 + p_.W5[1][1] * h_1 + p_.W5[1][2] * h_2 + s_0;
         Forward {
@@ -540,6 +548,8 @@ pub mod generated_names {
             data: *data,
             params: *params,
             Params: *Params,
+            F: *F,
+            H: *H,
             h: [h_0, h_1, h_2],
             s: [s_0],
             z: [z_0_, z_1],
@@ -568,6 +578,8 @@ pub mod generated_names {
         data: &[f64; 1],
         params: &[f64; 1],
         Params: &[f64; 1],
+        F: &[f64; 1],
+        H: &[f64; 1],
         gradient_into_: &[f64; 2],
         evaluate_: &[f64; 1],
         sgd_step_: &[f64; 1],
@@ -588,7 +600,7 @@ pub mod generated_names {
             + (p_.W4[2][0] * LATEX_[0] + p_.W4[2][1] * LATEX_[1]) + p_.b1[2])
             .tanh();
         let s_0 = None_[0] * PARAMS_[0] + z_0[0] * h_values[0] + tmp0[0] * ix_k[0]
-            + acc[0] * lr[0] + ws[0] * data[0] + params[0] * Params[0];
+            + acc[0] * lr[0] + ws[0] * data[0] + params[0] * Params[0] + F[0] * H[0];
         let z_0_ = p_.W5[0][0] * h_0 + p_.W5[0][1] * h_1 + p_.W5[0][2] * h_2 + s_0;
         let z_1 = p_.W5[1][0] * h_0 + p_.W5[1][1] * h_1 + p_.W5[1][2] * h_2 + s_0;
         0.5f64 * ((z_0_ - gradient_into_[0]).powi(2) + (z_1 - gradient_into_[1]).powi(2))
@@ -614,6 +626,8 @@ pub mod generated_names {
         data: &[f64; 1],
         params: &[f64; 1],
         Params: &[f64; 1],
+        F: &[f64; 1],
+        H: &[f64; 1],
         gradient_into_: &[f64; 2],
         evaluate_: &[f64; 1],
         sgd_step_: &[f64; 1],
@@ -635,7 +649,7 @@ pub mod generated_names {
             + (p_.W4[2][0] * LATEX_[0] + p_.W4[2][1] * LATEX_[1]) + p_.b1[2])
             .tanh();
         let s_0 = None_[0] * PARAMS_[0] + z_0[0] * h_values[0] + tmp0[0] * ix_k[0]
-            + acc[0] * lr[0] + ws[0] * data[0] + params[0] * Params[0];
+            + acc[0] * lr[0] + ws[0] * data[0] + params[0] * Params[0] + F[0] * H[0];
         let z_0_ = p_.W5[0][0] * h_0 + p_.W5[0][1] * h_1 + p_.W5[0][2] * h_2 + s_0;
         let z_1 = p_.W5[1][0] * h_0 + p_.W5[1][1] * h_1 + p_.W5[1][2] * h_2 + s_0;
         let tmp0_ = z_1 - gradient_into_[1];
@@ -706,6 +720,8 @@ pub mod generated_names {
         data: &[f64; 1],
         params: &[f64; 1],
         Params: &[f64; 1],
+        F: &[f64; 1],
+        H: &[f64; 1],
         gradient_into_: &[f64; 2],
         evaluate_: &[f64; 1],
         sgd_step_: &[f64; 1],
@@ -729,6 +745,8 @@ pub mod generated_names {
             data,
             params,
             Params,
+            F,
+            H,
             gradient_into_,
             evaluate_,
             sgd_step_,
@@ -756,6 +774,8 @@ pub mod generated_names {
         data: &[f64; 1],
         params: &[f64; 1],
         Params: &[f64; 1],
+        F: &[f64; 1],
+        H: &[f64; 1],
         gradient_into_: &[f64; 2],
         evaluate_: &[f64; 1],
         sgd_step_: &[f64; 1],
@@ -777,7 +797,7 @@ pub mod generated_names {
             + (p_.W4[2][0] * LATEX_[0] + p_.W4[2][1] * LATEX_[1]) + p_.b1[2])
             .tanh();
         let s_0 = None_[0] * PARAMS_[0] + z_0[0] * h_values[0] + tmp0[0] * ix_k[0]
-            + acc[0] * lr[0] + ws[0] * data[0] + params[0] * Params[0];
+            + acc[0] * lr[0] + ws[0] * data[0] + params[0] * Params[0] + F[0] * H[0];
         let z_0_ = p_.W5[0][0] * h_0 + p_.W5[0][1] * h_1 + p_.W5[0][2] * h_2 + s_0;
         let z_1 = p_.W5[1][0] * h_0 + p_.W5[1][1] * h_1 + p_.W5[1][2] * h_2 + s_0;
         let tmp0_ = z_1 - gradient_into_[1];
@@ -911,6 +931,8 @@ pub mod generated_names {
         data: ::chainrule::ndarray::ArrayView2<'_, f64>,
         params: ::chainrule::ndarray::ArrayView2<'_, f64>,
         Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
+        F: ::chainrule::ndarray::ArrayView2<'_, f64>,
+        H: ::chainrule::ndarray::ArrayView2<'_, f64>,
         gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
         evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
         sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
@@ -1205,6 +1227,42 @@ pub mod generated_names {
                 ),
             );
         }
+        if F.ncols() != 1 {
+            return Err(
+                ::chainrule::runtime::ShapeError::new(
+                    "F",
+                    format!("{} columns", 1),
+                    format!("{} columns", F.ncols()),
+                ),
+            );
+        }
+        if F.nrows() != __rows {
+            return Err(
+                ::chainrule::runtime::ShapeError::new(
+                    "F",
+                    format!("{} rows, as many as `{}`", __rows, "p"),
+                    format!("{} rows", F.nrows()),
+                ),
+            );
+        }
+        if H.ncols() != 1 {
+            return Err(
+                ::chainrule::runtime::ShapeError::new(
+                    "H",
+                    format!("{} columns", 1),
+                    format!("{} columns", H.ncols()),
+                ),
+            );
+        }
+        if H.nrows() != __rows {
+            return Err(
+                ::chainrule::runtime::ShapeError::new(
+                    "H",
+                    format!("{} rows, as many as `{}`", __rows, "p"),
+                    format!("{} rows", H.nrows()),
+                ),
+            );
+        }
         if gradient_into_.ncols() != 2 {
             return Err(
                 ::chainrule::runtime::ShapeError::new(
@@ -1358,6 +1416,14 @@ pub mod generated_names {
                     {
                         *__slot = *__value;
                     }
+                    let mut __row_F = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+                    for (__slot, __value) in __row_F.iter_mut().zip(F.row(__row)) {
+                        *__slot = *__value;
+                    }
+                    let mut __row_H = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+                    for (__slot, __value) in __row_H.iter_mut().zip(H.row(__row)) {
+                        *__slot = *__value;
+                    }
                     let mut __row_gradient_into_ = [<f64 as ::chainrule::runtime::Real>::ZERO; 2];
                     for (__slot, __value) in __row_gradient_into_
                         .iter_mut()
@@ -1399,6 +1465,8 @@ pub mod generated_names {
                             &__row_data,
                             &__row_params,
                             &__row_Params,
+                            &__row_F,
+                            &__row_H,
                             &__row_gradient_into_,
                             &__row_evaluate_,
                             &__row_sgd_step_,
@@ -1445,6 +1513,8 @@ pub mod generated_names {
         data: ::chainrule::ndarray::ArrayView2<'_, f64>,
         params: ::chainrule::ndarray::ArrayView2<'_, f64>,
         Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
+        F: ::chainrule::ndarray::ArrayView2<'_, f64>,
+        H: ::chainrule::ndarray::ArrayView2<'_, f64>,
         gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
         evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
         sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
@@ -1469,6 +1539,8 @@ pub mod generated_names {
             data,
             params,
             Params,
+            F,
+            H,
             gradient_into_,
             evaluate_,
             sgd_step_,
@@ -1497,6 +1569,8 @@ pub mod generated_names {
         data: ::chainrule::ndarray::ArrayView2<'_, f64>,
         params: ::chainrule::ndarray::ArrayView2<'_, f64>,
         Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
+        F: ::chainrule::ndarray::ArrayView2<'_, f64>,
+        H: ::chainrule::ndarray::ArrayView2<'_, f64>,
         gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
         evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
         sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
@@ -1521,6 +1595,8 @@ pub mod generated_names {
             data,
             params,
             Params,
+            F,
+            H,
             gradient_into_,
             evaluate_,
             sgd_step_,
@@ -1550,11 +1626,11 @@ pub mod generated_names {
                 format!("{} elements", 33),
                 format!("{} elements", params_.len()),
             ))?;
-        if data_.ncols() != 24 {
+        if data_.ncols() != 26 {
             return Err(
                 ::chainrule::runtime::ShapeError::new(
                     "data",
-                    format!("{} columns", 24),
+                    format!("{} columns", 26),
                     format!("{} columns", data_.ncols()),
                 ),
             );
@@ -1577,9 +1653,11 @@ pub mod generated_names {
         let data = ::chainrule::parallel::columns(data_, 17, 18);
         let params = ::chainrule::parallel::columns(data_, 18, 19);
         let Params = ::chainrule::parallel::columns(data_, 19, 20);
-        let gradient_into_ = ::chainrule::parallel::columns(data_, 20, 22);
-        let evaluate_ = ::chainrule::parallel::columns(data_, 22, 23);
-        let sgd_step_ = ::chainrule::parallel::columns(data_, 23, 24);
+        let F = ::chainrule::parallel::columns(data_, 20, 21);
+        let H = ::chainrule::parallel::columns(data_, 21, 22);
+        let gradient_into_ = ::chainrule::parallel::columns(data_, 22, 24);
+        let evaluate_ = ::chainrule::parallel::columns(data_, 24, 25);
+        let sgd_step_ = ::chainrule::parallel::columns(data_, 25, 26);
         let __loss = __accumulate(
             &__p,
             p,
@@ -1598,6 +1676,8 @@ pub mod generated_names {
             data,
             params,
             Params,
+            F,
+            H,
             gradient_into_,
             evaluate_,
             sgd_step_,
@@ -1625,6 +1705,8 @@ pub mod generated_names {
         data: ::chainrule::ndarray::ArrayView2<'_, f64>,
         params: ::chainrule::ndarray::ArrayView2<'_, f64>,
         Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
+        F: ::chainrule::ndarray::ArrayView2<'_, f64>,
+        H: ::chainrule::ndarray::ArrayView2<'_, f64>,
         gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
         evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
         sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
@@ -1649,6 +1731,8 @@ pub mod generated_names {
             data,
             params,
             Params,
+            F,
+            H,
             gradient_into_,
             evaluate_,
             sgd_step_,
@@ -1675,6 +1759,8 @@ pub mod generated_names {
         data: ::chainrule::ndarray::ArrayView2<'_, f64>,
         params: ::chainrule::ndarray::ArrayView2<'_, f64>,
         Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
+        F: ::chainrule::ndarray::ArrayView2<'_, f64>,
+        H: ::chainrule::ndarray::ArrayView2<'_, f64>,
         gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
         evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
         sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
@@ -1699,6 +1785,8 @@ pub mod generated_names {
             data,
             params,
             Params,
+            F,
+            H,
             gradient_into_,
             evaluate_,
             sgd_step_,
@@ -1766,6 +1854,8 @@ pub mod generated_names {
         data: &[f64; 1],
         params: &[f64; 1],
         Params: &[f64; 1],
+        F: &[f64; 1],
+        H: &[f64; 1],
         gradient_into_: &[f64; 2],
         evaluate_: &[f64; 1],
         sgd_step_: &[f64; 1],
@@ -1778,6 +1868,8 @@ pub mod generated_names {
             &[f64; 2],
             &[f64; 2],
             &[f64; 2],
+            &[f64; 1],
+            &[f64; 1],
             &[f64; 1],
             &[f64; 1],
             &[f64; 1],
@@ -1813,6 +1905,8 @@ pub mod generated_names {
             data,
             params,
             Params,
+            F,
+            H,
             gradient_into_,
             evaluate_,
             sgd_step_,
@@ -1835,6 +1929,8 @@ pub mod generated_names {
             data,
             params,
             Params,
+            F,
+            H,
             gradient_into_,
             evaluate_,
             sgd_step_,
@@ -1857,11 +1953,11 @@ pub mod generated_names {
     /// How many parameter elements [`gradient_flat`] takes.
     pub const PARAMS: usize = 33;
     /// How many input and target elements [`gradient_flat`] takes.
-    pub const DATA: usize = 24;
+    pub const DATA: usize = 26;
     /// [`gradient`] over flat arrays: parameters in [`Params::flat`] order, then every
     /// input and target element in declaration order. For generic callers (tests,
     /// benchmarks).
-    pub fn gradient_flat(params_: &[F; 33], data_: &[F; 24]) -> (F, [F; 33]) {
+    pub fn gradient_flat(params_: &[F; 33], data_: &[F; 26]) -> (F, [F; 33]) {
         let mut parameters = Params::zeros();
         parameters.set_flat(params_);
         let mut at = 0usize;
@@ -1912,6 +2008,12 @@ pub mod generated_names {
         at += 1;
         let mut Params = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
         Params.copy_from_slice(&data_[at..at + 1]);
+        at += 1;
+        let mut F = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+        F.copy_from_slice(&data_[at..at + 1]);
+        at += 1;
+        let mut H = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+        H.copy_from_slice(&data_[at..at + 1]);
         at += 1;
         let mut gradient_into_ = [<f64 as ::chainrule::runtime::Real>::ZERO; 2];
         gradient_into_.copy_from_slice(&data_[at..at + 2]);
@@ -1941,6 +2043,8 @@ pub mod generated_names {
             &data,
             &params,
             &Params,
+            &F,
+            &H,
             &gradient_into_,
             &evaluate_,
             &sgd_step_,
@@ -1948,7 +2052,7 @@ pub mod generated_names {
         (loss, g_.flat())
     }
     /// [`sgd_step`] over flat arrays, in the order of [`gradient_flat`].
-    pub fn sgd_step_flat(params_: &mut [F; 33], data_: &[F; 24], lr_: F) -> F {
+    pub fn sgd_step_flat(params_: &mut [F; 33], data_: &[F; 26], lr_: F) -> F {
         let mut parameters = Params::zeros();
         parameters.set_flat(params_);
         let mut at = 0usize;
@@ -2000,6 +2104,12 @@ pub mod generated_names {
         let mut Params = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
         Params.copy_from_slice(&data_[at..at + 1]);
         at += 1;
+        let mut F = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+        F.copy_from_slice(&data_[at..at + 1]);
+        at += 1;
+        let mut H = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+        H.copy_from_slice(&data_[at..at + 1]);
+        at += 1;
         let mut gradient_into_ = [<f64 as ::chainrule::runtime::Real>::ZERO; 2];
         gradient_into_.copy_from_slice(&data_[at..at + 2]);
         at += 2;
@@ -2028,6 +2138,8 @@ pub mod generated_names {
             &data,
             &params,
             &Params,
+            &F,
+            &H,
             &gradient_into_,
             &evaluate_,
             &sgd_step_,

@@ -432,6 +432,8 @@ pub mod generated_names {
         pub data: [f64; 1],
         pub params: [f64; 1],
         pub Params: [f64; 1],
+        pub F: [f64; 1],
+        pub H: [f64; 1],
         pub h: [f64; 3],
         pub s: [f64; 1],
         pub z: [f64; 2],
@@ -457,6 +459,8 @@ pub mod generated_names {
         data: &[f64; 1],
         params: &[f64; 1],
         Params: &[f64; 1],
+        F: &[f64; 1],
+        H: &[f64; 1],
     ) -> Forward {
         evaluate(
             p_,
@@ -476,6 +480,8 @@ pub mod generated_names {
             data,
             params,
             Params,
+            F,
+            H,
             &[<f64 as ::chainrule::runtime::Real>::NAN; 2],
             &[<f64 as ::chainrule::runtime::Real>::NAN; 1],
             &[<f64 as ::chainrule::runtime::Real>::NAN; 1],
@@ -500,6 +506,8 @@ pub mod generated_names {
         data: &[f64; 1],
         params: &[f64; 1],
         Params: &[f64; 1],
+        F: &[f64; 1],
+        H: &[f64; 1],
         gradient_into_: &[f64; 2],
         evaluate_: &[f64; 1],
         sgd_step_: &[f64; 1],
@@ -542,7 +550,7 @@ pub mod generated_names {
             s_values[ix_k_] = None_[ix_k_] * PARAMS_[ix_k_]
                 + z_0[ix_k_] * h_values[ix_k_] + tmp0[ix_k_] * ix_k[ix_k_]
                 + acc[ix_k_] * lr[ix_k_] + ws[ix_k_] * data[ix_k_]
-                + params[ix_k_] * Params[ix_k_];
+                + params[ix_k_] * Params[ix_k_] + F[ix_k_] * H[ix_k_];
         }
         let mut z_values: [f64; 2] = [0.0; 2];
         for ix_k_ in 0..2 {
@@ -571,6 +579,8 @@ pub mod generated_names {
             data: *data,
             params: *params,
             Params: *Params,
+            F: *F,
+            H: *H,
             h: h_values_,
             s: s_values,
             z: z_values,
@@ -599,6 +609,8 @@ pub mod generated_names {
         data: &[f64; 1],
         params: &[f64; 1],
         Params: &[f64; 1],
+        F: &[f64; 1],
+        H: &[f64; 1],
         gradient_into_: &[f64; 2],
         evaluate_: &[f64; 1],
         sgd_step_: &[f64; 1],
@@ -641,7 +653,7 @@ pub mod generated_names {
             s_values[ix_k_] = None_[ix_k_] * PARAMS_[ix_k_]
                 + z_0[ix_k_] * h_values[ix_k_] + tmp0[ix_k_] * ix_k[ix_k_]
                 + acc[ix_k_] * lr[ix_k_] + ws[ix_k_] * data[ix_k_]
-                + params[ix_k_] * Params[ix_k_];
+                + params[ix_k_] * Params[ix_k_] + F[ix_k_] * H[ix_k_];
         }
         let mut z_values: [f64; 2] = [0.0; 2];
         for ix_k_ in 0..2 {
@@ -677,6 +689,8 @@ pub mod generated_names {
         data: &[f64; 1],
         params: &[f64; 1],
         Params: &[f64; 1],
+        F: &[f64; 1],
+        H: &[f64; 1],
         gradient_into_: &[f64; 2],
         evaluate_: &[f64; 1],
         sgd_step_: &[f64; 1],
@@ -720,7 +734,7 @@ pub mod generated_names {
             s_values[ix_k_] = None_[ix_k_] * PARAMS_[ix_k_]
                 + z_0[ix_k_] * h_values[ix_k_] + tmp0[ix_k_] * ix_k[ix_k_]
                 + acc[ix_k_] * lr[ix_k_] + ws[ix_k_] * data[ix_k_]
-                + params[ix_k_] * Params[ix_k_];
+                + params[ix_k_] * Params[ix_k_] + F[ix_k_] * H[ix_k_];
         }
         let mut z_values: [f64; 2] = [0.0; 2];
         for ix_k_ in 0..2 {
@@ -811,6 +825,8 @@ pub mod generated_names {
         data: &[f64; 1],
         params: &[f64; 1],
         Params: &[f64; 1],
+        F: &[f64; 1],
+        H: &[f64; 1],
         gradient_into_: &[f64; 2],
         evaluate_: &[f64; 1],
         sgd_step_: &[f64; 1],
@@ -834,6 +850,8 @@ pub mod generated_names {
             data,
             params,
             Params,
+            F,
+            H,
             gradient_into_,
             evaluate_,
             sgd_step_,
@@ -860,6 +878,8 @@ pub mod generated_names {
         data: &[f64; 1],
         params: &[f64; 1],
         Params: &[f64; 1],
+        F: &[f64; 1],
+        H: &[f64; 1],
         gradient_into_: &[f64; 2],
         evaluate_: &[f64; 1],
         sgd_step_: &[f64; 1],
@@ -903,7 +923,7 @@ pub mod generated_names {
             s_values[ix_k_] = None_[ix_k_] * PARAMS_[ix_k_]
                 + z_0[ix_k_] * h_values[ix_k_] + tmp0[ix_k_] * ix_k[ix_k_]
                 + acc[ix_k_] * lr[ix_k_] + ws[ix_k_] * data[ix_k_]
-                + params[ix_k_] * Params[ix_k_];
+                + params[ix_k_] * Params[ix_k_] + F[ix_k_] * H[ix_k_];
         }
         let mut z_values: [f64; 2] = [0.0; 2];
         for ix_k_ in 0..2 {
@@ -1065,6 +1085,8 @@ pub mod generated_names {
         data: ::chainrule::ndarray::ArrayView2<'_, f64>,
         params: ::chainrule::ndarray::ArrayView2<'_, f64>,
         Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
+        F: ::chainrule::ndarray::ArrayView2<'_, f64>,
+        H: ::chainrule::ndarray::ArrayView2<'_, f64>,
         gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
         evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
         sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
@@ -1090,6 +1112,8 @@ pub mod generated_names {
         let __in_data = ::chainrule::parallel::rows(data, __start, __end);
         let __in_params = ::chainrule::parallel::rows(params, __start, __end);
         let __in_Params = ::chainrule::parallel::rows(Params, __start, __end);
+        let __in_F = ::chainrule::parallel::rows(F, __start, __end);
+        let __in_H = ::chainrule::parallel::rows(H, __start, __end);
         let __in_gradient_into_ = ::chainrule::parallel::rows(
             gradient_into_,
             __start,
@@ -1166,11 +1190,13 @@ pub mod generated_names {
             let __row_data = __in_data.row(__r);
             let __row_params = __in_params.row(__r);
             let __row_Params = __in_Params.row(__r);
+            let __row_F = __in_F.row(__r);
+            let __row_H = __in_H.row(__r);
             for __k in 0..1 {
                 __out[__k] = __row_None_[0] * __row_PARAMS_[0]
                     + __row_z_0[0] * __row_h_values[0] + __row_tmp0[0] * __row_ix_k[0]
                     + __row_acc[0] * __row_lr[0] + __row_ws[0] * __row_data[0]
-                    + __row_params[0] * __row_Params[0];
+                    + __row_params[0] * __row_Params[0] + __row_F[0] * __row_H[0];
             }
         }
         {
@@ -1207,9 +1233,9 @@ pub mod generated_names {
                 + __row_evaluate_[0] * __row_sgd_step_[0] * (__s2[0] + __s2[1]);
             __loss_sum += __loss;
             let __dd2 = &mut __part.d2[__r * 2..(__r + 1) * 2];
-            let __q142 = __row_evaluate_[0] * __row_sgd_step_[0];
-            __dd2[0] += __scale * (__s2[0] - __row_gradient_into_[0] + __q142);
-            __dd2[1] += __scale * (__s2[1] - __row_gradient_into_[1] + __q142);
+            let __q146 = __row_evaluate_[0] * __row_sgd_step_[0];
+            __dd2[0] += __scale * (__s2[0] - __row_gradient_into_[0] + __q146);
+            __dd2[1] += __scale * (__s2[1] - __row_gradient_into_[1] + __q146);
         }
         __part.loss += __loss_sum;
         for __r in 0..__m {
@@ -1260,12 +1286,12 @@ pub mod generated_names {
             let __q3 = &mut __part.q0_3[__r * 3..(__r + 1) * 3];
             for __k in 0..3 {
                 let __delta = __dc[__k];
-                let __b148 = 1f64 - __s0[__k].powi(2);
-                __part.acc[24 + __k] += __delta * (__b148);
-                __q0[__k] = __delta * (__b148);
-                __q1[__k] = __delta * (__b148);
-                __q2[__k] = __delta * (__b148);
-                __q3[__k] = __delta * (__b148);
+                let __b152 = 1f64 - __s0[__k].powi(2);
+                __part.acc[24 + __k] += __delta * (__b152);
+                __q0[__k] = __delta * (__b152);
+                __q1[__k] = __delta * (__b152);
+                __q2[__k] = __delta * (__b152);
+                __q3[__k] = __delta * (__b152);
             }
         }
         {
@@ -1357,6 +1383,8 @@ pub mod generated_names {
         data: ::chainrule::ndarray::ArrayView2<'_, f64>,
         params: ::chainrule::ndarray::ArrayView2<'_, f64>,
         Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
+        F: ::chainrule::ndarray::ArrayView2<'_, f64>,
+        H: ::chainrule::ndarray::ArrayView2<'_, f64>,
         gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
         evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
         sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
@@ -1651,6 +1679,42 @@ pub mod generated_names {
                 ),
             );
         }
+        if F.ncols() != 1 {
+            return Err(
+                ::chainrule::runtime::ShapeError::new(
+                    "F",
+                    format!("{} columns", 1),
+                    format!("{} columns", F.ncols()),
+                ),
+            );
+        }
+        if F.nrows() != __rows {
+            return Err(
+                ::chainrule::runtime::ShapeError::new(
+                    "F",
+                    format!("{} rows, as many as `{}`", __rows, "p"),
+                    format!("{} rows", F.nrows()),
+                ),
+            );
+        }
+        if H.ncols() != 1 {
+            return Err(
+                ::chainrule::runtime::ShapeError::new(
+                    "H",
+                    format!("{} columns", 1),
+                    format!("{} columns", H.ncols()),
+                ),
+            );
+        }
+        if H.nrows() != __rows {
+            return Err(
+                ::chainrule::runtime::ShapeError::new(
+                    "H",
+                    format!("{} rows, as many as `{}`", __rows, "p"),
+                    format!("{} rows", H.nrows()),
+                ),
+            );
+        }
         if gradient_into_.ncols() != 2 {
             return Err(
                 ::chainrule::runtime::ShapeError::new(
@@ -1746,6 +1810,8 @@ pub mod generated_names {
                             data,
                             params,
                             Params,
+                            F,
+                            H,
                             gradient_into_,
                             evaluate_,
                             sgd_step_,
@@ -1842,6 +1908,14 @@ pub mod generated_names {
                     {
                         *__slot = *__value;
                     }
+                    let mut __row_F = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+                    for (__slot, __value) in __row_F.iter_mut().zip(F.row(__row)) {
+                        *__slot = *__value;
+                    }
+                    let mut __row_H = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+                    for (__slot, __value) in __row_H.iter_mut().zip(H.row(__row)) {
+                        *__slot = *__value;
+                    }
                     let mut __row_gradient_into_ = [<f64 as ::chainrule::runtime::Real>::ZERO; 2];
                     for (__slot, __value) in __row_gradient_into_
                         .iter_mut()
@@ -1883,6 +1957,8 @@ pub mod generated_names {
                             &__row_data,
                             &__row_params,
                             &__row_Params,
+                            &__row_F,
+                            &__row_H,
                             &__row_gradient_into_,
                             &__row_evaluate_,
                             &__row_sgd_step_,
@@ -1929,6 +2005,8 @@ pub mod generated_names {
         data: ::chainrule::ndarray::ArrayView2<'_, f64>,
         params: ::chainrule::ndarray::ArrayView2<'_, f64>,
         Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
+        F: ::chainrule::ndarray::ArrayView2<'_, f64>,
+        H: ::chainrule::ndarray::ArrayView2<'_, f64>,
         gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
         evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
         sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
@@ -1953,6 +2031,8 @@ pub mod generated_names {
             data,
             params,
             Params,
+            F,
+            H,
             gradient_into_,
             evaluate_,
             sgd_step_,
@@ -1981,6 +2061,8 @@ pub mod generated_names {
         data: ::chainrule::ndarray::ArrayView2<'_, f64>,
         params: ::chainrule::ndarray::ArrayView2<'_, f64>,
         Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
+        F: ::chainrule::ndarray::ArrayView2<'_, f64>,
+        H: ::chainrule::ndarray::ArrayView2<'_, f64>,
         gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
         evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
         sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
@@ -2005,6 +2087,8 @@ pub mod generated_names {
             data,
             params,
             Params,
+            F,
+            H,
             gradient_into_,
             evaluate_,
             sgd_step_,
@@ -2034,11 +2118,11 @@ pub mod generated_names {
                 format!("{} elements", 33),
                 format!("{} elements", params_.len()),
             ))?;
-        if data_.ncols() != 24 {
+        if data_.ncols() != 26 {
             return Err(
                 ::chainrule::runtime::ShapeError::new(
                     "data",
-                    format!("{} columns", 24),
+                    format!("{} columns", 26),
                     format!("{} columns", data_.ncols()),
                 ),
             );
@@ -2061,9 +2145,11 @@ pub mod generated_names {
         let data = ::chainrule::parallel::columns(data_, 17, 18);
         let params = ::chainrule::parallel::columns(data_, 18, 19);
         let Params = ::chainrule::parallel::columns(data_, 19, 20);
-        let gradient_into_ = ::chainrule::parallel::columns(data_, 20, 22);
-        let evaluate_ = ::chainrule::parallel::columns(data_, 22, 23);
-        let sgd_step_ = ::chainrule::parallel::columns(data_, 23, 24);
+        let F = ::chainrule::parallel::columns(data_, 20, 21);
+        let H = ::chainrule::parallel::columns(data_, 21, 22);
+        let gradient_into_ = ::chainrule::parallel::columns(data_, 22, 24);
+        let evaluate_ = ::chainrule::parallel::columns(data_, 24, 25);
+        let sgd_step_ = ::chainrule::parallel::columns(data_, 25, 26);
         let __loss = __accumulate(
             &__p,
             p,
@@ -2082,6 +2168,8 @@ pub mod generated_names {
             data,
             params,
             Params,
+            F,
+            H,
             gradient_into_,
             evaluate_,
             sgd_step_,
@@ -2109,6 +2197,8 @@ pub mod generated_names {
         data: ::chainrule::ndarray::ArrayView2<'_, f64>,
         params: ::chainrule::ndarray::ArrayView2<'_, f64>,
         Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
+        F: ::chainrule::ndarray::ArrayView2<'_, f64>,
+        H: ::chainrule::ndarray::ArrayView2<'_, f64>,
         gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
         evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
         sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
@@ -2133,6 +2223,8 @@ pub mod generated_names {
             data,
             params,
             Params,
+            F,
+            H,
             gradient_into_,
             evaluate_,
             sgd_step_,
@@ -2159,6 +2251,8 @@ pub mod generated_names {
         data: ::chainrule::ndarray::ArrayView2<'_, f64>,
         params: ::chainrule::ndarray::ArrayView2<'_, f64>,
         Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
+        F: ::chainrule::ndarray::ArrayView2<'_, f64>,
+        H: ::chainrule::ndarray::ArrayView2<'_, f64>,
         gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
         evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
         sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
@@ -2183,6 +2277,8 @@ pub mod generated_names {
             data,
             params,
             Params,
+            F,
+            H,
             gradient_into_,
             evaluate_,
             sgd_step_,
@@ -2250,6 +2346,8 @@ pub mod generated_names {
         data: &[f64; 1],
         params: &[f64; 1],
         Params: &[f64; 1],
+        F: &[f64; 1],
+        H: &[f64; 1],
         gradient_into_: &[f64; 2],
         evaluate_: &[f64; 1],
         sgd_step_: &[f64; 1],
@@ -2262,6 +2360,8 @@ pub mod generated_names {
             &[f64; 2],
             &[f64; 2],
             &[f64; 2],
+            &[f64; 1],
+            &[f64; 1],
             &[f64; 1],
             &[f64; 1],
             &[f64; 1],
@@ -2297,6 +2397,8 @@ pub mod generated_names {
             data,
             params,
             Params,
+            F,
+            H,
             gradient_into_,
             evaluate_,
             sgd_step_,
@@ -2319,6 +2421,8 @@ pub mod generated_names {
             data,
             params,
             Params,
+            F,
+            H,
             gradient_into_,
             evaluate_,
             sgd_step_,
@@ -2341,11 +2445,11 @@ pub mod generated_names {
     /// How many parameter elements [`gradient_flat`] takes.
     pub const PARAMS: usize = 33;
     /// How many input and target elements [`gradient_flat`] takes.
-    pub const DATA: usize = 24;
+    pub const DATA: usize = 26;
     /// [`gradient`] over flat arrays: parameters in [`Params::flat`] order, then every
     /// input and target element in declaration order. For generic callers (tests,
     /// benchmarks).
-    pub fn gradient_flat(params_: &[F; 33], data_: &[F; 24]) -> (F, [F; 33]) {
+    pub fn gradient_flat(params_: &[F; 33], data_: &[F; 26]) -> (F, [F; 33]) {
         let mut parameters = Params::zeros();
         parameters.set_flat(params_);
         let mut at = 0usize;
@@ -2396,6 +2500,12 @@ pub mod generated_names {
         at += 1;
         let mut Params = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
         Params.copy_from_slice(&data_[at..at + 1]);
+        at += 1;
+        let mut F = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+        F.copy_from_slice(&data_[at..at + 1]);
+        at += 1;
+        let mut H = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+        H.copy_from_slice(&data_[at..at + 1]);
         at += 1;
         let mut gradient_into_ = [<f64 as ::chainrule::runtime::Real>::ZERO; 2];
         gradient_into_.copy_from_slice(&data_[at..at + 2]);
@@ -2425,6 +2535,8 @@ pub mod generated_names {
             &data,
             &params,
             &Params,
+            &F,
+            &H,
             &gradient_into_,
             &evaluate_,
             &sgd_step_,
@@ -2432,7 +2544,7 @@ pub mod generated_names {
         (loss, g_.flat())
     }
     /// [`sgd_step`] over flat arrays, in the order of [`gradient_flat`].
-    pub fn sgd_step_flat(params_: &mut [F; 33], data_: &[F; 24], lr_: F) -> F {
+    pub fn sgd_step_flat(params_: &mut [F; 33], data_: &[F; 26], lr_: F) -> F {
         let mut parameters = Params::zeros();
         parameters.set_flat(params_);
         let mut at = 0usize;
@@ -2484,6 +2596,12 @@ pub mod generated_names {
         let mut Params = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
         Params.copy_from_slice(&data_[at..at + 1]);
         at += 1;
+        let mut F = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+        F.copy_from_slice(&data_[at..at + 1]);
+        at += 1;
+        let mut H = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+        H.copy_from_slice(&data_[at..at + 1]);
+        at += 1;
         let mut gradient_into_ = [<f64 as ::chainrule::runtime::Real>::ZERO; 2];
         gradient_into_.copy_from_slice(&data_[at..at + 2]);
         at += 2;
@@ -2512,6 +2630,8 @@ pub mod generated_names {
             &data,
             &params,
             &Params,
+            &F,
+            &H,
             &gradient_into_,
             &evaluate_,
             &sgd_step_,

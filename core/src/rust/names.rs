@@ -121,3 +121,62 @@ impl Names {
         Ident::new(&name, Span::mixed_site())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rust::{BatchMode, Float, Unroll, expand_network_with};
+
+    /// Every function, constant or static of a generated module, and every struct an argument
+    /// could name as a pattern, is reserved (or private to the batch functions, `__`).
+    #[test]
+    fn module_items_are_reserved() {
+        let source = "network n {\n input x[40]\n target t[20]\n h[30] = relu(W1 @ x + b1)\n y[20] = W2 @ h\n loss L = 0.5 * sum((y - t)^2)\n}\n";
+        let model = crate::check_source(source).expect("checks");
+        for (unroll, batch) in [
+            (Unroll::Auto, BatchMode::Auto),
+            (Unroll::Never, BatchMode::Matrix),
+        ] {
+            let tokens =
+                expand_network_with(&model, &model.networks[0], Float::F64, unroll, batch, None)
+                    .expect("emits");
+            let file: syn::File = syn::parse2(tokens).expect("parses");
+            let Some(syn::Item::Mod(module)) = file.items.first() else {
+                panic!("a module");
+            };
+            let items = &module.content.as_ref().expect("inline module").1;
+            let mut values = Vec::new();
+            for item in items {
+                match item {
+                    syn::Item::Fn(f) => values.push(f.sig.ident.to_string()),
+                    syn::Item::Const(c) => values.push(c.ident.to_string()),
+                    syn::Item::Static(s) => values.push(s.ident.to_string()),
+                    syn::Item::Struct(s) if !matches!(s.fields, syn::Fields::Named(_)) => {
+                        values.push(s.ident.to_string())
+                    }
+                    _ => {}
+                }
+            }
+            assert!(values.len() > 10, "{values:?}");
+            for name in values {
+                assert!(
+                    name.starts_with("__") || RESERVED_ITEMS.contains(&name.as_str()),
+                    "`{name}` is in every generated module but not in RESERVED_ITEMS"
+                );
+            }
+        }
+    }
+
+    /// An argument that must move gets underscores until it is free, and generated bindings
+    /// move away from every argument.
+    #[test]
+    fn arguments_and_bindings_never_share_a_name() {
+        let source = "network n {\n input LATEX[1]\n input LATEX_[1]\n input p[1]\n target p_[1]\n loss L = sum(LATEX * LATEX_ * p - p_)\n}\n";
+        let model = crate::check_source(source).expect("checks");
+        let names = Names::new(&model.networks[0]);
+        let arguments: Vec<String> = names.arguments().iter().map(Ident::to_string).collect();
+        assert_eq!(arguments, ["LATEX__", "LATEX_", "p", "p_"]);
+        assert_eq!(names.local("p").to_string(), "p__");
+        assert_eq!(names.local("g").to_string(), "g");
+    }
+}
