@@ -479,7 +479,7 @@ pub fn rust(
     let batch = BatchMode::from_name(batch).unwrap_or_default();
     let tokens =
         expand_network_with(&model, network, float, unroll, batch, None).map_err(|e| match e {
-            EmitError::Name(_, span, reason) => {
+            EmitError::Name(_, span, reason) | EmitError::Value(span, reason) => {
                 Failure::input(file.render(&Diagnostic::new(span, reason)))
             }
             EmitError::TooLarge(t) => Failure::input(format!("{}: error: {t}", file.name)),

@@ -25,6 +25,9 @@ pub trait Real: Copy + PartialOrd + Into<f64> + fmt::Debug {
     fn log_sigmoid(self) -> Self;
     /// From an `f64`, rounding.
     fn from_f64(v: f64) -> Self;
+    /// `ln(sum e^x_i)` as `m + ln(sum e^(x_i - m))`, `m` the largest `x_i`: finite at logits
+    /// of +-1000. A call, not a block, so that it is one operand wherever it stands.
+    fn log_sum_exp<const N: usize>(xs: [Self; N]) -> Self;
 }
 
 macro_rules! real {
@@ -74,6 +77,14 @@ macro_rules! real {
             #[inline(always)]
             fn from_f64(v: f64) -> Self {
                 v as $t
+            }
+            #[inline(always)]
+            fn log_sum_exp<const N: usize>(xs: [Self; N]) -> Self {
+                let m = xs.iter().fold(<$t>::NEG_INFINITY, |m, x| m.max(*x));
+                if !m.is_finite() {
+                    return m;
+                }
+                m + xs.iter().fold(0.0, |s, x| s + (*x - m).exp()).ln()
             }
         }
     };

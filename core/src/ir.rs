@@ -18,6 +18,12 @@ impl NodeId {
     pub fn index(self) -> usize {
         self.0 as usize
     }
+
+    /// The id at a position, for tests that build node trees without a graph's folding.
+    #[cfg(test)]
+    pub(crate) fn from_index(i: usize) -> NodeId {
+        NodeId(i as u32)
+    }
 }
 
 /// A named scalar: an element of an input, target, parameter or vector, the loss, or the delta

@@ -199,7 +199,7 @@ fn expand_networks(
             Ok(tokens) => out.extend(tokens),
             Err(e) => {
                 let error = match &e {
-                    EmitError::Name(_, span, reason) => {
+                    EmitError::Name(_, span, reason) | EmitError::Value(span, reason) => {
                         source.error(&Diagnostic::new(*span, reason.clone()))
                     }
                     EmitError::TooLarge(_) | EmitError::Written(_) => {

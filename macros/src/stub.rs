@@ -16,6 +16,12 @@ fn ident(name: &str) -> Option<syn::Ident> {
     syn::parse_str::<syn::Ident>(name).ok()
 }
 
+/// A network's module, unless its name is refused as one: a stand-in `chainrule` module would
+/// itself make `chainrule::...` paths ambiguous.
+fn module(name: &str) -> Option<syn::Ident> {
+    ident(name).filter(|_| name != "chainrule")
+}
+
 fn size(n: usize) -> Literal {
     Literal::usize_unsuffixed(n)
 }
@@ -49,7 +55,7 @@ fn param_type(shape: Option<Shape>, rank: usize) -> (TokenStream, TokenStream) {
 
 /// The module for a network known as far as `outline` says.
 pub fn outlined(outline: &NetworkOutline, float: Float) -> TokenStream {
-    let Some(module) = ident(&outline.name) else {
+    let Some(module) = module(&outline.name) else {
         return TokenStream::new();
     };
     let float = match float {
@@ -202,7 +208,7 @@ pub fn outlined(outline: &NetworkOutline, float: Float) -> TokenStream {
 /// The module for a network whose text does not even parse: only its name is known, so
 /// every item is permissive.
 pub fn named_only(name: &str) -> TokenStream {
-    let Some(module) = ident(name) else {
+    let Some(module) = module(name) else {
         return TokenStream::new();
     };
     quote! {

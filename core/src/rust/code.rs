@@ -13,6 +13,7 @@ use crate::layout::Slot;
 use crate::model::{Network, Shape, Symbol};
 
 use super::Float;
+use super::names::Names;
 
 /// Binding strength of an emitted expression, to parenthesise only where Rust needs it.
 const SUM: u8 = 1;
@@ -20,17 +21,12 @@ const PRODUCT: u8 = 2;
 const UNARY: u8 = 3;
 const ATOM: u8 = 4;
 
-/// The parameters argument of generated functions. Its span is hygienic so that no name of
-/// the network can shadow it.
-pub fn params_ident() -> Ident {
-    Ident::new("p", Span::mixed_site())
-}
-
 /// Emits straight-line code for chosen named scalars of one derivation.
 pub struct CodeGen<'a> {
     network: &'a Network,
     derivation: &'a Derivation,
     float: Float,
+    names: Names,
     /// The expression for each named scalar's definition, by slot.
     definitions: HashMap<Var, NodeId>,
     /// Nodes bound to a `let`, and the name they are bound to.
@@ -53,7 +49,12 @@ pub struct CodeGen<'a> {
 
 impl<'a> CodeGen<'a> {
     /// A generator for `network`'s derivation.
-    pub fn new(network: &'a Network, derivation: &'a Derivation, float: Float) -> CodeGen<'a> {
+    pub fn new(
+        network: &'a Network,
+        derivation: &'a Derivation,
+        float: Float,
+        names: &Names,
+    ) -> CodeGen<'a> {
         let mut definitions: HashMap<Var, NodeId> = derivation
             .forward
             .iter()
@@ -64,6 +65,7 @@ impl<'a> CodeGen<'a> {
             network,
             derivation,
             float,
+            names: names.clone(),
             definitions,
             bound: HashMap::new(),
             uses: HashMap::new(),
@@ -227,7 +229,7 @@ impl<'a> CodeGen<'a> {
             let trivial = matches!(self.derivation.graph.node(n), Node::Var(_) | Node::Const(_));
             if shared && !trivial && n != root {
                 let value = self.expr(n, 0);
-                let name = format_ident!("tmp{}", self.temporaries, span = Span::mixed_site());
+                let name = self.names.local(&format!("tmp{}", self.temporaries));
                 self.temporaries += 1;
                 self.statements.push(quote! { let #name = #value; });
                 self.bound.insert(n, name);
@@ -239,22 +241,17 @@ impl<'a> CodeGen<'a> {
     pub fn var_ident(&self, var: Var) -> Ident {
         let layout = &self.derivation.layout;
         match layout.slot(var) {
-            // Hygienic spans: no input or target can shadow these bindings. A value binding ends
-            // in its element number and a delta in `_delta`, and temporaries have no `_`, so no
-            // two bindings can share a name whatever the network's names are.
-            Slot::Value(Symbol::Loss, _) => format_ident!("loss", span = Span::mixed_site()),
-            Slot::Value(symbol, elem) => format_ident!(
-                "{}_{}",
-                self.network.name_of(symbol),
-                elem,
-                span = Span::mixed_site()
-            ),
-            Slot::Delta(v, elem) => format_ident!(
-                "{}_{}_delta",
-                self.network.vectors[v].name,
-                elem,
-                span = Span::mixed_site()
-            ),
+            // A value binding ends in its element number and a delta in `_delta`, and
+            // temporaries have no `_`, so no two bindings can share a name whatever the
+            // network's names are; `Names::local` keeps them apart from the arguments.
+            Slot::Value(Symbol::Loss, _) => self.names.local("loss"),
+            Slot::Value(symbol, elem) => {
+                self.names
+                    .local(&format!("{}_{}", self.network.name_of(symbol), elem))
+            }
+            Slot::Delta(v, elem) => self
+                .names
+                .local(&format!("{}_{}_delta", self.network.vectors[v].name, elem)),
         }
     }
 
@@ -266,7 +263,7 @@ impl<'a> CodeGen<'a> {
         let layout = &self.derivation.layout;
         match layout.slot(var) {
             Slot::Value(symbol @ (Symbol::Input(_) | Symbol::Target(_)), elem) => {
-                let array = format_ident!("{}", self.network.name_of(symbol));
+                let array = self.names.data(symbol);
                 let i = Literal::usize_unsuffixed(elem);
                 quote! { #array[#i] }
             }
@@ -274,15 +271,15 @@ impl<'a> CodeGen<'a> {
                 let field = format_ident!("{}", self.network.name_of(symbol));
                 match self.network.params[p].shape {
                     Shape::Scalar => {
-                        let p = params_ident();
+                        let p = self.names.local("p");
                         quote! { #p.#field }
                     }
                     Shape::Vector(_) => {
-                        let (p, i) = (params_ident(), Literal::usize_unsuffixed(elem));
+                        let (p, i) = (self.names.local("p"), Literal::usize_unsuffixed(elem));
                         quote! { #p.#field[#i] }
                     }
                     Shape::Matrix(_, c) => {
-                        let p = params_ident();
+                        let p = self.names.local("p");
                         let (i, j) = (
                             Literal::usize_unsuffixed(elem / c),
                             Literal::usize_unsuffixed(elem % c),
@@ -300,15 +297,7 @@ impl<'a> CodeGen<'a> {
 
     /// A float literal of the generated type.
     pub fn literal(&self, v: f64) -> TokenStream {
-        let lit = match self.float {
-            Float::F64 => Literal::f64_suffixed(v.abs()),
-            Float::F32 => Literal::f32_suffixed(v.abs() as f32),
-        };
-        if v < 0.0 {
-            quote! { (-#lit) }
-        } else {
-            quote! { #lit }
-        }
+        literal(self.float, v)
     }
 
     fn level(&self, n: NodeId) -> u8 {
@@ -428,22 +417,40 @@ pub fn emit_node(
                 Builtin::Linear => a,
             }
         }
-        // m + ln(sum e^(x_i - m)) with m the largest x_i: finite at logits of +-1000.
+        // A call (not a block with a `let`): an operand wherever it stands, even first in a
+        // statement, and it binds no name that could meet the network's.
         Node::LogSumExp(items) => {
-            let xs: Vec<TokenStream> = items.iter().map(|i| child(*i, ATOM)).collect();
-            let first = &xs[0];
-            let rest = &xs[1..];
-            quote! {
-                {
-                    let m = #first #(.max(#rest))*;
-                    m + ((#first - m).exp() #(+ (#rest - m).exp())*).ln()
-                }
-            }
+            let xs = items.iter().map(|i| child(*i, 0));
+            quote! { ::chainrule::runtime::Real::log_sum_exp([#(#xs),*]) }
         }
     }
 }
 
-/// A hygienic name for a binding of generated code (no network name can shadow it).
-pub fn hygienic(name: &str) -> Ident {
-    Ident::new(name, Span::mixed_site())
+/// A float literal of type `float`. A value the type cannot hold (a derived constant; the
+/// source's are refused earlier with their spans) is the type's infinity or NaN, the value its
+/// arithmetic would give, rather than a panic of proc-macro2.
+pub fn literal(float: Float, v: f64) -> TokenStream {
+    let (ty, lit) = match float {
+        Float::F64 => (
+            quote! { f64 },
+            v.is_finite().then(|| Literal::f64_suffixed(v.abs())),
+        ),
+        Float::F32 => {
+            let single = v.abs() as f32;
+            (
+                quote! { f32 },
+                single.is_finite().then(|| Literal::f32_suffixed(single)),
+            )
+        }
+    };
+    let magnitude = match lit {
+        Some(lit) => quote! { #lit },
+        None if v.is_nan() => return quote! { #ty::NAN },
+        None => quote! { #ty::INFINITY },
+    };
+    if v < 0.0 {
+        quote! { (-#magnitude) }
+    } else {
+        magnitude
+    }
 }

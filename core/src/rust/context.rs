@@ -5,7 +5,8 @@ use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::Float;
-use super::code::{self, CodeGen};
+use super::code::CodeGen;
+use super::names::Names;
 use super::plan::{Plan, Unroll};
 use crate::derive::Derivation;
 use crate::model::{Network, Shape};
@@ -17,10 +18,13 @@ pub struct Ctx<'a> {
     pub float: Float,
     /// The float type's tokens: `f64` or `f32`.
     pub f: TokenStream,
-    /// The hygienic parameters argument `p`.
+    /// The Rust names of arguments and generated bindings.
+    pub names: Names,
+    /// The parameters argument `p`.
     pub p: Ident,
     pub param_fields: Vec<Ident>,
     pub param_types: Vec<TokenStream>,
+    /// The arguments of the inputs and targets (their names, unless reserved: [`Names`]).
     pub input_idents: Vec<Ident>,
     pub target_idents: Vec<Ident>,
     pub input_types: Vec<TokenStream>,
@@ -56,16 +60,9 @@ impl<'a> Ctx<'a> {
             .iter()
             .map(|p| field_type(p.shape, &f))
             .collect();
-        let input_idents: Vec<Ident> = network
-            .inputs
-            .iter()
-            .map(|v| format_ident!("{}", v.name))
-            .collect();
-        let target_idents: Vec<Ident> = network
-            .targets
-            .iter()
-            .map(|v| format_ident!("{}", v.name))
-            .collect();
+        let names = Names::new(network);
+        let mut input_idents = names.arguments();
+        let target_idents = input_idents.split_off(network.inputs.len());
         let array = |n: usize| {
             let n = Literal::usize_unsuffixed(n);
             quote! { [#f; #n] }
@@ -80,7 +77,8 @@ impl<'a> Ctx<'a> {
             network,
             derivation,
             float,
-            p: code::params_ident(),
+            p: names.local("p"),
+            names,
             param_fields,
             param_types,
             input_idents,
@@ -97,7 +95,7 @@ impl<'a> Ctx<'a> {
 
     /// A fresh straight-line generator.
     pub fn codegen(&self) -> CodeGen<'a> {
-        CodeGen::new(self.network, self.derivation, self.float)
+        CodeGen::new(self.network, self.derivation, self.float, &self.names)
     }
 
     /// `[F; n]`

@@ -57,7 +57,7 @@ pub fn forward(ctx: &Ctx<'_>) -> TokenStream {
         .enumerate()
         .map(|(v, vector)| {
             if ctx.plan.forward[v].is_some() {
-                let name = array_ident(&vector.name, Family::Values);
+                let name = array_ident(&ctx.names, &vector.name, Family::Values);
                 quote! { #name }
             } else {
                 let items: Vec<TokenStream> = forward_values.by_ref().take(vector.size).collect();
@@ -68,6 +68,12 @@ pub fn forward(ctx: &Ctx<'_>) -> TokenStream {
     let loss_value = forward_values.next().unwrap_or_default();
     let forward_statements = body.code.take_statements();
     let loss_field = format_ident!("{}", network.loss.name);
+    // `Forward`'s fields keep the network's names; the arguments may not (`Names`).
+    let input_fields: Vec<Ident> = network
+        .inputs
+        .iter()
+        .map(|v| format_ident!("{}", v.name))
+        .collect();
 
     let mut body = Body::new(ctx);
     body.forward();
@@ -86,7 +92,7 @@ pub fn forward(ctx: &Ctx<'_>) -> TokenStream {
         /// Every input, named vector and the loss of one sample.
         #[derive(Clone, Copy, Debug, PartialEq)]
         pub struct Forward {
-            #(pub #input_idents: #input_types,)*
+            #(pub #input_fields: #input_types,)*
             #(pub #vector_fields: #vector_types,)*
             pub #loss_field: F,
         }
@@ -101,7 +107,7 @@ pub fn forward(ctx: &Ctx<'_>) -> TokenStream {
         pub fn evaluate(#p: &Params, #data_args) -> Forward {
             #(#forward_statements)*
             Forward {
-                #(#input_idents: *#input_idents,)*
+                #(#input_fields: *#input_idents,)*
                 #(#vector_fields: #vector_values,)*
                 #loss_field: #loss_value,
             }

@@ -63,7 +63,7 @@ pub fn backward(ctx: &Ctx<'_>, write: Write) -> Result<Backward, EmitError> {
     let mut values = values.into_iter();
     let loss = values.next().unwrap_or_default();
     let mut statements = body.code.take_statements();
-    let loss_before = super::code::hygienic("loss_before");
+    let loss_before = ctx.names.local("loss_before");
     statements.push(quote! { let #loss_before: F = #loss; });
     let elements = places
         .into_iter()
@@ -107,14 +107,14 @@ pub fn element(ctx: &Ctx<'_>, base: &TokenStream, q: usize, e: usize) -> TokenSt
 pub fn gradient(ctx: &Ctx<'_>) -> Result<TokenStream, EmitError> {
     let (p, data_args, data_call) = (&ctx.p, &ctx.data_args, &ctx.data_call);
     let backward = backward(ctx, Write::Into)?;
-    let g = gradient_ident();
+    let g = gradient_ident(&ctx.names);
     let base = quote! { #g };
     let assignments = backward.elements.iter().map(|(q, e, v)| {
         let place = element(ctx, &base, *q, *e);
         quote! { #place = #v; }
     });
     let (statements, loops) = (&backward.statements, &backward.loops);
-    let loss_before = super::code::hygienic("loss_before");
+    let (loss_before, loss) = (ctx.names.local("loss_before"), ctx.names.local("loss"));
     let inline = backward.inline.then(|| quote! { #[inline] });
     Ok(quote! {
         /// The loss of one sample, and dL/dp for every parameter written into `g`.
@@ -130,8 +130,8 @@ pub fn gradient(ctx: &Ctx<'_>) -> Result<TokenStream, EmitError> {
         #[inline]
         pub fn gradient(#p: &Params, #data_args) -> (F, Params) {
             let mut #g = Params::zeros();
-            let loss = gradient_into(#p, #data_call &mut #g);
-            (loss, #g)
+            let #loss = gradient_into(#p, #data_call &mut #g);
+            (#loss, #g)
         }
     })
 }

@@ -5,11 +5,12 @@
 
 use std::collections::HashSet;
 
-use proc_macro2::{Ident, Literal, Span, TokenStream};
-use quote::{ToTokens, format_ident, quote};
+use proc_macro2::{Ident, Literal, TokenStream};
+use quote::{ToTokens, quote};
 
 use super::code::{self, CodeGen};
 use super::context::Ctx;
+use super::names::Names;
 use super::plan::Plan;
 use crate::ir::{Node, NodeId, Var};
 use crate::model::{Shape, Symbol};
@@ -50,10 +51,10 @@ pub enum Family {
     Inner,
 }
 
-/// The hygienic name of a loop's or a sum's index variable, by the letter the general form
-/// prints for it (`ix_k` for `k`), so the code reads as the formula does.
-fn index_ident(letter: char) -> Ident {
-    format_ident!("ix_{}", letter, span = Span::mixed_site())
+/// The name of a loop's or a sum's index variable, by the letter the general form prints
+/// for it (`ix_k` for `k`), so the code reads as the formula does.
+fn index_ident(names: &Names, letter: char) -> Ident {
+    names.local(&format!("ix_{letter}"))
 }
 
 /// An affine index as a `usize` expression. Callers guard reads whose index could leave
@@ -98,16 +99,16 @@ fn signed_tokens(a: &Affine, index_ident: &dyn Fn(IndexVar) -> Ident) -> TokenSt
     quote! { (#offset #(+ #terms)*) }
 }
 
-/// The hygienic array of a vector's values, deltas or inner values. Element bindings end in
+/// The array of a vector's values, deltas or inner values. Element bindings end in
 /// a digit or in `_delta` and temporaries have no `_`, so no other binding can share these
 /// names.
-pub fn array_ident(name: &str, family: Family) -> Ident {
+pub fn array_ident(names: &Names, name: &str, family: Family) -> Ident {
     let suffix = match family {
         Family::Values => "values",
         Family::Deltas => "deltas",
         Family::Inner => "inner",
     };
-    format_ident!("{}_{}", name, suffix, span = Span::mixed_site())
+    names.local(&format!("{name}_{suffix}"))
 }
 
 impl<'c, 'a> Body<'c, 'a> {
@@ -131,7 +132,7 @@ impl<'c, 'a> Body<'c, 'a> {
     fn ident(&self, var: IndexVar) -> Ident {
         let mut letters = self.letters.borrow_mut();
         if let Some(&(_, c)) = letters.iter().find(|(v, _)| *v == var) {
-            return index_ident(c);
+            return index_ident(&self.ctx.names, c);
         }
         let letter = crate::latex::indexed::SUMMED
             .iter()
@@ -139,7 +140,7 @@ impl<'c, 'a> Body<'c, 'a> {
             .find(|c| !letters.iter().any(|(_, u)| u == c))
             .unwrap_or('z');
         letters.push((var, letter));
-        index_ident(letter)
+        index_ident(&self.ctx.names, letter)
     }
 
     fn vars(&self, family: Family, v: usize) -> Vec<Var> {
@@ -174,7 +175,7 @@ impl<'c, 'a> Body<'c, 'a> {
             }
             _ => self.code.define(&vars),
         };
-        let name = array_ident(&self.ctx.network.vectors[v].name, family);
+        let name = array_ident(&self.ctx.names, &self.ctx.network.vectors[v].name, family);
         let ty = self.ctx.array(reads.len());
         self.code.push(quote! { let #name: #ty = [#(#reads),*]; });
     }
@@ -238,7 +239,7 @@ impl<'c, 'a> Body<'c, 'a> {
         }
         self.prepare(f);
         let vector = &self.ctx.network.vectors[v];
-        let name = array_ident(&vector.name, family);
+        let name = array_ident(&self.ctx.names, &vector.name, family);
         let (n, ty) = (
             Literal::usize_unsuffixed(vector.size),
             self.ctx.array(vector.size),
@@ -290,7 +291,7 @@ impl<'c, 'a> Body<'c, 'a> {
                 // formulas that read it (relu's derivative); both fill in one loop.
                 (Family::Values, Some(argument)) => {
                     self.prepare(argument);
-                    let inner = array_ident(&vector.name, Family::Inner);
+                    let inner = array_ident(&self.ctx.names, &vector.name, Family::Inner);
                     let argument = self.expr(argument, 0);
                     let outer = self.expr(f, 0);
                     self.arrays.insert((Family::Inner, v));
@@ -336,7 +337,7 @@ impl<'c, 'a> Body<'c, 'a> {
             let field = &self.ctx.param_fields[q];
             let target = match write {
                 Write::Into => {
-                    let g = gradient_ident();
+                    let g = gradient_ident(&self.ctx.names);
                     quote! { #g.#field }
                 }
                 Write::Step => {
@@ -362,7 +363,10 @@ impl<'c, 'a> Body<'c, 'a> {
             };
             let mut statement = match write {
                 Write::Into => quote! { #element = #body; },
-                Write::Step => quote! { #element -= lr * (#body); },
+                Write::Step => {
+                    let lr = self.ctx.names.local("lr");
+                    quote! { #element -= #lr * (#body); }
+                }
             };
             for (index, bound) in bounds.into_iter().rev() {
                 let bound = Literal::usize_unsuffixed(bound);
@@ -418,24 +422,9 @@ impl<'c, 'a> Body<'c, 'a> {
                 );
                 quote! { (if #lo <= #at && #at < #hi { 1.0 } else { 0.0 }) }
             }
-            Leaf::LogSumExp(bound, body) => {
-                // Two passes, as the straight-line code does: the largest term shifted out.
-                let (j, n) = (self.ident(bound.var), Literal::usize_unsuffixed(bound.size));
-                let body = self.expr(*body, 0);
-                let (m, total) = (
-                    format_ident!("lse_max", span = Span::mixed_site()),
-                    format_ident!("lse_sum", span = Span::mixed_site()),
-                );
-                quote! {
-                    {
-                        let mut #m: F = F::NEG_INFINITY;
-                        for #j in 0..#n { #m = #m.max(#body); }
-                        let mut #total: F = 0.0;
-                        for #j in 0..#n { #total += (#body - #m).exp(); }
-                        #m + #total.ln()
-                    }
-                }
-            }
+            // The plan leaves formulas with a log-sum-exp to straight-line code, which has
+            // its stable two-pass form: reaching one here is a broken assumption.
+            Leaf::LogSumExp(..) => panic!("a loop formula holds a log-sum-exp"),
             Leaf::Read(tensor, indices) => self.read(*tensor, indices),
         }
     }
@@ -448,7 +437,7 @@ impl<'c, 'a> Body<'c, 'a> {
             self.ident(bound.var);
         }
         let body = self.expr(body, 0);
-        let acc = format_ident!("acc", span = Span::mixed_site());
+        let acc = self.ctx.names.local("acc");
         let count: usize = bounds.iter().map(|b| b.size).product();
         if let [bound] = bounds
             && count >= 2 * LANES
@@ -457,8 +446,8 @@ impl<'c, 'a> Body<'c, 'a> {
             // LANES independent partial sums, as a careful hand-written dot product keeps:
             // with one running sum IEEE order chains every add, and LLVM may not vectorize.
             let (lane, chunk) = (
-                format_ident!("lane", span = Span::mixed_site()),
-                format_ident!("chunk", span = Span::mixed_site()),
+                self.ctx.names.local("lane"),
+                self.ctx.names.local("chunk"),
             );
             let lanes = Literal::usize_unsuffixed(LANES);
             let chunks = Literal::usize_unsuffixed(count / LANES);
@@ -470,7 +459,7 @@ impl<'c, 'a> Body<'c, 'a> {
                 quote! { for #i in #start..#end { #acc[0] += #body; } }
             });
             return quote! {
-                {
+                ({
                     let mut #acc: [F; #lanes] = [0.0; #lanes];
                     for #chunk in 0..#chunks {
                         for #lane in 0..#lanes {
@@ -480,7 +469,7 @@ impl<'c, 'a> Body<'c, 'a> {
                     }
                     #tail
                     ((#acc[0] + #acc[1]) + (#acc[2] + #acc[3])) + ((#acc[4] + #acc[5]) + (#acc[6] + #acc[7]))
-                }
+                })
             };
         }
         let mut statement = quote! { #acc += #body; };
@@ -488,7 +477,8 @@ impl<'c, 'a> Body<'c, 'a> {
             let (i, n) = (self.ident(bound.var), Literal::usize_unsuffixed(bound.size));
             statement = quote! { for #i in 0..#n { #statement } };
         }
-        quote! { { let mut #acc: F = 0.0; #statement #acc } }
+        // Blocks in parentheses: an operand wherever they stand.
+        quote! { ({ let mut #acc: F = 0.0; #statement #acc }) }
     }
 
     /// An element of a tensor at computed indices.
@@ -511,23 +501,19 @@ impl<'c, 'a> Body<'c, 'a> {
                 quote! { #p.#field #(#indices)* }
             }
             Tensor::Value(Symbol::Vector(v)) => {
-                let name = array_ident(&network.vectors[v].name, Family::Values);
+                let name = array_ident(&self.ctx.names, &network.vectors[v].name, Family::Values);
                 quote! { #name #(#indices)* }
             }
             Tensor::Delta(Symbol::Vector(v)) => {
-                let name = array_ident(&network.vectors[v].name, Family::Deltas);
+                let name = array_ident(&self.ctx.names, &network.vectors[v].name, Family::Deltas);
                 quote! { #name #(#indices)* }
             }
             Tensor::Inner(v) => {
-                let name = array_ident(&network.vectors[v].name, Family::Inner);
+                let name = array_ident(&self.ctx.names, &network.vectors[v].name, Family::Inner);
                 quote! { #name #(#indices)* }
             }
-            Tensor::Value(Symbol::Input(i)) => {
-                let name = &self.ctx.input_idents[i];
-                quote! { #name #(#indices)* }
-            }
-            Tensor::Value(Symbol::Target(i)) => {
-                let name = &self.ctx.target_idents[i];
+            Tensor::Value(symbol @ (Symbol::Input(_) | Symbol::Target(_))) => {
+                let name = self.ctx.names.data(symbol);
                 quote! { #name #(#indices)* }
             }
             // A formula never reads a gradient (the plan loops only deltas and gradients
@@ -537,9 +523,9 @@ impl<'c, 'a> Body<'c, 'a> {
     }
 }
 
-/// The hygienic gradient argument `g`.
-pub fn gradient_ident() -> Ident {
-    Ident::new("g", Span::mixed_site())
+/// The gradient argument `g`.
+pub fn gradient_ident(names: &Names) -> Ident {
+    names.local("g")
 }
 
 /// Whether a sum's body reads a matrix as `M[s][k]`: the summation index first, the element's

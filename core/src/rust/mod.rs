@@ -9,8 +9,12 @@ mod forward;
 mod gradient;
 mod init;
 mod loops;
+mod names;
 mod params;
+#[cfg(test)]
+mod parse_tests;
 mod plan;
+mod single;
 mod step;
 
 use proc_macro2::TokenStream;
@@ -72,30 +76,34 @@ pub enum EmitError {
     Name(String, crate::Span, String),
     /// An expression is too long to write out (see [`crate::written`]).
     Written(String),
+    /// A number of the source the float type cannot hold: `(where it was written, reason)`.
+    Value(crate::Span, String),
 }
 
 impl std::fmt::Display for EmitError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             EmitError::TooLarge(t) => t.fmt(f),
-            EmitError::Name(_, _, reason) | EmitError::Written(reason) => f.write_str(reason),
+            EmitError::Name(_, _, reason)
+            | EmitError::Written(reason)
+            | EmitError::Value(_, reason) => f.write_str(reason),
         }
     }
 }
 
-/// Rust keywords and the names generated functions use for their own arguments and locals.
-const RESERVED: [&str; 58] = [
+/// Rust keywords (strict, reserved and weak ones that cannot name a binding): no network name
+/// can be one. Other names are free: `names.rs` keeps the generated ones apart from them.
+const KEYWORDS: [&str; 52] = [
     "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for",
     "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return",
     "self", "Self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where",
     "while", "async", "await", "dyn", "abstract", "become", "box", "do", "final", "macro",
-    "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen", "lr", "tol", "hand",
-    "rows", "first", "batch",
+    "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
 ];
 
 /// Names that become Rust identifiers must be usable as such.
 fn check_names(network: &Network) -> Result<(), EmitError> {
-    let inputs = network
+    let data = network
         .inputs
         .iter()
         .chain(&network.targets)
@@ -115,32 +123,37 @@ fn check_names(network: &Network) -> Result<(), EmitError> {
             network.loss.span,
             "loss",
         )));
-    for (name, span, kind) in inputs.chain(others) {
-        let argument = kind == "input or target";
-        if RESERVED[..52].contains(&name.as_str())
-            || (argument && RESERVED[52..].contains(&name.as_str()))
-            || name.starts_with("__")
-        {
-            return Err(EmitError::Name(
-                name.clone(),
-                span,
-                format!(
-                    "the {kind} name `{name}` cannot be used in generated Rust code (a Rust keyword or a name the generated functions use); rename it"
-                ),
-            ));
-        }
-    }
-    if matches!(network.name.as_str(), n if RESERVED[..52].contains(&n)) {
+    for (name, span, kind) in data.chain(others) {
+        let reason = if KEYWORDS.contains(&name.as_str()) {
+            "a Rust keyword"
+        } else if name == "_" {
+            "`_` names no field or argument in Rust"
+        } else if name.starts_with("__") {
+            "names beginning with `__` are kept for the generated code's own"
+        } else {
+            continue;
+        };
         return Err(EmitError::Name(
-            network.name.clone(),
-            network.span,
+            name.clone(),
+            span,
             format!(
-                "the network name `{}` is a Rust keyword; rename it",
-                network.name
+                "the {kind} name `{name}` cannot be used in generated Rust code ({reason}); rename it"
             ),
         ));
     }
-    Ok(())
+    let reason = match network.name.as_str() {
+        n if KEYWORDS.contains(&n) => "is a Rust keyword",
+        "_" => "names no module in Rust",
+        // `pub mod chainrule` would shadow the crate the generated code and the macro's own
+        // invocation (`chainrule::derive!`) name, in the module that holds it.
+        "chainrule" => "would shadow the crate `chainrule` in the module that holds it",
+        _ => return Ok(()),
+    };
+    Err(EmitError::Name(
+        network.name.clone(),
+        network.span,
+        format!("the network name `{}` {reason}; rename it", network.name),
+    ))
 }
 
 fn emit_with(
@@ -152,7 +165,6 @@ fn emit_with(
     latex: &str,
     source_path: Option<&str>,
 ) -> Result<TokenStream, EmitError> {
-    check_names(network)?;
     let ctx = Ctx::new(network, derivation, float, unroll);
     let name = format_ident!("{}", network.name);
     let f = &ctx.f;
@@ -223,6 +235,10 @@ pub fn expand_network_with(
     batch: BatchMode,
     source_path: Option<&str>,
 ) -> Result<TokenStream, EmitError> {
+    check_names(network)?;
+    if float == Float::F32 {
+        single::check(network, &model.functions)?;
+    }
     // Straight-line code costs at least one operation per parameter: refuse the hopeless
     // cases before deriving.
     if unroll == Unroll::Always && network.param_count() > MAX_OPERATIONS {

@@ -235,6 +235,14 @@ pub fn flat_gradient(ctx: &Ctx<'_>) -> TokenStream {
     let network = ctx.network;
     let (f, count_lit) = (&ctx.f, &ctx.count_lit);
     let batch_fields: Vec<&Ident> = ctx.input_idents.iter().chain(&ctx.target_idents).collect();
+    let local = |name: &str| ctx.names.local(name);
+    let (params, data, parameters, at) = (
+        local("params"),
+        local("data"),
+        local("parameters"),
+        local("at"),
+    );
+    let (loss, g, lr) = (local("loss"), local("g"), local("lr"));
     let data_sizes: Vec<Literal> = network
         .inputs
         .iter()
@@ -258,34 +266,34 @@ pub fn flat_gradient(ctx: &Ctx<'_>) -> TokenStream {
         /// [`gradient`] over flat arrays: parameters in [`Params::flat`] order, then every
         /// input and target element in declaration order. For generic callers (tests,
         /// benchmarks).
-        pub fn gradient_flat(params: &[F; #count_lit], data: &[F; #data_len]) -> (F, [F; #count_lit]) {
-            let mut parameters = Params::zeros();
-            parameters.set_flat(params);
-            let mut at = 0usize;
+        pub fn gradient_flat(#params: &[F; #count_lit], #data: &[F; #data_len]) -> (F, [F; #count_lit]) {
+            let mut #parameters = Params::zeros();
+            #parameters.set_flat(#params);
+            let mut #at = 0usize;
             #(
                 let mut #batch_fields = [<#f as ::chainrule::runtime::Real>::ZERO; #data_sizes];
-                #batch_fields.copy_from_slice(&data[at..at + #data_sizes]);
-                at += #data_sizes;
+                #batch_fields.copy_from_slice(&#data[#at..#at + #data_sizes]);
+                #at += #data_sizes;
             )*
-            let _ = at;
-            let (loss, g) = gradient(&parameters, #(&#batch_fields,)*);
-            (loss, g.flat())
+            let _ = #at;
+            let (#loss, #g) = gradient(&#parameters, #(&#batch_fields,)*);
+            (#loss, #g.flat())
         }
 
         /// [`sgd_step`] over flat arrays, in the order of [`gradient_flat`].
-        pub fn sgd_step_flat(params: &mut [F; #count_lit], data: &[F; #data_len], lr: F) -> F {
-            let mut parameters = Params::zeros();
-            parameters.set_flat(params);
-            let mut at = 0usize;
+        pub fn sgd_step_flat(#params: &mut [F; #count_lit], #data: &[F; #data_len], #lr: F) -> F {
+            let mut #parameters = Params::zeros();
+            #parameters.set_flat(#params);
+            let mut #at = 0usize;
             #(
                 let mut #batch_fields = [<#f as ::chainrule::runtime::Real>::ZERO; #data_sizes];
-                #batch_fields.copy_from_slice(&data[at..at + #data_sizes]);
-                at += #data_sizes;
+                #batch_fields.copy_from_slice(&#data[#at..#at + #data_sizes]);
+                #at += #data_sizes;
             )*
-            let _ = at;
-            let loss = sgd_step(&mut parameters, #(&#batch_fields,)* lr);
-            *params = parameters.flat();
-            loss
+            let _ = #at;
+            let #loss = sgd_step(&mut #parameters, #(&#batch_fields,)* #lr);
+            *#params = #parameters.flat();
+            #loss
         }
     }
 }

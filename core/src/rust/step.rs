@@ -1,7 +1,7 @@
 //! `sgd_step`: one gradient-descent update of one sample, in place.
 
-use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote};
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
 
 use super::EmitError;
 use super::context::Ctx;
@@ -14,7 +14,7 @@ pub fn sgd_step(ctx: &Ctx<'_>) -> Result<TokenStream, EmitError> {
     let (p, data_args) = (&ctx.p, &ctx.data_args);
     let backward = backward(ctx, Write::Step)?;
     let names: Vec<Ident> = (0..backward.elements.len())
-        .map(|i| format_ident!("grad{}", i, span = Span::mixed_site()))
+        .map(|i| ctx.names.local(&format!("grad{i}")))
         .collect();
     let bindings = backward
         .elements
@@ -22,21 +22,22 @@ pub fn sgd_step(ctx: &Ctx<'_>) -> Result<TokenStream, EmitError> {
         .zip(&names)
         .map(|((_, _, v), name)| quote! { let #name: F = #v; });
     let base = quote! { #p };
+    let lr = ctx.names.local("lr");
     let updates = backward
         .elements
         .iter()
         .zip(&names)
         .map(|((q, e, _), name)| {
             let place = element(ctx, &base, *q, *e);
-            quote! { #place -= lr * #name; }
+            quote! { #place -= #lr * #name; }
         });
     let (statements, loops) = (&backward.statements, &backward.loops);
-    let loss_before = super::code::hygienic("loss_before");
+    let loss_before = ctx.names.local("loss_before");
     let inline = backward.inline.then(|| quote! { #[inline] });
     Ok(quote! {
         /// One gradient-descent step: `p -= lr * dL/dp`, in place; returns the loss before it.
         #inline
-        pub fn sgd_step(#p: &mut Params, #data_args lr: F) -> F {
+        pub fn sgd_step(#p: &mut Params, #data_args #lr: F) -> F {
             #(#statements)*
             #(#bindings)*
             #(#loops)*

@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use proc_macro2::{Ident, Literal, Span, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::ir::{Graph, Node, NodeId, Var};
@@ -21,15 +21,7 @@ pub type Emitted = (Vec<TokenStream>, Vec<TokenStream>);
 
 /// A float literal of the generated type.
 pub fn literal(float: Float, v: f64) -> TokenStream {
-    let lit = match float {
-        Float::F64 => Literal::f64_suffixed(v.abs()),
-        Float::F32 => Literal::f32_suffixed(v.abs() as f32),
-    };
-    if v < 0.0 {
-        quote! { (-#lit) }
-    } else {
-        quote! { #lit }
-    }
+    crate::rust::code::literal(float, v)
 }
 
 struct Emitter<'a> {

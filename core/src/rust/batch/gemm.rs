@@ -2,7 +2,7 @@
 //! `Z = X Wᵀ + b` (`W @ v`) or `Z = X W + b` (`v @ W`), backward `∂L/∂W += Δᵀ X` (or `Xᵀ Δ`),
 //! `Δ_X += Δ W` (or `Δ Wᵀ`) and the bias's column sums.
 
-use proc_macro2::{Ident, Literal, Span, TokenStream};
+use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::layers::{Convention, Product};
@@ -37,7 +37,7 @@ impl Gen<'_> {
         out: &Ident,
         size: usize,
     ) -> TokenStream {
-        let p = Ident::new("p", Span::mixed_site());
+        let p = &self.p;
         let n = Literal::usize_unsuffixed(size);
         let weight = format_ident!("{}", self.network.params[product.weight].name);
         let w = match product.convention {
@@ -72,7 +72,7 @@ impl Gen<'_> {
         delta: &Ident,
         size: usize,
     ) -> TokenStream {
-        let p = Ident::new("p", Span::mixed_site());
+        let p = &self.p;
         let n = Literal::usize_unsuffixed(size);
         let weight = format_ident!("{}", self.network.params[product.weight].name);
         let offset = self.plan.offsets[product.weight];

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use proc_macro2::{Ident, Literal, Span, TokenStream};
+use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::expr::{self, Emitted as Body};
@@ -35,18 +35,19 @@ pub fn emit(
     float: Float,
     plan: &Plan,
     data: &[&Ident],
+    p: &Ident,
 ) -> Emitted {
     let f = match float {
         Float::F64 => quote! { f64 },
         Float::F32 => quote! { f32 },
     };
-    let p = Ident::new("p", Span::mixed_site());
     let g = Gen {
         network,
         derivation,
         float,
         plan,
         data,
+        p: p.clone(),
     };
     let mut fields = TokenStream::new();
     let mut prepare = TokenStream::new();
@@ -158,6 +159,8 @@ pub(super) struct Gen<'a> {
     pub(super) float: Float,
     pub(super) plan: &'a Plan,
     pub(super) data: &'a [&'a Ident],
+    /// The parameters argument.
+    pub(super) p: Ident,
 }
 
 impl Gen<'_> {
@@ -185,7 +188,7 @@ impl Gen<'_> {
 
     /// The tokens reading named scalar `var` in a body for one row.
     fn leaf(&self, var: Var, looped: bool, reads: &mut Reads) -> Option<TokenStream> {
-        let p = Ident::new("p", Span::mixed_site());
+        let p = &self.p;
         let Slot::Value(symbol, e) = self.derivation.layout.slot(var) else {
             return None;
         };

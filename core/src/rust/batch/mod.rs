@@ -15,13 +15,14 @@ mod gemm;
 mod layers;
 mod matrix;
 
-use proc_macro2::{Ident, Literal, Span, TokenStream};
+use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::derive::Derivation;
 use crate::model::{Network, Shape};
 
 use super::Float;
+use super::names::Names;
 pub use layers::{Irregular, Plan, plan};
 
 /// How the batch functions compute a batch (`derive!(batch = ...)`, `chainrule rust --batch`).
@@ -83,7 +84,10 @@ pub fn items(
         Float::F64 => quote! { f64 },
         Float::F32 => quote! { f32 },
     };
-    let p = Ident::new("p", Span::mixed_site());
+    let names = Names::new(network);
+    let local = |name: &str| names.local(name);
+    let (p, g, lr, ws) = (local("p"), local("g"), local("lr"), local("ws"));
+    let (params, data_arg) = (local("params"), local("data"));
     let planned = match mode {
         BatchMode::PerSample => None,
         _ => plan(network, derivation).ok(),
@@ -103,7 +107,8 @@ pub fn items(
         .inputs
         .iter()
         .chain(&network.targets)
-        .map(|v| (format_ident!("{}", v.name), v.size, v.name.as_str()))
+        .enumerate()
+        .map(|(i, v)| (names.argument(i), v.size, v.name.as_str()))
         .collect();
     let idents: Vec<&Ident> = data.iter().map(|(i, _, _)| i).collect();
     let view_args = quote! { #(#idents: ::chainrule::ndarray::ArrayView2<'_, #f>,)* };
@@ -159,7 +164,7 @@ pub fn items(
     let sample_part = Literal::usize_unsuffixed(SAMPLE_PART);
     let (part_fields, prepare, chunk_fn, choose, run_matrix) = match &matrix {
         Some(plan) => {
-            let m = matrix::emit(network, derivation, float, plan, &idents);
+            let m = matrix::emit(network, derivation, float, plan, &idents, &p);
             let chunk = Literal::usize_unsuffixed(CHUNK);
             let min_rows = Literal::usize_unsuffixed(min_rows);
             let matrix_part = Literal::usize_unsuffixed(MATRIX_PART);
@@ -206,8 +211,8 @@ pub fn items(
         column_ends.push(Literal::usize_unsuffixed(column));
     }
     let data_len = Literal::usize_unsuffixed(column);
-    let copy_out = write_params(network, false);
-    let step = write_params(network, true);
+    let copy_out = write_params(network, &g, None);
+    let step = write_params(network, &p, Some(&lr));
 
     quote! {
         /// Buffers the batch functions reuse between calls ([`gradient_batch_into`],
@@ -293,9 +298,9 @@ pub fn items(
 
         /// [`gradient_batch`] into `g`, reusing the buffers of `ws`: no allocation once `ws`
         /// has seen a batch this large. Returns the loss.
-        pub fn gradient_batch_into(#p: &Params, #view_args ws: &mut BatchWorkspace, g: &mut Params) -> Result<F, ::chainrule::runtime::ShapeError> {
-            let __loss = __accumulate(#p, #(#idents,)* ws)?;
-            let __total = &ws.total;
+        pub fn gradient_batch_into(#p: &Params, #view_args #ws: &mut BatchWorkspace, #g: &mut Params) -> Result<F, ::chainrule::runtime::ShapeError> {
+            let __loss = __accumulate(#p, #(#idents,)* #ws)?;
+            let __total = &#ws.total;
             #copy_out
             Ok(__loss)
         }
@@ -303,38 +308,38 @@ pub fn items(
         /// [`gradient_batch`] over flat arguments, for generic callers (tests, benchmarks):
         /// parameters in [`Params::flat`] order, and one row per sample holding every input
         /// and target element in declaration order. Returns the gradient in the same order.
-        pub fn gradient_batch_flat(params: &[F], data: ::chainrule::ndarray::ArrayView2<'_, F>, ws: &mut BatchWorkspace) -> Result<(F, Vec<F>), ::chainrule::runtime::ShapeError> {
-            let __values: &[F; #count] = params.try_into().map_err(|_| ::chainrule::runtime::ShapeError::new("params", format!("{} elements", #count), format!("{} elements", params.len())))?;
-            if data.ncols() != #data_len {
-                return Err(::chainrule::runtime::ShapeError::new("data", format!("{} columns", #data_len), format!("{} columns", data.ncols())));
+        pub fn gradient_batch_flat(#params: &[F], #data_arg: ::chainrule::ndarray::ArrayView2<'_, F>, #ws: &mut BatchWorkspace) -> Result<(F, Vec<F>), ::chainrule::runtime::ShapeError> {
+            let __values: &[F; #count] = #params.try_into().map_err(|_| ::chainrule::runtime::ShapeError::new("params", format!("{} elements", #count), format!("{} elements", #params.len())))?;
+            if #data_arg.ncols() != #data_len {
+                return Err(::chainrule::runtime::ShapeError::new("data", format!("{} columns", #data_len), format!("{} columns", #data_arg.ncols())));
             }
             let mut __p = Params::boxed_zeros();
             __p.set_flat(__values);
-            #(let #idents = ::chainrule::parallel::columns(data, #column_starts, #column_ends);)*
-            let __loss = __accumulate(&__p, #(#idents,)* ws)?;
-            Ok((__loss, ws.total.clone()))
+            #(let #idents = ::chainrule::parallel::columns(#data_arg, #column_starts, #column_ends);)*
+            let __loss = __accumulate(&__p, #(#idents,)* #ws)?;
+            Ok((__loss, #ws.total.clone()))
         }
 
         /// One gradient-descent step over a batch, the gradient combined by the network's
         /// `batch` rule; returns the loss before it.
-        pub fn sgd_step_batch(#p: &mut Params, #view_args lr: F) -> Result<F, ::chainrule::runtime::ShapeError> {
+        pub fn sgd_step_batch(#p: &mut Params, #view_args #lr: F) -> Result<F, ::chainrule::runtime::ShapeError> {
             let mut __ws = BatchWorkspace::new();
-            sgd_step_batch_into(#p, #(#idents,)* lr, &mut __ws)
+            sgd_step_batch_into(#p, #(#idents,)* #lr, &mut __ws)
         }
 
         /// [`sgd_step_batch`] reusing the buffers of `ws`; `p` is updated in place.
-        pub fn sgd_step_batch_into(#p: &mut Params, #view_args lr: F, ws: &mut BatchWorkspace) -> Result<F, ::chainrule::runtime::ShapeError> {
-            let __loss = __accumulate(#p, #(#idents,)* ws)?;
-            let __total = &ws.total;
+        pub fn sgd_step_batch_into(#p: &mut Params, #view_args #lr: F, #ws: &mut BatchWorkspace) -> Result<F, ::chainrule::runtime::ShapeError> {
+            let __loss = __accumulate(#p, #(#idents,)* #ws)?;
+            let __total = &#ws.total;
             #step
             Ok(__loss)
         }
     }
 }
 
-/// Writes `__total` (flat order) into `g`, or, with `step`, subtracts `lr` times it from `p`.
-fn write_params(network: &Network, step: bool) -> TokenStream {
-    let p = Ident::new("p", Span::mixed_site());
+/// Writes `__total` (flat order) into `target` (`g`), or, with a learning rate, subtracts it
+/// times `__total` from `target` (`p`).
+fn write_params(network: &Network, target: &Ident, lr: Option<&Ident>) -> TokenStream {
     let mut at = 0;
     let mut out = TokenStream::new();
     for param in &network.params {
@@ -345,28 +350,23 @@ fn write_params(network: &Network, step: bool) -> TokenStream {
             Literal::usize_unsuffixed(at + len),
         );
         at += len;
-        let target = if step {
-            quote! { #p }
-        } else {
-            quote! { g }
-        };
-        out.extend(match (param.shape, step) {
-            (Shape::Scalar, false) => quote! { #target.#field = __total[#start]; },
-            (Shape::Scalar, true) => quote! { #target.#field -= lr * __total[#start]; },
-            (Shape::Vector(_), false) => {
+        out.extend(match (param.shape, lr) {
+            (Shape::Scalar, None) => quote! { #target.#field = __total[#start]; },
+            (Shape::Scalar, Some(lr)) => quote! { #target.#field -= #lr * __total[#start]; },
+            (Shape::Vector(_), None) => {
                 quote! { #target.#field.copy_from_slice(&__total[#start..#end]); }
             }
-            (Shape::Matrix(..), false) => {
+            (Shape::Matrix(..), None) => {
                 quote! { #target.#field.as_flattened_mut().copy_from_slice(&__total[#start..#end]); }
             }
-            (shape, true) => {
+            (shape, Some(lr)) => {
                 let elements = match shape {
                     Shape::Matrix(..) => quote! { #target.#field.as_flattened_mut() },
                     _ => quote! { #target.#field },
                 };
                 quote! {
                     for (__w, __d) in #elements.iter_mut().zip(&__total[#start..#end]) {
-                        *__w -= lr * *__d;
+                        *__w -= #lr * *__d;
                     }
                 }
             }
