@@ -257,11 +257,64 @@ network act {
         }
         assert!(!fragment.contains("(-0.01"), "{name}:\n{fragment}");
         assert!(!fragment.contains("- -0.01"), "{name}:\n{fragment}");
-        if name != "matrix" {
+        if name == "general" || name == "matrix" {
+            // The structured forms name the function and say its derivative once.
+            assert!(
+                fragment.contains(
+                    "\\operatorname{leaky}'\\left(z\\right) &= \\operatorname{step}\\left(z\\right) + 0.01 \\operatorname{step}\\left(-z\\right)"
+                ),
+                "{name}:\n{fragment}"
+            );
+        } else {
             assert!(
                 fragment.contains("+ 0.01 \\operatorname{step}\\left(-h_{"),
                 "{name}:\n{fragment}"
             );
         }
     }
+}
+
+/// Issue 24, item 12: a user function keeps its name in the general and matrix forms,
+/// `gelu'` of the argument, and its derivative is said once; every statement verified.
+#[test]
+fn user_functions_keep_their_names() {
+    let text = "fn gelu(z) = 0.5 * z * (1 + tanh(0.7978845608 * (z + 0.044715 * z^3)))
+network act {
+    input  x[2]
+    target t[1]
+    h[3] = gelu(W1 @ x + b1)
+    y[1] = W2 @ h
+    loss L = 0.5 * sum((y - t)^2)
+}
+";
+    let model = check_source(text).expect("the network checks");
+    let network = &model.networks[0];
+    let fragments = fragments(&model, network);
+    let form = |name: &str| {
+        fragments
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, f)| f.clone())
+            .unwrap_or_default()
+    };
+    let general = form("general");
+    assert!(
+        general.contains("\\operatorname{gelu}'\\left(\\tilde{h_{i}}\\right)"),
+        "{general}"
+    );
+    assert_eq!(
+        general
+            .matches("\\operatorname{gelu}'\\left(z\\right) &=")
+            .count(),
+        1
+    );
+    let matrix = form("matrix");
+    assert!(
+        matrix.contains("h &= \\operatorname{gelu}\\left(\\tilde{h}\\right)"),
+        "{matrix}"
+    );
+    let derivation = derive(network, &model.functions);
+    let program =
+        chainrule::core::tensor::program(network, &model.functions, &derivation).expect("covered");
+    assert!(program.statements().all(|s| s.verified));
 }

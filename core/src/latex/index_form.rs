@@ -74,6 +74,8 @@ fn from_statements(latex: &mut Latex<'_>, program: &crate::tensor::Program, weig
             definitions.push(printer.line(statement));
         }
     }
+    // A user function's derivative, said once (as the seeds say sigma' once).
+    definitions.extend(printer.derivative_lines(&printed));
     latex.lines.extend(definitions);
     latex.lines.extend(lines);
 }

@@ -172,7 +172,70 @@ impl<'a> IndexPrinter<'a> {
                 format!("\\log \\sum_{{{letter}}} e^{{{}}}", self.print(*body, true))
             }
             Leaf::Guard(affine, lo, hi) => self.guard(affine, *lo, *hi),
+            Leaf::Call(f, args) | Leaf::CallDerivative(f, _, args) => {
+                let args: Vec<String> = args.iter().map(|&a| self.print(a, true)).collect();
+                let name = match self.program.leaf_of(var) {
+                    Leaf::CallDerivative(_, n, _) => self.derivative_name(*f, *n),
+                    _ => function_name(&self.program.functions[*f].name),
+                };
+                format!("{name}\\left({}\\right)", args.join(", "))
+            }
         }
+    }
+
+    /// `\operatorname{gelu}'` for a function of one argument, `\partial_{a} f` for others.
+    pub fn derivative_name(&self, f: usize, n: usize) -> String {
+        let function = &self.program.functions[f];
+        let name = function_name(&function.name);
+        match &function.params[..] {
+            [_] => format!("{name}'"),
+            params => format!(
+                "\\partial_{{{}}} {name}",
+                names::symbol(params.get(n).map_or("", String::as_str))
+            ),
+        }
+    }
+
+    /// `f'(z) = ...` for every user function whose derivative a formula uses: the
+    /// function's own derivative, said once.
+    pub fn derivative_lines(&self, formulas: &[NodeId]) -> Vec<String> {
+        let mut used: Vec<(usize, usize)> = Vec::new();
+        let mut stack: Vec<NodeId> = formulas.to_vec();
+        while let Some(n) = stack.pop() {
+            match self.program.graph.node(n) {
+                Node::Var(v) => match self.program.leaf_of(*v) {
+                    Leaf::Sum(_, body) | Leaf::LogSumExp(_, body) => stack.push(*body),
+                    Leaf::Call(_, args) => stack.extend(args.iter().copied()),
+                    Leaf::CallDerivative(f, k, args) => {
+                        used.push((*f, *k));
+                        stack.extend(args.iter().copied());
+                    }
+                    _ => {}
+                },
+                other => other.for_each_child(|c| stack.push(c)),
+            }
+        }
+        used.sort_unstable();
+        used.dedup();
+        used.into_iter()
+            .map(|(f, k)| {
+                let function = &self.program.functions[f];
+                let params: Vec<String> =
+                    function.params.iter().map(|p| names::symbol(p)).collect();
+                let leaf = |v: Var| params.get(v.index()).cloned().unwrap_or_default();
+                let printer = Printer {
+                    graph: &function.graph,
+                    leaf: &leaf,
+                    style: Style::Latex,
+                };
+                format!(
+                    "{}\\left({}\\right) &= {}",
+                    self.derivative_name(f, k),
+                    params.join(", "),
+                    printer.expr(function.partials[k])
+                )
+            })
+            .collect()
     }
 
     /// A new letter for a summed variable.
@@ -268,4 +331,9 @@ impl<'a> IndexPrinter<'a> {
         let text: Vec<String> = indices.iter().map(|a| self.affine(a)).collect();
         names::element(name, axes == 2, &text)
     }
+}
+
+/// A user function's name in LaTeX: `\operatorname{gelu}`.
+pub fn function_name(name: &str) -> String {
+    format!("\\operatorname{{{}}}", names::escape(name))
 }

@@ -52,6 +52,15 @@ pub fn lines(program: &Program, network: &Network, loss: &str) -> (Vec<String>, 
     };
     let mut out = Vec::new();
     let mut breaks = Vec::new();
+    // A user function's derivative, said once, before the formulas that use it.
+    let used: Vec<NodeId> = program
+        .deltas
+        .iter()
+        .chain(&program.gradients)
+        .filter(|s| s.verified)
+        .map(|s| s.formula)
+        .collect();
+    out.extend(printer.derivative_lines(&used));
     for part in [&program.forward, &program.deltas, &program.gradients] {
         if !out.is_empty() && !part.is_empty() {
             breaks.push(out.len());
@@ -292,6 +301,23 @@ impl MatrixForm<'_> {
                 })
             }
             Leaf::Guard(..) => None,
+            // A user function of one vector, element by element: `\operatorname{gelu}(z)`.
+            Leaf::Call(f, args) | Leaf::CallDerivative(f, _, args) => {
+                let [argument] = args[..] else {
+                    return None;
+                };
+                let argument = self.piece(argument)?;
+                let function = &self.program.functions[*f];
+                let mut name = super::indexed::function_name(&function.name);
+                if matches!(leaf, Leaf::CallDerivative(..)) {
+                    name.push('\'');
+                }
+                Some(Piece {
+                    text: format!("{name}\\left({}\\right)", argument.text),
+                    kind: argument.kind,
+                    sum: false,
+                })
+            }
         }
     }
 

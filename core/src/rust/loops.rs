@@ -191,6 +191,9 @@ impl<'c, 'a> Body<'c, 'a> {
                 Node::Var(v) => match program.leaf_of(*v) {
                     Leaf::Sum(_, body) | Leaf::LogSumExp(_, body) => stack.push(*body),
                     Leaf::Guard(..) => {}
+                    Leaf::Call(_, args) | Leaf::CallDerivative(_, _, args) => {
+                        stack.extend(args.iter().copied())
+                    }
                     Leaf::Read(tensor, _) => match tensor {
                         Tensor::Value(Symbol::Vector(v)) => needs.push((Family::Values, *v)),
                         Tensor::Delta(Symbol::Vector(v)) => needs.push((Family::Deltas, *v)),
@@ -413,6 +416,11 @@ impl<'c, 'a> Body<'c, 'a> {
 
     fn leaf(&self, leaf: &Leaf) -> TokenStream {
         match leaf {
+            // The plan's statements write user functions in place (`program_with(.., false)`):
+            // a call by name here is a broken assumption.
+            Leaf::Call(..) | Leaf::CallDerivative(..) => {
+                panic!("a loop formula calls a user function by name")
+            }
             Leaf::Sum(bounds, body) => self.sum(bounds, *body),
             Leaf::Guard(affine, lo, hi) => {
                 let at = signed_tokens(affine, &|v| self.ident(v));
@@ -445,10 +453,7 @@ impl<'c, 'a> Body<'c, 'a> {
             let i = self.ident(bound.var);
             // LANES independent partial sums, as a careful hand-written dot product keeps:
             // with one running sum IEEE order chains every add, and LLVM may not vectorize.
-            let (lane, chunk) = (
-                self.ctx.names.local("lane"),
-                self.ctx.names.local("chunk"),
-            );
+            let (lane, chunk) = (self.ctx.names.local("lane"), self.ctx.names.local("chunk"));
             let lanes = Literal::usize_unsuffixed(LANES);
             let chunks = Literal::usize_unsuffixed(count / LANES);
             let tail = (!count.is_multiple_of(LANES)).then(|| {

@@ -60,7 +60,7 @@ impl Plan {
         let program = if unroll == Unroll::Always || !derivation.inner.is_empty() {
             None
         } else {
-            crate::tensor::program(network, &derivation.functions, derivation).ok()
+            crate::tensor::program_with(network, &derivation.functions, derivation, false).ok()
         };
         let mut plan = Plan {
             program: Program::default(),

@@ -105,6 +105,9 @@ fn named_reads(
                 Leaf::Read(tensor, indices) => reads.push((*tensor, indices.clone())),
                 Leaf::Sum(_, body) | Leaf::LogSumExp(_, body) => stack.push(*body),
                 Leaf::Guard(..) => {}
+                Leaf::Call(_, args) | Leaf::CallDerivative(_, _, args) => {
+                    stack.extend(args.iter().copied())
+                }
             },
             other => other.for_each_child(|c| stack.push(c)),
         }
@@ -188,6 +191,17 @@ impl Sweep<'_> {
                 }
                 Leaf::Read(Tensor::Value(_), _) => {}
                 Leaf::Read(Tensor::Delta(_), _) | Leaf::Guard(..) => {}
+                // `f(a, b)`: the adjoint times f's partial by each argument flows into it.
+                Leaf::Call(f, args) => {
+                    for (n, &argument) in args.iter().enumerate() {
+                        let partial = self.program.leaf(Leaf::CallDerivative(f, n, args.clone()));
+                        let value = self.program.graph.mul(value, partial);
+                        self.scatter(argument, value, context, named);
+                    }
+                }
+                // Forward formulas never hold a derivative: nothing flows through one (and
+                // verification refuses a statement whose value would need it).
+                Leaf::CallDerivative(..) => {}
                 Leaf::Sum(bounds, body) => {
                     let inner: Vec<Bound> = context.iter().chain(&bounds).copied().collect();
                     self.scatter(body, value, &inner, named);

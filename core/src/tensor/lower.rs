@@ -18,20 +18,30 @@ impl std::fmt::Display for Unsupported {
     }
 }
 
-/// The forward statements of a network (deltas and gradients come from `derive`).
-pub fn lower(network: &Network, functions: &[Function]) -> Result<Program, Unsupported> {
+/// The forward statements of a network (deltas and gradients come from `derive`). With
+/// `named_calls`, a user function stays a call by name (for printing); without, its body is
+/// written in place (for code).
+pub fn lower(
+    network: &Network,
+    functions: &[Function],
+    named_calls: bool,
+) -> Result<Program, Unsupported> {
     let mut program = Program::default();
+    if named_calls {
+        program.functions = super::functions::derive_all(functions);
+    }
     let mut lowering = Lowering {
         network,
         functions,
         program: &mut program,
         defined: vec![None; network.vectors.len()],
+        named_calls,
     };
     let mut forward = Vec::new();
     for (v, vector) in network.vectors.iter().enumerate() {
         let k = lowering.program.fresh();
         let formula = match inner_argument(&vector.expr) {
-            Some((f, argument)) => {
+            Some((applied, argument)) => {
                 // `v = f(argument)`: the argument is a statement of its own, read by name.
                 let j = lowering.program.fresh();
                 let inner = lowering.expr(argument, &[Affine::var(j)])?;
@@ -46,7 +56,10 @@ pub fn lower(network: &Network, functions: &[Function]) -> Result<Program, Unsup
                 let read = lowering
                     .program
                     .read(Tensor::Inner(v), vec![Affine::var(k)]);
-                lowering.program.graph.func(f, read)
+                match applied {
+                    Applied::Builtin(f) => lowering.program.graph.func(f, read),
+                    Applied::Call(index) => lowering.call(index, vec![read])?,
+                }
             }
             None => lowering.expr(&vector.expr, &[Affine::var(k)])?,
         };
@@ -75,20 +88,30 @@ pub fn lower(network: &Network, functions: &[Function]) -> Result<Program, Unsup
 
 /// `f(argument)` when a vector is an element-wise function of a compound argument, as
 /// the scalar graph sees it (a plain read or a constant is no argument of its own).
-fn inner_argument(e: &TExpr) -> Option<(Builtin, &TExpr)> {
+fn inner_argument(e: &TExpr) -> Option<(Applied, &TExpr)> {
+    let compound = |a: &TExpr| {
+        a.shape != Shape::Scalar
+            && !matches!(
+                a.kind,
+                TExprKind::Symbol(_) | TExprKind::Element(..) | TExprKind::Const(_)
+            )
+    };
     match &e.kind {
-        TExprKind::Builtin(f, a)
-            if *f != Builtin::Linear
-                && a.shape != Shape::Scalar
-                && !matches!(
-                    a.kind,
-                    TExprKind::Symbol(_) | TExprKind::Element(..) | TExprKind::Const(_)
-                ) =>
-        {
-            Some((*f, a))
+        TExprKind::Builtin(f, a) if *f != Builtin::Linear && compound(a) => {
+            Some((Applied::Builtin(*f), a))
+        }
+        TExprKind::Call(index, args) if args.len() == 1 && compound(&args[0]) => {
+            Some((Applied::Call(*index), &args[0]))
         }
         _ => None,
     }
+}
+
+/// What a vector applies to its argument element by element.
+#[derive(Clone, Copy)]
+enum Applied {
+    Builtin(Builtin),
+    Call(usize),
 }
 
 /// The kind of step an expression is: a product or a reduction anywhere in it decides.
@@ -118,6 +141,8 @@ struct Lowering<'a> {
     /// Each vector lowered so far: its index and formula, so that `log` of a read sees
     /// through to a sigmoid or softmax definition as the scalar graph does.
     defined: Vec<Option<(crate::tensor::IndexVar, NodeId)>>,
+    /// Whether user functions stay calls by name.
+    named_calls: bool,
 }
 
 impl Lowering<'_> {
@@ -192,11 +217,7 @@ impl Lowering<'_> {
                     .iter()
                     .map(|a| self.expr(a, at))
                     .collect::<Result<Vec<_>, _>>()?;
-                let function = self
-                    .functions
-                    .get(*index)
-                    .ok_or(Unsupported("a call of an unknown function"))?;
-                self.fn_body(&function.body.clone(), &args)?
+                self.call(*index, args)?
             }
             TExprKind::MatVec(p, v) => {
                 let Shape::Matrix(_, cols) = self.network.params[*p].shape else {
@@ -277,6 +298,18 @@ impl Lowering<'_> {
             let var = *var;
             self.program.graph.define(var, value);
         }
+    }
+
+    /// A user function applied to argument formulas: by name, or its body in place.
+    fn call(&mut self, index: usize, args: Vec<NodeId>) -> Result<NodeId, Unsupported> {
+        let function = self
+            .functions
+            .get(index)
+            .ok_or(Unsupported("a call of an unknown function"))?;
+        if self.named_calls {
+            return Ok(self.program.leaf(Leaf::Call(index, args)));
+        }
+        self.fn_body(&function.body.clone(), &args)
     }
 
     /// `sum over bounds of body`; an empty set of bounds is the body itself.

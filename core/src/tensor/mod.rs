@@ -13,6 +13,7 @@
 //! Cost and memory grow with the number of statements, not with the number of weights.
 
 pub mod derive;
+pub mod functions;
 pub mod lower;
 mod subst;
 pub mod verify;
@@ -148,6 +149,11 @@ pub enum Leaf {
     LogSumExp(Bound, NodeId),
     /// The Iverson bracket `[lo <= index < hi]`: 1 when it holds, else 0.
     Guard(Affine, i64, i64),
+    /// A user function applied to argument formulas, kept by name (`gelu(z)`).
+    Call(usize, Vec<NodeId>),
+    /// The partial derivative of a user function by its n-th argument, at the arguments
+    /// (`gelu'(z)`); [`Program::functions`] holds its formula.
+    CallDerivative(usize, usize, Vec<NodeId>),
 }
 
 /// What kind of step a statement is, for planners and printers.
@@ -208,6 +214,8 @@ pub struct Program {
     /// At how many points the statements were checked (0: no finite point was found, so
     /// none is verified).
     pub checked_at: usize,
+    /// The user functions the formulas call by name, with their derivatives.
+    pub functions: Vec<functions::Derived>,
 }
 
 impl Program {
@@ -305,7 +313,18 @@ pub fn program(
     functions: &[crate::model::Function],
     derivation: &crate::derive::Derivation,
 ) -> Result<Program, lower::Unsupported> {
-    let mut program = lower::lower(network, functions)?;
+    program_with(network, functions, derivation, true)
+}
+
+/// [`program`], with user functions kept by name (for printing) or written in place (for
+/// code, which inlines them).
+pub fn program_with(
+    network: &Network,
+    functions: &[crate::model::Function],
+    derivation: &crate::derive::Derivation,
+    named_calls: bool,
+) -> Result<Program, lower::Unsupported> {
+    let mut program = lower::lower(network, functions, named_calls)?;
     derive::derive(&mut program, network);
     verify::verify(&mut program, network, derivation);
     Ok(program)

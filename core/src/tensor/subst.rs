@@ -42,6 +42,14 @@ impl Program {
                     self.leaf(Leaf::LogSumExp(bound, body))
                 }
                 Leaf::Guard(a, lo, hi) => self.leaf(Leaf::Guard(a.substitute(v, by), lo, hi)),
+                Leaf::Call(f, args) => {
+                    let args = args.iter().map(|&a| go(self, a)).collect();
+                    self.leaf(Leaf::Call(f, args))
+                }
+                Leaf::CallDerivative(f, n, args) => {
+                    let args = args.iter().map(|&a| go(self, a)).collect();
+                    self.leaf(Leaf::CallDerivative(f, n, args))
+                }
             },
             Node::Add(a, b) => {
                 let (a, b) = (go(self, a), go(self, b));
@@ -97,6 +105,9 @@ impl Program {
                     }
                     Leaf::Sum(_, body) | Leaf::LogSumExp(_, body) => stack.push(*body),
                     Leaf::Guard(..) => {}
+                    Leaf::Call(_, args) | Leaf::CallDerivative(_, _, args) => {
+                        stack.extend(args.iter().copied())
+                    }
                 },
                 other => other.for_each_child(|c| stack.push(c)),
             }
@@ -120,6 +131,9 @@ impl Program {
                         if a.coefficient(v) != 0 {
                             return true;
                         }
+                    }
+                    Leaf::Call(_, args) | Leaf::CallDerivative(_, _, args) => {
+                        stack.extend(args.iter().copied())
                     }
                 },
                 other => other.for_each_child(|c| stack.push(c)),

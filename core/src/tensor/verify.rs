@@ -106,15 +106,7 @@ fn points(network: &Network, d: &Derivation) -> Vec<Point> {
         for (var, expr) in &d.gradients {
             gradient[var.index()] = evaluator.value(*expr);
         }
-        let mut inner = vec![Vec::new(); network.vectors.len()];
-        for definition in &d.forward {
-            if let (crate::layout::Slot::Value(Symbol::Vector(v), _), Node::Func(_, a)) = (
-                d.layout.slot(definition.var),
-                d.graph.node(definition.value),
-            ) {
-                inner[v].push(evaluator.value(*a));
-            }
-        }
+        let inner = arguments(network, d, &result.slots);
         out.push(Point {
             slots: result.slots,
             gradient,
@@ -122,6 +114,43 @@ fn points(network: &Network, d: &Derivation) -> Vec<Point> {
         });
     }
     out
+}
+
+/// Per vector that applies a function element by element to a compound argument, the
+/// argument's values, from the scalar lowering of the model's own expression (independent
+/// of the tensor level).
+fn arguments(network: &Network, d: &Derivation, slots: &[f64]) -> Vec<Vec<f64>> {
+    use crate::model::TExprKind;
+    network
+        .vectors
+        .iter()
+        .map(|vector| {
+            let argument = match &vector.expr.kind {
+                TExprKind::Builtin(_, a) => a,
+                TExprKind::Call(_, args) if args.len() == 1 => &args[0],
+                _ => return Vec::new(),
+            };
+            let mut graph = crate::ir::Graph::new();
+            let mut lowering = crate::lower::Lowering {
+                network,
+                functions: &d.functions,
+                layout: &d.layout,
+                graph: &mut graph,
+                vars: &[],
+                known: None,
+            };
+            let nodes = lowering.expr(argument, &mut Vec::new());
+            let values: Vec<f64> = nodes
+                .iter()
+                .map(|&n| super::functions::evaluate(&graph, n, slots))
+                .collect();
+            if values.len() == 1 {
+                vec![values[0]; vector.size]
+            } else {
+                values
+            }
+        })
+        .collect()
 }
 
 /// Whether a statement gives every (sampled) element's reference value at a point.
@@ -239,6 +268,17 @@ impl Instance<'_> {
                         total += this.value(*body, env)
                     });
                     total
+                }
+                Leaf::Call(f, args) | Leaf::CallDerivative(f, _, args) => {
+                    let values: Vec<f64> = args.iter().map(|&a| self.value(a, env)).collect();
+                    let Some(function) = self.program.functions.get(*f) else {
+                        return f64::NAN;
+                    };
+                    let node = match self.program.leaf_of(*var) {
+                        Leaf::CallDerivative(_, n, _) => function.partials[*n],
+                        _ => function.value,
+                    };
+                    super::functions::evaluate(&function.graph, node, &values)
                 }
                 Leaf::LogSumExp(bound, body) => {
                     let mut values = Vec::with_capacity(bound.size);
