@@ -145,7 +145,7 @@ mod tests {
             ("a\rbb\r\nccc", "ccc"),
         ] {
             let file = SourceFile::new("f.nn", text);
-            let offset = text.find(at).expect("in the text") + 1;
+            let offset = text.find(at).expect("in the text") + 1; // ok: a test
             assert_eq!(file.line_col(offset), (3, 2), "{text:?}");
             assert_eq!(file.line_text(2), "bb", "{text:?}");
             let shown = file.render(&Diagnostic::new(Span::new(offset, offset + 1), "here"));

@@ -25,6 +25,7 @@ pub mod lower;
 pub mod model;
 pub mod notebook;
 pub mod numpy;
+pub mod partials;
 pub mod point;
 pub mod print;
 pub mod report;

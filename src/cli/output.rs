@@ -114,14 +114,14 @@ mod tests {
         let dir =
             std::env::temp_dir().join(format!("chainrule-output-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("scratch dir");
+        std::fs::create_dir_all(&dir).expect("scratch dir"); // ok: a test
         dir
     }
 
     fn entries(dir: &Path) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(dir)
-            .expect("dir")
-            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .expect("dir") // ok: a test
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned()) // ok: a test
             .collect();
         names.sort();
         names
@@ -131,14 +131,14 @@ mod tests {
     fn a_failed_write_leaves_the_file_and_no_temporary_file() {
         let dir = scratch("failed");
         let out = dir.join("out.tex");
-        std::fs::write(&out, "previous").expect("write");
+        std::fs::write(&out, "previous").expect("write"); // ok: a test
         let fails = |file: &mut File, bytes: &[u8]| {
             file.write_all(&bytes[..3])?;
             Err(io::Error::other("the disk is full"))
         };
         let e = write_with(&out, b"new contents", fails).expect_err("the write fails");
         assert_eq!(e.to_string(), "the disk is full");
-        assert_eq!(std::fs::read_to_string(&out).expect("read"), "previous");
+        assert_eq!(std::fs::read_to_string(&out).expect("read"), "previous"); // ok: a test
         assert_eq!(entries(&dir), ["out.tex"]);
         // A new file: nothing at all is left.
         let new = dir.join("new.tex");
@@ -151,7 +151,7 @@ mod tests {
     fn a_link_into_a_missing_directory_is_an_error_that_leaves_nothing() {
         let dir = scratch("missing");
         let link = dir.join("link.tex");
-        std::os::unix::fs::symlink("missing/out.tex", &link).expect("symlink");
+        std::os::unix::fs::symlink("missing/out.tex", &link).expect("symlink"); // ok: a test
         assert!(write_with(&link, b"x", |f, b| f.write_all(b)).is_err());
         assert_eq!(entries(&dir), ["link.tex"]);
         let _ = std::fs::remove_dir_all(&dir);
@@ -160,22 +160,22 @@ mod tests {
     #[test]
     fn a_chain_of_links_is_followed_and_kept() {
         let dir = scratch("chain");
-        std::fs::write(dir.join("real.tex"), "previous").expect("write");
-        std::os::unix::fs::symlink("real.tex", dir.join("one")).expect("symlink");
-        std::os::unix::fs::symlink(dir.join("one"), dir.join("two")).expect("symlink");
-        write_with(&dir.join("two"), b"new", |f, b| f.write_all(b)).expect("written");
+        std::fs::write(dir.join("real.tex"), "previous").expect("write"); // ok: a test
+        std::os::unix::fs::symlink("real.tex", dir.join("one")).expect("symlink"); // ok: a test
+        std::os::unix::fs::symlink(dir.join("one"), dir.join("two")).expect("symlink"); // ok: a test
+        write_with(&dir.join("two"), b"new", |f, b| f.write_all(b)).expect("written"); // ok: a test
         assert_eq!(
-            std::fs::read_to_string(dir.join("real.tex")).expect("read"),
+            std::fs::read_to_string(dir.join("real.tex")).expect("read"), // ok: a test
             "new"
         );
         for link in ["one", "two"] {
-            let meta = std::fs::symlink_metadata(dir.join(link)).expect("meta");
+            let meta = std::fs::symlink_metadata(dir.join(link)).expect("meta"); // ok: a test
             assert!(meta.file_type().is_symlink(), "{link} is still a link");
         }
         assert_eq!(entries(&dir), ["one", "real.tex", "two"]);
         // A loop is an error, not a hang.
-        std::os::unix::fs::symlink("loop_b", dir.join("loop_a")).expect("symlink");
-        std::os::unix::fs::symlink("loop_a", dir.join("loop_b")).expect("symlink");
+        std::os::unix::fs::symlink("loop_b", dir.join("loop_a")).expect("symlink"); // ok: a test
+        std::os::unix::fs::symlink("loop_a", dir.join("loop_b")).expect("symlink"); // ok: a test
         assert!(write_with(&dir.join("loop_a"), b"x", |f, b| f.write_all(b)).is_err());
         let _ = std::fs::remove_dir_all(&dir);
     }

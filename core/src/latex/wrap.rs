@@ -169,7 +169,7 @@ mod tests {
         let lines = wrap(&line, WRAP_LIMIT);
         assert!(lines.len() > 3, "{lines:?}");
         for l in &lines {
-            let body = body_start(l).expect("an &");
+            let body = body_start(l).expect("an &"); // ok: a test
             assert!(visual_width(&l[body..]) <= WRAP_LIMIT, "{l}");
             // Every line's delimiters balance on their own.
             assert_eq!(

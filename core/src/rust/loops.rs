@@ -6,10 +6,11 @@
 use std::collections::HashSet;
 
 use proc_macro2::{Ident, Literal, TokenStream};
-use quote::{ToTokens, quote};
+use quote::quote;
 
 use super::code::{self, CodeGen};
 use super::context::Ctx;
+use super::indices::{index_ident, index_tokens, signed_tokens};
 use super::names::Names;
 use super::plan::Plan;
 use crate::ir::{Node, NodeId, Var};
@@ -49,54 +50,6 @@ pub enum Family {
     Deltas,
     /// The argument of its element-wise function: `h_inner`.
     Inner,
-}
-
-/// The name of a loop's or a sum's index variable, by the letter the general form prints
-/// for it (`ix_k` for `k`), so the code reads as the formula does.
-fn index_ident(names: &Names, letter: char) -> Ident {
-    names.local(&format!("ix_{letter}"))
-}
-
-/// An affine index as a `usize` expression. Callers guard reads whose index could leave
-/// the tensor, so a difference is only evaluated where it is non-negative.
-fn index_tokens(a: &Affine, index_ident: &dyn Fn(IndexVar) -> Ident) -> TokenStream {
-    if let ([(v, 1)], 0) = (&a.terms[..], a.offset) {
-        return index_ident(*v).into_token_stream();
-    }
-    let mut plus: Vec<TokenStream> = Vec::new();
-    let mut minus: Vec<TokenStream> = Vec::new();
-    for &(v, c) in &a.terms {
-        let i = index_ident(v);
-        let term = if c.abs() == 1 {
-            quote! { #i }
-        } else {
-            let m = Literal::usize_unsuffixed(c.unsigned_abs() as usize);
-            quote! { #m * #i }
-        };
-        if c > 0 {
-            plus.push(term)
-        } else {
-            minus.push(term)
-        }
-    }
-    if a.offset > 0 || plus.is_empty() && a.offset >= 0 {
-        plus.push(Literal::usize_unsuffixed(a.offset as usize).into_token_stream());
-    } else if a.offset < 0 {
-        minus.push(Literal::usize_unsuffixed(a.offset.unsigned_abs() as usize).into_token_stream());
-    }
-    let first = &plus[0];
-    let rest = &plus[1..];
-    quote! { (#first #(+ #rest)* #(- #minus)*) }
-}
-
-/// An affine index as an `isize` expression, for the bounds of a guard.
-fn signed_tokens(a: &Affine, index_ident: &dyn Fn(IndexVar) -> Ident) -> TokenStream {
-    let terms = a.terms.iter().map(|&(v, c)| {
-        let (i, c) = (index_ident(v), Literal::isize_unsuffixed(c as isize));
-        quote! { #c * (#i as isize) }
-    });
-    let offset = Literal::isize_unsuffixed(a.offset as isize);
-    quote! { (#offset #(+ #terms)*) }
 }
 
 /// The array of a vector's values, deltas or inner values. Element bindings end in
@@ -419,7 +372,7 @@ impl<'c, 'a> Body<'c, 'a> {
             // The plan's statements write user functions in place (`program_with(.., false)`):
             // a call by name here is a broken assumption.
             Leaf::Call(..) | Leaf::CallDerivative(..) => {
-                panic!("a loop formula calls a user function by name")
+                panic!("a loop formula calls a user function by name") // ok: a broken internal assumption (the plan never loops such a formula)
             }
             Leaf::Sum(bounds, body) => self.sum(bounds, *body),
             Leaf::Guard(affine, lo, hi) => {
@@ -432,7 +385,7 @@ impl<'c, 'a> Body<'c, 'a> {
             }
             // The plan leaves formulas with a log-sum-exp to straight-line code, which has
             // its stable two-pass form: reaching one here is a broken assumption.
-            Leaf::LogSumExp(..) => panic!("a loop formula holds a log-sum-exp"),
+            Leaf::LogSumExp(..) => panic!("a loop formula holds a log-sum-exp"), // ok: a broken internal assumption (the plan never loops such a formula)
             Leaf::Read(tensor, indices) => self.read(*tensor, indices),
         }
     }
@@ -523,7 +476,7 @@ impl<'c, 'a> Body<'c, 'a> {
             }
             // A formula never reads a gradient (the plan loops only deltas and gradients
             // of the loss): reaching one is a broken assumption, not a number to guess.
-            Tensor::Delta(s) => panic!("a loop formula reads the gradient of {s:?}"),
+            Tensor::Delta(s) => panic!("a loop formula reads the gradient of {s:?}"), // ok: a broken internal assumption (the plan never loops such a formula)
         }
     }
 }

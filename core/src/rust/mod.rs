@@ -7,6 +7,7 @@ mod compare;
 mod context;
 mod forward;
 mod gradient;
+mod indices;
 mod init;
 mod loops;
 mod names;

@@ -132,19 +132,19 @@ mod tests {
     #[test]
     fn module_items_are_reserved() {
         let source = "network n {\n input x[40]\n target t[20]\n h[30] = relu(W1 @ x + b1)\n y[20] = W2 @ h\n loss L = 0.5 * sum((y - t)^2)\n}\n";
-        let model = crate::check_source(source).expect("checks");
+        let model = crate::check_source(source).expect("checks"); // ok: a test
         for (unroll, batch) in [
             (Unroll::Auto, BatchMode::Auto),
             (Unroll::Never, BatchMode::Matrix),
         ] {
             let tokens =
                 expand_network_with(&model, &model.networks[0], Float::F64, unroll, batch, None)
-                    .expect("emits");
-            let file: syn::File = syn::parse2(tokens).expect("parses");
+                    .expect("emits"); // ok: a test
+            let file: syn::File = syn::parse2(tokens).expect("parses"); // ok: a test
             let Some(syn::Item::Mod(module)) = file.items.first() else {
-                panic!("a module");
+                panic!("a module"); // ok: a test
             };
-            let items = &module.content.as_ref().expect("inline module").1;
+            let items = &module.content.as_ref().expect("inline module").1; // ok: a test
             let mut values = Vec::new();
             for item in items {
                 match item {
@@ -172,7 +172,7 @@ mod tests {
     #[test]
     fn arguments_and_bindings_never_share_a_name() {
         let source = "network n {\n input LATEX[1]\n input LATEX_[1]\n input p[1]\n target p_[1]\n loss L = sum(LATEX * LATEX_ * p - p_)\n}\n";
-        let model = crate::check_source(source).expect("checks");
+        let model = crate::check_source(source).expect("checks"); // ok: a test
         let names = Names::new(&model.networks[0]);
         let arguments: Vec<String> = names.arguments().iter().map(Ident::to_string).collect();
         assert_eq!(arguments, ["LATEX__", "LATEX_", "p", "p_"]);

@@ -131,7 +131,7 @@ impl Tree {
                     Node::LogSumExp(items)
                 }
             }
-            _ => unreachable!("{KINDS} kinds"),
+            _ => unreachable!("{KINDS} kinds"), // ok: a test
         };
         self.push(node)
     }
@@ -333,7 +333,7 @@ fn random_expression_trees_parse_as_themselves_wherever_they_stand() {
         let tokens = tree.emit(root, 0);
         let expected = tree.expected(root);
         for (place, parsed) in contexts(&tokens) {
-            let parsed = parsed.unwrap_or_else(|e| panic!("{tokens} as {place}: {e}"));
+            let parsed = parsed.unwrap_or_else(|e| panic!("{tokens} as {place}: {e}")); // ok: a test
             assert_eq!(
                 parsed.len(),
                 1,
