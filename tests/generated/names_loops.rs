@@ -524,22 +524,22 @@ pub mod generated_names {
             })
                 + ({
                     let mut acc_: F = 0.0;
-                    for ix_i in 0..2 {
-                        acc_ += p_.W2[ix_k_][ix_i] * g[ix_i];
+                    for ix_j in 0..2 {
+                        acc_ += p_.W2[ix_k_][ix_j] * g[ix_j];
                     }
                     acc_
                 })
                 + ({
                     let mut acc_: F = 0.0;
-                    for ix_i in 0..2 {
-                        acc_ += p_.W3[ix_k_][ix_i] * gradient_[ix_i];
+                    for ix_m in 0..2 {
+                        acc_ += p_.W3[ix_k_][ix_m] * gradient_[ix_m];
                     }
                     acc_
                 })
                 + ({
                     let mut acc_: F = 0.0;
-                    for ix_i in 0..2 {
-                        acc_ += p_.W4[ix_k_][ix_i] * LATEX_[ix_i];
+                    for ix_n in 0..2 {
+                        acc_ += p_.W4[ix_k_][ix_n] * LATEX_[ix_n];
                     }
                     acc_
                 }) + p_.b1[ix_k_];
@@ -627,22 +627,22 @@ pub mod generated_names {
             })
                 + ({
                     let mut acc_: F = 0.0;
-                    for ix_i in 0..2 {
-                        acc_ += p_.W2[ix_k_][ix_i] * g[ix_i];
+                    for ix_j in 0..2 {
+                        acc_ += p_.W2[ix_k_][ix_j] * g[ix_j];
                     }
                     acc_
                 })
                 + ({
                     let mut acc_: F = 0.0;
-                    for ix_i in 0..2 {
-                        acc_ += p_.W3[ix_k_][ix_i] * gradient_[ix_i];
+                    for ix_m in 0..2 {
+                        acc_ += p_.W3[ix_k_][ix_m] * gradient_[ix_m];
                     }
                     acc_
                 })
                 + ({
                     let mut acc_: F = 0.0;
-                    for ix_i in 0..2 {
-                        acc_ += p_.W4[ix_k_][ix_i] * LATEX_[ix_i];
+                    for ix_n in 0..2 {
+                        acc_ += p_.W4[ix_k_][ix_n] * LATEX_[ix_n];
                     }
                     acc_
                 }) + p_.b1[ix_k_];
@@ -708,22 +708,22 @@ pub mod generated_names {
             })
                 + ({
                     let mut acc_: F = 0.0;
-                    for ix_i in 0..2 {
-                        acc_ += p_.W2[ix_k_][ix_i] * g[ix_i];
+                    for ix_j in 0..2 {
+                        acc_ += p_.W2[ix_k_][ix_j] * g[ix_j];
                     }
                     acc_
                 })
                 + ({
                     let mut acc_: F = 0.0;
-                    for ix_i in 0..2 {
-                        acc_ += p_.W3[ix_k_][ix_i] * gradient_[ix_i];
+                    for ix_m in 0..2 {
+                        acc_ += p_.W3[ix_k_][ix_m] * gradient_[ix_m];
                     }
                     acc_
                 })
                 + ({
                     let mut acc_: F = 0.0;
-                    for ix_i in 0..2 {
-                        acc_ += p_.W4[ix_k_][ix_i] * LATEX_[ix_i];
+                    for ix_n in 0..2 {
+                        acc_ += p_.W4[ix_k_][ix_n] * LATEX_[ix_n];
                     }
                     acc_
                 }) + p_.b1[ix_k_];
@@ -773,26 +773,26 @@ pub mod generated_names {
             + evaluate_[0] * sgd_step_[0] * (z_values[0] + z_values[1]);
         for ix_i in 0..3 {
             for ix_j in 0..2 {
-                g_.W1[ix_i][ix_j] = h_deltas[ix_i]
-                    * ((1f64 - h_values_[ix_i].powi(2)) * p[ix_j]);
+                g_.W1[ix_i][ix_j] = h_deltas[ix_i] * (1f64 - h_values_[ix_i].powi(2))
+                    * p[ix_j];
             }
         }
         for ix_i in 0..3 {
             for ix_j in 0..2 {
-                g_.W2[ix_i][ix_j] = h_deltas[ix_i]
-                    * ((1f64 - h_values_[ix_i].powi(2)) * g[ix_j]);
+                g_.W2[ix_i][ix_j] = h_deltas[ix_i] * (1f64 - h_values_[ix_i].powi(2))
+                    * g[ix_j];
             }
         }
         for ix_i in 0..3 {
             for ix_j in 0..2 {
-                g_.W3[ix_i][ix_j] = h_deltas[ix_i]
-                    * ((1f64 - h_values_[ix_i].powi(2)) * gradient_[ix_j]);
+                g_.W3[ix_i][ix_j] = h_deltas[ix_i] * (1f64 - h_values_[ix_i].powi(2))
+                    * gradient_[ix_j];
             }
         }
         for ix_i in 0..3 {
             for ix_j in 0..2 {
-                g_.W4[ix_i][ix_j] = h_deltas[ix_i]
-                    * ((1f64 - h_values_[ix_i].powi(2)) * LATEX_[ix_j]);
+                g_.W4[ix_i][ix_j] = h_deltas[ix_i] * (1f64 - h_values_[ix_i].powi(2))
+                    * LATEX_[ix_j];
             }
         }
         for ix_i in 0..3 {
@@ -897,22 +897,22 @@ pub mod generated_names {
             })
                 + ({
                     let mut acc_: F = 0.0;
-                    for ix_i in 0..2 {
-                        acc_ += p_.W2[ix_k_][ix_i] * g[ix_i];
+                    for ix_j in 0..2 {
+                        acc_ += p_.W2[ix_k_][ix_j] * g[ix_j];
                     }
                     acc_
                 })
                 + ({
                     let mut acc_: F = 0.0;
-                    for ix_i in 0..2 {
-                        acc_ += p_.W3[ix_k_][ix_i] * gradient_[ix_i];
+                    for ix_m in 0..2 {
+                        acc_ += p_.W3[ix_k_][ix_m] * gradient_[ix_m];
                     }
                     acc_
                 })
                 + ({
                     let mut acc_: F = 0.0;
-                    for ix_i in 0..2 {
-                        acc_ += p_.W4[ix_k_][ix_i] * LATEX_[ix_i];
+                    for ix_n in 0..2 {
+                        acc_ += p_.W4[ix_k_][ix_n] * LATEX_[ix_n];
                     }
                     acc_
                 }) + p_.b1[ix_k_];
@@ -964,32 +964,30 @@ pub mod generated_names {
             for ix_j in 0..2 {
                 p_.W1[ix_i][ix_j]
                     -= lr_
-                        * (h_deltas[ix_i]
-                            * ((1f64 - h_values_[ix_i].powi(2)) * p[ix_j]));
+                        * (h_deltas[ix_i] * (1f64 - h_values_[ix_i].powi(2)) * p[ix_j]);
             }
         }
         for ix_i in 0..3 {
             for ix_j in 0..2 {
                 p_.W2[ix_i][ix_j]
                     -= lr_
-                        * (h_deltas[ix_i]
-                            * ((1f64 - h_values_[ix_i].powi(2)) * g[ix_j]));
+                        * (h_deltas[ix_i] * (1f64 - h_values_[ix_i].powi(2)) * g[ix_j]);
             }
         }
         for ix_i in 0..3 {
             for ix_j in 0..2 {
                 p_.W3[ix_i][ix_j]
                     -= lr_
-                        * (h_deltas[ix_i]
-                            * ((1f64 - h_values_[ix_i].powi(2)) * gradient_[ix_j]));
+                        * (h_deltas[ix_i] * (1f64 - h_values_[ix_i].powi(2))
+                            * gradient_[ix_j]);
             }
         }
         for ix_i in 0..3 {
             for ix_j in 0..2 {
                 p_.W4[ix_i][ix_j]
                     -= lr_
-                        * (h_deltas[ix_i]
-                            * ((1f64 - h_values_[ix_i].powi(2)) * LATEX_[ix_j]));
+                        * (h_deltas[ix_i] * (1f64 - h_values_[ix_i].powi(2))
+                            * LATEX_[ix_j]);
             }
         }
         for ix_i in 0..3 {

@@ -19,6 +19,9 @@ pub fn index_tokens(a: &Affine, index_ident: &dyn Fn(IndexVar) -> Ident) -> Toke
     if let ([(v, 1)], 0) = (&a.terms[..], a.offset) {
         return index_ident(*v).into_token_stream();
     }
+    if a.terms.is_empty() && a.offset >= 0 {
+        return Literal::usize_unsuffixed(a.offset as usize).into_token_stream();
+    }
     let mut plus: Vec<TokenStream> = Vec::new();
     let mut minus: Vec<TokenStream> = Vec::new();
     for &(v, c) in &a.terms {
