@@ -50,8 +50,23 @@ fn derive_one(functions: &[Function], function: &Function) -> Derived {
     }
 }
 
+/// `a op b` in a graph.
+pub(crate) fn elementwise(graph: &mut Graph, op: ElemOp, a: NodeId, b: NodeId) -> NodeId {
+    match op {
+        ElemOp::Add => graph.add(a, b),
+        ElemOp::Sub => graph.sub(a, b),
+        ElemOp::Mul => graph.mul(a, b),
+        ElemOp::Div => graph.div(a, b),
+    }
+}
+
 /// A function body over argument nodes; earlier functions it calls are inlined.
-fn body(graph: &mut Graph, functions: &[Function], e: &FnExpr, args: &[NodeId]) -> NodeId {
+pub(crate) fn body(
+    graph: &mut Graph,
+    functions: &[Function],
+    e: &FnExpr,
+    args: &[NodeId],
+) -> NodeId {
     match e {
         FnExpr::Const(v) => graph.constant_node(*v),
         FnExpr::Arg(i) => args
@@ -67,12 +82,7 @@ fn body(graph: &mut Graph, functions: &[Function], e: &FnExpr, args: &[NodeId]) 
                 body(graph, functions, a, args),
                 body(graph, functions, b, args),
             );
-            match op {
-                ElemOp::Add => graph.add(a, b),
-                ElemOp::Sub => graph.sub(a, b),
-                ElemOp::Mul => graph.mul(a, b),
-                ElemOp::Div => graph.div(a, b),
-            }
+            elementwise(graph, *op, a, b)
         }
         FnExpr::Pow(a, k) => {
             let a = body(graph, functions, a, args);

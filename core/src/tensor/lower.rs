@@ -6,7 +6,7 @@ use chainrule_grammar::Reduction;
 use super::{Affine, Bound, Leaf, Program, Statement, StepKind, Tensor, dims};
 use crate::builtin::{Builtin, VectorFn};
 use crate::ir::NodeId;
-use crate::model::{ElemOp, FnExpr, Function, IndexTerm, Network, Shape, Symbol, TExpr, TExprKind};
+use crate::model::{Function, IndexTerm, Network, Shape, Symbol, TExpr, TExprKind};
 
 /// A construct the tensor level does not cover yet; the scalar derivation still does.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -175,13 +175,7 @@ impl Lowering<'_> {
             }
             TExprKind::Binary(op, a, b) => {
                 let (a, b) = (self.expr(a, at)?, self.expr(b, at)?);
-                let graph = &mut self.program.graph;
-                match op {
-                    ElemOp::Add => graph.add(a, b),
-                    ElemOp::Sub => graph.sub(a, b),
-                    ElemOp::Mul => graph.mul(a, b),
-                    ElemOp::Div => graph.div(a, b),
-                }
+                super::functions::elementwise(&mut self.program.graph, *op, a, b)
             }
             TExprKind::Pow(a, k) => {
                 let a = self.expr(a, at)?;
@@ -309,7 +303,12 @@ impl Lowering<'_> {
         if self.named_calls {
             return Ok(self.program.leaf(Leaf::Call(index, args)));
         }
-        self.fn_body(&function.body.clone(), &args)
+        Ok(super::functions::body(
+            &mut self.program.graph,
+            self.functions,
+            &function.body,
+            &args,
+        ))
     }
 
     /// `sum over bounds of body`; an empty set of bounds is the body itself.
@@ -318,48 +317,5 @@ impl Lowering<'_> {
             return body;
         }
         self.program.leaf(Leaf::Sum(bounds, body))
-    }
-
-    /// A user function's body applied to argument formulas.
-    fn fn_body(&mut self, e: &FnExpr, args: &[NodeId]) -> Result<NodeId, Unsupported> {
-        Ok(match e {
-            FnExpr::Const(v) => self.program.graph.constant_node(*v),
-            FnExpr::Arg(i) => *args
-                .get(*i)
-                .ok_or(Unsupported("a function argument out of range"))?,
-            FnExpr::Neg(a) => {
-                let a = self.fn_body(a, args)?;
-                self.program.graph.neg(a)
-            }
-            FnExpr::Binary(op, a, b) => {
-                let (a, b) = (self.fn_body(a, args)?, self.fn_body(b, args)?);
-                let graph = &mut self.program.graph;
-                match op {
-                    ElemOp::Add => graph.add(a, b),
-                    ElemOp::Sub => graph.sub(a, b),
-                    ElemOp::Mul => graph.mul(a, b),
-                    ElemOp::Div => graph.div(a, b),
-                }
-            }
-            FnExpr::Pow(a, k) => {
-                let a = self.fn_body(a, args)?;
-                self.program.graph.pow(a, *k)
-            }
-            FnExpr::Builtin(f, a) => {
-                let a = self.fn_body(a, args)?;
-                self.program.graph.func(*f, a)
-            }
-            FnExpr::Call(index, call_args) => {
-                let call_args = call_args
-                    .iter()
-                    .map(|a| self.fn_body(a, args))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let function = self
-                    .functions
-                    .get(*index)
-                    .ok_or(Unsupported("a call of an unknown function"))?;
-                self.fn_body(&function.body.clone(), &call_args)?
-            }
-        })
     }
 }
