@@ -106,7 +106,7 @@ fn points(network: &Network, d: &Derivation) -> Vec<Point> {
         for (var, expr) in &d.gradients {
             gradient[var.index()] = evaluator.value(*expr);
         }
-        let inner = arguments(network, d, &result.slots);
+        let inner = arguments(network, d, &result.slots, &mut evaluator);
         out.push(Point {
             slots: result.slots,
             gradient,
@@ -117,16 +117,32 @@ fn points(network: &Network, d: &Derivation) -> Vec<Point> {
 }
 
 /// Per vector that applies a function element by element to a compound argument, the
-/// argument's values, from the scalar lowering of the model's own expression (independent
-/// of the tensor level).
-fn arguments(network: &Network, d: &Derivation, slots: &[f64]) -> Vec<Vec<f64>> {
+/// argument's values, independent of the tensor level: a built-in's argument is the operand
+/// of the scalar graph's own definitions; a user function (inlined in the scalar graph) has
+/// its argument lowered from the model's expression.
+fn arguments(
+    network: &Network,
+    d: &Derivation,
+    slots: &[f64],
+    evaluator: &mut Evaluator<'_>,
+) -> Vec<Vec<f64>> {
     use crate::model::TExprKind;
+    let mut operands = vec![Vec::new(); network.vectors.len()];
+    for definition in &d.forward {
+        if let (crate::layout::Slot::Value(Symbol::Vector(v), _), Node::Func(_, a)) = (
+            d.layout.slot(definition.var),
+            d.graph.node(definition.value),
+        ) {
+            operands[v].push(evaluator.value(*a));
+        }
+    }
     network
         .vectors
         .iter()
-        .map(|vector| {
+        .zip(operands)
+        .map(|(vector, operands)| {
             let argument = match &vector.expr.kind {
-                TExprKind::Builtin(_, a) => a,
+                TExprKind::Builtin(..) => return operands,
                 TExprKind::Call(_, args) if args.len() == 1 => &args[0],
                 _ => return Vec::new(),
             };
