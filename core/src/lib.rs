@@ -14,6 +14,7 @@ pub mod derivative;
 pub mod derive;
 pub mod diagnostic;
 pub mod diagram;
+pub mod draw;
 pub mod eval;
 pub mod explain;
 pub mod html;

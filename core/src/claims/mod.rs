@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use crate::builtin::Builtin;
 use crate::derive::Derivation;
-use crate::eval::{Evaluator, Sample, evaluate_sample};
+use crate::eval::{Evaluator, evaluate_sample};
 use crate::inner::Forward;
 use crate::ir::{Node, NodeId, Var};
 use crate::lower::Lowering;
@@ -345,22 +345,8 @@ fn swapped_indices(
 /// Seeded random points (every slot's value: forward values computed), away from kinks of
 /// relu, abs, step and sign and from poles, with positive values where `log` or `sqrt` need them.
 pub(crate) fn random_points(d: &Derivation, network: &Network, seed: u64) -> Vec<Vec<f64>> {
-    let needs_positive = d.graph.nodes().any(|(_, n)| {
-        matches!(n, Node::Func(Builtin::Log | Builtin::Sqrt, _))
-            || matches!(n, Node::Pow(_, k) if f64::from_bits(*k).fract() != 0.0)
-    });
-    let (lo, hi) = if needs_positive {
-        (0.2, 1.5)
-    } else {
-        (-1.5, 1.5)
-    };
-    let mut state = seed ^ 0x9E37_79B9_7F4A_7C15;
-    let mut uniform = move || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        lo + (hi - lo) * ((state >> 11) as f64 / (1u64 << 53) as f64)
-    };
+    let (lo, hi) = crate::draw::value_range(d);
+    let mut uniform = crate::draw::uniform(seed ^ 0x9E37_79B9_7F4A_7C15, (lo, hi));
     let kinks: Vec<NodeId> = d
         .graph
         .nodes()
@@ -375,23 +361,7 @@ pub(crate) fn random_points(d: &Derivation, network: &Network, seed: u64) -> Vec
         if out.len() == POINTS {
             break;
         }
-        let params: Vec<Vec<f64>> = network
-            .params
-            .iter()
-            .map(|p| (0..p.shape.len()).map(|_| uniform()).collect())
-            .collect();
-        let sample = Sample {
-            inputs: network
-                .inputs
-                .iter()
-                .map(|v| (0..v.size).map(|_| uniform()).collect())
-                .collect(),
-            targets: network
-                .targets
-                .iter()
-                .map(|v| classify::random_target(v.kind, v.size, &mut uniform, (lo, hi)))
-                .collect(),
-        };
+        let (params, sample) = crate::draw::point(network, &mut uniform, (lo, hi));
         let result = evaluate_sample(d, network, &params, &sample);
         if result
             .slots

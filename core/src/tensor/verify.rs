@@ -4,9 +4,8 @@
 //! A statement that misses anywhere stays unverified, and no printer shows it.
 
 use super::{Affine, IndexVar, Leaf, Program, Statement, Tensor, tensor_dims};
-use crate::claims::classify::random_target;
 use crate::derive::Derivation;
-use crate::eval::{Evaluator, Sample, evaluate_sample, power};
+use crate::eval::{Evaluator, evaluate_sample, power};
 use crate::ir::{Node, NodeId};
 use crate::model::{Network, Symbol};
 
@@ -48,27 +47,8 @@ pub fn verify(program: &mut Program, network: &Network, derivation: &Derivation)
 
 /// Seeded random points with finite values everywhere.
 fn points(network: &Network, d: &Derivation) -> Vec<Point> {
-    let needs_positive = d.graph.nodes().any(|(_, n)| {
-        matches!(
-            n,
-            Node::Func(
-                crate::builtin::Builtin::Log | crate::builtin::Builtin::Sqrt,
-                _
-            )
-        ) || matches!(n, Node::Pow(_, k) if f64::from_bits(*k).fract() != 0.0)
-    });
-    let range = if needs_positive {
-        (0.2, 1.5)
-    } else {
-        (-1.5, 1.5)
-    };
-    let mut state: u64 = 0x5EED_7E45_0A11_u64;
-    let mut uniform = move || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        range.0 + (range.1 - range.0) * ((state >> 11) as f64 / (1u64 << 53) as f64)
-    };
+    let range = crate::draw::value_range(d);
+    let mut uniform = crate::draw::uniform(0x5EED_7E45_0A11_u64, range);
     let mut out = Vec::new();
     // Networks with `log` or `sqrt` of signed values are finite only somewhere: look
     // harder before giving up (no point: nothing verifies, nothing is printed).
@@ -76,23 +56,7 @@ fn points(network: &Network, d: &Derivation) -> Vec<Point> {
         if out.len() == POINTS {
             break;
         }
-        let params: Vec<Vec<f64>> = network
-            .params
-            .iter()
-            .map(|p| (0..p.shape.len()).map(|_| uniform()).collect())
-            .collect();
-        let sample = Sample {
-            inputs: network
-                .inputs
-                .iter()
-                .map(|v| (0..v.size).map(|_| uniform()).collect())
-                .collect(),
-            targets: network
-                .targets
-                .iter()
-                .map(|v| random_target(v.kind, v.size, &mut uniform, range))
-                .collect(),
-        };
+        let (params, sample) = crate::draw::point(network, &mut uniform, range);
         let result = evaluate_sample(d, network, &params, &sample);
         let finite = d
             .forward
