@@ -293,6 +293,29 @@ pub struct TExpr {
     pub span: Span,
 }
 
+impl TExpr {
+    /// Calls `f` on every direct sub-expression, in order.
+    pub fn for_each_child<'e>(&'e self, mut f: impl FnMut(&'e TExpr)) {
+        match &self.kind {
+            TExprKind::Const(_) | TExprKind::Symbol(_) | TExprKind::Element(..) => {}
+            TExprKind::Neg(a)
+            | TExprKind::Pow(a, _)
+            | TExprKind::Builtin(_, a)
+            | TExprKind::VectorFn(_, a)
+            | TExprKind::Reduce(_, a)
+            | TExprKind::SumOver(_, a)
+            | TExprKind::MatVec(_, a)
+            | TExprKind::VecMat(a, _)
+            | TExprKind::Grad(a, _) => f(a),
+            TExprKind::Binary(_, a, b) => {
+                f(a);
+                f(b);
+            }
+            TExprKind::Call(_, args) => args.iter().for_each(f),
+        }
+    }
+}
+
 /// The kinds of checked expression.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TExprKind {

@@ -103,27 +103,7 @@ fn elementwise_weights(e: &TExpr, network: &Network, out: &mut Vec<Diagnostic>) 
             }
         }
     }
-    for_each_child(e, |child| elementwise_weights(child, network, out));
-}
-
-fn for_each_child(e: &TExpr, mut f: impl FnMut(&TExpr)) {
-    match &e.kind {
-        TExprKind::Const(_) | TExprKind::Symbol(_) | TExprKind::Element(..) => {}
-        TExprKind::Neg(a)
-        | TExprKind::Pow(a, _)
-        | TExprKind::Builtin(_, a)
-        | TExprKind::VectorFn(_, a)
-        | TExprKind::Reduce(_, a)
-        | TExprKind::SumOver(_, a)
-        | TExprKind::MatVec(_, a)
-        | TExprKind::VecMat(a, _)
-        | TExprKind::Grad(a, _) => f(a),
-        TExprKind::Binary(_, a, b) => {
-            f(a);
-            f(b);
-        }
-        TExprKind::Call(_, args) => args.iter().for_each(f),
-    }
+    e.for_each_child(|child| elementwise_weights(child, network, out));
 }
 
 /// `[N]` or `[R][C]`, as a `param` declaration writes the shape.
@@ -152,7 +132,7 @@ fn symbols(e: &TExpr, out: &mut Vec<Symbol>) {
         TExprKind::MatVec(p, _) | TExprKind::VecMat(_, p) => out.push(Symbol::Param(*p)),
         _ => {}
     }
-    for_each_child(e, |child| symbols(child, out));
+    e.for_each_child(|child| symbols(child, out));
 }
 
 /// Whether `a` is a likely slip for `b`: one letter added or dropped (`tt`, `t`), two

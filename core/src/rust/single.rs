@@ -72,23 +72,7 @@ fn expression(
             }
             _ => {}
         }
-        match &e.kind {
-            TExprKind::Const(_) | TExprKind::Symbol(_) | TExprKind::Element(..) => {}
-            TExprKind::Neg(a)
-            | TExprKind::Pow(a, _)
-            | TExprKind::Builtin(_, a)
-            | TExprKind::VectorFn(_, a)
-            | TExprKind::MatVec(_, a)
-            | TExprKind::VecMat(a, _)
-            | TExprKind::Reduce(_, a)
-            | TExprKind::SumOver(_, a)
-            | TExprKind::Grad(a, _) => stack.push(a),
-            TExprKind::Binary(_, a, b) => {
-                stack.push(a);
-                stack.push(b);
-            }
-            TExprKind::Call(_, args) => stack.extend(args),
-        }
+        e.for_each_child(|child| stack.push(child));
     }
     Ok(())
 }
