@@ -152,6 +152,29 @@ impl Lowering<'_> {
                     _ => vec![self.graph.constant_node(0.0); wrt.len()],
                 }
             }
+            TExprKind::IndexDef(vars, body) => {
+                // Each element is the body with the left-hand index at its value, the
+                // definition's own index variables in scope.
+                let mut inner = Lowering {
+                    network: self.network,
+                    functions: self.functions,
+                    layout: self.layout,
+                    graph: &mut *self.graph,
+                    vars,
+                    known: self.known.as_deref_mut(),
+                };
+                let mut at = vec![0; vars.len()];
+                if !vars.first().is_some_and(|v| v.free) {
+                    // Only reductions bind names here: the body is the value itself.
+                    return inner.expr(body, &mut at);
+                }
+                (0..vars[0].range)
+                    .map(|i| {
+                        at[0] = i;
+                        inner.expr(body, &mut at)[0]
+                    })
+                    .collect()
+            }
             TExprKind::SumOver(var, body) => {
                 let range = self.vars.get(*var).map_or(0, |v| v.range);
                 if values.len() <= *var {
@@ -170,10 +193,8 @@ impl Lowering<'_> {
 
     /// The row-major element an index list names, with index variables at their values.
     pub fn flat_index(&self, symbol: Symbol, indices: &[IndexTerm], values: &[usize]) -> usize {
-        let value = |t: &IndexTerm| match t {
-            IndexTerm::Const(c) => *c,
-            IndexTerm::Var(v) => values.get(*v).copied().unwrap_or(0),
-        };
+        // Ranges are inferred so that every index is in bounds (`check::index`).
+        let value = |t: &IndexTerm| usize::try_from(t.value(values)).unwrap_or(0);
         match (self.network.shape_of(symbol), indices) {
             (Shape::Matrix(_, cols), [r, c]) => value(r) * cols + value(c),
             (_, [i]) => value(i),

@@ -274,12 +274,28 @@ pub enum ElemOp {
 }
 
 /// An index inside a checked expression.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum IndexTerm {
     /// A constant index.
     Const(usize),
-    /// The n-th index variable of the claim.
+    /// The n-th index variable of the claim or index-notation definition.
     Var(usize),
+    /// `sum of coefficient * variable + offset` (`i + p`, `2*i + 1`), variables by position.
+    Affine(Vec<(usize, i64)>, i64),
+}
+
+impl IndexTerm {
+    /// The index's value with each variable at `values[variable]` (0 when unset).
+    pub fn value(&self, values: &[usize]) -> i64 {
+        let at = |v: usize| values.get(v).copied().unwrap_or(0) as i64;
+        match self {
+            IndexTerm::Const(c) => *c as i64,
+            IndexTerm::Var(v) => at(*v),
+            IndexTerm::Affine(terms, offset) => {
+                terms.iter().fold(*offset, |sum, &(v, c)| sum + c * at(v))
+            }
+        }
+    }
 }
 
 /// A checked expression.
@@ -304,6 +320,7 @@ impl TExpr {
             | TExprKind::VectorFn(_, a)
             | TExprKind::Reduce(_, a)
             | TExprKind::SumOver(_, a)
+            | TExprKind::IndexDef(_, a)
             | TExprKind::MatVec(_, a)
             | TExprKind::VecMat(a, _)
             | TExprKind::Grad(a, _) => f(a),
@@ -343,8 +360,13 @@ pub enum TExprKind {
     VecMat(Box<TExpr>, usize),
     /// `sum(e)` or `mean(e)`.
     Reduce(Reduction, Box<TExpr>),
-    /// `sum(k, e)` over every valid value of index variable `k` (claims only).
+    /// `sum(k, e)` over every valid value of index variable `k` (in claims and index-notation
+    /// definitions).
     SumOver(usize, Box<TExpr>),
+    /// `NAME[i] = body` in index notation: element `i` of the vector is the scalar `body`
+    /// with the first variable at `i`; the others are bound by the sums inside it. Ranges are
+    /// inferred (`check::index`), so every read is in bounds.
+    IndexDef(Vec<IndexVar>, Box<TExpr>),
     /// `grad(S, v)`: dS/dv_j for every element of `v` (an input or a named vector), `S` a
     /// scalar; a vector of `len(v)`.
     Grad(Box<TExpr>, Symbol),

@@ -101,12 +101,15 @@ pub enum StatementKind {
     Target(Decl),
     /// `param W[R][C] (= value)?`
     Param(Decl),
-    /// `NAME[N]? = EXPR`
+    /// `NAME[N]? = EXPR`, or `NAME[i] = EXPR` in index notation.
     Vector {
         /// The vector's name.
         name: Ident,
         /// Its declared sizes (at most one is meaningful; more is rejected by the checker).
         dims: Vec<Dim>,
+        /// The index names on the left (`z[i] = ...`), which make it an index-notation
+        /// definition; empty otherwise.
+        index: Vec<Ident>,
         /// Its definition.
         expr: Expr,
     },
@@ -231,23 +234,42 @@ pub struct ScalarRef {
     pub span: Span,
 }
 
-/// An index: a constant or a free index variable.
+/// An index: a constant, an index variable, or an affine combination of index variables.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Index {
     /// A constant index.
     Const(usize, Span),
-    /// An index variable (`i`, `j`, `k`, ... in claims).
+    /// An index variable (`i`, `j`, `k`, ... in claims; any index name in index notation).
     Var(Ident),
+    /// `c_1 v_1 + ... + offset` (`i + p`, `2*i + 1`, `t - 1`): anything but a lone
+    /// constant or a lone variable.
+    Affine {
+        /// Each variable with its (non-zero) coefficient, as written.
+        terms: Vec<(i64, Ident)>,
+        /// The constant part.
+        offset: i64,
+        /// The whole index.
+        span: Span,
+    },
 }
 
 impl Index {
     /// Where the index was written.
     pub fn span(&self) -> Span {
         match self {
-            Index::Const(_, span) => *span,
+            Index::Const(_, span) | Index::Affine { span, .. } => *span,
             Index::Var(ident) => ident.span,
         }
     }
+}
+
+/// An index name bound by a reduction: `p`, or `p < 2` with its range written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BoundName {
+    /// The name.
+    pub name: Ident,
+    /// The written bound, when given: the name takes the values `0..below`.
+    pub below: Option<Dim>,
 }
 
 /// An expression with its span.
@@ -320,12 +342,12 @@ pub enum ExprKind {
         /// Its arguments.
         args: Vec<Expr>,
     },
-    /// `sum(e)`, `mean(e)` or `sum(k, e)`.
+    /// `sum(e)`, `mean(e)` or `sum(j, k, e)`.
     Reduce {
         /// Which reduction.
         op: Reduction,
-        /// The index variable of `sum(k, e)`.
-        var: Option<Ident>,
+        /// The index names it binds (`sum(j, k, e)`); empty for a whole-value reduction.
+        vars: Vec<BoundName>,
         /// The reduced expression.
         arg: Box<Expr>,
     },

@@ -110,7 +110,8 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         Rule::add | Rule::sub | Rule::mul | Rule::div | Rule::matmul | Rule::pow => "an operator",
         Rule::value => "a number or `[`",
         Rule::derivative => "a derivative `dA/dB`",
-        Rule::index => "an index",
+        Rule::index | Rule::index_expr | Rule::index_term => "an index",
+        Rule::index_op => "`+` or `-`",
         _ => return None,
     })
 }
@@ -505,9 +506,14 @@ impl<'s> Builder<'s> {
             }
             Rule::vector_def => {
                 let name = self.ident(inner.next()?);
-                let dims = self.dims(inner.next()?);
+                let (dims, index) = self.def_dims(inner.next()?);
                 let expr = self.expr(inner.next()?);
-                StatementKind::Vector { name, dims, expr }
+                StatementKind::Vector {
+                    name,
+                    dims,
+                    index,
+                    expr,
+                }
             }
             Rule::claim => {
                 let mut derivative = inner.nth(1)?.into_inner();
@@ -627,6 +633,73 @@ impl<'s> Builder<'s> {
         }
     }
 
+    /// The sizes and index names in the brackets after a defined name.
+    fn def_dims(&mut self, pair: Pair<'_, Rule>) -> (Vec<Dim>, Vec<Ident>) {
+        let mut dims = Vec::new();
+        let mut index = Vec::new();
+        for dim in pair.into_inner() {
+            let Some(inner) = dim.into_inner().next() else {
+                continue;
+            };
+            if inner.as_rule() == Rule::integer {
+                dims.push(Dim {
+                    size: self.whole_number(&inner),
+                    span: span_of(&inner),
+                });
+            } else {
+                index.push(self.ident(inner));
+            }
+        }
+        (dims, index)
+    }
+
+    /// `p` or `p < 2` in a reduction.
+    fn bound_name(&mut self, pair: Pair<'_, Rule>) -> BoundName {
+        let mut inner = pair.into_inner();
+        let name = self.ident(inner.next().expect("grammar: a bound name has a name")); // ok: grammar guarantees it
+        let below = inner.next().map(|n| Dim {
+            size: self.whole_number(&n),
+            span: span_of(&n),
+        });
+        BoundName { name, below }
+    }
+
+    /// An index in an expression: a constant, a name, or an affine combination of names.
+    fn index_expr(&mut self, pair: Pair<'_, Rule>) -> Index {
+        let span = span_of(&pair);
+        let mut terms: Vec<(i64, Ident)> = Vec::new();
+        let mut offset: i64 = 0;
+        let mut sign = 1;
+        let mut count = 0;
+        for part in pair.into_inner() {
+            if part.as_rule() == Rule::index_op {
+                sign = if part.as_str() == "-" { -1 } else { 1 };
+                continue;
+            }
+            count += 1;
+            let mut inner = part.into_inner().peekable();
+            let first = inner.next().expect("grammar: an index term has a token"); // ok: grammar guarantees it
+            if first.as_rule() == Rule::integer {
+                let value = i64::try_from(self.whole_number(&first)).unwrap_or(i64::MAX); // ok: sizes are far below i64::MAX
+                match inner.next() {
+                    Some(name) => terms.push((sign * value, self.ident(name))),
+                    None => offset += sign * value,
+                }
+            } else {
+                terms.push((sign, self.ident(first)));
+            }
+        }
+        match (count, terms.as_slice()) {
+            (1, []) if offset >= 0 => Index::Const(offset as usize, span),
+            (1, [(1, _)]) => Index::Var(terms.remove(0).1),
+            _ => Index::Affine {
+                terms,
+                offset,
+                span,
+            },
+        }
+    }
+
     fn scalar_ref(&mut self, pair: Pair<'_, Rule>) -> ScalarRef {
         let span = span_of(&pair);
         let mut inner = pair.into_inner();
@@ -726,7 +799,7 @@ impl<'s> Builder<'s> {
             Rule::indexed => {
                 let mut inner = pair.into_inner();
                 let name = self.ident(inner.next().expect("grammar: indexed has a name")); // ok: grammar guarantees it
-                let indices = inner.map(|i| self.index(i)).collect();
+                let indices = inner.map(|i| self.index_expr(i)).collect();
                 ExprKind::Indexed { name, indices }
             }
             Rule::call => {
@@ -743,14 +816,14 @@ impl<'s> Builder<'s> {
                 };
                 let mut rest: Vec<_> = inner.collect();
                 let arg = rest.pop().map(|a| self.expr(a));
-                let var = rest.pop().map(|v| self.ident(v));
+                let vars = rest.into_iter().map(|v| self.bound_name(v)).collect();
                 let arg = arg.unwrap_or(Expr {
                     kind: ExprKind::Number(0.0),
                     span,
                 });
                 ExprKind::Reduce {
                     op,
-                    var,
+                    vars,
                     arg: Box::new(arg),
                 }
             }

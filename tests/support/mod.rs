@@ -36,6 +36,9 @@ pub struct Reference<'a> {
     pub params: &'a [Vec<f64>],
     pub sample: &'a Sample,
     vectors: Vec<Vec<f64>>,
+    /// Inside an index-notation definition: its index variables' ranges and current values.
+    index_ranges: Vec<usize>,
+    index_values: Vec<usize>,
     /// Set when an argument of relu, abs or a division came close to a kink or pole.
     pub near_kink: bool,
 }
@@ -53,6 +56,8 @@ impl<'a> Reference<'a> {
             params,
             sample,
             vectors: Vec::new(),
+            index_ranges: Vec::new(),
+            index_values: Vec::new(),
             near_kink: false,
         }
     }
@@ -144,9 +149,25 @@ impl<'a> Reference<'a> {
             TExprKind::Symbol(s) => self.symbol(*s),
             TExprKind::Element(s, idx) => {
                 let values = self.symbol(*s);
+                let at = |t: &IndexTerm| -> usize {
+                    let value = match t {
+                        IndexTerm::Const(i) => *i as i64,
+                        IndexTerm::Var(v) => self.index_values[*v] as i64,
+                        IndexTerm::Affine(terms, offset) => terms
+                            .iter()
+                            .map(|&(v, c)| c * self.index_values[v] as i64)
+                            .sum::<i64>()
+                            + offset,
+                    };
+                    usize::try_from(value).expect("an index below 0")
+                };
                 let flat = match (self.network.shape_of(*s), idx.as_slice()) {
-                    (Shape::Matrix(_, c), [IndexTerm::Const(i), IndexTerm::Const(j)]) => i * c + j,
-                    (_, [IndexTerm::Const(i)]) => *i,
+                    (Shape::Matrix(r, c), [i, j]) => {
+                        let (i, j) = (at(i), at(j));
+                        assert!(i < r && j < c, "an index out of range");
+                        i * c + j
+                    }
+                    (_, [i]) => at(i),
                     _ => 0,
                 };
                 vec![values[flat]]
@@ -222,7 +243,34 @@ impl<'a> Reference<'a> {
                     VectorFn::LogSumExp => vec![total.ln()],
                 }
             }
-            TExprKind::SumOver(..) => panic!("sum over an index only occurs in claims"),
+            // Index notation: element i of the definition is its body with the first index
+            // variable at i; each sum runs its variable over the range typing inferred.
+            TExprKind::IndexDef(vars, body) => {
+                let saved = (
+                    std::mem::replace(&mut self.index_ranges, vars.iter().map(|v| v.range).collect()),
+                    std::mem::replace(&mut self.index_values, vec![0; vars.len()]),
+                );
+                let values = if vars[0].free {
+                    (0..vars[0].range)
+                        .map(|i| {
+                            self.index_values[0] = i;
+                            self.expr(body)[0]
+                        })
+                        .collect()
+                } else {
+                    self.expr(body)
+                };
+                (self.index_ranges, self.index_values) = saved;
+                values
+            }
+            TExprKind::SumOver(var, body) => {
+                let mut total = 0.0;
+                for value in 0..self.index_ranges[*var] {
+                    self.index_values[*var] = value;
+                    total += self.expr(body)[0];
+                }
+                vec![total]
+            }
             TExprKind::Grad(of, wrt) => self.grad(of, *wrt),
         }
     }
@@ -355,6 +403,7 @@ pub fn has_grad(network: &Network) -> bool {
             | TExprKind::VecMat(a, _)
             | TExprKind::Reduce(_, a)
             | TExprKind::SumOver(_, a)
+            | TExprKind::IndexDef(_, a)
             | TExprKind::VectorFn(_, a) => walk(a),
             TExprKind::Binary(_, a, b) => walk(a) || walk(b),
             TExprKind::Call(_, args) => args.iter().any(walk),

@@ -1,8 +1,11 @@
 //! Types one expression: resolves its names, infers its shape and the shapes of the
 //! parameters it uses, and reports what does not fit.
 
-use chainrule_grammar::{BinOp, Diagnostic, Expr, ExprKind, Ident, Index, Reduction, Span};
+use chainrule_grammar::{
+    BinOp, BoundName, Diagnostic, Expr, ExprKind, Ident, Index, Reduction, Span,
+};
 
+use super::index::{Ranges, binder};
 use super::{Entity, ParamTable, Scope};
 use crate::builtin::{Builtin, VectorFn};
 use crate::model::{ElemOp, IndexTerm, IndexVar, Shape, Symbol, TExpr, TExprKind};
@@ -33,6 +36,9 @@ pub(super) struct Infer<'a> {
     /// In a claim, index variables used where another range belongs (a transposed index on a
     /// non-square layer): the claim's own failure, not the file's error (see `claims.rs`).
     pub range_conflicts: Vec<RangeConflict>,
+    /// In an index-notation definition, the inferred range of every index name by where it
+    /// is bound (`index.rs`); `None` elsewhere.
+    pub index_ranges: Option<&'a Ranges>,
 }
 
 /// An index variable of a claim used where another range belongs.
@@ -69,6 +75,7 @@ impl<'a> Infer<'a> {
             report_unresolved: true,
             unresolved_param: None,
             range_conflicts: Vec::new(),
+            index_ranges: None,
         }
     }
 
@@ -99,14 +106,15 @@ impl<'a> Infer<'a> {
                 typed(TExprKind::Element(symbol, terms), Shape::Scalar)
             }
             ExprKind::Call { func, args } => self.call(func, args, hint, span),
-            ExprKind::Reduce { op, var, arg } => match var {
-                None => {
+            ExprKind::Reduce { op, vars, arg } => {
+                if vars.is_empty() {
                     // A matrix reduces over every element (weight decay, L1).
                     let arg = self.expr(arg, None)?;
                     typed(TExprKind::Reduce(*op, Box::new(arg)), Shape::Scalar)
+                } else {
+                    self.sum_over(*op, vars, arg, span)
                 }
-                Some(var) => self.sum_over(*op, var, arg, span),
-            },
+            }
             ExprKind::Neg(inner) => {
                 let inner = self.expr(inner, hint)?;
                 let shape = inner.shape;
@@ -388,7 +396,24 @@ impl<'a> Infer<'a> {
                     }
                     terms.push(IndexTerm::Const(*value));
                 }
+                Index::Var(var) if self.index_ranges.is_some() => {
+                    terms.push(IndexTerm::Var(self.index_name(var)?));
+                }
                 Index::Var(var) => terms.push(IndexTerm::Var(self.index_var(var, size)?)),
+                Index::Affine { terms: parts, offset, span } => {
+                    if self.index_ranges.is_none() {
+                        self.error(
+                            *span,
+                            "an index such as `i + 1` can only be used in an index-notation definition (`z[i] = ...`)",
+                        );
+                        return None;
+                    }
+                    let mut affine = Vec::new();
+                    for (c, var) in parts {
+                        affine.push((self.index_name(var)?, *c));
+                    }
+                    terms.push(IndexTerm::Affine(affine, *offset));
+                }
             }
         }
         Some(terms)
@@ -432,8 +457,8 @@ impl<'a> Infer<'a> {
             self.error(
                 var.span,
                 format!(
-                    "the index variable `{}` can only be used in a claim",
-                    var.name
+                    "index name `{}` is not bound here: bind it on the left-hand side (`z[{}] = ...`) or in a sum (`sum({}, ...)`), or use it in a claim",
+                    var.name, var.name, var.name
                 ),
             );
             return None;
@@ -446,56 +471,119 @@ impl<'a> Infer<'a> {
         Some(self.vars.len() - 1)
     }
 
-    fn sum_over(&mut self, op: Reduction, var: &Ident, arg: &Expr, span: Span) -> Option<TExpr> {
-        if op == Reduction::Mean || !self.in_claim {
+    /// The position of an index name in scope in an index-notation definition.
+    fn index_name(&mut self, var: &Ident) -> Option<usize> {
+        match self.vars.iter().rposition(|v| v.name == var.name) {
+            Some(position) => Some(position),
+            None => {
+                self.error(
+                    var.span,
+                    format!(
+                        "`{}` is not an index name here: index names are those on the left-hand side and those a `sum(...)` around this binds",
+                        var.name
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// `sum(j, k, e)` or `mean(j, k, e)`: `e` summed over every value of the names it binds
+    /// (one name in a claim, whose range comes from its first use).
+    fn sum_over(
+        &mut self,
+        op: Reduction,
+        names: &[BoundName],
+        arg: &Expr,
+        span: Span,
+    ) -> Option<TExpr> {
+        let ranges = self.index_ranges;
+        if ranges.is_none() && (op == Reduction::Mean || !self.in_claim || names.len() > 1) {
             self.error(
                 span,
-                "`sum(k, ...)` with an index variable can only be used in a claim",
+                "`sum(k, ...)` with an index variable can only be used in a claim (one index) or an index-notation definition (`z[i] = ...`)",
             );
             return None;
         }
-        if !is_index_letter(&var.name)
-            || self.scope.resolve(&var.name).is_some()
-            || self.is_index_var(&var.name)
-        {
-            self.error(
-                var.span,
-                format!(
-                    "`{}` cannot be a summation index: use an unused letter i, j, k, m or n",
-                    var.name
-                ),
-            );
-            return None;
+        let mut positions = Vec::new();
+        for bound in names {
+            let var = &bound.name;
+            if let (Some(below), None) = (bound.below, ranges) {
+                self.error(
+                    below.span,
+                    "a written range `k < N` belongs to index-notation definitions; in a claim a summation index takes its range from its use",
+                );
+                return None;
+            }
+            let taken = match ranges {
+                Some(_) => self.scope.resolve(&var.name).is_some(),
+                None => !is_index_letter(&var.name) || self.scope.resolve(&var.name).is_some(),
+            };
+            if taken || self.is_index_var(&var.name) {
+                let advice = if ranges.is_some() {
+                    "use a name that is neither a value of the network nor an index name already bound here"
+                } else {
+                    "use an unused letter i, j, k, m or n"
+                };
+                self.error(
+                    var.span,
+                    format!("`{}` cannot be a summation index: {advice}", var.name),
+                );
+                return None;
+            }
+            // In a claim the range is learnt from the first use inside the body.
+            let range = ranges
+                .and_then(|r| r.get(&binder(var)).copied())
+                .unwrap_or(0);
+            self.vars.push(IndexVar {
+                name: var.name.clone(),
+                range,
+                free: false,
+            });
+            positions.push(self.vars.len() - 1);
         }
-        // The range is learnt from the first use inside the body.
-        self.vars.push(IndexVar {
-            name: var.name.clone(),
-            range: 0,
-            free: false,
-        });
-        let position = self.vars.len() - 1;
         let body = self.expr(arg, None)?;
         if body.shape != Shape::Scalar {
             self.error(arg.span, "the body of `sum(k, ...)` must be a scalar");
             return None;
         }
-        if self.vars[position].range == 0 {
-            self.error(
-                var.span,
-                format!(
-                    "the summation index `{}` is not used inside the sum",
-                    var.name
-                ),
-            );
-            return None;
+        let mut count = 1;
+        for (&position, var) in positions.iter().zip(names.iter().map(|b| &b.name)) {
+            if self.vars[position].range == 0 {
+                self.error(
+                    var.span,
+                    format!(
+                        "the summation index `{}` is not used inside the sum",
+                        var.name
+                    ),
+                );
+                return None;
+            }
+            count *= self.vars[position].range;
+            // The variable goes out of scope: rename it so a later sum may reuse the name.
+            self.vars[position].name = format!("{}#{position}", var.name);
         }
-        // The variable goes out of scope: rename it so a later sum may reuse the letter.
-        self.vars[position].name = format!("{}#{position}", var.name);
-        Some(TExpr {
-            kind: TExprKind::SumOver(position, Box::new(body)),
-            shape: Shape::Scalar,
-            span,
-        })
+        let mut total = body;
+        for &position in positions.iter().rev() {
+            total = TExpr {
+                kind: TExprKind::SumOver(position, Box::new(total)),
+                shape: Shape::Scalar,
+                span,
+            };
+        }
+        if op == Reduction::Mean {
+            let count = TExpr {
+                kind: TExprKind::Const(count as f64),
+                shape: Shape::Scalar,
+                span,
+            };
+            total = TExpr {
+                kind: TExprKind::Binary(ElemOp::Div, Box::new(total), Box::new(count)),
+                shape: Shape::Scalar,
+                span,
+            };
+        }
+        Some(total)
     }
 
     fn call(

@@ -111,6 +111,12 @@ impl Counter<'_> {
     }
 
     fn expr(&self, e: &TExpr) -> Size {
+        self.expr_in(e, self.vars)
+    }
+
+    /// The size of `e` with `vars` the index variables in scope (a claim's, or an
+    /// index-notation definition's inside it).
+    fn expr_in(&self, e: &TExpr, vars: &[IndexVar]) -> Size {
         let len = |shape: Shape| shape.len() as u64;
         // An operation applied element-wise over `n` elements, one level above `children`.
         let op = |n: u64, children: &[Size]| Size {
@@ -143,15 +149,15 @@ impl Counter<'_> {
                 }
             }
             TExprKind::Neg(a) | TExprKind::Pow(a, _) | TExprKind::Builtin(_, a) => {
-                let a = self.expr(a);
+                let a = self.expr_in(a, vars);
                 op(a.len, &[a])
             }
             TExprKind::Binary(_, a, b) => {
-                let (a, b) = (self.expr(a), self.expr(b));
+                let (a, b) = (self.expr_in(a, vars), self.expr_in(b, vars));
                 op(a.len.max(b.len), &[a, b])
             }
             TExprKind::Call(index, args) => {
-                let args: Vec<Size> = args.iter().map(|a| self.expr(a)).collect();
+                let args: Vec<Size> = args.iter().map(|a| self.expr_in(a, vars)).collect();
                 let n = args.iter().fold(1, |n, a| n.max(a.len));
                 let body = self.functions.get(*index).copied().unwrap_or_default();
                 let mut size = op(n, &args);
@@ -162,7 +168,7 @@ impl Counter<'_> {
                 size
             }
             TExprKind::MatVec(param, v) | TExprKind::VecMat(v, param) => {
-                let v = self.expr(v);
+                let v = self.expr_in(v, vars);
                 let shape = self
                     .network
                     .params
@@ -182,7 +188,7 @@ impl Counter<'_> {
             }
             TExprKind::VectorFn(f, a) => {
                 // One log-sum-exp over the elements, then one or two operations per element.
-                let a = self.expr(a);
+                let a = self.expr_in(a, vars);
                 let per_element = match f {
                     crate::builtin::VectorFn::LogSumExp => 0,
                     crate::builtin::VectorFn::LogSoftmax => 1,
@@ -202,7 +208,7 @@ impl Counter<'_> {
                 }
             }
             TExprKind::Reduce(reduction, a) => {
-                let a = self.expr(a);
+                let a = self.expr_in(a, vars);
                 let mut size = op(1, &[a]);
                 size.operations = size.operations.saturating_add(a.len);
                 size.depth = size
@@ -210,9 +216,21 @@ impl Counter<'_> {
                     .saturating_add(u64::from(*reduction == Reduction::Mean));
                 size
             }
+            TExprKind::IndexDef(own, body) => {
+                let body = self.expr_in(body, own);
+                if !own.first().is_some_and(|v| v.free) {
+                    return body;
+                }
+                let n = own[0].range as u64;
+                Size {
+                    len: n,
+                    operations: n.saturating_mul(body.operations),
+                    depth: body.depth,
+                }
+            }
             TExprKind::SumOver(var, body) => {
-                let body = self.expr(body);
-                let range = self.vars.get(*var).map_or(1, |v| v.range as u64);
+                let body = self.expr_in(body, vars);
+                let range = vars.get(*var).map_or(1, |v| v.range as u64);
                 Size {
                     len: 1,
                     operations: range.saturating_mul(body.operations).saturating_add(range),
@@ -224,7 +242,7 @@ impl Counter<'_> {
             // about a partial product per operation on the way, and a derivative nests about
             // twice as deep as its value.
             TExprKind::Grad(of, v) => {
-                let s = self.expr(of);
+                let s = self.expr_in(of, vars);
                 let swept = self
                     .reach(of)
                     .iter()
@@ -274,7 +292,8 @@ fn vectors_in(e: &TExpr, out: &mut Vec<usize>) {
         | TExprKind::MatVec(_, a)
         | TExprKind::VecMat(a, _)
         | TExprKind::Reduce(_, a)
-        | TExprKind::SumOver(_, a) => vectors_in(a, out),
+        | TExprKind::SumOver(_, a)
+            | TExprKind::IndexDef(_, a) => vectors_in(a, out),
         TExprKind::Grad(a, wrt) => {
             vectors_in(a, out);
             if let Symbol::Vector(v) = wrt {

@@ -3,6 +3,7 @@
 mod claims;
 mod functions;
 mod grad;
+mod index;
 mod infer;
 mod limits;
 mod order;
@@ -296,6 +297,8 @@ struct Statements<'a> {
     targets: Vec<&'a ast::Decl>,
     params: Vec<&'a ast::Decl>,
     vectors: Vec<(&'a ast::Ident, &'a [ast::Dim], &'a ast::Expr)>,
+    /// Each vector's index names on the left (`z[i] = ...`), empty outside index notation.
+    vector_index: Vec<&'a [ast::Ident]>,
     losses: Vec<(&'a ast::Ident, &'a ast::Expr)>,
     batch: Option<(BatchRule, Span)>,
     claims: Vec<(&'a ast::Claim, Span)>,
@@ -309,7 +312,15 @@ fn sort_statements<'a>(network: &'a ast::Network, errors: &mut Vec<Diagnostic>) 
             StatementKind::Input(d) => s.inputs.push(d),
             StatementKind::Target(d) => s.targets.push(d),
             StatementKind::Param(d) => s.params.push(d),
-            StatementKind::Vector { name, dims, expr } => s.vectors.push((name, dims, expr)),
+            StatementKind::Vector {
+                name,
+                dims,
+                index,
+                expr,
+            } => {
+                s.vectors.push((name, dims, expr));
+                s.vector_index.push(index);
+            }
             StatementKind::Loss { name, expr } => s.losses.push((name, expr)),
             StatementKind::Const { name, value } => s.consts.push((name, value)),
             StatementKind::Batch(rule) => {
@@ -717,9 +728,27 @@ impl InferPass<'_, '_> {
         let mut errors = Vec::new();
         let mut vector_sizes: Vec<Option<usize>> = vec![None; s.vectors.len()];
         let mut typed = Vec::new();
-        let mut no_vars = Vec::new();
         for &index in self.order {
             let (name, dims, expr) = s.vectors[index];
+            let index_names = s.vector_index[index];
+            if !index_names.is_empty() {
+                let typed_def = index::definition(
+                    self.scope,
+                    params,
+                    &vector_sizes,
+                    &mut errors,
+                    final_pass,
+                    name,
+                    dims,
+                    index_names,
+                    expr,
+                );
+                if let Some((size, e)) = typed_def {
+                    typed.push((index, size, e));
+                    vector_sizes[index] = Some(size);
+                }
+                continue;
+            }
             let declared = match dims {
                 [] => None,
                 [d] => Some(d.size),
@@ -735,19 +764,27 @@ impl InferPass<'_, '_> {
                 }
             };
             let errors_before = errors.len();
+            let Ok(bound) =
+                index::bound_ranges(self.scope, params, &vector_sizes, expr, &mut errors)
+            else {
+                continue;
+            };
+            let mut vars = Vec::new();
             let mut infer = Infer::new(
                 self.scope,
                 params,
                 &vector_sizes,
                 &mut errors,
-                &mut no_vars,
+                &mut vars,
                 final_pass,
                 false,
             );
             infer.report_unresolved = declared.is_some();
+            infer.index_ranges = bound.as_ref();
             let result = infer.expr(expr, declared);
             let cascaded = infer.cascaded;
             let unresolved_param = infer.unresolved_param;
+            let result = result.map(|e| index::scoped(vars, e));
             let size = match (&result, declared) {
                 (Some(e), Some(n)) => match e.shape {
                     Shape::Scalar => Some(n),
@@ -813,17 +850,23 @@ impl InferPass<'_, '_> {
             vector_sizes[index] = size;
         }
         let mut loss = None;
-        if let Some((name, expr)) = s.losses.first() {
+        if let Some((name, expr)) = s.losses.first()
+            && let Ok(bound) =
+                index::bound_ranges(self.scope, params, &vector_sizes, expr, &mut errors)
+        {
+            let mut vars = Vec::new();
             let mut infer = Infer::new(
                 self.scope,
                 params,
                 &vector_sizes,
                 &mut errors,
-                &mut no_vars,
+                &mut vars,
                 final_pass,
                 false,
             );
-            if let Some(e) = infer.expr(expr, None) {
+            infer.index_ranges = bound.as_ref();
+            let typed = infer.expr(expr, None);
+            if let Some(e) = typed.map(|e| index::scoped(vars, e)) {
                 if e.shape == Shape::Scalar {
                     loss = Some(((*name).clone(), e));
                 } else {
@@ -855,7 +898,8 @@ fn renumber_vectors(e: &mut TExpr, position: &[usize]) {
         | VecMat(a, _)
         | Reduce(_, a)
         | VectorFn(_, a)
-        | SumOver(_, a) => renumber_vectors(a, position),
+        | SumOver(_, a)
+        | IndexDef(_, a) => renumber_vectors(a, position),
         Binary(_, a, b) => {
             renumber_vectors(a, position);
             renumber_vectors(b, position);

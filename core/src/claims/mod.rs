@@ -113,10 +113,7 @@ fn assignments(claim: &Claim) -> Vec<Vec<usize>> {
 }
 
 fn resolve(derivation: &Derivation, network: &Network, r: &ScalarRef, values: &[usize]) -> Var {
-    let value = |t: &IndexTerm| match t {
-        IndexTerm::Const(c) => *c,
-        IndexTerm::Var(v) => values.get(*v).copied().unwrap_or(0),
-    };
+    let value = |t: &IndexTerm| usize::try_from(t.value(values)).unwrap_or(0);
     let dims = network.shape_of(r.symbol).dims();
     let elem = r
         .indices

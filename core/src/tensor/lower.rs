@@ -36,14 +36,22 @@ pub fn lower(
         program: &mut program,
         defined: vec![None; network.vectors.len()],
         named_calls,
+        env: Vec::new(),
+        env_ranges: Vec::new(),
     };
     let mut forward = Vec::new();
     for (v, vector) in network.vectors.iter().enumerate() {
         let k = lowering.program.fresh();
-        let formula = match inner_argument(&vector.expr) {
+        // In index notation the body is one element, with the definition's names in scope.
+        let (scope, e) = match &vector.expr.kind {
+            TExprKind::IndexDef(vars, body) => (Some(vars.as_slice()), &**body),
+            _ => (None, &vector.expr),
+        };
+        let formula = match inner_argument(e, scope.is_some()) {
             Some((applied, argument)) => {
                 // `v = f(argument)`: the argument is a statement of its own, read by name.
                 let j = lowering.program.fresh();
+                lowering.enter(scope, Affine::var(j));
                 let inner = lowering.expr(argument, &[Affine::var(j)])?;
                 forward.push(Statement {
                     defines: Tensor::Inner(v),
@@ -61,8 +69,12 @@ pub fn lower(
                     Applied::Call(index) => lowering.call(index, vec![read])?,
                 }
             }
-            None => lowering.expr(&vector.expr, &[Affine::var(k)])?,
+            None => {
+                lowering.enter(scope, Affine::var(k));
+                lowering.expr(e, &[Affine::var(k)])?
+            }
         };
+        lowering.enter(None, Affine::default());
         forward.push(Statement {
             defines: Tensor::Value(Symbol::Vector(v)),
             shape: vec![vector.size],
@@ -87,10 +99,11 @@ pub fn lower(
 }
 
 /// `f(argument)` when a vector is an element-wise function of a compound argument, as
-/// the scalar graph sees it (a plain read or a constant is no argument of its own).
-fn inner_argument(e: &TExpr) -> Option<(Applied, &TExpr)> {
+/// the scalar graph sees it (a plain read or a constant is no argument of its own). In index
+/// notation (`indexed`) every value is one element.
+fn inner_argument(e: &TExpr, indexed: bool) -> Option<(Applied, &TExpr)> {
     let compound = |a: &TExpr| {
-        a.shape != Shape::Scalar
+        (indexed || a.shape != Shape::Scalar)
             && !matches!(
                 a.kind,
                 TExprKind::Symbol(_) | TExprKind::Element(..) | TExprKind::Const(_)
@@ -119,7 +132,11 @@ fn kind_of(e: &TExpr) -> StepKind {
     match &e.kind {
         TExprKind::MatVec(..) | TExprKind::VecMat(..) => StepKind::Contraction,
         TExprKind::Reduce(..) | TExprKind::VectorFn(..) => StepKind::Reduction,
-        TExprKind::Neg(a) | TExprKind::Pow(a, _) | TExprKind::Builtin(_, a) => kind_of(a),
+        TExprKind::SumOver(..) => StepKind::Contraction,
+        TExprKind::Neg(a)
+        | TExprKind::Pow(a, _)
+        | TExprKind::Builtin(_, a)
+        | TExprKind::IndexDef(_, a) => kind_of(a),
         TExprKind::Binary(_, a, b) => match (kind_of(a), kind_of(b)) {
             (StepKind::Contraction, _) | (_, StepKind::Contraction) => StepKind::Contraction,
             (StepKind::Reduction, _) | (_, StepKind::Reduction) => StepKind::Reduction,
@@ -143,9 +160,47 @@ struct Lowering<'a> {
     defined: Vec<Option<(crate::tensor::IndexVar, NodeId)>>,
     /// Whether user functions stay calls by name.
     named_calls: bool,
+    /// In an index-notation definition, what each of its index variables stands for here
+    /// (the statement's index, or a sum's bound variable while inside that sum).
+    env: Vec<Option<Affine>>,
+    /// The range of each of those variables.
+    env_ranges: Vec<usize>,
 }
 
 impl Lowering<'_> {
+    /// Puts an index-notation definition's variables in scope, its left-hand index standing
+    /// for `at`; `None` leaves index notation.
+    fn enter(&mut self, vars: Option<&[crate::model::IndexVar]>, at: Affine) {
+        let vars = vars.unwrap_or_default();
+        self.env = vec![None; vars.len()];
+        if vars.first().is_some_and(|v| v.free) {
+            self.env[0] = Some(at);
+        }
+        self.env_ranges = vars.iter().map(|v| v.range).collect();
+    }
+
+    /// An index of an index-notation read as an affine formula of the statement's variables.
+    fn index(&self, term: &IndexTerm) -> Result<Affine, Unsupported> {
+        let var = |n: usize| {
+            self.env
+                .get(n)
+                .cloned()
+                .flatten()
+                .ok_or(Unsupported("an index variable outside a claim"))
+        };
+        Ok(match term {
+            IndexTerm::Const(c) => Affine::constant(*c as i64),
+            IndexTerm::Var(n) => var(*n)?,
+            IndexTerm::Affine(terms, offset) => {
+                let mut sum = Affine::constant(*offset);
+                for &(n, c) in terms {
+                    sum = sum.plus_scaled(&var(n)?, c);
+                }
+                sum
+            }
+        })
+    }
+
     /// The formula of element `at` of `e` (`at` has one index per axis of `e`'s value; a
     /// scalar ignores it, which is how a scalar broadcasts).
     fn expr(&mut self, e: &TExpr, at: &[Affine]) -> Result<NodeId, Unsupported> {
@@ -162,10 +217,7 @@ impl Lowering<'_> {
             TExprKind::Element(symbol, indices) => {
                 let indices = indices
                     .iter()
-                    .map(|i| match i {
-                        IndexTerm::Const(c) => Ok(Affine::constant(*c as i64)),
-                        IndexTerm::Var(_) => Err(Unsupported("an index variable outside a claim")),
-                    })
+                    .map(|i| self.index(i))
                     .collect::<Result<_, _>>()?;
                 self.program.read(Tensor::Value(*symbol), indices)
             }
@@ -267,7 +319,25 @@ impl Lowering<'_> {
                     }
                 }
             }
-            TExprKind::SumOver(..) => return Err(Unsupported("a sum over a claim's index")),
+            TExprKind::SumOver(n, body) => {
+                let Some(&size) = self.env_ranges.get(*n) else {
+                    return Err(Unsupported("a sum over a claim's index"));
+                };
+                let j = self.program.fresh();
+                self.env[*n] = Some(Affine::var(j));
+                let body = self.expr(body, &[]);
+                self.env[*n] = None;
+                self.sum(vec![Bound { var: j, size }], body?)
+            }
+            TExprKind::IndexDef(vars, body) => {
+                let at = at.first().cloned().unwrap_or_default();
+                // A scalar's `at` is empty; a vector-shaped body reads it again below.
+                let (env, ranges) = (self.env.clone(), self.env_ranges.clone());
+                self.enter(Some(vars), at.clone());
+                let formula = self.expr(body, &[at]);
+                (self.env, self.env_ranges) = (env, ranges);
+                formula?
+            }
             TExprKind::Grad(..) => return Err(Unsupported("grad(S, v)")),
         })
     }

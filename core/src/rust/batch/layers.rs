@@ -243,7 +243,8 @@ fn inner_products(network: &Network, e: &TExpr, size: usize, out: &mut Vec<Produ
         | TExprKind::Pow(a, _)
         | TExprKind::Builtin(_, a)
         | TExprKind::Reduce(_, a)
-        | TExprKind::SumOver(_, a) => inner_products(network, a, size, out),
+        | TExprKind::SumOver(_, a)
+        | TExprKind::IndexDef(_, a) => inner_products(network, a, size, out),
         TExprKind::Binary(_, a, b) => {
             inner_products(network, a, size, out)?;
             inner_products(network, b, size, out)

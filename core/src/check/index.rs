@@ -1,0 +1,353 @@
+//! The ranges of index names in an index-notation definition (`z[i] = sum(j, W[i][j] * x[j])`):
+//! each name runs over `0..N` with N the largest size for which every access is in bounds.
+//!
+//! Ranges are inferred on the syntax tree before typing, so that typing (`infer.rs`) meets
+//! every index with its range known: an access `x[i + p]` bounds `i` only once `p`'s range is
+//! known from elsewhere (`K[p]`), so the bounds are recomputed to a fixed point.
+
+use std::collections::BTreeMap;
+
+use chainrule_grammar::{Diagnostic, Dim, Expr, ExprKind, Ident, Index, Span};
+
+use super::infer::Infer;
+use super::{Entity, ParamTable, Scope};
+use crate::model::{IndexVar, Shape, TExpr, TExprKind};
+
+/// Where an index name is bound: the span of its name on the left-hand side or in a reduction.
+pub(super) type Binder = (usize, usize);
+
+/// The inferred range of every index name of one definition, by where it is bound.
+pub(super) type Ranges = BTreeMap<Binder, usize>;
+
+/// The key of a name bound at `ident`.
+pub(super) fn binder(ident: &Ident) -> Binder {
+    (ident.span.start, ident.span.end)
+}
+
+/// `sum of coefficient * name + offset < size`, from one index of one access.
+struct Access {
+    terms: Vec<(i64, Binder)>,
+    offset: i64,
+    size: usize,
+    span: Span,
+}
+
+/// The ranges of the left-hand names `lhs` and of every name a reduction in `body` binds.
+/// `dims` gives the axes of a name read with brackets, when known (an unknown shape is
+/// reported by typing). Errors name the index that cannot be inferred, or an access that
+/// reads below 0.
+pub(super) fn ranges(
+    lhs: &[Ident],
+    body: &Expr,
+    dims: &dyn Fn(&Ident) -> Option<Vec<usize>>,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<Ranges> {
+    let mut scope: Vec<(&str, Binder)> = lhs.iter().map(|i| (i.name.as_str(), binder(i))).collect();
+    let mut binders: Vec<&Ident> = lhs.iter().collect();
+    let mut accesses = Vec::new();
+    collect(body, dims, &mut scope, &mut binders, &mut accesses);
+    let ranges = fixed_point(&accesses, binders.len());
+    let before = errors.len();
+    for ident in &binders {
+        match ranges.get(&binder(ident)) {
+            None => errors.push(Diagnostic::new(
+                ident.span,
+                format!(
+                    "the range of index `{}` cannot be inferred: it indexes no value of known size",
+                    ident.name
+                ),
+            )),
+            Some(0) => errors.push(Diagnostic::new(
+                ident.span,
+                format!(
+                    "index `{}` has no value for which every access is in bounds",
+                    ident.name
+                ),
+            )),
+            Some(_) => {}
+        }
+    }
+    if errors.len() > before {
+        return None;
+    }
+    for access in &accesses {
+        let lowest = access.terms.iter().fold(access.offset, |low, (c, b)| {
+            low + (c * (ranges[b] as i64 - 1)).min(0)
+        });
+        if lowest < 0 {
+            errors.push(Diagnostic::new(
+                access.span,
+                "this index is below 0 for some values of its index names: an access before the first element is an error here",
+            ));
+        }
+    }
+    (errors.len() == before).then_some(ranges)
+}
+
+/// Every access of `e` with brackets, with the names in scope where it stands.
+fn collect<'e>(
+    e: &'e Expr,
+    dims: &dyn Fn(&Ident) -> Option<Vec<usize>>,
+    scope: &mut Vec<(&'e str, Binder)>,
+    binders: &mut Vec<&'e Ident>,
+    out: &mut Vec<Access>,
+) {
+    match &e.kind {
+        ExprKind::Number(_) | ExprKind::Name(_) => {}
+        ExprKind::Indexed { name, indices } => {
+            let Some(sizes) = dims(name).filter(|d| d.len() == indices.len()) else {
+                return;
+            };
+            for (index, size) in indices.iter().zip(sizes) {
+                if let Some(access) = access(index, size, scope) {
+                    out.push(access);
+                }
+            }
+        }
+        ExprKind::Call { args, .. } => {
+            for a in args {
+                collect(a, dims, scope, binders, out);
+            }
+        }
+        ExprKind::Reduce { vars, arg, .. } => {
+            let depth = scope.len();
+            for v in vars {
+                scope.push((v.name.name.as_str(), binder(&v.name)));
+                binders.push(&v.name);
+                if let Some(below) = v.below {
+                    // `p < 2`: a bound written where no access gives one.
+                    out.push(Access {
+                        terms: vec![(1, binder(&v.name))],
+                        offset: 0,
+                        size: below.size,
+                        span: below.span,
+                    });
+                }
+            }
+            collect(arg, dims, scope, binders, out);
+            scope.truncate(depth);
+        }
+        ExprKind::Neg(a) => collect(a, dims, scope, binders, out),
+        ExprKind::Binary { lhs, rhs, .. } => {
+            collect(lhs, dims, scope, binders, out);
+            collect(rhs, dims, scope, binders, out);
+        }
+    }
+}
+
+/// The constraint one index puts on the names in it (none when it names no index name in
+/// scope: typing reports what it is).
+fn access(index: &Index, size: usize, scope: &[(&str, Binder)]) -> Option<Access> {
+    let bound = |name: &str| {
+        scope
+            .iter()
+            .rev()
+            .find(|(n, _)| *n == name)
+            .map(|(_, b)| *b)
+    };
+    let (terms, offset) = match index {
+        Index::Const(..) => return None,
+        Index::Var(v) => (vec![(1, bound(&v.name)?)], 0),
+        Index::Affine { terms, offset, .. } => (
+            terms
+                .iter()
+                .map(|(c, v)| bound(&v.name).map(|b| (*c, b)))
+                .collect::<Option<Vec<_>>>()?,
+            *offset,
+        ),
+    };
+    // `i + i` is `2*i`: one term per name.
+    let mut merged: Vec<(i64, Binder)> = Vec::new();
+    for (c, b) in terms {
+        match merged.iter_mut().find(|(_, m)| *m == b) {
+            Some(t) => t.0 += c,
+            None => merged.push((c, b)),
+        }
+    }
+    merged.retain(|(c, _)| *c != 0);
+    Some(Access {
+        terms: merged,
+        offset,
+        size,
+        span: index.span(),
+    })
+}
+
+/// The largest range of each name for which every access stays below its size, recomputed
+/// until nothing changes: a bound through `i + p` needs `p`'s range first.
+fn fixed_point(accesses: &[Access], names: usize) -> Ranges {
+    let mut ranges = Ranges::new();
+    // Each round can fix at least one more name, so names + 1 rounds reach the fixed point.
+    for _ in 0..=names {
+        let mut next = Ranges::new();
+        for access in accesses {
+            for &(c, b) in access.terms.iter().filter(|(c, _)| *c > 0) {
+                // The most the other terms can add, at their known ranges.
+                let mut rest = access.offset;
+                let mut known = true;
+                for &(c2, b2) in &access.terms {
+                    if b2 == b {
+                        continue;
+                    }
+                    match ranges.get(&b2) {
+                        Some(&r) => rest += (c2 * (r as i64 - 1)).max(0),
+                        None => known = false,
+                    }
+                }
+                if !known {
+                    continue;
+                }
+                let room = access.size as i64 - 1 - rest;
+                let range = if room < 0 { 0 } else { (room / c + 1) as usize };
+                let entry = next.entry(b).or_insert(range);
+                *entry = (*entry).min(range);
+            }
+        }
+        if next == ranges {
+            break;
+        }
+        ranges = next;
+    }
+    ranges
+}
+
+/// Types `name[i] = body` in index notation: the ranges first, then the body as one scalar
+/// with the index names in scope. Returns the vector's size and its definition.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn definition(
+    scope: &Scope<'_>,
+    params: &mut ParamTable,
+    vector_sizes: &[Option<usize>],
+    errors: &mut Vec<Diagnostic>,
+    final_pass: bool,
+    name: &Ident,
+    dims: &[Dim],
+    index: &[Ident],
+    body: &Expr,
+) -> Option<(usize, TExpr)> {
+    let [lhs] = index else {
+        errors.push(Diagnostic::new(
+            name.span,
+            format!(
+                "index notation defines a vector with one index name for now: write `{}[i] = ...`",
+                name.name
+            ),
+        ));
+        return None;
+    };
+    if let Some(d) = dims.first() {
+        errors.push(Diagnostic::new(
+            d.span,
+            format!(
+                "the size of `{}` follows from the ranges of its index: write `{}[{}] = ...`",
+                name.name, name.name, lhs.name
+            ),
+        ));
+        return None;
+    }
+    if scope.resolve(&lhs.name).is_some() || params.find(&lhs.name).is_some() {
+        errors.push(Diagnostic::new(
+            lhs.span,
+            format!(
+                "`{}` cannot be an index name: it already names something in this network",
+                lhs.name
+            ),
+        ));
+        return None;
+    }
+    let shape_of = |ident: &Ident| dims_of(scope, params, vector_sizes, ident);
+    let mut range_errors = Vec::new();
+    let ranges = ranges(index, body, &shape_of, &mut range_errors);
+    let Some(ranges) = ranges else {
+        errors.extend(range_errors);
+        return None;
+    };
+    let size = ranges[&binder(lhs)];
+    let mut vars = vec![IndexVar {
+        name: lhs.name.clone(),
+        range: size,
+        free: true,
+    }];
+    let mut infer = Infer::new(scope, params, vector_sizes, errors, &mut vars, final_pass, false);
+    infer.index_ranges = Some(&ranges);
+    let typed = infer.expr(body, None)?;
+    if typed.shape != Shape::Scalar {
+        errors.push(Diagnostic::new(
+            body.span,
+            format!(
+                "in index notation the right-hand side is one element, but this is {}: index it (`v[{}]`)",
+                typed.shape.describe(),
+                lhs.name
+            ),
+        ));
+        return None;
+    }
+    let span = typed.span;
+    Some((
+        size,
+        TExpr {
+            kind: TExprKind::IndexDef(vars, Box::new(typed)),
+            shape: Shape::Vector(size),
+            span,
+        },
+    ))
+}
+
+/// Whether an expression has a reduction over index names (`sum(j, w[j] * x[j])`).
+fn binds_names(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Number(_) | ExprKind::Name(_) | ExprKind::Indexed { .. } => false,
+        ExprKind::Reduce { vars, arg, .. } => !vars.is_empty() || binds_names(arg),
+        ExprKind::Call { args, .. } => args.iter().any(binds_names),
+        ExprKind::Neg(a) => binds_names(a),
+        ExprKind::Binary { lhs, rhs, .. } => binds_names(lhs) || binds_names(rhs),
+    }
+}
+
+/// The ranges of the names that the reductions of an ordinary expression (a loss, a vector
+/// without index names on the left) bind: `Ok(None)` when it binds none, `Err` when a range
+/// cannot be inferred (reported in `errors`).
+pub(super) fn bound_ranges(
+    scope: &Scope<'_>,
+    params: &ParamTable,
+    vector_sizes: &[Option<usize>],
+    body: &Expr,
+    errors: &mut Vec<Diagnostic>,
+) -> Result<Option<Ranges>, ()> {
+    if !binds_names(body) {
+        return Ok(None);
+    }
+    let shape_of = |ident: &Ident| dims_of(scope, params, vector_sizes, ident);
+    ranges(&[], body, &shape_of, errors).map(Some).ok_or(())
+}
+
+/// `e` with the index variables its reductions bound in scope (itself when there are none).
+pub(super) fn scoped(vars: Vec<IndexVar>, e: TExpr) -> TExpr {
+    if vars.is_empty() {
+        return e;
+    }
+    let (shape, span) = (e.shape, e.span);
+    TExpr {
+        kind: TExprKind::IndexDef(vars, Box::new(e)),
+        shape,
+        span,
+    }
+}
+
+/// The axes of a value read with brackets, when known.
+fn dims_of(
+    scope: &Scope<'_>,
+    params: &ParamTable,
+    vector_sizes: &[Option<usize>],
+    ident: &Ident,
+) -> Option<Vec<usize>> {
+    match scope.resolve(&ident.name) {
+        Some(Entity::Data(_, size)) => Some(vec![size]),
+        Some(Entity::Vector(v)) => vector_sizes.get(v).copied().flatten().map(|n| vec![n]),
+        Some(_) => None,
+        None => params
+            .find(&ident.name)
+            .and_then(|p| params.shape(p))
+            .map(Shape::dims),
+    }
+}
