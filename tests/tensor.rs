@@ -122,3 +122,20 @@ fn a_wrong_formula_is_refused() {
     assert!(!program.gradients[0].verified, "a halved gradient passed");
     assert!(program.gradients[1].verified);
 }
+
+/// Index notation (issue 19, the third round's language): a convolution over a hidden layer
+/// derives the flipped kernel for the layer's delta, stated with its range, and the kernel
+/// gradient as a correlation summed over positions; every statement is verified.
+#[test]
+fn a_convolution_in_index_notation_derives_the_flipped_kernel() {
+    let source = "network conv_hidden {\n    input x[8]\n    target t[6]\n    param U[8][8]\n    \
+                  param K[3]\n    h[i] = tanh(sum(j, U[i][j] * x[j]))\n    \
+                  c[i] = sum(p, K[p] * h[i + p])\n    loss L = 0.5 * sum((c - t)^2)\n}\n";
+    let model = check_source(source).expect("checks");
+    let network = &model.networks[0];
+    let derivation = derive(network, &model.functions);
+    let program = tensor::program(network, &model.functions, &derivation).expect("covered");
+    let text = describe(&program, network);
+    assert!(program.statements().all(|s| s.verified), "{text}");
+    assert!(text.contains(r"h_{j + i}"), "the kernel gradient:\n{text}");
+}

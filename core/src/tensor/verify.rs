@@ -105,10 +105,27 @@ fn arguments(
         .iter()
         .zip(operands)
         .map(|(vector, operands)| {
-            let argument = match &vector.expr.kind {
+            // In index notation the function applies to the body, with the names in scope.
+            let (scope, body) = match &vector.expr.kind {
+                TExprKind::IndexDef(vars, body) => (Some(vars), &**body),
+                _ => (None, &vector.expr),
+            };
+            let argument = match &body.kind {
                 TExprKind::Builtin(..) => return operands,
                 TExprKind::Call(_, args) if args.len() == 1 => &args[0],
                 _ => return Vec::new(),
+            };
+            let scoped;
+            let argument = match scope {
+                Some(vars) => {
+                    scoped = crate::model::TExpr {
+                        kind: TExprKind::IndexDef(vars.clone(), Box::new(argument.clone())),
+                        shape: vector.expr.shape,
+                        span: argument.span,
+                    };
+                    &scoped
+                }
+                None => argument,
             };
             let mut graph = crate::ir::Graph::new();
             let mut lowering = crate::lower::Lowering {
@@ -222,6 +239,15 @@ impl Instance<'_> {
         self.reference(tensor, flat).unwrap_or(f64::NAN)
     }
 
+    /// Whether a node is an Iverson bracket, or a product with one among its factors.
+    fn guarded(&self, node: NodeId) -> bool {
+        match self.program.graph.node(node) {
+            Node::Var(var) => matches!(self.program.leaf_of(*var), Leaf::Guard(..)),
+            Node::Mul(a, b) => self.guarded(*a) || self.guarded(*b),
+            _ => false,
+        }
+    }
+
     fn value(&self, node: NodeId, env: &mut Vec<(IndexVar, i64)>) -> f64 {
         let at = |a: &Affine, env: &[(IndexVar, i64)]| {
             a.at(&|v| {
@@ -270,7 +296,17 @@ impl Instance<'_> {
             },
             Node::Add(a, b) => self.value(*a, env) + self.value(*b, env),
             Node::Sub(a, b) => self.value(*a, env) - self.value(*b, env),
-            Node::Mul(a, b) => self.value(*a, env) * self.value(*b, env),
+            // A bracket that is 0 makes its product 0 whatever the other factor reads: the
+            // code emits the factor only where the bracket holds (a read it rules out may be
+            // outside its tensor, NaN here).
+            Node::Mul(a, b) => {
+                let (x, y) = (self.value(*a, env), self.value(*b, env));
+                if (x == 0.0 && self.guarded(*a)) || (y == 0.0 && self.guarded(*b)) {
+                    0.0
+                } else {
+                    x * y
+                }
+            }
             Node::Div(a, b) => self.value(*a, env) / self.value(*b, env),
             Node::Neg(a) => -self.value(*a, env),
             Node::Pow(a, k) => power(self.value(*a, env), f64::from_bits(*k)),
