@@ -153,11 +153,13 @@ impl<'a> Reference<'a> {
                     let value = match t {
                         IndexTerm::Const(i) => *i as i64,
                         IndexTerm::Var(v) => self.index_values[*v] as i64,
-                        IndexTerm::Affine(terms, offset) => terms
-                            .iter()
-                            .map(|&(v, c)| c * self.index_values[v] as i64)
-                            .sum::<i64>()
-                            + offset,
+                        IndexTerm::Affine(terms, offset) => {
+                            terms
+                                .iter()
+                                .map(|&(v, c)| c * self.index_values[v] as i64)
+                                .sum::<i64>()
+                                + offset
+                        }
                     };
                     usize::try_from(value).expect("an index below 0")
                 };
@@ -247,7 +249,10 @@ impl<'a> Reference<'a> {
             // variable at i; each sum runs its variable over the range typing inferred.
             TExprKind::IndexDef(vars, body) => {
                 let saved = (
-                    std::mem::replace(&mut self.index_ranges, vars.iter().map(|v| v.range).collect()),
+                    std::mem::replace(
+                        &mut self.index_ranges,
+                        vars.iter().map(|v| v.range).collect(),
+                    ),
                     std::mem::replace(&mut self.index_values, vec![0; vars.len()]),
                 );
                 let values = if vars[0].free {

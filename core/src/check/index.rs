@@ -268,7 +268,15 @@ pub(super) fn definition(
         range: size,
         free: true,
     }];
-    let mut infer = Infer::new(scope, params, vector_sizes, errors, &mut vars, final_pass, false);
+    let mut infer = Infer::new(
+        scope,
+        params,
+        vector_sizes,
+        errors,
+        &mut vars,
+        final_pass,
+        false,
+    );
     infer.index_ranges = Some(&ranges);
     let typed = infer.expr(body, None)?;
     if typed.shape != Shape::Scalar {

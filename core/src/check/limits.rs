@@ -293,7 +293,7 @@ fn vectors_in(e: &TExpr, out: &mut Vec<usize>) {
         | TExprKind::VecMat(a, _)
         | TExprKind::Reduce(_, a)
         | TExprKind::SumOver(_, a)
-            | TExprKind::IndexDef(_, a) => vectors_in(a, out),
+        | TExprKind::IndexDef(_, a) => vectors_in(a, out),
         TExprKind::Grad(a, wrt) => {
             vectors_in(a, out);
             if let Symbol::Vector(v) = wrt {

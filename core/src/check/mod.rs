@@ -1,6 +1,7 @@
 //! Semantic checks: resolves names, orders vectors, infers shapes, and reports every problem.
 
 mod claims;
+mod data;
 mod functions;
 mod grad;
 mod index;
@@ -8,19 +9,21 @@ mod infer;
 mod limits;
 mod order;
 mod outline;
+mod params;
+mod pass;
 mod unknown;
 
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
-use chainrule_grammar::{self as ast, BatchRule, Diagnostic, Span, StatementKind, Value};
+use chainrule_grammar::{self as ast, BatchRule, Diagnostic, Span, StatementKind};
 
-use crate::model::{
-    DataVar, Loss, Model, NamedConst, Network, Param, Shape, Symbol, TExpr, Vector,
-};
-use infer::Infer;
+use crate::model::{Loss, Model, NamedConst, Network, Param, Shape, Symbol, TExpr, Vector};
 pub use limits::{MAX_DEPTH, MAX_OPERATIONS, MAX_SCALARS};
 pub use outline::{NetworkOutline, ParamOutline, outline};
+pub(crate) use params::ParamTable;
+use params::flatten_value;
+use pass::{InferPass, renumber_vectors};
 
 /// What a name stands for inside one network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,103 +67,6 @@ impl Scope<'_> {
     /// The value of a `const`.
     fn const_value(&self, index: usize) -> f64 {
         self.consts.get(index).copied().unwrap_or(0.0)
-    }
-}
-
-/// Parameters as discovered: declared ones first, then undeclared ones in order of first use.
-#[derive(Default)]
-pub(crate) struct ParamTable {
-    entries: Vec<ParamEntry>,
-    /// Each entry's index by name, so that a network with many parameters is not quadratic.
-    by_name: HashMap<String, usize>,
-    /// Set when a pass learnt a shape, so another pass may resolve more.
-    progress: bool,
-    /// Byte offsets where lines start, to name the line of an earlier use in messages
-    /// (computed once per file and shared, not once per network).
-    line_starts: Rc<[usize]>,
-}
-
-struct ParamEntry {
-    name: String,
-    shape: Option<Shape>,
-    /// Where the shape was declared or first inferred.
-    shape_span: Span,
-    declared: bool,
-    span: Span,
-    default: Option<Value>,
-    reported: bool,
-}
-
-impl ParamTable {
-    fn new(line_starts: Rc<[usize]>) -> ParamTable {
-        ParamTable {
-            line_starts,
-            ..ParamTable::default()
-        }
-    }
-
-    fn line(&self, span: Span) -> usize {
-        self.line_starts.partition_point(|&s| s <= span.start)
-    }
-
-    fn find(&self, name: &str) -> Option<usize> {
-        self.by_name.get(name).copied()
-    }
-
-    fn add(&mut self, name: &str, span: Span) -> usize {
-        self.by_name
-            .entry(name.to_string())
-            .or_insert(self.entries.len());
-        self.entries.push(ParamEntry {
-            name: name.to_string(),
-            shape: None,
-            shape_span: span,
-            declared: false,
-            span,
-            default: None,
-            reported: false,
-        });
-        self.entries.len() - 1
-    }
-
-    fn name(&self, index: usize) -> &str {
-        &self.entries[index].name
-    }
-
-    fn shape(&self, index: usize) -> Option<Shape> {
-        self.entries[index].shape
-    }
-
-    fn learn(&mut self, index: usize, shape: Shape, span: Span) {
-        let entry = &mut self.entries[index];
-        entry.shape = Some(shape);
-        entry.shape_span = span;
-        self.progress = true;
-    }
-
-    /// Reports a use that implies another shape than the one already known.
-    fn conflict(&self, errors: &mut Vec<Diagnostic>, index: usize, implied: Shape, span: Span) {
-        let entry = &self.entries[index];
-        let known = entry.shape.map(|s| s.describe()).unwrap_or_default();
-        let how = if entry.declared {
-            "declared"
-        } else {
-            "first used"
-        };
-        errors.push(Diagnostic::new(
-            span,
-            format!(
-                "parameter `{}` is used here as {}, but it was {how} as {known} on line {}",
-                entry.name,
-                implied.describe(),
-                self.line(entry.shape_span)
-            ),
-        ));
-    }
-
-    /// True the first time a parameter is reported as unresolved.
-    fn report_unresolved(&mut self, index: usize) -> bool {
-        !std::mem::replace(&mut self.entries[index].reported, true)
     }
 }
 
@@ -244,50 +150,6 @@ pub(crate) fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>)
 /// neighbours (`tahn` is one edit from `tanh`).
 fn edit_distance(a: &str, b: &str) -> usize {
     strsim::osa_distance(a, b)
-}
-
-/// Flattens a default value to row-major numbers, checking it against `dims`.
-fn flatten_value(
-    value: &Value,
-    dims: &[usize],
-    what: &str,
-    errors: &mut Vec<Diagnostic>,
-) -> Option<Vec<f64>> {
-    fn walk(value: &Value, dims: &[usize], out: &mut Vec<f64>) -> Result<(), (Span, String)> {
-        match (value, dims) {
-            (Value::Number(v, _), []) => {
-                out.push(*v);
-                Ok(())
-            }
-            (Value::Number(_, span), [n, ..]) => Err((
-                *span,
-                format!("expected a list of {n} here, found a number"),
-            )),
-            (Value::List(_, span), []) => {
-                Err((*span, "expected a number here, found a list".to_string()))
-            }
-            (Value::List(items, span), [n, rest @ ..]) => {
-                if items.len() != *n {
-                    return Err((
-                        *span,
-                        format!("expected {n} values here, found {}", items.len()),
-                    ));
-                }
-                items.iter().try_for_each(|item| walk(item, rest, out))
-            }
-        }
-    }
-    let mut out = Vec::new();
-    match walk(value, dims, &mut out) {
-        Ok(()) => Some(out),
-        Err((span, message)) => {
-            errors.push(Diagnostic::new(
-                span,
-                format!("the default value of `{what}` does not fit its shape: {message}"),
-            ));
-            None
-        }
-    }
 }
 
 /// The statements of one network, sorted by kind.
@@ -391,85 +253,12 @@ fn check_network<'a>(
         }
     };
 
-    let data = |decls: &[&ast::Decl], kind: &str, errors: &mut Vec<Diagnostic>| -> Vec<DataVar> {
-        decls
-            .iter()
-            .map(|d| {
-                let size = match d.dims.as_slice() {
-                    [dim] if dim.size > 0 => dim.size,
-                    [dim] => {
-                        errors.push(Diagnostic::new(
-                            dim.span,
-                            format!("{kind} `{}` must have at least one element", d.name.name),
-                        ));
-                        1
-                    }
-                    _ => {
-                        errors.push(Diagnostic::new(
-                            d.name.span,
-                            format!(
-                                "{kind} `{}` needs exactly one size: `{kind} {}[N]`",
-                                d.name.name, d.name.name
-                            ),
-                        ));
-                        1
-                    }
-                };
-                let default = d.value.as_ref().and_then(|v| match v {
-                    // A list of lists is a default batch, one row per sample.
-                    Value::List(rows, _) if matches!(rows.first(), Some(Value::List(..))) => {
-                        let flat = flatten_value(v, &[rows.len(), size], &d.name.name, errors)?;
-                        Some(flat.chunks(size).map(<[f64]>::to_vec).collect())
-                    }
-                    _ => flatten_value(v, &[size], &d.name.name, errors).map(|one| vec![one]),
-                });
-                for sample in default.iter().flatten() {
-                    if let Some(why) = crate::targets::violation(d.kind, sample) {
-                        let span = d.value.as_ref().map_or(d.name.span, Value::span);
-                        errors.push(Diagnostic::new(
-                            span,
-                            format!("the default of `{}`: {why}", d.name.name),
-                        ));
-                        break;
-                    }
-                }
-                DataVar {
-                    name: d.name.name.clone(),
-                    size,
-                    default,
-                    kind: d.kind,
-                    span: d.name.span,
-                }
-            })
-            .collect()
-    };
     for decl in s.inputs.iter().chain(&s.targets) {
         define(&decl.name, errors);
     }
-    let inputs = data(&s.inputs, "input", errors);
-    let targets = data(&s.targets, "target", errors);
-    // Default batches must agree on their number of samples (one sample serves any batch).
-    let mut batch: Option<(&str, usize)> = None;
-    for (var, decl) in inputs
-        .iter()
-        .chain(&targets)
-        .zip(s.inputs.iter().chain(&s.targets))
-    {
-        let Some(rows) = var.default.as_ref().map(Vec::len).filter(|&n| n > 1) else {
-            continue;
-        };
-        match batch {
-            Some((first, n)) if n != rows => errors.push(Diagnostic::new(
-                decl.value.as_ref().map_or(var.span, Value::span),
-                format!(
-                    "`{}` has {rows} default samples, but `{first}` has {n}",
-                    var.name
-                ),
-            )),
-            Some(_) => {}
-            None => batch = Some((&var.name, rows)),
-        }
-    }
+    let inputs = data::data_vars(&s.inputs, "input", errors);
+    let targets = data::data_vars(&s.targets, "target", errors);
+    data::default_batches_agree(&inputs, &targets, &s, errors);
     if inputs.is_empty() {
         errors.push(Diagnostic::new(
             network.name.span,
@@ -707,207 +496,4 @@ fn named_consts<'a>(
         });
     }
     consts
-}
-
-/// One pass of shape inference over every vector and the loss, in evaluation order.
-struct InferPass<'s, 'a> {
-    statements: &'s Statements<'a>,
-    order: &'s [usize],
-    scope: &'s Scope<'s>,
-}
-
-type Typed = Vec<(usize, usize, TExpr)>;
-
-impl InferPass<'_, '_> {
-    fn run(
-        &mut self,
-        params: &mut ParamTable,
-        final_pass: bool,
-    ) -> (Typed, Option<(ast::Ident, TExpr)>, Vec<Diagnostic>) {
-        let s = self.statements;
-        let mut errors = Vec::new();
-        let mut vector_sizes: Vec<Option<usize>> = vec![None; s.vectors.len()];
-        let mut typed = Vec::new();
-        for &index in self.order {
-            let (name, dims, expr) = s.vectors[index];
-            let index_names = s.vector_index[index];
-            if !index_names.is_empty() {
-                let typed_def = index::definition(
-                    self.scope,
-                    params,
-                    &vector_sizes,
-                    &mut errors,
-                    final_pass,
-                    name,
-                    dims,
-                    index_names,
-                    expr,
-                );
-                if let Some((size, e)) = typed_def {
-                    typed.push((index, size, e));
-                    vector_sizes[index] = Some(size);
-                }
-                continue;
-            }
-            let declared = match dims {
-                [] => None,
-                [d] => Some(d.size),
-                _ => {
-                    errors.push(Diagnostic::new(
-                        name.span,
-                        format!(
-                            "named vector `{}` takes one size, `{}[N]`",
-                            name.name, name.name
-                        ),
-                    ));
-                    None
-                }
-            };
-            let errors_before = errors.len();
-            let Ok(bound) =
-                index::bound_ranges(self.scope, params, &vector_sizes, expr, &mut errors)
-            else {
-                continue;
-            };
-            let mut vars = Vec::new();
-            let mut infer = Infer::new(
-                self.scope,
-                params,
-                &vector_sizes,
-                &mut errors,
-                &mut vars,
-                final_pass,
-                false,
-            );
-            infer.report_unresolved = declared.is_some();
-            infer.index_ranges = bound.as_ref();
-            let result = infer.expr(expr, declared);
-            let cascaded = infer.cascaded;
-            let unresolved_param = infer.unresolved_param;
-            let result = result.map(|e| index::scoped(vars, e));
-            let size = match (&result, declared) {
-                (Some(e), Some(n)) => match e.shape {
-                    Shape::Scalar => Some(n),
-                    Shape::Vector(m) if m == n => Some(n),
-                    other => {
-                        errors.push(Diagnostic::new(
-                            expr.span,
-                            format!(
-                                "`{}` is declared with {n} elements, but its definition is {}",
-                                name.name,
-                                other.describe()
-                            ),
-                        ));
-                        None
-                    }
-                },
-                (Some(e), None) => match e.shape {
-                    Shape::Vector(m) => Some(m),
-                    Shape::Matrix(..) => {
-                        errors.push(Diagnostic::new(
-                            expr.span,
-                            format!("`{}` must be a vector, but its definition is {}: reduce a matrix with `sum(...)` or `mean(...)`", name.name, e.shape.describe()),
-                        ));
-                        None
-                    }
-                    _ => {
-                        errors.push(Diagnostic::new(
-                            name.span,
-                            format!("the size of `{}` cannot be inferred from a scalar: write `{}[N] = ...`", name.name, name.name),
-                        ));
-                        None
-                    }
-                },
-                (None, declared) => declared,
-            };
-            if size == Some(0) {
-                errors.push(Diagnostic::new(
-                    name.span,
-                    format!("`{}` must have at least one element", name.name),
-                ));
-            }
-            match (result, size) {
-                (Some(e), Some(size)) => typed.push((index, size, e)),
-                (None, None) if final_pass && !cascaded && errors.len() == errors_before => {
-                    let because = unresolved_param
-                        .map(|p| {
-                            format!(
-                                " (it would also fix the shape of parameter `{}`)",
-                                params.name(p)
-                            )
-                        })
-                        .unwrap_or_default();
-                    errors.push(Diagnostic::new(
-                        name.span,
-                        format!(
-                            "the size of `{}` cannot be inferred: give it as `{}[N]`{because}",
-                            name.name, name.name
-                        ),
-                    ))
-                }
-                _ => {}
-            }
-            vector_sizes[index] = size;
-        }
-        let mut loss = None;
-        if let Some((name, expr)) = s.losses.first()
-            && let Ok(bound) =
-                index::bound_ranges(self.scope, params, &vector_sizes, expr, &mut errors)
-        {
-            let mut vars = Vec::new();
-            let mut infer = Infer::new(
-                self.scope,
-                params,
-                &vector_sizes,
-                &mut errors,
-                &mut vars,
-                final_pass,
-                false,
-            );
-            infer.index_ranges = bound.as_ref();
-            let typed = infer.expr(expr, None);
-            if let Some(e) = typed.map(|e| index::scoped(vars, e)) {
-                if e.shape == Shape::Scalar {
-                    loss = Some(((*name).clone(), e));
-                } else {
-                    errors.push(Diagnostic::new(
-                        expr.span,
-                        format!("the loss must be a scalar, but this is {}: reduce it with `sum(...)` or `mean(...)`", e.shape.describe()),
-                    ));
-                }
-            }
-        }
-        (typed, loss, errors)
-    }
-}
-
-fn renumber_vectors(e: &mut TExpr, position: &[usize]) {
-    use crate::model::TExprKind::*;
-    let fix = |s: &mut crate::model::Symbol| {
-        if let crate::model::Symbol::Vector(i) = s {
-            *i = position[*i];
-        }
-    };
-    match &mut e.kind {
-        Symbol(s) | Element(s, _) => fix(s),
-        Const(_) => {}
-        Neg(a)
-        | Pow(a, _)
-        | Builtin(_, a)
-        | MatVec(_, a)
-        | VecMat(a, _)
-        | Reduce(_, a)
-        | VectorFn(_, a)
-        | SumOver(_, a)
-        | IndexDef(_, a) => renumber_vectors(a, position),
-        Binary(_, a, b) => {
-            renumber_vectors(a, position);
-            renumber_vectors(b, position);
-        }
-        Call(_, args) => args.iter_mut().for_each(|a| renumber_vectors(a, position)),
-        Grad(a, v) => {
-            renumber_vectors(a, position);
-            fix(v);
-        }
-    }
 }

@@ -1,0 +1,240 @@
+//! Indices while typing: constants, claim variables learning their range from their first
+//! use, index names of index notation (ranges known beforehand), and sums over them.
+
+use chainrule_grammar::{BoundName, Expr, Ident, Index, Reduction, Span};
+
+use super::{Infer, RangeConflict, is_index_letter};
+use crate::check::index::binder;
+use crate::model::{ElemOp, IndexTerm, IndexVar, Shape, TExpr, TExprKind};
+
+impl Infer<'_> {
+    /// Checks indices against a shape; index variables get their range from the first use.
+    pub fn indices(
+        &mut self,
+        ident: &Ident,
+        shape: Shape,
+        indices: &[Index],
+    ) -> Option<Vec<IndexTerm>> {
+        let dims = shape.dims();
+        if dims.len() != indices.len() {
+            let span = indices.iter().fold(ident.span, |s, i| s.join(i.span()));
+            self.error(
+                span,
+                format!(
+                    "`{}` is {} and takes {} {}, not {}",
+                    ident.name,
+                    shape.describe(),
+                    dims.len(),
+                    if dims.len() == 1 { "index" } else { "indices" },
+                    indices.len()
+                ),
+            );
+            return None;
+        }
+        let mut terms = Vec::new();
+        for (index, &size) in indices.iter().zip(&dims) {
+            match index {
+                Index::Const(value, span) => {
+                    if *value >= size {
+                        self.error(
+                            *span,
+                            format!("index {value} is out of range: `{}` has {size} elements along this axis (0..{})", ident.name, size.saturating_sub(1)),
+                        );
+                        return None;
+                    }
+                    terms.push(IndexTerm::Const(*value));
+                }
+                Index::Var(var) if self.index_ranges.is_some() => {
+                    terms.push(IndexTerm::Var(self.index_name(var)?));
+                }
+                Index::Var(var) => terms.push(IndexTerm::Var(self.index_var(var, size)?)),
+                Index::Affine {
+                    terms: parts,
+                    offset,
+                    span,
+                } => {
+                    if self.index_ranges.is_none() {
+                        self.error(
+                            *span,
+                            "an index such as `i + 1` can only be used in an index-notation definition (`z[i] = ...`)",
+                        );
+                        return None;
+                    }
+                    let mut affine = Vec::new();
+                    for (c, var) in parts {
+                        affine.push((self.index_name(var)?, *c));
+                    }
+                    terms.push(IndexTerm::Affine(affine, *offset));
+                }
+            }
+        }
+        Some(terms)
+    }
+
+    pub(super) fn index_var(&mut self, var: &Ident, size: usize) -> Option<usize> {
+        if let Some(pos) = self.vars.iter().position(|v| v.name == var.name) {
+            let known = self.vars[pos].range;
+            if known == 0 {
+                // A summation index takes its range from its first use.
+                self.vars[pos].range = size;
+            } else if known != size && self.in_claim {
+                self.range_conflicts.push(RangeConflict {
+                    var: pos,
+                    here: size,
+                    span: var.span,
+                });
+                return None;
+            } else if known != size {
+                self.error(
+                    var.span,
+                    format!(
+                        "index `{}` runs over 0..{} here but over 0..{} where it was first used",
+                        var.name,
+                        size - 1,
+                        known - 1
+                    ),
+                );
+                return None;
+            }
+            return Some(pos);
+        }
+        if !is_index_letter(&var.name) || self.scope.resolve(&var.name).is_some() {
+            self.error(
+                var.span,
+                format!("`{}` is not an index: indices are whole numbers, or in claims the letters i, j, k, m, n", var.name),
+            );
+            return None;
+        }
+        if !self.in_claim {
+            self.error(
+                var.span,
+                format!(
+                    "index name `{}` is not bound here: bind it on the left-hand side (`z[{}] = ...`) or in a sum (`sum({}, ...)`), or use it in a claim",
+                    var.name, var.name, var.name
+                ),
+            );
+            return None;
+        }
+        self.vars.push(IndexVar {
+            name: var.name.clone(),
+            range: size,
+            free: true,
+        });
+        Some(self.vars.len() - 1)
+    }
+
+    /// The position of an index name in scope in an index-notation definition.
+    pub(super) fn index_name(&mut self, var: &Ident) -> Option<usize> {
+        match self.vars.iter().rposition(|v| v.name == var.name) {
+            Some(position) => Some(position),
+            None => {
+                self.error(
+                    var.span,
+                    format!(
+                        "`{}` is not an index name here: index names are those on the left-hand side and those a `sum(...)` around this binds",
+                        var.name
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// `sum(j, k, e)` or `mean(j, k, e)`: `e` summed over every value of the names it binds
+    /// (one name in a claim, whose range comes from its first use).
+    pub(super) fn sum_over(
+        &mut self,
+        op: Reduction,
+        names: &[BoundName],
+        arg: &Expr,
+        span: Span,
+    ) -> Option<TExpr> {
+        let ranges = self.index_ranges;
+        if ranges.is_none() && (op == Reduction::Mean || !self.in_claim || names.len() > 1) {
+            self.error(
+                span,
+                "`sum(k, ...)` with an index variable can only be used in a claim (one index) or an index-notation definition (`z[i] = ...`)",
+            );
+            return None;
+        }
+        let mut positions = Vec::new();
+        for bound in names {
+            let var = &bound.name;
+            if let (Some(below), None) = (bound.below, ranges) {
+                self.error(
+                    below.span,
+                    "a written range `k < N` belongs to index-notation definitions; in a claim a summation index takes its range from its use",
+                );
+                return None;
+            }
+            let taken = match ranges {
+                Some(_) => self.scope.resolve(&var.name).is_some(),
+                None => !is_index_letter(&var.name) || self.scope.resolve(&var.name).is_some(),
+            };
+            if taken || self.is_index_var(&var.name) {
+                let advice = if ranges.is_some() {
+                    "use a name that is neither a value of the network nor an index name already bound here"
+                } else {
+                    "use an unused letter i, j, k, m or n"
+                };
+                self.error(
+                    var.span,
+                    format!("`{}` cannot be a summation index: {advice}", var.name),
+                );
+                return None;
+            }
+            // In a claim the range is learnt from the first use inside the body.
+            let range = ranges
+                .and_then(|r| r.get(&binder(var)).copied())
+                .unwrap_or(0);
+            self.vars.push(IndexVar {
+                name: var.name.clone(),
+                range,
+                free: false,
+            });
+            positions.push(self.vars.len() - 1);
+        }
+        let body = self.expr(arg, None)?;
+        if body.shape != Shape::Scalar {
+            self.error(arg.span, "the body of `sum(k, ...)` must be a scalar");
+            return None;
+        }
+        let mut count = 1;
+        for (&position, var) in positions.iter().zip(names.iter().map(|b| &b.name)) {
+            if self.vars[position].range == 0 {
+                self.error(
+                    var.span,
+                    format!(
+                        "the summation index `{}` is not used inside the sum",
+                        var.name
+                    ),
+                );
+                return None;
+            }
+            count *= self.vars[position].range;
+            // The variable goes out of scope: rename it so a later sum may reuse the name.
+            self.vars[position].name = format!("{}#{position}", var.name);
+        }
+        let mut total = body;
+        for &position in positions.iter().rev() {
+            total = TExpr {
+                kind: TExprKind::SumOver(position, Box::new(total)),
+                shape: Shape::Scalar,
+                span,
+            };
+        }
+        if op == Reduction::Mean {
+            let count = TExpr {
+                kind: TExprKind::Const(count as f64),
+                shape: Shape::Scalar,
+                span,
+            };
+            total = TExpr {
+                kind: TExprKind::Binary(ElemOp::Div, Box::new(total), Box::new(count)),
+                shape: Shape::Scalar,
+                span,
+            };
+        }
+        Some(total)
+    }
+}

@@ -1,0 +1,211 @@
+//! One pass of shape inference over a network's definitions, and their renumbering into
+//! evaluation order.
+
+use chainrule_grammar::{self as ast, Diagnostic};
+
+use super::infer::Infer;
+use super::{ParamTable, Scope, Statements, index};
+use crate::model::{Shape, TExpr};
+
+/// One pass of shape inference over every vector and the loss, in evaluation order.
+pub(super) struct InferPass<'s, 'a> {
+    pub(super) statements: &'s Statements<'a>,
+    pub(super) order: &'s [usize],
+    pub(super) scope: &'s Scope<'s>,
+}
+
+pub(super) type Typed = Vec<(usize, usize, TExpr)>;
+
+impl InferPass<'_, '_> {
+    pub(super) fn run(
+        &mut self,
+        params: &mut ParamTable,
+        final_pass: bool,
+    ) -> (Typed, Option<(ast::Ident, TExpr)>, Vec<Diagnostic>) {
+        let s = self.statements;
+        let mut errors = Vec::new();
+        let mut vector_sizes: Vec<Option<usize>> = vec![None; s.vectors.len()];
+        let mut typed = Vec::new();
+        for &index in self.order {
+            let (name, dims, expr) = s.vectors[index];
+            let index_names = s.vector_index[index];
+            if !index_names.is_empty() {
+                let typed_def = index::definition(
+                    self.scope,
+                    params,
+                    &vector_sizes,
+                    &mut errors,
+                    final_pass,
+                    name,
+                    dims,
+                    index_names,
+                    expr,
+                );
+                if let Some((size, e)) = typed_def {
+                    typed.push((index, size, e));
+                    vector_sizes[index] = Some(size);
+                }
+                continue;
+            }
+            let declared = match dims {
+                [] => None,
+                [d] => Some(d.size),
+                _ => {
+                    errors.push(Diagnostic::new(
+                        name.span,
+                        format!(
+                            "named vector `{}` takes one size, `{}[N]`",
+                            name.name, name.name
+                        ),
+                    ));
+                    None
+                }
+            };
+            let errors_before = errors.len();
+            let Ok(bound) =
+                index::bound_ranges(self.scope, params, &vector_sizes, expr, &mut errors)
+            else {
+                continue;
+            };
+            let mut vars = Vec::new();
+            let mut infer = Infer::new(
+                self.scope,
+                params,
+                &vector_sizes,
+                &mut errors,
+                &mut vars,
+                final_pass,
+                false,
+            );
+            infer.report_unresolved = declared.is_some();
+            infer.index_ranges = bound.as_ref();
+            let result = infer.expr(expr, declared);
+            let cascaded = infer.cascaded;
+            let unresolved_param = infer.unresolved_param;
+            let result = result.map(|e| index::scoped(vars, e));
+            let size = match (&result, declared) {
+                (Some(e), Some(n)) => match e.shape {
+                    Shape::Scalar => Some(n),
+                    Shape::Vector(m) if m == n => Some(n),
+                    other => {
+                        errors.push(Diagnostic::new(
+                            expr.span,
+                            format!(
+                                "`{}` is declared with {n} elements, but its definition is {}",
+                                name.name,
+                                other.describe()
+                            ),
+                        ));
+                        None
+                    }
+                },
+                (Some(e), None) => match e.shape {
+                    Shape::Vector(m) => Some(m),
+                    Shape::Matrix(..) => {
+                        errors.push(Diagnostic::new(
+                            expr.span,
+                            format!("`{}` must be a vector, but its definition is {}: reduce a matrix with `sum(...)` or `mean(...)`", name.name, e.shape.describe()),
+                        ));
+                        None
+                    }
+                    _ => {
+                        errors.push(Diagnostic::new(
+                            name.span,
+                            format!("the size of `{}` cannot be inferred from a scalar: write `{}[N] = ...`", name.name, name.name),
+                        ));
+                        None
+                    }
+                },
+                (None, declared) => declared,
+            };
+            if size == Some(0) {
+                errors.push(Diagnostic::new(
+                    name.span,
+                    format!("`{}` must have at least one element", name.name),
+                ));
+            }
+            match (result, size) {
+                (Some(e), Some(size)) => typed.push((index, size, e)),
+                (None, None) if final_pass && !cascaded && errors.len() == errors_before => {
+                    let because = unresolved_param
+                        .map(|p| {
+                            format!(
+                                " (it would also fix the shape of parameter `{}`)",
+                                params.name(p)
+                            )
+                        })
+                        .unwrap_or_default();
+                    errors.push(Diagnostic::new(
+                        name.span,
+                        format!(
+                            "the size of `{}` cannot be inferred: give it as `{}[N]`{because}",
+                            name.name, name.name
+                        ),
+                    ))
+                }
+                _ => {}
+            }
+            vector_sizes[index] = size;
+        }
+        let mut loss = None;
+        if let Some((name, expr)) = s.losses.first()
+            && let Ok(bound) =
+                index::bound_ranges(self.scope, params, &vector_sizes, expr, &mut errors)
+        {
+            let mut vars = Vec::new();
+            let mut infer = Infer::new(
+                self.scope,
+                params,
+                &vector_sizes,
+                &mut errors,
+                &mut vars,
+                final_pass,
+                false,
+            );
+            infer.index_ranges = bound.as_ref();
+            let typed = infer.expr(expr, None);
+            if let Some(e) = typed.map(|e| index::scoped(vars, e)) {
+                if e.shape == Shape::Scalar {
+                    loss = Some(((*name).clone(), e));
+                } else {
+                    errors.push(Diagnostic::new(
+                        expr.span,
+                        format!("the loss must be a scalar, but this is {}: reduce it with `sum(...)` or `mean(...)`", e.shape.describe()),
+                    ));
+                }
+            }
+        }
+        (typed, loss, errors)
+    }
+}
+
+pub(super) fn renumber_vectors(e: &mut TExpr, position: &[usize]) {
+    use crate::model::TExprKind::*;
+    let fix = |s: &mut crate::model::Symbol| {
+        if let crate::model::Symbol::Vector(i) = s {
+            *i = position[*i];
+        }
+    };
+    match &mut e.kind {
+        Symbol(s) | Element(s, _) => fix(s),
+        Const(_) => {}
+        Neg(a)
+        | Pow(a, _)
+        | Builtin(_, a)
+        | MatVec(_, a)
+        | VecMat(a, _)
+        | Reduce(_, a)
+        | VectorFn(_, a)
+        | SumOver(_, a)
+        | IndexDef(_, a) => renumber_vectors(a, position),
+        Binary(_, a, b) => {
+            renumber_vectors(a, position);
+            renumber_vectors(b, position);
+        }
+        Call(_, args) => args.iter_mut().for_each(|a| renumber_vectors(a, position)),
+        Grad(a, v) => {
+            renumber_vectors(a, position);
+            fix(v);
+        }
+    }
+}
