@@ -323,3 +323,28 @@ fn index_ranges_that_conflict_without_a_swap_are_listed() {
     assert!(!out.contains("swapped"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Claims about deltas (the third round): `dL/dNAME[...]` on the right stands for the derived
+/// delta, so one step of the recursion can be claimed and its slips are named.
+#[test]
+fn delta_recursion_steps_hold_and_slips_are_named() {
+    let file = "examples/claims/delta_recursion.nn";
+    let (code, out) = check(file);
+    assert_eq!(code, Some(1), "{out}");
+    for line in [10, 11, 12] {
+        assert_contains(block(&out, file, line), &["holds"]);
+    }
+    assert_contains(
+        block(&out, file, 14),
+        &["FAILS", "the claim lacks the factor `1 - a1[0]^2`"],
+    );
+    assert_contains(
+        block(&out, file, 16),
+        &["FAILS", "index `j` stands where 0..1 belongs"],
+    );
+    assert_contains(
+        block(&out, file, 18),
+        &["FAILS", "`delta(a1[1])` stands where the derivation has"],
+    );
+    assert!(out.ends_with("6 claims: 3 hold, 3 fail\n"), "{out}");
+}

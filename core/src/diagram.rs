@@ -95,7 +95,7 @@ fn sources(network: &Network, expr: &TExpr, products: &[String], out: &mut Vec<(
         TExprKind::Element(s, _) if matches!(s, Symbol::Input(_) | Symbol::Vector(_)) => {
             push(*s, via_products(products, Via::All));
         }
-        TExprKind::Symbol(_) | TExprKind::Element(..) => {}
+        TExprKind::Symbol(_) | TExprKind::Element(..) | TExprKind::Delta(..) => {}
         TExprKind::Neg(e) | TExprKind::Pow(e, _) | TExprKind::Builtin(_, e) => {
             sources(network, e, products, out)
         }

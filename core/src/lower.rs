@@ -39,8 +39,22 @@ impl Lowering<'_> {
                 .map(|v| self.graph.var(v))
                 .collect(),
             TExprKind::Element(symbol, indices) => {
-                let elem = self.flat_index(*symbol, indices, values);
+                // In a claim an element outside its range reads zero (`h[t + 1]` at the last
+                // step); elsewhere ranges are inferred so that none is.
+                let Some(elem) = self.flat_index(*symbol, indices, values) else {
+                    return vec![self.graph.constant_node(0.0)];
+                };
                 vec![self.graph.var(self.layout.var(*symbol, elem))]
+            }
+            TExprKind::Delta(symbol, indices) => {
+                let delta = self
+                    .flat_index(*symbol, indices, values)
+                    .and_then(|elem| self.layout.delta_of(self.layout.var(*symbol, elem)));
+                // An element outside its range, or one the loss does not depend on: zero.
+                vec![match delta {
+                    Some(var) => self.graph.var(var),
+                    None => self.graph.constant_node(0.0),
+                }]
             }
             TExprKind::Neg(a) => {
                 let a = self.expr(a, values);
@@ -191,15 +205,26 @@ impl Lowering<'_> {
         }
     }
 
-    /// The row-major element an index list names, with index variables at their values.
-    pub fn flat_index(&self, symbol: Symbol, indices: &[IndexTerm], values: &[usize]) -> usize {
-        // Ranges are inferred so that every index is in bounds (`check::index`).
-        let value = |t: &IndexTerm| usize::try_from(t.value(values)).unwrap_or(0);
-        match (self.network.shape_of(symbol), indices) {
-            (Shape::Matrix(_, cols), [r, c]) => value(r) * cols + value(c),
-            (_, [i]) => value(i),
-            _ => 0,
+    /// The row-major element an index list names, with index variables at their values;
+    /// `None` when an index falls outside its axis.
+    pub fn flat_index(
+        &self,
+        symbol: Symbol,
+        indices: &[IndexTerm],
+        values: &[usize],
+    ) -> Option<usize> {
+        let dims = self.network.shape_of(symbol).dims();
+        if dims.len() != indices.len() {
+            return (indices.is_empty()).then_some(0);
         }
+        let mut flat = 0;
+        for (index, &size) in indices.iter().zip(&dims) {
+            let value = usize::try_from(index.value(values))
+                .ok()
+                .filter(|&v| v < size)?;
+            flat = flat * size + value;
+        }
+        Some(flat)
     }
 
     /// Inlines a user function applied to scalar arguments.

@@ -313,7 +313,10 @@ impl TExpr {
     /// Calls `f` on every direct sub-expression, in order.
     pub fn for_each_child<'e>(&'e self, mut f: impl FnMut(&'e TExpr)) {
         match &self.kind {
-            TExprKind::Const(_) | TExprKind::Symbol(_) | TExprKind::Element(..) => {}
+            TExprKind::Const(_)
+            | TExprKind::Symbol(_)
+            | TExprKind::Element(..)
+            | TExprKind::Delta(..) => {}
             TExprKind::Neg(a)
             | TExprKind::Pow(a, _)
             | TExprKind::Builtin(_, a)
@@ -363,6 +366,9 @@ pub enum TExprKind {
     /// `sum(k, e)` over every valid value of index variable `k` (in claims and index-notation
     /// definitions).
     SumOver(usize, Box<TExpr>),
+    /// `dL/dNAME[...]` in a claim: the derived delta of an element of named vector `NAME`,
+    /// zero where an index falls outside its range.
+    Delta(Symbol, Vec<IndexTerm>),
     /// `NAME[i] = body` in index notation: element `i` of the vector is the scalar `body`
     /// with the first variable at `i`; the others are bound by the sums inside it. Ranges are
     /// inferred (`check::index`), so every read is in bounds.

@@ -351,6 +351,15 @@ pub enum ExprKind {
         /// The reduced expression.
         arg: Box<Expr>,
     },
+    /// `dL/dNAME[...]`: in a claim, the derived delta of that element.
+    DeltaRef {
+        /// `L`, without the `d`.
+        of: Ident,
+        /// `NAME`, without the `d`.
+        wrt: Ident,
+        /// Its indices, outermost first.
+        indices: Vec<Index>,
+    },
     /// `-e`.
     Neg(Box<Expr>),
     /// `l op r`.

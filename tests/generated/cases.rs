@@ -4,6 +4,7 @@ case!(batch_sum__summed, "tests/corpus/ok/batch_sum.nn", summed);
 case!(bias_inference__biases, "tests/corpus/ok/bias_inference.nn", biases);
 case!(builtins__builtins, "tests/corpus/ok/builtins.nn", builtins);
 case!(claims_concrete__claims_concrete, "tests/corpus/ok/claims_concrete.nn", claims_concrete);
+case!(claims_deltas__claims_deltas, "tests/corpus/ok/claims_deltas.nn", claims_deltas);
 case!(claims_free_index__claims_free, "tests/corpus/ok/claims_free_index.nn", claims_free);
 case!(claims_sum__claims_sum, "tests/corpus/ok/claims_sum.nn", claims_sum);
 case!(comments__comments, "tests/corpus/ok/comments.nn", comments);

@@ -277,6 +277,7 @@ impl<'a> Reference<'a> {
                 vec![total]
             }
             TExprKind::Grad(of, wrt) => self.grad(of, *wrt),
+            TExprKind::Delta(..) => panic!("a delta only occurs in claims"),
         }
     }
 
@@ -400,7 +401,10 @@ pub fn has_grad(network: &Network) -> bool {
     fn walk(e: &TExpr) -> bool {
         match &e.kind {
             TExprKind::Grad(..) => true,
-            TExprKind::Const(_) | TExprKind::Symbol(_) | TExprKind::Element(..) => false,
+            TExprKind::Const(_)
+            | TExprKind::Symbol(_)
+            | TExprKind::Element(..)
+            | TExprKind::Delta(..) => false,
             TExprKind::Neg(a)
             | TExprKind::Pow(a, _)
             | TExprKind::Builtin(_, a)

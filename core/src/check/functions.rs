@@ -182,7 +182,7 @@ impl BodyCheck<'_> {
                 let args: Option<Vec<FnExpr>> = typed.into_iter().collect();
                 Some(FnExpr::Call(index, args?))
             }
-            ExprKind::Indexed { .. } | ExprKind::Reduce { .. } => {
+            ExprKind::Indexed { .. } | ExprKind::Reduce { .. } | ExprKind::DeltaRef { .. } => {
                 self.errors.push(Diagnostic::new(e.span, "a `fn` is scalar and element-wise: indexing, `sum` and `mean` cannot be used in it"));
                 None
             }

@@ -93,7 +93,7 @@ fn collect<'e>(
     out: &mut Vec<Access>,
 ) {
     match &e.kind {
-        ExprKind::Number(_) | ExprKind::Name(_) => {}
+        ExprKind::Number(_) | ExprKind::Name(_) | ExprKind::DeltaRef { .. } => {}
         ExprKind::Indexed { name, indices } => {
             let Some(sizes) = dims(name).filter(|d| d.len() == indices.len()) else {
                 return;
@@ -304,7 +304,10 @@ pub(super) fn definition(
 /// Whether an expression has a reduction over index names (`sum(j, w[j] * x[j])`).
 fn binds_names(e: &Expr) -> bool {
     match &e.kind {
-        ExprKind::Number(_) | ExprKind::Name(_) | ExprKind::Indexed { .. } => false,
+        ExprKind::Number(_)
+        | ExprKind::Name(_)
+        | ExprKind::Indexed { .. }
+        | ExprKind::DeltaRef { .. } => false,
         ExprKind::Reduce { vars, arg, .. } => !vars.is_empty() || binds_names(arg),
         ExprKind::Call { args, .. } => args.iter().any(binds_names),
         ExprKind::Neg(a) => binds_names(a),

@@ -106,6 +106,7 @@ impl<'a> Infer<'a> {
                 typed(TExprKind::Element(symbol, terms), Shape::Scalar)
             }
             ExprKind::Call { func, args } => self.call(func, args, hint, span),
+            ExprKind::DeltaRef { of, wrt, indices } => self.delta_ref(of, wrt, indices, span),
             ExprKind::Reduce { op, vars, arg } => {
                 if vars.is_empty() {
                     // A matrix reduces over every element (weight decay, L1).

@@ -135,7 +135,7 @@ impl Counter<'_> {
                 operations: 1,
                 depth: 0,
             },
-            TExprKind::Element(symbol, _) => Size {
+            TExprKind::Element(symbol, _) | TExprKind::Delta(symbol, _) => Size {
                 len: 1,
                 operations: 1,
                 depth: self.leaf_depth(*symbol),
@@ -284,7 +284,7 @@ fn vectors_in(e: &TExpr, out: &mut Vec<usize>) {
         TExprKind::Symbol(Symbol::Vector(v)) | TExprKind::Element(Symbol::Vector(v), _) => {
             out.push(*v)
         }
-        TExprKind::Symbol(_) | TExprKind::Element(..) => {}
+        TExprKind::Symbol(_) | TExprKind::Element(..) | TExprKind::Delta(..) => {}
         TExprKind::Neg(a)
         | TExprKind::Pow(a, _)
         | TExprKind::Builtin(_, a)

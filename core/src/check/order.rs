@@ -86,7 +86,7 @@ fn collect_vector_refs(expr: &ast::Expr, names: &BTreeMap<&str, Entity>, out: &m
                 out.push(*i);
             }
         }
-        Number(_) => {}
+        Number(_) | DeltaRef { .. } => {}
         Call { args, .. } => args.iter().for_each(|a| collect_vector_refs(a, names, out)),
         Reduce { arg, .. } | Neg(arg) => collect_vector_refs(arg, names, out),
         Binary { lhs, rhs, .. } => {

@@ -125,7 +125,10 @@ fn assume_elementwise(expr: &mut Expr, refused: &BTreeSet<Span>) {
             assume_elementwise(lhs, refused);
             assume_elementwise(rhs, refused);
         }
-        ExprKind::Number(_) | ExprKind::Name(_) | ExprKind::Indexed { .. } => {}
+        ExprKind::Number(_)
+        | ExprKind::Name(_)
+        | ExprKind::Indexed { .. }
+        | ExprKind::DeltaRef { .. } => {}
     }
 }
 
@@ -247,7 +250,10 @@ fn used_rank(network: &ast::Network, name: &str) -> usize {
             }
             ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, name, rank)),
             ExprKind::Reduce { arg, .. } | ExprKind::Neg(arg) => walk(arg, name, rank),
-            ExprKind::Number(_) | ExprKind::Name(_) | ExprKind::Indexed { .. } => {}
+            ExprKind::Number(_)
+            | ExprKind::Name(_)
+            | ExprKind::Indexed { .. }
+            | ExprKind::DeltaRef { .. } => {}
         }
     }
     let mut rank = 1;

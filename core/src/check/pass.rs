@@ -187,7 +187,7 @@ pub(super) fn renumber_vectors(e: &mut TExpr, position: &[usize]) {
         }
     };
     match &mut e.kind {
-        Symbol(s) | Element(s, _) => fix(s),
+        Symbol(s) | Element(s, _) | Delta(s, _) => fix(s),
         Const(_) => {}
         Neg(a)
         | Pow(a, _)

@@ -36,7 +36,10 @@ fn mean_sizes(network: &Network) -> Vec<usize> {
                 out.push(arg.shape.len());
                 walk(arg, out);
             }
-            TExprKind::Const(_) | TExprKind::Symbol(_) | TExprKind::Element(..) => {}
+            TExprKind::Const(_)
+            | TExprKind::Symbol(_)
+            | TExprKind::Element(..)
+            | TExprKind::Delta(..) => {}
             TExprKind::Neg(a)
             | TExprKind::Pow(a, _)
             | TExprKind::Builtin(_, a)

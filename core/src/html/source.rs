@@ -60,7 +60,10 @@ fn function<'f>(functions: &'f [FnDef], name: &str) -> Option<(usize, &'f FnDef)
 /// Calls `seen` with the name of every function called in `expr`.
 fn calls<'e>(expr: &'e Expr, seen: &mut impl FnMut(&'e str)) {
     match &expr.kind {
-        ExprKind::Number(_) | ExprKind::Name(_) | ExprKind::Indexed { .. } => {}
+        ExprKind::Number(_)
+        | ExprKind::Name(_)
+        | ExprKind::Indexed { .. }
+        | ExprKind::DeltaRef { .. } => {}
         ExprKind::Call { func, args } => {
             seen(&func.name);
             args.iter().for_each(|a| calls(a, seen));

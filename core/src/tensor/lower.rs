@@ -339,6 +339,7 @@ impl Lowering<'_> {
                 formula?
             }
             TExprKind::Grad(..) => return Err(Unsupported("grad(S, v)")),
+            TExprKind::Delta(..) => return Err(Unsupported("a claim's `dL/dNAME`")),
         })
     }
 

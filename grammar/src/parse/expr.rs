@@ -170,7 +170,7 @@ impl Builder<'_> {
         let kind = match pair.as_rule() {
             Rule::number => ExprKind::Number(self.number(&pair)),
             Rule::ident => ExprKind::Name(self.ident(pair)),
-            Rule::paren => {
+            Rule::paren | Rule::claim_paren => {
                 let inner = pair
                     .into_inner()
                     .next()
@@ -179,20 +179,29 @@ impl Builder<'_> {
                 e.span = span;
                 return e;
             }
-            Rule::expr => return self.expr(pair),
+            Rule::expr | Rule::claim_expr => return self.expr(pair),
             Rule::indexed => {
                 let mut inner = pair.into_inner();
                 let name = self.ident(inner.next().expect("grammar: indexed has a name")); // ok: grammar guarantees it
                 let indices = inner.map(|i| self.index_expr(i)).collect();
                 ExprKind::Indexed { name, indices }
             }
-            Rule::call => {
+            Rule::delta_ref => {
+                let mut inner = pair.into_inner();
+                let head = inner.next().expect("grammar: a delta has a head"); // ok: grammar guarantees it
+                let mut names = head.into_inner();
+                let of = self.ident(names.next().expect("grammar: dL has a name")); // ok: grammar guarantees it
+                let wrt = self.ident(names.next().expect("grammar: dNAME has a name")); // ok: grammar guarantees it
+                let indices = inner.map(|i| self.index_expr(i)).collect();
+                ExprKind::DeltaRef { of, wrt, indices }
+            }
+            Rule::call | Rule::claim_call => {
                 let mut inner = pair.into_inner();
                 let func = self.ident(inner.next().expect("grammar: call has a name")); // ok: grammar guarantees it
                 let args = inner.map(|a| self.expr(a)).collect();
                 ExprKind::Call { func, args }
             }
-            Rule::reduction => {
+            Rule::reduction | Rule::claim_reduction => {
                 let mut inner = pair.into_inner();
                 let op = match inner.next().map(|k| k.as_rule()) {
                     Some(Rule::kw_mean) => Reduction::Mean,

@@ -42,7 +42,16 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         Rule::ident => "a name",
         Rule::number | Rule::signed_number => "a number",
         Rule::integer => "a whole number",
-        Rule::expr | Rule::reduction | Rule::call | Rule::indexed | Rule::paren => "an expression",
+        Rule::expr
+        | Rule::claim_expr
+        | Rule::reduction
+        | Rule::claim_reduction
+        | Rule::call
+        | Rule::claim_call
+        | Rule::indexed
+        | Rule::paren
+        | Rule::claim_paren
+        | Rule::delta_ref => "an expression",
         Rule::add | Rule::sub | Rule::mul | Rule::div | Rule::matmul | Rule::pow => "an operator",
         Rule::value => "a number or `[`",
         Rule::derivative => "a derivative `dA/dB`",

@@ -4,8 +4,9 @@
 use chainrule_grammar::{BoundName, Expr, Ident, Index, Reduction, Span};
 
 use super::{Infer, RangeConflict, is_index_letter};
+use crate::check::Entity;
 use crate::check::index::binder;
-use crate::model::{ElemOp, IndexTerm, IndexVar, Shape, TExpr, TExprKind};
+use crate::model::{ElemOp, IndexTerm, IndexVar, Shape, Symbol, TExpr, TExprKind};
 
 impl Infer<'_> {
     /// Checks indices against a shape; index variables get their range from the first use.
@@ -48,6 +49,13 @@ impl Infer<'_> {
                     terms.push(IndexTerm::Var(self.index_name(var)?));
                 }
                 Index::Var(var) => terms.push(IndexTerm::Var(self.index_var(var, size)?)),
+                Index::Affine {
+                    terms: parts,
+                    offset,
+                    span,
+                } if self.index_ranges.is_none() && self.in_claim => {
+                    terms.push(self.claim_affine(parts, *offset, *span)?);
+                }
                 Index::Affine {
                     terms: parts,
                     offset,
@@ -236,5 +244,74 @@ impl Infer<'_> {
             };
         }
         Some(total)
+    }
+
+    /// `t + 1` in a claim: each name must have its range from a use of its own (the claimed
+    /// element's indices, or a sum); the element read is zero where the index falls outside.
+    fn claim_affine(
+        &mut self,
+        parts: &[(i64, Ident)],
+        offset: i64,
+        span: Span,
+    ) -> Option<IndexTerm> {
+        let mut affine = Vec::new();
+        for (c, var) in parts {
+            match self
+                .vars
+                .iter()
+                .rposition(|v| v.name == var.name && v.range > 0)
+            {
+                Some(position) => affine.push((position, *c)),
+                None => {
+                    self.error(
+                        span,
+                        format!(
+                            "index `{}` has no range yet: use it on its own first (in the claimed element or a sum), which gives its range",
+                            var.name
+                        ),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(IndexTerm::Affine(affine, offset))
+    }
+
+    /// `dL/dNAME[...]` in a claim: the derived delta of an element of a named vector.
+    pub(super) fn delta_ref(
+        &mut self,
+        of: &Ident,
+        wrt: &Ident,
+        indices: &[Index],
+        span: Span,
+    ) -> Option<TExpr> {
+        if !matches!(self.scope.resolve(&of.name), Some(Entity::Loss)) {
+            self.error(
+                span,
+                format!(
+                    "`d{}/d{}` in a claim stands for a delta of the loss, and `{}` is not the loss",
+                    of.name, wrt.name, of.name
+                ),
+            );
+            return None;
+        }
+        let Some(Entity::Vector(v)) = self.scope.resolve(&wrt.name) else {
+            self.error(
+                wrt.span,
+                format!(
+                    "`d{}/d{}` stands for the delta of a named vector, and `{}` is not one",
+                    of.name, wrt.name, wrt.name
+                ),
+            );
+            return None;
+        };
+        let symbol = Symbol::Vector(v);
+        let shape = self.symbol_shape(symbol, wrt)?;
+        let terms = self.indices(wrt, shape, indices)?;
+        Some(TExpr {
+            kind: TExprKind::Delta(symbol, terms),
+            shape: Shape::Scalar,
+            span,
+        })
     }
 }

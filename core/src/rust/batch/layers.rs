@@ -238,7 +238,10 @@ fn inner_products(network: &Network, e: &TExpr, size: usize, out: &mut Vec<Produ
             }
             Some(())
         }
-        TExprKind::Const(_) | TExprKind::Symbol(_) | TExprKind::Element(..) => Some(()),
+        TExprKind::Const(_)
+        | TExprKind::Symbol(_)
+        | TExprKind::Element(..)
+        | TExprKind::Delta(..) => Some(()),
         TExprKind::Neg(a)
         | TExprKind::Pow(a, _)
         | TExprKind::Builtin(_, a)
