@@ -213,7 +213,7 @@ fn main() {
             peak_pipeline = peak_pipeline.max(PEAK.load(Ordering::Relaxed) - base);
 
             // Derivation alone, on the checked model.
-            let (mut derivation, secs, peak) =
+            let (derivation, secs, peak) =
                 measure(|| chainrule::core::derive::derive(network, &model.functions));
             derive_s.push(secs);
             peak_derive = peak_derive.max(peak);
@@ -222,7 +222,7 @@ fn main() {
                 let t = Instant::now();
                 let latex = chainrule::core::latex::render(
                     network,
-                    &mut derivation,
+                    &derivation,
                     chainrule::core::latex::Form::Delta,
                     &[],
                     None,

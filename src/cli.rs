@@ -353,7 +353,7 @@ pub fn latex(
             "error: --lr must be a finite number, not {lr}"
         )));
     }
-    let mut derivation = chainrule_core::derive::derive(network, &model.functions);
+    let derivation = chainrule_core::derive::derive(network, &model.functions);
     if args.form == Some("matrix") {
         let index = model
             .networks
@@ -405,7 +405,7 @@ pub fn latex(
         chainrule_core::latex::sample::select(network, &derivation, form, &weights, args.all);
     let text = render_selected(
         network,
-        &mut derivation,
+        &derivation,
         form,
         &selection,
         point.as_ref(),

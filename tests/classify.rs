@@ -214,10 +214,10 @@ fn delta_form_reads_as_textbooks_write_it() {
     let model = check_source(CLOSED_FORMS).expect("checks");
     let general = |name: &str| {
         let network = model.network(name).expect("network");
-        let mut derivation = derive(network, &model.functions);
+        let derivation = derive(network, &model.functions);
         chainrule::core::latex::render(
             network,
-            &mut derivation,
+            &derivation,
             chainrule::core::latex::Form::General,
             &[],
             None,

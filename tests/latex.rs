@@ -33,11 +33,8 @@ fn fragments(model: &Model, network: &Network) -> Vec<(&'static str, String)> {
         ("general", Form::General),
         ("chain", Form::Chain),
     ] {
-        let mut derivation = derive(network, &model.functions);
-        out.push((
-            name,
-            render(network, &mut derivation, form, &[], None, false),
-        ));
+        let derivation = derive(network, &model.functions);
+        out.push((name, render(network, &derivation, form, &[], None, false)));
     }
     // The matrix form, where the tensor level covers the network.
     let derivation = derive(network, &model.functions);
@@ -49,7 +46,7 @@ fn fragments(model: &Model, network: &Network) -> Vec<(&'static str, String)> {
     }
     if let (Ok(params), Ok(samples)) = (point::params(network, None), point::samples(network, None))
     {
-        let mut derivation = derive(network, &model.functions);
+        let derivation = derive(network, &model.functions);
         let result = evaluate_batch(&derivation, network, &params, &samples);
         let point = NumericPoint {
             slots: result.samples[0].slots.clone(),
@@ -61,7 +58,7 @@ fn fragments(model: &Model, network: &Network) -> Vec<(&'static str, String)> {
             "numeric",
             render(
                 network,
-                &mut derivation,
+                &derivation,
                 Form::Numeric,
                 &[],
                 Some(&point),
@@ -194,8 +191,8 @@ fn every_standalone_document_compiles_with_pdflatex() {
     for (stem, model) in examples() {
         for network in &model.networks {
             // The CLI's own --standalone output of the default form...
-            let mut derivation = derive(network, &model.functions);
-            let standalone = render(network, &mut derivation, Form::Delta, &[], None, true);
+            let derivation = derive(network, &model.functions);
+            let standalone = render(network, &derivation, Form::Delta, &[], None, true);
             let file = dir.join(format!("{stem}-{}.tex", network.name));
             std::fs::write(&file, standalone).expect("write");
             pdflatex(&dir, &file).unwrap_or_else(|e| panic!("{e}"));
@@ -220,8 +217,8 @@ fn general_form_never_generalises_from_some_elements() {
                   param W[2][2] = [[1, 2], [3, 4]]\n}\n";
     let model = check_source(source).expect("checks");
     let network = &model.networks[0];
-    let mut derivation = derive(network, &model.functions);
-    let general = render(network, &mut derivation, Form::General, &[], None, false);
+    let derivation = derive(network, &model.functions);
+    let general = render(network, &derivation, Form::General, &[], None, false);
     assert!(
         !general.contains("y_{k} - t_{0}"),
         "a formula true only for k = 1 was printed:\n{general}"

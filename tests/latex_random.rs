@@ -251,10 +251,10 @@ fn fragments(model: &Model, seed: u64) -> Vec<(String, String)> {
         ("general", Form::General),
         ("chain", Form::Chain),
     ] {
-        let mut derivation = derive(network, &model.functions);
+        let derivation = derive(network, &model.functions);
         out.push((
             name.to_string(),
-            render(network, &mut derivation, form, &[], None, false),
+            render(network, &derivation, form, &[], None, false),
         ));
     }
     // The matrix form from the tensor statements; every statement of a random network must
@@ -278,17 +278,17 @@ fn fragments(model: &Model, seed: u64) -> Vec<(String, String)> {
         ));
     }
     // `--form chain --weight W` for the first layer's whole matrix: the largest chain.
-    let mut derivation = derive(network, &model.functions);
+    let derivation = derive(network, &model.functions);
     let first = network.params[0].name.clone();
     let weights = parse_weight(network, &derivation, &first).expect("a parameter's name");
     out.push((
         format!("chain --weight {first}"),
-        render(network, &mut derivation, Form::Chain, &weights, None, false),
+        render(network, &derivation, Form::Chain, &weights, None, false),
     ));
     let json = point_json(model, seed);
     let params = point::params(network, Some(&json["params"])).expect("params for every parameter");
     let samples = point::samples(network, Some(&json["data"])).expect("every input and target");
-    let mut derivation = derive(network, &model.functions);
+    let derivation = derive(network, &model.functions);
     let result = evaluate_batch(&derivation, network, &params, &samples);
     let point = NumericPoint {
         slots: result.samples[0].slots.clone(),
@@ -300,7 +300,7 @@ fn fragments(model: &Model, seed: u64) -> Vec<(String, String)> {
         "numeric".to_string(),
         render(
             network,
-            &mut derivation,
+            &derivation,
             Form::Numeric,
             &[],
             Some(&point),
@@ -428,8 +428,8 @@ fn random_networks_render_with_katex_and_pdflatex() {
     // The CLI's --standalone output of the chain form, the largest.
     let (text, model) = &cases[0];
     let network = &model.networks[0];
-    let mut derivation = derive(network, &model.functions);
-    let standalone = render(network, &mut derivation, Form::Chain, &[], None, true);
+    let derivation = derive(network, &model.functions);
+    let standalone = render(network, &derivation, Form::Chain, &[], None, true);
     let file = dir.join("random-standalone.tex");
     std::fs::write(&file, standalone).expect("write");
     pdflatex(&dir, &file).unwrap_or_else(|e| panic!("seed {seed}: {e}\n{text}"));
@@ -467,14 +467,14 @@ fn the_reported_network_has_no_double_superscript_and_small_blocks() {
     let text = "network three {\n input x[2]\n target t[2]\n z1[3] = x @ W1 + b1\n a1 = relu(z1)\n z2[2] = W2 @ a1 + b2\n a2 = tanh(z2)\n y[2] = W3 @ a2 + b3\n loss L = 0.5 * sum((y - t)^2)\n}\n";
     let model = check_source(text).expect("checks");
     let network = &model.networks[0];
-    let mut derivation = derive(network, &model.functions);
-    let delta = render(network, &mut derivation, Form::Delta, &[], None, false);
+    let derivation = derive(network, &model.functions);
+    let delta = render(network, &derivation, Form::Delta, &[], None, false);
     assert!(
         delta.contains("\\left(1 - \\left(a^{(2)}_{0}\\right)^{2}\\right)"),
         "{delta}"
     );
     let weights = parse_weight(network, &derivation, "W1").expect("W1");
-    let chain = render(network, &mut derivation, Form::Chain, &weights, None, false);
+    let chain = render(network, &derivation, Form::Chain, &weights, None, false);
     // One block per element of W1 (3x2).
     assert_eq!(blocks(&chain).len(), 6, "{chain}");
 }

@@ -95,13 +95,13 @@ fn pipeline(text: &str) -> Result<(), Vec<Diagnostic>> {
             }
         }
         if !weights.is_empty() {
-            render(network, &mut derivation, Form::Chain, &weights, None, true);
+            render(network, &derivation, Form::Chain, &weights, None, true);
         }
-        render(network, &mut derivation, Form::Delta, &[], None, false);
-        render(network, &mut derivation, Form::General, &[], None, false);
+        render(network, &derivation, Form::Delta, &[], None, false);
+        render(network, &derivation, Form::General, &[], None, false);
         render(
             network,
-            &mut derivation,
+            &derivation,
             Form::Numeric,
             &[],
             Some(&numeric),
@@ -514,7 +514,7 @@ fn a_network_of_200_layers_goes_through_the_pipeline() {
     let result = evaluate_batch(&derivation, network, &params, &samples);
     assert!(result.loss.is_finite());
     assert!(result.gradient.iter().flatten().all(|g| g.is_finite()));
-    render(network, &mut derivation, Form::Delta, &[], None, false);
+    render(network, &derivation, Form::Delta, &[], None, false);
     explain::explain(network, &derivation, &params, &samples, Some(0.1));
     // The first layer's closed form is exponentially long: measured, not printed.
     let (_, gradient) = derivation.gradients[0];
@@ -629,15 +629,8 @@ fn a_chain_just_inside_the_depth_limit_fits_the_stack() {
     let (weight, gradient) = derivation.gradients[0];
     let closed = derivation.closed_form(gradient, &mut HashMap::new());
     assert!(derivation.tree_size(closed) <= MAX_CLOSED_FORM);
-    render(
-        network,
-        &mut derivation,
-        Form::Chain,
-        &[weight],
-        None,
-        false,
-    );
-    render(network, &mut derivation, Form::Delta, &[], None, false);
+    render(network, &derivation, Form::Chain, &[weight], None, false);
+    render(network, &derivation, Form::Delta, &[], None, false);
     explain::explain(network, &derivation, &params, &samples, None);
 }
 

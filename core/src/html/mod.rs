@@ -289,7 +289,7 @@ document.body.setAttribute('data-rendered',String(n));})();";
 /// The whole page.
 pub fn page(input: &PageInput<'_>) -> String {
     let network = input.network;
-    let mut derivation = derive(network, &input.model.functions);
+    let derivation = derive(network, &input.model.functions);
     let (weights, note) = shown_weights(network, &derivation);
     // The commands the page suggests must pick this network in a file of several.
     let file = if input.model.networks.len() > 1 {
@@ -327,8 +327,7 @@ pub fn page(input: &PageInput<'_>) -> String {
 
     body.push_str("<h2>The derivation</h2>\n");
     let (general_weights, general_note) = general_weights(network, &derivation);
-    let general =
-        Latex::new(network, &mut derivation).fragment(Form::General, &general_weights, None);
+    let general = Latex::new(network, &derivation).fragment(Form::General, &general_weights, None);
     form_section(
         &mut body,
         "General form (index notation)",
@@ -337,7 +336,7 @@ pub fn page(input: &PageInput<'_>) -> String {
         general_note.as_deref(),
         &format!("chainrule latex {file} --form general"),
     );
-    let delta = Latex::new(network, &mut derivation).fragment(Form::Delta, &weights, None);
+    let delta = Latex::new(network, &derivation).fragment(Form::Delta, &weights, None);
     form_section(
         &mut body,
         "Deltas, from the loss backwards, and every gradient",
@@ -346,7 +345,7 @@ pub fn page(input: &PageInput<'_>) -> String {
         note.as_deref(),
         &format!("chainrule latex {file} --form delta"),
     );
-    let chain = Latex::new(network, &mut derivation).fragment(Form::Chain, &weights, None);
+    let chain = Latex::new(network, &derivation).fragment(Form::Chain, &weights, None);
     form_section(
         &mut body,
         "The chain rule for each weight (paths of partials, factors, closed form)",
@@ -367,11 +366,8 @@ pub fn page(input: &PageInput<'_>) -> String {
                 lr: input.lr,
                 batch: (samples.len() > 1).then(|| (samples.len(), result.gradient.concat())),
             };
-            let numeric = Latex::new(network, &mut derivation).fragment(
-                Form::Numeric,
-                &weights,
-                Some(&point),
-            );
+            let numeric =
+                Latex::new(network, &derivation).fragment(Form::Numeric, &weights, Some(&point));
             form_section(
                 &mut body,
                 "The delta form with the numbers substituted (first sample)",

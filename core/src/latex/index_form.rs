@@ -16,7 +16,7 @@ use crate::model::{Shape, Symbol};
 pub(super) fn general(latex: &mut Latex<'_>, weights: &[Var]) {
     if !latex.derivation.rerooted && latex.derivation.inner.is_empty() {
         let functions = latex.derivation.functions.clone();
-        if let Ok(program) = crate::tensor::program(latex.network, &functions, latex.derivation) {
+        if let Ok(program) = crate::tensor::program(latex.network, &functions, &latex.derivation) {
             from_statements(latex, &program, weights);
             return;
         }
@@ -86,7 +86,7 @@ fn unified(latex: &mut Latex<'_>, weights: &[Var]) {
     let loss = latex.loss_name();
     let chosen: HashSet<Var> = weights.iter().copied().collect();
     let mut lines: Vec<String> = Vec::new();
-    let mut formulas = Formulas::new(network, latex.derivation);
+    let mut formulas = Formulas::new(network, &latex.derivation);
     // Deltas, vector by vector from the loss backwards.
     for v in (0..network.vectors.len()).rev() {
         let (formula, count) = formulas.delta(v);

@@ -66,7 +66,9 @@ pub const MAX_PATHS: u64 = 16;
 /// Prints one network's derivation.
 pub struct Latex<'a> {
     network: &'a Network,
-    derivation: &'a mut Derivation,
+    /// The derivation, read-only; a closed form builds its nodes in a private copy, made on
+    /// the first one, so that no output writes into what `compile` returned.
+    derivation: std::borrow::Cow<'a, Derivation>,
     lines: Vec<String>,
     /// Indices of `lines` where a new `align*` block starts (see [`blocks`]).
     breaks: Vec<usize>,
@@ -82,10 +84,10 @@ pub struct Latex<'a> {
 
 impl<'a> Latex<'a> {
     /// A printer for one network's derivation.
-    pub fn new(network: &'a Network, derivation: &'a mut Derivation) -> Latex<'a> {
+    pub fn new(network: &'a Network, derivation: &'a Derivation) -> Latex<'a> {
         Latex {
             network,
-            derivation,
+            derivation: std::borrow::Cow::Borrowed(derivation),
             lines: Vec::new(),
             breaks: Vec::new(),
             root: None,
@@ -199,7 +201,7 @@ impl<'a> Latex<'a> {
         let lhs = names::partial(&self.loss_name(), &self.name(weight));
         let gradient = self.gradient_node(weight);
         let mut memo = HashMap::new();
-        let closed = self.derivation.closed_form(gradient, &mut memo);
+        let closed = self.derivation.to_mut().closed_form(gradient, &mut memo);
         let Some(paths) = self.paths(weight) else {
             let count = self.path_count(weight);
             let recursion = self.recursion_terms(weight);
@@ -284,14 +286,13 @@ impl<'a> Latex<'a> {
             .iter()
             .find(|(v, _)| *v == u)
             .map(|(_, n)| *n)
-            .unwrap_or(self.derivation.gradients[0].1) // ok: callers pass edges taken from `partials`
+            .expect("an edge taken from the consumer's own partials") // ok: callers pass edges taken from `partials`
     }
 
     fn gradient_node(&self, weight: Var) -> NodeId {
-        // ok: weights are validated parameter slots, which all have a gradient.
         self.derivation
             .gradient_of(weight)
-            .unwrap_or(self.derivation.gradients[0].1)
+            .expect("a parameter slot has a gradient") // ok: weights are validated parameter slots, which all have a gradient
     }
 
     /// Consumers of `var` whose own derivative reaches the loss.
@@ -534,7 +535,7 @@ pub fn parse_weight(
 /// The derivation of a network in a form, as an `align*` fragment or a whole document.
 pub fn render(
     network: &Network,
-    derivation: &mut Derivation,
+    derivation: &Derivation,
     form: Form,
     weights: &[Var],
     point: Option<&NumericPoint>,

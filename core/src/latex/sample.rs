@@ -88,7 +88,7 @@ pub fn select(
 /// lines at the top (and as a paragraph in a document, where comments do not show).
 pub fn render_selected(
     network: &Network,
-    derivation: &mut Derivation,
+    derivation: &Derivation,
     form: Form,
     selection: &Selection,
     point: Option<&NumericPoint>,

@@ -66,7 +66,7 @@ pub(super) fn fragment(
     weights: &[Var],
     point: Option<&NumericPoint>,
 ) -> String {
-    let mut d: Derivation = latex.derivation.clone();
+    let mut d: Derivation = latex.derivation.as_ref().clone();
     let known = Forward::from_definitions(d.forward.clone());
     let mut namer = Namer {
         network: latex.network,
@@ -240,7 +240,7 @@ pub(super) fn fragment(
     }
     let mut outer = Latex {
         network: latex.network,
-        derivation: &mut d,
+        derivation: std::borrow::Cow::Borrowed(&d),
         lines: Vec::new(),
         breaks: Vec::new(),
         root: latex.root.clone(),

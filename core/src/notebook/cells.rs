@@ -112,7 +112,7 @@ pub fn cells(cx: &Context<'_, '_>) -> Vec<Cell> {
         BatchRule::Mean => "mean",
         BatchRule::Sum => "sum",
     };
-    let mut derivation = cx.derivation.clone();
+    let derivation = &cx.derivation;
     let mut cells = Vec::new();
 
     let mut intro = format!(
@@ -228,11 +228,10 @@ pub fn cells(cx: &Context<'_, '_>) -> Vec<Cell> {
     cells.push(Cell::Code(code, vec![]));
 
     // Loss and deltas: the derivation.
-    let weights = shown_weights(network, &derivation);
-    let (general_weights, _) = crate::html::general_weights(network, &derivation);
-    let general =
-        Latex::new(network, &mut derivation).fragment(Form::General, &general_weights, None);
-    let delta = Latex::new(network, &mut derivation).fragment(Form::Delta, &weights, None);
+    let weights = shown_weights(network, derivation);
+    let (general_weights, _) = crate::html::general_weights(network, derivation);
+    let general = Latex::new(network, derivation).fragment(Form::General, &general_weights, None);
+    let delta = Latex::new(network, derivation).fragment(Form::Delta, &weights, None);
     let mut md = String::from(
         "## The chain rule\n\nIn general (index form, for every element at once):\n\n",
     );
@@ -275,7 +274,7 @@ pub fn cells(cx: &Context<'_, '_>) -> Vec<Cell> {
     // Gradients.
     let mut md = String::from("## Gradients\n\n");
     if let Some(first) = weights.first() {
-        let chain = Latex::new(network, &mut derivation).fragment(Form::Chain, &[*first], None);
+        let chain = Latex::new(network, derivation).fragment(Form::Chain, &[*first], None);
         let _ = write!(
             md,
             "By the chain rule for one weight, {}: the paths of partials, each factor, and the \

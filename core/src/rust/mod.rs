@@ -248,7 +248,7 @@ pub fn expand_network_with(
             operations: network.param_count(),
         }));
     }
-    let mut derivation = crate::derive::derive(network, &model.functions);
+    let derivation = crate::derive::derive(network, &model.functions);
     crate::written::check(network, &derivation).map_err(EmitError::Written)?;
     // The delta form prints every element; past a size only the general form stays readable
     // (and bounded: one line per vector and parameter).
@@ -257,7 +257,7 @@ pub fn expand_network_with(
     } else {
         crate::latex::Form::Delta
     };
-    let latex = crate::latex::render(network, &mut derivation, form, &[], None, false);
+    let latex = crate::latex::render(network, &derivation, form, &[], None, false);
     emit_with(
         network,
         &derivation,
