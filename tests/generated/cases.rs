@@ -23,6 +23,7 @@ case!(grad_hamiltonian__hnn, "tests/corpus/ok/grad_hamiltonian.nn", hnn);
 case!(grad_in_vectors__inner, "tests/corpus/ok/grad_in_vectors.nn", inner);
 case!(index_conv1d__index_conv1d, "tests/corpus/ok/index_conv1d.nn", index_conv1d);
 case!(index_conv_hidden__index_conv_hidden, "tests/corpus/ok/index_conv_hidden.nn", index_conv_hidden);
+case!(index_conv_pool_loops__index_conv_pool_loops, "tests/corpus/ok/index_conv_pool_loops.nn", index_conv_pool_loops);
 case!(index_dense__index_dense, "tests/corpus/ok/index_dense.nn", index_dense);
 case!(index_reductions__index_reductions, "tests/corpus/ok/index_reductions.nn", index_reductions);
 case!(index_sum_in_loss__sum_index, "tests/corpus/ok/index_sum_in_loss.nn", sum_index);
