@@ -271,6 +271,24 @@ pub enum ElemOp {
     Mul,
     /// `/`
     Div,
+    /// `maximum(l, r)`
+    Max,
+    /// `minimum(l, r)`
+    Min,
+}
+
+impl ElemOp {
+    /// How the operation is written in `.nn` files, for messages.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            ElemOp::Add => "+",
+            ElemOp::Sub => "-",
+            ElemOp::Mul => "*",
+            ElemOp::Div => "/",
+            ElemOp::Max => "maximum",
+            ElemOp::Min => "minimum",
+        }
+    }
 }
 
 /// An index inside a checked expression.

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use chainrule_grammar::{BinOp, Diagnostic, Expr, ExprKind, FnDef};
 
 use super::infer::constant_value;
-use crate::builtin::Builtin;
+use crate::builtin::{Builtin, Pairwise};
 use crate::model::{ElemOp, FnExpr, Function};
 
 /// Checks every `fn`; returns the checked functions and every function's name and arity
@@ -28,6 +28,14 @@ pub(super) fn check_functions(
                     def.name.name
                 ),
             ));
+        } else if crate::builtin::builtin_constant(&def.name.name).is_some() {
+            errors.push(Diagnostic::new(
+                def.name.span,
+                format!(
+                    "`{}` is a built-in constant and cannot be redefined",
+                    def.name.name
+                ),
+            ));
         } else if index.contains_key(&def.name.name) {
             errors.push(Diagnostic::new(
                 def.name.span,
@@ -35,7 +43,15 @@ pub(super) fn check_functions(
             ));
         }
         for (i, param) in def.params.iter().enumerate() {
-            if def.params[..i].iter().any(|p| p.name == param.name) {
+            if crate::builtin::builtin_constant(&param.name).is_some() {
+                errors.push(Diagnostic::new(
+                    param.span,
+                    format!(
+                        "`{}` is a built-in constant and cannot name an argument",
+                        param.name
+                    ),
+                ));
+            } else if def.params[..i].iter().any(|p| p.name == param.name) {
                 errors.push(Diagnostic::new(
                     param.span,
                     format!("argument `{}` is named twice", param.name),
@@ -85,6 +101,9 @@ impl BodyCheck<'_> {
             ExprKind::Number(v) => Some(FnExpr::Const(*v)),
             ExprKind::Name(ident) => match self.params.iter().position(|p| *p == ident.name) {
                 Some(i) => Some(FnExpr::Arg(i)),
+                None if crate::builtin::builtin_constant(&ident.name).is_some() => {
+                    crate::builtin::builtin_constant(&ident.name).map(FnExpr::Const)
+                }
                 None => {
                     self.errors.push(Diagnostic::new(
                         ident.span,
@@ -137,6 +156,22 @@ impl BodyCheck<'_> {
                         format!("`{}` is a function of a whole vector and cannot be used in a `fn`: functions are scalar and element-wise", func.name),
                     ));
                     return None;
+                }
+                if let Some(f) = Pairwise::from_name(&func.name) {
+                    if typed.len() != 2 {
+                        self.errors.push(Diagnostic::new(
+                            e.span,
+                            format!("`{}` takes 2 arguments, not {}", func.name, typed.len()),
+                        ));
+                        return None;
+                    }
+                    let op = match f {
+                        Pairwise::Minimum => ElemOp::Min,
+                        _ => ElemOp::Max,
+                    };
+                    let mut typed = typed.into_iter();
+                    let (a, b) = (typed.next()??, typed.next()??);
+                    return Some(FnExpr::Binary(op, Box::new(a), Box::new(b)));
                 }
                 if let Some(builtin) = Builtin::from_name(&func.name) {
                     if typed.len() != 1 {
