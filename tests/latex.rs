@@ -315,3 +315,36 @@ network act {
         chainrule::core::tensor::program(network, &model.functions, &derivation).expect("covered");
     assert!(program.statements().all(|s| s.verified));
 }
+
+/// Issue 19, item 5: `maximum`, `minimum`, `erf` and `pi` print as written (`\max`, `\min`,
+/// `\operatorname{erf}`, `\pi`), their derivatives as Iverson brackets and `2/\sqrt{\pi}`, in
+/// every form; the tensor-level statements are all verified. The fragments are snapshots.
+#[test]
+fn maximum_minimum_erf_and_pi_print_as_written() {
+    let text = std::fs::read_to_string(root().join("tests/corpus/ok/third_round_builtins.nn"))
+        .expect("corpus file");
+    let model = check_source(&text).expect("the network checks");
+    let network = &model.networks[0];
+    let fragments = fragments(&model, network);
+    for (name, fragment) in &fragments {
+        if *name == "numeric" {
+            continue;
+        }
+        for needle in ["\\max\\left(", "\\min\\left(", "\\operatorname{erf}\\left(", "\\pi"] {
+            assert!(fragment.contains(needle), "{name} lacks {needle}:\n{fragment}");
+        }
+        if *name != "chain" {
+            for needle in [" \\geq ", "\\frac{2}{\\sqrt{\\pi}}"] {
+                assert!(fragment.contains(needle), "{name} lacks {needle}:\n{fragment}");
+            }
+        }
+        insta::with_settings!({ snapshot_path => "snapshots", prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!(format!("latex__third_round_builtins__{name}"), fragment);
+        });
+    }
+    assert!(fragments.iter().any(|(n, _)| *n == "matrix"));
+    let derivation = derive(network, &model.functions);
+    let program =
+        chainrule::core::tensor::program(network, &model.functions, &derivation).expect("covered");
+    assert!(program.statements().all(|s| s.verified));
+}
