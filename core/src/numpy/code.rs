@@ -204,23 +204,21 @@ impl Translator<'_> {
                     axes: a.axes,
                 }
             }
-            Formula::Bin(Op::Pair(f), a, b) => {
-                let (a, b) = (self.tensor(a)?, self.tensor(b)?);
-                let axes = canonical([a.axes.clone(), b.axes.clone()].concat());
-                let (a, b) = (align(&a, &axes, 0), align(&b, &axes, 0));
-                Tensor {
-                    code: pairwise(*f, &a, &b),
-                    prec: ATOM,
-                    axes,
-                }
-            }
             Formula::Bin(op, a, b) => {
                 let (a, b) = (self.tensor(a)?, self.tensor(b)?);
                 let axes = canonical([a.axes.clone(), b.axes.clone()].concat());
                 let (sym, prec) = match op {
                     Op::Sub => ("-", SUM),
                     Op::Mul => ("*", PRODUCT),
-                    Op::Div | Op::Pair(_) => ("/", PRODUCT),
+                    Op::Div => ("/", PRODUCT),
+                    Op::Pair(f) => {
+                        let (a, b) = (align(&a, &axes, 0), align(&b, &axes, 0));
+                        return Some(Tensor {
+                            code: pairwise(*f, &a, &b),
+                            prec: ATOM,
+                            axes,
+                        });
+                    }
                 };
                 let left = align(&a, &axes, prec);
                 // The right operand is parenthesised at equal precedence: `a - (b - c)`, and

@@ -24,15 +24,16 @@ fn at(f: &Formula, name: &dyn Fn(LeafKind) -> String, need: u8) -> String {
             (format!("{}{subs}", name(*kind)), 5)
         }
         Formula::Neg(a) => (format!("-{}", at(a, name, 3)), 2),
-        Formula::Bin(Op::Pair(f), a, b) => (
-            crate::print::pairwise(*f, &at(a, name, 0), &at(b, name, 0), Style::Text),
-            5,
-        ),
         Formula::Bin(op, a, b) => {
             let (sym, prec) = match op {
                 Op::Sub => ("-", 1),
                 Op::Mul => ("*", 3),
-                Op::Div | Op::Pair(_) => ("/", 3),
+                Op::Div => ("/", 3),
+                // A call: it binds tighter than anything around it.
+                Op::Pair(f) => {
+                    let (a, b) = (at(a, name, 0), at(b, name, 0));
+                    return crate::print::pairwise(*f, &a, &b, Style::Text);
+                }
             };
             (
                 format!("{} {sym} {}", at(a, name, prec), at(b, name, prec + 1)),
