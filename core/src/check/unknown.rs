@@ -24,10 +24,11 @@ pub(crate) fn unknown_function<'a>(
     )
 }
 
-/// The name an argument is written as, or `NAME` placeholders where it is not a bare name.
+/// The name or number an argument is written as, or a placeholder for anything else.
 fn arg_text(args: &[Expr], i: usize, fallback: &'static str) -> String {
     match args.get(i).map(|a| &a.kind) {
         Some(ExprKind::Name(ident)) => ident.name.clone(),
+        Some(ExprKind::Number(v)) => format!("{v}"),
         _ => fallback.to_string(),
     }
 }
