@@ -344,10 +344,14 @@ pub fn number(v: f64) -> String {
     if v == 0.0 {
         return "0".to_string();
     }
-    // `pi` and the constant of erf's derivative, as they are written.
+    // `pi`, the constant of erf's derivative and the gelu's sqrt(2), as they are written.
     for (constant, text) in [
         (std::f64::consts::PI, "\\pi"),
+        (std::f64::consts::FRAC_1_PI, "\\frac{1}{\\pi}"),
         (std::f64::consts::FRAC_2_SQRT_PI, "\\frac{2}{\\sqrt{\\pi}}"),
+        (std::f64::consts::SQRT_2, "\\sqrt{2}"),
+        // `1 / sqrt(2)` as a division folds it (FRAC_1_SQRT_2 is one ulp away).
+        (1.0 / std::f64::consts::SQRT_2, "\\frac{1}{\\sqrt{2}}"),
     ] {
         if v.abs() == constant {
             let sign = if v < 0.0 { "-" } else { "" };
@@ -589,6 +593,10 @@ mod tests {
     fn numbers_read_back() {
         assert_eq!(number(0.5), "0.5");
         assert_eq!(number(2.0), "2");
+        assert_eq!(number(-std::f64::consts::PI), "-\\pi");
+        assert_eq!(number(2.0 / std::f64::consts::PI.sqrt()), "\\frac{2}{\\sqrt{\\pi}}");
+        assert_eq!(number(2f64.sqrt()), "\\sqrt{2}");
+        assert_eq!(number(3.1415), "3.1415");
         assert_eq!(rounded(-0.0658122456, 6), "-0.0658122");
         assert_eq!(rounded(1.5e-7, 3), "1.5 \\times 10^{-7}");
         assert_eq!(rounded_text(1.5e-7, 3), "1.5e-7");
