@@ -97,7 +97,11 @@ fn every_fragment_renders_with_katex() {
     );
     let dir = scratch("katex");
     let mut files = Vec::new();
-    for (stem, model) in examples() {
+    // The examples, and the corpus network that uses maximum, minimum, erf and pi.
+    let builtins = std::fs::read_to_string(root().join("tests/corpus/ok/third_round_builtins.nn"))
+        .expect("corpus file");
+    let builtins = ("third_round_builtins".to_string(), check_source(&builtins).expect("checks"));
+    for (stem, model) in examples().into_iter().chain([builtins]) {
         for network in &model.networks {
             for (form, fragment) in fragments(&model, network) {
                 let file = dir.join(format!("{stem}-{}-{form}.tex", network.name));
