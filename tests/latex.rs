@@ -100,7 +100,10 @@ fn every_fragment_renders_with_katex() {
     // The examples, and the corpus network that uses maximum, minimum, erf and pi.
     let builtins = std::fs::read_to_string(root().join("tests/corpus/ok/third_round_builtins.nn"))
         .expect("corpus file");
-    let builtins = ("third_round_builtins".to_string(), check_source(&builtins).expect("checks"));
+    let builtins = (
+        "third_round_builtins".to_string(),
+        check_source(&builtins).expect("checks"),
+    );
     for (stem, model) in examples().into_iter().chain([builtins]) {
         for network in &model.networks {
             for (form, fragment) in fragments(&model, network) {
@@ -335,12 +338,19 @@ fn maximum_minimum_erf_and_pi_print_as_written() {
             continue;
         }
         // Every form states the derivatives; the matrix form states the values too.
-        let mut needles = vec![" \\geq ", "\\frac{2}{\\sqrt{\\pi}}", "\\operatorname{erf}\\left("];
+        let mut needles = vec![
+            " \\geq ",
+            "\\frac{2}{\\sqrt{\\pi}}",
+            "\\operatorname{erf}\\left(",
+        ];
         if *name == "matrix" {
             needles.extend(["\\max\\left(", "\\min\\left("]);
         }
         for needle in needles {
-            assert!(fragment.contains(needle), "{name} lacks {needle}:\n{fragment}");
+            assert!(
+                fragment.contains(needle),
+                "{name} lacks {needle}:\n{fragment}"
+            );
         }
         insta::with_settings!({ snapshot_path => "snapshots", prepend_module_to_snapshot => false }, {
             insta::assert_snapshot!(format!("latex__third_round_builtins__{name}"), fragment);

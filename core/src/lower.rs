@@ -63,7 +63,7 @@ impl Lowering<'_> {
             TExprKind::Binary(op, a, b) => {
                 let (a, b) = (self.expr(a, values), self.expr(b, values));
                 broadcast(&a, &b)
-                    .map(|(x, y)| crate::tensor::functions::elementwise(&mut self.graph, *op, x, y))
+                    .map(|(x, y)| crate::tensor::functions::elementwise(self.graph, *op, x, y))
                     .collect()
             }
             TExprKind::Pow(a, k) => {
@@ -241,7 +241,7 @@ impl Lowering<'_> {
             }
             FnExpr::Binary(op, a, b) => {
                 let (a, b) = (self.fn_body(a, args), self.fn_body(b, args));
-                crate::tensor::functions::elementwise(&mut self.graph, *op, a, b)
+                crate::tensor::functions::elementwise(self.graph, *op, a, b)
             }
             FnExpr::Pow(a, k) => {
                 let a = self.fn_body(a, args);

@@ -278,6 +278,15 @@ pub enum ElemOp {
 }
 
 impl ElemOp {
+    /// The operation a two-argument built-in call names (`maximum`, `minimum`).
+    pub fn called(name: &str) -> Option<ElemOp> {
+        match crate::builtin::Pairwise::from_name(name)? {
+            crate::builtin::Pairwise::Maximum => Some(ElemOp::Max),
+            crate::builtin::Pairwise::Minimum => Some(ElemOp::Min),
+            _ => None,
+        }
+    }
+
     /// How the operation is written in `.nn` files, for messages.
     pub fn symbol(self) -> &'static str {
         match self {

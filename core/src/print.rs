@@ -594,9 +594,12 @@ mod tests {
         assert_eq!(number(0.5), "0.5");
         assert_eq!(number(2.0), "2");
         assert_eq!(number(-std::f64::consts::PI), "-\\pi");
-        assert_eq!(number(2.0 / std::f64::consts::PI.sqrt()), "\\frac{2}{\\sqrt{\\pi}}");
+        assert_eq!(
+            number(2.0 / std::f64::consts::PI.sqrt()),
+            "\\frac{2}{\\sqrt{\\pi}}"
+        );
         assert_eq!(number(2f64.sqrt()), "\\sqrt{2}");
-        assert_eq!(number(3.1415), "3.1415");
+        assert_eq!(number(3.25), "3.25");
         assert_eq!(rounded(-0.0658122456, 6), "-0.0658122");
         assert_eq!(rounded(1.5e-7, 3), "1.5 \\times 10^{-7}");
         assert_eq!(rounded_text(1.5e-7, 3), "1.5e-7");

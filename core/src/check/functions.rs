@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use chainrule_grammar::{BinOp, Diagnostic, Expr, ExprKind, FnDef};
 
 use super::infer::constant_value;
-use crate::builtin::{Builtin, Pairwise};
+use crate::builtin::Builtin;
 use crate::model::{ElemOp, FnExpr, Function};
 
 /// Checks every `fn`; returns the checked functions and every function's name and arity
@@ -101,16 +101,16 @@ impl BodyCheck<'_> {
             ExprKind::Number(v) => Some(FnExpr::Const(*v)),
             ExprKind::Name(ident) => match self.params.iter().position(|p| *p == ident.name) {
                 Some(i) => Some(FnExpr::Arg(i)),
-                None if crate::builtin::builtin_constant(&ident.name).is_some() => {
-                    crate::builtin::builtin_constant(&ident.name).map(FnExpr::Const)
-                }
-                None => {
-                    self.errors.push(Diagnostic::new(
-                        ident.span,
-                        format!("`{}` is not an argument of this function; a `fn` body uses only its arguments", ident.name),
-                    ));
-                    None
-                }
+                None => match crate::builtin::builtin_constant(&ident.name) {
+                    Some(v) => Some(FnExpr::Const(v)),
+                    None => {
+                        self.errors.push(Diagnostic::new(
+                            ident.span,
+                            format!("`{}` is not an argument of this function; a `fn` body uses only its arguments", ident.name),
+                        ));
+                        None
+                    }
+                },
             },
             ExprKind::Neg(inner) => Some(FnExpr::Neg(Box::new(self.expr(inner)?))),
             ExprKind::Binary { op, lhs, rhs } => {
@@ -157,7 +157,7 @@ impl BodyCheck<'_> {
                     ));
                     return None;
                 }
-                if let Some(f) = Pairwise::from_name(&func.name) {
+                if let Some(op) = ElemOp::called(&func.name) {
                     if typed.len() != 2 {
                         self.errors.push(Diagnostic::new(
                             e.span,
@@ -165,10 +165,6 @@ impl BodyCheck<'_> {
                         ));
                         return None;
                     }
-                    let op = match f {
-                        Pairwise::Minimum => ElemOp::Min,
-                        _ => ElemOp::Max,
-                    };
                     let mut typed = typed.into_iter();
                     let (a, b) = (typed.next()??, typed.next()??);
                     return Some(FnExpr::Binary(op, Box::new(a), Box::new(b)));

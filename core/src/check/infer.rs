@@ -5,7 +5,7 @@ use chainrule_grammar::{BinOp, Diagnostic, Expr, ExprKind, Ident, Span};
 
 use super::index::Ranges;
 use super::{Entity, ParamTable, Scope};
-use crate::builtin::{Builtin, Pairwise, VectorFn};
+use crate::builtin::{Builtin, VectorFn};
 use crate::model::{ElemOp, IndexVar, Shape, Symbol, TExpr, TExprKind};
 
 mod indices;
@@ -380,8 +380,8 @@ impl<'a> Infer<'a> {
         if func.name == super::grad::GRAD {
             return self.grad(args, span);
         }
-        if let Some(f) = Pairwise::from_name(&func.name) {
-            return self.pairwise(f, func, args, hint, span);
+        if let Some(op) = ElemOp::called(&func.name) {
+            return self.pairwise(op, func, args, hint, span);
         }
         if let Some(builtin) = Builtin::from_name(&func.name) {
             if args.len() != 1 {
@@ -449,7 +449,7 @@ impl<'a> Infer<'a> {
     /// `maximum(a, b)` or `minimum(a, b)`: element-wise, with the shapes `+` takes.
     fn pairwise(
         &mut self,
-        f: Pairwise,
+        op: ElemOp,
         func: &Ident,
         args: &[Expr],
         hint: Option<usize>,
@@ -461,10 +461,6 @@ impl<'a> Infer<'a> {
                 format!("`{}` takes 2 arguments, not {}", func.name, args.len()),
             );
             return None;
-        };
-        let op = match f {
-            Pairwise::Minimum => ElemOp::Min,
-            _ => ElemOp::Max,
         };
         self.elementwise(op, span, a, b, hint)
     }
