@@ -239,6 +239,7 @@ chainrule::derive! {
 /// At a tie each weight's gradient is counted once, through the first operand: dL/dW[i][j]
 /// is a[j] (not 0, not 2 a[j]), in the per-sample code, the batch code and the evaluator.
 #[test]
+#[allow(clippy::needless_range_loop)] // the indices are the formula's i, j
 fn maximum_and_minimum_at_a_tie_differentiate_the_first_operand() {
     let p = tie::Params {
         W: [[0.5, -1.0], [2.0, 0.25]],
