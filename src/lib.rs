@@ -12,6 +12,8 @@ pub mod runtime;
 pub use chainrule_core as core;
 pub use chainrule_core::{Model, Network, SourceFile};
 pub use chainrule_macros::derive;
+/// libm, whose `erf` generated code reaches through [`runtime::Real::erf`].
+pub use libm;
 pub use ndarray;
 /// rayon, for generated code and for callers that size its thread pool (`parallel` feature).
 #[cfg(feature = "parallel")]

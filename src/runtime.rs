@@ -23,6 +23,16 @@ pub trait Real: Copy + PartialOrd + Into<f64> + fmt::Debug {
     fn sign(self) -> Self;
     /// `log(sigmoid(z))` as `-softplus(-z)`, finite for every finite `z`.
     fn log_sigmoid(self) -> Self;
+    /// The error function, through `libm` (`erf` for `f64`, `erff` for `f32`).
+    fn erf(self) -> Self;
+    /// `maximum(a, b)`: `a` where `a >= b`, else `b` (a tie is `a`, as in the derivation).
+    fn maximum(a: Self, b: Self) -> Self;
+    /// `minimum(a, b)`: `a` where `a <= b`, else `b`.
+    fn minimum(a: Self, b: Self) -> Self;
+    /// The Iverson bracket `[a >= b]`: `1` or `0` (the derivative of `maximum` by `a`).
+    fn at_least(a: Self, b: Self) -> Self;
+    /// The Iverson bracket `[a > b]`: `1` or `0`.
+    fn above(a: Self, b: Self) -> Self;
     /// From an `f64`, rounding.
     fn from_f64(v: f64) -> Self;
     /// `ln(sum e^x_i)` as `m + ln(sum e^(x_i - m))`, `m` the largest `x_i`: finite at logits
@@ -31,7 +41,13 @@ pub trait Real: Copy + PartialOrd + Into<f64> + fmt::Debug {
 }
 
 macro_rules! real {
-    ($t:ty) => {
+    (@erf f64, $z:expr) => {
+        ::libm::erf($z)
+    };
+    (@erf f32, $z:expr) => {
+        ::libm::erff($z)
+    };
+    ($t:tt) => {
         impl Real for $t {
             const NAN: Self = <$t>::NAN;
             const ZERO: Self = 0.0;
@@ -73,6 +89,26 @@ macro_rules! real {
             #[inline(always)]
             fn log_sigmoid(self) -> Self {
                 -(-self).softplus()
+            }
+            #[inline(always)]
+            fn erf(self) -> Self {
+                real!(@erf $t, self)
+            }
+            #[inline(always)]
+            fn maximum(a: Self, b: Self) -> Self {
+                if a >= b { a } else { b }
+            }
+            #[inline(always)]
+            fn minimum(a: Self, b: Self) -> Self {
+                if a <= b { a } else { b }
+            }
+            #[inline(always)]
+            fn at_least(a: Self, b: Self) -> Self {
+                if a >= b { 1.0 } else { 0.0 }
+            }
+            #[inline(always)]
+            fn above(a: Self, b: Self) -> Self {
+                if a > b { 1.0 } else { 0.0 }
             }
             #[inline(always)]
             fn from_f64(v: f64) -> Self {

@@ -223,3 +223,56 @@ fn sgd_step_batch_matches_pytorch_step() {
         assert!((got - want).abs() < 1e-9, "{got} vs {want}");
     }
 }
+
+chainrule::derive! {
+    // maximum and minimum of operands that tie when a == b: the derivative goes to the
+    // first operand (LANGUAGE.md: "of `maximum(a, b)` to `a` where `a >= b`").
+    network tie {
+        input  a[2]
+        input  b[2]
+        m[2] = maximum(W @ a, W @ b)
+        n[2] = minimum(V @ a, V @ b)
+        loss L = sum(m) + 2 * sum(n)
+    }
+}
+
+/// At a tie each weight's gradient is counted once, through the first operand: dL/dW[i][j]
+/// is a[j] (not 0, not 2 a[j]), in the per-sample code, the batch code and the evaluator.
+#[test]
+#[allow(clippy::needless_range_loop)] // the indices are the formula's i, j
+fn maximum_and_minimum_at_a_tie_differentiate_the_first_operand() {
+    let p = tie::Params {
+        W: [[0.5, -1.0], [2.0, 0.25]],
+        V: [[-0.75, 1.5], [1.0, 1.0]],
+    };
+    let a = [0.5, -2.0];
+    let (_, g) = tie::gradient(&p, &a, &a);
+    for i in 0..2 {
+        for j in 0..2 {
+            assert_eq!(g.W[i][j], a[j], "dL/dW[{i}][{j}]");
+            assert_eq!(g.V[i][j], 2.0 * a[j], "dL/dV[{i}][{j}]");
+        }
+    }
+    let rows = Array2::from_shape_vec((2, 2), vec![0.5, -2.0, 0.5, -2.0]).expect("shape");
+    let (_, batch) = tie::gradient_batch(&p, rows.view(), rows.view()).expect("shapes fit");
+    assert_eq!(batch.W, g.W);
+    assert_eq!(batch.V, g.V);
+
+    let source = "network tie {\n input a[2]\n input b[2]\n m[2] = maximum(W @ a, W @ b)\n \
+                  n[2] = minimum(V @ a, V @ b)\n loss L = sum(m) + 2 * sum(n)\n}";
+    let model = chainrule::core::check_source(source).expect("checks");
+    let network = &model.networks[0];
+    let derivation = chainrule::core::derive::derive(network, &model.functions);
+    let sample = chainrule::core::eval::Sample {
+        inputs: vec![a.to_vec(), a.to_vec()],
+        targets: vec![],
+    };
+    let params = vec![p.W.concat(), p.V.concat()];
+    let result = chainrule::core::eval::evaluate_batch(
+        &derivation,
+        network,
+        &params,
+        std::slice::from_ref(&sample),
+    );
+    assert_eq!(result.gradient, vec![g.W.concat(), g.V.concat()]);
+}

@@ -97,7 +97,14 @@ fn every_fragment_renders_with_katex() {
     );
     let dir = scratch("katex");
     let mut files = Vec::new();
-    for (stem, model) in examples() {
+    // The examples, and the corpus network that uses maximum, minimum, erf and pi.
+    let builtins = std::fs::read_to_string(root().join("tests/corpus/ok/third_round_builtins.nn"))
+        .expect("corpus file");
+    let builtins = (
+        "third_round_builtins".to_string(),
+        check_source(&builtins).expect("checks"),
+    );
+    for (stem, model) in examples().into_iter().chain([builtins]) {
         for network in &model.networks {
             for (form, fragment) in fragments(&model, network) {
                 let file = dir.join(format!("{stem}-{}-{form}.tex", network.name));
@@ -310,6 +317,46 @@ network act {
         matrix.contains("h &= \\operatorname{gelu}\\left(\\tilde{h}\\right)"),
         "{matrix}"
     );
+    let derivation = derive(network, &model.functions);
+    let program =
+        chainrule::core::tensor::program(network, &model.functions, &derivation).expect("covered");
+    assert!(program.statements().all(|s| s.verified));
+}
+
+/// Issue 19, item 5: `maximum`, `minimum`, `erf` and `pi` print as written (`\max`, `\min`,
+/// `\operatorname{erf}`, `\pi`), their derivatives as Iverson brackets and `2/\sqrt{\pi}`, in
+/// every form; the tensor-level statements are all verified. The fragments are snapshots.
+#[test]
+fn maximum_minimum_erf_and_pi_print_as_written() {
+    let text = std::fs::read_to_string(root().join("tests/corpus/ok/third_round_builtins.nn"))
+        .expect("corpus file");
+    let model = check_source(&text).expect("the network checks");
+    let network = &model.networks[0];
+    let fragments = fragments(&model, network);
+    for (name, fragment) in &fragments {
+        if *name == "numeric" {
+            continue;
+        }
+        // Every form states the derivatives; the matrix form states the values too.
+        let mut needles = vec![
+            " \\geq ",
+            "\\frac{2}{\\sqrt{\\pi}}",
+            "\\operatorname{erf}\\left(",
+        ];
+        if *name == "matrix" {
+            needles.extend(["\\max\\left(", "\\min\\left("]);
+        }
+        for needle in needles {
+            assert!(
+                fragment.contains(needle),
+                "{name} lacks {needle}:\n{fragment}"
+            );
+        }
+        insta::with_settings!({ snapshot_path => "snapshots", prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!(format!("latex__third_round_builtins__{name}"), fragment);
+        });
+    }
+    assert!(fragments.iter().any(|(n, _)| *n == "matrix"));
     let derivation = derive(network, &model.functions);
     let program =
         chainrule::core::tensor::program(network, &model.functions, &derivation).expect("covered");

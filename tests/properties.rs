@@ -19,7 +19,7 @@ struct Layer {
     named_pre: bool,
 }
 
-const ACTIVATIONS: [&str; 12] = [
+const ACTIVATIONS: [&str; 15] = [
     "sigmoid",
     "tanh",
     "relu",
@@ -30,6 +30,9 @@ const ACTIVATIONS: [&str; 12] = [
     "swish",
     "scaled",
     "abs",
+    "erf",
+    "leaky",
+    "clip",
     "softmax",
     "log_softmax",
 ];
@@ -84,6 +87,8 @@ fn network_text(
 ) -> String {
     let mut text =
         String::from("fn swish(z) = z * sigmoid(z)\nfn scaled(z, s) = s * tanh(z / s)\n");
+    // The third round's two-argument built-ins: a leaky relu, and a clip at pi / 4.
+    text.push_str("fn leaky(z) = maximum(0.01 * z, z)\n");
     text.push_str("network random {\n");
     text.push_str(&format!("    input x[{input}]\n"));
     let out = layers.last().map_or(input, |l| l.size);
@@ -103,6 +108,7 @@ fn network_text(
         };
         let activate = |arg: &str| match l.activation {
             "scaled" => format!("scaled({arg}, 2)"),
+            "clip" => format!("minimum({arg}, pi / 4)"),
             f => format!("{f}({arg})"),
         };
         let name = if i + 1 == layers.len() {

@@ -25,6 +25,8 @@ pub enum Builtin {
     Sqrt,
     /// `|z|`
     Abs,
+    /// The error function `2/sqrt(pi) int_0^z e^{-t^2} dt` (through `libm`).
+    Erf,
     /// `1` for `z > 0`, else `0`: the derivative of relu (not writable in `.nn` files).
     Step,
     /// `-1`, `0` or `1`: the derivative of abs (not writable in `.nn` files).
@@ -35,7 +37,7 @@ pub enum Builtin {
 }
 
 /// The functions a `.nn` file may call, with their names.
-pub const USER_VISIBLE: [(&str, Builtin); 11] = [
+pub const USER_VISIBLE: [(&str, Builtin); 12] = [
     ("sigmoid", Builtin::Sigmoid),
     ("tanh", Builtin::Tanh),
     ("relu", Builtin::Relu),
@@ -47,7 +49,79 @@ pub const USER_VISIBLE: [(&str, Builtin); 11] = [
     ("softplus", Builtin::Softplus),
     ("sqrt", Builtin::Sqrt),
     ("abs", Builtin::Abs),
+    ("erf", Builtin::Erf),
 ];
+
+/// A built-in function of two scalars: `maximum` and `minimum` (element-wise in `.nn`
+/// files), and the Iverson brackets their derivatives are written with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Pairwise {
+    /// `max(a, b)`: `a` where `a >= b`, so a tie is `a` (the side the derivative goes to).
+    Maximum,
+    /// `min(a, b)`: `a` where `a <= b`.
+    Minimum,
+    /// `[a >= b]`: 1 when it holds, else 0 (not writable in `.nn` files).
+    AtLeast,
+    /// `[a > b]`: 1 when it holds, else 0 (not writable in `.nn` files).
+    Above,
+}
+
+/// The two-argument element-wise functions a `.nn` file may call.
+pub const PAIRWISE_FUNCTIONS: [(&str, Pairwise); 2] = [
+    ("maximum", Pairwise::Maximum),
+    ("minimum", Pairwise::Minimum),
+];
+
+impl Pairwise {
+    /// The two-argument function a `.nn` file calls `name`.
+    pub fn from_name(name: &str) -> Option<Pairwise> {
+        PAIRWISE_FUNCTIONS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, f)| *f)
+    }
+
+    /// The name used in `.nn` files and generated code.
+    pub fn name(self) -> &'static str {
+        match self {
+            Pairwise::Maximum => "maximum",
+            Pairwise::Minimum => "minimum",
+            Pairwise::AtLeast => "at_least",
+            Pairwise::Above => "above",
+        }
+    }
+
+    /// The value at `(a, b)`. A tie picks `a`, as the derivative does, and a NaN operand
+    /// gives the other one (`a >= NaN` is false), as `f64::max` would not promise.
+    pub fn eval(self, a: f64, b: f64) -> f64 {
+        match self {
+            Pairwise::Maximum => {
+                if a >= b {
+                    a
+                } else {
+                    b
+                }
+            }
+            Pairwise::Minimum => {
+                if a <= b {
+                    a
+                } else {
+                    b
+                }
+            }
+            Pairwise::AtLeast => f64::from(u8::from(a >= b)),
+            Pairwise::Above => f64::from(u8::from(a > b)),
+        }
+    }
+}
+
+/// `pi`, the language's one built-in constant.
+pub const PI_NAME: &str = "pi";
+
+/// The value of a built-in constant.
+pub fn builtin_constant(name: &str) -> Option<f64> {
+    (name == PI_NAME).then_some(std::f64::consts::PI)
+}
 
 /// A built-in function of a whole vector (the second round's classification functions).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -89,7 +163,10 @@ impl VectorFn {
 /// Every name a `.nn` file can call as a built-in (element-wise or vector): such a name cannot
 /// be redefined by a `fn` or name a value.
 pub fn is_builtin_name(name: &str) -> bool {
-    Builtin::from_name(name).is_some() || VectorFn::from_name(name).is_some() || name == GRAD
+    Builtin::from_name(name).is_some()
+        || VectorFn::from_name(name).is_some()
+        || Pairwise::from_name(name).is_some()
+        || name == GRAD
 }
 
 /// `grad(S, v)`: the derivative of a scalar expression by a vector (checked in `check::grad`).
@@ -101,6 +178,7 @@ pub fn builtin_names<'a>() -> impl Iterator<Item = &'a str> {
         .iter()
         .map(|(n, _)| *n)
         .chain(VECTOR_FUNCTIONS.iter().map(|(n, _)| *n))
+        .chain(PAIRWISE_FUNCTIONS.iter().map(|(n, _)| *n))
         .chain(std::iter::once(GRAD))
 }
 
@@ -137,6 +215,7 @@ impl Builtin {
             Builtin::Softplus => "softplus",
             Builtin::Sqrt => "sqrt",
             Builtin::Abs => "abs",
+            Builtin::Erf => "erf",
             Builtin::Step => "step",
             Builtin::Sign => "sign",
             Builtin::LogSigmoid => "log_sigmoid",
@@ -163,6 +242,7 @@ impl Builtin {
             Builtin::Softplus => softplus(z),
             Builtin::Sqrt => z.sqrt(),
             Builtin::Abs => z.abs(),
+            Builtin::Erf => libm::erf(z),
             Builtin::Step => {
                 if z > 0.0 {
                     1.0

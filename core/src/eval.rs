@@ -162,6 +162,7 @@ impl<'d> Evaluator<'d> {
                 Node::Neg(a) => -m(a),
                 Node::Pow(a, k) => power(m(a), f64::from_bits(*k)),
                 Node::Func(f, a) => f.eval(m(a)),
+                Node::Pair(f, a, b) => f.eval(m(a), m(b)),
                 Node::Sum(items) => items.iter().map(m).sum(),
                 Node::LogSumExp(items) => {
                     let values: Vec<f64> = items.iter().map(m).collect();

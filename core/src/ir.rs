@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use crate::builtin::Builtin;
+use crate::builtin::{Builtin, Pairwise};
 
 /// A node of the [`Graph`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -59,6 +59,8 @@ pub enum Node {
     Pow(NodeId, u64),
     /// A built-in function.
     Func(Builtin, NodeId),
+    /// A built-in function of two scalars: `max(a, b)`, `min(a, b)`, `[a >= b]`, `[a > b]`.
+    Pair(Pairwise, NodeId, NodeId),
     /// `a_1 + a_2 + ... + a_n`, n >= 2.
     Sum(Box<[NodeId]>),
     /// `log(e^{a_1} + ... + e^{a_n})`, n >= 2, evaluated as `m + log sum e^{a_i - m}` with
@@ -71,7 +73,11 @@ impl Node {
     pub fn for_each_child(&self, mut f: impl FnMut(NodeId)) {
         match self {
             Node::Const(_) | Node::Var(_) => {}
-            Node::Add(a, b) | Node::Sub(a, b) | Node::Mul(a, b) | Node::Div(a, b) => {
+            Node::Add(a, b)
+            | Node::Sub(a, b)
+            | Node::Mul(a, b)
+            | Node::Div(a, b)
+            | Node::Pair(_, a, b) => {
                 f(*a);
                 f(*b);
             }
@@ -375,6 +381,21 @@ impl Graph {
             }
         }
         self.intern(Node::Func(f, a))
+    }
+
+    /// `f(a, b)`, simplified: constants fold, and `max(a, a)` is `a`, `[a >= a]` is 1.
+    pub fn pair(&mut self, f: Pairwise, a: NodeId, b: NodeId) -> NodeId {
+        if let (Some(x), Some(y)) = (self.constant(a), self.constant(b)) {
+            return self.constant_node(f.eval(x, y));
+        }
+        if a == b {
+            return match f {
+                Pairwise::Maximum | Pairwise::Minimum => a,
+                Pairwise::AtLeast => self.constant_node(1.0),
+                Pairwise::Above => self.constant_node(0.0),
+            };
+        }
+        self.intern(Node::Pair(f, a, b))
     }
 
     /// `log(a)` in a form that stays finite where `a` itself rounds to 0 or 1, if there is

@@ -7,7 +7,7 @@ use crate::inner::Forward;
 use crate::ir::{Graph, NodeId, Var};
 use crate::layout::Layout;
 use crate::model::{
-    ElemOp, FnExpr, Function, IndexTerm, IndexVar, Network, Shape, Symbol, TExpr, TExprKind,
+    FnExpr, Function, IndexTerm, IndexVar, Network, Shape, Symbol, TExpr, TExprKind,
 };
 
 /// Lowers expressions of one network into a graph.
@@ -63,12 +63,7 @@ impl Lowering<'_> {
             TExprKind::Binary(op, a, b) => {
                 let (a, b) = (self.expr(a, values), self.expr(b, values));
                 broadcast(&a, &b)
-                    .map(|(x, y)| match op {
-                        ElemOp::Add => self.graph.add(x, y),
-                        ElemOp::Sub => self.graph.sub(x, y),
-                        ElemOp::Mul => self.graph.mul(x, y),
-                        ElemOp::Div => self.graph.div(x, y),
-                    })
+                    .map(|(x, y)| crate::tensor::functions::elementwise(self.graph, *op, x, y))
                     .collect()
             }
             TExprKind::Pow(a, k) => {
@@ -246,12 +241,7 @@ impl Lowering<'_> {
             }
             FnExpr::Binary(op, a, b) => {
                 let (a, b) = (self.fn_body(a, args), self.fn_body(b, args));
-                match op {
-                    ElemOp::Add => self.graph.add(a, b),
-                    ElemOp::Sub => self.graph.sub(a, b),
-                    ElemOp::Mul => self.graph.mul(a, b),
-                    ElemOp::Div => self.graph.div(a, b),
-                }
+                crate::tensor::functions::elementwise(self.graph, *op, a, b)
             }
             FnExpr::Pow(a, k) => {
                 let a = self.fn_body(a, args);

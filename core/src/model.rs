@@ -271,6 +271,33 @@ pub enum ElemOp {
     Mul,
     /// `/`
     Div,
+    /// `maximum(l, r)`
+    Max,
+    /// `minimum(l, r)`
+    Min,
+}
+
+impl ElemOp {
+    /// The operation a two-argument built-in call names (`maximum`, `minimum`).
+    pub fn called(name: &str) -> Option<ElemOp> {
+        match crate::builtin::Pairwise::from_name(name)? {
+            crate::builtin::Pairwise::Maximum => Some(ElemOp::Max),
+            crate::builtin::Pairwise::Minimum => Some(ElemOp::Min),
+            _ => None,
+        }
+    }
+
+    /// How the operation is written in `.nn` files, for messages.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            ElemOp::Add => "+",
+            ElemOp::Sub => "-",
+            ElemOp::Mul => "*",
+            ElemOp::Div => "/",
+            ElemOp::Max => "maximum",
+            ElemOp::Min => "minimum",
+        }
+    }
 }
 
 /// An index inside a checked expression.

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::builtin::Builtin;
+use crate::builtin::{Builtin, Pairwise};
 use crate::ir::{Graph, Node, NodeId, Var};
 
 /// The derivatives of `root` with respect to every variable it mentions, by one reverse
@@ -97,6 +97,11 @@ pub(crate) fn raw_local_partials(
                 let local = builtin_derivative(graph, f, x, this, named);
                 push(graph, x, local);
             }
+            Node::Pair(f, x, y) => {
+                for (child, local) in pairwise_derivative(graph, f, x, y) {
+                    push(graph, child, local);
+                }
+            }
             Node::Sum(items) => {
                 for item in items.iter() {
                     push(graph, *item, one);
@@ -118,6 +123,30 @@ pub(crate) fn raw_local_partials(
     }
     partials.sort_by_key(|(v, _)| *v);
     partials
+}
+
+/// The partials of `f(x, y)` by `x` and by `y`. The derivative of `max(x, y)` goes to `x`
+/// where `x >= y` (the language's rule at a tie), else to `y`; `min(x, y)` to `x` where
+/// `x <= y`. The brackets themselves are piecewise constant.
+fn pairwise_derivative(
+    graph: &mut Graph,
+    f: Pairwise,
+    x: NodeId,
+    y: NodeId,
+) -> Vec<(NodeId, NodeId)> {
+    match f {
+        Pairwise::Maximum => {
+            let first = graph.pair(Pairwise::AtLeast, x, y);
+            let second = graph.pair(Pairwise::Above, y, x);
+            vec![(x, first), (y, second)]
+        }
+        Pairwise::Minimum => {
+            let first = graph.pair(Pairwise::AtLeast, y, x);
+            let second = graph.pair(Pairwise::Above, x, y);
+            vec![(x, first), (y, second)]
+        }
+        Pairwise::AtLeast | Pairwise::Above => Vec::new(),
+    }
 }
 
 /// f'(x), written with `this` (the value f(x), or the named scalar that holds it) where that
@@ -154,6 +183,14 @@ fn builtin_derivative(
             graph.div(half, this)
         }
         Builtin::Abs => graph.func(Builtin::Sign, x),
+        // erf'(z) = 2/sqrt(pi) e^{-z^2}.
+        Builtin::Erf => {
+            let coefficient = graph.constant_node(std::f64::consts::FRAC_2_SQRT_PI);
+            let square = graph.pow(x, 2.0);
+            let minus = graph.neg(square);
+            let gauss = graph.func(Builtin::Exp, minus);
+            graph.mul(coefficient, gauss)
+        }
         Builtin::Step | Builtin::Sign => graph.constant_node(0.0),
         // d/dz log(sigmoid(z)) = 1 - sigmoid(z) = sigmoid(-z), finite everywhere; written
         // 1 - a where the network names a = sigmoid(z), so that binary cross-entropy's delta

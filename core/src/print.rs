@@ -1,7 +1,7 @@
 //! Prints IR expressions, as LaTeX or in the `.nn` language's own notation, with the fewest
 //! parentheses precedence allows; breaks long LaTeX sums across lines.
 
-use crate::builtin::Builtin;
+use crate::builtin::{Builtin, Pairwise};
 use crate::ir::{Graph, Node, NodeId, Var};
 
 /// Binding strength of a printed form; a child printed where more is needed gets parentheses.
@@ -148,7 +148,11 @@ impl Printer<'_> {
             Node::Mul(..) if self.negated_product(id).is_some() => NEG,
             Node::Mul(..) => PRODUCT,
             Node::Div(..) | Node::Pow(..) => 4,
-            Node::Func(..) | Node::Var(_) | Node::Const(_) | Node::LogSumExp(_) => 6,
+            Node::Func(..)
+            | Node::Pair(..)
+            | Node::Var(_)
+            | Node::Const(_)
+            | Node::LogSumExp(_) => 6,
         }
     }
 
@@ -205,6 +209,7 @@ impl Printer<'_> {
                 }
                 Style::Text => format!("{}({})", f.name(), self.expr(*a)),
             },
+            Node::Pair(f, a, b) => pairwise(*f, &self.expr(*a), &self.expr(*b), self.style),
             Node::LogSumExp(items) => self.logsumexp(items),
         }
     }
@@ -292,10 +297,26 @@ pub fn function(f: Builtin, arg: &str) -> String {
         Builtin::Exp => format!("e^{{{arg}}}"),
         Builtin::Sqrt => format!("\\sqrt{{{arg}}}"),
         Builtin::Abs => format!("\\left|{arg}\\right|"),
+        Builtin::Erf => format!("\\operatorname{{erf}}\\left({arg}\\right)"),
         Builtin::Linear => arg.to_string(),
         Builtin::Relu | Builtin::Softplus | Builtin::Step | Builtin::Sign => {
             format!("\\operatorname{{{}}}\\left({arg}\\right)", f.name())
         }
+    }
+}
+
+/// A two-argument built-in of printed arguments: `\max\left(a, b\right)` and the Iverson
+/// brackets of its derivative, `\left[a \geq b\right]`, in LaTeX; `maximum(a, b)` and
+/// `[a >= b]` in `.nn` notation.
+pub fn pairwise(f: Pairwise, a: &str, b: &str, style: Style) -> String {
+    match (f, style) {
+        (Pairwise::Maximum, Style::Latex) => format!("\\max\\left({a}, {b}\\right)"),
+        (Pairwise::Minimum, Style::Latex) => format!("\\min\\left({a}, {b}\\right)"),
+        (Pairwise::AtLeast, Style::Latex) => format!("\\left[{a} \\geq {b}\\right]"),
+        (Pairwise::Above, Style::Latex) => format!("\\left[{a} > {b}\\right]"),
+        (Pairwise::Maximum | Pairwise::Minimum, Style::Text) => format!("{}({a}, {b})", f.name()),
+        (Pairwise::AtLeast, Style::Text) => format!("[{a} >= {b}]"),
+        (Pairwise::Above, Style::Text) => format!("[{a} > {b}]"),
     }
 }
 
@@ -317,11 +338,25 @@ pub fn join_terms(terms: &[(bool, String)]) -> String {
     out
 }
 
-/// A constant as LaTeX: the shortest form that reads back exactly, in scientific notation
-/// when that is shorter.
+/// A constant as LaTeX: `\pi` for pi, else the shortest form that reads back exactly, in
+/// scientific notation when that is shorter.
 pub fn number(v: f64) -> String {
     if v == 0.0 {
         return "0".to_string();
+    }
+    // `pi`, the constant of erf's derivative and the gelu's sqrt(2), as they are written.
+    for (constant, text) in [
+        (std::f64::consts::PI, "\\pi"),
+        (std::f64::consts::FRAC_1_PI, "\\frac{1}{\\pi}"),
+        (std::f64::consts::FRAC_2_SQRT_PI, "\\frac{2}{\\sqrt{\\pi}}"),
+        (std::f64::consts::SQRT_2, "\\sqrt{2}"),
+        // `1 / sqrt(2)` as a division folds it (FRAC_1_SQRT_2 is one ulp away).
+        (1.0 / std::f64::consts::SQRT_2, "\\frac{1}{\\sqrt{2}}"),
+    ] {
+        if v.abs() == constant {
+            let sign = if v < 0.0 { "-" } else { "" };
+            return format!("{sign}{text}");
+        }
     }
     let plain = format!("{v}");
     let scientific = format!("{v:e}");
@@ -558,6 +593,13 @@ mod tests {
     fn numbers_read_back() {
         assert_eq!(number(0.5), "0.5");
         assert_eq!(number(2.0), "2");
+        assert_eq!(number(-std::f64::consts::PI), "-\\pi");
+        assert_eq!(
+            number(2.0 / std::f64::consts::PI.sqrt()),
+            "\\frac{2}{\\sqrt{\\pi}}"
+        );
+        assert_eq!(number(2f64.sqrt()), "\\sqrt{2}");
+        assert_eq!(number(3.25), "3.25");
         assert_eq!(rounded(-0.0658122456, 6), "-0.0658122");
         assert_eq!(rounded(1.5e-7, 3), "1.5 \\times 10^{-7}");
         assert_eq!(rounded_text(1.5e-7, 3), "1.5e-7");

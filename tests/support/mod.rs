@@ -185,6 +185,10 @@ impl<'a> Reference<'a> {
                         if *op == ElemOp::Div && y.abs() < 1e-3 {
                             self.near_kink = true;
                         }
+                        // maximum and minimum have a kink where their operands meet.
+                        if matches!(op, ElemOp::Max | ElemOp::Min) && (x - y).abs() < 1e-3 {
+                            self.near_kink = true;
+                        }
                         elem(*op, x, y)
                     })
                     .collect()
@@ -298,6 +302,7 @@ impl<'a> Reference<'a> {
             Builtin::Softplus => (1.0 + x.exp()).ln(),
             Builtin::Sqrt => x.sqrt(),
             Builtin::Abs => x.abs(),
+            Builtin::Erf => reference_erf(x),
             Builtin::Step => f64::from(u8::from(x > 0.0)),
             Builtin::Sign => x.signum(),
             Builtin::LogSigmoid => (1.0 / (1.0 + (-x).exp())).ln(),
@@ -316,6 +321,9 @@ impl<'a> Reference<'a> {
             FnExpr::Neg(a) => -self.fn_expr(a, args),
             FnExpr::Binary(op, a, b) => {
                 let (x, y) = (self.fn_expr(a, args), self.fn_expr(b, args));
+                if matches!(op, ElemOp::Max | ElemOp::Min) && (x - y).abs() < 1e-3 {
+                    self.near_kink = true;
+                }
                 elem(*op, x, y)
             }
             FnExpr::Pow(a, k) => self.fn_expr(a, args).powf(*k),
@@ -337,7 +345,36 @@ fn elem(op: ElemOp, x: f64, y: f64) -> f64 {
         ElemOp::Sub => x - y,
         ElemOp::Mul => x * y,
         ElemOp::Div => x / y,
+        // The textbook definitions; at a tie both sides are the same number.
+        ElemOp::Max => x.max(y),
+        ElemOp::Min => x.min(y),
     }
+}
+
+/// erf(x) by its Maclaurin series `2/sqrt(pi) sum_n (-1)^n x^(2n+1) / (n! (2n+1))`, summed
+/// until the terms stop mattering, and for |x| > 3 by the asymptotic continued fraction of
+/// erfc; written here from the definition, independent of the `libm` the engine uses.
+pub fn reference_erf(x: f64) -> f64 {
+    let sign = x.signum();
+    let a = x.abs();
+    if a > 3.0 {
+        // erfc(a) = e^{-a^2} / sqrt(pi) * 1 / (a + 1/2 / (a + 1 / (a + 3/2 / (a + ...)))).
+        let mut fraction = a;
+        for k in (1..60).rev() {
+            fraction = a + (k as f64 / 2.0) / fraction;
+        }
+        let erfc = (-a * a).exp() / std::f64::consts::PI.sqrt() / fraction;
+        return sign * (1.0 - erfc);
+    }
+    let mut term = a;
+    let mut total = a;
+    let mut n = 0.0;
+    while term.abs() > 1e-18 * total.abs() {
+        n += 1.0;
+        term *= -a * a / n;
+        total += term / (2.0 * n + 1.0);
+    }
+    sign * 2.0 / std::f64::consts::PI.sqrt() * total
 }
 
 /// The batch loss by the reference interpreter; `None` when a point sits near a kink.

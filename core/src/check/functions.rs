@@ -28,6 +28,14 @@ pub(super) fn check_functions(
                     def.name.name
                 ),
             ));
+        } else if crate::builtin::builtin_constant(&def.name.name).is_some() {
+            errors.push(Diagnostic::new(
+                def.name.span,
+                format!(
+                    "`{}` is a built-in constant and cannot be redefined",
+                    def.name.name
+                ),
+            ));
         } else if index.contains_key(&def.name.name) {
             errors.push(Diagnostic::new(
                 def.name.span,
@@ -35,7 +43,15 @@ pub(super) fn check_functions(
             ));
         }
         for (i, param) in def.params.iter().enumerate() {
-            if def.params[..i].iter().any(|p| p.name == param.name) {
+            if crate::builtin::builtin_constant(&param.name).is_some() {
+                errors.push(Diagnostic::new(
+                    param.span,
+                    format!(
+                        "`{}` is a built-in constant and cannot name an argument",
+                        param.name
+                    ),
+                ));
+            } else if def.params[..i].iter().any(|p| p.name == param.name) {
                 errors.push(Diagnostic::new(
                     param.span,
                     format!("argument `{}` is named twice", param.name),
@@ -85,13 +101,16 @@ impl BodyCheck<'_> {
             ExprKind::Number(v) => Some(FnExpr::Const(*v)),
             ExprKind::Name(ident) => match self.params.iter().position(|p| *p == ident.name) {
                 Some(i) => Some(FnExpr::Arg(i)),
-                None => {
-                    self.errors.push(Diagnostic::new(
-                        ident.span,
-                        format!("`{}` is not an argument of this function; a `fn` body uses only its arguments", ident.name),
-                    ));
-                    None
-                }
+                None => match crate::builtin::builtin_constant(&ident.name) {
+                    Some(v) => Some(FnExpr::Const(v)),
+                    None => {
+                        self.errors.push(Diagnostic::new(
+                            ident.span,
+                            format!("`{}` is not an argument of this function; a `fn` body uses only its arguments", ident.name),
+                        ));
+                        None
+                    }
+                },
             },
             ExprKind::Neg(inner) => Some(FnExpr::Neg(Box::new(self.expr(inner)?))),
             ExprKind::Binary { op, lhs, rhs } => {
@@ -137,6 +156,18 @@ impl BodyCheck<'_> {
                         format!("`{}` is a function of a whole vector and cannot be used in a `fn`: functions are scalar and element-wise", func.name),
                     ));
                     return None;
+                }
+                if let Some(op) = ElemOp::called(&func.name) {
+                    if typed.len() != 2 {
+                        self.errors.push(Diagnostic::new(
+                            e.span,
+                            format!("`{}` takes 2 arguments, not {}", func.name, typed.len()),
+                        ));
+                        return None;
+                    }
+                    let mut typed = typed.into_iter();
+                    let (a, b) = (typed.next()??, typed.next()??);
+                    return Some(FnExpr::Binary(op, Box::new(a), Box::new(b)));
                 }
                 if let Some(builtin) = Builtin::from_name(&func.name) {
                     if typed.len() != 1 {

@@ -245,6 +245,16 @@ pub(super) fn definition(
         ));
         return None;
     }
+    if crate::builtin::builtin_constant(&lhs.name).is_some() {
+        errors.push(Diagnostic::new(
+            lhs.span,
+            format!(
+                "`{}` is a built-in constant and cannot be an index name",
+                lhs.name
+            ),
+        ));
+        return None;
+    }
     if scope.resolve(&lhs.name).is_some() || params.find(&lhs.name).is_some() {
         errors.push(Diagnostic::new(
             lhs.span,

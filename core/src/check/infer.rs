@@ -96,6 +96,10 @@ impl<'a> Infer<'a> {
                         Shape::Scalar,
                     );
                 }
+                // `pi` cannot be redefined, so a network's own names never hide it.
+                if let Some(v) = crate::builtin::builtin_constant(&ident.name) {
+                    return typed(TExprKind::Const(v), Shape::Scalar);
+                }
                 let (symbol, shape) = self.whole(ident, hint)?;
                 typed(TExprKind::Symbol(symbol), shape)
             }
@@ -140,7 +144,7 @@ impl<'a> Infer<'a> {
                         BinOp::Mul => ElemOp::Mul,
                         _ => ElemOp::Div,
                     };
-                    self.elementwise(op, e, lhs, rhs, hint)
+                    self.elementwise(op, e.span, lhs, rhs, hint)
                 }
             },
         }
@@ -158,7 +162,7 @@ impl<'a> Infer<'a> {
     fn elementwise(
         &mut self,
         op: ElemOp,
-        whole: &Expr,
+        span: Span,
         lhs: &Expr,
         rhs: &Expr,
         hint: Option<usize>,
@@ -180,14 +184,9 @@ impl<'a> Infer<'a> {
             (Shape::Scalar, other) | (other, Shape::Scalar) => other,
             (a, b) if a == b => a,
             (a, b) => {
-                let symbol = match op {
-                    ElemOp::Add => "+",
-                    ElemOp::Sub => "-",
-                    ElemOp::Mul => "*",
-                    ElemOp::Div => "/",
-                };
+                let symbol = op.symbol();
                 self.error(
-                    whole.span,
+                    span,
                     format!(
                         "size mismatch in `{symbol}`: the left side is {} but the right side is {}",
                         a.describe(),
@@ -200,7 +199,7 @@ impl<'a> Infer<'a> {
         Some(TExpr {
             kind: TExprKind::Binary(op, Box::new(left), Box::new(right)),
             shape,
-            span: whole.span,
+            span,
         })
     }
 
@@ -381,6 +380,9 @@ impl<'a> Infer<'a> {
         if func.name == super::grad::GRAD {
             return self.grad(args, span);
         }
+        if let Some(op) = ElemOp::called(&func.name) {
+            return self.pairwise(op, func, args, hint, span);
+        }
         if let Some(builtin) = Builtin::from_name(&func.name) {
             if args.len() != 1 {
                 self.error(
@@ -443,6 +445,25 @@ impl<'a> Infer<'a> {
             span,
         })
     }
+
+    /// `maximum(a, b)` or `minimum(a, b)`: element-wise, with the shapes `+` takes.
+    fn pairwise(
+        &mut self,
+        op: ElemOp,
+        func: &Ident,
+        args: &[Expr],
+        hint: Option<usize>,
+        span: Span,
+    ) -> Option<TExpr> {
+        let [a, b] = args else {
+            self.error(
+                span,
+                format!("`{}` takes 2 arguments, not {}", func.name, args.len()),
+            );
+            return None;
+        };
+        self.elementwise(op, span, a, b, hint)
+    }
 }
 
 fn vector_len(shape: Shape) -> Option<usize> {
@@ -466,7 +487,9 @@ pub(super) fn constant_value(e: &Expr) -> Option<f64> {
 pub(super) fn constant_value_with(e: &Expr, named: &dyn Fn(&str) -> Option<f64>) -> Option<f64> {
     match &e.kind {
         ExprKind::Number(v) => Some(*v),
-        ExprKind::Name(ident) => named(&ident.name),
+        ExprKind::Name(ident) => {
+            named(&ident.name).or_else(|| crate::builtin::builtin_constant(&ident.name))
+        }
         ExprKind::Neg(inner) => constant_value_with(inner, named).map(|v| -v),
         ExprKind::Binary { op, lhs, rhs } => {
             let (a, b) = (

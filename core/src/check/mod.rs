@@ -238,7 +238,15 @@ fn check_network<'a>(
             defined.insert(&ident.name, first);
             false
         } else {
-            if file.fn_index.contains_key(ident.name.as_str())
+            if crate::builtin::builtin_constant(&ident.name).is_some() {
+                errors.push(Diagnostic::new(
+                    ident.span,
+                    format!(
+                        "`{}` is a built-in constant and cannot be redefined",
+                        ident.name
+                    ),
+                ));
+            } else if file.fn_index.contains_key(ident.name.as_str())
                 || crate::builtin::is_builtin_name(&ident.name)
             {
                 errors.push(Diagnostic::new(

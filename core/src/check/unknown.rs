@@ -24,10 +24,11 @@ pub(crate) fn unknown_function<'a>(
     )
 }
 
-/// The name an argument is written as, or `NAME` placeholders where it is not a bare name.
+/// The name or number an argument is written as, or a placeholder for anything else.
 fn arg_text(args: &[Expr], i: usize, fallback: &'static str) -> String {
     match args.get(i).map(|a| &a.kind) {
         Some(ExprKind::Name(ident)) => ident.name.clone(),
+        Some(ExprKind::Number(v)) => format!("{v}"),
         _ => fallback.to_string(),
     }
 }
@@ -40,8 +41,11 @@ fn hint(name: &str, args: &[Expr]) -> Option<String> {
         }
         "matmul" | "mm" | "mv" | "matvec" => format!("write `{a} @ {b}`"),
         "transpose" | "trans" | "t" => transpose_hint(&a, "h"),
-        "max" | "min" | "maximum" | "minimum" | "fmax" | "fmin" => {
-            "no maximum or minimum is built in yet: `relu(a - b) + b` is the element-wise maximum of `a` and `b`, `b - relu(b - a)` the minimum".to_string()
+        "max" | "fmax" | "amax" => {
+            format!("the element-wise maximum of two operands is `maximum({a}, {b})`")
+        }
+        "min" | "fmin" | "amin" => {
+            format!("the element-wise minimum of two operands is `minimum({a}, {b})`")
         }
         "pow" | "power" | "square" => "write a power with `^`: `x^2`".to_string(),
         "ln" => "`log` is the natural logarithm".to_string(),

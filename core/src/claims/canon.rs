@@ -5,7 +5,7 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use crate::builtin::Builtin;
+use crate::builtin::{Builtin, Pairwise};
 use crate::ir::{Graph, Node, NodeId, Var};
 
 /// Past this many monomials a form is not expanded further (the comparison is left to
@@ -19,6 +19,8 @@ pub enum Atom {
     Var(Var),
     /// A function of a canonical argument.
     Func(Builtin, Poly),
+    /// A two-argument built-in of canonical arguments (`max(a, b)`, `[a >= b]`).
+    Pair(Pairwise, Poly, Poly),
     /// `base ^ k` for a non-integer `k`.
     Power(Poly, f64),
     /// `1 / p` for a sum `p` that is not a single monomial.
@@ -45,12 +47,17 @@ fn cmp_atom(a: &Atom, b: &Atom) -> Ordering {
         Atom::Power(..) => 2,
         Atom::Recip(_) => 3,
         Atom::LogSumExp(_) => 4,
+        Atom::Pair(..) => 5,
     };
     match (a, b) {
         (Atom::Var(x), Atom::Var(y)) => x.cmp(y),
         (Atom::Func(f, p), Atom::Func(g, q)) => f.cmp(g).then_with(|| cmp_poly(p, q)),
         (Atom::Power(p, k), Atom::Power(q, l)) => cmp_poly(p, q).then_with(|| cmp_f64(*k, *l)),
         (Atom::Recip(p), Atom::Recip(q)) => cmp_poly(p, q),
+        (Atom::Pair(f, p1, p2), Atom::Pair(g, q1, q2)) => f
+            .cmp(g)
+            .then_with(|| cmp_poly(p1, q1))
+            .then_with(|| cmp_poly(p2, q2)),
         (Atom::LogSumExp(p), Atom::LogSumExp(q)) => p
             .iter()
             .zip(q)
@@ -249,6 +256,7 @@ impl<'a> Canon<'a> {
                 }
             }
             Node::Func(f, a) => Poly::atom(Atom::Func(f, self.form(a)?)),
+            Node::Pair(f, a, b) => Poly::atom(Atom::Pair(f, self.form(a)?, self.form(b)?)),
             Node::LogSumExp(items) => {
                 let items: Option<Vec<Poly>> = items.iter().map(|i| self.form(*i)).collect();
                 Poly::atom(Atom::LogSumExp(items?))
@@ -305,6 +313,10 @@ fn atom_node(graph: &mut Graph, atom: &Atom) -> NodeId {
             let arg = to_node(graph, p);
             graph.func(*f, arg)
         }
+        Atom::Pair(f, p, q) => {
+            let (a, b) = (to_node(graph, p), to_node(graph, q));
+            graph.pair(*f, a, b)
+        }
         Atom::Power(p, k) => {
             let base = to_node(graph, p);
             graph.pow(base, *k)
@@ -339,6 +351,7 @@ fn atom_size(atom: &Atom) -> u64 {
     match atom {
         Atom::Var(_) => 0,
         Atom::Func(_, p) | Atom::Power(p, _) | Atom::Recip(p) => tree_size(p),
+        Atom::Pair(_, p, q) => tree_size(p) + tree_size(q),
         Atom::LogSumExp(items) => items.iter().map(tree_size).sum(),
     }
 }

@@ -410,6 +410,7 @@ fn replace(g: &mut Graph, root: NodeId, from: NodeId, to: NodeId) -> NodeId {
             Node::Neg(a) => g.neg(m(&a)),
             Node::Pow(a, k) => g.pow(m(&a), f64::from_bits(k)),
             Node::Func(f, a) => g.func(f, m(&a)),
+            Node::Pair(f, a, b) => g.pair(f, m(&a), m(&b)),
             Node::Sum(items) => {
                 let items: Vec<NodeId> = items.iter().map(m).collect();
                 g.sum(&items)

@@ -340,16 +340,20 @@ fn swapped_indices(
 }
 
 /// Seeded random points (every slot's value: forward values computed), away from kinks of
-/// relu, abs, step and sign and from poles, with positive values where `log` or `sqrt` need them.
+/// relu, abs, step, sign, maximum and minimum and from poles, with positive values where `log` or `sqrt` need them.
 pub(crate) fn random_points(d: &Derivation, network: &Network, seed: u64) -> Vec<Vec<f64>> {
     let (lo, hi) = crate::draw::value_range(d);
     let mut uniform = crate::draw::uniform(seed ^ 0x9E37_79B9_7F4A_7C15, (lo, hi));
-    let kinks: Vec<NodeId> = d
+    // Each kink or pole as the two sides that meet there (the second is 0 but for a pair).
+    let kinks: Vec<(NodeId, Option<NodeId>)> = d
         .graph
         .nodes()
         .filter_map(|(_, n)| match n {
-            Node::Func(Builtin::Relu | Builtin::Abs | Builtin::Step | Builtin::Sign, a) => Some(*a),
-            Node::Div(_, b) => Some(*b),
+            Node::Func(Builtin::Relu | Builtin::Abs | Builtin::Step | Builtin::Sign, a) => {
+                Some((*a, None))
+            }
+            Node::Div(_, b) => Some((*b, None)),
+            Node::Pair(_, a, b) => Some((*a, Some(*b))),
             _ => None,
         })
         .collect();
@@ -369,7 +373,10 @@ pub(crate) fn random_points(d: &Derivation, network: &Network, seed: u64) -> Vec
             continue;
         }
         let mut evaluator = Evaluator::from_slots(d, &result.slots);
-        if kinks.iter().any(|&k| evaluator.value(k).abs() < 1e-3) {
+        let gap = |evaluator: &mut Evaluator, (a, b): (NodeId, Option<NodeId>)| {
+            evaluator.value(a) - b.map_or(0.0, |b| evaluator.value(b))
+        };
+        if kinks.iter().any(|&k| gap(&mut evaluator, k).abs() < 1e-3) {
             continue;
         }
         out.push(result.slots);

@@ -94,8 +94,22 @@ impl Env {
 /// The `k`-th operand of a node.
 fn nth_child(node: &Node, k: usize) -> Option<NodeId> {
     match (node, k) {
-        (Node::Add(a, _) | Node::Sub(a, _) | Node::Mul(a, _) | Node::Div(a, _), 0) => Some(*a),
-        (Node::Add(_, b) | Node::Sub(_, b) | Node::Mul(_, b) | Node::Div(_, b), 1) => Some(*b),
+        (
+            Node::Add(a, _)
+            | Node::Sub(a, _)
+            | Node::Mul(a, _)
+            | Node::Div(a, _)
+            | Node::Pair(_, a, _),
+            0,
+        ) => Some(*a),
+        (
+            Node::Add(_, b)
+            | Node::Sub(_, b)
+            | Node::Mul(_, b)
+            | Node::Div(_, b)
+            | Node::Pair(_, _, b),
+            1,
+        ) => Some(*b),
         (Node::Neg(a) | Node::Pow(a, _) | Node::Func(_, a), 0) => Some(*a),
         (Node::Sum(items) | Node::LogSumExp(items), k) => items.get(k).copied(),
         _ => None,
@@ -285,6 +299,13 @@ impl<'a> Formulas<'a> {
                     .all(|(_, n)| matches!(source.node(*n), Node::Func(g, _) if *g == f));
                 let a = self.unify(&child(0))?;
                 same.then(|| self.graph.func(f, a))
+            }
+            Node::Pair(f, ..) => {
+                let same = instances
+                    .iter()
+                    .all(|(_, n)| matches!(source.node(*n), Node::Pair(g, ..) if *g == f));
+                let (a, b) = (self.unify(&child(0))?, self.unify(&child(1))?);
+                same.then(|| self.graph.pair(f, a, b))
             }
             Node::LogSumExp(items) => {
                 let same = instances.iter().all(

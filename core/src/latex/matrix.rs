@@ -199,6 +199,20 @@ impl MatrixForm<'_> {
                     sum: false,
                 })
             }
+            // Element-wise, a scalar side broadcasting, as `+` does.
+            Node::Pair(f, a, b) => {
+                let (a, b) = (self.piece(a)?, self.piece(b)?);
+                let kind = match (a.kind, b.kind) {
+                    (Kind::Scalar, other) | (other, Kind::Scalar) => other,
+                    (x, y) if x == y => x,
+                    _ => return None,
+                };
+                Some(Piece {
+                    text: print::pairwise(f, &a.text, &b.text, print::Style::Latex),
+                    kind,
+                    sum: false,
+                })
+            }
             Node::LogSumExp(_) => None,
         }
     }

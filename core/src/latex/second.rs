@@ -316,6 +316,7 @@ fn substitute(graph: &mut Graph, node: NodeId, memo: &mut HashMap<NodeId, NodeId
             Node::Neg(a) => graph.neg(m(a)),
             Node::Pow(a, k) => graph.pow(m(a), f64::from_bits(*k)),
             Node::Func(f, a) => graph.func(*f, m(a)),
+            Node::Pair(f, a, b) => graph.pair(*f, m(a), m(b)),
             Node::Sum(items) => {
                 let items: Vec<NodeId> = items.iter().map(m).collect();
                 graph.sum(&items)

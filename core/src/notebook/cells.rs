@@ -143,6 +143,9 @@ pub fn cells(cx: &Context<'_, '_>) -> Vec<Cell> {
     let (params, samples) = point;
     let mut setup = String::from("import numpy as np\n");
     setup.push_str(HELPERS);
+    if emitter.uses_erf() {
+        setup.push_str(crate::numpy::text::ERF_HELPER);
+    }
     setup.push_str(SHOW);
     let _ = writeln!(setup, "\nBATCH = {}", quoted(batch));
     if *drawn {

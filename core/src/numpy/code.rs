@@ -5,7 +5,7 @@
 //! `d_z1.T @ x`), as `np.einsum` otherwise.
 
 use super::index::{Formula, Ix, LeafKind, Op, mentions};
-use crate::builtin::Builtin;
+use crate::builtin::{Builtin, Pairwise};
 
 /// Python precedence of a printed expression; a child below its parent's needs parentheses.
 const SUM: u8 = 1;
@@ -110,9 +110,21 @@ fn function(f: Builtin, arg: &Tensor) -> String {
         Builtin::Softplus => format!("np.logaddexp(0.0, {a})"),
         Builtin::Sqrt => format!("np.sqrt({a})"),
         Builtin::Abs => format!("np.abs({a})"),
+        Builtin::Erf => format!("_erf({a})"),
         Builtin::Step => format!("_step({a})"),
         Builtin::Sign => format!("np.sign({a})"),
         Builtin::LogSigmoid => format!("(-np.logaddexp(0.0, -{}))", arg.at(UNARY)),
+    }
+}
+
+/// A two-argument built-in of aligned operands, element-wise; a tie of `maximum` is either
+/// side's value, which is the same number.
+fn pairwise(f: Pairwise, a: &str, b: &str) -> String {
+    match f {
+        Pairwise::Maximum => format!("np.maximum({a}, {b})"),
+        Pairwise::Minimum => format!("np.minimum({a}, {b})"),
+        Pairwise::AtLeast => format!("np.where({a} >= {b}, 1.0, 0.0)"),
+        Pairwise::Above => format!("np.where({a} > {b}, 1.0, 0.0)"),
     }
 }
 
@@ -199,6 +211,14 @@ impl Translator<'_> {
                     Op::Sub => ("-", SUM),
                     Op::Mul => ("*", PRODUCT),
                     Op::Div => ("/", PRODUCT),
+                    Op::Pair(f) => {
+                        let (a, b) = (align(&a, &axes, 0), align(&b, &axes, 0));
+                        return Some(Tensor {
+                            code: pairwise(*f, &a, &b),
+                            prec: ATOM,
+                            axes,
+                        });
+                    }
                 };
                 let left = align(&a, &axes, prec);
                 // The right operand is parenthesised at equal precedence: `a - (b - c)`, and

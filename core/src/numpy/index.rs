@@ -7,7 +7,7 @@
 //! an instance's letters gives back exactly its expression, so code built from a formula
 //! computes what the derivation says, element for element.
 
-use crate::builtin::Builtin;
+use crate::builtin::{Builtin, Pairwise};
 use crate::derive::Derivation;
 use crate::ir::{Node, NodeId};
 use crate::layout::Slot;
@@ -40,6 +40,8 @@ pub enum Op {
     Mul,
     /// `/`
     Div,
+    /// A two-argument built-in (`np.maximum`, a bracket `[a >= b]`).
+    Pair(Pairwise),
 }
 
 /// A formula with symbolic indices.
@@ -147,6 +149,14 @@ impl<'d> Unifier<'d> {
                     .all(|(_, n)| matches!(self.node(*n), Node::Func(g, _) if g == f));
                 let a = self.unify(&child(0))?;
                 same.then(|| Formula::Func(*f, Box::new(a)))
+            }
+            Node::Pair(f, ..) => {
+                let same = instances
+                    .iter()
+                    .all(|(_, n)| matches!(self.node(*n), Node::Pair(g, ..) if g == f));
+                let a = self.unify(&child(0))?;
+                let b = self.unify(&child(1))?;
+                same.then(|| Formula::Bin(Op::Pair(*f), Box::new(a), Box::new(b)))
             }
             Node::LogSumExp(_) => self.log_sum_exp(instances),
             Node::Add(..) | Node::Sum(_) => None,
@@ -340,6 +350,7 @@ impl<'d> Unifier<'d> {
             Node::Neg(_) => write!(out, "~"),
             Node::Pow(_, k) => write!(out, "^{k}"),
             Node::Func(f, _) => write!(out, "{f:?}"),
+            Node::Pair(f, ..) => write!(out, "{f:?}"),
             Node::Sum(items) => write!(out, "S{}", items.len()),
             Node::LogSumExp(items) => write!(out, "L{}", items.len()),
         };
@@ -421,6 +432,7 @@ mod tests {
                     Op::Sub => a - b,
                     Op::Mul => a * b,
                     Op::Div => a / b,
+                    Op::Pair(f) => f.eval(a, b),
                 }
             }
             Formula::Pow(a, k) => power(value(a, env, d, network, slots), *k),

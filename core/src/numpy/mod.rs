@@ -200,6 +200,15 @@ pub struct Emitter<'a> {
 }
 
 impl Emitter<'_> {
+    /// Whether any formula calls `erf`, so that the module defines `_erf` (only then: other
+    /// modules stay as they were).
+    pub fn uses_erf(&self) -> bool {
+        self.derivation
+            .graph
+            .nodes()
+            .any(|(_, n)| matches!(n, crate::ir::Node::Func(crate::builtin::Builtin::Erf, _)))
+    }
+
     fn leaf_name(&self, kind: LeafKind) -> LeafName {
         let network = self.network;
         match kind {

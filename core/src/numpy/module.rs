@@ -68,6 +68,9 @@ impl Emitter<'_> {
             .collect();
         let _ = writeln!(out, "DATA_SIZES = {{{}}}\n", sizes.join(", "));
         out.push_str(text::HELPERS);
+        if self.uses_erf() {
+            out.push_str(text::ERF_HELPER);
+        }
         out.push_str(text::READ);
 
         // forward

@@ -3,6 +3,7 @@
 
 use super::index::{Formula, Ix, LeafKind, Op};
 use crate::builtin::Builtin;
+use crate::print::Style;
 
 /// A formula in the `.nn` notation with letters for indices, fewest parentheses.
 pub fn formula(f: &Formula, name: &dyn Fn(LeafKind) -> String) -> String {
@@ -28,6 +29,11 @@ fn at(f: &Formula, name: &dyn Fn(LeafKind) -> String, need: u8) -> String {
                 Op::Sub => ("-", 1),
                 Op::Mul => ("*", 3),
                 Op::Div => ("/", 3),
+                // A call: it binds tighter than anything around it.
+                Op::Pair(f) => {
+                    let (a, b) = (at(a, name, 0), at(b, name, 0));
+                    return crate::print::pairwise(*f, &a, &b, Style::Text);
+                }
             };
             (
                 format!("{} {sym} {}", at(a, name, prec), at(b, name, prec + 1)),
@@ -86,6 +92,15 @@ def _per_sample(a, batch_size):
 def _combine(a):
     # One number per sample, combined by the batch rule.
     return getattr(np, BATCH)(a)
+"#;
+
+/// Defined after [`HELPERS`] where a formula uses `erf`, which NumPy lacks: Python's
+/// `math.erf` element by element (the C library's erf, as the evaluator's `libm`).
+pub const ERF_HELPER: &str = r#"
+
+def _erf(z):
+    import math
+    return np.vectorize(math.erf, otypes=[float])(z)
 "#;
 
 /// How a module reads `params` and `data`: the JSON layouts, the file's defaults for what is

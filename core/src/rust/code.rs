@@ -407,6 +407,7 @@ pub fn emit_node(
                 Builtin::Step => real("step"),
                 Builtin::Sign => real("sign"),
                 Builtin::LogSigmoid => real("log_sigmoid"),
+                Builtin::Erf => real("erf"),
                 Builtin::Tanh => method("tanh"),
                 Builtin::Sin => method("sin"),
                 Builtin::Cos => method("cos"),
@@ -416,6 +417,11 @@ pub fn emit_node(
                 Builtin::Abs => method("abs"),
                 Builtin::Linear => a,
             }
+        }
+        Node::Pair(f, a, b) => {
+            let (a, b) = (child(*a, 0), child(*b, 0));
+            let name = Ident::new(f.name(), Span::call_site());
+            quote! { ::chainrule::runtime::Real::#name(#a, #b) }
         }
         // A call (not a block with a `let`): an operand wherever it stands, even first in a
         // statement, and it binds no name that could meet the network's.

@@ -9,7 +9,7 @@ use quote::quote;
 
 use super::Float;
 use super::code::{emit_node, level, literal};
-use crate::builtin::Builtin;
+use crate::builtin::{Builtin, Pairwise};
 use crate::ir::{Node, NodeId, Var};
 
 /// Every built-in, and how generated code spells it (exhaustive: a new built-in must be added).
@@ -26,13 +26,14 @@ fn spelled(f: Builtin) -> &'static str {
         Builtin::Softplus => "softplus",
         Builtin::Sqrt => "sqrt",
         Builtin::Abs => "abs",
+        Builtin::Erf => "erf",
         Builtin::Step => "step",
         Builtin::Sign => "sign",
         Builtin::LogSigmoid => "log_sigmoid",
     }
 }
 
-const BUILTINS: [Builtin; 14] = [
+const BUILTINS: [Builtin; 15] = [
     Builtin::Sigmoid,
     Builtin::Tanh,
     Builtin::Relu,
@@ -44,6 +45,7 @@ const BUILTINS: [Builtin; 14] = [
     Builtin::Softplus,
     Builtin::Sqrt,
     Builtin::Abs,
+    Builtin::Erf,
     Builtin::Step,
     Builtin::Sign,
     Builtin::LogSigmoid,
@@ -53,7 +55,15 @@ const CONSTANTS: [f64; 8] = [0.0, 1.0, 2.5, -3.0, 1e-7, 1e300, -0.125, 1e20];
 const EXPONENTS: [f64; 7] = [2.0, 3.0, -2.0, 0.5, 1.5, -2.5, 64.0];
 
 /// The kinds of node, for coverage.
-const KINDS: usize = 11;
+const KINDS: usize = 12;
+
+/// Every two-argument built-in.
+const PAIRWISE: [Pairwise; 4] = [
+    Pairwise::Maximum,
+    Pairwise::Minimum,
+    Pairwise::AtLeast,
+    Pairwise::Above,
+];
 
 fn kind(node: &Node) -> usize {
     match node {
@@ -68,6 +78,7 @@ fn kind(node: &Node) -> usize {
         Node::Func(..) => 8,
         Node::Sum(_) => 9,
         Node::LogSumExp(_) => 10,
+        Node::Pair(..) => 11,
     }
 }
 
@@ -131,6 +142,11 @@ impl Tree {
                     Node::LogSumExp(items)
                 }
             }
+            11 => Node::Pair(
+                PAIRWISE[rng.below(PAIRWISE.len())],
+                child(self, rng),
+                child(self, rng),
+            ),
             _ => unreachable!("{KINDS} kinds"), // ok: a test
         };
         self.push(node)
@@ -178,6 +194,7 @@ impl Tree {
             }
             Node::Func(Builtin::Linear, a) => e(a),
             Node::Func(f, a) => format!("{}({})", spelled(*f), e(a)),
+            Node::Pair(f, a, b) => format!("{}({},{})", f.name(), e(a), e(b)),
             Node::Sum(items) => items[1..]
                 .iter()
                 .fold(e(&items[0]), |sum, i| format!("add({sum},{})", e(i))),

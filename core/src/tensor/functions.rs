@@ -2,6 +2,7 @@
 //! derivatives as scalar formulas over its arguments, derived once with the scalar rules, so
 //! that formulas read `gelu'(\tilde{z}_k)` and say once what `gelu'` is.
 
+use crate::builtin::Pairwise;
 use crate::derive::local_partials;
 use crate::ir::{Graph, NodeId, Var};
 use crate::model::{ElemOp, FnExpr, Function};
@@ -57,6 +58,8 @@ pub(crate) fn elementwise(graph: &mut Graph, op: ElemOp, a: NodeId, b: NodeId) -
         ElemOp::Sub => graph.sub(a, b),
         ElemOp::Mul => graph.mul(a, b),
         ElemOp::Div => graph.div(a, b),
+        ElemOp::Max => graph.pair(Pairwise::Maximum, a, b),
+        ElemOp::Min => graph.pair(Pairwise::Minimum, a, b),
     }
 }
 
@@ -119,6 +122,7 @@ pub fn evaluate(graph: &Graph, node: NodeId, args: &[f64]) -> f64 {
         Node::Neg(a) => -go(*a),
         Node::Pow(a, k) => crate::eval::power(go(*a), f64::from_bits(*k)),
         Node::Func(f, a) => f.eval(go(*a)),
+        Node::Pair(f, a, b) => f.eval(go(*a), go(*b)),
         Node::Sum(items) => items.iter().map(|&i| go(i)).sum(),
         Node::LogSumExp(items) => {
             let values: Vec<f64> = items.iter().map(|&i| go(i)).collect();

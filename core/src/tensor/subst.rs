@@ -79,6 +79,10 @@ impl Program {
                 let a = go(self, a);
                 self.graph.func(f, a)
             }
+            Node::Pair(f, a, b) => {
+                let (a, b) = (go(self, a), go(self, b));
+                self.graph.pair(f, a, b)
+            }
             Node::Sum(items) => {
                 let items: Vec<NodeId> = items.iter().map(|&i| go(self, i)).collect();
                 self.graph.sum(&items)

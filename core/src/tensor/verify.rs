@@ -311,6 +311,7 @@ impl Instance<'_> {
             Node::Neg(a) => -self.value(*a, env),
             Node::Pow(a, k) => power(self.value(*a, env), f64::from_bits(*k)),
             Node::Func(f, a) => f.eval(self.value(*a, env)),
+            Node::Pair(f, a, b) => f.eval(self.value(*a, env), self.value(*b, env)),
             Node::Sum(items) => items.iter().map(|i| self.value(*i, env)).sum(),
             Node::LogSumExp(items) => {
                 let values: Vec<f64> = items.iter().map(|i| self.value(*i, env)).collect();

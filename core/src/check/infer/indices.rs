@@ -176,7 +176,10 @@ impl Infer<'_> {
                 return None;
             }
             let taken = match ranges {
-                Some(_) => self.scope.resolve(&var.name).is_some(),
+                Some(_) => {
+                    self.scope.resolve(&var.name).is_some()
+                        || crate::builtin::builtin_constant(&var.name).is_some()
+                }
                 None => !is_index_letter(&var.name) || self.scope.resolve(&var.name).is_some(),
             };
             if taken || self.is_index_var(&var.name) {

@@ -290,6 +290,11 @@ impl Shift<'_> {
                     stack.push((*x, *y));
                     f == g
                 }
+                (Node::Pair(f, x1, x2), Node::Pair(g, y1, y2)) => {
+                    stack.push((*x1, *y1));
+                    stack.push((*x2, *y2));
+                    f == g
+                }
                 (Node::Sum(xs), Node::Sum(ys)) => {
                     stack.extend(xs.iter().copied().zip(ys.iter().copied()));
                     xs.len() == ys.len()
