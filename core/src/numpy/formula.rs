@@ -354,21 +354,37 @@ impl<'a> Translator<'a> {
 
     /// `[lo <= a < hi]` as a 0/1 array over the axes of its variables.
     fn guard(&self, a: &Affine, lo: i64, hi: i64) -> Code {
+        // `[lo <= o - k < hi]` is `[o - hi < k <= o - lo]`: a range of the variable itself.
+        if let [(v, c)] = a.terms.as_slice()
+            && c.abs() == 1
+            && (a.offset != 0 || *c != 1)
+        {
+            let (lo, hi) = if *c == 1 {
+                (lo - a.offset, hi - a.offset)
+            } else {
+                (a.offset - hi + 1, a.offset - lo + 1)
+            };
+            return self.guard(&Affine::var(*v), lo, hi);
+        }
         let Some(vars) = self.letters_of(&[a]) else {
             return constant(f64::NAN);
         };
         let sizes = |v: IndexVar| self.letter(v).map_or(0, |c| self.size(c)) as i64;
         let (min, max) = a.bounds(&sizes);
-        let e = self.affine_code(a, &vars);
-        let mut tests = Vec::new();
-        if min < lo {
-            tests.push(format!("({} >= {lo})", e.at(SUM)));
-        }
-        if max >= hi {
-            tests.push(format!("({} < {hi})", e.at(SUM)));
-        }
         if max < lo || min >= hi {
             return constant(0.0);
+        }
+        let e = self.affine_code(a, &vars);
+        let mut tests = Vec::new();
+        if lo.max(min) + 1 == hi.min(max + 1) {
+            tests.push(format!("{} == {}", e.at(SUM), lo.max(min)));
+        } else {
+            if min < lo {
+                tests.push(format!("({} >= {lo})", e.at(SUM)));
+            }
+            if max >= hi {
+                tests.push(format!("({} < {hi})", e.at(SUM)));
+            }
         }
         if tests.is_empty() {
             return constant(1.0);
