@@ -483,35 +483,43 @@ impl<'a> Translator<'a> {
         })
     }
 
-    /// The factors of a product; a sum among them lends its variables to the contraction
-    /// (`x * sum_j f(j)` is `sum_j x * f(j)`: its variables are fresh).
-    fn factors(&mut self, node: NodeId, out: &mut Vec<NodeId>, removed: &mut Vec<char>) -> usize {
-        let program = self.program;
-        match program.graph.node(node) {
-            Node::Mul(a, b) => self.factors(*a, out, removed) + self.factors(*b, out, removed),
-            Node::Var(v) => match program.leaf_of(*v) {
-                Leaf::Sum(bounds, body) => {
-                    removed.extend(self.bind_all(bounds));
-                    bounds.len() + self.factors(*body, out, removed)
-                }
-                _ => {
-                    out.push(node);
-                    0
-                }
-            },
-            _ => {
-                out.push(node);
-                0
+    /// The factors of a product.
+    fn factors(&self, node: NodeId, out: &mut Vec<NodeId>) {
+        match self.program.graph.node(node) {
+            Node::Mul(a, b) => {
+                self.factors(*a, out);
+                self.factors(*b, out);
             }
+            _ => out.push(node),
         }
     }
 
     /// `body` summed over the axes `axes` (letters in scope, or `b` for the batch): factors
     /// without them stay outside; the rest contract by matrix product, `einsum` or `.sum`.
+    /// Where the only factor that depends on them is itself a sum, its variables join the
+    /// contraction (`sum_b sum_j d_c[j] x[i + j]` is one `einsum`); a sum among several such
+    /// factors is contracted first (`(x @ M.T) @ R`, never one einsum over every axis).
     pub fn contract(&mut self, body: NodeId, axes: &[char]) -> Option<Code> {
         let mut removed = axes.to_vec();
         let mut nodes = Vec::new();
-        let bound = self.factors(body, &mut nodes, &mut removed);
+        self.factors(body, &mut nodes);
+        let mut bound = 0;
+        loop {
+            let mut inner = Vec::new();
+            for (n, &node) in nodes.iter().enumerate() {
+                if self.code(node)?.axes.iter().any(|a| removed.contains(a)) {
+                    inner.push(n);
+                }
+            }
+            let [only] = inner[..] else { break };
+            let Some(Leaf::Sum(bounds, sum_body)) = self.program.leaf_at(nodes[only]) else {
+                break;
+            };
+            removed.extend(self.bind_all(bounds));
+            bound += bounds.len();
+            nodes.remove(only);
+            self.factors(*sum_body, &mut nodes);
+        }
         let out = self.contract_factors(&nodes, &removed);
         self.unbind(bound);
         out

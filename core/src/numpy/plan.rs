@@ -102,21 +102,22 @@ impl Emitter<'_> {
         .chain(letters.iter().copied().take(statement.indices.len()))
         .collect();
         let full = |code: String| {
-            let dims: String = want
+            let dims: Vec<String> = want
                 .iter()
                 .map(|&a| {
                     if a == BATCH {
-                        "batch_size, ".to_string()
+                        "batch_size".to_string()
                     } else {
                         let n = letters
                             .iter()
                             .position(|l| *l == a)
                             .map_or(0, |p| statement.shape[p]);
-                        format!("{n}, ")
+                        n.to_string()
                     }
                 })
                 .collect();
-            format!("_full({code}, ({dims}))")
+            let comma = if dims.len() == 1 { "," } else { "" };
+            format!("_full({code}, ({}{comma}))", dims.join(", "))
         };
         let code = if code.axes == want {
             code

@@ -132,6 +132,26 @@ impl<'a> TensorText<'a> {
         out
     }
 
+    /// `[lo <= a < hi]`, over one variable as its own range: `[k == 1]`, `[1 <= k < 4]`.
+    fn guard(&self, a: &Affine, lo: i64, hi: i64) -> String {
+        if let [(v, c)] = a.terms.as_slice()
+            && c.abs() == 1
+        {
+            let (lo, hi) = if *c == 1 {
+                (lo - a.offset, hi - a.offset)
+            } else {
+                (a.offset - hi + 1, a.offset - lo + 1)
+            };
+            let letter = self.letter(*v);
+            return if hi - lo == 1 {
+                format!("[{letter} == {lo}]")
+            } else {
+                format!("[{lo} <= {letter} < {hi}]")
+            };
+        }
+        format!("[{lo} <= {} < {hi}]", self.affine(a))
+    }
+
     /// The formula at `node`, parenthesised below precedence `need` (0: never).
     pub fn text(&mut self, node: NodeId, need: u8) -> String {
         let program = self.program;
@@ -175,7 +195,7 @@ impl<'a> TensorText<'a> {
                     self.scope.pop();
                     (format!("logsumexp_{letter}({body})"), 5)
                 }
-                Leaf::Guard(a, lo, hi) => (format!("[{lo} <= {} < {hi}]", self.affine(a)), 5),
+                Leaf::Guard(a, lo, hi) => (self.guard(a, *lo, *hi), 5),
                 Leaf::Call(..) | Leaf::CallDerivative(..) => ("?".to_string(), 5),
             },
             Node::Add(a, b) | Node::Sub(a, b) | Node::Mul(a, b) | Node::Div(a, b) => {
