@@ -17,6 +17,7 @@ pub mod formula;
 pub mod index;
 mod module;
 mod plan;
+mod reads;
 pub mod text;
 
 use std::fmt::Write as _;
