@@ -319,3 +319,146 @@ fn nielsen_784_30_10_is_written_as_matrix_products() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The module text of one network (`--network`), or a failure with its stderr.
+fn module_text(file: &Path, network: &str) -> String {
+    let out = chainrule(&["numpy", file.to_str().expect("path"), "--network", network]);
+    assert!(
+        out.status.success(),
+        "numpy {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Index notation (issue 19): every vector, delta and gradient of the index networks is its
+/// verified tensor-level statement, one line of NumPy each, never one element at a time.
+#[test]
+fn index_networks_are_written_from_their_formulas() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir(root().join("tests/corpus/ok")).expect("dir") {
+        let file = entry.expect("entry").path();
+        let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if !(name.starts_with("index_") && name.ends_with(".nn")) {
+            continue;
+        }
+        let model = check_source(&std::fs::read_to_string(&file).expect("read")).expect("checks");
+        for network in &model.networks {
+            let text = module_text(&file, &network.name);
+            let body = &text[text.find("def forward").expect("forward")..];
+            for bad in ["written out", "np.stack(", "np.array([", "_combine("] {
+                assert!(
+                    !body.contains(bad),
+                    "`{bad}` in {name} ({}):\n{body}",
+                    network.name
+                );
+            }
+            // Each statement is a comment and one line, and the line is short; the rest is
+            // the functions' frame (unpacking each symbol, returns).
+            let statements = body.lines().filter(|l| l.starts_with("    # ")).count();
+            let symbols = network.params.len()
+                + network.inputs.len()
+                + network.targets.len()
+                + network.vectors.len();
+            let lines = body.lines().count();
+            assert!(
+                lines <= 20 + 2 * statements + 2 * symbols,
+                "{lines} lines for {statements} statements in {name}:\n{body}"
+            );
+            let longest = body.lines().map(str::len).max().unwrap_or(0);
+            assert!(
+                longest < 200,
+                "a line of {longest} characters in {name}:\n{body}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 4, "only {checked} index networks");
+    // The convolution and the pooling, as the tensor statements write them.
+    let text = module_text(
+        &root().join("tests/corpus/ok/index_conv1d.nn"),
+        "index_conv1d",
+    );
+    for line in [
+        "# c[k] = sum_i K[i] * x[k + i] + c0",
+        "c = np.einsum(\"i,bki->bk\", K, x[:, np.arange(60)[:, None] + np.arange(5)]) + c0",
+        "s = a[:, 2 * np.arange(30)[:, None] + np.arange(2)].sum(axis=2) / 2.0",
+        "# delta_a = dL/da[k] = 0.5 * (sum_i [0 <= k - 2*i < 2] * delta_s[i])",
+        "g_K = np.einsum(\"bj,bij->i\", d_c, x[:, np.arange(5)[:, None] + np.arange(60)]) / batch_size",
+    ] {
+        assert!(text.contains(line), "missing `{line}` in:\n{text}");
+    }
+}
+
+/// The convolution and pooling networks' gradients against central differences of the
+/// module's own loss (independent of `eval` and of the derivation): index_conv1d.nn, and a
+/// strided convolution with shifted reads written here.
+#[test]
+fn conv1d_and_pooling_agree_with_finite_differences() {
+    let python = python();
+    let dir = std::env::temp_dir().join(format!("chainrule-numpy-fd-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let strided = dir.join("strided.nn");
+    write(
+        &strided,
+        "network strided {\n    input x[11]\n    target t[4]\n    param K[3]\n    param V[4][2]\n    \
+         c[i] = sum(p, K[p] * x[2*i + p])\n    h[i] = tanh(c[i])\n    u[i] = h[i + 1] - h[i]\n    \
+         z[i] = sum(q < 2, V[i][q] * h[i + q])\n    loss L = 0.5 * sum((z - t)^2) + 0.1 * sum(u^2)\n}\n",
+    );
+    let mut modules = Vec::new();
+    for (file, network) in [
+        (
+            root().join("tests/corpus/ok/index_conv1d.nn"),
+            "index_conv1d",
+        ),
+        (strided, "strided"),
+    ] {
+        let module = dir.join(format!("{network}.py"));
+        write(&module, &module_text(&file, network));
+        modules.push(module.to_str().expect("path").to_string());
+    }
+    let script = dir.join("fd.py");
+    write(
+        &script,
+        r#"import importlib.util, sys
+import numpy as np
+
+rng = np.random.default_rng(7)
+for path in sys.argv[1:]:
+    spec = importlib.util.spec_from_file_location("m", path)
+    m = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(m)
+    params = {k: rng.uniform(-1, 1, s) for k, s in m.PARAM_SHAPES.items()}
+    data = {k: rng.uniform(-1, 1, (3, n)) for k, n in m.DATA_SIZES.items()}
+    value, grads = m.gradient(params, data)
+    assert abs(value - m.loss(params, data)) < 1e-12, path
+    worst = 0.0
+    for name, g in grads.items():
+        assert g.shape == params[name].shape, (path, name, g.shape)
+        for index in np.ndindex(g.shape):
+            up = {k: v.copy() for k, v in params.items()}
+            down = {k: v.copy() for k, v in params.items()}
+            up[name][index] += 1e-6
+            down[name][index] -= 1e-6
+            numeric = (m.loss(up, data) - m.loss(down, data)) / 2e-6
+            error = abs(numeric - g[index]) / max(1.0, abs(numeric))
+            worst = max(worst, error)
+            assert error < 1e-6, (path, name, index, numeric, g[index])
+    print(f"{path}: {sum(g.size for g in grads.values())} elements agree (worst {worst:.1e})")
+"#,
+    );
+    let out = Command::new(&python)
+        .arg(&script)
+        .args(&modules)
+        .output()
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stdout.matches("elements agree").count(), 2, "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

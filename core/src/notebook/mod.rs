@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::derive::derive;
 use crate::eval::Sample;
 use crate::model::{Model, Network};
-use crate::numpy::{Emitter, Names};
+use crate::numpy::Emitter;
 
 /// The notebook of one network at a point (parameters, samples).
 pub fn notebook(
@@ -26,11 +26,7 @@ pub fn notebook(
     lr: f64,
 ) -> String {
     let derivation = derive(network, &model.functions);
-    let emitter = Emitter {
-        network,
-        derivation: &derivation,
-        names: Names::new(network),
-    };
+    let emitter = Emitter::new(network, &derivation);
     let cells = cells::cells(&cells::Context {
         network,
         emitter: &emitter,

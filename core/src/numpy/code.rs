@@ -8,11 +8,11 @@ use super::index::{Formula, Ix, LeafKind, Op, mentions};
 use crate::builtin::{Builtin, Pairwise};
 
 /// Python precedence of a printed expression; a child below its parent's needs parentheses.
-const SUM: u8 = 1;
-const PRODUCT: u8 = 2;
-const UNARY: u8 = 3;
-const POWER: u8 = 4;
-const ATOM: u8 = 5;
+pub(super) const SUM: u8 = 1;
+pub(super) const PRODUCT: u8 = 2;
+pub(super) const UNARY: u8 = 3;
+pub(super) const POWER: u8 = 4;
+pub(super) const ATOM: u8 = 5;
 
 /// A NumPy expression and the axes of the array it computes, in order.
 #[derive(Clone, Debug)]
@@ -26,7 +26,8 @@ pub struct Tensor {
 }
 
 impl Tensor {
-    fn at(&self, prec: u8) -> String {
+    /// The code, parenthesised where precedence `prec` is needed.
+    pub fn at(&self, prec: u8) -> String {
         if self.prec < prec {
             format!("({})", self.code)
         } else {
@@ -96,7 +97,7 @@ fn align(t: &Tensor, want: &[char], prec: u8) -> String {
     }
 }
 
-fn function(f: Builtin, arg: &Tensor) -> String {
+pub(super) fn function(f: Builtin, arg: &Tensor) -> String {
     let a = &arg.code;
     match f {
         Builtin::Sigmoid => format!("_sigmoid({a})"),
@@ -113,13 +114,13 @@ fn function(f: Builtin, arg: &Tensor) -> String {
         Builtin::Erf => format!("_erf({a})"),
         Builtin::Step => format!("_step({a})"),
         Builtin::Sign => format!("np.sign({a})"),
-        Builtin::LogSigmoid => format!("(-np.logaddexp(0.0, -{}))", arg.at(UNARY)),
+        Builtin::LogSigmoid => format!("(-np.logaddexp(0.0, -{}))", arg.at(UNARY + 1)),
     }
 }
 
 /// A two-argument built-in of aligned operands, element-wise; a tie of `maximum` is either
 /// side's value, which is the same number.
-fn pairwise(f: Pairwise, a: &str, b: &str) -> String {
+pub(super) fn pairwise(f: Pairwise, a: &str, b: &str) -> String {
     match f {
         Pairwise::Maximum => format!("np.maximum({a}, {b})"),
         Pairwise::Minimum => format!("np.minimum({a}, {b})"),
@@ -361,7 +362,7 @@ impl Translator<'_> {
     }
 }
 
-fn einsum(operands: &[Tensor], out: &[char]) -> Tensor {
+pub(super) fn einsum(operands: &[Tensor], out: &[char]) -> Tensor {
     let inputs: Vec<String> = operands.iter().map(|t| t.axes.iter().collect()).collect();
     let args: Vec<String> = operands.iter().map(|t| t.code.clone()).collect();
     Tensor {
@@ -377,7 +378,7 @@ fn einsum(operands: &[Tensor], out: &[char]) -> Tensor {
 }
 
 /// `L @ R` for two operands of at most two axes that share only the contracted one.
-fn matmul(a: &Tensor, b: &Tensor, axis: char, out: &[char]) -> Option<Tensor> {
+pub(super) fn matmul(a: &Tensor, b: &Tensor, axis: char, out: &[char]) -> Option<Tensor> {
     if a.axes.len() > 2 || b.axes.len() > 2 || out.len() > 2 {
         return None;
     }
