@@ -19,11 +19,9 @@ fn cargo(args: &[&str]) -> String {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
         .args(args)
-        .arg("--target-dir")
-        .arg(target_dir())
         .current_dir(crate_dir())
-        // The outer build's settings are not the inner one's.
-        .env_remove("CARGO_TARGET_DIR")
+        .env("CARGO_TARGET_DIR", target_dir())
+        // The outer build's flags are not the inner one's.
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .stdin(std::process::Stdio::null())
@@ -62,7 +60,7 @@ fn a_no_std_crate_trains_without_std_or_an_allocator() {
     );
 
     // The static library holds the crate and everything it links.
-    let library = target_dir().join("debug/libchainrule_no_std_check.a");
+    let library = target_dir().join("debug/libchainrule_no_std_firmware.a");
     let nm = Command::new("nm")
         .arg(&library)
         .output()

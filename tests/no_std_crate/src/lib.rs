@@ -1,6 +1,7 @@
 //! Online training on a device without an operating system: a small network learns a
 //! nonlinear function one sample at a time with `adam_step`, using only `core` (and `libm`
-//! through chainrule). tests/no_std.rs builds it and checks what it links.
+//! through chainrule). tests/no_std.rs builds it (`firmware/` links it as a static library,
+//! `driver/` runs it on the host) and checks what it links.
 
 #![no_std]
 
@@ -50,10 +51,4 @@ pub extern "C" fn chainrule_train_momentum(seed: u64, steps: u32) -> f64 {
     }
     let (x, _) = sample(0);
     last + 0.0 * ctrl::forward(&p, &x).y[0]
-}
-
-#[cfg(not(test))]
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
-    loop {}
 }
