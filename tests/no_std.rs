@@ -67,18 +67,33 @@ fn a_no_std_crate_trains_without_std_or_an_allocator() {
         .expect("nm (binutils) runs");
     assert!(nm.status.success(), "nm failed");
     let symbols = String::from_utf8_lossy(&nm.stdout);
-    assert!(symbols.contains("chainrule_train"), "the library was not built");
-    for forbidden in ["__rust_alloc", "__rg_alloc", "__rust_no_alloc_shim_is_unstable"] {
-        assert!(!symbols.contains(forbidden), "the library references {forbidden}");
+    assert!(
+        symbols.contains("chainrule_train"),
+        "the library was not built"
+    );
+    for forbidden in [
+        "__rust_alloc",
+        "__rg_alloc",
+        "__rust_no_alloc_shim_is_unstable",
+    ] {
+        assert!(
+            !symbols.contains(forbidden),
+            "the library references {forbidden}"
+        );
     }
     // Anything of the crates `std` or `alloc`, in legacy (`_ZN3std`) and v0 mangling (a crate
     // root is `C`, its disambiguator ending in `_`, then the name: `..._3std`; `core::alloc`
     // is `4core5alloc`, not matched).
     for forbidden in ["_ZN3std", "_ZN5alloc", "_3std", "_5alloc"] {
-        let hit = symbols
-            .lines()
-            .find(|l| l.split_whitespace().last().is_some_and(|s| s.contains(forbidden)));
-        assert!(hit.is_none(), "the library references std or alloc: {hit:?}");
+        let hit = symbols.lines().find(|l| {
+            l.split_whitespace()
+                .last()
+                .is_some_and(|s| s.contains(forbidden))
+        });
+        assert!(
+            hit.is_none(),
+            "the library references std or alloc: {hit:?}"
+        );
     }
 
     // Trained one sample at a time on the host, the loss falls.
