@@ -108,6 +108,10 @@ fn a_no_std_crate_trains_without_std_or_an_allocator() {
             .unwrap_or_else(|| panic!("no `{key}` in {text}"))
     };
     let (early, late) = (loss("adam 35 "), loss("adam 3500 "));
+    // The calibration entry points are linked whole, under their own names.
+    for entry in ["chainrule_adam_step", "chainrule_sgd_step"] {
+        assert!(symbols.contains(entry), "{entry} is not in the library");
+    }
     assert!(late.is_finite() && late < early / 4.0, "{text}");
     assert!(loss("momentum 350 ").is_finite(), "{text}");
 }

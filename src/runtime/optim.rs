@@ -36,9 +36,10 @@ pub struct AdamStep<F> {
     pub eps: F,
     /// `lr * weight_decay`: the decoupled (AdamW) decay of each weight.
     pub decay: F,
-    /// `1 - beta1^t`, `1 - beta2^t`.
-    pub correction1: F,
-    pub correction2: F,
+    /// `1 / (1 - beta1^t)`, `1 / (1 - beta2^t)`: the bias corrections as factors, so that
+    /// an element costs one division and one square root.
+    pub inv_correction1: F,
+    pub inv_correction2: F,
 }
 
 impl<F: Real> AdamStep<F> {
@@ -54,25 +55,27 @@ impl<F: Real> AdamStep<F> {
             one_minus_beta2: F::ONE - beta2,
             eps,
             decay: lr * weight_decay,
-            correction1: F::ONE - beta1.powi(n),
-            correction2: F::ONE - beta2.powi(n),
+            inv_correction1: F::ONE / (F::ONE - beta1.powi(n)),
+            inv_correction2: F::ONE / (F::ONE - beta2.powi(n)),
         }
     }
 }
 
 /// One element of an Adam (AdamW with weight decay) step, as PyTorch documents it:
-/// `p -= lr * wd * p` (skipped when `wd` is zero), `m = beta1 * m + (1 - beta1) * g`,
+/// `p -= lr * wd * p`, `m = beta1 * m + (1 - beta1) * g`,
 /// `v = beta2 * v + (1 - beta2) * g * g`, `p -= lr * m_hat / (sqrt(v_hat) + eps)` with
 /// `m_hat = m / (1 - beta1^t)`, `v_hat = v / (1 - beta2^t)`. `g` is the gradient at the old `p`.
+/// The corrections are applied as precomputed reciprocals (a rounding apart from the divisions,
+/// well inside the 1e-12 of tests/optimizers.rs): a division is the costliest step here.
 #[inline(always)]
 pub fn adam_update<F: Real>(p: &mut F, m: &mut F, v: &mut F, g: F, k: &AdamStep<F>) {
-    if k.decay != F::ZERO {
-        *p = *p - k.decay * *p;
-    }
+    // Unconditional, so that the elements' updates stay branch-free: with no decay this is
+    // `p - 0 * p`, which is `p` for every finite `p`.
+    *p = *p - k.decay * *p;
     *m = k.beta1 * *m + k.one_minus_beta1 * g;
     *v = k.beta2 * *v + k.one_minus_beta2 * g * g;
-    let m_hat = *m / k.correction1;
-    let v_hat = *v / k.correction2;
+    let m_hat = *m * k.inv_correction1;
+    let v_hat = *v * k.inv_correction2;
     *p = *p - k.lr * m_hat / (v_hat.sqrt() + k.eps);
 }
 
