@@ -114,4 +114,6 @@ fn a_no_std_crate_trains_without_std_or_an_allocator() {
     }
     assert!(late.is_finite() && late < early / 4.0, "{text}");
     assert!(loss("momentum 350 ").is_finite(), "{text}");
+    // Single precision learns as well.
+    assert!(loss("f32 adam 3500 ") < early / 4.0, "{text}");
 }

@@ -21,6 +21,21 @@ chainrule::derive! {
 
 pub use calib::{Adam, Momentum, Params};
 
+/// The same network in single precision, as a microcontroller with a single-precision FPU
+/// would run it (`libm`'s `f32` functions).
+pub mod single {
+    chainrule::derive! {
+        float = f32,
+        network calib {
+            input  x[2]
+            target t[1]
+            h[6]  = tanh(W1 @ x + b1)
+            y[1]  = W2 @ h + b2
+            loss L = 0.5 * sum((y - t)^2)
+        }
+    }
+}
+
 /// The sensor's true response: cubic in the raw reading, with a temperature-dependent gain
 /// and offset (what calibration must learn).
 pub fn truth(raw: f64, temp: f64) -> f64 {
@@ -63,6 +78,23 @@ pub extern "C" fn chainrule_train(seed: u64, steps: u32) -> f64 {
         }
     }
     if steps < 35 { f64::NAN } else { recent / 35.0 }
+}
+
+/// [`chainrule_train`] in single precision.
+#[unsafe(no_mangle)]
+pub extern "C" fn chainrule_train_f32(seed: u64, steps: u32) -> f32 {
+    let mut p = single::calib::Params::init(seed);
+    let mut s = single::calib::Adam::new(0.01);
+    let mut recent = 0.0;
+    for i in 0..steps {
+        let (x, t) = sample(i);
+        let (x, t) = ([x[0] as f32, x[1] as f32], [t[0] as f32]);
+        let loss = single::calib::adam_step(&mut p, &mut s, &x, &t);
+        if i + 35 >= steps {
+            recent += loss;
+        }
+    }
+    if steps < 35 { f32::NAN } else { recent / 35.0 }
 }
 
 /// The same with momentum, so that every per-sample update links.

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use chainrule_no_std_check::{
     Adam, Params, chainrule_adam_step, chainrule_sgd_step, chainrule_train,
-    chainrule_train_momentum, sample,
+    chainrule_train_f32, chainrule_train_momentum, sample,
 };
 
 fn main() {
@@ -15,6 +15,7 @@ fn main() {
         println!("adam {steps} {}", chainrule_train(1, steps));
     }
     println!("momentum 350 {}", chainrule_train_momentum(1, 350));
+    println!("f32 adam 3500 {}", chainrule_train_f32(1, 3500));
     if std::env::args().any(|a| a == "--time") {
         const STEPS: u32 = 2_000_000;
         let samples: Vec<_> = (0..35).map(sample).collect();

@@ -4,7 +4,7 @@
 
 #![no_std]
 
-pub use chainrule_no_std_check::{chainrule_train, chainrule_train_momentum};
+pub use chainrule_no_std_check::{chainrule_train, chainrule_train_f32, chainrule_train_momentum};
 
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
