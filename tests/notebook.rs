@@ -240,7 +240,7 @@ fn the_committed_seed004_notebook_is_up_to_date() {
     assert!(
         committed == String::from_utf8_lossy(&out.stdout),
         "examples/notebooks/seed004.ipynb is stale: run \
-         `cargo run -- notebook examples/nets/seed004.nn -o examples/notebooks/seed004.ipynb`"
+         `cargo run --features cli -- notebook examples/nets/seed004.nn -o examples/notebooks/seed004.ipynb`"
     );
 }
 

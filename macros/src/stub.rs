@@ -175,15 +175,44 @@ pub fn outlined(outline: &NetworkOutline, float: Float) -> TokenStream {
             }
             impl Params {
                 pub fn zeros() -> Self { Params { #(#field_names: #zeros,)* } }
-                pub fn boxed() -> ::std::boxed::Box<Self> { loop {} }
-                pub fn boxed_zeros() -> ::std::boxed::Box<Self> { loop {} }
                 pub fn init(seed: u64) -> Self { loop {} }
-                pub fn boxed_init(seed: u64) -> ::std::boxed::Box<Self> { loop {} }
                 #flat
-                pub fn to_ndarray(&self) -> ::std::collections::BTreeMap<String, ::chainrule::ndarray::ArrayD<F>> { loop {} }
-                pub fn from_ndarray(
-                    arrays: &::std::collections::BTreeMap<String, ::chainrule::ndarray::ArrayD<F>>,
-                ) -> ::core::result::Result<Self, ::chainrule::runtime::ShapeError> { loop {} }
+            }
+            #[derive(Clone, Copy, Debug, PartialEq)]
+            pub struct Momentum { pub lr: F, pub mu: F, pub buf: Params }
+            impl Momentum {
+                pub fn new(lr: F, mu: F) -> Self { loop {} }
+            }
+            #[derive(Clone, Copy, Debug, PartialEq)]
+            pub struct Adam { pub lr: F, pub beta1: F, pub beta2: F, pub eps: F, pub weight_decay: F, pub t: u32, pub m: Params, pub v: Params }
+            impl Adam {
+                pub fn new(lr: F) -> Self { loop {} }
+                pub fn with(lr: F, beta1: F, beta2: F, eps: F, weight_decay: F) -> Self { loop {} }
+            }
+            pub fn momentum_step(_: &mut Params, _: &mut Momentum #(, _: &#xs)* #(, _: &#ts)*) -> F { loop {} }
+            pub fn adam_step(_: &mut Params, _: &mut Adam #(, _: &#xs)* #(, _: &#ts)*) -> F { loop {} }
+            // What needs `std`, gated as in a real expansion.
+            ::chainrule::__if_std! {
+                pub use ::chainrule::runtime::ParamsError;
+                impl Params {
+                    pub fn boxed() -> ::std::boxed::Box<Self> { loop {} }
+                    pub fn boxed_zeros() -> ::std::boxed::Box<Self> { loop {} }
+                    pub fn boxed_init(seed: u64) -> ::std::boxed::Box<Self> { loop {} }
+                    pub fn to_ndarray(&self) -> ::std::collections::BTreeMap<String, ::chainrule::ndarray::ArrayD<F>> { loop {} }
+                    pub fn from_ndarray(
+                        arrays: &::std::collections::BTreeMap<String, ::chainrule::ndarray::ArrayD<F>>,
+                    ) -> ::core::result::Result<Self, ::chainrule::runtime::ShapeError> { loop {} }
+                    pub fn to_json(&self) -> String { loop {} }
+                    pub fn from_json(text: &str) -> ::core::result::Result<Self, ParamsError> { loop {} }
+                }
+                pub fn gradient_batch(_: &Params #(, _: #batch_xs)*) -> ::core::result::Result<(F, Params), ::chainrule::runtime::ShapeError> { loop {} }
+                pub fn sgd_step_batch(_: &mut Params #(, _: #batch_xs)*, _: F) -> ::core::result::Result<F, ::chainrule::runtime::ShapeError> { loop {} }
+                pub fn momentum_step_batch(_: &mut Params, _: &mut Momentum #(, _: #batch_xs)*) -> ::core::result::Result<F, ::chainrule::runtime::ShapeError> { loop {} }
+                pub fn adam_step_batch(_: &mut Params, _: &mut Adam #(, _: #batch_xs)*) -> ::core::result::Result<F, ::chainrule::runtime::ShapeError> { loop {} }
+                pub fn compare_gradient<H>(_: H, _: &Params #(, _: &#xs)* #(, _: &#ts)*, _: F) -> ::chainrule::runtime::GradientDiff
+                where
+                    H: Fn(&Params #(, &#xs)* #(, &#ts)*) -> (F, Params),
+                { loop {} }
             }
             #[derive(Clone, Copy, Debug, PartialEq)]
             pub struct Forward { #(#forward_fields,)* }
@@ -193,12 +222,6 @@ pub fn outlined(outline: &NetworkOutline, float: Float) -> TokenStream {
             pub fn gradient(_: &Params #(, _: &#xs)* #(, _: &#ts)*) -> (F, Params) { loop {} }
             pub fn gradient_into(_: &Params #(, _: &#xs)* #(, _: &#ts)*, _: &mut Params) -> F { loop {} }
             pub fn sgd_step(_: &mut Params #(, _: &#xs)* #(, _: &#ts)*, _: F) -> F { loop {} }
-            pub fn gradient_batch(_: &Params #(, _: #batch_xs)*) -> ::core::result::Result<(F, Params), ::chainrule::runtime::ShapeError> { loop {} }
-            pub fn sgd_step_batch(_: &mut Params #(, _: #batch_xs)*, _: F) -> ::core::result::Result<F, ::chainrule::runtime::ShapeError> { loop {} }
-            pub fn compare_gradient<H>(_: H, _: &Params #(, _: &#xs)* #(, _: &#ts)*, _: F) -> ::chainrule::runtime::GradientDiff
-            where
-                H: Fn(&Params #(, &#xs)* #(, &#ts)*) -> (F, Params),
-            { loop {} }
             #flat_fn
             pub const LATEX: &str = "";
         }

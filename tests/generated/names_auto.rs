@@ -7,6 +7,8 @@
     clippy::all
 )]
 pub mod generated_names {
+    #[allow(unused_imports)]
+    use ::chainrule::runtime::Math as _;
     /// The float type of this module.
     pub type F = f64;
     /// Every trainable parameter, named as in the network.
@@ -81,35 +83,6 @@ pub mod generated_names {
             "W5[1][1]",
             "W5[1][2]",
         ];
-        /// The name of element `i` in the order of [`Params::flat`]: `W1[0][1]`, ...
-        pub fn element_name(i: usize) -> String {
-            let mut at = i;
-            if at < 6 {
-                return ::chainrule::runtime::element_name("W1", &[3, 2], at);
-            }
-            at -= 6;
-            if at < 6 {
-                return ::chainrule::runtime::element_name("W2", &[3, 2], at);
-            }
-            at -= 6;
-            if at < 6 {
-                return ::chainrule::runtime::element_name("W3", &[3, 2], at);
-            }
-            at -= 6;
-            if at < 6 {
-                return ::chainrule::runtime::element_name("W4", &[3, 2], at);
-            }
-            at -= 6;
-            if at < 3 {
-                return ::chainrule::runtime::element_name("b1", &[3], at);
-            }
-            at -= 3;
-            if at < 6 {
-                return ::chainrule::runtime::element_name("W5", &[2, 3], at);
-            }
-            at -= 6;
-            format!("element {i} of {}", 33)
-        }
         /// Every element, row-major, parameter by parameter.
         pub fn flat(&self) -> [F; 33] {
             let mut out = [<F as ::chainrule::runtime::Real>::ZERO; 33];
@@ -159,228 +132,21 @@ pub mod generated_names {
             at += 6;
             let _ = at;
         }
-        /// [`Params::flat`] on the heap.
-        pub fn to_vec(&self) -> Vec<F> {
-            let mut out = Vec::with_capacity(33);
-            out.extend_from_slice(self.W1.as_flattened());
-            out.extend_from_slice(self.W2.as_flattened());
-            out.extend_from_slice(self.W3.as_flattened());
-            out.extend_from_slice(self.W4.as_flattened());
-            out.extend_from_slice(&self.b1[..]);
-            out.extend_from_slice(self.W5.as_flattened());
-            out
-        }
-        /// Every parameter as an `ndarray` array, by name.
-        pub fn to_ndarray(
-            &self,
-        ) -> ::std::collections::BTreeMap<String, ::chainrule::ndarray::ArrayD<F>> {
-            let mut out = ::std::collections::BTreeMap::new();
-            let dims: &[usize] = &[3, 2];
-            let values = (self.W1.as_flattened()).to_vec();
-            out.insert(
-                "W1".to_string(),
-                ::chainrule::ndarray::ArrayD::from_shape_vec(
-                        ::chainrule::ndarray::IxDyn(dims),
-                        values,
-                    )
-                    .expect("shape matches its length"),
-            );
-            let dims: &[usize] = &[3, 2];
-            let values = (self.W2.as_flattened()).to_vec();
-            out.insert(
-                "W2".to_string(),
-                ::chainrule::ndarray::ArrayD::from_shape_vec(
-                        ::chainrule::ndarray::IxDyn(dims),
-                        values,
-                    )
-                    .expect("shape matches its length"),
-            );
-            let dims: &[usize] = &[3, 2];
-            let values = (self.W3.as_flattened()).to_vec();
-            out.insert(
-                "W3".to_string(),
-                ::chainrule::ndarray::ArrayD::from_shape_vec(
-                        ::chainrule::ndarray::IxDyn(dims),
-                        values,
-                    )
-                    .expect("shape matches its length"),
-            );
-            let dims: &[usize] = &[3, 2];
-            let values = (self.W4.as_flattened()).to_vec();
-            out.insert(
-                "W4".to_string(),
-                ::chainrule::ndarray::ArrayD::from_shape_vec(
-                        ::chainrule::ndarray::IxDyn(dims),
-                        values,
-                    )
-                    .expect("shape matches its length"),
-            );
-            let dims: &[usize] = &[3];
-            let values = (&self.b1[..]).to_vec();
-            out.insert(
-                "b1".to_string(),
-                ::chainrule::ndarray::ArrayD::from_shape_vec(
-                        ::chainrule::ndarray::IxDyn(dims),
-                        values,
-                    )
-                    .expect("shape matches its length"),
-            );
-            let dims: &[usize] = &[2, 3];
-            let values = (self.W5.as_flattened()).to_vec();
-            out.insert(
-                "W5".to_string(),
-                ::chainrule::ndarray::ArrayD::from_shape_vec(
-                        ::chainrule::ndarray::IxDyn(dims),
-                        values,
-                    )
-                    .expect("shape matches its length"),
-            );
-            out
-        }
-        /// Parameters from `ndarray` arrays by name; a missing name keeps its default,
-        /// an unknown name or a wrong shape is an error.
-        pub fn from_ndarray(
-            arrays: &::std::collections::BTreeMap<
-                String,
-                ::chainrule::ndarray::ArrayD<F>,
-            >,
-        ) -> Result<Self, ::chainrule::runtime::ShapeError> {
-            let known: &[&str] = &["W1", "W2", "W3", "W4", "b1", "W5"];
-            if let Some(unknown) = arrays.keys().find(|k| !known.contains(&k.as_str())) {
-                return Err(
-                    ::chainrule::runtime::ShapeError::new(
-                        unknown.clone(),
-                        "a parameter of this network",
-                        "an unknown name",
-                    ),
-                );
-            }
-            let mut params = Params::boxed();
-            let dims: &[usize] = &[3, 2];
-            if let Some(array) = arrays.get("W1") {
-                if array.shape() != dims {
-                    return Err(
-                        ::chainrule::runtime::ShapeError::new(
-                            "W1",
-                            format!("shape {:?}", dims),
-                            format!("shape {:?}", array.shape()),
-                        ),
-                    );
-                }
-                for (slot, value) in (params.W1.as_flattened_mut())
-                    .iter_mut()
-                    .zip(array.iter())
-                {
-                    *slot = *value;
-                }
-            }
-            let dims: &[usize] = &[3, 2];
-            if let Some(array) = arrays.get("W2") {
-                if array.shape() != dims {
-                    return Err(
-                        ::chainrule::runtime::ShapeError::new(
-                            "W2",
-                            format!("shape {:?}", dims),
-                            format!("shape {:?}", array.shape()),
-                        ),
-                    );
-                }
-                for (slot, value) in (params.W2.as_flattened_mut())
-                    .iter_mut()
-                    .zip(array.iter())
-                {
-                    *slot = *value;
-                }
-            }
-            let dims: &[usize] = &[3, 2];
-            if let Some(array) = arrays.get("W3") {
-                if array.shape() != dims {
-                    return Err(
-                        ::chainrule::runtime::ShapeError::new(
-                            "W3",
-                            format!("shape {:?}", dims),
-                            format!("shape {:?}", array.shape()),
-                        ),
-                    );
-                }
-                for (slot, value) in (params.W3.as_flattened_mut())
-                    .iter_mut()
-                    .zip(array.iter())
-                {
-                    *slot = *value;
-                }
-            }
-            let dims: &[usize] = &[3, 2];
-            if let Some(array) = arrays.get("W4") {
-                if array.shape() != dims {
-                    return Err(
-                        ::chainrule::runtime::ShapeError::new(
-                            "W4",
-                            format!("shape {:?}", dims),
-                            format!("shape {:?}", array.shape()),
-                        ),
-                    );
-                }
-                for (slot, value) in (params.W4.as_flattened_mut())
-                    .iter_mut()
-                    .zip(array.iter())
-                {
-                    *slot = *value;
-                }
-            }
-            let dims: &[usize] = &[3];
-            if let Some(array) = arrays.get("b1") {
-                if array.shape() != dims {
-                    return Err(
-                        ::chainrule::runtime::ShapeError::new(
-                            "b1",
-                            format!("shape {:?}", dims),
-                            format!("shape {:?}", array.shape()),
-                        ),
-                    );
-                }
-                for (slot, value) in (&mut params.b1[..]).iter_mut().zip(array.iter()) {
-                    *slot = *value;
-                }
-            }
-            let dims: &[usize] = &[2, 3];
-            if let Some(array) = arrays.get("W5") {
-                if array.shape() != dims {
-                    return Err(
-                        ::chainrule::runtime::ShapeError::new(
-                            "W5",
-                            format!("shape {:?}", dims),
-                            format!("shape {:?}", array.shape()),
-                        ),
-                    );
-                }
-                for (slot, value) in (params.W5.as_flattened_mut())
-                    .iter_mut()
-                    .zip(array.iter())
-                {
-                    *slot = *value;
-                }
-            }
-            Ok(*params)
-        }
     }
     impl Params {
-        /// Every parameter zero, on the heap: no stack temporary, whatever the size.
-        pub fn boxed_zeros() -> Box<Params> {
-            unsafe { ::chainrule::runtime::zeroed_box::<Params>() }
-        }
-        /// The values declared in the network, zeros elsewhere, on the heap.
-        pub fn boxed() -> Box<Params> {
-            let mut params = Params::boxed_zeros();
+        /// Random starting weights: each weight matrix uniform with the usual fan-in
+        /// scaling (He, `sqrt(6 / fan_in)`, for a layer that feeds `relu`; Glorot,
+        /// `sqrt(6 / (fan_in + fan_out))`, for sigmoid, tanh and linear layers); biases
+        /// and other vectors zero; declared values kept. The same weights for the same
+        /// seed on every machine.
+        pub fn init(seed: u64) -> Params {
+            let mut params = Params::default();
+            params.__randomize(seed);
             params
         }
-        /// Random starting weights, on the heap: each weight matrix uniform with the
-        /// usual fan-in scaling (He, `sqrt(6 / fan_in)`, for a layer that feeds `relu`;
-        /// Glorot, `sqrt(6 / (fan_in + fan_out))`, for sigmoid, tanh and linear layers);
-        /// biases and other vectors zero; declared values kept. The same weights for the
-        /// same seed on every machine.
-        pub fn boxed_init(seed: u64) -> Box<Params> {
-            let mut params = Params::boxed();
+        /// Draws the weights [`Params::init`] describes into `self`.
+        fn __randomize(&mut self, seed: u64) {
+            let params = self;
             let limit = ::chainrule::runtime::init_limit(2, 3, false);
             let mut rng = ::chainrule::runtime::SplitMix64::new(seed, 0u64);
             for w in params.W1.as_flattened_mut() {
@@ -406,11 +172,6 @@ pub mod generated_names {
             for w in params.W5.as_flattened_mut() {
                 *w = <F as ::chainrule::runtime::Real>::from_f64(rng.symmetric(limit));
             }
-            params
-        }
-        /// [`Params::boxed_init`] by value.
-        pub fn init(seed: u64) -> Params {
-            *Params::boxed_init(seed)
         }
     }
     /// Every input, named vector and the loss of one sample.
@@ -881,963 +642,73 @@ pub mod generated_names {
         p_.W5[1][2] -= lr_ * grad32;
         loss_before
     }
-    /// Buffers the batch functions reuse between calls ([`gradient_batch_into`],
-    /// [`sgd_step_batch_into`]): one gradient accumulator per part of a batch and, in
-    /// the matrix form, each vector and its delta for one chunk of rows. They grow to
-    /// the largest batch seen and are never shrunk.
-    #[derive(Clone, Debug, Default)]
-    pub struct BatchWorkspace {
-        parts: Vec<__Part>,
-        total: Vec<F>,
+    /// The state of gradient descent with momentum (PyTorch's `SGD(momentum = mu)`, no
+    /// dampening): one velocity per parameter element, laid out like [`Params`].
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub struct Momentum {
+        /// The learning rate.
+        pub lr: F,
+        /// The momentum factor.
+        pub mu: F,
+        /// The velocity of every element, zero before the first step.
+        pub buf: Params,
     }
-    #[derive(Clone, Debug, Default)]
-    struct __Part {
-        loss: F,
-        acc: Vec<F>,
-        scratch: Option<Box<Params>>,
-    }
-    impl BatchWorkspace {
-        /// An empty workspace; the first call sizes it.
-        pub fn new() -> Self {
-            Self::default()
-        }
-        fn prepare(&mut self, __parts: usize, __chunk: usize) {
-            if self.parts.len() < __parts {
-                self.parts.resize_with(__parts, __Part::default);
+    impl Momentum {
+        /// A fresh state.
+        pub fn new(lr: F, mu: F) -> Self {
+            Momentum {
+                lr,
+                mu,
+                buf: Params::zeros(),
             }
-            for __part in &mut self.parts[..__parts] {
-                __part.acc.resize(33, 0.0);
+        }
+    }
+    /// The state of Adam (PyTorch's `Adam`, and `AdamW` with a weight decay): the first
+    /// and second moments of every element, laid out like [`Params`], and the step count.
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub struct Adam {
+        /// The learning rate.
+        pub lr: F,
+        /// The decay rates of the first and second moments.
+        pub beta1: F,
+        pub beta2: F,
+        /// Added to the square root of the second moment.
+        pub eps: F,
+        /// Decoupled weight decay (AdamW): `p -= lr * weight_decay * p` before each update.
+        pub weight_decay: F,
+        /// Steps taken.
+        pub t: u32,
+        /// The first moment of every element.
+        pub m: Params,
+        /// The second moment of every element.
+        pub v: Params,
+    }
+    impl Adam {
+        /// Adam with PyTorch's defaults: `beta1` 0.9, `beta2` 0.999, `eps` 1e-8, no decay.
+        pub fn new(lr: F) -> Self {
+            Adam::with(lr, 0.9, 0.999, 1e-8, 0.0)
+        }
+        /// Adam with every setting; a non-zero `weight_decay` makes it AdamW.
+        pub fn with(lr: F, beta1: F, beta2: F, eps: F, weight_decay: F) -> Self {
+            Adam {
+                lr,
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+                t: 0,
+                m: Params::zeros(),
+                v: Params::zeros(),
             }
-            self.total.resize(33, 0.0);
         }
     }
-    /// Sums the batch's loss and gradient, combined by the `batch` rule, into
-    /// `__ws.total`; returns the loss.
-    fn __accumulate(
-        p_: &Params,
-        p: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        g: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        gradient_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        LATEX_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        None_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        PARAMS_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        z_0: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        h_values: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        tmp0: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        ix_k: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        acc: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        lr: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        ws: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        data: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        params: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        F: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        H: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        __ws: &mut BatchWorkspace,
-    ) -> Result<F, ::chainrule::runtime::ShapeError> {
-        let __rows = p.nrows();
-        if p.ncols() != 2 {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "p",
-                    format!("{} columns", 2),
-                    format!("{} columns", p.ncols()),
-                ),
-            );
-        }
-        if p.nrows() != __rows {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "p",
-                    format!("{} rows, as many as `{}`", __rows, "p"),
-                    format!("{} rows", p.nrows()),
-                ),
-            );
-        }
-        if g.ncols() != 2 {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "g",
-                    format!("{} columns", 2),
-                    format!("{} columns", g.ncols()),
-                ),
-            );
-        }
-        if g.nrows() != __rows {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "g",
-                    format!("{} rows, as many as `{}`", __rows, "p"),
-                    format!("{} rows", g.nrows()),
-                ),
-            );
-        }
-        if gradient_.ncols() != 2 {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "gradient",
-                    format!("{} columns", 2),
-                    format!("{} columns", gradient_.ncols()),
-                ),
-            );
-        }
-        if gradient_.nrows() != __rows {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "gradient",
-                    format!("{} rows, as many as `{}`", __rows, "p"),
-                    format!("{} rows", gradient_.nrows()),
-                ),
-            );
-        }
-        if LATEX_.ncols() != 2 {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "LATEX",
-                    format!("{} columns", 2),
-                    format!("{} columns", LATEX_.ncols()),
-                ),
-            );
-        }
-        if LATEX_.nrows() != __rows {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "LATEX",
-                    format!("{} rows, as many as `{}`", __rows, "p"),
-                    format!("{} rows", LATEX_.nrows()),
-                ),
-            );
-        }
-        if None_.ncols() != 1 {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "None",
-                    format!("{} columns", 1),
-                    format!("{} columns", None_.ncols()),
-                ),
-            );
-        }
-        if None_.nrows() != __rows {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "None",
-                    format!("{} rows, as many as `{}`", __rows, "p"),
-                    format!("{} rows", None_.nrows()),
-                ),
-            );
-        }
-        if PARAMS_.ncols() != 1 {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "PARAMS",
-                    format!("{} columns", 1),
-                    format!("{} columns", PARAMS_.ncols()),
-                ),
-            );
-        }
-        if PARAMS_.nrows() != __rows {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "PARAMS",
-                    format!("{} rows, as many as `{}`", __rows, "p"),
-                    format!("{} rows", PARAMS_.nrows()),
-                ),
-            );
-        }
-        if z_0.ncols() != 1 {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "z_0",
-                    format!("{} columns", 1),
-                    format!("{} columns", z_0.ncols()),
-                ),
-            );
-        }
-        if z_0.nrows() != __rows {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "z_0",
-                    format!("{} rows, as many as `{}`", __rows, "p"),
-                    format!("{} rows", z_0.nrows()),
-                ),
-            );
-        }
-        if h_values.ncols() != 1 {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "h_values",
-                    format!("{} columns", 1),
-                    format!("{} columns", h_values.ncols()),
-                ),
-            );
-        }
-        if h_values.nrows() != __rows {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "h_values",
-                    format!("{} rows, as many as `{}`", __rows, "p"),
-                    format!("{} rows", h_values.nrows()),
-                ),
-            );
-        }
-        if tmp0.ncols() != 1 {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "tmp0",
-                    format!("{} columns", 1),
-                    format!("{} columns", tmp0.ncols()),
-                ),
-            );
-        }
-        if tmp0.nrows() != __rows {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "tmp0",
-                    format!("{} rows, as many as `{}`", __rows, "p"),
-                    format!("{} rows", tmp0.nrows()),
-                ),
-            );
-        }
-        if ix_k.ncols() != 1 {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "ix_k",
-                    format!("{} columns", 1),
-                    format!("{} columns", ix_k.ncols()),
-                ),
-            );
-        }
-        if ix_k.nrows() != __rows {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "ix_k",
-                    format!("{} rows, as many as `{}`", __rows, "p"),
-                    format!("{} rows", ix_k.nrows()),
-                ),
-            );
-        }
-        if acc.ncols() != 1 {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "acc",
-                    format!("{} columns", 1),
-                    format!("{} columns", acc.ncols()),
-                ),
-            );
-        }
-        if acc.nrows() != __rows {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "acc",
-                    format!("{} rows, as many as `{}`", __rows, "p"),
-                    format!("{} rows", acc.nrows()),
-                ),
-            );
-        }
-        if lr.ncols() != 1 {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "lr",
-                    format!("{} columns", 1),
-                    format!("{} columns", lr.ncols()),
-                ),
-            );
-        }
-        if lr.nrows() != __rows {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "lr",
-                    format!("{} rows, as many as `{}`", __rows, "p"),
-                    format!("{} rows", lr.nrows()),
-                ),
-            );
-        }
-        if ws.ncols() != 1 {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "ws",
-                    format!("{} columns", 1),
-                    format!("{} columns", ws.ncols()),
-                ),
-            );
-        }
-        if ws.nrows() != __rows {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "ws",
-                    format!("{} rows, as many as `{}`", __rows, "p"),
-                    format!("{} rows", ws.nrows()),
-                ),
-            );
-        }
-        if data.ncols() != 1 {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "data",
-                    format!("{} columns", 1),
-                    format!("{} columns", data.ncols()),
-                ),
-            );
-        }
-        if data.nrows() != __rows {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "data",
-                    format!("{} rows, as many as `{}`", __rows, "p"),
-                    format!("{} rows", data.nrows()),
-                ),
-            );
-        }
-        if params.ncols() != 1 {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "params",
-                    format!("{} columns", 1),
-                    format!("{} columns", params.ncols()),
-                ),
-            );
-        }
-        if params.nrows() != __rows {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "params",
-                    format!("{} rows, as many as `{}`", __rows, "p"),
-                    format!("{} rows", params.nrows()),
-                ),
-            );
-        }
-        if Params.ncols() != 1 {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "Params",
-                    format!("{} columns", 1),
-                    format!("{} columns", Params.ncols()),
-                ),
-            );
-        }
-        if Params.nrows() != __rows {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "Params",
-                    format!("{} rows, as many as `{}`", __rows, "p"),
-                    format!("{} rows", Params.nrows()),
-                ),
-            );
-        }
-        if F.ncols() != 1 {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "F",
-                    format!("{} columns", 1),
-                    format!("{} columns", F.ncols()),
-                ),
-            );
-        }
-        if F.nrows() != __rows {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "F",
-                    format!("{} rows, as many as `{}`", __rows, "p"),
-                    format!("{} rows", F.nrows()),
-                ),
-            );
-        }
-        if H.ncols() != 1 {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "H",
-                    format!("{} columns", 1),
-                    format!("{} columns", H.ncols()),
-                ),
-            );
-        }
-        if H.nrows() != __rows {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "H",
-                    format!("{} rows, as many as `{}`", __rows, "p"),
-                    format!("{} rows", H.nrows()),
-                ),
-            );
-        }
-        if gradient_into_.ncols() != 2 {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "gradient_into",
-                    format!("{} columns", 2),
-                    format!("{} columns", gradient_into_.ncols()),
-                ),
-            );
-        }
-        if gradient_into_.nrows() != __rows {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "gradient_into",
-                    format!("{} rows, as many as `{}`", __rows, "p"),
-                    format!("{} rows", gradient_into_.nrows()),
-                ),
-            );
-        }
-        if evaluate_.ncols() != 1 {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "evaluate",
-                    format!("{} columns", 1),
-                    format!("{} columns", evaluate_.ncols()),
-                ),
-            );
-        }
-        if evaluate_.nrows() != __rows {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "evaluate",
-                    format!("{} rows, as many as `{}`", __rows, "p"),
-                    format!("{} rows", evaluate_.nrows()),
-                ),
-            );
-        }
-        if sgd_step_.ncols() != 1 {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "sgd_step",
-                    format!("{} columns", 1),
-                    format!("{} columns", sgd_step_.ncols()),
-                ),
-            );
-        }
-        if sgd_step_.nrows() != __rows {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "sgd_step",
-                    format!("{} rows, as many as `{}`", __rows, "p"),
-                    format!("{} rows", sgd_step_.nrows()),
-                ),
-            );
-        }
-        if __rows == 0 {
-            return Err(
-                ::chainrule::runtime::ShapeError::new("p", "at least one row", "0 rows"),
-            );
-        }
-        let __scale: F = 1.0 / (__rows as f64);
-        let __parts = ::chainrule::parallel::parts(__rows, 32);
-        let __chunk = 0usize;
-        __ws.prepare(__parts, __chunk);
-        ::chainrule::parallel::for_each_part(
-            &mut __ws.parts[..__parts],
-            |__i, __part| {
-                let __range = ::chainrule::parallel::part_range(__rows, __parts, __i);
-                __part.loss = 0.0;
-                __part.acc.iter_mut().for_each(|__a| *__a = 0.0);
-                for __row in __range {
-                    let mut __row_p = [<f64 as ::chainrule::runtime::Real>::ZERO; 2];
-                    for (__slot, __value) in __row_p.iter_mut().zip(p.row(__row)) {
-                        *__slot = *__value;
-                    }
-                    let mut __row_g = [<f64 as ::chainrule::runtime::Real>::ZERO; 2];
-                    for (__slot, __value) in __row_g.iter_mut().zip(g.row(__row)) {
-                        *__slot = *__value;
-                    }
-                    let mut __row_gradient_ = [<f64 as ::chainrule::runtime::Real>::ZERO; 2];
-                    for (__slot, __value) in __row_gradient_
-                        .iter_mut()
-                        .zip(gradient_.row(__row))
-                    {
-                        *__slot = *__value;
-                    }
-                    let mut __row_LATEX_ = [<f64 as ::chainrule::runtime::Real>::ZERO; 2];
-                    for (__slot, __value) in __row_LATEX_
-                        .iter_mut()
-                        .zip(LATEX_.row(__row))
-                    {
-                        *__slot = *__value;
-                    }
-                    let mut __row_None_ = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
-                    for (__slot, __value) in __row_None_.iter_mut().zip(None_.row(__row))
-                    {
-                        *__slot = *__value;
-                    }
-                    let mut __row_PARAMS_ = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
-                    for (__slot, __value) in __row_PARAMS_
-                        .iter_mut()
-                        .zip(PARAMS_.row(__row))
-                    {
-                        *__slot = *__value;
-                    }
-                    let mut __row_z_0 = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
-                    for (__slot, __value) in __row_z_0.iter_mut().zip(z_0.row(__row)) {
-                        *__slot = *__value;
-                    }
-                    let mut __row_h_values = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
-                    for (__slot, __value) in __row_h_values
-                        .iter_mut()
-                        .zip(h_values.row(__row))
-                    {
-                        *__slot = *__value;
-                    }
-                    let mut __row_tmp0 = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
-                    for (__slot, __value) in __row_tmp0.iter_mut().zip(tmp0.row(__row)) {
-                        *__slot = *__value;
-                    }
-                    let mut __row_ix_k = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
-                    for (__slot, __value) in __row_ix_k.iter_mut().zip(ix_k.row(__row)) {
-                        *__slot = *__value;
-                    }
-                    let mut __row_acc = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
-                    for (__slot, __value) in __row_acc.iter_mut().zip(acc.row(__row)) {
-                        *__slot = *__value;
-                    }
-                    let mut __row_lr = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
-                    for (__slot, __value) in __row_lr.iter_mut().zip(lr.row(__row)) {
-                        *__slot = *__value;
-                    }
-                    let mut __row_ws = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
-                    for (__slot, __value) in __row_ws.iter_mut().zip(ws.row(__row)) {
-                        *__slot = *__value;
-                    }
-                    let mut __row_data = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
-                    for (__slot, __value) in __row_data.iter_mut().zip(data.row(__row)) {
-                        *__slot = *__value;
-                    }
-                    let mut __row_params = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
-                    for (__slot, __value) in __row_params
-                        .iter_mut()
-                        .zip(params.row(__row))
-                    {
-                        *__slot = *__value;
-                    }
-                    let mut __row_Params = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
-                    for (__slot, __value) in __row_Params
-                        .iter_mut()
-                        .zip(Params.row(__row))
-                    {
-                        *__slot = *__value;
-                    }
-                    let mut __row_F = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
-                    for (__slot, __value) in __row_F.iter_mut().zip(F.row(__row)) {
-                        *__slot = *__value;
-                    }
-                    let mut __row_H = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
-                    for (__slot, __value) in __row_H.iter_mut().zip(H.row(__row)) {
-                        *__slot = *__value;
-                    }
-                    let mut __row_gradient_into_ = [<f64 as ::chainrule::runtime::Real>::ZERO; 2];
-                    for (__slot, __value) in __row_gradient_into_
-                        .iter_mut()
-                        .zip(gradient_into_.row(__row))
-                    {
-                        *__slot = *__value;
-                    }
-                    let mut __row_evaluate_ = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
-                    for (__slot, __value) in __row_evaluate_
-                        .iter_mut()
-                        .zip(evaluate_.row(__row))
-                    {
-                        *__slot = *__value;
-                    }
-                    let mut __row_sgd_step_ = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
-                    for (__slot, __value) in __row_sgd_step_
-                        .iter_mut()
-                        .zip(sgd_step_.row(__row))
-                    {
-                        *__slot = *__value;
-                    }
-                    let __g = __part.scratch.get_or_insert_with(Params::boxed_zeros);
-                    __part.loss
-                        += gradient_into(
-                            p_,
-                            &__row_p,
-                            &__row_g,
-                            &__row_gradient_,
-                            &__row_LATEX_,
-                            &__row_None_,
-                            &__row_PARAMS_,
-                            &__row_z_0,
-                            &__row_h_values,
-                            &__row_tmp0,
-                            &__row_ix_k,
-                            &__row_acc,
-                            &__row_lr,
-                            &__row_ws,
-                            &__row_data,
-                            &__row_params,
-                            &__row_Params,
-                            &__row_F,
-                            &__row_H,
-                            &__row_gradient_into_,
-                            &__row_evaluate_,
-                            &__row_sgd_step_,
-                            __g,
-                        );
-                    __g.add_to(&mut __part.acc);
-                }
-                for __a in __part.acc.iter_mut() {
-                    *__a *= __scale;
-                }
-            },
-        );
-        let __total = &mut __ws.total;
-        let mut __loss: F = 0.0;
-        for (__i, __part) in __ws.parts[..__parts].iter().enumerate() {
-            if __i == 0 {
-                __total.copy_from_slice(&__part.acc);
-            } else {
-                for (__t, __a) in __total.iter_mut().zip(&__part.acc) {
-                    *__t += *__a;
-                }
-            }
-            __loss += __part.loss;
-        }
-        Ok(__loss * __scale)
-    }
-    /// The loss and gradient over a batch, one sample per row, combined by the
-    /// network's `batch` rule. Wrong column or row counts are an `Err`.
-    pub fn gradient_batch(
-        p_: &Params,
-        p: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        g: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        gradient_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        LATEX_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        None_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        PARAMS_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        z_0: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        h_values: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        tmp0: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        ix_k: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        acc: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        lr: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        ws: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        data: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        params: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        F: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        H: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-    ) -> Result<(F, Params), ::chainrule::runtime::ShapeError> {
-        let mut __ws = BatchWorkspace::new();
-        let mut __g = Params::boxed_zeros();
-        let __loss = gradient_batch_into(
-            p_,
-            p,
-            g,
-            gradient_,
-            LATEX_,
-            None_,
-            PARAMS_,
-            z_0,
-            h_values,
-            tmp0,
-            ix_k,
-            acc,
-            lr,
-            ws,
-            data,
-            params,
-            Params,
-            F,
-            H,
-            gradient_into_,
-            evaluate_,
-            sgd_step_,
-            &mut __ws,
-            &mut __g,
-        )?;
-        Ok((__loss, *__g))
-    }
-    /// [`gradient_batch`] into `g`, reusing the buffers of `ws`: no allocation once `ws`
-    /// has seen a batch this large. Returns the loss.
-    pub fn gradient_batch_into(
-        p_: &Params,
-        p: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        g: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        gradient_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        LATEX_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        None_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        PARAMS_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        z_0: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        h_values: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        tmp0: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        ix_k: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        acc: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        lr: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        ws: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        data: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        params: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        F: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        H: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        ws_: &mut BatchWorkspace,
-        g_: &mut Params,
-    ) -> Result<F, ::chainrule::runtime::ShapeError> {
-        let __loss = __accumulate(
-            p_,
-            p,
-            g,
-            gradient_,
-            LATEX_,
-            None_,
-            PARAMS_,
-            z_0,
-            h_values,
-            tmp0,
-            ix_k,
-            acc,
-            lr,
-            ws,
-            data,
-            params,
-            Params,
-            F,
-            H,
-            gradient_into_,
-            evaluate_,
-            sgd_step_,
-            ws_,
-        )?;
-        let __total = &ws_.total;
-        g_.W1.as_flattened_mut().copy_from_slice(&__total[0..6]);
-        g_.W2.as_flattened_mut().copy_from_slice(&__total[6..12]);
-        g_.W3.as_flattened_mut().copy_from_slice(&__total[12..18]);
-        g_.W4.as_flattened_mut().copy_from_slice(&__total[18..24]);
-        g_.b1.copy_from_slice(&__total[24..27]);
-        g_.W5.as_flattened_mut().copy_from_slice(&__total[27..33]);
-        Ok(__loss)
-    }
-    /// [`gradient_batch`] over flat arguments, for generic callers (tests, benchmarks):
-    /// parameters in [`Params::flat`] order, and one row per sample holding every input
-    /// and target element in declaration order. Returns the gradient in the same order.
-    pub fn gradient_batch_flat(
-        params_: &[F],
-        data_: ::chainrule::ndarray::ArrayView2<'_, F>,
-        ws_: &mut BatchWorkspace,
-    ) -> Result<(F, Vec<F>), ::chainrule::runtime::ShapeError> {
-        let __values: &[F; 33] = params_
-            .try_into()
-            .map_err(|_| ::chainrule::runtime::ShapeError::new(
-                "params",
-                format!("{} elements", 33),
-                format!("{} elements", params_.len()),
-            ))?;
-        if data_.ncols() != 26 {
-            return Err(
-                ::chainrule::runtime::ShapeError::new(
-                    "data",
-                    format!("{} columns", 26),
-                    format!("{} columns", data_.ncols()),
-                ),
-            );
-        }
-        let mut __p = Params::boxed_zeros();
-        __p.set_flat(__values);
-        let p = ::chainrule::parallel::columns(data_, 0, 2);
-        let g = ::chainrule::parallel::columns(data_, 2, 4);
-        let gradient_ = ::chainrule::parallel::columns(data_, 4, 6);
-        let LATEX_ = ::chainrule::parallel::columns(data_, 6, 8);
-        let None_ = ::chainrule::parallel::columns(data_, 8, 9);
-        let PARAMS_ = ::chainrule::parallel::columns(data_, 9, 10);
-        let z_0 = ::chainrule::parallel::columns(data_, 10, 11);
-        let h_values = ::chainrule::parallel::columns(data_, 11, 12);
-        let tmp0 = ::chainrule::parallel::columns(data_, 12, 13);
-        let ix_k = ::chainrule::parallel::columns(data_, 13, 14);
-        let acc = ::chainrule::parallel::columns(data_, 14, 15);
-        let lr = ::chainrule::parallel::columns(data_, 15, 16);
-        let ws = ::chainrule::parallel::columns(data_, 16, 17);
-        let data = ::chainrule::parallel::columns(data_, 17, 18);
-        let params = ::chainrule::parallel::columns(data_, 18, 19);
-        let Params = ::chainrule::parallel::columns(data_, 19, 20);
-        let F = ::chainrule::parallel::columns(data_, 20, 21);
-        let H = ::chainrule::parallel::columns(data_, 21, 22);
-        let gradient_into_ = ::chainrule::parallel::columns(data_, 22, 24);
-        let evaluate_ = ::chainrule::parallel::columns(data_, 24, 25);
-        let sgd_step_ = ::chainrule::parallel::columns(data_, 25, 26);
-        let __loss = __accumulate(
-            &__p,
-            p,
-            g,
-            gradient_,
-            LATEX_,
-            None_,
-            PARAMS_,
-            z_0,
-            h_values,
-            tmp0,
-            ix_k,
-            acc,
-            lr,
-            ws,
-            data,
-            params,
-            Params,
-            F,
-            H,
-            gradient_into_,
-            evaluate_,
-            sgd_step_,
-            ws_,
-        )?;
-        Ok((__loss, ws_.total.clone()))
-    }
-    /// One gradient-descent step over a batch, the gradient combined by the network's
-    /// `batch` rule; returns the loss before it.
-    pub fn sgd_step_batch(
+    /// One step of gradient descent with momentum, as PyTorch's
+    /// `SGD(momentum = s.mu)`: `buf = mu * buf + dL/dp; p -= lr * buf`, in place;
+    /// returns the loss before it.
+    #[inline]
+    pub fn momentum_step(
         p_: &mut Params,
-        p: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        g: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        gradient_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        LATEX_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        None_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        PARAMS_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        z_0: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        h_values: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        tmp0: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        ix_k: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        acc: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        lr: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        ws: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        data: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        params: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        F: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        H: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        lr_: F,
-    ) -> Result<F, ::chainrule::runtime::ShapeError> {
-        let mut __ws = BatchWorkspace::new();
-        sgd_step_batch_into(
-            p_,
-            p,
-            g,
-            gradient_,
-            LATEX_,
-            None_,
-            PARAMS_,
-            z_0,
-            h_values,
-            tmp0,
-            ix_k,
-            acc,
-            lr,
-            ws,
-            data,
-            params,
-            Params,
-            F,
-            H,
-            gradient_into_,
-            evaluate_,
-            sgd_step_,
-            lr_,
-            &mut __ws,
-        )
-    }
-    /// [`sgd_step_batch`] reusing the buffers of `ws`; `p` is updated in place.
-    pub fn sgd_step_batch_into(
-        p_: &mut Params,
-        p: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        g: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        gradient_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        LATEX_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        None_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        PARAMS_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        z_0: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        h_values: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        tmp0: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        ix_k: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        acc: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        lr: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        ws: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        data: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        params: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        F: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        H: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
-        lr_: F,
-        ws_: &mut BatchWorkspace,
-    ) -> Result<F, ::chainrule::runtime::ShapeError> {
-        let __loss = __accumulate(
-            p_,
-            p,
-            g,
-            gradient_,
-            LATEX_,
-            None_,
-            PARAMS_,
-            z_0,
-            h_values,
-            tmp0,
-            ix_k,
-            acc,
-            lr,
-            ws,
-            data,
-            params,
-            Params,
-            F,
-            H,
-            gradient_into_,
-            evaluate_,
-            sgd_step_,
-            ws_,
-        )?;
-        let __total = &ws_.total;
-        for (__w, __d) in p_.W1.as_flattened_mut().iter_mut().zip(&__total[0..6]) {
-            *__w -= lr_ * *__d;
-        }
-        for (__w, __d) in p_.W2.as_flattened_mut().iter_mut().zip(&__total[6..12]) {
-            *__w -= lr_ * *__d;
-        }
-        for (__w, __d) in p_.W3.as_flattened_mut().iter_mut().zip(&__total[12..18]) {
-            *__w -= lr_ * *__d;
-        }
-        for (__w, __d) in p_.W4.as_flattened_mut().iter_mut().zip(&__total[18..24]) {
-            *__w -= lr_ * *__d;
-        }
-        for (__w, __d) in p_.b1.iter_mut().zip(&__total[24..27]) {
-            *__w -= lr_ * *__d;
-        }
-        for (__w, __d) in p_.W5.as_flattened_mut().iter_mut().zip(&__total[27..33]) {
-            *__w -= lr_ * *__d;
-        }
-        Ok(__loss)
-    }
-    impl Params {
-        /// Sets every element from [`Params::flat`] order.
-        pub fn set_flat(&mut self, values: &[F; 33]) {
-            let mut at = 0usize;
-            (self.W1.as_flattened_mut()).copy_from_slice(&values[at..at + 6]);
-            at += 6;
-            (self.W2.as_flattened_mut()).copy_from_slice(&values[at..at + 6]);
-            at += 6;
-            (self.W3.as_flattened_mut()).copy_from_slice(&values[at..at + 6]);
-            at += 6;
-            (self.W4.as_flattened_mut()).copy_from_slice(&values[at..at + 6]);
-            at += 6;
-            (&mut self.b1[..]).copy_from_slice(&values[at..at + 3]);
-            at += 3;
-            (self.W5.as_flattened_mut()).copy_from_slice(&values[at..at + 6]);
-            at += 6;
-            let _ = at;
-        }
-    }
-    /// Compares a hand-written gradient function (same signature as [`gradient`]) with
-    /// the derived one at one sample: which elements differ, and whether by a sign
-    /// flip or a constant factor.
-    pub fn compare_gradient<H>(
-        hand: H,
-        p_: &Params,
+        s: &mut Momentum,
         p: &[f64; 2],
         g: &[f64; 2],
         gradient_: &[f64; 2],
@@ -1859,96 +730,629 @@ pub mod generated_names {
         gradient_into_: &[f64; 2],
         evaluate_: &[f64; 1],
         sgd_step_: &[f64; 1],
-        tol: F,
-    ) -> ::chainrule::runtime::GradientDiff
-    where
-        H: Fn(
-            &Params,
-            &[f64; 2],
-            &[f64; 2],
-            &[f64; 2],
-            &[f64; 2],
-            &[f64; 1],
-            &[f64; 1],
-            &[f64; 1],
-            &[f64; 1],
-            &[f64; 1],
-            &[f64; 1],
-            &[f64; 1],
-            &[f64; 1],
-            &[f64; 1],
-            &[f64; 1],
-            &[f64; 1],
-            &[f64; 1],
-            &[f64; 1],
-            &[f64; 1],
-            &[f64; 2],
-            &[f64; 1],
-            &[f64; 1],
-        ) -> (F, Params),
-    {
-        let (derived_loss, derived) = gradient(
-            p_,
-            p,
-            g,
-            gradient_,
-            LATEX_,
-            None_,
-            PARAMS_,
-            z_0,
-            h_values,
-            tmp0,
-            ix_k,
-            acc,
-            lr,
-            ws,
-            data,
-            params,
-            Params,
-            F,
-            H,
-            gradient_into_,
-            evaluate_,
-            sgd_step_,
+    ) -> F {
+        let k = ::chainrule::runtime::MomentumStep {
+            lr: s.lr,
+            mu: s.mu,
+        };
+        let h_0 = (p_.W1[0][0] * p[0] + p_.W1[0][1] * p[1]
+            + (p_.W2[0][0] * g[0] + p_.W2[0][1] * g[1])
+            + (p_.W3[0][0] * gradient_[0] + p_.W3[0][1] * gradient_[1])
+            + (p_.W4[0][0] * LATEX_[0] + p_.W4[0][1] * LATEX_[1]) + p_.b1[0])
+            .tanh();
+        let h_1 = (p_.W1[1][0] * p[0] + p_.W1[1][1] * p[1]
+            + (p_.W2[1][0] * g[0] + p_.W2[1][1] * g[1])
+            + (p_.W3[1][0] * gradient_[0] + p_.W3[1][1] * gradient_[1])
+            + (p_.W4[1][0] * LATEX_[0] + p_.W4[1][1] * LATEX_[1]) + p_.b1[1])
+            .tanh();
+        let h_2 = (p_.W1[2][0] * p[0] + p_.W1[2][1] * p[1]
+            + (p_.W2[2][0] * g[0] + p_.W2[2][1] * g[1])
+            + (p_.W3[2][0] * gradient_[0] + p_.W3[2][1] * gradient_[1])
+            + (p_.W4[2][0] * LATEX_[0] + p_.W4[2][1] * LATEX_[1]) + p_.b1[2])
+            .tanh();
+        let s_0 = None_[0] * PARAMS_[0] + z_0[0] * h_values[0] + tmp0[0] * ix_k[0]
+            + acc[0] * lr[0] + ws[0] * data[0] + params[0] * Params[0] + F[0] * H[0];
+        let z_0_ = p_.W5[0][0] * h_0 + p_.W5[0][1] * h_1 + p_.W5[0][2] * h_2 + s_0;
+        let z_1 = p_.W5[1][0] * h_0 + p_.W5[1][1] * h_1 + p_.W5[1][2] * h_2 + s_0;
+        let tmp0_ = z_1 - gradient_into_[1];
+        let tmp1 = evaluate_[0] * sgd_step_[0];
+        let z_1_delta = tmp0_ + tmp1;
+        let tmp2 = z_0_ - gradient_into_[0];
+        let z_0_delta = tmp2 + tmp1;
+        let h_2_delta = z_0_delta * p_.W5[0][2] + z_1_delta * p_.W5[1][2];
+        let h_1_delta = z_0_delta * p_.W5[0][1] + z_1_delta * p_.W5[1][1];
+        let h_0_delta = z_0_delta * p_.W5[0][0] + z_1_delta * p_.W5[1][0];
+        let tmp3 = 1f64 - h_0.powi(2);
+        let tmp4 = 1f64 - h_1.powi(2);
+        let tmp5 = 1f64 - h_2.powi(2);
+        let loss_before: F = 0.5f64 * (tmp2.powi(2) + tmp0_.powi(2))
+            + tmp1 * (z_0_ + z_1);
+        let grad0: F = h_0_delta * (tmp3 * p[0]);
+        let grad1: F = h_0_delta * (tmp3 * p[1]);
+        let grad2: F = h_1_delta * (tmp4 * p[0]);
+        let grad3: F = h_1_delta * (tmp4 * p[1]);
+        let grad4: F = h_2_delta * (tmp5 * p[0]);
+        let grad5: F = h_2_delta * (tmp5 * p[1]);
+        let grad6: F = h_0_delta * (tmp3 * g[0]);
+        let grad7: F = h_0_delta * (tmp3 * g[1]);
+        let grad8: F = h_1_delta * (tmp4 * g[0]);
+        let grad9: F = h_1_delta * (tmp4 * g[1]);
+        let grad10: F = h_2_delta * (tmp5 * g[0]);
+        let grad11: F = h_2_delta * (tmp5 * g[1]);
+        let grad12: F = h_0_delta * (tmp3 * gradient_[0]);
+        let grad13: F = h_0_delta * (tmp3 * gradient_[1]);
+        let grad14: F = h_1_delta * (tmp4 * gradient_[0]);
+        let grad15: F = h_1_delta * (tmp4 * gradient_[1]);
+        let grad16: F = h_2_delta * (tmp5 * gradient_[0]);
+        let grad17: F = h_2_delta * (tmp5 * gradient_[1]);
+        let grad18: F = h_0_delta * (tmp3 * LATEX_[0]);
+        let grad19: F = h_0_delta * (tmp3 * LATEX_[1]);
+        let grad20: F = h_1_delta * (tmp4 * LATEX_[0]);
+        let grad21: F = h_1_delta * (tmp4 * LATEX_[1]);
+        let grad22: F = h_2_delta * (tmp5 * LATEX_[0]);
+        let grad23: F = h_2_delta * (tmp5 * LATEX_[1]);
+        let grad24: F = h_0_delta * tmp3;
+        let grad25: F = h_1_delta * tmp4;
+        let grad26: F = h_2_delta * tmp5;
+        let grad27: F = z_0_delta * h_0;
+        let grad28: F = z_0_delta * h_1;
+        let grad29: F = z_0_delta * h_2;
+        let grad30: F = z_1_delta * h_0;
+        let grad31: F = z_1_delta * h_1;
+        let grad32: F = z_1_delta * h_2;
+        ::chainrule::runtime::momentum_update(
+            &mut p_.W1[0][0],
+            &mut s.buf.W1[0][0],
+            grad0,
+            &k,
         );
-        let (hand_loss, hand_gradient) = hand(
-            p_,
-            p,
-            g,
-            gradient_,
-            LATEX_,
-            None_,
-            PARAMS_,
-            z_0,
-            h_values,
-            tmp0,
-            ix_k,
-            acc,
-            lr,
-            ws,
-            data,
-            params,
-            Params,
-            F,
-            H,
-            gradient_into_,
-            evaluate_,
-            sgd_step_,
+        ::chainrule::runtime::momentum_update(
+            &mut p_.W1[0][1],
+            &mut s.buf.W1[0][1],
+            grad1,
+            &k,
         );
-        let derived: Vec<f64> = derived.to_vec().iter().map(|v| (*v).into()).collect();
-        let hand_values: Vec<f64> = hand_gradient
-            .to_vec()
-            .iter()
-            .map(|v| (*v).into())
-            .collect();
-        ::chainrule::runtime::GradientDiff::compare_by(
-            PARAMS,
-            |i| Params::element_name(i).into(),
-            &derived,
-            &hand_values,
-            tol.into(),
-            (derived_loss.into(), hand_loss.into()),
-        )
+        ::chainrule::runtime::momentum_update(
+            &mut p_.W1[1][0],
+            &mut s.buf.W1[1][0],
+            grad2,
+            &k,
+        );
+        ::chainrule::runtime::momentum_update(
+            &mut p_.W1[1][1],
+            &mut s.buf.W1[1][1],
+            grad3,
+            &k,
+        );
+        ::chainrule::runtime::momentum_update(
+            &mut p_.W1[2][0],
+            &mut s.buf.W1[2][0],
+            grad4,
+            &k,
+        );
+        ::chainrule::runtime::momentum_update(
+            &mut p_.W1[2][1],
+            &mut s.buf.W1[2][1],
+            grad5,
+            &k,
+        );
+        ::chainrule::runtime::momentum_update(
+            &mut p_.W2[0][0],
+            &mut s.buf.W2[0][0],
+            grad6,
+            &k,
+        );
+        ::chainrule::runtime::momentum_update(
+            &mut p_.W2[0][1],
+            &mut s.buf.W2[0][1],
+            grad7,
+            &k,
+        );
+        ::chainrule::runtime::momentum_update(
+            &mut p_.W2[1][0],
+            &mut s.buf.W2[1][0],
+            grad8,
+            &k,
+        );
+        ::chainrule::runtime::momentum_update(
+            &mut p_.W2[1][1],
+            &mut s.buf.W2[1][1],
+            grad9,
+            &k,
+        );
+        ::chainrule::runtime::momentum_update(
+            &mut p_.W2[2][0],
+            &mut s.buf.W2[2][0],
+            grad10,
+            &k,
+        );
+        ::chainrule::runtime::momentum_update(
+            &mut p_.W2[2][1],
+            &mut s.buf.W2[2][1],
+            grad11,
+            &k,
+        );
+        ::chainrule::runtime::momentum_update(
+            &mut p_.W3[0][0],
+            &mut s.buf.W3[0][0],
+            grad12,
+            &k,
+        );
+        ::chainrule::runtime::momentum_update(
+            &mut p_.W3[0][1],
+            &mut s.buf.W3[0][1],
+            grad13,
+            &k,
+        );
+        ::chainrule::runtime::momentum_update(
+            &mut p_.W3[1][0],
+            &mut s.buf.W3[1][0],
+            grad14,
+            &k,
+        );
+        ::chainrule::runtime::momentum_update(
+            &mut p_.W3[1][1],
+            &mut s.buf.W3[1][1],
+            grad15,
+            &k,
+        );
+        ::chainrule::runtime::momentum_update(
+            &mut p_.W3[2][0],
+            &mut s.buf.W3[2][0],
+            grad16,
+            &k,
+        );
+        ::chainrule::runtime::momentum_update(
+            &mut p_.W3[2][1],
+            &mut s.buf.W3[2][1],
+            grad17,
+            &k,
+        );
+        ::chainrule::runtime::momentum_update(
+            &mut p_.W4[0][0],
+            &mut s.buf.W4[0][0],
+            grad18,
+            &k,
+        );
+        ::chainrule::runtime::momentum_update(
+            &mut p_.W4[0][1],
+            &mut s.buf.W4[0][1],
+            grad19,
+            &k,
+        );
+        ::chainrule::runtime::momentum_update(
+            &mut p_.W4[1][0],
+            &mut s.buf.W4[1][0],
+            grad20,
+            &k,
+        );
+        ::chainrule::runtime::momentum_update(
+            &mut p_.W4[1][1],
+            &mut s.buf.W4[1][1],
+            grad21,
+            &k,
+        );
+        ::chainrule::runtime::momentum_update(
+            &mut p_.W4[2][0],
+            &mut s.buf.W4[2][0],
+            grad22,
+            &k,
+        );
+        ::chainrule::runtime::momentum_update(
+            &mut p_.W4[2][1],
+            &mut s.buf.W4[2][1],
+            grad23,
+            &k,
+        );
+        ::chainrule::runtime::momentum_update(
+            &mut p_.b1[0],
+            &mut s.buf.b1[0],
+            grad24,
+            &k,
+        );
+        ::chainrule::runtime::momentum_update(
+            &mut p_.b1[1],
+            &mut s.buf.b1[1],
+            grad25,
+            &k,
+        );
+        ::chainrule::runtime::momentum_update(
+            &mut p_.b1[2],
+            &mut s.buf.b1[2],
+            grad26,
+            &k,
+        );
+        ::chainrule::runtime::momentum_update(
+            &mut p_.W5[0][0],
+            &mut s.buf.W5[0][0],
+            grad27,
+            &k,
+        );
+        ::chainrule::runtime::momentum_update(
+            &mut p_.W5[0][1],
+            &mut s.buf.W5[0][1],
+            grad28,
+            &k,
+        );
+        ::chainrule::runtime::momentum_update(
+            &mut p_.W5[0][2],
+            &mut s.buf.W5[0][2],
+            grad29,
+            &k,
+        );
+        ::chainrule::runtime::momentum_update(
+            &mut p_.W5[1][0],
+            &mut s.buf.W5[1][0],
+            grad30,
+            &k,
+        );
+        ::chainrule::runtime::momentum_update(
+            &mut p_.W5[1][1],
+            &mut s.buf.W5[1][1],
+            grad31,
+            &k,
+        );
+        ::chainrule::runtime::momentum_update(
+            &mut p_.W5[1][2],
+            &mut s.buf.W5[1][2],
+            grad32,
+            &k,
+        );
+        loss_before
+    }
+    /// One Adam step (AdamW when `s.weight_decay` is not zero), as PyTorch documents
+    /// it, bias-corrected, in place; returns the loss before it.
+    #[inline]
+    pub fn adam_step(
+        p_: &mut Params,
+        s: &mut Adam,
+        p: &[f64; 2],
+        g: &[f64; 2],
+        gradient_: &[f64; 2],
+        LATEX_: &[f64; 2],
+        None_: &[f64; 1],
+        PARAMS_: &[f64; 1],
+        z_0: &[f64; 1],
+        h_values: &[f64; 1],
+        tmp0: &[f64; 1],
+        ix_k: &[f64; 1],
+        acc: &[f64; 1],
+        lr: &[f64; 1],
+        ws: &[f64; 1],
+        data: &[f64; 1],
+        params: &[f64; 1],
+        Params: &[f64; 1],
+        F: &[f64; 1],
+        H: &[f64; 1],
+        gradient_into_: &[f64; 2],
+        evaluate_: &[f64; 1],
+        sgd_step_: &[f64; 1],
+    ) -> F {
+        s.t = s.t.saturating_add(1);
+        let k = ::chainrule::runtime::AdamStep::new(
+            s.lr,
+            s.beta1,
+            s.beta2,
+            s.eps,
+            s.weight_decay,
+            s.t,
+        );
+        let h_0 = (p_.W1[0][0] * p[0] + p_.W1[0][1] * p[1]
+            + (p_.W2[0][0] * g[0] + p_.W2[0][1] * g[1])
+            + (p_.W3[0][0] * gradient_[0] + p_.W3[0][1] * gradient_[1])
+            + (p_.W4[0][0] * LATEX_[0] + p_.W4[0][1] * LATEX_[1]) + p_.b1[0])
+            .tanh();
+        let h_1 = (p_.W1[1][0] * p[0] + p_.W1[1][1] * p[1]
+            + (p_.W2[1][0] * g[0] + p_.W2[1][1] * g[1])
+            + (p_.W3[1][0] * gradient_[0] + p_.W3[1][1] * gradient_[1])
+            + (p_.W4[1][0] * LATEX_[0] + p_.W4[1][1] * LATEX_[1]) + p_.b1[1])
+            .tanh();
+        let h_2 = (p_.W1[2][0] * p[0] + p_.W1[2][1] * p[1]
+            + (p_.W2[2][0] * g[0] + p_.W2[2][1] * g[1])
+            + (p_.W3[2][0] * gradient_[0] + p_.W3[2][1] * gradient_[1])
+            + (p_.W4[2][0] * LATEX_[0] + p_.W4[2][1] * LATEX_[1]) + p_.b1[2])
+            .tanh();
+        let s_0 = None_[0] * PARAMS_[0] + z_0[0] * h_values[0] + tmp0[0] * ix_k[0]
+            + acc[0] * lr[0] + ws[0] * data[0] + params[0] * Params[0] + F[0] * H[0];
+        let z_0_ = p_.W5[0][0] * h_0 + p_.W5[0][1] * h_1 + p_.W5[0][2] * h_2 + s_0;
+        let z_1 = p_.W5[1][0] * h_0 + p_.W5[1][1] * h_1 + p_.W5[1][2] * h_2 + s_0;
+        let tmp0_ = z_1 - gradient_into_[1];
+        let tmp1 = evaluate_[0] * sgd_step_[0];
+        let z_1_delta = tmp0_ + tmp1;
+        let tmp2 = z_0_ - gradient_into_[0];
+        let z_0_delta = tmp2 + tmp1;
+        let h_2_delta = z_0_delta * p_.W5[0][2] + z_1_delta * p_.W5[1][2];
+        let h_1_delta = z_0_delta * p_.W5[0][1] + z_1_delta * p_.W5[1][1];
+        let h_0_delta = z_0_delta * p_.W5[0][0] + z_1_delta * p_.W5[1][0];
+        let tmp3 = 1f64 - h_0.powi(2);
+        let tmp4 = 1f64 - h_1.powi(2);
+        let tmp5 = 1f64 - h_2.powi(2);
+        let loss_before: F = 0.5f64 * (tmp2.powi(2) + tmp0_.powi(2))
+            + tmp1 * (z_0_ + z_1);
+        let grad0: F = h_0_delta * (tmp3 * p[0]);
+        let grad1: F = h_0_delta * (tmp3 * p[1]);
+        let grad2: F = h_1_delta * (tmp4 * p[0]);
+        let grad3: F = h_1_delta * (tmp4 * p[1]);
+        let grad4: F = h_2_delta * (tmp5 * p[0]);
+        let grad5: F = h_2_delta * (tmp5 * p[1]);
+        let grad6: F = h_0_delta * (tmp3 * g[0]);
+        let grad7: F = h_0_delta * (tmp3 * g[1]);
+        let grad8: F = h_1_delta * (tmp4 * g[0]);
+        let grad9: F = h_1_delta * (tmp4 * g[1]);
+        let grad10: F = h_2_delta * (tmp5 * g[0]);
+        let grad11: F = h_2_delta * (tmp5 * g[1]);
+        let grad12: F = h_0_delta * (tmp3 * gradient_[0]);
+        let grad13: F = h_0_delta * (tmp3 * gradient_[1]);
+        let grad14: F = h_1_delta * (tmp4 * gradient_[0]);
+        let grad15: F = h_1_delta * (tmp4 * gradient_[1]);
+        let grad16: F = h_2_delta * (tmp5 * gradient_[0]);
+        let grad17: F = h_2_delta * (tmp5 * gradient_[1]);
+        let grad18: F = h_0_delta * (tmp3 * LATEX_[0]);
+        let grad19: F = h_0_delta * (tmp3 * LATEX_[1]);
+        let grad20: F = h_1_delta * (tmp4 * LATEX_[0]);
+        let grad21: F = h_1_delta * (tmp4 * LATEX_[1]);
+        let grad22: F = h_2_delta * (tmp5 * LATEX_[0]);
+        let grad23: F = h_2_delta * (tmp5 * LATEX_[1]);
+        let grad24: F = h_0_delta * tmp3;
+        let grad25: F = h_1_delta * tmp4;
+        let grad26: F = h_2_delta * tmp5;
+        let grad27: F = z_0_delta * h_0;
+        let grad28: F = z_0_delta * h_1;
+        let grad29: F = z_0_delta * h_2;
+        let grad30: F = z_1_delta * h_0;
+        let grad31: F = z_1_delta * h_1;
+        let grad32: F = z_1_delta * h_2;
+        ::chainrule::runtime::adam_update(
+            &mut p_.W1[0][0],
+            &mut s.m.W1[0][0],
+            &mut s.v.W1[0][0],
+            grad0,
+            &k,
+        );
+        ::chainrule::runtime::adam_update(
+            &mut p_.W1[0][1],
+            &mut s.m.W1[0][1],
+            &mut s.v.W1[0][1],
+            grad1,
+            &k,
+        );
+        ::chainrule::runtime::adam_update(
+            &mut p_.W1[1][0],
+            &mut s.m.W1[1][0],
+            &mut s.v.W1[1][0],
+            grad2,
+            &k,
+        );
+        ::chainrule::runtime::adam_update(
+            &mut p_.W1[1][1],
+            &mut s.m.W1[1][1],
+            &mut s.v.W1[1][1],
+            grad3,
+            &k,
+        );
+        ::chainrule::runtime::adam_update(
+            &mut p_.W1[2][0],
+            &mut s.m.W1[2][0],
+            &mut s.v.W1[2][0],
+            grad4,
+            &k,
+        );
+        ::chainrule::runtime::adam_update(
+            &mut p_.W1[2][1],
+            &mut s.m.W1[2][1],
+            &mut s.v.W1[2][1],
+            grad5,
+            &k,
+        );
+        ::chainrule::runtime::adam_update(
+            &mut p_.W2[0][0],
+            &mut s.m.W2[0][0],
+            &mut s.v.W2[0][0],
+            grad6,
+            &k,
+        );
+        ::chainrule::runtime::adam_update(
+            &mut p_.W2[0][1],
+            &mut s.m.W2[0][1],
+            &mut s.v.W2[0][1],
+            grad7,
+            &k,
+        );
+        ::chainrule::runtime::adam_update(
+            &mut p_.W2[1][0],
+            &mut s.m.W2[1][0],
+            &mut s.v.W2[1][0],
+            grad8,
+            &k,
+        );
+        ::chainrule::runtime::adam_update(
+            &mut p_.W2[1][1],
+            &mut s.m.W2[1][1],
+            &mut s.v.W2[1][1],
+            grad9,
+            &k,
+        );
+        ::chainrule::runtime::adam_update(
+            &mut p_.W2[2][0],
+            &mut s.m.W2[2][0],
+            &mut s.v.W2[2][0],
+            grad10,
+            &k,
+        );
+        ::chainrule::runtime::adam_update(
+            &mut p_.W2[2][1],
+            &mut s.m.W2[2][1],
+            &mut s.v.W2[2][1],
+            grad11,
+            &k,
+        );
+        ::chainrule::runtime::adam_update(
+            &mut p_.W3[0][0],
+            &mut s.m.W3[0][0],
+            &mut s.v.W3[0][0],
+            grad12,
+            &k,
+        );
+        ::chainrule::runtime::adam_update(
+            &mut p_.W3[0][1],
+            &mut s.m.W3[0][1],
+            &mut s.v.W3[0][1],
+            grad13,
+            &k,
+        );
+        ::chainrule::runtime::adam_update(
+            &mut p_.W3[1][0],
+            &mut s.m.W3[1][0],
+            &mut s.v.W3[1][0],
+            grad14,
+            &k,
+        );
+        ::chainrule::runtime::adam_update(
+            &mut p_.W3[1][1],
+            &mut s.m.W3[1][1],
+            &mut s.v.W3[1][1],
+            grad15,
+            &k,
+        );
+        ::chainrule::runtime::adam_update(
+            &mut p_.W3[2][0],
+            &mut s.m.W3[2][0],
+            &mut s.v.W3[2][0],
+            grad16,
+            &k,
+        );
+        ::chainrule::runtime::adam_update(
+            &mut p_.W3[2][1],
+            &mut s.m.W3[2][1],
+            &mut s.v.W3[2][1],
+            grad17,
+            &k,
+        );
+        ::chainrule::runtime::adam_update(
+            &mut p_.W4[0][0],
+            &mut s.m.W4[0][0],
+            &mut s.v.W4[0][0],
+            grad18,
+            &k,
+        );
+        ::chainrule::runtime::adam_update(
+            &mut p_.W4[0][1],
+            &mut s.m.W4[0][1],
+            &mut s.v.W4[0][1],
+            grad19,
+            &k,
+        );
+        ::chainrule::runtime::adam_update(
+            &mut p_.W4[1][0],
+            &mut s.m.W4[1][0],
+            &mut s.v.W4[1][0],
+            grad20,
+            &k,
+        );
+        ::chainrule::runtime::adam_update(
+            &mut p_.W4[1][1],
+            &mut s.m.W4[1][1],
+            &mut s.v.W4[1][1],
+            grad21,
+            &k,
+        );
+        ::chainrule::runtime::adam_update(
+            &mut p_.W4[2][0],
+            &mut s.m.W4[2][0],
+            &mut s.v.W4[2][0],
+            grad22,
+            &k,
+        );
+        ::chainrule::runtime::adam_update(
+            &mut p_.W4[2][1],
+            &mut s.m.W4[2][1],
+            &mut s.v.W4[2][1],
+            grad23,
+            &k,
+        );
+        ::chainrule::runtime::adam_update(
+            &mut p_.b1[0],
+            &mut s.m.b1[0],
+            &mut s.v.b1[0],
+            grad24,
+            &k,
+        );
+        ::chainrule::runtime::adam_update(
+            &mut p_.b1[1],
+            &mut s.m.b1[1],
+            &mut s.v.b1[1],
+            grad25,
+            &k,
+        );
+        ::chainrule::runtime::adam_update(
+            &mut p_.b1[2],
+            &mut s.m.b1[2],
+            &mut s.v.b1[2],
+            grad26,
+            &k,
+        );
+        ::chainrule::runtime::adam_update(
+            &mut p_.W5[0][0],
+            &mut s.m.W5[0][0],
+            &mut s.v.W5[0][0],
+            grad27,
+            &k,
+        );
+        ::chainrule::runtime::adam_update(
+            &mut p_.W5[0][1],
+            &mut s.m.W5[0][1],
+            &mut s.v.W5[0][1],
+            grad28,
+            &k,
+        );
+        ::chainrule::runtime::adam_update(
+            &mut p_.W5[0][2],
+            &mut s.m.W5[0][2],
+            &mut s.v.W5[0][2],
+            grad29,
+            &k,
+        );
+        ::chainrule::runtime::adam_update(
+            &mut p_.W5[1][0],
+            &mut s.m.W5[1][0],
+            &mut s.v.W5[1][0],
+            grad30,
+            &k,
+        );
+        ::chainrule::runtime::adam_update(
+            &mut p_.W5[1][1],
+            &mut s.m.W5[1][1],
+            &mut s.v.W5[1][1],
+            grad31,
+            &k,
+        );
+        ::chainrule::runtime::adam_update(
+            &mut p_.W5[1][2],
+            &mut s.m.W5[1][2],
+            &mut s.v.W5[1][2],
+            grad32,
+            &k,
+        );
+        loss_before
+    }
+    impl Params {
+        /// Sets every element from [`Params::flat`] order.
+        pub fn set_flat(&mut self, values: &[F; 33]) {
+            let mut at = 0usize;
+            (self.W1.as_flattened_mut()).copy_from_slice(&values[at..at + 6]);
+            at += 6;
+            (self.W2.as_flattened_mut()).copy_from_slice(&values[at..at + 6]);
+            at += 6;
+            (self.W3.as_flattened_mut()).copy_from_slice(&values[at..at + 6]);
+            at += 6;
+            (self.W4.as_flattened_mut()).copy_from_slice(&values[at..at + 6]);
+            at += 6;
+            (&mut self.b1[..]).copy_from_slice(&values[at..at + 3]);
+            at += 3;
+            (self.W5.as_flattened_mut()).copy_from_slice(&values[at..at + 6]);
+            at += 6;
+            let _ = at;
+        }
     }
     /// How many parameter elements [`gradient_flat`] takes.
     pub const PARAMS: usize = 33;
@@ -2147,6 +1551,1762 @@ pub mod generated_names {
         );
         *params_ = parameters.flat();
         loss
+    }
+    ::chainrule::__if_std! {
+        impl Params {
+            /// The name of element `i` in the order of [`Params::flat`]: `W1[0][1]`, ...
+            pub fn element_name(i: usize) -> String {
+                let mut at = i;
+                if at < 6 {
+                    return ::chainrule::runtime::element_name("W1", &[3, 2], at);
+                }
+                at -= 6;
+                if at < 6 {
+                    return ::chainrule::runtime::element_name("W2", &[3, 2], at);
+                }
+                at -= 6;
+                if at < 6 {
+                    return ::chainrule::runtime::element_name("W3", &[3, 2], at);
+                }
+                at -= 6;
+                if at < 6 {
+                    return ::chainrule::runtime::element_name("W4", &[3, 2], at);
+                }
+                at -= 6;
+                if at < 3 {
+                    return ::chainrule::runtime::element_name("b1", &[3], at);
+                }
+                at -= 3;
+                if at < 6 {
+                    return ::chainrule::runtime::element_name("W5", &[2, 3], at);
+                }
+                at -= 6;
+                format!("element {i} of {}", 33)
+            }
+            /// [`Params::flat`] on the heap.
+            pub fn to_vec(&self) -> Vec<F> {
+                let mut out = Vec::with_capacity(33);
+                out.extend_from_slice(self.W1.as_flattened());
+                out.extend_from_slice(self.W2.as_flattened());
+                out.extend_from_slice(self.W3.as_flattened());
+                out.extend_from_slice(self.W4.as_flattened());
+                out.extend_from_slice(&self.b1[..]);
+                out.extend_from_slice(self.W5.as_flattened());
+                out
+            }
+            /// Every parameter as an `ndarray` array, by name.
+            pub fn to_ndarray(
+                &self,
+            ) -> ::std::collections::BTreeMap<String, ::chainrule::ndarray::ArrayD<F>> {
+                let mut out = ::std::collections::BTreeMap::new();
+                let dims: &[usize] = &[3, 2];
+                let values = (self.W1.as_flattened()).to_vec();
+                out.insert(
+                    "W1".to_string(),
+                    ::chainrule::ndarray::ArrayD::from_shape_vec(
+                            ::chainrule::ndarray::IxDyn(dims),
+                            values,
+                        )
+                        .expect("shape matches its length"),
+                );
+                let dims: &[usize] = &[3, 2];
+                let values = (self.W2.as_flattened()).to_vec();
+                out.insert(
+                    "W2".to_string(),
+                    ::chainrule::ndarray::ArrayD::from_shape_vec(
+                            ::chainrule::ndarray::IxDyn(dims),
+                            values,
+                        )
+                        .expect("shape matches its length"),
+                );
+                let dims: &[usize] = &[3, 2];
+                let values = (self.W3.as_flattened()).to_vec();
+                out.insert(
+                    "W3".to_string(),
+                    ::chainrule::ndarray::ArrayD::from_shape_vec(
+                            ::chainrule::ndarray::IxDyn(dims),
+                            values,
+                        )
+                        .expect("shape matches its length"),
+                );
+                let dims: &[usize] = &[3, 2];
+                let values = (self.W4.as_flattened()).to_vec();
+                out.insert(
+                    "W4".to_string(),
+                    ::chainrule::ndarray::ArrayD::from_shape_vec(
+                            ::chainrule::ndarray::IxDyn(dims),
+                            values,
+                        )
+                        .expect("shape matches its length"),
+                );
+                let dims: &[usize] = &[3];
+                let values = (&self.b1[..]).to_vec();
+                out.insert(
+                    "b1".to_string(),
+                    ::chainrule::ndarray::ArrayD::from_shape_vec(
+                            ::chainrule::ndarray::IxDyn(dims),
+                            values,
+                        )
+                        .expect("shape matches its length"),
+                );
+                let dims: &[usize] = &[2, 3];
+                let values = (self.W5.as_flattened()).to_vec();
+                out.insert(
+                    "W5".to_string(),
+                    ::chainrule::ndarray::ArrayD::from_shape_vec(
+                            ::chainrule::ndarray::IxDyn(dims),
+                            values,
+                        )
+                        .expect("shape matches its length"),
+                );
+                out
+            }
+            /// Parameters from `ndarray` arrays by name; a missing name keeps its default,
+            /// an unknown name or a wrong shape is an error.
+            pub fn from_ndarray(
+                arrays: &::std::collections::BTreeMap<String, ::chainrule::ndarray::ArrayD<F>>,
+            ) -> Result<Self, ::chainrule::runtime::ShapeError> {
+                let known: &[&str] = &["W1", "W2", "W3", "W4", "b1", "W5"];
+                if let Some(unknown) = arrays.keys().find(|k| !known.contains(&k.as_str())) {
+                    return Err(
+                        ::chainrule::runtime::ShapeError::new(
+                            unknown.clone(),
+                            "a parameter of this network",
+                            "an unknown name",
+                        ),
+                    );
+                }
+                let mut params = Params::boxed();
+                let dims: &[usize] = &[3, 2];
+                if let Some(array) = arrays.get("W1") {
+                    if array.shape() != dims {
+                        return Err(
+                            ::chainrule::runtime::ShapeError::new(
+                                "W1",
+                                format!("shape {:?}", dims),
+                                format!("shape {:?}", array.shape()),
+                            ),
+                        );
+                    }
+                    for (slot, value) in (params.W1.as_flattened_mut())
+                        .iter_mut()
+                        .zip(array.iter())
+                    {
+                        *slot = *value;
+                    }
+                }
+                let dims: &[usize] = &[3, 2];
+                if let Some(array) = arrays.get("W2") {
+                    if array.shape() != dims {
+                        return Err(
+                            ::chainrule::runtime::ShapeError::new(
+                                "W2",
+                                format!("shape {:?}", dims),
+                                format!("shape {:?}", array.shape()),
+                            ),
+                        );
+                    }
+                    for (slot, value) in (params.W2.as_flattened_mut())
+                        .iter_mut()
+                        .zip(array.iter())
+                    {
+                        *slot = *value;
+                    }
+                }
+                let dims: &[usize] = &[3, 2];
+                if let Some(array) = arrays.get("W3") {
+                    if array.shape() != dims {
+                        return Err(
+                            ::chainrule::runtime::ShapeError::new(
+                                "W3",
+                                format!("shape {:?}", dims),
+                                format!("shape {:?}", array.shape()),
+                            ),
+                        );
+                    }
+                    for (slot, value) in (params.W3.as_flattened_mut())
+                        .iter_mut()
+                        .zip(array.iter())
+                    {
+                        *slot = *value;
+                    }
+                }
+                let dims: &[usize] = &[3, 2];
+                if let Some(array) = arrays.get("W4") {
+                    if array.shape() != dims {
+                        return Err(
+                            ::chainrule::runtime::ShapeError::new(
+                                "W4",
+                                format!("shape {:?}", dims),
+                                format!("shape {:?}", array.shape()),
+                            ),
+                        );
+                    }
+                    for (slot, value) in (params.W4.as_flattened_mut())
+                        .iter_mut()
+                        .zip(array.iter())
+                    {
+                        *slot = *value;
+                    }
+                }
+                let dims: &[usize] = &[3];
+                if let Some(array) = arrays.get("b1") {
+                    if array.shape() != dims {
+                        return Err(
+                            ::chainrule::runtime::ShapeError::new(
+                                "b1",
+                                format!("shape {:?}", dims),
+                                format!("shape {:?}", array.shape()),
+                            ),
+                        );
+                    }
+                    for (slot, value) in (&mut params.b1[..]).iter_mut().zip(array.iter()) {
+                        *slot = *value;
+                    }
+                }
+                let dims: &[usize] = &[2, 3];
+                if let Some(array) = arrays.get("W5") {
+                    if array.shape() != dims {
+                        return Err(
+                            ::chainrule::runtime::ShapeError::new(
+                                "W5",
+                                format!("shape {:?}", dims),
+                                format!("shape {:?}", array.shape()),
+                            ),
+                        );
+                    }
+                    for (slot, value) in (params.W5.as_flattened_mut())
+                        .iter_mut()
+                        .zip(array.iter())
+                    {
+                        *slot = *value;
+                    }
+                }
+                Ok(*params)
+            }
+        }
+        /// Why [`Params::from_json`] refused a text: the JSON path and the reason.
+        pub use ::chainrule::runtime::ParamsError;
+        impl Params {
+            /// Every parameter as JSON in the `--params` layout of `chainrule eval` (a
+            /// name to a number array of its shape, row-major), numbers in shortest
+            /// round-trip form: `chainrule eval --params` reads what this writes.
+            pub fn to_json(&self) -> String {
+                ::chainrule::runtime::json::to_json::<
+                    F,
+                >(
+                    &[
+                        ::chainrule::runtime::json::Entry {
+                            name: "W1",
+                            dims: &[3, 2],
+                            values: self.W1.as_flattened(),
+                        },
+                        ::chainrule::runtime::json::Entry {
+                            name: "W2",
+                            dims: &[3, 2],
+                            values: self.W2.as_flattened(),
+                        },
+                        ::chainrule::runtime::json::Entry {
+                            name: "W3",
+                            dims: &[3, 2],
+                            values: self.W3.as_flattened(),
+                        },
+                        ::chainrule::runtime::json::Entry {
+                            name: "W4",
+                            dims: &[3, 2],
+                            values: self.W4.as_flattened(),
+                        },
+                        ::chainrule::runtime::json::Entry {
+                            name: "b1",
+                            dims: &[3],
+                            values: &self.b1[..],
+                        },
+                        ::chainrule::runtime::json::Entry {
+                            name: "W5",
+                            dims: &[2, 3],
+                            values: self.W5.as_flattened(),
+                        },
+                    ],
+                )
+            }
+            /// Parameters from JSON in the `--params` layout, read as `chainrule eval` reads
+            /// it: a parameter missing from the text keeps the value the network declares
+            /// (missing from both is an error), and an unknown name, a key given twice, a
+            /// wrong shape or a value that is not a finite number is an error naming its
+            /// JSON path (`W1[2][0]: expected a number, found a string`).
+            pub fn from_json(text: &str) -> Result<Params, ParamsError> {
+                let read = ::chainrule::runtime::json::from_json(
+                    text,
+                    "generated_names",
+                    &[
+                        ::chainrule::runtime::json::Expected {
+                            name: "W1",
+                            dims: &[3, 2],
+                            declared: false,
+                        },
+                        ::chainrule::runtime::json::Expected {
+                            name: "W2",
+                            dims: &[3, 2],
+                            declared: false,
+                        },
+                        ::chainrule::runtime::json::Expected {
+                            name: "W3",
+                            dims: &[3, 2],
+                            declared: false,
+                        },
+                        ::chainrule::runtime::json::Expected {
+                            name: "W4",
+                            dims: &[3, 2],
+                            declared: false,
+                        },
+                        ::chainrule::runtime::json::Expected {
+                            name: "b1",
+                            dims: &[3],
+                            declared: false,
+                        },
+                        ::chainrule::runtime::json::Expected {
+                            name: "W5",
+                            dims: &[2, 3],
+                            declared: false,
+                        },
+                    ],
+                )?;
+                let mut params = Params::boxed();
+                if let Some(values) = &read[0] {
+                    for (slot, value) in (params.W1.as_flattened_mut()).iter_mut().zip(values) {
+                        *slot = <F as ::chainrule::runtime::Real>::from_f64(*value);
+                    }
+                }
+                if let Some(values) = &read[1] {
+                    for (slot, value) in (params.W2.as_flattened_mut()).iter_mut().zip(values) {
+                        *slot = <F as ::chainrule::runtime::Real>::from_f64(*value);
+                    }
+                }
+                if let Some(values) = &read[2] {
+                    for (slot, value) in (params.W3.as_flattened_mut()).iter_mut().zip(values) {
+                        *slot = <F as ::chainrule::runtime::Real>::from_f64(*value);
+                    }
+                }
+                if let Some(values) = &read[3] {
+                    for (slot, value) in (params.W4.as_flattened_mut()).iter_mut().zip(values) {
+                        *slot = <F as ::chainrule::runtime::Real>::from_f64(*value);
+                    }
+                }
+                if let Some(values) = &read[4] {
+                    for (slot, value) in (&mut params.b1[..]).iter_mut().zip(values) {
+                        *slot = <F as ::chainrule::runtime::Real>::from_f64(*value);
+                    }
+                }
+                if let Some(values) = &read[5] {
+                    for (slot, value) in (params.W5.as_flattened_mut()).iter_mut().zip(values) {
+                        *slot = <F as ::chainrule::runtime::Real>::from_f64(*value);
+                    }
+                }
+                Ok(*params)
+            }
+        }
+        impl Params {
+            /// Every parameter zero, on the heap: no stack temporary, whatever the size.
+            pub fn boxed_zeros() -> Box<Params> {
+                unsafe { ::chainrule::runtime::zeroed_box::<Params>() }
+            }
+            /// The values declared in the network, zeros elsewhere, on the heap.
+            pub fn boxed() -> Box<Params> {
+                let mut params = Params::boxed_zeros();
+                params
+            }
+            /// [`Params::init`] on the heap: no stack temporary, whatever the size.
+            pub fn boxed_init(seed: u64) -> Box<Params> {
+                let mut params = Params::boxed();
+                params.__randomize(seed);
+                params
+            }
+        }
+        /// Buffers the batch functions reuse between calls ([`gradient_batch_into`],
+        /// [`sgd_step_batch_into`]): one gradient accumulator per part of a batch and, in
+        /// the matrix form, each vector and its delta for one chunk of rows. They grow to
+        /// the largest batch seen and are never shrunk.
+        #[derive(Clone, Debug, Default)]
+        pub struct BatchWorkspace {
+            parts: Vec<__Part>,
+            total: Vec<F>,
+        }
+        #[derive(Clone, Debug, Default)]
+        struct __Part {
+            loss: F,
+            acc: Vec<F>,
+            scratch: Option<Box<Params>>,
+        }
+        impl BatchWorkspace {
+            /// An empty workspace; the first call sizes it.
+            pub fn new() -> Self {
+                Self::default()
+            }
+            fn prepare(&mut self, __parts: usize, __chunk: usize) {
+                if self.parts.len() < __parts {
+                    self.parts.resize_with(__parts, __Part::default);
+                }
+                for __part in &mut self.parts[..__parts] {
+                    __part.acc.resize(33, 0.0);
+                }
+                self.total.resize(33, 0.0);
+            }
+        }
+        /// Sums the batch's loss and gradient, combined by the `batch` rule, into
+        /// `__ws.total`; returns the loss.
+        fn __accumulate(
+            p_: &Params,
+            p: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            g: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            gradient_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            LATEX_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            None_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            PARAMS_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            z_0: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            h_values: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            tmp0: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            ix_k: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            acc: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            lr: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            ws: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            data: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            params: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            F: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            H: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            __ws: &mut BatchWorkspace,
+        ) -> Result<F, ::chainrule::runtime::ShapeError> {
+            let __rows = p.nrows();
+            if p.ncols() != 2 {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "p",
+                        format!("{} columns", 2),
+                        format!("{} columns", p.ncols()),
+                    ),
+                );
+            }
+            if p.nrows() != __rows {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "p",
+                        format!("{} rows, as many as `{}`", __rows, "p"),
+                        format!("{} rows", p.nrows()),
+                    ),
+                );
+            }
+            if g.ncols() != 2 {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "g",
+                        format!("{} columns", 2),
+                        format!("{} columns", g.ncols()),
+                    ),
+                );
+            }
+            if g.nrows() != __rows {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "g",
+                        format!("{} rows, as many as `{}`", __rows, "p"),
+                        format!("{} rows", g.nrows()),
+                    ),
+                );
+            }
+            if gradient_.ncols() != 2 {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "gradient",
+                        format!("{} columns", 2),
+                        format!("{} columns", gradient_.ncols()),
+                    ),
+                );
+            }
+            if gradient_.nrows() != __rows {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "gradient",
+                        format!("{} rows, as many as `{}`", __rows, "p"),
+                        format!("{} rows", gradient_.nrows()),
+                    ),
+                );
+            }
+            if LATEX_.ncols() != 2 {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "LATEX",
+                        format!("{} columns", 2),
+                        format!("{} columns", LATEX_.ncols()),
+                    ),
+                );
+            }
+            if LATEX_.nrows() != __rows {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "LATEX",
+                        format!("{} rows, as many as `{}`", __rows, "p"),
+                        format!("{} rows", LATEX_.nrows()),
+                    ),
+                );
+            }
+            if None_.ncols() != 1 {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "None",
+                        format!("{} columns", 1),
+                        format!("{} columns", None_.ncols()),
+                    ),
+                );
+            }
+            if None_.nrows() != __rows {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "None",
+                        format!("{} rows, as many as `{}`", __rows, "p"),
+                        format!("{} rows", None_.nrows()),
+                    ),
+                );
+            }
+            if PARAMS_.ncols() != 1 {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "PARAMS",
+                        format!("{} columns", 1),
+                        format!("{} columns", PARAMS_.ncols()),
+                    ),
+                );
+            }
+            if PARAMS_.nrows() != __rows {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "PARAMS",
+                        format!("{} rows, as many as `{}`", __rows, "p"),
+                        format!("{} rows", PARAMS_.nrows()),
+                    ),
+                );
+            }
+            if z_0.ncols() != 1 {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "z_0",
+                        format!("{} columns", 1),
+                        format!("{} columns", z_0.ncols()),
+                    ),
+                );
+            }
+            if z_0.nrows() != __rows {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "z_0",
+                        format!("{} rows, as many as `{}`", __rows, "p"),
+                        format!("{} rows", z_0.nrows()),
+                    ),
+                );
+            }
+            if h_values.ncols() != 1 {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "h_values",
+                        format!("{} columns", 1),
+                        format!("{} columns", h_values.ncols()),
+                    ),
+                );
+            }
+            if h_values.nrows() != __rows {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "h_values",
+                        format!("{} rows, as many as `{}`", __rows, "p"),
+                        format!("{} rows", h_values.nrows()),
+                    ),
+                );
+            }
+            if tmp0.ncols() != 1 {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "tmp0",
+                        format!("{} columns", 1),
+                        format!("{} columns", tmp0.ncols()),
+                    ),
+                );
+            }
+            if tmp0.nrows() != __rows {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "tmp0",
+                        format!("{} rows, as many as `{}`", __rows, "p"),
+                        format!("{} rows", tmp0.nrows()),
+                    ),
+                );
+            }
+            if ix_k.ncols() != 1 {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "ix_k",
+                        format!("{} columns", 1),
+                        format!("{} columns", ix_k.ncols()),
+                    ),
+                );
+            }
+            if ix_k.nrows() != __rows {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "ix_k",
+                        format!("{} rows, as many as `{}`", __rows, "p"),
+                        format!("{} rows", ix_k.nrows()),
+                    ),
+                );
+            }
+            if acc.ncols() != 1 {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "acc",
+                        format!("{} columns", 1),
+                        format!("{} columns", acc.ncols()),
+                    ),
+                );
+            }
+            if acc.nrows() != __rows {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "acc",
+                        format!("{} rows, as many as `{}`", __rows, "p"),
+                        format!("{} rows", acc.nrows()),
+                    ),
+                );
+            }
+            if lr.ncols() != 1 {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "lr",
+                        format!("{} columns", 1),
+                        format!("{} columns", lr.ncols()),
+                    ),
+                );
+            }
+            if lr.nrows() != __rows {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "lr",
+                        format!("{} rows, as many as `{}`", __rows, "p"),
+                        format!("{} rows", lr.nrows()),
+                    ),
+                );
+            }
+            if ws.ncols() != 1 {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "ws",
+                        format!("{} columns", 1),
+                        format!("{} columns", ws.ncols()),
+                    ),
+                );
+            }
+            if ws.nrows() != __rows {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "ws",
+                        format!("{} rows, as many as `{}`", __rows, "p"),
+                        format!("{} rows", ws.nrows()),
+                    ),
+                );
+            }
+            if data.ncols() != 1 {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "data",
+                        format!("{} columns", 1),
+                        format!("{} columns", data.ncols()),
+                    ),
+                );
+            }
+            if data.nrows() != __rows {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "data",
+                        format!("{} rows, as many as `{}`", __rows, "p"),
+                        format!("{} rows", data.nrows()),
+                    ),
+                );
+            }
+            if params.ncols() != 1 {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "params",
+                        format!("{} columns", 1),
+                        format!("{} columns", params.ncols()),
+                    ),
+                );
+            }
+            if params.nrows() != __rows {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "params",
+                        format!("{} rows, as many as `{}`", __rows, "p"),
+                        format!("{} rows", params.nrows()),
+                    ),
+                );
+            }
+            if Params.ncols() != 1 {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "Params",
+                        format!("{} columns", 1),
+                        format!("{} columns", Params.ncols()),
+                    ),
+                );
+            }
+            if Params.nrows() != __rows {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "Params",
+                        format!("{} rows, as many as `{}`", __rows, "p"),
+                        format!("{} rows", Params.nrows()),
+                    ),
+                );
+            }
+            if F.ncols() != 1 {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "F",
+                        format!("{} columns", 1),
+                        format!("{} columns", F.ncols()),
+                    ),
+                );
+            }
+            if F.nrows() != __rows {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "F",
+                        format!("{} rows, as many as `{}`", __rows, "p"),
+                        format!("{} rows", F.nrows()),
+                    ),
+                );
+            }
+            if H.ncols() != 1 {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "H",
+                        format!("{} columns", 1),
+                        format!("{} columns", H.ncols()),
+                    ),
+                );
+            }
+            if H.nrows() != __rows {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "H",
+                        format!("{} rows, as many as `{}`", __rows, "p"),
+                        format!("{} rows", H.nrows()),
+                    ),
+                );
+            }
+            if gradient_into_.ncols() != 2 {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "gradient_into",
+                        format!("{} columns", 2),
+                        format!("{} columns", gradient_into_.ncols()),
+                    ),
+                );
+            }
+            if gradient_into_.nrows() != __rows {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "gradient_into",
+                        format!("{} rows, as many as `{}`", __rows, "p"),
+                        format!("{} rows", gradient_into_.nrows()),
+                    ),
+                );
+            }
+            if evaluate_.ncols() != 1 {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "evaluate",
+                        format!("{} columns", 1),
+                        format!("{} columns", evaluate_.ncols()),
+                    ),
+                );
+            }
+            if evaluate_.nrows() != __rows {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "evaluate",
+                        format!("{} rows, as many as `{}`", __rows, "p"),
+                        format!("{} rows", evaluate_.nrows()),
+                    ),
+                );
+            }
+            if sgd_step_.ncols() != 1 {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "sgd_step",
+                        format!("{} columns", 1),
+                        format!("{} columns", sgd_step_.ncols()),
+                    ),
+                );
+            }
+            if sgd_step_.nrows() != __rows {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "sgd_step",
+                        format!("{} rows, as many as `{}`", __rows, "p"),
+                        format!("{} rows", sgd_step_.nrows()),
+                    ),
+                );
+            }
+            if __rows == 0 {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new("p", "at least one row", "0 rows"),
+                );
+            }
+            let __scale: F = 1.0 / (__rows as f64);
+            let __parts = ::chainrule::parallel::parts(__rows, 32);
+            let __chunk = 0usize;
+            __ws.prepare(__parts, __chunk);
+            ::chainrule::parallel::for_each_part(
+                &mut __ws.parts[..__parts],
+                |__i, __part| {
+                    let __range = ::chainrule::parallel::part_range(__rows, __parts, __i);
+                    __part.loss = 0.0;
+                    __part.acc.iter_mut().for_each(|__a| *__a = 0.0);
+                    for __row in __range {
+                        let mut __row_p = [<f64 as ::chainrule::runtime::Real>::ZERO; 2];
+                        for (__slot, __value) in __row_p.iter_mut().zip(p.row(__row)) {
+                            *__slot = *__value;
+                        }
+                        let mut __row_g = [<f64 as ::chainrule::runtime::Real>::ZERO; 2];
+                        for (__slot, __value) in __row_g.iter_mut().zip(g.row(__row)) {
+                            *__slot = *__value;
+                        }
+                        let mut __row_gradient_ = [<f64 as ::chainrule::runtime::Real>::ZERO; 2];
+                        for (__slot, __value) in __row_gradient_
+                            .iter_mut()
+                            .zip(gradient_.row(__row))
+                        {
+                            *__slot = *__value;
+                        }
+                        let mut __row_LATEX_ = [<f64 as ::chainrule::runtime::Real>::ZERO; 2];
+                        for (__slot, __value) in __row_LATEX_.iter_mut().zip(LATEX_.row(__row)) {
+                            *__slot = *__value;
+                        }
+                        let mut __row_None_ = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+                        for (__slot, __value) in __row_None_.iter_mut().zip(None_.row(__row)) {
+                            *__slot = *__value;
+                        }
+                        let mut __row_PARAMS_ = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+                        for (__slot, __value) in __row_PARAMS_.iter_mut().zip(PARAMS_.row(__row))
+                        {
+                            *__slot = *__value;
+                        }
+                        let mut __row_z_0 = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+                        for (__slot, __value) in __row_z_0.iter_mut().zip(z_0.row(__row)) {
+                            *__slot = *__value;
+                        }
+                        let mut __row_h_values = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+                        for (__slot, __value) in __row_h_values
+                            .iter_mut()
+                            .zip(h_values.row(__row))
+                        {
+                            *__slot = *__value;
+                        }
+                        let mut __row_tmp0 = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+                        for (__slot, __value) in __row_tmp0.iter_mut().zip(tmp0.row(__row)) {
+                            *__slot = *__value;
+                        }
+                        let mut __row_ix_k = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+                        for (__slot, __value) in __row_ix_k.iter_mut().zip(ix_k.row(__row)) {
+                            *__slot = *__value;
+                        }
+                        let mut __row_acc = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+                        for (__slot, __value) in __row_acc.iter_mut().zip(acc.row(__row)) {
+                            *__slot = *__value;
+                        }
+                        let mut __row_lr = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+                        for (__slot, __value) in __row_lr.iter_mut().zip(lr.row(__row)) {
+                            *__slot = *__value;
+                        }
+                        let mut __row_ws = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+                        for (__slot, __value) in __row_ws.iter_mut().zip(ws.row(__row)) {
+                            *__slot = *__value;
+                        }
+                        let mut __row_data = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+                        for (__slot, __value) in __row_data.iter_mut().zip(data.row(__row)) {
+                            *__slot = *__value;
+                        }
+                        let mut __row_params = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+                        for (__slot, __value) in __row_params.iter_mut().zip(params.row(__row)) {
+                            *__slot = *__value;
+                        }
+                        let mut __row_Params = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+                        for (__slot, __value) in __row_Params.iter_mut().zip(Params.row(__row)) {
+                            *__slot = *__value;
+                        }
+                        let mut __row_F = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+                        for (__slot, __value) in __row_F.iter_mut().zip(F.row(__row)) {
+                            *__slot = *__value;
+                        }
+                        let mut __row_H = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+                        for (__slot, __value) in __row_H.iter_mut().zip(H.row(__row)) {
+                            *__slot = *__value;
+                        }
+                        let mut __row_gradient_into_ = [<f64 as ::chainrule::runtime::Real>::ZERO; 2];
+                        for (__slot, __value) in __row_gradient_into_
+                            .iter_mut()
+                            .zip(gradient_into_.row(__row))
+                        {
+                            *__slot = *__value;
+                        }
+                        let mut __row_evaluate_ = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+                        for (__slot, __value) in __row_evaluate_
+                            .iter_mut()
+                            .zip(evaluate_.row(__row))
+                        {
+                            *__slot = *__value;
+                        }
+                        let mut __row_sgd_step_ = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+                        for (__slot, __value) in __row_sgd_step_
+                            .iter_mut()
+                            .zip(sgd_step_.row(__row))
+                        {
+                            *__slot = *__value;
+                        }
+                        let __g = __part.scratch.get_or_insert_with(Params::boxed_zeros);
+                        __part.loss
+                            += gradient_into(
+                                p_,
+                                &__row_p,
+                                &__row_g,
+                                &__row_gradient_,
+                                &__row_LATEX_,
+                                &__row_None_,
+                                &__row_PARAMS_,
+                                &__row_z_0,
+                                &__row_h_values,
+                                &__row_tmp0,
+                                &__row_ix_k,
+                                &__row_acc,
+                                &__row_lr,
+                                &__row_ws,
+                                &__row_data,
+                                &__row_params,
+                                &__row_Params,
+                                &__row_F,
+                                &__row_H,
+                                &__row_gradient_into_,
+                                &__row_evaluate_,
+                                &__row_sgd_step_,
+                                __g,
+                            );
+                        __g.add_to(&mut __part.acc);
+                    }
+                    for __a in __part.acc.iter_mut() {
+                        *__a *= __scale;
+                    }
+                },
+            );
+            let __total = &mut __ws.total;
+            let mut __loss: F = 0.0;
+            for (__i, __part) in __ws.parts[..__parts].iter().enumerate() {
+                if __i == 0 {
+                    __total.copy_from_slice(&__part.acc);
+                } else {
+                    for (__t, __a) in __total.iter_mut().zip(&__part.acc) {
+                        *__t += *__a;
+                    }
+                }
+                __loss += __part.loss;
+            }
+            Ok(__loss * __scale)
+        }
+        /// The loss and gradient over a batch, one sample per row, combined by the
+        /// network's `batch` rule. Wrong column or row counts are an `Err`.
+        pub fn gradient_batch(
+            p_: &Params,
+            p: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            g: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            gradient_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            LATEX_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            None_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            PARAMS_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            z_0: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            h_values: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            tmp0: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            ix_k: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            acc: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            lr: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            ws: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            data: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            params: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            F: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            H: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+        ) -> Result<(F, Params), ::chainrule::runtime::ShapeError> {
+            let mut __ws = BatchWorkspace::new();
+            let mut __g = Params::boxed_zeros();
+            let __loss = gradient_batch_into(
+                p_,
+                p,
+                g,
+                gradient_,
+                LATEX_,
+                None_,
+                PARAMS_,
+                z_0,
+                h_values,
+                tmp0,
+                ix_k,
+                acc,
+                lr,
+                ws,
+                data,
+                params,
+                Params,
+                F,
+                H,
+                gradient_into_,
+                evaluate_,
+                sgd_step_,
+                &mut __ws,
+                &mut __g,
+            )?;
+            Ok((__loss, *__g))
+        }
+        /// [`gradient_batch`] into `g`, reusing the buffers of `ws`: no allocation once `ws`
+        /// has seen a batch this large. Returns the loss.
+        pub fn gradient_batch_into(
+            p_: &Params,
+            p: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            g: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            gradient_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            LATEX_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            None_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            PARAMS_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            z_0: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            h_values: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            tmp0: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            ix_k: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            acc: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            lr: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            ws: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            data: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            params: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            F: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            H: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            ws_: &mut BatchWorkspace,
+            g_: &mut Params,
+        ) -> Result<F, ::chainrule::runtime::ShapeError> {
+            let __loss = __accumulate(
+                p_,
+                p,
+                g,
+                gradient_,
+                LATEX_,
+                None_,
+                PARAMS_,
+                z_0,
+                h_values,
+                tmp0,
+                ix_k,
+                acc,
+                lr,
+                ws,
+                data,
+                params,
+                Params,
+                F,
+                H,
+                gradient_into_,
+                evaluate_,
+                sgd_step_,
+                ws_,
+            )?;
+            let __total = &ws_.total;
+            g_.W1.as_flattened_mut().copy_from_slice(&__total[0..6]);
+            g_.W2.as_flattened_mut().copy_from_slice(&__total[6..12]);
+            g_.W3.as_flattened_mut().copy_from_slice(&__total[12..18]);
+            g_.W4.as_flattened_mut().copy_from_slice(&__total[18..24]);
+            g_.b1.copy_from_slice(&__total[24..27]);
+            g_.W5.as_flattened_mut().copy_from_slice(&__total[27..33]);
+            Ok(__loss)
+        }
+        /// [`gradient_batch`] over flat arguments, for generic callers (tests, benchmarks):
+        /// parameters in [`Params::flat`] order, and one row per sample holding every input
+        /// and target element in declaration order. Returns the gradient in the same order.
+        pub fn gradient_batch_flat(
+            params_: &[F],
+            data_: ::chainrule::ndarray::ArrayView2<'_, F>,
+            ws_: &mut BatchWorkspace,
+        ) -> Result<(F, Vec<F>), ::chainrule::runtime::ShapeError> {
+            let __values: &[F; 33] = params_
+                .try_into()
+                .map_err(|_| ::chainrule::runtime::ShapeError::new(
+                    "params",
+                    format!("{} elements", 33),
+                    format!("{} elements", params_.len()),
+                ))?;
+            if data_.ncols() != 26 {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "data",
+                        format!("{} columns", 26),
+                        format!("{} columns", data_.ncols()),
+                    ),
+                );
+            }
+            let mut __p = Params::boxed_zeros();
+            __p.set_flat(__values);
+            let p = ::chainrule::parallel::columns(data_, 0, 2);
+            let g = ::chainrule::parallel::columns(data_, 2, 4);
+            let gradient_ = ::chainrule::parallel::columns(data_, 4, 6);
+            let LATEX_ = ::chainrule::parallel::columns(data_, 6, 8);
+            let None_ = ::chainrule::parallel::columns(data_, 8, 9);
+            let PARAMS_ = ::chainrule::parallel::columns(data_, 9, 10);
+            let z_0 = ::chainrule::parallel::columns(data_, 10, 11);
+            let h_values = ::chainrule::parallel::columns(data_, 11, 12);
+            let tmp0 = ::chainrule::parallel::columns(data_, 12, 13);
+            let ix_k = ::chainrule::parallel::columns(data_, 13, 14);
+            let acc = ::chainrule::parallel::columns(data_, 14, 15);
+            let lr = ::chainrule::parallel::columns(data_, 15, 16);
+            let ws = ::chainrule::parallel::columns(data_, 16, 17);
+            let data = ::chainrule::parallel::columns(data_, 17, 18);
+            let params = ::chainrule::parallel::columns(data_, 18, 19);
+            let Params = ::chainrule::parallel::columns(data_, 19, 20);
+            let F = ::chainrule::parallel::columns(data_, 20, 21);
+            let H = ::chainrule::parallel::columns(data_, 21, 22);
+            let gradient_into_ = ::chainrule::parallel::columns(data_, 22, 24);
+            let evaluate_ = ::chainrule::parallel::columns(data_, 24, 25);
+            let sgd_step_ = ::chainrule::parallel::columns(data_, 25, 26);
+            let __loss = __accumulate(
+                &__p,
+                p,
+                g,
+                gradient_,
+                LATEX_,
+                None_,
+                PARAMS_,
+                z_0,
+                h_values,
+                tmp0,
+                ix_k,
+                acc,
+                lr,
+                ws,
+                data,
+                params,
+                Params,
+                F,
+                H,
+                gradient_into_,
+                evaluate_,
+                sgd_step_,
+                ws_,
+            )?;
+            Ok((__loss, ws_.total.clone()))
+        }
+        /// One gradient-descent step over a batch, the gradient combined by the network's
+        /// `batch` rule; returns the loss before it.
+        pub fn sgd_step_batch(
+            p_: &mut Params,
+            p: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            g: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            gradient_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            LATEX_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            None_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            PARAMS_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            z_0: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            h_values: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            tmp0: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            ix_k: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            acc: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            lr: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            ws: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            data: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            params: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            F: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            H: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            lr_: F,
+        ) -> Result<F, ::chainrule::runtime::ShapeError> {
+            let mut __ws = BatchWorkspace::new();
+            sgd_step_batch_into(
+                p_,
+                p,
+                g,
+                gradient_,
+                LATEX_,
+                None_,
+                PARAMS_,
+                z_0,
+                h_values,
+                tmp0,
+                ix_k,
+                acc,
+                lr,
+                ws,
+                data,
+                params,
+                Params,
+                F,
+                H,
+                gradient_into_,
+                evaluate_,
+                sgd_step_,
+                lr_,
+                &mut __ws,
+            )
+        }
+        /// [`sgd_step_batch`] reusing the buffers of `ws`; `p` is updated in place.
+        pub fn sgd_step_batch_into(
+            p_: &mut Params,
+            p: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            g: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            gradient_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            LATEX_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            None_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            PARAMS_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            z_0: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            h_values: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            tmp0: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            ix_k: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            acc: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            lr: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            ws: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            data: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            params: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            F: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            H: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            lr_: F,
+            ws_: &mut BatchWorkspace,
+        ) -> Result<F, ::chainrule::runtime::ShapeError> {
+            let __loss = __accumulate(
+                p_,
+                p,
+                g,
+                gradient_,
+                LATEX_,
+                None_,
+                PARAMS_,
+                z_0,
+                h_values,
+                tmp0,
+                ix_k,
+                acc,
+                lr,
+                ws,
+                data,
+                params,
+                Params,
+                F,
+                H,
+                gradient_into_,
+                evaluate_,
+                sgd_step_,
+                ws_,
+            )?;
+            let __total = &ws_.total;
+            for (__w, __d) in p_.W1.as_flattened_mut().iter_mut().zip(&__total[0..6]) {
+                *__w -= lr_ * *__d;
+            }
+            for (__w, __d) in p_.W2.as_flattened_mut().iter_mut().zip(&__total[6..12]) {
+                *__w -= lr_ * *__d;
+            }
+            for (__w, __d) in p_.W3.as_flattened_mut().iter_mut().zip(&__total[12..18]) {
+                *__w -= lr_ * *__d;
+            }
+            for (__w, __d) in p_.W4.as_flattened_mut().iter_mut().zip(&__total[18..24]) {
+                *__w -= lr_ * *__d;
+            }
+            for (__w, __d) in p_.b1.iter_mut().zip(&__total[24..27]) {
+                *__w -= lr_ * *__d;
+            }
+            for (__w, __d) in p_.W5.as_flattened_mut().iter_mut().zip(&__total[27..33]) {
+                *__w -= lr_ * *__d;
+            }
+            Ok(__loss)
+        }
+        /// One step of gradient descent with momentum ([`momentum_step`]) over a batch,
+        /// the gradient combined by the network's `batch` rule; returns the loss before it.
+        pub fn momentum_step_batch(
+            p_: &mut Params,
+            s: &mut Momentum,
+            p: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            g: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            gradient_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            LATEX_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            None_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            PARAMS_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            z_0: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            h_values: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            tmp0: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            ix_k: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            acc: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            lr: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            ws: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            data: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            params: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            F: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            H: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+        ) -> Result<F, ::chainrule::runtime::ShapeError> {
+            let mut __ws = BatchWorkspace::new();
+            momentum_step_batch_into(
+                p_,
+                s,
+                p,
+                g,
+                gradient_,
+                LATEX_,
+                None_,
+                PARAMS_,
+                z_0,
+                h_values,
+                tmp0,
+                ix_k,
+                acc,
+                lr,
+                ws,
+                data,
+                params,
+                Params,
+                F,
+                H,
+                gradient_into_,
+                evaluate_,
+                sgd_step_,
+                &mut __ws,
+            )
+        }
+        /// [`momentum_step_batch`] reusing the buffers of `ws`. On an `Err` neither `p` nor
+        /// `s` changes.
+        pub fn momentum_step_batch_into(
+            p_: &mut Params,
+            s: &mut Momentum,
+            p: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            g: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            gradient_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            LATEX_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            None_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            PARAMS_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            z_0: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            h_values: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            tmp0: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            ix_k: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            acc: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            lr: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            ws: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            data: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            params: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            F: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            H: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            ws_: &mut BatchWorkspace,
+        ) -> Result<F, ::chainrule::runtime::ShapeError> {
+            let __loss = __accumulate(
+                p_,
+                p,
+                g,
+                gradient_,
+                LATEX_,
+                None_,
+                PARAMS_,
+                z_0,
+                h_values,
+                tmp0,
+                ix_k,
+                acc,
+                lr,
+                ws,
+                data,
+                params,
+                Params,
+                F,
+                H,
+                gradient_into_,
+                evaluate_,
+                sgd_step_,
+                ws_,
+            )?;
+            let __total = &ws_.total;
+            let __k = ::chainrule::runtime::MomentumStep {
+                lr: s.lr,
+                mu: s.mu,
+            };
+            for ((__w, __b), __d) in p_
+                .W1
+                .as_flattened_mut()
+                .iter_mut()
+                .zip(s.buf.W1.as_flattened_mut().iter_mut())
+                .zip(&__total[0..6])
+            {
+                ::chainrule::runtime::momentum_update(__w, __b, *__d, &__k);
+            }
+            for ((__w, __b), __d) in p_
+                .W2
+                .as_flattened_mut()
+                .iter_mut()
+                .zip(s.buf.W2.as_flattened_mut().iter_mut())
+                .zip(&__total[6..12])
+            {
+                ::chainrule::runtime::momentum_update(__w, __b, *__d, &__k);
+            }
+            for ((__w, __b), __d) in p_
+                .W3
+                .as_flattened_mut()
+                .iter_mut()
+                .zip(s.buf.W3.as_flattened_mut().iter_mut())
+                .zip(&__total[12..18])
+            {
+                ::chainrule::runtime::momentum_update(__w, __b, *__d, &__k);
+            }
+            for ((__w, __b), __d) in p_
+                .W4
+                .as_flattened_mut()
+                .iter_mut()
+                .zip(s.buf.W4.as_flattened_mut().iter_mut())
+                .zip(&__total[18..24])
+            {
+                ::chainrule::runtime::momentum_update(__w, __b, *__d, &__k);
+            }
+            for ((__w, __b), __d) in p_
+                .b1[..]
+                .iter_mut()
+                .zip(s.buf.b1[..].iter_mut())
+                .zip(&__total[24..27])
+            {
+                ::chainrule::runtime::momentum_update(__w, __b, *__d, &__k);
+            }
+            for ((__w, __b), __d) in p_
+                .W5
+                .as_flattened_mut()
+                .iter_mut()
+                .zip(s.buf.W5.as_flattened_mut().iter_mut())
+                .zip(&__total[27..33])
+            {
+                ::chainrule::runtime::momentum_update(__w, __b, *__d, &__k);
+            }
+            Ok(__loss)
+        }
+        /// One Adam step ([`adam_step`]) over a batch, the gradient combined by the
+        /// network's `batch` rule; returns the loss before it.
+        pub fn adam_step_batch(
+            p_: &mut Params,
+            s: &mut Adam,
+            p: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            g: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            gradient_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            LATEX_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            None_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            PARAMS_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            z_0: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            h_values: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            tmp0: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            ix_k: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            acc: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            lr: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            ws: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            data: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            params: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            F: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            H: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+        ) -> Result<F, ::chainrule::runtime::ShapeError> {
+            let mut __ws = BatchWorkspace::new();
+            adam_step_batch_into(
+                p_,
+                s,
+                p,
+                g,
+                gradient_,
+                LATEX_,
+                None_,
+                PARAMS_,
+                z_0,
+                h_values,
+                tmp0,
+                ix_k,
+                acc,
+                lr,
+                ws,
+                data,
+                params,
+                Params,
+                F,
+                H,
+                gradient_into_,
+                evaluate_,
+                sgd_step_,
+                &mut __ws,
+            )
+        }
+        /// [`adam_step_batch`] reusing the buffers of `ws`. On an `Err` neither `p` nor `s`
+        /// changes.
+        pub fn adam_step_batch_into(
+            p_: &mut Params,
+            s: &mut Adam,
+            p: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            g: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            gradient_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            LATEX_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            None_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            PARAMS_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            z_0: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            h_values: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            tmp0: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            ix_k: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            acc: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            lr: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            ws: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            data: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            params: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            F: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            H: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            ws_: &mut BatchWorkspace,
+        ) -> Result<F, ::chainrule::runtime::ShapeError> {
+            let __loss = __accumulate(
+                p_,
+                p,
+                g,
+                gradient_,
+                LATEX_,
+                None_,
+                PARAMS_,
+                z_0,
+                h_values,
+                tmp0,
+                ix_k,
+                acc,
+                lr,
+                ws,
+                data,
+                params,
+                Params,
+                F,
+                H,
+                gradient_into_,
+                evaluate_,
+                sgd_step_,
+                ws_,
+            )?;
+            let __total = &ws_.total;
+            s.t = s.t.saturating_add(1);
+            let __k = ::chainrule::runtime::AdamStep::new(
+                s.lr,
+                s.beta1,
+                s.beta2,
+                s.eps,
+                s.weight_decay,
+                s.t,
+            );
+            for (((__w, __m), __v), __d) in p_
+                .W1
+                .as_flattened_mut()
+                .iter_mut()
+                .zip(s.m.W1.as_flattened_mut().iter_mut())
+                .zip(s.v.W1.as_flattened_mut().iter_mut())
+                .zip(&__total[0..6])
+            {
+                ::chainrule::runtime::adam_update(__w, __m, __v, *__d, &__k);
+            }
+            for (((__w, __m), __v), __d) in p_
+                .W2
+                .as_flattened_mut()
+                .iter_mut()
+                .zip(s.m.W2.as_flattened_mut().iter_mut())
+                .zip(s.v.W2.as_flattened_mut().iter_mut())
+                .zip(&__total[6..12])
+            {
+                ::chainrule::runtime::adam_update(__w, __m, __v, *__d, &__k);
+            }
+            for (((__w, __m), __v), __d) in p_
+                .W3
+                .as_flattened_mut()
+                .iter_mut()
+                .zip(s.m.W3.as_flattened_mut().iter_mut())
+                .zip(s.v.W3.as_flattened_mut().iter_mut())
+                .zip(&__total[12..18])
+            {
+                ::chainrule::runtime::adam_update(__w, __m, __v, *__d, &__k);
+            }
+            for (((__w, __m), __v), __d) in p_
+                .W4
+                .as_flattened_mut()
+                .iter_mut()
+                .zip(s.m.W4.as_flattened_mut().iter_mut())
+                .zip(s.v.W4.as_flattened_mut().iter_mut())
+                .zip(&__total[18..24])
+            {
+                ::chainrule::runtime::adam_update(__w, __m, __v, *__d, &__k);
+            }
+            for (((__w, __m), __v), __d) in p_
+                .b1[..]
+                .iter_mut()
+                .zip(s.m.b1[..].iter_mut())
+                .zip(s.v.b1[..].iter_mut())
+                .zip(&__total[24..27])
+            {
+                ::chainrule::runtime::adam_update(__w, __m, __v, *__d, &__k);
+            }
+            for (((__w, __m), __v), __d) in p_
+                .W5
+                .as_flattened_mut()
+                .iter_mut()
+                .zip(s.m.W5.as_flattened_mut().iter_mut())
+                .zip(s.v.W5.as_flattened_mut().iter_mut())
+                .zip(&__total[27..33])
+            {
+                ::chainrule::runtime::adam_update(__w, __m, __v, *__d, &__k);
+            }
+            Ok(__loss)
+        }
+        /// Compares a hand-written gradient function (same signature as [`gradient`]) with
+        /// the derived one at one sample: which elements differ, and whether by a sign
+        /// flip or a constant factor.
+        pub fn compare_gradient<H>(
+            hand: H,
+            p_: &Params,
+            p: &[f64; 2],
+            g: &[f64; 2],
+            gradient_: &[f64; 2],
+            LATEX_: &[f64; 2],
+            None_: &[f64; 1],
+            PARAMS_: &[f64; 1],
+            z_0: &[f64; 1],
+            h_values: &[f64; 1],
+            tmp0: &[f64; 1],
+            ix_k: &[f64; 1],
+            acc: &[f64; 1],
+            lr: &[f64; 1],
+            ws: &[f64; 1],
+            data: &[f64; 1],
+            params: &[f64; 1],
+            Params: &[f64; 1],
+            F: &[f64; 1],
+            H: &[f64; 1],
+            gradient_into_: &[f64; 2],
+            evaluate_: &[f64; 1],
+            sgd_step_: &[f64; 1],
+            tol: F,
+        ) -> ::chainrule::runtime::GradientDiff
+        where
+            H: Fn(
+                &Params,
+                &[f64; 2],
+                &[f64; 2],
+                &[f64; 2],
+                &[f64; 2],
+                &[f64; 1],
+                &[f64; 1],
+                &[f64; 1],
+                &[f64; 1],
+                &[f64; 1],
+                &[f64; 1],
+                &[f64; 1],
+                &[f64; 1],
+                &[f64; 1],
+                &[f64; 1],
+                &[f64; 1],
+                &[f64; 1],
+                &[f64; 1],
+                &[f64; 1],
+                &[f64; 2],
+                &[f64; 1],
+                &[f64; 1],
+            ) -> (F, Params),
+        {
+            let (derived_loss, derived) = gradient(
+                p_,
+                p,
+                g,
+                gradient_,
+                LATEX_,
+                None_,
+                PARAMS_,
+                z_0,
+                h_values,
+                tmp0,
+                ix_k,
+                acc,
+                lr,
+                ws,
+                data,
+                params,
+                Params,
+                F,
+                H,
+                gradient_into_,
+                evaluate_,
+                sgd_step_,
+            );
+            let (hand_loss, hand_gradient) = hand(
+                p_,
+                p,
+                g,
+                gradient_,
+                LATEX_,
+                None_,
+                PARAMS_,
+                z_0,
+                h_values,
+                tmp0,
+                ix_k,
+                acc,
+                lr,
+                ws,
+                data,
+                params,
+                Params,
+                F,
+                H,
+                gradient_into_,
+                evaluate_,
+                sgd_step_,
+            );
+            let derived: Vec<f64> = derived.to_vec().iter().map(|v| (*v).into()).collect();
+            let hand_values: Vec<f64> = hand_gradient
+                .to_vec()
+                .iter()
+                .map(|v| (*v).into())
+                .collect();
+            ::chainrule::runtime::GradientDiff::compare_by(
+                PARAMS,
+                |i| Params::element_name(i).into(),
+                &derived,
+                &hand_values,
+                tol.into(),
+                (derived_loss.into(), hand_loss.into()),
+            )
+        }
     }
     /// The whole derivation, as `chainrule latex` prints it.
     pub const LATEX: &str = "\\begin{align*}\n\\delta_{z_{0}} = \\frac{\\partial L}{\\partial z_{0}} &= z_{0} - \\mathrm{gradient}_{\\mathrm{into},0} + \\mathrm{evaluate}_{0} \\mathrm{sgd}_{\\mathrm{step},0} \\\\\n\\delta_{z_{1}} = \\frac{\\partial L}{\\partial z_{1}} &= z_{1} - \\mathrm{gradient}_{\\mathrm{into},1} + \\mathrm{evaluate}_{0} \\mathrm{sgd}_{\\mathrm{step},0}\n\\end{align*}\n\\begin{align*}\n\\delta_{s_{0}} = \\frac{\\partial L}{\\partial s_{0}} &= \\delta_{z_{0}} \\, \\frac{\\partial z_{0}}{\\partial s_{0}} + \\delta_{z_{1}} \\, \\frac{\\partial z_{1}}{\\partial s_{0}} \\\\\n&= \\delta_{z_{0}} + \\delta_{z_{1}}\n\\end{align*}\n\\begin{align*}\n\\delta_{h_{0}} = \\frac{\\partial L}{\\partial h_{0}} &= \\delta_{z_{0}} \\, \\frac{\\partial z_{0}}{\\partial h_{0}} + \\delta_{z_{1}} \\, \\frac{\\partial z_{1}}{\\partial h_{0}} \\\\\n&= \\delta_{z_{0}} w^{(5)}_{00} + \\delta_{z_{1}} w^{(5)}_{10} \\\\\n\\delta_{h_{1}} = \\frac{\\partial L}{\\partial h_{1}} &= \\delta_{z_{0}} \\, \\frac{\\partial z_{0}}{\\partial h_{1}} + \\delta_{z_{1}} \\, \\frac{\\partial z_{1}}{\\partial h_{1}} \\\\\n&= \\delta_{z_{0}} w^{(5)}_{01} + \\delta_{z_{1}} w^{(5)}_{11} \\\\\n\\delta_{h_{2}} = \\frac{\\partial L}{\\partial h_{2}} &= \\delta_{z_{0}} \\, \\frac{\\partial z_{0}}{\\partial h_{2}} + \\delta_{z_{1}} \\, \\frac{\\partial z_{1}}{\\partial h_{2}} \\\\\n&= \\delta_{z_{0}} w^{(5)}_{02} + \\delta_{z_{1}} w^{(5)}_{12}\n\\end{align*}\n\\begin{align*}\n\\frac{\\partial L}{\\partial w^{(1)}_{00}} &= \\delta_{h_{0}} \\, \\frac{\\partial h_{0}}{\\partial w^{(1)}_{00}} \\\\\n&= \\delta_{h_{0}} \\left(1 - h_{0}^{2}\\right) p_{0} \\\\\n\\frac{\\partial L}{\\partial w^{(1)}_{01}} &= \\delta_{h_{0}} \\, \\frac{\\partial h_{0}}{\\partial w^{(1)}_{01}} \\\\\n&= \\delta_{h_{0}} \\left(1 - h_{0}^{2}\\right) p_{1} \\\\\n\\frac{\\partial L}{\\partial w^{(1)}_{10}} &= \\delta_{h_{1}} \\, \\frac{\\partial h_{1}}{\\partial w^{(1)}_{10}} \\\\\n&= \\delta_{h_{1}} \\left(1 - h_{1}^{2}\\right) p_{0} \\\\\n\\frac{\\partial L}{\\partial w^{(1)}_{11}} &= \\delta_{h_{1}} \\, \\frac{\\partial h_{1}}{\\partial w^{(1)}_{11}} \\\\\n&= \\delta_{h_{1}} \\left(1 - h_{1}^{2}\\right) p_{1} \\\\\n\\frac{\\partial L}{\\partial w^{(1)}_{20}} &= \\delta_{h_{2}} \\, \\frac{\\partial h_{2}}{\\partial w^{(1)}_{20}} \\\\\n&= \\delta_{h_{2}} \\left(1 - h_{2}^{2}\\right) p_{0} \\\\\n\\frac{\\partial L}{\\partial w^{(1)}_{21}} &= \\delta_{h_{2}} \\, \\frac{\\partial h_{2}}{\\partial w^{(1)}_{21}} \\\\\n&= \\delta_{h_{2}} \\left(1 - h_{2}^{2}\\right) p_{1}\n\\end{align*}\n\\begin{align*}\n\\frac{\\partial L}{\\partial w^{(2)}_{00}} &= \\delta_{h_{0}} \\, \\frac{\\partial h_{0}}{\\partial w^{(2)}_{00}} \\\\\n&= \\delta_{h_{0}} \\left(1 - h_{0}^{2}\\right) g_{0} \\\\\n\\frac{\\partial L}{\\partial w^{(2)}_{01}} &= \\delta_{h_{0}} \\, \\frac{\\partial h_{0}}{\\partial w^{(2)}_{01}} \\\\\n&= \\delta_{h_{0}} \\left(1 - h_{0}^{2}\\right) g_{1} \\\\\n\\frac{\\partial L}{\\partial w^{(2)}_{10}} &= \\delta_{h_{1}} \\, \\frac{\\partial h_{1}}{\\partial w^{(2)}_{10}} \\\\\n&= \\delta_{h_{1}} \\left(1 - h_{1}^{2}\\right) g_{0} \\\\\n\\frac{\\partial L}{\\partial w^{(2)}_{11}} &= \\delta_{h_{1}} \\, \\frac{\\partial h_{1}}{\\partial w^{(2)}_{11}} \\\\\n&= \\delta_{h_{1}} \\left(1 - h_{1}^{2}\\right) g_{1} \\\\\n\\frac{\\partial L}{\\partial w^{(2)}_{20}} &= \\delta_{h_{2}} \\, \\frac{\\partial h_{2}}{\\partial w^{(2)}_{20}} \\\\\n&= \\delta_{h_{2}} \\left(1 - h_{2}^{2}\\right) g_{0} \\\\\n\\frac{\\partial L}{\\partial w^{(2)}_{21}} &= \\delta_{h_{2}} \\, \\frac{\\partial h_{2}}{\\partial w^{(2)}_{21}} \\\\\n&= \\delta_{h_{2}} \\left(1 - h_{2}^{2}\\right) g_{1}\n\\end{align*}\n\\begin{align*}\n\\frac{\\partial L}{\\partial w^{(3)}_{00}} &= \\delta_{h_{0}} \\, \\frac{\\partial h_{0}}{\\partial w^{(3)}_{00}} \\\\\n&= \\delta_{h_{0}} \\left(1 - h_{0}^{2}\\right) \\mathrm{gradient}_{0} \\\\\n\\frac{\\partial L}{\\partial w^{(3)}_{01}} &= \\delta_{h_{0}} \\, \\frac{\\partial h_{0}}{\\partial w^{(3)}_{01}} \\\\\n&= \\delta_{h_{0}} \\left(1 - h_{0}^{2}\\right) \\mathrm{gradient}_{1} \\\\\n\\frac{\\partial L}{\\partial w^{(3)}_{10}} &= \\delta_{h_{1}} \\, \\frac{\\partial h_{1}}{\\partial w^{(3)}_{10}} \\\\\n&= \\delta_{h_{1}} \\left(1 - h_{1}^{2}\\right) \\mathrm{gradient}_{0} \\\\\n\\frac{\\partial L}{\\partial w^{(3)}_{11}} &= \\delta_{h_{1}} \\, \\frac{\\partial h_{1}}{\\partial w^{(3)}_{11}} \\\\\n&= \\delta_{h_{1}} \\left(1 - h_{1}^{2}\\right) \\mathrm{gradient}_{1} \\\\\n\\frac{\\partial L}{\\partial w^{(3)}_{20}} &= \\delta_{h_{2}} \\, \\frac{\\partial h_{2}}{\\partial w^{(3)}_{20}} \\\\\n&= \\delta_{h_{2}} \\left(1 - h_{2}^{2}\\right) \\mathrm{gradient}_{0} \\\\\n\\frac{\\partial L}{\\partial w^{(3)}_{21}} &= \\delta_{h_{2}} \\, \\frac{\\partial h_{2}}{\\partial w^{(3)}_{21}} \\\\\n&= \\delta_{h_{2}} \\left(1 - h_{2}^{2}\\right) \\mathrm{gradient}_{1}\n\\end{align*}\n\\begin{align*}\n\\frac{\\partial L}{\\partial w^{(4)}_{00}} &= \\delta_{h_{0}} \\, \\frac{\\partial h_{0}}{\\partial w^{(4)}_{00}} \\\\\n&= \\delta_{h_{0}} \\left(1 - h_{0}^{2}\\right) \\mathrm{LATEX}_{0} \\\\\n\\frac{\\partial L}{\\partial w^{(4)}_{01}} &= \\delta_{h_{0}} \\, \\frac{\\partial h_{0}}{\\partial w^{(4)}_{01}} \\\\\n&= \\delta_{h_{0}} \\left(1 - h_{0}^{2}\\right) \\mathrm{LATEX}_{1} \\\\\n\\frac{\\partial L}{\\partial w^{(4)}_{10}} &= \\delta_{h_{1}} \\, \\frac{\\partial h_{1}}{\\partial w^{(4)}_{10}} \\\\\n&= \\delta_{h_{1}} \\left(1 - h_{1}^{2}\\right) \\mathrm{LATEX}_{0} \\\\\n\\frac{\\partial L}{\\partial w^{(4)}_{11}} &= \\delta_{h_{1}} \\, \\frac{\\partial h_{1}}{\\partial w^{(4)}_{11}} \\\\\n&= \\delta_{h_{1}} \\left(1 - h_{1}^{2}\\right) \\mathrm{LATEX}_{1} \\\\\n\\frac{\\partial L}{\\partial w^{(4)}_{20}} &= \\delta_{h_{2}} \\, \\frac{\\partial h_{2}}{\\partial w^{(4)}_{20}} \\\\\n&= \\delta_{h_{2}} \\left(1 - h_{2}^{2}\\right) \\mathrm{LATEX}_{0} \\\\\n\\frac{\\partial L}{\\partial w^{(4)}_{21}} &= \\delta_{h_{2}} \\, \\frac{\\partial h_{2}}{\\partial w^{(4)}_{21}} \\\\\n&= \\delta_{h_{2}} \\left(1 - h_{2}^{2}\\right) \\mathrm{LATEX}_{1}\n\\end{align*}\n\\begin{align*}\n\\frac{\\partial L}{\\partial b^{(1)}_{0}} &= \\delta_{h_{0}} \\, \\frac{\\partial h_{0}}{\\partial b^{(1)}_{0}} \\\\\n&= \\delta_{h_{0}} \\left(1 - h_{0}^{2}\\right) \\\\\n\\frac{\\partial L}{\\partial b^{(1)}_{1}} &= \\delta_{h_{1}} \\, \\frac{\\partial h_{1}}{\\partial b^{(1)}_{1}} \\\\\n&= \\delta_{h_{1}} \\left(1 - h_{1}^{2}\\right) \\\\\n\\frac{\\partial L}{\\partial b^{(1)}_{2}} &= \\delta_{h_{2}} \\, \\frac{\\partial h_{2}}{\\partial b^{(1)}_{2}} \\\\\n&= \\delta_{h_{2}} \\left(1 - h_{2}^{2}\\right)\n\\end{align*}\n\\begin{align*}\n\\frac{\\partial L}{\\partial w^{(5)}_{00}} &= \\delta_{z_{0}} \\, \\frac{\\partial z_{0}}{\\partial w^{(5)}_{00}} \\\\\n&= \\delta_{z_{0}} h_{0} \\\\\n\\frac{\\partial L}{\\partial w^{(5)}_{01}} &= \\delta_{z_{0}} \\, \\frac{\\partial z_{0}}{\\partial w^{(5)}_{01}} \\\\\n&= \\delta_{z_{0}} h_{1} \\\\\n\\frac{\\partial L}{\\partial w^{(5)}_{02}} &= \\delta_{z_{0}} \\, \\frac{\\partial z_{0}}{\\partial w^{(5)}_{02}} \\\\\n&= \\delta_{z_{0}} h_{2} \\\\\n\\frac{\\partial L}{\\partial w^{(5)}_{10}} &= \\delta_{z_{1}} \\, \\frac{\\partial z_{1}}{\\partial w^{(5)}_{10}} \\\\\n&= \\delta_{z_{1}} h_{0} \\\\\n\\frac{\\partial L}{\\partial w^{(5)}_{11}} &= \\delta_{z_{1}} \\, \\frac{\\partial z_{1}}{\\partial w^{(5)}_{11}} \\\\\n&= \\delta_{z_{1}} h_{1} \\\\\n\\frac{\\partial L}{\\partial w^{(5)}_{12}} &= \\delta_{z_{1}} \\, \\frac{\\partial z_{1}}{\\partial w^{(5)}_{12}} \\\\\n&= \\delta_{z_{1}} h_{2}\n\\end{align*}\n";

@@ -81,8 +81,8 @@ fn scaling(network: &Network, derivation: &Derivation, q: usize) -> (usize, usiz
     (fan_in, len / fan_in, activation == Some(Builtin::Relu))
 }
 
-/// The constructors on the heap and `init`.
-pub fn constructors(ctx: &Ctx<'_>) -> TokenStream {
+/// `init` (core only), then the constructors on the heap (`std`).
+pub fn constructors(ctx: &Ctx<'_>) -> (TokenStream, TokenStream) {
     let network = ctx.network;
     let literals = ctx.codegen();
     let declared: Vec<TokenStream> = network
@@ -126,7 +126,27 @@ pub fn constructors(ctx: &Ctx<'_>) -> TokenStream {
             })
         })
         .collect();
-    quote! {
+    let core = quote! {
+        impl Params {
+            /// Random starting weights: each weight matrix uniform with the usual fan-in
+            /// scaling (He, `sqrt(6 / fan_in)`, for a layer that feeds `relu`; Glorot,
+            /// `sqrt(6 / (fan_in + fan_out))`, for sigmoid, tanh and linear layers); biases
+            /// and other vectors zero; declared values kept. The same weights for the same
+            /// seed on every machine.
+            pub fn init(seed: u64) -> Params {
+                let mut params = Params::default();
+                params.__randomize(seed);
+                params
+            }
+
+            /// Draws the weights [`Params::init`] describes into `self`.
+            fn __randomize(&mut self, seed: u64) {
+                let params = self;
+                #(#random)*
+            }
+        }
+    };
+    let std = quote! {
         impl Params {
             /// Every parameter zero, on the heap: no stack temporary, whatever the size.
             pub fn boxed_zeros() -> Box<Params> {
@@ -141,21 +161,13 @@ pub fn constructors(ctx: &Ctx<'_>) -> TokenStream {
                 params
             }
 
-            /// Random starting weights, on the heap: each weight matrix uniform with the
-            /// usual fan-in scaling (He, `sqrt(6 / fan_in)`, for a layer that feeds `relu`;
-            /// Glorot, `sqrt(6 / (fan_in + fan_out))`, for sigmoid, tanh and linear layers);
-            /// biases and other vectors zero; declared values kept. The same weights for the
-            /// same seed on every machine.
+            /// [`Params::init`] on the heap: no stack temporary, whatever the size.
             pub fn boxed_init(seed: u64) -> Box<Params> {
                 let mut params = Params::boxed();
-                #(#random)*
+                params.__randomize(seed);
                 params
             }
-
-            /// [`Params::boxed_init`] by value.
-            pub fn init(seed: u64) -> Params {
-                *Params::boxed_init(seed)
-            }
         }
-    }
+    };
+    (core, std)
 }

@@ -27,6 +27,10 @@ pub enum Write {
     Into,
     /// `p.W[i][j] -= lr * (...)`
     Step,
+    /// `momentum_update(&mut p.W[i][j], &mut s.buf.W[i][j], ..)`
+    Momentum,
+    /// `adam_update(&mut p.W[i][j], &mut s.m.W[i][j], &mut s.v.W[i][j], ..)`
+    Adam,
 }
 
 /// One function body under construction.
@@ -296,7 +300,7 @@ impl<'c, 'a> Body<'c, 'a> {
                     let g = gradient_ident(&self.ctx.names);
                     quote! { #g.#field }
                 }
-                Write::Step => {
+                Write::Step | Write::Momentum | Write::Adam => {
                     let p = &self.ctx.p;
                     quote! { #p.#field }
                 }
@@ -306,22 +310,26 @@ impl<'c, 'a> Body<'c, 'a> {
             self.name_indices(&named);
             let body = self.expr(f, 0);
             let ident = |d: usize| own.get(d).map(|&v| self.ident(v));
-            let (element, bounds): (TokenStream, Vec<(Option<Ident>, usize)>) = match param.shape {
-                Shape::Scalar => (target, vec![]),
+            let (index, bounds): (TokenStream, Vec<(Option<Ident>, usize)>) = match param.shape {
+                Shape::Scalar => (TokenStream::new(), vec![]),
                 Shape::Vector(n) => {
                     let i = ident(0);
-                    (quote! { #target[#i] }, vec![(i, n)])
+                    (quote! { [#i] }, vec![(i, n)])
                 }
                 Shape::Matrix(r, c) => {
                     let (i, j) = (ident(0), ident(1));
-                    (quote! { #target[#i][#j] }, vec![(i, r), (j, c)])
+                    (quote! { [#i][#j] }, vec![(i, r), (j, c)])
                 }
             };
+            let element = quote! { #target #index };
             let mut statement = match write {
                 Write::Into => quote! { #element = #body; },
                 Write::Step => {
                     let lr = self.ctx.names.local("lr");
                     quote! { #element -= #lr * (#body); }
+                }
+                Write::Momentum | Write::Adam => {
+                    super::optim::update(self.ctx, write, field, &index, quote! { (#body) })
                 }
             };
             for (index, bound) in bounds.into_iter().rev() {

@@ -11,6 +11,7 @@ mod indices;
 mod init;
 mod loops;
 mod names;
+mod optim;
 mod params;
 #[cfg(test)]
 mod parse_tests;
@@ -169,11 +170,12 @@ fn emit_with(
     let ctx = Ctx::new(network, derivation, float, unroll);
     let name = format_ident!("{}", network.name);
     let f = &ctx.f;
-    let params = params::params(&ctx);
-    let constructors = init::constructors(&ctx);
+    let (params, params_std) = params::params(&ctx);
+    let (constructors, constructors_std) = init::constructors(&ctx);
     let forward = forward::forward(&ctx);
     let gradient = gradient::gradient(&ctx)?;
     let step = step::sgd_step(&ctx)?;
+    let optimizers = optim::optimizers(&ctx)?;
     let batch = batch::items(network, derivation, float, batch_mode);
     let set_flat = params::set_flat(&ctx);
     let compare = compare::compare(&ctx);
@@ -184,11 +186,19 @@ fn emit_with(
         network.name
     );
 
+    // The items that need the standard library go inside one `__if_std!`, which the
+    // `chainrule` crate defines to keep them or drop them by its `std` feature: the macro
+    // never needs to know the feature (ARCHITECTURE.md, "no_std").
     Ok(quote! {
         #[doc = #doc]
         #[allow(non_snake_case, non_camel_case_types, unused_variables, unused_parens, clippy::all)]
         pub mod #name {
             #track
+            // Without `std`, `x.exp()` and the other float methods come from this trait
+            // (libm); with it, the standard library's own methods take precedence.
+            #[allow(unused_imports)]
+            use ::chainrule::runtime::Math as _;
+
             /// The float type of this module.
             pub type F = #f;
 
@@ -197,10 +207,16 @@ fn emit_with(
             #forward
             #gradient
             #step
-            #batch
+            #optimizers
             #set_flat
-            #compare
             #flat_gradient
+
+            ::chainrule::__if_std! {
+                #params_std
+                #constructors_std
+                #batch
+                #compare
+            }
 
             /// The whole derivation, as `chainrule latex` prints it.
             pub const LATEX: &str = #latex;
@@ -269,9 +285,52 @@ pub fn expand_network_with(
     )
 }
 
-/// Generated tokens as formatted Rust source (prettyplease).
+/// Generated tokens as formatted Rust source (prettyplease). prettyplease prints a macro's
+/// tokens as they come, so the items inside each network's `__if_std!` are formatted on their
+/// own and put back in its braces, indented.
 pub fn format(tokens: TokenStream) -> Result<String, String> {
-    let file: syn::File =
+    let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
-    Ok(prettyplease::unparse(&file))
+    let mut gated = Vec::new();
+    for item in &mut file.items {
+        let syn::Item::Mod(module) = item else {
+            continue;
+        };
+        for inner in module.content.iter_mut().flat_map(|(_, items)| items) {
+            if let syn::Item::Macro(m) = inner
+                && m.mac
+                    .path
+                    .segments
+                    .last()
+                    .is_some_and(|s| s.ident == "__if_std")
+            {
+                let items: syn::File = syn::parse2(std::mem::take(&mut m.mac.tokens))
+                    .map_err(|e| format!("generated code does not parse: {e}"))?;
+                m.mac.tokens = quote! { __chainrule_std_items };
+                gated.push(prettyplease::unparse(&items));
+            }
+        }
+    }
+    let mut out = String::new();
+    let mut gated = gated.into_iter();
+    for line in prettyplease::unparse(&file).lines() {
+        let marker = line.trim_start();
+        match (marker == "__chainrule_std_items", &gated.len()) {
+            (true, 1..) => {
+                let indent = &line[..line.len() - marker.len()];
+                for item_line in gated.next().unwrap_or_default().lines() {
+                    if !item_line.is_empty() {
+                        out.push_str(indent);
+                    }
+                    out.push_str(item_line);
+                    out.push('\n');
+                }
+            }
+            _ => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    Ok(out)
 }

@@ -10,8 +10,9 @@ use crate::model::{Shape, Symbol};
 /// Networks with at most this many parameter elements get `Params::ELEMENTS`.
 const MAX_ELEMENT_TABLE: usize = 20_000;
 
-/// The `Params` struct, `Default`, `zeros`, `ELEMENTS`, `flat` and the `ndarray` conversions.
-pub fn params(ctx: &Ctx<'_>) -> TokenStream {
+/// The `Params` struct, `Default`, `zeros`, `ELEMENTS`, `flat` and `add_to` (core only), then
+/// what needs `std`: `element_name`, `to_vec`, the `ndarray` conversions and the JSON ones.
+pub fn params(ctx: &Ctx<'_>) -> (TokenStream, TokenStream) {
     let network = ctx.network;
     let layout = &ctx.derivation.layout;
     let (param_fields, param_types) = (&ctx.param_fields, &ctx.param_types);
@@ -86,7 +87,7 @@ pub fn params(ctx: &Ctx<'_>) -> TokenStream {
         .iter()
         .map(|p| Literal::usize_unsuffixed(p.shape.len()))
         .collect();
-    quote! {
+    let core = quote! {
         /// Every trainable parameter, named as in the network.
         #[derive(Clone, Copy, Debug, PartialEq)]
         pub struct Params {
@@ -107,18 +108,6 @@ pub fn params(ctx: &Ctx<'_>) -> TokenStream {
             }
 
             #elements
-
-            /// The name of element `i` in the order of [`Params::flat`]: `W1[0][1]`, ...
-            pub fn element_name(i: usize) -> String {
-                let mut at = i;
-                #(
-                    if at < #param_lens {
-                        return ::chainrule::runtime::element_name(#param_names, #param_dims, at);
-                    }
-                    at -= #param_lens;
-                )*
-                format!("element {i} of {}", #count_lit)
-            }
 
             /// Every element, row-major, parameter by parameter.
             pub fn flat(&self) -> [F; #count_lit] {
@@ -143,6 +132,22 @@ pub fn params(ctx: &Ctx<'_>) -> TokenStream {
                     at += #param_lens;
                 )*
                 let _ = at;
+            }
+        }
+    };
+    let json = json(ctx, &param_names, &param_dims);
+    let std = quote! {
+        impl Params {
+            /// The name of element `i` in the order of [`Params::flat`]: `W1[0][1]`, ...
+            pub fn element_name(i: usize) -> String {
+                let mut at = i;
+                #(
+                    if at < #param_lens {
+                        return ::chainrule::runtime::element_name(#param_names, #param_dims, at);
+                    }
+                    at -= #param_lens;
+                )*
+                format!("element {i} of {}", #count_lit)
             }
 
             /// [`Params::flat`] on the heap.
@@ -185,7 +190,10 @@ pub fn params(ctx: &Ctx<'_>) -> TokenStream {
                 Ok(*params)
             }
         }
-    }
+
+        #json
+    };
+    (core, std)
 }
 
 /// Each parameter of `base` as a slice of its elements, row-major.
@@ -195,8 +203,8 @@ fn slices(ctx: &Ctx<'_>, base: &TokenStream, mutable: bool) -> Vec<TokenStream> 
         .iter()
         .zip(&ctx.param_fields)
         .map(|(p, field)| match (p.shape, mutable) {
-            (Shape::Scalar, false) => quote! { ::std::slice::from_ref(&#base.#field) },
-            (Shape::Scalar, true) => quote! { ::std::slice::from_mut(&mut #base.#field) },
+            (Shape::Scalar, false) => quote! { ::core::slice::from_ref(&#base.#field) },
+            (Shape::Scalar, true) => quote! { ::core::slice::from_mut(&mut #base.#field) },
             (Shape::Vector(_), false) => quote! { &#base.#field[..] },
             (Shape::Vector(_), true) => quote! { &mut #base.#field[..] },
             (Shape::Matrix(..), false) => quote! { #base.#field.as_flattened() },
@@ -294,6 +302,51 @@ pub fn flat_gradient(ctx: &Ctx<'_>) -> TokenStream {
             let #loss = sgd_step(&mut #parameters, #(&#batch_fields,)* #lr);
             *#params = #parameters.flat();
             #loss
+        }
+    }
+}
+
+/// `Params::to_json`, `Params::from_json` and `ParamsError` (the `--params` layout).
+fn json(ctx: &Ctx<'_>, names: &[&str], dims: &[TokenStream]) -> TokenStream {
+    let network = ctx.network;
+    let self_slices = slices(ctx, &quote! { self }, false);
+    let params_slices = slices(ctx, &quote! { params }, true);
+    let declared = network.params.iter().map(|p| p.default.is_some());
+    let network_name = &network.name;
+    let indices = (0..names.len()).map(Literal::usize_unsuffixed);
+    quote! {
+        /// Why [`Params::from_json`] refused a text: the JSON path and the reason.
+        pub use ::chainrule::runtime::ParamsError;
+
+        impl Params {
+            /// Every parameter as JSON in the `--params` layout of `chainrule eval` (a
+            /// name to a number array of its shape, row-major), numbers in shortest
+            /// round-trip form: `chainrule eval --params` reads what this writes.
+            pub fn to_json(&self) -> String {
+                ::chainrule::runtime::json::to_json::<F>(&[
+                    #(::chainrule::runtime::json::Entry { name: #names, dims: #dims, values: #self_slices },)*
+                ])
+            }
+
+            /// Parameters from JSON in the `--params` layout, read as `chainrule eval` reads
+            /// it: a parameter missing from the text keeps the value the network declares
+            /// (missing from both is an error), and an unknown name, a key given twice, a
+            /// wrong shape or a value that is not a finite number is an error naming its
+            /// JSON path (`W1[2][0]: expected a number, found a string`).
+            pub fn from_json(text: &str) -> Result<Params, ParamsError> {
+                let read = ::chainrule::runtime::json::from_json(text, #network_name, &[
+                    #(::chainrule::runtime::json::Expected { name: #names, dims: #dims, declared: #declared },)*
+                ])?;
+                let mut params = Params::boxed();
+                #(
+                    if let Some(values) = &read[#indices] {
+                        for (slot, value) in (#params_slices).iter_mut().zip(values) {
+                            *slot = <F as ::chainrule::runtime::Real>::from_f64(*value);
+                        }
+                    }
+                )*
+                Ok(*params)
+            }
         }
     }
 }

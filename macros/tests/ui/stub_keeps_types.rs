@@ -32,5 +32,12 @@ fn main() -> Result<(), chainrule::runtime::ShapeError> {
     let (_, batch) = two::gradient_batch(&p, rows.view(), rows.view())?;
     let flat: [f64; 17] = batch.flat();
     println!("{y:?} {hidden:?} {loss} {flat:?} {}", two::Params::ELEMENTS.len());
+    // Issue 22's items keep their types too.
+    let mut adam = two::Adam::with(0.01, 0.9, 0.999, 1e-8, 0.1);
+    let mut momentum = two::Momentum::new(0.01, 0.9);
+    let steps: f64 = two::adam_step(&mut p, &mut adam, &x, &t) + two::momentum_step(&mut p, &mut momentum, &x, &t);
+    let batched: f64 = two::adam_step_batch(&mut p, &mut adam, rows.view(), rows.view())?;
+    let back: Result<two::Params, two::ParamsError> = two::Params::from_json(&p.to_json());
+    println!("{steps} {batched} {} {:?} {}", adam.t, back.is_ok(), momentum.buf.b1[0]);
     Ok(())
 }

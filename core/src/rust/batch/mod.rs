@@ -213,6 +213,9 @@ pub fn items(
     let data_len = Literal::usize_unsuffixed(column);
     let copy_out = write_params(network, &g, None);
     let step = write_params(network, &p, Some(&lr));
+    let s = local("s");
+    let momentum = optimizer_updates(network, &p, &s, false);
+    let adam = optimizer_updates(network, &p, &s, true);
 
     quote! {
         /// Buffers the batch functions reuse between calls ([`gradient_batch_into`],
@@ -334,7 +337,79 @@ pub fn items(
             #step
             Ok(__loss)
         }
+
+        /// One step of gradient descent with momentum ([`momentum_step`]) over a batch,
+        /// the gradient combined by the network's `batch` rule; returns the loss before it.
+        pub fn momentum_step_batch(#p: &mut Params, #s: &mut Momentum, #view_args) -> Result<F, ::chainrule::runtime::ShapeError> {
+            let mut __ws = BatchWorkspace::new();
+            momentum_step_batch_into(#p, #s, #(#idents,)* &mut __ws)
+        }
+
+        /// [`momentum_step_batch`] reusing the buffers of `ws`. On an `Err` neither `p` nor
+        /// `s` changes.
+        pub fn momentum_step_batch_into(#p: &mut Params, #s: &mut Momentum, #view_args #ws: &mut BatchWorkspace) -> Result<F, ::chainrule::runtime::ShapeError> {
+            let __loss = __accumulate(#p, #(#idents,)* #ws)?;
+            let __total = &#ws.total;
+            let __k = ::chainrule::runtime::MomentumStep { lr: #s.lr, mu: #s.mu };
+            #momentum
+            Ok(__loss)
+        }
+
+        /// One Adam step ([`adam_step`]) over a batch, the gradient combined by the
+        /// network's `batch` rule; returns the loss before it.
+        pub fn adam_step_batch(#p: &mut Params, #s: &mut Adam, #view_args) -> Result<F, ::chainrule::runtime::ShapeError> {
+            let mut __ws = BatchWorkspace::new();
+            adam_step_batch_into(#p, #s, #(#idents,)* &mut __ws)
+        }
+
+        /// [`adam_step_batch`] reusing the buffers of `ws`. On an `Err` neither `p` nor `s`
+        /// changes.
+        pub fn adam_step_batch_into(#p: &mut Params, #s: &mut Adam, #view_args #ws: &mut BatchWorkspace) -> Result<F, ::chainrule::runtime::ShapeError> {
+            let __loss = __accumulate(#p, #(#idents,)* #ws)?;
+            let __total = &#ws.total;
+            #s.t = #s.t.saturating_add(1);
+            let __k = ::chainrule::runtime::AdamStep::new(#s.lr, #s.beta1, #s.beta2, #s.eps, #s.weight_decay, #s.t);
+            #adam
+            Ok(__loss)
+        }
     }
+}
+
+/// Applies the optimizer's update to every element of `p` with the batch gradient
+/// `__total` (flat order): `momentum_update` with `s.buf`, or `adam_update` with `s.m`, `s.v`.
+fn optimizer_updates(network: &Network, p: &Ident, s: &Ident, adam: bool) -> TokenStream {
+    let mut at = 0;
+    let mut out = TokenStream::new();
+    for param in &network.params {
+        let field = format_ident!("{}", param.name);
+        let (start, end) = (
+            Literal::usize_unsuffixed(at),
+            Literal::usize_unsuffixed(at + param.shape.len()),
+        );
+        at += param.shape.len();
+        let slice = |base: TokenStream| match param.shape {
+            Shape::Scalar => quote! { ::core::slice::from_mut(&mut #base.#field) },
+            Shape::Vector(_) => quote! { #base.#field[..] },
+            Shape::Matrix(..) => quote! { #base.#field.as_flattened_mut() },
+        };
+        let weights = slice(quote! { #p });
+        out.extend(if adam {
+            let (m, v) = (slice(quote! { #s.m }), slice(quote! { #s.v }));
+            quote! {
+                for (((__w, __m), __v), __d) in #weights.iter_mut().zip(#m.iter_mut()).zip(#v.iter_mut()).zip(&__total[#start..#end]) {
+                    ::chainrule::runtime::adam_update(__w, __m, __v, *__d, &__k);
+                }
+            }
+        } else {
+            let buf = slice(quote! { #s.buf });
+            quote! {
+                for ((__w, __b), __d) in #weights.iter_mut().zip(#buf.iter_mut()).zip(&__total[#start..#end]) {
+                    ::chainrule::runtime::momentum_update(__w, __b, *__d, &__k);
+                }
+            }
+        });
+    }
+    out
 }
 
 /// Writes `__total` (flat order) into `target` (`g`), or, with a learning rate, subtracts it

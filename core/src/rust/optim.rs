@@ -1,0 +1,174 @@
+//! `Momentum` and `Adam`: optimizer state laid out like `Params`, and `momentum_step` and
+//! `adam_step`, which update each weight where `sgd_step` would, inside the backward pass.
+//! The arithmetic of one element is the runtime's (`momentum_update`, `adam_update`), the
+//! same in the batch functions.
+
+use proc_macro2::{Ident, Literal, TokenStream};
+use quote::quote;
+
+use super::EmitError;
+use super::context::Ctx;
+use super::gradient::backward;
+use super::loops::Write;
+use crate::model::Shape;
+
+/// The statement that updates element `index` of parameter `field` with gradient `g`.
+pub fn update(
+    ctx: &Ctx<'_>,
+    write: Write,
+    field: &Ident,
+    index: &TokenStream,
+    g: TokenStream,
+) -> TokenStream {
+    let (p, s, k) = (&ctx.p, ctx.names.local("s"), ctx.names.local("k"));
+    match write {
+        Write::Momentum => quote! {
+            ::chainrule::runtime::momentum_update(&mut #p.#field #index, &mut #s.buf.#field #index, #g, &#k);
+        },
+        _ => quote! {
+            ::chainrule::runtime::adam_update(&mut #p.#field #index, &mut #s.m.#field #index, &mut #s.v.#field #index, #g, &#k);
+        },
+    }
+}
+
+/// The index of element `e` of a parameter of `shape`: `[1][0]`, `[2]` or nothing.
+fn index(shape: Shape, e: usize) -> TokenStream {
+    match shape {
+        Shape::Scalar => TokenStream::new(),
+        Shape::Vector(_) => {
+            let i = Literal::usize_unsuffixed(e);
+            quote! { [#i] }
+        }
+        Shape::Matrix(_, c) => {
+            let (i, j) = (
+                Literal::usize_unsuffixed(e / c.max(1)),
+                Literal::usize_unsuffixed(e % c.max(1)),
+            );
+            quote! { [#i][#j] }
+        }
+    }
+}
+
+/// One optimizer's step function: the backward pass of `sgd_step` with `write`'s update.
+fn step(ctx: &Ctx<'_>, write: Write) -> Result<TokenStream, EmitError> {
+    let (p, data_args) = (&ctx.p, &ctx.data_args);
+    let (s, k) = (ctx.names.local("s"), ctx.names.local("k"));
+    let backward = backward(ctx, write)?;
+    let names: Vec<Ident> = (0..backward.elements.len())
+        .map(|i| ctx.names.local(&format!("grad{i}")))
+        .collect();
+    let bindings = backward
+        .elements
+        .iter()
+        .zip(&names)
+        .map(|((_, _, v), name)| quote! { let #name: F = #v; });
+    let updates = backward
+        .elements
+        .iter()
+        .zip(&names)
+        .map(|((q, e, _), name)| {
+            let shape = ctx.network.params[*q].shape;
+            update(
+                ctx,
+                write,
+                &ctx.param_fields[*q],
+                &index(shape, *e),
+                quote! { #name },
+            )
+        });
+    let (statements, loops) = (&backward.statements, &backward.loops);
+    let loss_before = ctx.names.local("loss_before");
+    let inline = backward.inline.then(|| quote! { #[inline] });
+    Ok(match write {
+        Write::Momentum => quote! {
+            /// One step of gradient descent with momentum, as PyTorch's
+            /// `SGD(momentum = s.mu)`: `buf = mu * buf + dL/dp; p -= lr * buf`, in place;
+            /// returns the loss before it.
+            #inline
+            pub fn momentum_step(#p: &mut Params, #s: &mut Momentum, #data_args) -> F {
+                let #k = ::chainrule::runtime::MomentumStep { lr: #s.lr, mu: #s.mu };
+                #(#statements)*
+                #(#bindings)*
+                #(#loops)*
+                #(#updates)*
+                #loss_before
+            }
+        },
+        _ => quote! {
+            /// One Adam step (AdamW when `s.weight_decay` is not zero), as PyTorch documents
+            /// it, bias-corrected, in place; returns the loss before it.
+            #inline
+            pub fn adam_step(#p: &mut Params, #s: &mut Adam, #data_args) -> F {
+                #s.t = #s.t.saturating_add(1);
+                let #k = ::chainrule::runtime::AdamStep::new(#s.lr, #s.beta1, #s.beta2, #s.eps, #s.weight_decay, #s.t);
+                #(#statements)*
+                #(#bindings)*
+                #(#loops)*
+                #(#updates)*
+                #loss_before
+            }
+        },
+    })
+}
+
+/// The state structs, `momentum_step` and `adam_step`.
+pub fn optimizers(ctx: &Ctx<'_>) -> Result<TokenStream, EmitError> {
+    let momentum = step(ctx, Write::Momentum)?;
+    let adam = step(ctx, Write::Adam)?;
+    Ok(quote! {
+        /// The state of gradient descent with momentum (PyTorch's `SGD(momentum = mu)`, no
+        /// dampening): one velocity per parameter element, laid out like [`Params`].
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        pub struct Momentum {
+            /// The learning rate.
+            pub lr: F,
+            /// The momentum factor.
+            pub mu: F,
+            /// The velocity of every element, zero before the first step.
+            pub buf: Params,
+        }
+
+        impl Momentum {
+            /// A fresh state.
+            pub fn new(lr: F, mu: F) -> Self {
+                Momentum { lr, mu, buf: Params::zeros() }
+            }
+        }
+
+        /// The state of Adam (PyTorch's `Adam`, and `AdamW` with a weight decay): the first
+        /// and second moments of every element, laid out like [`Params`], and the step count.
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        pub struct Adam {
+            /// The learning rate.
+            pub lr: F,
+            /// The decay rates of the first and second moments.
+            pub beta1: F,
+            pub beta2: F,
+            /// Added to the square root of the second moment.
+            pub eps: F,
+            /// Decoupled weight decay (AdamW): `p -= lr * weight_decay * p` before each update.
+            pub weight_decay: F,
+            /// Steps taken.
+            pub t: u32,
+            /// The first moment of every element.
+            pub m: Params,
+            /// The second moment of every element.
+            pub v: Params,
+        }
+
+        impl Adam {
+            /// Adam with PyTorch's defaults: `beta1` 0.9, `beta2` 0.999, `eps` 1e-8, no decay.
+            pub fn new(lr: F) -> Self {
+                Adam::with(lr, 0.9, 0.999, 1e-8, 0.0)
+            }
+
+            /// Adam with every setting; a non-zero `weight_decay` makes it AdamW.
+            pub fn with(lr: F, beta1: F, beta2: F, eps: F, weight_decay: F) -> Self {
+                Adam { lr, beta1, beta2, eps, weight_decay, t: 0, m: Params::zeros(), v: Params::zeros() }
+            }
+        }
+
+        #momentum
+        #adam
+    })
+}
