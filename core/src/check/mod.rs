@@ -1,6 +1,7 @@
 //! Semantic checks: resolves names, orders vectors, infers shapes, and reports every problem.
 
 mod claims;
+mod consts;
 mod data;
 mod functions;
 mod grad;
@@ -18,7 +19,7 @@ use std::rc::Rc;
 
 use chainrule_grammar::{self as ast, BatchRule, Diagnostic, Span, StatementKind};
 
-use crate::model::{Loss, Model, NamedConst, Network, Param, Shape, Symbol, TExpr, Vector};
+use crate::model::{Loss, Model, Network, Param, Shape, Symbol, TExpr, Vector};
 pub use limits::{MAX_DEPTH, MAX_OPERATIONS, MAX_SCALARS};
 pub use outline::{NetworkOutline, ParamOutline, outline};
 pub(crate) use params::ParamTable;
@@ -317,7 +318,7 @@ fn check_network<'a>(
         names.entry(&name.name).or_insert(Entity::Loss);
     }
 
-    let consts = named_consts(&s.consts, &mut define, errors);
+    let consts = consts::named_consts(&s.consts, &mut define, errors);
     for (i, c) in consts.iter().enumerate() {
         names.entry(&c.name).or_insert(Entity::Const(i));
     }
@@ -470,38 +471,4 @@ fn check_network<'a>(
         limits::check_size(&checked, file.fn_sizes, errors);
     }
     (errors.len() == start_errors).then_some(checked)
-}
-
-/// Each `const`'s value: a number, or arithmetic on numbers and earlier constants.
-fn named_consts<'a>(
-    decls: &[(&'a ast::Ident, &'a ast::Expr)],
-    define: &mut impl FnMut(&'a ast::Ident, &mut Vec<Diagnostic>) -> bool,
-    errors: &mut Vec<Diagnostic>,
-) -> Vec<NamedConst> {
-    let mut consts: Vec<NamedConst> = Vec::new();
-    for (name, value) in decls {
-        if !define(name, errors) {
-            continue;
-        }
-        let known = |n: &str| consts.iter().find(|c| c.name == n).map(|c| c.value);
-        let value = match infer::constant_value_with(value, &known) {
-            Some(v) => v,
-            None => {
-                errors.push(Diagnostic::new(
-                    value.span,
-                    format!(
-                        "the value of `const {}` must be a number (or arithmetic on numbers and earlier constants)",
-                        name.name
-                    ),
-                ));
-                0.0
-            }
-        };
-        consts.push(NamedConst {
-            name: name.name.clone(),
-            value,
-            span: name.span,
-        });
-    }
-    consts
 }

@@ -8,6 +8,8 @@ use std::collections::HashSet;
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::quote;
 
+mod sums;
+
 use super::code::{self, CodeGen};
 use super::context::Ctx;
 use super::indices::{index_ident, index_tokens, signed_tokens};
@@ -396,120 +398,6 @@ impl<'c, 'a> Body<'c, 'a> {
             Leaf::LogSumExp(..) => panic!("a loop formula holds a log-sum-exp"), // ok: a broken internal assumption (the plan never loops such a formula)
             Leaf::Read(tensor, indices) => self.read(*tensor, indices),
         }
-    }
-
-    /// `sum over bounds of body`: one running sum for short sums, eight partial sums for
-    /// long ones.
-    fn sum(&self, bounds: &[crate::tensor::Bound], body: NodeId) -> TokenStream {
-        // The summed letters first, as the general form names them.
-        for bound in bounds {
-            self.ident(bound.var);
-        }
-        if let [bound] = bounds
-            && let Some(tight) = self.bracketed_sum(bound, body)
-        {
-            return tight;
-        }
-        let body = self.expr(body, 0);
-        let acc = self.ctx.names.local("acc");
-        let count: usize = bounds.iter().map(|b| b.size).product();
-        if let [bound] = bounds
-            && count >= 2 * LANES
-        {
-            let i = self.ident(bound.var);
-            // LANES independent partial sums, as a careful hand-written dot product keeps:
-            // with one running sum IEEE order chains every add, and LLVM may not vectorize.
-            let (lane, chunk) = (self.ctx.names.local("lane"), self.ctx.names.local("chunk"));
-            let lanes = Literal::usize_unsuffixed(LANES);
-            let chunks = Literal::usize_unsuffixed(count / LANES);
-            let tail = (!count.is_multiple_of(LANES)).then(|| {
-                let (start, end) = (
-                    Literal::usize_unsuffixed(count / LANES * LANES),
-                    Literal::usize_unsuffixed(count),
-                );
-                quote! { for #i in #start..#end { #acc[0] += #body; } }
-            });
-            return quote! {
-                ({
-                    let mut #acc: [F; #lanes] = [0.0; #lanes];
-                    for #chunk in 0..#chunks {
-                        for #lane in 0..#lanes {
-                            let #i = #chunk * #lanes + #lane;
-                            #acc[#lane] += #body;
-                        }
-                    }
-                    #tail
-                    ((#acc[0] + #acc[1]) + (#acc[2] + #acc[3])) + ((#acc[4] + #acc[5]) + (#acc[6] + #acc[7]))
-                })
-            };
-        }
-        let mut statement = quote! { #acc += #body; };
-        for bound in bounds.iter().rev() {
-            let (i, n) = (self.ident(bound.var), Literal::usize_unsuffixed(bound.size));
-            statement = quote! { for #i in 0..#n { #statement } };
-        }
-        // Blocks in parentheses: an operand wherever they stand.
-        quote! { ({ let mut #acc: F = 0.0; #statement #acc }) }
-    }
-
-    /// `sum_i [lo <= c i + r < hi] x` as a loop over only the `i` the bracket admits, its
-    /// bounds computed at run time from the outer indices in `r`: the flipped kernel's
-    /// `[0 <= k - i < n]` and a strided window's `[0 <= k - 2i < 2]` then cost their window,
-    /// not the whole range. `None` when the body is not a bracket on `i` times a factor.
-    fn bracketed_sum(&self, bound: &crate::tensor::Bound, body: NodeId) -> Option<TokenStream> {
-        let program = &self.plan.program;
-        let Node::Mul(a, b) = program.graph.node(body) else {
-            return None;
-        };
-        let (affine, lo, hi, other) = [(*a, *b), (*b, *a)].into_iter().find_map(|(g, o)| {
-            match program.leaf_at(g) {
-                Some(Leaf::Guard(affine, lo, hi)) if affine.coefficient(bound.var) != 0 => {
-                    Some((affine, *lo, *hi, o))
-                }
-                _ => None,
-            }
-        })?;
-        let c = affine.coefficient(bound.var);
-        let rest = affine.substitute(bound.var, &Affine::constant(0));
-        let r = signed_tokens(&rest, &|v| self.ident(v));
-        // lo <= c i + r < hi, solved for i with floor division by |c|.
-        let (first, last) = if c > 0 {
-            let c = Literal::isize_unsuffixed(c as isize);
-            let (lo, last) = (
-                Literal::isize_unsuffixed(lo as isize),
-                Literal::isize_unsuffixed(hi as isize - 1),
-            );
-            (
-                quote! { (#lo - #r + #c - 1).div_euclid(#c) },
-                quote! { (#last - #r).div_euclid(#c) },
-            )
-        } else {
-            let c = Literal::isize_unsuffixed(-c as isize);
-            let (lo, hi) = (
-                Literal::isize_unsuffixed(lo as isize),
-                Literal::isize_unsuffixed(hi as isize),
-            );
-            (
-                quote! { (#r - #hi).div_euclid(#c) + 1 },
-                quote! { (#r - #lo).div_euclid(#c) },
-            )
-        };
-        let i = self.ident(bound.var);
-        let x = self.expr(other, 0);
-        let acc = self.ctx.names.local("acc");
-        let (from, to) = (self.ctx.names.local("from"), self.ctx.names.local("to"));
-        let size = Literal::isize_unsuffixed(bound.size as isize);
-        Some(quote! {
-            ({
-                let #from: isize = (#first).max(0);
-                let #to: isize = (#last + 1).min(#size).max(#from);
-                let mut #acc: F = 0.0;
-                for #i in (#from as usize)..(#to as usize) {
-                    #acc += #x;
-                }
-                #acc
-            })
-        })
     }
 
     /// An element of a tensor at computed indices.
