@@ -366,9 +366,11 @@ fn index_networks_are_written_from_their_formulas() {
                 lines <= 20 + 2 * statements + 2 * symbols,
                 "{lines} lines for {statements} statements in {name}:\n{body}"
             );
+            // A bracketed read that leaves its tensor (the flipped kernel) writes its index
+            // twice, in the mask and clipped in the read: the longest line, about 210.
             let longest = body.lines().map(str::len).max().unwrap_or(0);
             assert!(
-                longest < 200,
+                longest < 240,
                 "a line of {longest} characters in {name}:\n{body}"
             );
             checked += 1;

@@ -143,13 +143,14 @@ impl Translator<'_> {
             return None;
         }
         let sizes = |v: IndexVar| self.letter(v).map_or(0, |c| self.size(c)) as i64;
-        for (a, &dim) in indices.iter().zip(&operand.dims) {
+        // An index that leaves the tensor for some values (the flipped kernel's
+        // `delta_c[k - i]`): a verified statement reads it only under a bracket that is 0 there
+        // (verification counts an unbracketed read outside its tensor as a mismatch), so it is
+        // clipped into the tensor and the bracket zeroes what it reads.
+        let clipped = indices.iter().zip(&operand.dims).any(|(a, &dim)| {
             let (lo, hi) = a.bounds(&sizes);
-            if lo < 0 || hi >= dim as i64 {
-                // Out of the tensor: NumPy would clip a slice or wrap an index.
-                return None;
-            }
-        }
+            lo < 0 || hi >= dim as i64
+        });
         let mut subs: Vec<String> = Vec::new();
         let mut axes = Vec::new();
         if operand.per_sample {
@@ -157,14 +158,15 @@ impl Translator<'_> {
             axes.push(BATCH);
         }
         let mut seen = Vec::new();
-        let sliced = indices.iter().all(|a| match a.terms.as_slice() {
-            [] => true,
-            [(v, c)] if *c > 0 && !seen.contains(v) => {
-                seen.push(*v);
-                true
-            }
-            _ => false,
-        });
+        let sliced = !clipped
+            && indices.iter().all(|a| match a.terms.as_slice() {
+                [] => true,
+                [(v, c)] if *c > 0 && !seen.contains(v) => {
+                    seen.push(*v);
+                    true
+                }
+                _ => false,
+            });
         if sliced {
             for (a, &dim) in indices.iter().zip(&operand.dims) {
                 match a.terms.as_slice() {
@@ -190,8 +192,14 @@ impl Translator<'_> {
             }
         } else {
             let letters = self.letters_of(&indices.iter().collect::<Vec<_>>())?;
-            for a in indices {
-                subs.push(self.affine_code(a, &letters).code);
+            for (a, &dim) in indices.iter().zip(&operand.dims) {
+                let code = self.affine_code(a, &letters).code;
+                let (lo, hi) = a.bounds(&sizes);
+                subs.push(if lo < 0 || hi >= dim as i64 {
+                    format!("np.clip({code}, 0, {})", dim - 1)
+                } else {
+                    code
+                });
             }
             axes.extend(letters);
         }
