@@ -14,11 +14,15 @@
 use std::collections::HashMap;
 
 use super::names;
+
+mod print;
+mod sums;
+
 use crate::derive::Derivation;
 use crate::ir::{Graph, Node, NodeId, Var};
 use crate::layout::Slot;
 use crate::model::{Network, Shape, Symbol};
-use crate::print::{Printer, Style};
+pub(in crate::latex) use print::inner_name;
 
 /// An index in a formula: a constant or a named variable.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -387,81 +391,6 @@ impl<'a> Formulas<'a> {
         }))
     }
 
-    /// A sum: `\sum` over a new index when its terms are instances of one formula, else a
-    /// sum of the same number of terms position by position.
-    fn sum(&mut self, instances: &[(Env, NodeId)]) -> Option<NodeId> {
-        let source = &self.derivation.graph;
-        let terms: Vec<Vec<NodeId>> = instances
-            .iter()
-            .map(|(_, n)| sum_terms(source, *n))
-            .collect();
-        let length = terms[0].len();
-        if terms.iter().any(|t| t.len() != length) {
-            return None;
-        }
-        if length >= 2 {
-            let used: Vec<char> = instances[0].0.iter().map(|(c, _)| c).collect();
-            if let Some(letter) = ['i', 'j', 'k', 'm', 'n', 'p', 'q']
-                .into_iter()
-                .find(|c| !used.contains(c))
-            {
-                let expanded: Vec<(Env, NodeId)> = instances
-                    .iter()
-                    .zip(&terms)
-                    .flat_map(|((env, _), ts)| {
-                        ts.iter().enumerate().map(move |(m, t)| {
-                            let mut env = *env;
-                            env.push((letter, m));
-                            (env, *t)
-                        })
-                    })
-                    .collect();
-                // Formulas are small, so trying the sum and backing out is cheap.
-                let (graph, leaves) = (self.graph.clone(), self.leaves.len());
-                if let Some(body) = self
-                    .unify(&expanded)
-                    .filter(|&body| self.mentions(body, letter))
-                {
-                    return Some(self.leaf(Leaf::SumOver(letter, length, body)));
-                }
-                self.graph = graph;
-                self.leaves.truncate(leaves);
-            }
-        }
-        if length < 2 {
-            return None;
-        }
-        // `W x + b` flattens to terms that differ in kind; its own two operands do not, and
-        // the first is a sum over an index.
-        let direct: Vec<Vec<NodeId>> = instances
-            .iter()
-            .map(|(_, n)| direct_terms(source, *n))
-            .collect();
-        if direct != terms && direct.iter().all(|t| t.len() == direct[0].len()) {
-            let (graph, leaves) = (self.graph.clone(), self.leaves.len());
-            if let Some(sum) = self.columns(instances, &direct) {
-                return Some(sum);
-            }
-            self.graph = graph;
-            self.leaves.truncate(leaves);
-        }
-        self.columns(instances, &terms)
-    }
-
-    /// A sum of one formula per position of the instances' terms.
-    fn columns(&mut self, instances: &[(Env, NodeId)], terms: &[Vec<NodeId>]) -> Option<NodeId> {
-        let mut parts = Vec::new();
-        for k in 0..terms[0].len() {
-            let column: Vec<(Env, NodeId)> = instances
-                .iter()
-                .zip(terms)
-                .map(|((env, _), ts)| (*env, ts[k]))
-                .collect();
-            parts.push(self.unify(&column)?);
-        }
-        Some(self.graph.sum(&parts))
-    }
-
     /// Whether a formula uses index variable `letter`.
     fn mentions(&self, node: NodeId, letter: char) -> bool {
         let mut stack = vec![node];
@@ -479,83 +408,5 @@ impl<'a> Formulas<'a> {
             }
         }
         false
-    }
-
-    /// A formula of this set as LaTeX (`top`: the right-hand side of a line).
-    pub(super) fn print(&self, node: NodeId, top: bool) -> String {
-        let leaf = |v: Var| match &self.leaves[v.index()] {
-            Leaf::Element { slot_of, indices } => self.element(*slot_of, indices),
-            Leaf::SumOver(letter, _, body) => {
-                let text = format!("\\sum_{{{letter}}} {}", self.print(*body, false));
-                if top {
-                    text
-                } else {
-                    format!("\\left({text}\\right)")
-                }
-            }
-        };
-        let printer = Printer {
-            graph: &self.graph,
-            leaf: &leaf,
-            style: Style::Latex,
-        };
-        if top {
-            printer.expr(node)
-        } else {
-            printer.factor(node)
-        }
-    }
-
-    fn element(&self, kind: SlotKind, indices: &[Index]) -> String {
-        let network = self.network;
-        let text: Vec<String> = indices
-            .iter()
-            .map(|i| match i {
-                Index::Const(c) => c.to_string(),
-                Index::Var(v) => v.to_string(),
-            })
-            .collect();
-        match kind {
-            SlotKind::Value(Symbol::Loss) => names::symbol(&network.loss.name),
-            SlotKind::Value(symbol) => match network.shape_of(symbol) {
-                Shape::Scalar => names::symbol(network.name_of(symbol)),
-                shape => names::element(
-                    network.name_of(symbol),
-                    matches!(shape, Shape::Matrix(..)),
-                    &text,
-                ),
-            },
-            SlotKind::Delta(v) => {
-                names::delta(&names::element(&network.vectors[v].name, false, &text))
-            }
-            SlotKind::Inner(v) => inner_name(&network.vectors[v].name, &text),
-        }
-    }
-}
-
-/// The argument of a vector's element-wise function: `\tilde{h^{(1)}_{k}}`.
-pub(super) fn inner_name(vector: &str, indices: &[String]) -> String {
-    format!("\\tilde{{{}}}", names::element(vector, false, indices))
-}
-
-/// The operands of a sum node, without flattening nested sums.
-fn direct_terms(graph: &Graph, node: NodeId) -> Vec<NodeId> {
-    match graph.node(node) {
-        Node::Add(a, b) => vec![*a, *b],
-        Node::Sum(items) => items.to_vec(),
-        _ => vec![node],
-    }
-}
-
-/// The terms of a sum node (an `Add` chain or an n-ary `Sum`), or the node itself.
-fn sum_terms(graph: &Graph, node: NodeId) -> Vec<NodeId> {
-    match graph.node(node) {
-        Node::Add(a, b) => {
-            let mut out = sum_terms(graph, *a);
-            out.extend(sum_terms(graph, *b));
-            out
-        }
-        Node::Sum(items) => items.to_vec(),
-        _ => vec![node],
     }
 }
