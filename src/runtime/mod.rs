@@ -17,6 +17,8 @@ mod optim;
 pub mod json;
 #[cfg(feature = "std")]
 mod report;
+#[cfg(feature = "std")]
+pub mod vmath;
 
 #[cfg(feature = "std")]
 pub use json::ParamsError;

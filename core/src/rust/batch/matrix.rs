@@ -9,6 +9,7 @@ use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::expr::{self, Emitted as Body};
+use super::kernels;
 use super::layers::{Elementwise, Gain, Kind, Layer, Plan, Product};
 use crate::derive::Derivation;
 use crate::ir::{NodeId, Var};
@@ -300,6 +301,11 @@ impl Gen<'_> {
         match &layer.kind {
             Kind::Product(product) => self.product_forward(product, &out, layer.size),
             Kind::Elementwise(e) => {
+                if let Some(map) =
+                    kernels::slice_map(self.network, self.derivation, layer, e, value_field)
+                {
+                    return map;
+                }
                 let products = e.products.iter().enumerate().map(|(i, product)| {
                     self.product_forward(
                         &Product {

@@ -12,6 +12,7 @@
 mod elementwise;
 mod expr;
 mod gemm;
+mod kernels;
 mod layers;
 mod matrix;
 

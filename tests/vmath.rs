@@ -1,0 +1,220 @@
+//! The slice kernels of `chainrule::runtime::vmath` against `libm`: the error in ulps over
+//! every binade from the subnormals to the overflow threshold, at +-1000 and at the special
+//! values, and the same bits at every instruction-set level the CPU supports.
+
+mod support;
+
+use chainrule::libm;
+use chainrule::runtime::vmath::{self, Kernel, Lanes, Level};
+use support::Rng;
+
+/// The distance in representable doubles between two finite values (or 0 when both are the
+/// same infinity or both NaN; `u64::MAX` when only one is NaN or they differ in infinity).
+fn ulps(a: f64, b: f64) -> u64 {
+    if a.is_nan() || b.is_nan() {
+        return if a.is_nan() && b.is_nan() {
+            0
+        } else {
+            u64::MAX
+        };
+    }
+    if a.is_infinite() || b.is_infinite() {
+        return if a == b { 0 } else { u64::MAX };
+    }
+    let ordered = |x: f64| {
+        let bits = x.to_bits() as i64;
+        if bits < 0 { i64::MIN - bits } else { bits }
+    };
+    ordered(a).abs_diff(ordered(b))
+}
+
+/// Random doubles spread over every binade of `[-max, max]` (both signs unless `positive`),
+/// subnormals included, plus the values every kernel must get right.
+fn samples(rng: &mut Rng, max: f64, positive: bool) -> Vec<f64> {
+    let mut out = vec![
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        1000.0,
+        -1000.0,
+        f64::MIN_POSITIVE,
+        5e-324,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        0.625,
+        -0.625,
+        709.78,
+        -745.1,
+        -708.5,
+    ];
+    for _ in 0..200_000 {
+        // A uniform exponent, then a uniform mantissa: every binade equally often.
+        let exponent = rng.next_u64() % 2047;
+        let bits = (exponent << 52) | (rng.next_u64() >> 12);
+        let mut x = f64::from_bits(bits);
+        if x > max {
+            x = rng.uniform(0.0, max);
+        }
+        if !positive && rng.next_u64() & 1 == 1 {
+            x = -x;
+        }
+        out.push(x);
+    }
+    for _ in 0..50_000 {
+        out.push(rng.uniform(if positive { 0.0 } else { -40.0 }, 40.0));
+    }
+    if positive {
+        out.retain(|x| x.is_nan() || *x >= 0.0 || x.is_infinite());
+    }
+    out
+}
+
+fn reference(kernel: Kernel, x: f64) -> f64 {
+    match kernel {
+        Kernel::Exp => libm::exp(x),
+        Kernel::Tanh => libm::tanh(x),
+        // The formulas of the per-sample code (`Real::sigmoid`, `Real::softplus`) with libm.
+        Kernel::Sigmoid => {
+            if x >= 0.0 {
+                1.0 / (1.0 + libm::exp(-x))
+            } else {
+                let e = libm::exp(x);
+                e / (1.0 + e)
+            }
+        }
+        Kernel::Ln => libm::log(x),
+        Kernel::Softplus => {
+            if x > 0.0 {
+                x + libm::log1p(libm::exp(-x))
+            } else {
+                libm::log1p(libm::exp(x))
+            }
+        }
+    }
+}
+
+/// The largest error in ulps over the samples, and the input where it occurs.
+fn worst(kernel: Kernel, xs: &[f64]) -> (u64, f64) {
+    let mut out = vec![0.0; xs.len()];
+    vmath::map(kernel, xs, &mut out);
+    xs.iter()
+        .zip(&out)
+        .map(|(x, y)| (ulps(*y, reference(kernel, *x)), *x))
+        .max_by_key(|(e, _)| *e)
+        .unwrap_or((0, 0.0))
+}
+
+#[test]
+fn every_kernel_is_within_its_stated_bound_of_libm() {
+    let mut rng = Rng(0x5eed_0001);
+    let cases = [
+        (Kernel::Exp, 1100.0, false, 1),
+        (Kernel::Tanh, f64::MAX, false, 2),
+        (Kernel::Sigmoid, f64::MAX, false, 2),
+        (Kernel::Ln, f64::MAX, true, 1),
+        (Kernel::Softplus, f64::MAX, false, 3),
+    ];
+    let mut report = Vec::new();
+    for (kernel, max, positive, bound) in cases {
+        let xs = samples(&mut rng, max, positive);
+        let (error, at) = worst(kernel, &xs);
+        report.push(format!("{kernel:?}: {error} ulp at {at:e}"));
+        assert!(
+            error <= bound,
+            "{kernel:?}: {error} ulp at x = {at:e} (bound {bound})"
+        );
+    }
+    println!("{}", report.join("\n"));
+}
+
+#[test]
+fn the_special_values_are_those_of_libm() {
+    let specials = [
+        0.0,
+        -0.0,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        1000.0,
+        -1000.0,
+        5e-324,
+        -5e-324,
+    ];
+    for kernel in [
+        Kernel::Exp,
+        Kernel::Tanh,
+        Kernel::Sigmoid,
+        Kernel::Ln,
+        Kernel::Softplus,
+    ] {
+        let mut out = [0.0; 9];
+        vmath::map(kernel, &specials, &mut out);
+        for (x, y) in specials.iter().zip(&out) {
+            let want = reference(kernel, *x);
+            let same_zero = *y != 0.0 || y.is_sign_negative() == want.is_sign_negative();
+            assert!(
+                ulps(*y, want) <= 1 && same_zero,
+                "{kernel:?}({x:e}) = {y:e}, libm {want:e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn f32_slices_round_the_f64_result_once() {
+    let mut rng = Rng(0x5eed_0002);
+    let xs: Vec<f32> = (0..20_000)
+        .map(|_| rng.uniform(-30.0, 30.0) as f32)
+        .collect();
+    for kernel in [Kernel::Exp, Kernel::Tanh, Kernel::Sigmoid, Kernel::Softplus] {
+        let mut out = vec![0.0f32; xs.len()];
+        vmath::map(kernel, &xs, &mut out);
+        for (x, y) in xs.iter().zip(&out) {
+            let want = reference(kernel, f64::from(*x)) as f32;
+            let distance = (y.to_bits() as i64 - want.to_bits() as i64).abs();
+            assert!(distance <= 1, "{kernel:?}({x}) = {y}, libm {want}");
+        }
+    }
+}
+
+#[test]
+fn every_level_gives_the_same_bits() {
+    let mut rng = Rng(0x5eed_0003);
+    let xs = samples(&mut rng, 800.0, false);
+    let positive: Vec<f64> = xs.iter().map(|x| x.abs()).collect();
+    let levels = [Level::Baseline, Level::Avx2, Level::Avx512];
+    let supported: Vec<Level> = levels
+        .into_iter()
+        .filter(|l| *l <= vmath::level())
+        .collect();
+    for kernel in [
+        Kernel::Exp,
+        Kernel::Tanh,
+        Kernel::Sigmoid,
+        Kernel::Ln,
+        Kernel::Softplus,
+    ] {
+        let input = if kernel == Kernel::Ln { &positive } else { &xs };
+        let results: Vec<Vec<u64>> = supported
+            .iter()
+            .map(|level| {
+                let mut out = vec![0.0; input.len()];
+                assert!(f64::map_at(*level, kernel, input, &mut out));
+                out.iter().map(|y| y.to_bits()).collect()
+            })
+            .collect();
+        for (level, bits) in supported.iter().zip(&results) {
+            assert!(
+                bits == &results[0],
+                "{kernel:?} at {level:?} differs from baseline"
+            );
+        }
+    }
+    // A level above the CPU's is refused, not run.
+    if vmath::level() < Level::Avx512 {
+        let mut out = [0.0];
+        assert!(!f64::map_at(Level::Avx512, Kernel::Exp, &[1.0], &mut out));
+    }
+}
