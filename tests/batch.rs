@@ -171,7 +171,20 @@ fn layered_networks_get_the_matrix_form() {
         }
     }
     eprintln!("matrix form: {planned:?}\nper sample only: {irregular:#?}");
-    for expected in ["seed004", "torch_batch", "wide", "deep", "sine", "seed002"] {
+    for expected in [
+        "seed004",
+        "torch_batch",
+        "wide",
+        "deep",
+        "sine",
+        "seed002",
+        // softmax and log_softmax rows (issue 21)
+        "classifier",
+        "softmax_named",
+        "log_softmax_loss",
+        "softmax_mse",
+        "cs231n",
+    ] {
         assert!(
             planned.iter().any(|p| p == expected),
             "{expected} has no matrix plan"

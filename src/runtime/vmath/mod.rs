@@ -1,6 +1,6 @@
 //! Element-wise `exp`, `tanh`, `sigmoid`, `ln` and `softplus` over whole slices, on every
-//! vector unit the machine has: the batch functions' forward maps call [`map`] instead of
-//! one scalar `libm` call per element.
+//! vector unit the machine has: the batch functions' forward maps call [`map_in_place`]
+//! instead of one scalar `libm` call per element.
 //!
 //! The generated code is a library inside someone else's binary and cannot ask for
 //! `-C target-cpu=native`, so each slice loop is compiled three times (baseline x86-64,
@@ -85,9 +85,16 @@ fn detect() -> Level {
 
 /// The float types with slice kernels.
 pub trait Lanes: Copy {
-    /// `dst[i] = kernel(src[i])`, compiled for `level`; `false` (and nothing written) if this
+    /// `xs[i] = kernel(xs[i])`, compiled for `level`; `false` (and nothing written) if this
     /// CPU does not support it.
-    fn map_at(level: Level, kernel: Kernel, src: &[Self], dst: &mut [Self]) -> bool;
+    fn map_in_place_at(level: Level, kernel: Kernel, xs: &mut [Self]) -> bool;
+}
+
+/// `xs[i] = kernel(xs[i])` for every element, on the widest vector unit of this CPU.
+#[inline]
+pub fn map_in_place<F: Lanes>(kernel: Kernel, xs: &mut [F]) {
+    let done = F::map_in_place_at(level(), kernel, xs);
+    debug_assert!(done, "the detected level is supported");
 }
 
 /// `dst[i] = kernel(src[i])` for every element, on the widest vector unit of this CPU.
@@ -96,45 +103,40 @@ pub trait Lanes: Copy {
 /// If the slices' lengths differ (a bug in the caller: generated code passes equal ones).
 #[inline]
 pub fn map<F: Lanes>(kernel: Kernel, src: &[F], dst: &mut [F]) {
-    assert_eq!(
-        src.len(),
-        dst.len(),
-        "vmath::map over slices of different lengths"
-    ); // ok: a caller's bug, not input
-    let done = F::map_at(level(), kernel, src, dst);
-    debug_assert!(done, "the detected level is supported");
+    dst.copy_from_slice(src);
+    map_in_place(kernel, dst);
 }
 
 #[inline(always)]
-fn each(src: &[f64], dst: &mut [f64], f: impl Fn(f64) -> f64) {
-    for (d, s) in dst.iter_mut().zip(src) {
-        *d = f(*s);
+fn each(xs: &mut [f64], f: impl Fn(f64) -> f64) {
+    for x in xs.iter_mut() {
+        *x = f(*x);
     }
 }
 
 #[inline(always)]
-fn run_f64(kernel: Kernel, src: &[f64], dst: &mut [f64]) {
+fn run_f64(kernel: Kernel, xs: &mut [f64]) {
     match kernel {
-        Kernel::Exp => each(src, dst, kernels::exp),
-        Kernel::Tanh => each(src, dst, kernels::tanh),
-        Kernel::Sigmoid => each(src, dst, kernels::sigmoid),
-        Kernel::Ln => each(src, dst, kernels::ln),
-        Kernel::Softplus => each(src, dst, kernels::softplus),
+        Kernel::Exp => each(xs, kernels::exp),
+        Kernel::Tanh => each(xs, kernels::tanh),
+        Kernel::Sigmoid => each(xs, kernels::sigmoid),
+        Kernel::Ln => each(xs, kernels::ln),
+        Kernel::Softplus => each(xs, kernels::softplus),
     }
 }
 
 /// `f32` through `f64` in chunks on the stack: one rounding at the end.
 #[inline(always)]
-fn run_f32(kernel: Kernel, src: &[f32], dst: &mut [f32]) {
+fn run_f32(kernel: Kernel, xs: &mut [f32]) {
     const CHUNK: usize = 64;
-    let (mut wide_in, mut wide_out) = ([0.0f64; CHUNK], [0.0f64; CHUNK]);
-    for (s, d) in src.chunks(CHUNK).zip(dst.chunks_mut(CHUNK)) {
-        let n = s.len();
-        for (w, x) in wide_in[..n].iter_mut().zip(s) {
+    let mut wide = [0.0f64; CHUNK];
+    for chunk in xs.chunks_mut(CHUNK) {
+        let n = chunk.len();
+        for (w, x) in wide[..n].iter_mut().zip(chunk.iter()) {
             *w = f64::from(*x);
         }
-        run_f64(kernel, &wide_in[..n], &mut wide_out[..n]);
-        for (x, w) in d.iter_mut().zip(&wide_out[..n]) {
+        run_f64(kernel, &mut wide[..n]);
+        for (x, w) in chunk.iter_mut().zip(&wide[..n]) {
             *x = *w as f32;
         }
     }
@@ -144,31 +146,31 @@ macro_rules! levels {
     ($t:ty, $run:ident, $avx2:ident, $avx512:ident) => {
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2,fma")]
-        fn $avx2(kernel: Kernel, src: &[$t], dst: &mut [$t]) {
-            $run(kernel, src, dst)
+        fn $avx2(kernel: Kernel, xs: &mut [$t]) {
+            $run(kernel, xs)
         }
 
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
-        fn $avx512(kernel: Kernel, src: &[$t], dst: &mut [$t]) {
-            $run(kernel, src, dst)
+        fn $avx512(kernel: Kernel, xs: &mut [$t]) {
+            $run(kernel, xs)
         }
 
         impl Lanes for $t {
-            fn map_at(level: Level, kernel: Kernel, src: &[$t], dst: &mut [$t]) -> bool {
+            fn map_in_place_at(level: Level, kernel: Kernel, xs: &mut [$t]) -> bool {
                 if level > self::level() {
                     return false;
                 }
                 match level {
-                    Level::Baseline => $run(kernel, src, dst),
+                    Level::Baseline => $run(kernel, xs),
                     #[cfg(target_arch = "x86_64")]
                     // SAFETY: the CPU supports AVX2 and FMA (checked above).
-                    Level::Avx2 => unsafe { $avx2(kernel, src, dst) },
+                    Level::Avx2 => unsafe { $avx2(kernel, xs) },
                     #[cfg(target_arch = "x86_64")]
                     // SAFETY: the CPU supports AVX-512 F, DQ and VL (checked above).
-                    Level::Avx512 => unsafe { $avx512(kernel, src, dst) },
+                    Level::Avx512 => unsafe { $avx512(kernel, xs) },
                     #[cfg(not(target_arch = "x86_64"))]
-                    _ => $run(kernel, src, dst),
+                    _ => $run(kernel, xs),
                 }
                 true
             }

@@ -1,16 +1,15 @@
-//! Element-wise vectors that are one built-in of another vector (`a1 = tanh(z1)`) run over the
-//! whole chunk at once through `::chainrule::runtime::vmath::map`, which picks the widest
-//! vector unit of the machine at run time, instead of one scalar call per element.
+//! An element-wise vector whose definition is one built-in applied last (`a1 = tanh(z1)`,
+//! `h = tanh(W1 @ x + b1)`): the row loop computes the built-in's argument, then
+//! `::chainrule::runtime::vmath::map_in_place` applies the built-in to the whole chunk at
+//! once on the widest vector unit of the machine (chosen at run time), instead of one scalar
+//! call per element.
 
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::{Ident, Literal, TokenStream};
 use quote::quote;
 
-use super::layers::{Elementwise, Layer};
 use crate::builtin::Builtin;
 use crate::derive::Derivation;
-use crate::ir::Node;
-use crate::layout::Slot;
-use crate::model::{Network, Symbol};
+use crate::ir::{Node, NodeId};
 
 /// The `vmath::Kernel` variant computing `f`, if it has one.
 fn kernel(f: Builtin) -> Option<TokenStream> {
@@ -24,41 +23,25 @@ fn kernel(f: Builtin) -> Option<TokenStream> {
     })
 }
 
-/// `map(kernel, source rows, this vector's rows)` when every element `k` of `layer` is a
-/// kernel's function of element `k` of one other vector of the same length; `None` otherwise.
-/// Fields hold `size` values per row, so the chunk's rows are one contiguous slice each.
-pub(super) fn slice_map(
-    network: &Network,
+/// For element 0's definition `f(arg)` with a slice kernel for `f`: `arg`, which the row loop
+/// computes instead, and the call that applies `f` to the chunk's `size` values per row in
+/// `field` afterwards.
+pub(super) fn outer_kernel(
     derivation: &Derivation,
-    layer: &Layer,
-    e: &Elementwise,
-    field: impl Fn(usize) -> Ident,
-) -> Option<TokenStream> {
-    if !e.products.is_empty() || layer.size < 2 {
-        return None;
-    }
-    let graph = &derivation.graph;
-    let def = &derivation.forward[layer.first];
-    let Node::Func(f, arg) = graph.node(def.value) else {
+    value: NodeId,
+    field: &Ident,
+    size: usize,
+) -> Option<(NodeId, TokenStream)> {
+    let Node::Func(f, arg) = derivation.graph.node(value) else {
         return None;
     };
     let kernel = kernel(*f)?;
-    let Node::Var(var) = graph.node(*arg) else {
-        return None;
-    };
-    let Slot::Value(Symbol::Vector(source), 0) = derivation.layout.slot(*var) else {
-        return None;
-    };
-    if e.fixed.contains(var) || network.vectors[source].size != layer.size {
-        return None;
-    }
-    let (from, to) = (field(source), field(layer.vector));
-    let n = proc_macro2::Literal::usize_unsuffixed(layer.size);
-    Some(quote! {
-        ::chainrule::runtime::vmath::map(
+    let n = Literal::usize_unsuffixed(size);
+    let call = quote! {
+        ::chainrule::runtime::vmath::map_in_place(
             ::chainrule::runtime::vmath::Kernel::#kernel,
-            &__part.#from[..__m * #n],
-            &mut __part.#to[..__m * #n],
+            &mut __part.#field[..__m * #n],
         );
-    })
+    };
+    Some((*arg, call))
 }

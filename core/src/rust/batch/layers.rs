@@ -7,7 +7,7 @@
 use chainrule_grammar::Span;
 
 use super::elementwise::elementwise;
-use crate::builtin::Builtin;
+use crate::builtin::{Builtin, VectorFn};
 use crate::derive::Derivation;
 use crate::ir::{NodeId, Var};
 use crate::model::{ElemOp, Network, Shape, Symbol, TExpr, TExprKind};
@@ -44,6 +44,14 @@ pub enum Kind {
     /// A loop over its elements of element 0's expressions, indices shifted; matrix products
     /// inside it (`relu(W @ x + b)`) are computed first by GEMM and read as leaves.
     Elementwise(Elementwise),
+    /// `softmax(z)` (or `log_softmax(z)` when `log`) of a whole named vector `z` (its index
+    /// among the network's vectors), row by row.
+    Softmax {
+        /// The vector it normalizes.
+        source: usize,
+        /// Whether it is `log_softmax`.
+        log: bool,
+    },
 }
 
 /// d(element)/d(product element), taken from the derivation's partial with respect to the
@@ -110,6 +118,7 @@ impl Plan {
             .map(|l| match &l.kind {
                 Kind::Product(p) => l.size * p.input_size,
                 Kind::Elementwise(e) => e.products.iter().map(|p| l.size * p.input_size).sum(),
+                Kind::Softmax { .. } => 0,
             })
             .sum()
     }
@@ -151,6 +160,7 @@ pub fn plan(network: &Network, derivation: &Derivation) -> Result<Plan, Irregula
         }
         let kind = match product(network, &vector.expr, vector.size) {
             Some(p) => Kind::Product(p),
+            None if let Some(kind) = softmax(network, &vector.expr) => kind,
             None => {
                 let mut products = Vec::new();
                 inner_products(network, &vector.expr, vector.size, &mut products).ok_or_else(
@@ -171,6 +181,22 @@ pub fn plan(network: &Network, derivation: &Derivation) -> Result<Plan, Irregula
         first += vector.size;
     }
     Ok(Plan { layers, offsets })
+}
+
+/// `softmax(z)` or `log_softmax(z)` of a whole named vector.
+fn softmax(network: &Network, expr: &TExpr) -> Option<Kind> {
+    let TExprKind::VectorFn(f, arg) = &expr.kind else {
+        return None;
+    };
+    let TExprKind::Symbol(Symbol::Vector(source)) = arg.kind else {
+        return None;
+    };
+    let log = match f {
+        VectorFn::Softmax => false,
+        VectorFn::LogSoftmax => true,
+        VectorFn::LogSumExp => return None,
+    };
+    (network.vectors[source].size == expr.shape.len()).then_some(Kind::Softmax { source, log })
 }
 
 /// `W @ v`, `v @ W`, with `+ b` on either side, for whole vectors `v` and `b`.

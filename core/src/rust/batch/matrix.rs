@@ -9,10 +9,10 @@ use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::expr::{self, Emitted as Body};
-use super::kernels;
 use super::layers::{Elementwise, Gain, Kind, Layer, Plan, Product};
+use super::{kernels, softmax};
 use crate::derive::Derivation;
-use crate::ir::{NodeId, Var};
+use crate::ir::{Node, NodeId, Var};
 use crate::layout::Slot;
 use crate::model::{Network, Shape, Symbol};
 use crate::rust::Float;
@@ -299,13 +299,11 @@ impl Gen<'_> {
             Literal::usize_unsuffixed(layer.size),
         );
         match &layer.kind {
+            Kind::Softmax { source, log } => {
+                softmax::forward(*source, layer.vector, layer.size, *log)
+            }
             Kind::Product(product) => self.product_forward(product, &out, layer.size),
             Kind::Elementwise(e) => {
-                if let Some(map) =
-                    kernels::slice_map(self.network, self.derivation, layer, e, value_field)
-                {
-                    return map;
-                }
                 let products = e.products.iter().enumerate().map(|(i, product)| {
                     self.product_forward(
                         &Product {
@@ -318,10 +316,14 @@ impl Gen<'_> {
                 });
                 let def = &self.derivation.forward[layer.first];
                 let looped = layer.size > 1;
+                let outer = kernels::outer_kernel(self.derivation, def.value, &out, layer.size)
+                    .filter(|_| looped);
+                let root = outer.as_ref().map_or(def.value, |(arg, _)| *arg);
+                let map = outer.map(|(_, call)| call);
                 let mut reads = Reads::default();
                 let subst = self.product_leaves(e, looped);
                 let (statements, exprs) =
-                    self.body(&[def.value], looped, &e.fixed, &subst, "f", &mut reads);
+                    self.body(&[root], looped, &e.fixed, &subst, "f", &mut reads);
                 let rows = self.row_bindings(&reads);
                 let product_rows = self.product_rows(layer, e);
                 let value = exprs.first().cloned().unwrap_or_default();
@@ -336,6 +338,7 @@ impl Gen<'_> {
                             __out[__k] = #value;
                         }
                     }
+                    #map
                 }
             }
         }
@@ -384,17 +387,43 @@ impl Gen<'_> {
             self.body(&[def.value], false, &[], &[], "l", &mut reads);
         let loss_value = loss_exprs.first().cloned().unwrap_or_default();
         let mut written = BTreeSet::new();
-        let mut targets = Vec::new();
-        let mut roots = Vec::new();
+        let (mut targets, mut roots) = (Vec::new(), Vec::new());
+        // A partial that reads only parameters (weight decay's `2 lambda w`) is the same in
+        // every row: added once for the chunk, times its number of rows.
+        let (mut fixed_targets, mut fixed_roots) = (Vec::new(), Vec::new());
         for (var, partial) in &def.partials {
+            let of_param = matches!(
+                self.derivation.layout.slot(*var),
+                Slot::Value(Symbol::Param(_), _)
+            );
+            if of_param && self.reads_only_params(*partial) {
+                let mut unused = BTreeSet::new();
+                if let Some(t) = self.target(*var, false, &mut unused) {
+                    fixed_targets.push(t);
+                    fixed_roots.push(*partial);
+                }
+                continue;
+            }
             if let Some(t) = self.target(*var, false, &mut written) {
                 targets.push(t);
                 roots.push(*partial);
             }
         }
         let (statements, exprs) = self.body(&roots, false, &[], &[], "q", &mut reads);
+        let mut no_reads = Reads::default();
+        let (fixed_statements, fixed_exprs) =
+            self.body(&fixed_roots, false, &[], &[], "w", &mut no_reads);
         let rows = self.row_bindings(&reads);
         let deltas = self.delta_rows(&written);
+        let fixed = if fixed_targets.is_empty() {
+            TokenStream::new()
+        } else {
+            quote! {
+                let __rows_scale: F = (__m as F) * __scale;
+                #(#fixed_statements)*
+                #(#fixed_targets += __rows_scale * (#fixed_exprs);)*
+            }
+        };
         quote! {
             let mut __loss_sum: F = 0.0;
             for __r in 0..__m {
@@ -407,7 +436,32 @@ impl Gen<'_> {
                 #(#targets += __scale * (#exprs);)*
             }
             __part.loss += __loss_sum;
+            #fixed
         }
+    }
+
+    /// Whether `node` reads no named scalar but parameters.
+    fn reads_only_params(&self, node: NodeId) -> bool {
+        let graph = &self.derivation.graph;
+        let mut stack = vec![node];
+        let mut seen = BTreeSet::new();
+        while let Some(n) = stack.pop() {
+            if !seen.insert(n) {
+                continue;
+            }
+            match graph.node(n) {
+                Node::Var(v) => {
+                    if !matches!(
+                        self.derivation.layout.slot(*v),
+                        Slot::Value(Symbol::Param(_), _)
+                    ) {
+                        return false;
+                    }
+                }
+                other => other.for_each_child(|c| stack.push(c)),
+            }
+        }
+        true
     }
 
     fn backward(&self, layer: &Layer) -> TokenStream {
@@ -416,6 +470,9 @@ impl Gen<'_> {
             Literal::usize_unsuffixed(layer.size),
         );
         match &layer.kind {
+            Kind::Softmax { source, log } => {
+                softmax::backward(*source, layer.vector, layer.size, *log)
+            }
             Kind::Product(product) => self.product_backward(product, &own, layer.size),
             Kind::Elementwise(e) => {
                 let def = &self.derivation.forward[layer.first];

@@ -15,6 +15,7 @@ mod gemm;
 mod kernels;
 mod layers;
 mod matrix;
+mod softmax;
 
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
