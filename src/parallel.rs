@@ -1,6 +1,8 @@
 //! What generated batch functions call to split a batch into parts (on every core with the
 //! `parallel` feature, on the calling thread without it) and to multiply matrices (`ndarray`'s
-//! `general_mat_mul`, which runs `matrixmultiply`'s GEMM kernels for `f32` and `f64`).
+//! `general_mat_mul`, which runs `matrixmultiply`'s GEMM kernels for `f32` and `f64`; with the
+//! `gemm` feature, the `gemm` crate's, which have AVX-512 kernels and were 1.1x to 2.9x faster
+//! at the benchmark networks' shapes, BENCHMARKS.md).
 //!
 //! The split depends only on the number of rows, never on the number of threads, and parts
 //! are always combined in the same order: results are identical run to run and with or
@@ -88,7 +90,60 @@ pub fn gemm<F: LinalgScalar>(
     beta: F,
     c: &mut ArrayViewMut2<'_, F>,
 ) {
+    #[cfg(feature = "gemm")]
+    if gemm_crate(alpha, a, b, beta, c) {
+        return;
+    }
     ndarray::linalg::general_mat_mul(alpha, a, b, beta, c);
+}
+
+/// [`gemm`] through the `gemm` crate for `f32` and `f64` with shapes that agree; `false`
+/// (nothing done) otherwise, and `ndarray` takes it, panicking on a shape mismatch as before.
+#[cfg(feature = "gemm")]
+fn gemm_crate<F: LinalgScalar>(
+    alpha: F,
+    a: &ArrayView2<'_, F>,
+    b: &ArrayView2<'_, F>,
+    beta: F,
+    c: &mut ArrayViewMut2<'_, F>,
+) -> bool {
+    use std::any::TypeId;
+    let float =
+        TypeId::of::<F>() == TypeId::of::<f64>() || TypeId::of::<F>() == TypeId::of::<f32>();
+    let ((m, k), (k2, n)) = (a.dim(), b.dim());
+    if !float || k != k2 || c.dim() != (m, n) || m == 0 || n == 0 || k == 0 {
+        return false;
+    }
+    let (a_s, b_s) = (a.strides(), b.strides());
+    let (c_rows, c_cols) = (c.strides()[0], c.strides()[1]);
+    // SAFETY: each pointer and its strides describe the view's own elements; `c` is a unique
+    // borrow, so it overlaps neither `a` nor `b`; `F` is `f32` or `f64` (checked above), the
+    // types the `gemm` crate implements. It computes dst = alpha dst + beta lhs rhs, reading
+    // dst only when asked to.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            c.as_mut_ptr(),
+            c_cols,
+            c_rows,
+            !beta.is_zero(),
+            a.as_ptr(),
+            a_s[1],
+            a_s[0],
+            b.as_ptr(),
+            b_s[1],
+            b_s[0],
+            beta,
+            alpha,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+    true
 }
 
 #[cfg(test)]
@@ -109,6 +164,43 @@ mod tests {
                     next = r.end;
                 }
                 assert_eq!(next, rows);
+            }
+        }
+    }
+
+    /// With the `gemm` feature, the `gemm` crate agrees with matrixmultiply on the
+    /// transposes the generated code uses, with and without accumulating into `c`.
+    #[cfg(feature = "gemm")]
+    #[test]
+    fn the_gemm_crate_agrees_with_matrixmultiply() {
+        use ndarray::Array2;
+        let filled = |r: usize, c: usize, seed: f64| {
+            Array2::from_shape_fn((r, c), |(i, j)| ((i * 31 + j * 17) as f64 * seed).sin())
+        };
+        for (m, k, n) in [(1, 1, 1), (7, 16, 32), (64, 32, 4), (33, 784, 10)] {
+            let a = filled(m, k, 0.37);
+            let b = filled(k, n, 0.11);
+            let bt = filled(n, k, 0.23);
+            for beta in [0.0, 1.0] {
+                for transposed in [false, true] {
+                    let b_view = if transposed { bt.t() } else { b.view() };
+                    let mut want = filled(m, n, 0.5);
+                    let mut got = want.clone();
+                    ndarray::linalg::general_mat_mul(
+                        0.5,
+                        &a.view(),
+                        &b_view,
+                        beta,
+                        &mut want.view_mut(),
+                    );
+                    gemm(0.5, &a.view(), &b_view, beta, &mut got.view_mut());
+                    for (x, y) in want.iter().zip(got.iter()) {
+                        assert!(
+                            (x - y).abs() <= 1e-12 * x.abs().max(1.0),
+                            "{m}x{k}x{n}: {x} {y}"
+                        );
+                    }
+                }
             }
         }
     }
