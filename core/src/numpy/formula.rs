@@ -162,7 +162,12 @@ impl<'a> Translator<'a> {
                 }
                 Leaf::LogSumExp(bound, body) => self.logsumexp(*bound, *body)?,
                 Leaf::Guard(affine, lo, hi) => self.guard(affine, *lo, *hi),
-                Leaf::Call(..) | Leaf::CallDerivative(..) => return None,
+                // A maximum and its first-maximum bracket have no array form here yet: the
+                // statement keeps the element-by-element path.
+                Leaf::Call(..)
+                | Leaf::CallDerivative(..)
+                | Leaf::Extremum(..)
+                | Leaf::FirstExtremum(..) => return None,
             },
             Node::Add(a, b) => self.binary(*a, *b, "+", SUM)?,
             Node::Sub(a, b) => self.binary(*a, *b, "-", SUM)?,

@@ -201,6 +201,20 @@ impl<'a> TensorText<'a> {
                     self.scope.pop();
                     (format!("logsumexp_{letter}({body})"), 5)
                 }
+                Leaf::Extremum(f, bound, body) => {
+                    let letter = self.bind(bound.var);
+                    let body = self.text(*body, 0);
+                    self.scope.pop();
+                    (format!("{}_{letter}({body})", f.name().trim_end_matches("imum")), 5)
+                }
+                Leaf::FirstExtremum(f, at, bound, body) => {
+                    let at = self.affine(at);
+                    let letter = self.bind(bound.var);
+                    let body = self.text(*body, 0);
+                    self.scope.pop();
+                    let word = f.name().trim_end_matches("imum");
+                    (format!("[{at} = arg{word}_{letter}({body})]"), 5)
+                }
                 Leaf::Guard(a, lo, hi) => (self.guard(a, *lo, *hi), 5),
                 Leaf::Call(..) | Leaf::CallDerivative(..) => ("?".to_string(), 5),
             },

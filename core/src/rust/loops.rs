@@ -148,7 +148,10 @@ impl<'c, 'a> Body<'c, 'a> {
         while let Some(n) = stack.pop() {
             match program.graph.node(n) {
                 Node::Var(v) => match program.leaf_of(*v) {
-                    Leaf::Sum(_, body) | Leaf::LogSumExp(_, body) => stack.push(*body),
+                    Leaf::Sum(_, body)
+                    | Leaf::LogSumExp(_, body)
+                    | Leaf::Extremum(_, _, body)
+                    | Leaf::FirstExtremum(_, _, _, body) => stack.push(*body),
                     Leaf::Guard(..) => {}
                     Leaf::Call(_, args) | Leaf::CallDerivative(_, _, args) => {
                         stack.extend(args.iter().copied())
@@ -396,6 +399,11 @@ impl<'c, 'a> Body<'c, 'a> {
             // The plan leaves formulas with a log-sum-exp to straight-line code, which has
             // its stable two-pass form: reaching one here is a broken assumption.
             Leaf::LogSumExp(..) => panic!("a loop formula holds a log-sum-exp"), // ok: a broken internal assumption (the plan never loops such a formula)
+            // Likewise a maximum and its first-maximum bracket: straight-line code computes
+            // them from the scalar graph's folds.
+            Leaf::Extremum(..) | Leaf::FirstExtremum(..) => {
+                panic!("a loop formula holds a max or min") // ok: a broken internal assumption (the plan never loops such a formula)
+            }
             Leaf::Read(tensor, indices) => self.read(*tensor, indices),
         }
     }

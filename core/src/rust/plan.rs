@@ -163,13 +163,16 @@ fn operations(program: &Program, f: NodeId) -> usize {
 }
 
 /// Whether a formula holds a log-sum-exp (left to straight-line code, which has its
-/// stable two-pass form).
+/// stable two-pass form), or a `max`/`min` reduction or its bracket (left to straight-line
+/// code, which folds exactly as the scalar graph does).
 fn has_logsumexp(program: &Program, f: NodeId) -> bool {
     let mut stack = vec![f];
     while let Some(n) = stack.pop() {
         match program.graph.node(n) {
             Node::Var(v) => match program.leaf_of(*v) {
-                Leaf::LogSumExp(..) => return true,
+                Leaf::LogSumExp(..) | Leaf::Extremum(..) | Leaf::FirstExtremum(..) => {
+                    return true;
+                }
                 Leaf::Sum(_, body) => stack.push(*body),
                 _ => {}
             },

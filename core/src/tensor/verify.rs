@@ -4,6 +4,7 @@
 //! A statement that misses anywhere stays unverified, and no printer shows it.
 
 use super::{Affine, IndexVar, Leaf, Program, Statement, Tensor, tensor_dims};
+use crate::builtin::Pairwise;
 use crate::derive::Derivation;
 use crate::eval::{Evaluator, evaluate_sample, power};
 use crate::ir::{Node, NodeId};
@@ -242,7 +243,10 @@ impl Instance<'_> {
     /// Whether a node is an Iverson bracket, or a product with one among its factors.
     fn guarded(&self, node: NodeId) -> bool {
         match self.program.graph.node(node) {
-            Node::Var(var) => matches!(self.program.leaf_of(*var), Leaf::Guard(..)),
+            Node::Var(var) => matches!(
+                self.program.leaf_of(*var),
+                Leaf::Guard(..) | Leaf::FirstExtremum(..)
+            ),
             Node::Mul(a, b) => self.guarded(*a) || self.guarded(*b),
             _ => false,
         }
@@ -293,6 +297,21 @@ impl Instance<'_> {
                     });
                     crate::builtin::logsumexp(&values)
                 }
+                Leaf::Extremum(f, bound, body) => {
+                    let mut values = Vec::with_capacity(bound.size);
+                    self.each(&[*bound], env, &mut |this, env| {
+                        values.push(this.value(*body, env))
+                    });
+                    fold(*f, &values).map_or(f64::NAN, |(value, _)| value)
+                }
+                Leaf::FirstExtremum(f, position, bound, body) => {
+                    let mut values = Vec::with_capacity(bound.size);
+                    self.each(&[*bound], env, &mut |this, env| {
+                        values.push(this.value(*body, env))
+                    });
+                    let first = fold(*f, &values).map(|(_, first)| first as i64);
+                    f64::from(u8::from(first == Some(at(position, env))))
+                }
             },
             Node::Add(a, b) => self.value(*a, env) + self.value(*b, env),
             Node::Sub(a, b) => self.value(*a, env) - self.value(*b, env),
@@ -337,4 +356,18 @@ impl Instance<'_> {
             env.pop();
         }
     }
+}
+
+/// The left fold of `f` (`maximum` or `minimum`) over `values` in order, and the position of
+/// the value it keeps: a tie keeps the earlier one (as `Pairwise::eval` does), so it is the
+/// first extremal position. `None` for no values.
+pub(crate) fn fold(f: Pairwise, values: &[f64]) -> Option<(f64, usize)> {
+    let (&first, rest) = values.split_first()?;
+    let keeps = |best: f64, x: f64| match f {
+        Pairwise::Minimum => best <= x,
+        _ => best >= x,
+    };
+    Some(rest.iter().enumerate().fold((first, 0), |(best, at), (i, &x)| {
+        if keeps(best, x) { (best, at) } else { (x, i + 1) }
+    }))
 }
