@@ -58,27 +58,54 @@ fn points(network: &Network, d: &Derivation) -> Vec<Point> {
             break;
         }
         let (params, sample) = crate::draw::point(network, &mut uniform, range);
-        let result = evaluate_sample(d, network, &params, &sample);
-        let finite = d
-            .forward
-            .iter()
-            .all(|def| result.slots[def.var.index()].is_finite());
-        if !finite || result.slots.iter().any(|v| v.is_infinite()) {
-            continue;
-        }
-        let mut gradient = vec![f64::NAN; d.layout.len()];
-        let mut evaluator = Evaluator::from_slots(d, &result.slots);
-        for (var, expr) in &d.gradients {
-            gradient[var.index()] = evaluator.value(*expr);
-        }
-        let inner = arguments(network, d, &result.slots, &mut evaluator);
-        out.push(Point {
-            slots: result.slots,
-            gradient,
-            inner,
-        });
+        out.extend(point_at(network, d, &params, &sample));
     }
     out
+}
+
+/// The scalar derivation's values at one point, if they are finite.
+fn point_at(
+    network: &Network,
+    d: &Derivation,
+    params: &[Vec<f64>],
+    sample: &crate::eval::Sample,
+) -> Option<Point> {
+    let result = evaluate_sample(d, network, params, sample);
+    let finite = d
+        .forward
+        .iter()
+        .all(|def| result.slots[def.var.index()].is_finite());
+    if !finite || result.slots.iter().any(|v| v.is_infinite()) {
+        return None;
+    }
+    let mut gradient = vec![f64::NAN; d.layout.len()];
+    let mut evaluator = Evaluator::from_slots(d, &result.slots);
+    for (var, expr) in &d.gradients {
+        gradient[var.index()] = evaluator.value(*expr);
+    }
+    let inner = arguments(network, d, &result.slots, &mut evaluator);
+    Some(Point {
+        slots: result.slots,
+        gradient,
+        inner,
+    })
+}
+
+/// Whether every statement reproduces the scalar derivation at one given point (where the
+/// seeded points cannot go: ties of a `max`, whose brackets must pick the first maximum as
+/// the scalar graph's folds do). False where the point's values are not finite.
+pub fn agrees_at(
+    program: &Program,
+    network: &Network,
+    d: &Derivation,
+    params: &[Vec<f64>],
+    sample: &crate::eval::Sample,
+) -> bool {
+    point_at(network, d, params, sample).is_some_and(|point| {
+        program
+            .statements()
+            .all(|s| agrees(program, network, d, s, &point))
+    })
 }
 
 /// Per vector that applies a function element by element to a compound argument, the

@@ -1,0 +1,143 @@
+//! `max(...)` and `min(...)` reductions (max pooling): gradients against central finite
+//! differences of the reference interpreter away from ties, and at ties the first-maximum
+//! routing the language specifies, with the expected gradient worked out by hand.
+
+mod support;
+
+use chainrule::core::check_source;
+use chainrule::core::derive::derive;
+use chainrule::core::eval::{Sample, evaluate_batch};
+use chainrule::core::latex::indexed::IndexPrinter;
+use chainrule::core::tensor;
+
+const OVERLAP: &str = "network overlap {
+    input  x[6]
+    target t[4]
+    param  W[6][6]
+    h[k] = tanh(sum(j, W[k][j] * x[j]))
+    p[i] = max(q < 3, h[i + q])
+    loss L = 0.5 * sum((p - t)^2) - 0.1 * min(h)
+}
+";
+
+const STRIDED: &str = "network strided {
+    input  x[8]
+    target t[2]
+    param  U[8][8]
+    param  b[8]
+    h[k] = sigmoid(sum(j, U[k][j] * x[j]) + b[k])
+    m[i] = min(p < 2, q < 2, h[4*i + 2*p + q])
+    loss L = 0.5 * sum((m - t)^2) + 0.01 * max(k, h[k]) + 0.01 * max(b)
+}
+";
+
+/// Away from ties the derived gradient is the reference's finite differences.
+#[test]
+fn gradients_match_finite_differences_of_the_reference() {
+    for source in [OVERLAP, STRIDED] {
+        let model = check_source(source).unwrap_or_else(|e| panic!("{e:?}"));
+        let network = &model.networks[0];
+        let mut checked = 0;
+        for seed in 0..4 {
+            checked += support::check_gradients(&model, network, source, 0xE7 + seed)
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        assert!(checked >= 8, "{}: only {checked} points away from ties", network.name);
+    }
+}
+
+/// A window with tied elements sends its delta to the first of them only, and so does a
+/// whole-vector `max`; `min` over two names picks the first minimum in row-major order.
+const TIES: &str = "network ties {
+    input  x[1]
+    target t[4]
+    param  w[6]
+    param  v[4]
+    p[i] = max(q < 3, w[i + q])
+    loss L = sum(p * t) + 0.5 * max(w) + 1000 * min(a < 2, c < 2, v[2*a + c]) + x[0]
+}
+";
+
+fn ties_point() -> (Vec<Vec<f64>>, Sample) {
+    let params = vec![vec![1.0, 3.0, 3.0, 2.0, 3.0, 0.0], vec![5.0, 2.0, 2.0, 7.0]];
+    let sample = Sample {
+        inputs: vec![vec![0.0]],
+        targets: vec![vec![1.0, 10.0, 100.0, 1000.0]],
+    };
+    (params, sample)
+}
+
+#[test]
+fn ties_route_the_delta_to_the_first_extremum() {
+    let model = check_source(TIES).unwrap_or_else(|e| panic!("{e:?}"));
+    let network = &model.networks[0];
+    let derivation = derive(network, &model.functions);
+    let (params, sample) = ties_point();
+    let result = evaluate_batch(&derivation, network, &params, std::slice::from_ref(&sample));
+    // Windows of w = [1, 3, 3, 2, 3, 0]: [1, 3, 3] and [3, 3, 2] pick w1, [3, 2, 3] picks
+    // w2, [2, 3, 0] picks w4; each p is 3. max(w) = 3 first at w1. min of v = [5, 2, 2, 7]
+    // in the order (0,0), (0,1), (1,0), (1,1) is 2, first at v1.
+    let loss = 3.0 * (1.0 + 10.0 + 100.0 + 1000.0) + 0.5 * 3.0 + 1000.0 * 2.0;
+    assert_eq!(result.loss, loss);
+    assert_eq!(result.gradient[0], vec![0.0, 11.5, 100.0, 0.0, 1000.0, 0.0]);
+    assert_eq!(result.gradient[1], vec![0.0, 1000.0, 0.0, 0.0]);
+    // The reference interpreter agrees on the loss (and flags the tie as a kink).
+    let mut reference = support::Reference::new(&model, network, &params, &sample);
+    assert_eq!(reference.loss(), loss);
+    assert!(reference.near_kink);
+}
+
+/// The tensor level's first-maximum brackets pick the same element as the scalar graph's
+/// folds at a tie, and the general form says which element the delta goes to.
+#[test]
+fn tensor_statements_agree_at_ties() {
+    for source in [TIES, OVERLAP] {
+        let model = check_source(source).unwrap_or_else(|e| panic!("{e:?}"));
+        let network = &model.networks[0];
+        let derivation = derive(network, &model.functions);
+        let program = tensor::program(network, &model.functions, &derivation).expect("covered");
+        let printer = IndexPrinter::new(&program, network, "L".into());
+        let text: Vec<String> = program.statements().map(|s| printer.line(s)).collect();
+        let text = text.join("\n");
+        assert!(program.statements().all(|s| s.verified), "{text}");
+        assert!(text.contains(r"\operatorname*{arg\,max}"), "{text}");
+        let (params, sample) = if source == TIES {
+            ties_point()
+        } else {
+            // h = tanh(W x) with W's rows equal in pairs: h0 = h1, h2 = h3 = h4.
+            let rows = [0.3, 0.3, -0.2, -0.2, -0.2, 0.1];
+            let w: Vec<f64> = rows.iter().flat_map(|&r| [r; 6]).collect();
+            let sample = Sample {
+                inputs: vec![vec![1.0; 6]],
+                targets: vec![vec![0.5, -0.5, 0.25, 0.0]],
+            };
+            (vec![w], sample)
+        };
+        assert!(
+            tensor::verify::agrees_at(&program, network, &derivation, &params, &sample),
+            "{}: a statement disagrees at a tie:\n{text}",
+            network.name
+        );
+    }
+}
+
+/// Max pooling's delta, as the textbook writes it: each window's delta goes to the window's
+/// first maximal element, and overlapping windows add.
+#[test]
+fn the_general_form_states_the_pooling_delta() {
+    let model = check_source(OVERLAP).unwrap_or_else(|e| panic!("{e:?}"));
+    let network = &model.networks[0];
+    let derivation = derive(network, &model.functions);
+    let program = tensor::program(network, &model.functions, &derivation).expect("covered");
+    let printer = IndexPrinter::new(&program, network, "L".into());
+    let delta = program
+        .delta_of(chainrule::core::model::Symbol::Vector(0))
+        .expect("h has a delta");
+    assert!(delta.verified);
+    let line = printer.line(delta);
+    assert!(
+        line.contains(r"\delta_{p_{-i + k}} \left[i = \operatorname*{arg\,max}_{j} h_{-i + j + k}\right]"),
+        "{line}"
+    );
+    assert!(line.contains(r"\operatorname*{arg\,min}_{"), "{line}");
+}
