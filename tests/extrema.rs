@@ -9,6 +9,13 @@ use chainrule::core::derive::derive;
 use chainrule::core::eval::{Sample, evaluate_batch};
 use chainrule::core::latex::indexed::IndexPrinter;
 use chainrule::core::tensor;
+use chainrule::ndarray::Array2;
+
+chainrule::derive!(file = "tests/corpus/ok/index_maxpool_ties.nn");
+
+mod single {
+    chainrule::derive!(float = f32, file = "tests/corpus/ok/index_maxpool_ties.nn");
+}
 
 const OVERLAP: &str = "network overlap {
     input  x[6]
@@ -48,15 +55,7 @@ fn gradients_match_finite_differences_of_the_reference() {
 
 /// A window with tied elements sends its delta to the first of them only, and so does a
 /// whole-vector `max`; `min` over two names picks the first minimum in row-major order.
-const TIES: &str = "network ties {
-    input  x[1]
-    target t[4]
-    param  w[6]
-    param  v[4]
-    p[i] = max(q < 3, w[i + q])
-    loss L = sum(p * t) + 0.5 * max(w) + 1000 * min(a < 2, c < 2, v[2*a + c]) + x[0]
-}
-";
+const TIES: &str = include_str!("corpus/ok/index_maxpool_ties.nn");
 
 fn ties_point() -> (Vec<Vec<f64>>, Sample) {
     let params = vec![vec![1.0, 3.0, 3.0, 2.0, 3.0, 0.0], vec![5.0, 2.0, 2.0, 7.0]];
@@ -140,4 +139,37 @@ fn the_general_form_states_the_pooling_delta() {
         "{line}"
     );
     assert!(line.contains(r"\operatorname*{arg\,min}_{"), "{line}");
+}
+
+/// The generated code (per sample, batch, f32) computes the maxima exactly and routes each
+/// delta to the first extremal element, as the scalar graph does.
+#[test]
+fn generated_code_routes_ties_to_the_first_extremum() {
+    let p = index_maxpool_ties::Params {
+        w: [1.0, 3.0, 3.0, 2.0, 3.0, 0.0],
+        v: [5.0, 2.0, 2.0, 7.0],
+    };
+    let (x, t) = ([0.0], [1.0, 10.0, 100.0, 1000.0]);
+    let (loss, g) = index_maxpool_ties::gradient(&p, &x, &t);
+    assert_eq!(loss, 3.0 * 1111.0 + 1.5 + 2000.0);
+    assert_eq!(g.w, [0.0, 11.5, 100.0, 0.0, 1000.0, 0.0]);
+    assert_eq!(g.v, [0.0, 1000.0, 0.0, 0.0]);
+    let forward = index_maxpool_ties::forward(&p, &x);
+    assert_eq!(forward.p, [3.0; 4]);
+
+    let inputs = Array2::from_shape_vec((2, 1), vec![0.0, 0.0]).expect("shape");
+    let targets = Array2::from_shape_vec((2, 4), [t, t].concat()).expect("shape");
+    let (batch_loss, batch) =
+        index_maxpool_ties::gradient_batch(&p, inputs.view(), targets.view()).expect("shapes");
+    assert_eq!(batch_loss, loss);
+    assert_eq!(batch.w, g.w);
+    assert_eq!(batch.v, g.v);
+
+    let p32 = single::index_maxpool_ties::Params {
+        w: [1.0, 3.0, 3.0, 2.0, 3.0, 0.0],
+        v: [5.0, 2.0, 2.0, 7.0],
+    };
+    let (_, g32) = single::index_maxpool_ties::gradient(&p32, &[0.0], &[1.0, 10.0, 100.0, 1000.0]);
+    assert_eq!(g32.w, [0.0, 11.5, 100.0, 0.0, 1000.0, 0.0]);
+    assert_eq!(g32.v, [0.0, 1000.0, 0.0, 0.0]);
 }

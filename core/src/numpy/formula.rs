@@ -64,7 +64,7 @@ impl<'a> Translator<'a> {
     }
 
     /// Puts a variable in scope under the first letter not in use; returns it.
-    fn bind(&mut self, var: IndexVar, size: usize) -> char {
+    pub(super) fn bind(&mut self, var: IndexVar, size: usize) -> char {
         let letter = LETTERS
             .iter()
             .copied()
@@ -162,12 +162,11 @@ impl<'a> Translator<'a> {
                 }
                 Leaf::LogSumExp(bound, body) => self.logsumexp(*bound, *body)?,
                 Leaf::Guard(affine, lo, hi) => self.guard(affine, *lo, *hi),
-                // A maximum and its first-maximum bracket have no array form here yet: the
-                // statement keeps the element-by-element path.
-                Leaf::Call(..)
-                | Leaf::CallDerivative(..)
-                | Leaf::Extremum(..)
-                | Leaf::FirstExtremum(..) => return None,
+                Leaf::Extremum(f, bound, body) => self.extremum(*f, *bound, *body)?,
+                Leaf::FirstExtremum(f, at, bound, body) => {
+                    self.first_extremum(*f, at, *bound, *body)?
+                }
+                Leaf::Call(..) | Leaf::CallDerivative(..) => return None,
             },
             Node::Add(a, b) => self.binary(*a, *b, "+", SUM)?,
             Node::Sub(a, b) => self.binary(*a, *b, "-", SUM)?,

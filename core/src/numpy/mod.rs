@@ -17,6 +17,7 @@ pub mod formula;
 pub mod index;
 mod module;
 mod plan;
+mod extremum;
 mod reads;
 pub mod text;
 
