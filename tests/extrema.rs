@@ -17,6 +17,18 @@ mod single {
     chainrule::derive!(float = f32, file = "tests/corpus/ok/index_maxpool_ties.nn");
 }
 
+/// The same network with every statement a loop: the verified formulas, brackets included.
+mod looped {
+    chainrule::derive!(unroll = never, file = "tests/corpus/ok/index_maxpool_ties.nn");
+    pub mod single {
+        chainrule::derive!(
+            unroll = never,
+            float = f32,
+            file = "tests/corpus/ok/index_maxpool_ties.nn"
+        );
+    }
+}
+
 const OVERLAP: &str = "network overlap {
     input  x[6]
     target t[4]
@@ -170,6 +182,24 @@ fn generated_code_routes_ties_to_the_first_extremum() {
         v: [5.0, 2.0, 2.0, 7.0],
     };
     let (_, g32) = single::index_maxpool_ties::gradient(&p32, &[0.0], &[1.0, 10.0, 100.0, 1000.0]);
+    assert_eq!(g32.w, [0.0, 11.5, 100.0, 0.0, 1000.0, 0.0]);
+    assert_eq!(g32.v, [0.0, 1000.0, 0.0, 0.0]);
+
+    // In loops: the fold and the first-maximum bracket of the general form.
+    let p = looped::index_maxpool_ties::Params {
+        w: [1.0, 3.0, 3.0, 2.0, 3.0, 0.0],
+        v: [5.0, 2.0, 2.0, 7.0],
+    };
+    let (looped_loss, g) = looped::index_maxpool_ties::gradient(&p, &x, &t);
+    assert_eq!(looped_loss, loss);
+    assert_eq!(g.w, [0.0, 11.5, 100.0, 0.0, 1000.0, 0.0]);
+    assert_eq!(g.v, [0.0, 1000.0, 0.0, 0.0]);
+    let p32 = looped::single::index_maxpool_ties::Params {
+        w: [1.0, 3.0, 3.0, 2.0, 3.0, 0.0],
+        v: [5.0, 2.0, 2.0, 7.0],
+    };
+    let (_, g32) =
+        looped::single::index_maxpool_ties::gradient(&p32, &[0.0], &[1.0, 10.0, 100.0, 1000.0]);
     assert_eq!(g32.w, [0.0, 11.5, 100.0, 0.0, 1000.0, 0.0]);
     assert_eq!(g32.v, [0.0, 1000.0, 0.0, 0.0]);
 }

@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::quote;
 
+mod extrema;
 mod sums;
 
 use super::code::{self, CodeGen};
@@ -399,11 +400,8 @@ impl<'c, 'a> Body<'c, 'a> {
             // The plan leaves formulas with a log-sum-exp to straight-line code, which has
             // its stable two-pass form: reaching one here is a broken assumption.
             Leaf::LogSumExp(..) => panic!("a loop formula holds a log-sum-exp"), // ok: a broken internal assumption (the plan never loops such a formula)
-            // Likewise a maximum and its first-maximum bracket: straight-line code computes
-            // them from the scalar graph's folds.
-            Leaf::Extremum(..) | Leaf::FirstExtremum(..) => {
-                panic!("a loop formula holds a max or min") // ok: a broken internal assumption (the plan never loops such a formula)
-            }
+            Leaf::Extremum(f, bound, body) => self.extremum(*f, bound, *body),
+            Leaf::FirstExtremum(f, at, bound, body) => self.first_extremum(*f, at, bound, *body),
             Leaf::Read(tensor, indices) => self.read(*tensor, indices),
         }
     }
