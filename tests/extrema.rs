@@ -20,6 +20,7 @@ mod single {
 /// The same network with every statement a loop: the verified formulas, brackets included.
 mod looped {
     chainrule::derive!(unroll = never, file = "tests/corpus/ok/index_maxpool_ties.nn");
+    chainrule::derive!(unroll = never, file = "tests/corpus/ok/index_maxpool_overlap.nn");
     pub mod single {
         chainrule::derive!(
             unroll = never,
@@ -202,4 +203,31 @@ fn generated_code_routes_ties_to_the_first_extremum() {
         looped::single::index_maxpool_ties::gradient(&p32, &[0.0], &[1.0, 10.0, 100.0, 1000.0]);
     assert_eq!(g32.w, [0.0, 11.5, 100.0, 0.0, 1000.0, 0.0]);
     assert_eq!(g32.v, [0.0, 1000.0, 0.0, 0.0]);
+}
+
+/// Overlapping windows in loops at ties: the delta of h is the looped general form, whose
+/// first-maximum bracket picks h0 over h1 and h2 over h3 and h4, as worked out here by hand.
+#[test]
+fn looped_pooling_delta_routes_ties_to_the_first_maximum() {
+    let rows = [0.3, 0.3, -0.2, -0.2, -0.2, 0.1];
+    let p = looped::index_maxpool_overlap::Params {
+        W: rows.map(|r| [r; 6]),
+    };
+    let (x, t) = ([1.0; 6], [0.5, -0.5, 0.25, 0.0]);
+    let (_, g) = looped::index_maxpool_overlap::gradient(&p, &x, &t);
+    let h = rows.map(|r: f64| (6.0 * r).tanh());
+    // Windows [h0 h1 h2], [h1 h2 h3], [h2 h3 h4], [h3 h4 h5] pick h0, h1, h2, h5.
+    let pooled = [h[0], h[1], h[2], h[5]];
+    let d_p: Vec<f64> = pooled.iter().zip(&t).map(|(p, t)| p - t).collect();
+    let d_h = [d_p[0], d_p[1], d_p[2], 0.0, 0.0, d_p[3]];
+    for k in 0..6 {
+        for j in 0..6 {
+            let want = d_h[k] * (1.0 - h[k] * h[k]) * x[j];
+            assert!(
+                (g.W[k][j] - want).abs() <= 1e-15,
+                "dL/dW[{k}][{j}] = {} but the first maximum gives {want}",
+                g.W[k][j]
+            );
+        }
+    }
 }
