@@ -19,8 +19,14 @@ mod single {
 
 /// The same network with every statement a loop: the verified formulas, brackets included.
 mod looped {
-    chainrule::derive!(unroll = never, file = "tests/corpus/ok/index_maxpool_ties.nn");
-    chainrule::derive!(unroll = never, file = "tests/corpus/ok/index_maxpool_overlap.nn");
+    chainrule::derive!(
+        unroll = never,
+        file = "tests/corpus/ok/index_maxpool_ties.nn"
+    );
+    chainrule::derive!(
+        unroll = never,
+        file = "tests/corpus/ok/index_maxpool_overlap.nn"
+    );
     pub mod single {
         chainrule::derive!(
             unroll = never,
@@ -62,7 +68,11 @@ fn gradients_match_finite_differences_of_the_reference() {
             checked += support::check_gradients(&model, network, source, 0xE7 + seed)
                 .unwrap_or_else(|e| panic!("{e}"));
         }
-        assert!(checked >= 8, "{}: only {checked} points away from ties", network.name);
+        assert!(
+            checked >= 8,
+            "{}: only {checked} points away from ties",
+            network.name
+        );
     }
 }
 
@@ -148,7 +158,9 @@ fn the_general_form_states_the_pooling_delta() {
     assert!(delta.verified);
     let line = printer.line(delta);
     assert!(
-        line.contains(r"\delta_{p_{-i + k}} \left[i = \operatorname*{arg\,max}_{j} h_{-i + j + k}\right]"),
+        line.contains(
+            r"\delta_{p_{-i + k}} \left[i = \operatorname*{arg\,max}_{j} h_{-i + j + k}\right]"
+        ),
         "{line}"
     );
     assert!(line.contains(r"\operatorname*{arg\,min}_{"), "{line}");
@@ -208,6 +220,7 @@ fn generated_code_routes_ties_to_the_first_extremum() {
 /// Overlapping windows in loops at ties: the delta of h is the looped general form, whose
 /// first-maximum bracket picks h0 over h1 and h2 over h3 and h4, as worked out here by hand.
 #[test]
+#[allow(clippy::needless_range_loop)] // the indices are the formula's k, j
 fn looped_pooling_delta_routes_ties_to_the_first_maximum() {
     let rows = [0.3, 0.3, -0.2, -0.2, -0.2, 0.1];
     let p = looped::index_maxpool_overlap::Params {

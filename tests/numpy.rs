@@ -422,7 +422,10 @@ fn conv1d_and_pooling_agree_with_finite_differences() {
             root().join("tests/corpus/ok/index_maxpool_overlap.nn"),
             "index_maxpool_overlap",
         ),
-        (root().join("tests/corpus/ok/index_minpool.nn"), "index_minpool"),
+        (
+            root().join("tests/corpus/ok/index_minpool.nn"),
+            "index_minpool",
+        ),
     ] {
         let module = dir.join(format!("{network}.py"));
         write(&module, &module_text(&file, network));

@@ -11,10 +11,10 @@ use chainrule_grammar::{Diagnostic, Dim, Expr, ExprKind, Ident, Index, Span};
 
 mod extrema;
 
-use extrema::{extremum_binders, extremum_of_values, is_value};
 use super::infer::Infer;
 use super::{Entity, ParamTable, Scope};
 use crate::model::{IndexVar, Shape, TExpr, TExprKind};
+use extrema::{extremum_binders, extremum_of_values, is_value};
 
 /// Where an index name is bound: the span of its name on the left-hand side or in a reduction.
 pub(super) type Binder = (usize, usize);

@@ -122,7 +122,9 @@ impl<'a> IndexPrinter<'a> {
         while let Some((n, free)) = stack.pop() {
             match graph.node(n) {
                 Node::Var(v) => {
-                    if free && matches!(self.program.leaf_of(*v), Leaf::Sum(..) | Leaf::Extremum(..)) {
+                    if free
+                        && matches!(self.program.leaf_of(*v), Leaf::Sum(..) | Leaf::Extremum(..))
+                    {
                         bare.push(*v);
                     }
                 }

@@ -205,7 +205,10 @@ impl<'a> TensorText<'a> {
                     let letter = self.bind(bound.var);
                     let body = self.text(*body, 0);
                     self.scope.pop();
-                    (format!("{}_{letter}({body})", f.name().trim_end_matches("imum")), 5)
+                    (
+                        format!("{}_{letter}({body})", f.name().trim_end_matches("imum")),
+                        5,
+                    )
                 }
                 Leaf::FirstExtremum(f, at, bound, body) => {
                     let at = self.affine(at);

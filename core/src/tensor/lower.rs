@@ -399,10 +399,9 @@ impl Lowering<'_> {
     /// `max` or `min` of `body` over `bounds`, nested with the first bound outermost; no
     /// bounds (a scalar) is the body itself.
     fn extremum(&mut self, f: Pairwise, bounds: &[Bound], body: NodeId) -> NodeId {
-        bounds
-            .iter()
-            .rev()
-            .fold(body, |inner, &bound| self.program.leaf(Leaf::Extremum(f, bound, inner)))
+        bounds.iter().rev().fold(body, |inner, &bound| {
+            self.program.leaf(Leaf::Extremum(f, bound, inner))
+        })
     }
 
     /// `sum over bounds of body`; an empty set of bounds is the body itself.

@@ -394,7 +394,15 @@ pub(crate) fn fold(f: Pairwise, values: &[f64]) -> Option<(f64, usize)> {
         Pairwise::Minimum => best <= x,
         _ => best >= x,
     };
-    Some(rest.iter().enumerate().fold((first, 0), |(best, at), (i, &x)| {
-        if keeps(best, x) { (best, at) } else { (x, i + 1) }
-    }))
+    Some(
+        rest.iter()
+            .enumerate()
+            .fold((first, 0), |(best, at), (i, &x)| {
+                if keeps(best, x) {
+                    (best, at)
+                } else {
+                    (x, i + 1)
+                }
+            }),
+    )
 }

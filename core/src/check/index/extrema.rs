@@ -42,7 +42,9 @@ pub(super) fn extremum_of_values(
         | ExprKind::Indexed { .. }
         | ExprKind::DeltaRef { .. } => false,
         ExprKind::Reduce { op, vars, arg } => {
-            let value = vars.iter().find(|v| v.below.is_none() && is_value(&v.name.name));
+            let value = vars
+                .iter()
+                .find(|v| v.below.is_none() && is_value(&v.name.name));
             if let (Some(value), Reduction::Max | Reduction::Min) = (value, op) {
                 let word = op.word();
                 let last = match &arg.kind {
@@ -65,9 +67,14 @@ pub(super) fn extremum_of_values(
             }
             extremum_of_values(arg, is_value, errors)
         }
-        ExprKind::Call { args, .. } => args
-            .iter()
-            .fold(false, |found, a| extremum_of_values(a, is_value, errors) || found),
+        ExprKind::Call { args, .. } => {
+            // Every argument is checked: each misuse is reported.
+            let mut found = false;
+            for a in args {
+                found |= extremum_of_values(a, is_value, errors);
+            }
+            found
+        }
         ExprKind::Neg(a) => extremum_of_values(a, is_value, errors),
         ExprKind::Binary { lhs, rhs, .. } => {
             let left = extremum_of_values(lhs, is_value, errors);

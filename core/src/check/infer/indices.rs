@@ -174,7 +174,10 @@ impl Infer<'_> {
         }
         let body = self.expr(arg, None)?;
         if body.shape != Shape::Scalar {
-            self.error(arg.span, format!("the body of `{word}(k, ...)` must be a scalar"));
+            self.error(
+                arg.span,
+                format!("the body of `{word}(k, ...)` must be a scalar"),
+            );
             return None;
         }
         let mut count = 1;
@@ -198,8 +201,12 @@ impl Infer<'_> {
         for &position in positions.iter().rev() {
             let kind = match op {
                 Reduction::Sum | Reduction::Mean => TExprKind::SumOver(position, Box::new(total)),
-                Reduction::Max => TExprKind::ExtremumOver(Pairwise::Maximum, position, Box::new(total)),
-                Reduction::Min => TExprKind::ExtremumOver(Pairwise::Minimum, position, Box::new(total)),
+                Reduction::Max => {
+                    TExprKind::ExtremumOver(Pairwise::Maximum, position, Box::new(total))
+                }
+                Reduction::Min => {
+                    TExprKind::ExtremumOver(Pairwise::Minimum, position, Box::new(total))
+                }
             };
             total = TExpr {
                 kind,
