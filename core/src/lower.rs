@@ -187,32 +187,28 @@ impl Lowering<'_> {
                     .collect()
             }
             TExprKind::SumOver(var, body) => {
-                let range = self.vars.get(*var).map_or(0, |v| v.range);
-                if values.len() <= *var {
-                    values.resize(var + 1, 0);
-                }
-                let terms: Vec<NodeId> = (0..range)
-                    .flat_map(|value| {
-                        values[*var] = value;
-                        self.expr(body, values)
-                    })
-                    .collect();
+                let terms = self.over(*var, body, values);
                 vec![self.graph.sum(&terms)]
             }
             TExprKind::ExtremumOver(f, var, body) => {
-                let range = self.vars.get(*var).map_or(0, |v| v.range);
-                if values.len() <= *var {
-                    values.resize(var + 1, 0);
-                }
-                let terms: Vec<NodeId> = (0..range)
-                    .flat_map(|value| {
-                        values[*var] = value;
-                        self.expr(body, values)
-                    })
-                    .collect();
+                let terms = self.over(*var, body, values);
                 vec![self.fold(*f, &terms)]
             }
         }
+    }
+
+    /// `body` at every value of index variable `var`, in increasing order.
+    fn over(&mut self, var: usize, body: &TExpr, values: &mut Vec<usize>) -> Vec<NodeId> {
+        let range = self.vars.get(var).map_or(0, |v| v.range);
+        if values.len() <= var {
+            values.resize(var + 1, 0);
+        }
+        (0..range)
+            .flat_map(|value| {
+                values[var] = value;
+                self.expr(body, values)
+            })
+            .collect()
     }
 
     /// The row-major element an index list names, with index variables at their values;

@@ -324,24 +324,12 @@ impl Lowering<'_> {
                 }
             }
             TExprKind::ExtremumOver(f, n, body) => {
-                let Some(&size) = self.env_ranges.get(*n) else {
-                    return Err(Unsupported("a `max` or `min` over a claim's index"));
-                };
-                let j = self.program.fresh();
-                self.env[*n] = Some(Affine::var(j));
-                let body = self.expr(body, &[]);
-                self.env[*n] = None;
-                self.extremum(*f, &[Bound { var: j, size }], body?)
+                let (bound, body) = self.over(*n, body)?;
+                self.extremum(*f, &[bound], body)
             }
             TExprKind::SumOver(n, body) => {
-                let Some(&size) = self.env_ranges.get(*n) else {
-                    return Err(Unsupported("a sum over a claim's index"));
-                };
-                let j = self.program.fresh();
-                self.env[*n] = Some(Affine::var(j));
-                let body = self.expr(body, &[]);
-                self.env[*n] = None;
-                self.sum(vec![Bound { var: j, size }], body?)
+                let (bound, body) = self.over(*n, body)?;
+                self.sum(vec![bound], body)
             }
             TExprKind::IndexDef(vars, body) => {
                 let at = at.first().cloned().unwrap_or_default();
@@ -394,6 +382,19 @@ impl Lowering<'_> {
             &function.body,
             &args,
         ))
+    }
+
+    /// The body of a reduction over index variable `n` of index notation, with `n` bound to
+    /// a fresh variable over its range.
+    fn over(&mut self, n: usize, body: &TExpr) -> Result<(Bound, NodeId), Unsupported> {
+        let Some(&size) = self.env_ranges.get(n) else {
+            return Err(Unsupported("a reduction over a claim's index"));
+        };
+        let j = self.program.fresh();
+        self.env[n] = Some(Affine::var(j));
+        let body = self.expr(body, &[]);
+        self.env[n] = None;
+        Ok((Bound { var: j, size }, body?))
     }
 
     /// `max` or `min` of `body` over `bounds`, nested with the first bound outermost; no
