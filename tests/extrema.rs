@@ -107,6 +107,27 @@ fn ties_route_the_delta_to_the_first_extremum() {
     let mut reference = support::Reference::new(&model, network, &params, &sample);
     assert_eq!(reference.loss(), loss);
     assert!(reference.near_kink);
+
+    // The plainest case: d max(w) / dw is 1 on the first of the tied maxima, 0 elsewhere;
+    // d min(w) / dw likewise on the first of the tied minima.
+    for (reduction, want) in [
+        ("max", [0.0, 1.0, 0.0, 0.0, 0.0]),
+        ("min", [0.0, 0.0, 1.0, 0.0, 0.0]),
+    ] {
+        let source = format!(
+            "network plain {{\n    input x[1]\n    param w[5]\n    loss L = {reduction}(w) + x[0]\n}}\n"
+        );
+        let model = check_source(&source).unwrap_or_else(|e| panic!("{e:?}"));
+        let network = &model.networks[0];
+        let derivation = derive(network, &model.functions);
+        let params = vec![vec![2.0, 3.0, -1.0, 3.0, -1.0]];
+        let sample = Sample {
+            inputs: vec![vec![0.0]],
+            targets: vec![],
+        };
+        let result = evaluate_batch(&derivation, network, &params, std::slice::from_ref(&sample));
+        assert_eq!(result.gradient[0], want, "{reduction}");
+    }
 }
 
 /// The tensor level's first-maximum brackets pick the same element as the scalar graph's
