@@ -46,7 +46,12 @@ impl Program {
                 }
                 Leaf::Extremum(f, bound, body) => {
                     let body = go(self, body);
-                    self.leaf(Leaf::Extremum(f, bound, body))
+                    // The maximum of a value that no longer varies along the window is it.
+                    if self.mentions(body, bound.var) {
+                        self.leaf(Leaf::Extremum(f, bound, body))
+                    } else {
+                        body
+                    }
                 }
                 Leaf::FirstExtremum(f, at, bound, body) => {
                     let body = go(self, body);
