@@ -364,6 +364,19 @@ impl<'c, 'a> Body<'c, 'a> {
                     return quote! { (if #lo <= #at && #at < #hi { #x } else { 0.0 }) };
                 }
             }
+            // A bracket deeper among the factors (`([..] d) [first max]`): the whole product
+            // is computed only where it holds, since any factor may read outside its tensor.
+            if let Some(guard) = self.nested_guard(n)
+                && let Some(Leaf::Guard(affine, lo, hi)) = program.leaf_at(guard)
+            {
+                let x = self.product_without(n, guard, 0);
+                let at = signed_tokens(affine, &|v| self.ident(v));
+                let (lo, hi) = (
+                    Literal::isize_unsuffixed(*lo as isize),
+                    Literal::isize_unsuffixed(*hi as isize),
+                );
+                return quote! { (if #lo <= #at && #at < #hi { #x } else { 0.0 }) };
+            }
         }
         let tokens = match node {
             Node::Var(v) => return self.leaf(program.leaf_of(*v)),
@@ -378,6 +391,48 @@ impl<'c, 'a> Body<'c, 'a> {
             quote! { (#tokens) }
         } else {
             tokens
+        }
+    }
+
+    /// A bracket among the factors of a product, found through nested products.
+    fn nested_guard(&self, n: NodeId) -> Option<NodeId> {
+        let program = &self.plan.program;
+        match program.graph.node(n) {
+            Node::Mul(a, b) => self.nested_guard(*a).or_else(|| self.nested_guard(*b)),
+            Node::Var(_) if matches!(program.leaf_at(n), Some(Leaf::Guard(..))) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// A product with one of its (nested) factors left out, in its own order of evaluation,
+    /// parenthesised below `needed`.
+    fn product_without(&self, n: NodeId, guard: NodeId, needed: u8) -> TokenStream {
+        let program = &self.plan.program;
+        let Node::Mul(a, b) = program.graph.node(n) else {
+            return self.expr(n, needed);
+        };
+        let (a, b) = (*a, *b);
+        if a == guard {
+            return self.expr(b, needed);
+        }
+        if b == guard {
+            return self.expr(a, needed);
+        }
+        let (a, b) = if self.nested_guard(a) == Some(guard) {
+            (
+                self.product_without(a, guard, code::PRODUCT),
+                self.expr(b, code::UNARY),
+            )
+        } else {
+            (
+                self.expr(a, code::PRODUCT),
+                self.product_without(b, guard, code::UNARY),
+            )
+        };
+        if needed > code::PRODUCT {
+            quote! { (#a * #b) }
+        } else {
+            quote! { #a * #b }
         }
     }
 

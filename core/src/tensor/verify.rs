@@ -270,10 +270,9 @@ impl Instance<'_> {
     /// Whether a node is an Iverson bracket, or a product with one among its factors.
     fn guarded(&self, node: NodeId) -> bool {
         match self.program.graph.node(node) {
-            Node::Var(var) => matches!(
-                self.program.leaf_of(*var),
-                Leaf::Guard(..) | Leaf::FirstExtremum(..)
-            ),
+            // Only a range bracket: the loops and NumPy guard reads with it (a first-maximum
+            // bracket of 0 does not keep the code from reading its other factors).
+            Node::Var(var) => matches!(self.program.leaf_of(*var), Leaf::Guard(..)),
             Node::Mul(a, b) => self.guarded(*a) || self.guarded(*b),
             _ => false,
         }
@@ -336,8 +335,10 @@ impl Instance<'_> {
                     self.each(&[*bound], env, &mut |this, env| {
                         values.push(this.value(*body, env))
                     });
-                    let first = fold(*f, &values).map(|(_, first)| first as i64);
-                    f64::from(u8::from(first == Some(at(position, env))))
+                    match fold(*f, &values) {
+                        Some((_, first)) => f64::from(u8::from(first as i64 == at(position, env))),
+                        None => f64::NAN,
+                    }
                 }
             },
             Node::Add(a, b) => self.value(*a, env) + self.value(*b, env),
@@ -387,8 +388,13 @@ impl Instance<'_> {
 
 /// The left fold of `f` (`maximum` or `minimum`) over `values` in order, and the position of
 /// the value it keeps: a tie keeps the earlier one (as `Pairwise::eval` does), so it is the
-/// first extremal position. `None` for no values.
+/// first extremal position. `None` for no values, and where a value is NaN: a read outside
+/// its tensor, which the fold would otherwise drop, must show as a mismatch unless a bracket
+/// rules it out.
 pub(crate) fn fold(f: Pairwise, values: &[f64]) -> Option<(f64, usize)> {
+    if values.iter().any(|v| v.is_nan()) {
+        return None;
+    }
     let (&first, rest) = values.split_first()?;
     let keeps = |best: f64, x: f64| match f {
         Pairwise::Minimum => best <= x,
