@@ -100,6 +100,7 @@ fn sources(network: &Network, expr: &TExpr, products: &[String], out: &mut Vec<(
             sources(network, e, products, out)
         }
         TExprKind::SumOver(_, e)
+        | TExprKind::ExtremumOver(_, _, e)
         | TExprKind::IndexDef(_, e)
         | TExprKind::Reduce(_, e)
         | TExprKind::VectorFn(_, e)

@@ -2,7 +2,7 @@
 
 use chainrule_grammar::Reduction;
 
-use crate::builtin::{Builtin, VectorFn};
+use crate::builtin::{Builtin, Pairwise, VectorFn};
 use crate::inner::Forward;
 use crate::ir::{Graph, NodeId, Var};
 use crate::layout::Layout;
@@ -144,13 +144,15 @@ impl Lowering<'_> {
             }
             TExprKind::Reduce(op, a) => {
                 let a = self.expr(a, values);
-                let total = self.graph.sum(&a);
                 match op {
-                    Reduction::Sum => vec![total],
+                    Reduction::Sum => vec![self.graph.sum(&a)],
                     Reduction::Mean => {
+                        let total = self.graph.sum(&a);
                         let n = self.graph.constant_node(a.len() as f64);
                         vec![self.graph.div(total, n)]
                     }
+                    Reduction::Max => vec![self.fold(Pairwise::Maximum, &a)],
+                    Reduction::Min => vec![self.fold(Pairwise::Minimum, &a)],
                 }
             }
             TExprKind::Grad(of, wrt) => {
@@ -185,19 +187,28 @@ impl Lowering<'_> {
                     .collect()
             }
             TExprKind::SumOver(var, body) => {
-                let range = self.vars.get(*var).map_or(0, |v| v.range);
-                if values.len() <= *var {
-                    values.resize(var + 1, 0);
-                }
-                let terms: Vec<NodeId> = (0..range)
-                    .flat_map(|value| {
-                        values[*var] = value;
-                        self.expr(body, values)
-                    })
-                    .collect();
+                let terms = self.over(*var, body, values);
                 vec![self.graph.sum(&terms)]
             }
+            TExprKind::ExtremumOver(f, var, body) => {
+                let terms = self.over(*var, body, values);
+                vec![self.fold(*f, &terms)]
+            }
         }
+    }
+
+    /// `body` at every value of index variable `var`, in increasing order.
+    fn over(&mut self, var: usize, body: &TExpr, values: &mut Vec<usize>) -> Vec<NodeId> {
+        let range = self.vars.get(var).map_or(0, |v| v.range);
+        if values.len() <= var {
+            values.resize(var + 1, 0);
+        }
+        (0..range)
+            .flat_map(|value| {
+                values[var] = value;
+                self.expr(body, values)
+            })
+            .collect()
     }
 
     /// The row-major element an index list names, with index variables at their values;
@@ -223,6 +234,18 @@ impl Lowering<'_> {
     }
 
     /// Inlines a user function applied to scalar arguments.
+    /// `max` or `min` of `terms` as a left fold of the two-argument built-in, in order: a tie
+    /// keeps the accumulated (earlier) value, whose derivative bracket `[a >= b]` sends the
+    /// delta to the first extremal element. The checker gives every reduction a value, so
+    /// `terms` is never empty (an empty one would be 0, as an empty sum is).
+    fn fold(&mut self, f: Pairwise, terms: &[NodeId]) -> NodeId {
+        let Some((&first, rest)) = terms.split_first() else {
+            return self.graph.constant_node(0.0);
+        };
+        rest.iter()
+            .fold(first, |acc, &term| self.graph.pair(f, acc, term))
+    }
+
     fn call(&mut self, index: usize, args: &[NodeId]) -> NodeId {
         let Some(function) = self.functions.get(index) else {
             return self.graph.constant_node(0.0);

@@ -2,7 +2,7 @@
 
 use chainrule_grammar::{BatchRule, Reduction, Span, TargetKind};
 
-use crate::builtin::{Builtin, VectorFn};
+use crate::builtin::{Builtin, Pairwise, VectorFn};
 
 /// The shape of a value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -350,6 +350,7 @@ impl TExpr {
             | TExprKind::VectorFn(_, a)
             | TExprKind::Reduce(_, a)
             | TExprKind::SumOver(_, a)
+            | TExprKind::ExtremumOver(_, _, a)
             | TExprKind::IndexDef(_, a)
             | TExprKind::MatVec(_, a)
             | TExprKind::VecMat(a, _)
@@ -388,11 +389,16 @@ pub enum TExprKind {
     MatVec(usize, Box<TExpr>),
     /// `v @ W`: `W` is `[len(v)][len(result)]`.
     VecMat(Box<TExpr>, usize),
-    /// `sum(e)` or `mean(e)`.
+    /// `sum(e)`, `mean(e)`, `max(e)` or `min(e)` of every element.
     Reduce(Reduction, Box<TExpr>),
     /// `sum(k, e)` over every valid value of index variable `k` (in claims and index-notation
     /// definitions).
     SumOver(usize, Box<TExpr>),
+    /// `max(k, e)` (`Pairwise::Maximum`) or `min(k, e)` (`Pairwise::Minimum`) over every
+    /// value of index variable `k`, in increasing order as a left fold of the two-argument
+    /// built-in: a tie keeps the earlier value, so the derivative goes to the first extremal
+    /// element. `max(p, q, e)` nests one fold per name, which is the row-major first maximum.
+    ExtremumOver(Pairwise, usize, Box<TExpr>),
     /// `dL/dNAME[...]` in a claim: the derived delta of an element of named vector `NAME`,
     /// zero where an index falls outside its range.
     Delta(Symbol, Vec<IndexTerm>),

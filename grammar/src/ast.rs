@@ -319,6 +319,22 @@ pub enum Reduction {
     Sum,
     /// `mean(...)`
     Mean,
+    /// `max(...)`: the derivative goes to the first maximal element in row-major order.
+    Max,
+    /// `min(...)`: the derivative goes to the first minimal element in row-major order.
+    Min,
+}
+
+impl Reduction {
+    /// How it is written: `sum`, `mean`, `max`, `min`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Reduction::Sum => "sum",
+            Reduction::Mean => "mean",
+            Reduction::Max => "max",
+            Reduction::Min => "min",
+        }
+    }
 }
 
 /// The kinds of expression.
@@ -342,7 +358,7 @@ pub enum ExprKind {
         /// Its arguments.
         args: Vec<Expr>,
     },
-    /// `sum(e)`, `mean(e)` or `sum(j, k, e)`.
+    /// `sum(e)`, `mean(e)`, `max(e)`, `min(e)` or `sum(j, k, e)`.
     Reduce {
         /// Which reduction.
         op: Reduction,

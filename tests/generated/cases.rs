@@ -26,6 +26,11 @@ case!(index_conv1d__index_conv1d, "tests/corpus/ok/index_conv1d.nn", index_conv1
 case!(index_conv_hidden__index_conv_hidden, "tests/corpus/ok/index_conv_hidden.nn", index_conv_hidden);
 case!(index_conv_pool_loops__index_conv_pool_loops, "tests/corpus/ok/index_conv_pool_loops.nn", index_conv_pool_loops);
 case!(index_dense__index_dense, "tests/corpus/ok/index_dense.nn", index_dense);
+case!(index_maxpool__index_maxpool, "tests/corpus/ok/index_maxpool.nn", index_maxpool);
+case!(index_maxpool_overlap__index_maxpool_overlap, "tests/corpus/ok/index_maxpool_overlap.nn", index_maxpool_overlap);
+case!(index_maxpool_squared__index_maxpool_squared, "tests/corpus/ok/index_maxpool_squared.nn", index_maxpool_squared);
+case!(index_maxpool_ties__index_maxpool_ties, "tests/corpus/ok/index_maxpool_ties.nn", index_maxpool_ties);
+case!(index_minpool__index_minpool, "tests/corpus/ok/index_minpool.nn", index_minpool);
 case!(index_reductions__index_reductions, "tests/corpus/ok/index_reductions.nn", index_reductions);
 case!(index_sum_in_loss__sum_index, "tests/corpus/ok/index_sum_in_loss.nn", sum_index);
 case!(indexing__indexing, "tests/corpus/ok/indexing.nn", indexing);

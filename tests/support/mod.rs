@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use chainrule::core::builtin::{Builtin, VectorFn};
+use chainrule::core::builtin::{Builtin, Pairwise, VectorFn};
 use chainrule::core::eval::Sample;
 use chainrule::core::model::{
     ElemOp, FnExpr, Function, IndexTerm, Model, Network, Shape, Symbol, TExpr, TExprKind,
@@ -237,6 +237,8 @@ impl<'a> Reference<'a> {
                 vec![match op {
                     Reduction::Sum => total,
                     Reduction::Mean => total / a.len() as f64,
+                    Reduction::Max => self.extremum(true, &a),
+                    Reduction::Min => self.extremum(false, &a),
                 }]
             }
             // The textbook definitions, not the engine's shifted log-sum-exp.
@@ -280,9 +282,29 @@ impl<'a> Reference<'a> {
                 }
                 vec![total]
             }
+            TExprKind::ExtremumOver(f, var, body) => {
+                let mut values = Vec::new();
+                for value in 0..self.index_ranges[*var] {
+                    self.index_values[*var] = value;
+                    values.push(self.expr(body)[0]);
+                }
+                vec![self.extremum(*f == Pairwise::Maximum, &values)]
+            }
             TExprKind::Grad(of, wrt) => self.grad(of, *wrt),
             TExprKind::Delta(..) => panic!("a delta only occurs in claims"),
         }
+    }
+
+    /// The largest (or smallest) of `values`, by the textbook definition; a runner-up within
+    /// 1e-3 is a kink where finite differences do not apply.
+    fn extremum(&mut self, largest: bool, values: &[f64]) -> f64 {
+        let key = |x: f64| if largest { x } else { -x };
+        let mut sorted: Vec<f64> = values.iter().map(|&x| key(x)).collect();
+        sorted.sort_by(|a, b| b.total_cmp(a));
+        if sorted.len() > 1 && sorted[0] - sorted[1] < 1e-3 {
+            self.near_kink = true;
+        }
+        key(sorted[0])
     }
 
     fn builtin(&mut self, f: Builtin, x: f64) -> f64 {
@@ -449,6 +471,7 @@ pub fn has_grad(network: &Network) -> bool {
             | TExprKind::VecMat(a, _)
             | TExprKind::Reduce(_, a)
             | TExprKind::SumOver(_, a)
+            | TExprKind::ExtremumOver(_, _, a)
             | TExprKind::IndexDef(_, a)
             | TExprKind::VectorFn(_, a) => walk(a),
             TExprKind::Binary(_, a, b) => walk(a) || walk(b),

@@ -28,6 +28,15 @@ pub(super) fn check_functions(
                     def.name.name
                 ),
             ));
+        } else if matches!(def.name.name.as_str(), "max" | "min") {
+            // `max(e)` is always the reduction: a `fn max` could never be called.
+            errors.push(Diagnostic::new(
+                def.name.span,
+                format!(
+                    "`{0}` is a reduction (`{0}(e)`, `{0}(q < 2, e)`) and cannot name a function",
+                    def.name.name
+                ),
+            ));
         } else if crate::builtin::builtin_constant(&def.name.name).is_some() {
             errors.push(Diagnostic::new(
                 def.name.span,
@@ -214,7 +223,7 @@ impl BodyCheck<'_> {
                 Some(FnExpr::Call(index, args?))
             }
             ExprKind::Indexed { .. } | ExprKind::Reduce { .. } | ExprKind::DeltaRef { .. } => {
-                self.errors.push(Diagnostic::new(e.span, "a `fn` is scalar and element-wise: indexing, `sum` and `mean` cannot be used in it"));
+                self.errors.push(Diagnostic::new(e.span, "a `fn` is scalar and element-wise: indexing, `sum`, `mean`, `max` and `min` cannot be used in it"));
                 None
             }
         }

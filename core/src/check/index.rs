@@ -9,9 +9,12 @@ use std::collections::BTreeMap;
 
 use chainrule_grammar::{Diagnostic, Dim, Expr, ExprKind, Ident, Index, Span};
 
+mod extrema;
+
 use super::infer::Infer;
 use super::{Entity, ParamTable, Scope};
 use crate::model::{IndexVar, Shape, TExpr, TExprKind};
+use extrema::{extremum_binders, extremum_of_values, is_value};
 
 /// Where an index name is bound: the span of its name on the left-hand side or in a reduction.
 pub(super) type Binder = (usize, usize);
@@ -48,8 +51,19 @@ pub(super) fn ranges(
     collect(body, dims, &mut scope, &mut binders, &mut accesses);
     let ranges = fixed_point(&accesses, binders.len());
     let before = errors.len();
+    let mut extrema = Vec::new();
+    extremum_binders(body, &mut extrema);
     for ident in &binders {
+        let of_extremum = extrema.iter().find(|(b, _)| *b == binder(ident));
         match ranges.get(&binder(ident)) {
+            Some(0) if of_extremum.is_some() => errors.push(Diagnostic::new(
+                ident.span,
+                format!(
+                    "index `{}` has no value for which every access is in bounds, and a `{}` of no values is undefined",
+                    ident.name,
+                    of_extremum.map_or("max", |(_, word)| *word)
+                ),
+            )),
             None => errors.push(Diagnostic::new(
                 ident.span,
                 format!(
@@ -265,6 +279,10 @@ pub(super) fn definition(
         ));
         return None;
     }
+    let is_value = |name: &str| is_value(scope, params, name);
+    if extremum_of_values(body, &is_value, errors) {
+        return None;
+    }
     let shape_of = |ident: &Ident| dims_of(scope, params, vector_sizes, ident);
     let mut range_errors = Vec::new();
     let ranges = ranges(index, body, &shape_of, &mut range_errors);
@@ -337,6 +355,10 @@ pub(super) fn bound_ranges(
 ) -> Result<Option<Ranges>, ()> {
     if !binds_names(body) {
         return Ok(None);
+    }
+    let is_value = |name: &str| is_value(scope, params, name);
+    if extremum_of_values(body, &is_value, errors) {
+        return Err(());
     }
     let shape_of = |ident: &Ident| dims_of(scope, params, vector_sizes, ident);
     ranges(&[], body, &shape_of, errors).map(Some).ok_or(())

@@ -211,9 +211,13 @@ impl Counter<'_> {
                 let a = self.expr_in(a, vars);
                 let mut size = op(1, &[a]);
                 size.operations = size.operations.saturating_add(a.len);
-                size.depth = size
-                    .depth
-                    .saturating_add(u64::from(*reduction == Reduction::Mean));
+                // A sum is one node; `max` and `min` fold pairwise, one level per element.
+                let extra = match reduction {
+                    Reduction::Sum => 0,
+                    Reduction::Mean => 1,
+                    Reduction::Max | Reduction::Min => a.len,
+                };
+                size.depth = size.depth.saturating_add(extra);
                 size
             }
             TExprKind::IndexDef(own, body) => {
@@ -228,13 +232,18 @@ impl Counter<'_> {
                     depth: body.depth,
                 }
             }
-            TExprKind::SumOver(var, body) => {
+            TExprKind::SumOver(var, body) | TExprKind::ExtremumOver(_, var, body) => {
                 let body = self.expr_in(body, vars);
                 let range = vars.get(*var).map_or(1, |v| v.range as u64);
+                // A sum is one node; `max` and `min` fold pairwise, one level per value.
+                let levels = match e.kind {
+                    TExprKind::SumOver(..) => 1,
+                    _ => range,
+                };
                 Size {
                     len: 1,
                     operations: range.saturating_mul(body.operations).saturating_add(range),
-                    depth: body.depth.saturating_add(1),
+                    depth: body.depth.saturating_add(levels),
                 }
             }
             // The inner sweep walks back from S through every definition S depends on (a
@@ -293,6 +302,7 @@ fn vectors_in(e: &TExpr, out: &mut Vec<usize>) {
         | TExprKind::VecMat(a, _)
         | TExprKind::Reduce(_, a)
         | TExprKind::SumOver(_, a)
+        | TExprKind::ExtremumOver(_, _, a)
         | TExprKind::IndexDef(_, a) => vectors_in(a, out),
         TExprKind::Grad(a, wrt) => {
             vectors_in(a, out);

@@ -197,6 +197,7 @@ pub(super) fn renumber_vectors(e: &mut TExpr, position: &[usize]) {
         | Reduce(_, a)
         | VectorFn(_, a)
         | SumOver(_, a)
+        | ExtremumOver(_, _, a)
         | IndexDef(_, a) => renumber_vectors(a, position),
         Binary(_, a, b) => {
             renumber_vectors(a, position);

@@ -48,6 +48,7 @@ fn mean_sizes(network: &Network) -> Vec<usize> {
             | TExprKind::VecMat(a, _)
             | TExprKind::Reduce(_, a)
             | TExprKind::SumOver(_, a)
+            | TExprKind::ExtremumOver(_, _, a)
             | TExprKind::IndexDef(_, a)
             | TExprKind::Grad(a, _) => walk(a, out),
             TExprKind::Binary(_, a, b) => {

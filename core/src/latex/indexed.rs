@@ -122,7 +122,9 @@ impl<'a> IndexPrinter<'a> {
         while let Some((n, free)) = stack.pop() {
             match graph.node(n) {
                 Node::Var(v) => {
-                    if free && matches!(self.program.leaf_of(*v), Leaf::Sum(..)) {
+                    if free
+                        && matches!(self.program.leaf_of(*v), Leaf::Sum(..) | Leaf::Extremum(..))
+                    {
                         bare.push(*v);
                     }
                 }
@@ -171,6 +173,27 @@ impl<'a> IndexPrinter<'a> {
                 let letter = self.bind(bound.var);
                 format!("\\log \\sum_{{{letter}}} e^{{{}}}", self.print(*body, true))
             }
+            Leaf::Extremum(f, bound, body) => {
+                let text = format!(
+                    "\\{}_{{{}}} {}",
+                    extremum_name(*f),
+                    self.bind(bound.var),
+                    self.print(*body, false)
+                );
+                if top {
+                    text
+                } else {
+                    format!("\\left({text}\\right)")
+                }
+            }
+            // `[k - 2i = argmax_j x_{2i + j}]`: 1 at the first maximal element, else 0.
+            Leaf::FirstExtremum(f, at, bound, body) => format!(
+                "\\left[{} = \\operatorname*{{arg\\,{}}}_{{{}}} {}\\right]",
+                self.affine(at),
+                extremum_name(*f),
+                self.bind(bound.var),
+                self.print(*body, false)
+            ),
             Leaf::Guard(affine, lo, hi) => self.guard(affine, *lo, *hi),
             Leaf::Call(f, args) | Leaf::CallDerivative(f, _, args) => {
                 let args: Vec<String> = args.iter().map(|&a| self.print(a, true)).collect();
@@ -204,7 +227,10 @@ impl<'a> IndexPrinter<'a> {
         while let Some(n) = stack.pop() {
             match self.program.graph.node(n) {
                 Node::Var(v) => match self.program.leaf_of(*v) {
-                    Leaf::Sum(_, body) | Leaf::LogSumExp(_, body) => stack.push(*body),
+                    Leaf::Sum(_, body)
+                    | Leaf::LogSumExp(_, body)
+                    | Leaf::Extremum(_, _, body)
+                    | Leaf::FirstExtremum(_, _, _, body) => stack.push(*body),
                     Leaf::Call(_, args) => stack.extend(args.iter().copied()),
                     Leaf::CallDerivative(f, k, args) => {
                         used.push((*f, *k));
@@ -336,4 +362,12 @@ impl<'a> IndexPrinter<'a> {
 /// A user function's name in LaTeX: `\operatorname{gelu}`.
 pub fn function_name(name: &str) -> String {
     format!("\\operatorname{{{}}}", names::escape(name))
+}
+
+/// `max` or `min`, as LaTeX's `\max` and `\min` write them.
+fn extremum_name(f: crate::builtin::Pairwise) -> &'static str {
+    match f {
+        crate::builtin::Pairwise::Minimum => "min",
+        _ => "max",
+    }
 }

@@ -314,7 +314,21 @@ impl MatrixForm<'_> {
                     sum: false,
                 })
             }
-            Leaf::Guard(..) => None,
+            // `\max(x)` of a whole vector; a window (`max_q x_{2k+q}`) stays in index notation,
+            // as does the bracket of its derivative.
+            Leaf::Extremum(f, bound, body) => {
+                let body = self.piece(*body)?;
+                let name = match f {
+                    crate::builtin::Pairwise::Minimum => "min",
+                    _ => "max",
+                };
+                (body.kind == Kind::Vector(bound.var)).then(|| Piece {
+                    text: format!("\\{name}\\left({}\\right)", body.text),
+                    kind: Kind::Scalar,
+                    sum: false,
+                })
+            }
+            Leaf::Guard(..) | Leaf::FirstExtremum(..) => None,
             // A user function of one vector, element by element: `\operatorname{gelu}(z)`.
             Leaf::Call(f, args) | Leaf::CallDerivative(f, _, args) => {
                 let [argument] = args[..] else {

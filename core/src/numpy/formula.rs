@@ -64,7 +64,7 @@ impl<'a> Translator<'a> {
     }
 
     /// Puts a variable in scope under the first letter not in use; returns it.
-    fn bind(&mut self, var: IndexVar, size: usize) -> char {
+    pub(super) fn bind(&mut self, var: IndexVar, size: usize) -> char {
         let letter = LETTERS
             .iter()
             .copied()
@@ -162,6 +162,10 @@ impl<'a> Translator<'a> {
                 }
                 Leaf::LogSumExp(bound, body) => self.logsumexp(*bound, *body)?,
                 Leaf::Guard(affine, lo, hi) => self.guard(affine, *lo, *hi),
+                Leaf::Extremum(f, bound, body) => self.extremum(*f, *bound, *body)?,
+                Leaf::FirstExtremum(f, at, bound, body) => {
+                    self.first_extremum(*f, at, *bound, *body)?
+                }
                 Leaf::Call(..) | Leaf::CallDerivative(..) => return None,
             },
             Node::Add(a, b) => self.binary(*a, *b, "+", SUM)?,

@@ -12,6 +12,7 @@
 //! formula it computes as a comment, so the code reads like the seeds' cells.
 
 pub mod code;
+mod extremum;
 mod fallback;
 pub mod formula;
 pub mod index;

@@ -22,7 +22,7 @@ impl Translator<'_> {
     }
 
     /// An affine index as an integer array over the axes `vars`.
-    fn affine_code(&self, a: &Affine, vars: &[char]) -> Code {
+    pub(super) fn affine_code(&self, a: &Affine, vars: &[char]) -> Code {
         let mut code = String::new();
         for (n, &(v, c)) in self.ordered(a).iter().enumerate() {
             let arange = self.arange(v, vars);
@@ -70,7 +70,7 @@ impl Translator<'_> {
     }
 
     /// The variables of some affine indices, as letters in canonical order.
-    fn letters_of(&self, indices: &[&Affine]) -> Option<Vec<char>> {
+    pub(super) fn letters_of(&self, indices: &[&Affine]) -> Option<Vec<char>> {
         let mut letters = Vec::new();
         for a in indices {
             for (v, _) in &a.terms {

@@ -138,6 +138,25 @@ impl<'a> TensorText<'a> {
         out
     }
 
+    /// `max_j(body)`, or with `at` the first-maximum bracket `[at = argmax_j(body)]`.
+    fn extremum(
+        &mut self,
+        f: crate::builtin::Pairwise,
+        at: Option<&Affine>,
+        bound: crate::tensor::Bound,
+        body: NodeId,
+    ) -> String {
+        let at = at.map(|a| self.affine(a));
+        let letter = self.bind(bound.var);
+        let body = self.text(body, 0);
+        self.scope.pop();
+        let word = f.name().trim_end_matches("imum");
+        match at {
+            Some(at) => format!("[{at} = arg{word}_{letter}({body})]"),
+            None => format!("{word}_{letter}({body})"),
+        }
+    }
+
     /// `[lo <= a < hi]`, over one variable as its own range: `[k == 1]`, `[1 <= k < 4]`.
     fn guard(&self, a: &Affine, lo: i64, hi: i64) -> String {
         if let [(v, c)] = a.terms.as_slice()
@@ -200,6 +219,10 @@ impl<'a> TensorText<'a> {
                     let body = self.text(*body, 0);
                     self.scope.pop();
                     (format!("logsumexp_{letter}({body})"), 5)
+                }
+                Leaf::Extremum(f, bound, body) => (self.extremum(*f, None, *bound, *body), 5),
+                Leaf::FirstExtremum(f, at, bound, body) => {
+                    (self.extremum(*f, Some(at), *bound, *body), 5)
                 }
                 Leaf::Guard(a, lo, hi) => (self.guard(a, *lo, *hi), 5),
                 Leaf::Call(..) | Leaf::CallDerivative(..) => ("?".to_string(), 5),

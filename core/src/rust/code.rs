@@ -17,8 +17,8 @@ use super::names::Names;
 
 /// Binding strength of an emitted expression, to parenthesise only where Rust needs it.
 const SUM: u8 = 1;
-const PRODUCT: u8 = 2;
-const UNARY: u8 = 3;
+pub(super) const PRODUCT: u8 = 2;
+pub(super) const UNARY: u8 = 3;
 const ATOM: u8 = 4;
 
 /// Emits straight-line code for chosen named scalars of one derivation.

@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::quote;
 
+mod extrema;
 mod sums;
 
 use super::code::{self, CodeGen};
@@ -148,7 +149,10 @@ impl<'c, 'a> Body<'c, 'a> {
         while let Some(n) = stack.pop() {
             match program.graph.node(n) {
                 Node::Var(v) => match program.leaf_of(*v) {
-                    Leaf::Sum(_, body) | Leaf::LogSumExp(_, body) => stack.push(*body),
+                    Leaf::Sum(_, body)
+                    | Leaf::LogSumExp(_, body)
+                    | Leaf::Extremum(_, _, body)
+                    | Leaf::FirstExtremum(_, _, _, body) => stack.push(*body),
                     Leaf::Guard(..) => {}
                     Leaf::Call(_, args) | Leaf::CallDerivative(_, _, args) => {
                         stack.extend(args.iter().copied())
@@ -360,6 +364,19 @@ impl<'c, 'a> Body<'c, 'a> {
                     return quote! { (if #lo <= #at && #at < #hi { #x } else { 0.0 }) };
                 }
             }
+            // A bracket deeper among the factors (`([..] d) [first max]`): the whole product
+            // is computed only where it holds, since any factor may read outside its tensor.
+            if let Some(guard) = self.nested_guard(n)
+                && let Some(Leaf::Guard(affine, lo, hi)) = program.leaf_at(guard)
+            {
+                let x = self.product_without(n, guard, 0);
+                let at = signed_tokens(affine, &|v| self.ident(v));
+                let (lo, hi) = (
+                    Literal::isize_unsuffixed(*lo as isize),
+                    Literal::isize_unsuffixed(*hi as isize),
+                );
+                return quote! { (if #lo <= #at && #at < #hi { #x } else { 0.0 }) };
+            }
         }
         let tokens = match node {
             Node::Var(v) => return self.leaf(program.leaf_of(*v)),
@@ -374,6 +391,48 @@ impl<'c, 'a> Body<'c, 'a> {
             quote! { (#tokens) }
         } else {
             tokens
+        }
+    }
+
+    /// A bracket among the factors of a product, found through nested products.
+    fn nested_guard(&self, n: NodeId) -> Option<NodeId> {
+        let program = &self.plan.program;
+        match program.graph.node(n) {
+            Node::Mul(a, b) => self.nested_guard(*a).or_else(|| self.nested_guard(*b)),
+            Node::Var(_) if matches!(program.leaf_at(n), Some(Leaf::Guard(..))) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// A product with one of its (nested) factors left out, in its own order of evaluation,
+    /// parenthesised below `needed`.
+    fn product_without(&self, n: NodeId, guard: NodeId, needed: u8) -> TokenStream {
+        let program = &self.plan.program;
+        let Node::Mul(a, b) = program.graph.node(n) else {
+            return self.expr(n, needed);
+        };
+        let (a, b) = (*a, *b);
+        if a == guard {
+            return self.expr(b, needed);
+        }
+        if b == guard {
+            return self.expr(a, needed);
+        }
+        let (a, b) = if self.nested_guard(a) == Some(guard) {
+            (
+                self.product_without(a, guard, code::PRODUCT),
+                self.expr(b, code::UNARY),
+            )
+        } else {
+            (
+                self.expr(a, code::PRODUCT),
+                self.product_without(b, guard, code::UNARY),
+            )
+        };
+        if needed > code::PRODUCT {
+            quote! { (#a * #b) }
+        } else {
+            quote! { #a * #b }
         }
     }
 
@@ -396,6 +455,8 @@ impl<'c, 'a> Body<'c, 'a> {
             // The plan leaves formulas with a log-sum-exp to straight-line code, which has
             // its stable two-pass form: reaching one here is a broken assumption.
             Leaf::LogSumExp(..) => panic!("a loop formula holds a log-sum-exp"), // ok: a broken internal assumption (the plan never loops such a formula)
+            Leaf::Extremum(f, bound, body) => self.extremum(*f, bound, *body),
+            Leaf::FirstExtremum(f, at, bound, body) => self.first_extremum(*f, at, bound, *body),
             Leaf::Read(tensor, indices) => self.read(*tensor, indices),
         }
     }

@@ -150,6 +150,10 @@ fn operations(program: &Program, f: NodeId) -> usize {
             Leaf::LogSumExp(bound, body) => bound
                 .size
                 .saturating_mul(operations(program, *body).saturating_add(3)),
+            // A fold of `maximum`, and the same fold tracking its position.
+            Leaf::Extremum(_, bound, body) | Leaf::FirstExtremum(_, _, bound, body) => bound
+                .size
+                .saturating_mul(operations(program, *body).saturating_add(2)),
             Leaf::Guard(..) => 1,
             _ => 0,
         },
@@ -170,7 +174,9 @@ fn has_logsumexp(program: &Program, f: NodeId) -> bool {
         match program.graph.node(n) {
             Node::Var(v) => match program.leaf_of(*v) {
                 Leaf::LogSumExp(..) => return true,
-                Leaf::Sum(_, body) => stack.push(*body),
+                Leaf::Sum(_, body)
+                | Leaf::Extremum(_, _, body)
+                | Leaf::FirstExtremum(_, _, _, body) => stack.push(*body),
                 _ => {}
             },
             node => node.for_each_child(|c| stack.push(c)),
@@ -186,7 +192,10 @@ fn reads_params(program: &Program, f: NodeId) -> bool {
         match program.graph.node(n) {
             Node::Var(v) => match program.leaf_of(*v) {
                 Leaf::Read(Tensor::Value(Symbol::Param(_)), _) => return true,
-                Leaf::Sum(_, body) | Leaf::LogSumExp(_, body) => stack.push(*body),
+                Leaf::Sum(_, body)
+                | Leaf::LogSumExp(_, body)
+                | Leaf::Extremum(_, _, body)
+                | Leaf::FirstExtremum(_, _, _, body) => stack.push(*body),
                 _ => {}
             },
             node => node.for_each_child(|c| stack.push(c)),

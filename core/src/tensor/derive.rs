@@ -103,7 +103,10 @@ fn named_reads(
         match program.graph.node(n) {
             Node::Var(v) => match program.leaf_of(*v) {
                 Leaf::Read(tensor, indices) => reads.push((*tensor, indices.clone())),
-                Leaf::Sum(_, body) | Leaf::LogSumExp(_, body) => stack.push(*body),
+                Leaf::Sum(_, body)
+                | Leaf::LogSumExp(_, body)
+                | Leaf::Extremum(_, _, body)
+                | Leaf::FirstExtremum(_, _, _, body) => stack.push(*body),
                 Leaf::Guard(..) => {}
                 Leaf::Call(_, args) | Leaf::CallDerivative(_, _, args) => {
                     stack.extend(args.iter().copied())
@@ -190,7 +193,7 @@ impl Sweep<'_> {
                     });
                 }
                 Leaf::Read(Tensor::Value(_), _) => {}
-                Leaf::Read(Tensor::Delta(_), _) | Leaf::Guard(..) => {}
+                Leaf::Read(Tensor::Delta(_), _) | Leaf::Guard(..) | Leaf::FirstExtremum(..) => {}
                 // `f(a, b)`: the adjoint times f's partial by each argument flows into it.
                 Leaf::Call(f, args) => {
                     for (n, &argument) in args.iter().enumerate() {
@@ -214,6 +217,26 @@ impl Sweep<'_> {
                     let softmax = self.program.graph.func(Builtin::Exp, shifted);
                     let softmax = self.named_instance(softmax, bound.var).unwrap_or(softmax);
                     let value = self.program.graph.mul(softmax, value);
+                    let inner: Vec<Bound> = context.iter().copied().chain([bound]).collect();
+                    self.scatter(body, value, &inner, named);
+                }
+                Leaf::Extremum(f, bound, body) => {
+                    // d max_j body / d body_j = [j is the first maximal j]: the adjoint goes
+                    // to one element of each window, as the scalar fold's brackets send it.
+                    // The bracket compares against the whole window under a fresh variable, so
+                    // that solving for the window's position later cannot capture it.
+                    let own = self.program.fresh();
+                    let window = self.program.substitute(body, bound.var, &Affine::var(own));
+                    let first = self.program.leaf(Leaf::FirstExtremum(
+                        f,
+                        Affine::var(bound.var),
+                        Bound {
+                            var: own,
+                            size: bound.size,
+                        },
+                        window,
+                    ));
+                    let value = self.program.graph.mul(value, first);
                     let inner: Vec<Bound> = context.iter().copied().chain([bound]).collect();
                     self.scatter(body, value, &inner, named);
                 }
@@ -440,7 +463,10 @@ impl Program {
         while let Some(n) = stack.pop() {
             match self.graph.node(n) {
                 Node::Var(v) => {
-                    if matches!(self.leaf_of(*v), Leaf::Sum(..) | Leaf::LogSumExp(..)) {
+                    if matches!(
+                        self.leaf_of(*v),
+                        Leaf::Sum(..) | Leaf::LogSumExp(..) | Leaf::Extremum(..)
+                    ) {
                         return true;
                     }
                 }

@@ -4,7 +4,7 @@
 use chainrule_grammar::Reduction;
 
 use super::{Affine, Bound, Leaf, Program, Statement, StepKind, Tensor, dims};
-use crate::builtin::{Builtin, VectorFn};
+use crate::builtin::{Builtin, Pairwise, VectorFn};
 use crate::ir::NodeId;
 use crate::model::{Function, IndexTerm, Network, Shape, Symbol, TExpr, TExprKind};
 
@@ -133,6 +133,7 @@ fn kind_of(e: &TExpr) -> StepKind {
         TExprKind::MatVec(..) | TExprKind::VecMat(..) => StepKind::Contraction,
         TExprKind::Reduce(..) | TExprKind::VectorFn(..) => StepKind::Reduction,
         TExprKind::SumOver(..) => StepKind::Contraction,
+        TExprKind::ExtremumOver(..) => StepKind::Reduction,
         TExprKind::Neg(a)
         | TExprKind::Pow(a, _)
         | TExprKind::Builtin(_, a)
@@ -310,24 +311,25 @@ impl Lowering<'_> {
                     .collect();
                 let indices: Vec<Affine> = bounds.iter().map(|b| Affine::var(b.var)).collect();
                 let body = self.expr(a, &indices)?;
-                let total = self.sum(bounds, body);
                 match op {
-                    Reduction::Sum => total,
+                    Reduction::Sum => self.sum(bounds, body),
                     Reduction::Mean => {
+                        let total = self.sum(bounds, body);
                         let n = self.program.graph.constant_node(a.shape.len() as f64);
                         self.program.graph.div(total, n)
                     }
+                    // One fold per axis, the last innermost: the row-major first extremum.
+                    Reduction::Max => self.extremum(Pairwise::Maximum, &bounds, body),
+                    Reduction::Min => self.extremum(Pairwise::Minimum, &bounds, body),
                 }
             }
+            TExprKind::ExtremumOver(f, n, body) => {
+                let (bound, body) = self.over(*n, body)?;
+                self.extremum(*f, &[bound], body)
+            }
             TExprKind::SumOver(n, body) => {
-                let Some(&size) = self.env_ranges.get(*n) else {
-                    return Err(Unsupported("a sum over a claim's index"));
-                };
-                let j = self.program.fresh();
-                self.env[*n] = Some(Affine::var(j));
-                let body = self.expr(body, &[]);
-                self.env[*n] = None;
-                self.sum(vec![Bound { var: j, size }], body?)
+                let (bound, body) = self.over(*n, body)?;
+                self.sum(vec![bound], body)
             }
             TExprKind::IndexDef(vars, body) => {
                 let at = at.first().cloned().unwrap_or_default();
@@ -380,6 +382,27 @@ impl Lowering<'_> {
             &function.body,
             &args,
         ))
+    }
+
+    /// The body of a reduction over index variable `n` of index notation, with `n` bound to
+    /// a fresh variable over its range.
+    fn over(&mut self, n: usize, body: &TExpr) -> Result<(Bound, NodeId), Unsupported> {
+        let Some(&size) = self.env_ranges.get(n) else {
+            return Err(Unsupported("a reduction over a claim's index"));
+        };
+        let j = self.program.fresh();
+        self.env[n] = Some(Affine::var(j));
+        let body = self.expr(body, &[]);
+        self.env[n] = None;
+        Ok((Bound { var: j, size }, body?))
+    }
+
+    /// `max` or `min` of `body` over `bounds`, nested with the first bound outermost; no
+    /// bounds (a scalar) is the body itself.
+    fn extremum(&mut self, f: Pairwise, bounds: &[Bound], body: NodeId) -> NodeId {
+        bounds.iter().rev().fold(body, |inner, &bound| {
+            self.program.leaf(Leaf::Extremum(f, bound, inner))
+        })
     }
 
     /// `sum over bounds of body`; an empty set of bounds is the body itself.

@@ -2,8 +2,9 @@
 //! per element, and every delta and gradient is again such a statement.
 //!
 //! A statement `z1[k] = sum_i W1[k][i] x[i] + b1[k]` is a formula in a [`Graph`] whose `Var`s
-//! are [`Leaf`]s: reads of a tensor at affine indices, sums and log-sum-exps over bound index
-//! variables, and Iverson brackets. Lowering (`lower.rs`) builds the forward statements from
+//! are [`Leaf`]s: reads of a tensor at affine indices, sums, log-sum-exps, maxima and minima
+//! over bound index variables, and Iverson brackets (a maximum's derivative is the bracket
+//! "is the first maximal element"). Lowering (`lower.rs`) builds the forward statements from
 //! the checked model without unrolling; `derive.rs` runs reverse mode over them (a read's
 //! adjoint is scattered back through its index map, inverted by solving for the summed
 //! variables, with the ranges that remain stated as brackets); `verify.rs` instantiates every
@@ -20,6 +21,7 @@ pub mod verify;
 
 use std::collections::HashMap;
 
+use crate::builtin::Pairwise;
 use crate::ir::{Graph, Node, NodeId, Var};
 use crate::model::{Network, Shape, Symbol};
 
@@ -147,6 +149,13 @@ pub enum Leaf {
     Sum(Vec<Bound>, NodeId),
     /// `log sum_j exp(body)` over one bound variable.
     LogSumExp(Bound, NodeId),
+    /// `max_j body` (`Pairwise::Maximum`) or `min_j body` (`Pairwise::Minimum`) over one
+    /// bound variable: a left fold in increasing `j`, so a tie keeps the earlier value, as the
+    /// scalar graph's fold of the two-argument built-in does.
+    Extremum(Pairwise, Bound, NodeId),
+    /// `[at = the first j where body attains its max (min) over j]`: 1 or 0, the derivative of
+    /// [`Leaf::Extremum`] by its body at `j = at`. `at` is free; the body's `j` is bound here.
+    FirstExtremum(Pairwise, Affine, Bound, NodeId),
     /// The Iverson bracket `[lo <= index < hi]`: 1 when it holds, else 0.
     Guard(Affine, i64, i64),
     /// A user function applied to argument formulas, kept by name (`gelu(z)`).

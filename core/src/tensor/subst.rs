@@ -32,7 +32,10 @@ impl Program {
                 }
                 // A reduction that binds `v` shadows it: its body's `v` is its own.
                 Leaf::Sum(bounds, _) if bounds.iter().any(|b| b.var == v) => node,
-                Leaf::LogSumExp(bound, _) if bound.var == v => node,
+                Leaf::LogSumExp(bound, _) | Leaf::Extremum(_, bound, _) if bound.var == v => node,
+                Leaf::FirstExtremum(f, at, bound, body) if bound.var == v => {
+                    self.leaf(Leaf::FirstExtremum(f, at.substitute(v, by), bound, body))
+                }
                 Leaf::Sum(bounds, body) => {
                     let body = go(self, body);
                     self.leaf(Leaf::Sum(bounds, body))
@@ -40,6 +43,19 @@ impl Program {
                 Leaf::LogSumExp(bound, body) => {
                     let body = go(self, body);
                     self.leaf(Leaf::LogSumExp(bound, body))
+                }
+                Leaf::Extremum(f, bound, body) => {
+                    let body = go(self, body);
+                    // The maximum of a value that no longer varies along the window is it.
+                    if self.mentions(body, bound.var) {
+                        self.leaf(Leaf::Extremum(f, bound, body))
+                    } else {
+                        body
+                    }
+                }
+                Leaf::FirstExtremum(f, at, bound, body) => {
+                    let body = go(self, body);
+                    self.leaf(Leaf::FirstExtremum(f, at.substitute(v, by), bound, body))
                 }
                 Leaf::Guard(a, lo, hi) => self.leaf(Leaf::Guard(a.substitute(v, by), lo, hi)),
                 Leaf::Call(f, args) => {
@@ -107,7 +123,10 @@ impl Program {
                             return true;
                         }
                     }
-                    Leaf::Sum(_, body) | Leaf::LogSumExp(_, body) => stack.push(*body),
+                    Leaf::Sum(_, body)
+                    | Leaf::LogSumExp(_, body)
+                    | Leaf::Extremum(_, _, body)
+                    | Leaf::FirstExtremum(_, _, _, body) => stack.push(*body),
                     Leaf::Guard(..) => {}
                     Leaf::Call(_, args) | Leaf::CallDerivative(_, _, args) => {
                         stack.extend(args.iter().copied())
@@ -130,7 +149,15 @@ impl Program {
                             return true;
                         }
                     }
-                    Leaf::Sum(_, body) | Leaf::LogSumExp(_, body) => stack.push(*body),
+                    Leaf::Sum(_, body) | Leaf::LogSumExp(_, body) | Leaf::Extremum(_, _, body) => {
+                        stack.push(*body)
+                    }
+                    Leaf::FirstExtremum(_, at, _, body) => {
+                        if at.coefficient(v) != 0 {
+                            return true;
+                        }
+                        stack.push(*body)
+                    }
                     Leaf::Guard(a, _, _) => {
                         if a.coefficient(v) != 0 {
                             return true;

@@ -4,6 +4,7 @@
 //! A statement that misses anywhere stays unverified, and no printer shows it.
 
 use super::{Affine, IndexVar, Leaf, Program, Statement, Tensor, tensor_dims};
+use crate::builtin::Pairwise;
 use crate::derive::Derivation;
 use crate::eval::{Evaluator, evaluate_sample, power};
 use crate::ir::{Node, NodeId};
@@ -57,27 +58,54 @@ fn points(network: &Network, d: &Derivation) -> Vec<Point> {
             break;
         }
         let (params, sample) = crate::draw::point(network, &mut uniform, range);
-        let result = evaluate_sample(d, network, &params, &sample);
-        let finite = d
-            .forward
-            .iter()
-            .all(|def| result.slots[def.var.index()].is_finite());
-        if !finite || result.slots.iter().any(|v| v.is_infinite()) {
-            continue;
-        }
-        let mut gradient = vec![f64::NAN; d.layout.len()];
-        let mut evaluator = Evaluator::from_slots(d, &result.slots);
-        for (var, expr) in &d.gradients {
-            gradient[var.index()] = evaluator.value(*expr);
-        }
-        let inner = arguments(network, d, &result.slots, &mut evaluator);
-        out.push(Point {
-            slots: result.slots,
-            gradient,
-            inner,
-        });
+        out.extend(point_at(network, d, &params, &sample));
     }
     out
+}
+
+/// The scalar derivation's values at one point, if they are finite.
+fn point_at(
+    network: &Network,
+    d: &Derivation,
+    params: &[Vec<f64>],
+    sample: &crate::eval::Sample,
+) -> Option<Point> {
+    let result = evaluate_sample(d, network, params, sample);
+    let finite = d
+        .forward
+        .iter()
+        .all(|def| result.slots[def.var.index()].is_finite());
+    if !finite || result.slots.iter().any(|v| v.is_infinite()) {
+        return None;
+    }
+    let mut gradient = vec![f64::NAN; d.layout.len()];
+    let mut evaluator = Evaluator::from_slots(d, &result.slots);
+    for (var, expr) in &d.gradients {
+        gradient[var.index()] = evaluator.value(*expr);
+    }
+    let inner = arguments(network, d, &result.slots, &mut evaluator);
+    Some(Point {
+        slots: result.slots,
+        gradient,
+        inner,
+    })
+}
+
+/// Whether every statement reproduces the scalar derivation at one given point (where the
+/// seeded points cannot go: ties of a `max`, whose brackets must pick the first maximum as
+/// the scalar graph's folds do). False where the point's values are not finite.
+pub fn agrees_at(
+    program: &Program,
+    network: &Network,
+    d: &Derivation,
+    params: &[Vec<f64>],
+    sample: &crate::eval::Sample,
+) -> bool {
+    point_at(network, d, params, sample).is_some_and(|point| {
+        program
+            .statements()
+            .all(|s| agrees(program, network, d, s, &point))
+    })
 }
 
 /// Per vector that applies a function element by element to a compound argument, the
@@ -242,6 +270,8 @@ impl Instance<'_> {
     /// Whether a node is an Iverson bracket, or a product with one among its factors.
     fn guarded(&self, node: NodeId) -> bool {
         match self.program.graph.node(node) {
+            // Only a range bracket: the loops and NumPy guard reads with it (a first-maximum
+            // bracket of 0 does not keep the code from reading its other factors).
             Node::Var(var) => matches!(self.program.leaf_of(*var), Leaf::Guard(..)),
             Node::Mul(a, b) => self.guarded(*a) || self.guarded(*b),
             _ => false,
@@ -293,6 +323,23 @@ impl Instance<'_> {
                     });
                     crate::builtin::logsumexp(&values)
                 }
+                Leaf::Extremum(f, bound, body) => {
+                    let mut values = Vec::with_capacity(bound.size);
+                    self.each(&[*bound], env, &mut |this, env| {
+                        values.push(this.value(*body, env))
+                    });
+                    fold(*f, &values).map_or(f64::NAN, |(value, _)| value)
+                }
+                Leaf::FirstExtremum(f, position, bound, body) => {
+                    let mut values = Vec::with_capacity(bound.size);
+                    self.each(&[*bound], env, &mut |this, env| {
+                        values.push(this.value(*body, env))
+                    });
+                    match fold(*f, &values) {
+                        Some((_, first)) => f64::from(u8::from(first as i64 == at(position, env))),
+                        None => f64::NAN,
+                    }
+                }
             },
             Node::Add(a, b) => self.value(*a, env) + self.value(*b, env),
             Node::Sub(a, b) => self.value(*a, env) - self.value(*b, env),
@@ -337,4 +384,31 @@ impl Instance<'_> {
             env.pop();
         }
     }
+}
+
+/// The left fold of `f` (`maximum` or `minimum`) over `values` in order, and the position of
+/// the value it keeps: a tie keeps the earlier one (as `Pairwise::eval` does), so it is the
+/// first extremal position. `None` for no values, and where a value is NaN: a read outside
+/// its tensor, which the fold would otherwise drop, must show as a mismatch unless a bracket
+/// rules it out.
+pub(crate) fn fold(f: Pairwise, values: &[f64]) -> Option<(f64, usize)> {
+    if values.iter().any(|v| v.is_nan()) {
+        return None;
+    }
+    let (&first, rest) = values.split_first()?;
+    let keeps = |best: f64, x: f64| match f {
+        Pairwise::Minimum => best <= x,
+        _ => best >= x,
+    };
+    Some(
+        rest.iter()
+            .enumerate()
+            .fold((first, 0), |(best, at), (i, &x)| {
+                if keeps(best, x) {
+                    (best, at)
+                } else {
+                    (x, i + 1)
+                }
+            }),
+    )
 }

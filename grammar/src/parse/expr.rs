@@ -205,6 +205,8 @@ impl Builder<'_> {
                 let mut inner = pair.into_inner();
                 let op = match inner.next().map(|k| k.as_rule()) {
                     Some(Rule::kw_mean) => Reduction::Mean,
+                    Some(Rule::kw_max) => Reduction::Max,
+                    Some(Rule::kw_min) => Reduction::Min,
                     _ => Reduction::Sum,
                 };
                 let mut rest: Vec<_> = inner.collect();

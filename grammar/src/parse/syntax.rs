@@ -298,7 +298,7 @@ fn collapse(expected: &mut Vec<String>) {
         expected.retain(|e| {
             !matches!(
                 e.as_str(),
-                "`(`" | "`-`" | "`mean`" | "`sum`" | "a name" | "a number"
+                "`(`" | "`-`" | "`mean`" | "`sum`" | "`max`" | "`min`" | "a name" | "a number"
             )
         });
     }

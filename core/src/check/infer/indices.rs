@@ -4,6 +4,7 @@
 use chainrule_grammar::{BoundName, Expr, Ident, Index, Reduction, Span};
 
 use super::{Infer, RangeConflict, is_index_letter};
+use crate::builtin::Pairwise;
 use crate::check::Entity;
 use crate::check::index::binder;
 use crate::model::{ElemOp, IndexTerm, IndexVar, Shape, Symbol, TExpr, TExprKind};
@@ -148,8 +149,9 @@ impl Infer<'_> {
         }
     }
 
-    /// `sum(j, k, e)` or `mean(j, k, e)`: `e` summed over every value of the names it binds
-    /// (one name in a claim, whose range comes from its first use).
+    /// `sum(j, k, e)`, `mean(j, k, e)`, `max(j, k, e)` or `min(j, k, e)`: `e` reduced over
+    /// every value of the names it binds (one name in a claim, whose range comes from its
+    /// first use).
     pub(super) fn sum_over(
         &mut self,
         op: Reduction,
@@ -158,67 +160,36 @@ impl Infer<'_> {
         span: Span,
     ) -> Option<TExpr> {
         let ranges = self.index_ranges;
+        let word = op.word();
         if ranges.is_none() && (op == Reduction::Mean || !self.in_claim || names.len() > 1) {
             self.error(
                 span,
-                "`sum(k, ...)` with an index variable can only be used in a claim (one index) or an index-notation definition (`z[i] = ...`)",
+                format!("`{word}(k, ...)` with an index variable can only be used in a claim (one index) or an index-notation definition (`z[i] = ...`)"),
             );
             return None;
         }
         let mut positions = Vec::new();
         for bound in names {
-            let var = &bound.name;
-            if let (Some(below), None) = (bound.below, ranges) {
-                self.error(
-                    below.span,
-                    "a written range `k < N` belongs to index-notation definitions; in a claim a summation index takes its range from its use",
-                );
-                return None;
-            }
-            let taken = match ranges {
-                Some(_) => {
-                    self.scope.resolve(&var.name).is_some()
-                        || crate::builtin::builtin_constant(&var.name).is_some()
-                }
-                None => !is_index_letter(&var.name) || self.scope.resolve(&var.name).is_some(),
-            };
-            if taken || self.is_index_var(&var.name) {
-                let advice = if ranges.is_some() {
-                    "use a name that is neither a value of the network nor an index name already bound here"
-                } else {
-                    "use an unused letter i, j, k, m or n"
-                };
-                self.error(
-                    var.span,
-                    format!("`{}` cannot be a summation index: {advice}", var.name),
-                );
-                return None;
-            }
-            // In a claim the range is learnt from the first use inside the body.
-            let range = ranges
-                .and_then(|r| r.get(&binder(var)).copied())
-                .unwrap_or(0);
-            self.vars.push(IndexVar {
-                name: var.name.clone(),
-                range,
-                free: false,
-            });
-            positions.push(self.vars.len() - 1);
+            positions.push(self.bind(op, bound, ranges)?);
         }
         let body = self.expr(arg, None)?;
         if body.shape != Shape::Scalar {
-            self.error(arg.span, "the body of `sum(k, ...)` must be a scalar");
+            self.error(
+                arg.span,
+                format!("the body of `{word}(k, ...)` must be a scalar"),
+            );
             return None;
         }
         let mut count = 1;
         for (&position, var) in positions.iter().zip(names.iter().map(|b| &b.name)) {
             if self.vars[position].range == 0 {
+                let (what, inside) = match op {
+                    Reduction::Sum | Reduction::Mean => ("the summation index", "sum"),
+                    Reduction::Max | Reduction::Min => ("the index", word),
+                };
                 self.error(
                     var.span,
-                    format!(
-                        "the summation index `{}` is not used inside the sum",
-                        var.name
-                    ),
+                    format!("{what} `{}` is not used inside the {inside}", var.name),
                 );
                 return None;
             }
@@ -228,8 +199,17 @@ impl Infer<'_> {
         }
         let mut total = body;
         for &position in positions.iter().rev() {
+            let kind = match op {
+                Reduction::Sum | Reduction::Mean => TExprKind::SumOver(position, Box::new(total)),
+                Reduction::Max => {
+                    TExprKind::ExtremumOver(Pairwise::Maximum, position, Box::new(total))
+                }
+                Reduction::Min => {
+                    TExprKind::ExtremumOver(Pairwise::Minimum, position, Box::new(total))
+                }
+            };
             total = TExpr {
-                kind: TExprKind::SumOver(position, Box::new(total)),
+                kind,
                 shape: Shape::Scalar,
                 span,
             };
@@ -247,6 +227,57 @@ impl Infer<'_> {
             };
         }
         Some(total)
+    }
+
+    /// Puts a name a reduction binds in scope, with its inferred range (0 in a claim, learnt
+    /// from its first use); its position among the index variables.
+    fn bind(
+        &mut self,
+        op: Reduction,
+        bound: &BoundName,
+        ranges: Option<&crate::check::index::Ranges>,
+    ) -> Option<usize> {
+        let var = &bound.name;
+        if let (Some(below), None) = (bound.below, ranges) {
+            self.error(
+                below.span,
+                "a written range `k < N` belongs to index-notation definitions; in a claim a summation index takes its range from its use",
+            );
+            return None;
+        }
+        let taken = match ranges {
+            Some(_) => {
+                self.scope.resolve(&var.name).is_some()
+                    || crate::builtin::builtin_constant(&var.name).is_some()
+            }
+            None => !is_index_letter(&var.name) || self.scope.resolve(&var.name).is_some(),
+        };
+        if taken || self.is_index_var(&var.name) {
+            let advice = if ranges.is_some() {
+                "use a name that is neither a value of the network nor an index name already bound here"
+            } else {
+                "use an unused letter i, j, k, m or n"
+            };
+            let role = match op {
+                Reduction::Sum | Reduction::Mean => "a summation index".to_string(),
+                Reduction::Max | Reduction::Min => format!("an index of `{}`", op.word()),
+            };
+            self.error(
+                var.span,
+                format!("`{}` cannot be {role}: {advice}", var.name),
+            );
+            return None;
+        }
+        // In a claim the range is learnt from the first use inside the body.
+        let range = ranges
+            .and_then(|r| r.get(&binder(var)).copied())
+            .unwrap_or(0);
+        self.vars.push(IndexVar {
+            name: var.name.clone(),
+            range,
+            free: false,
+        });
+        Some(self.vars.len() - 1)
     }
 
     /// `t + 1` in a claim: each name must have its range from a use of its own (the claimed

@@ -273,6 +273,7 @@ fn inner_products(network: &Network, e: &TExpr, size: usize, out: &mut Vec<Produ
         | TExprKind::Builtin(_, a)
         | TExprKind::Reduce(_, a)
         | TExprKind::SumOver(_, a)
+        | TExprKind::ExtremumOver(_, _, a)
         | TExprKind::IndexDef(_, a) => inner_products(network, a, size, out),
         TExprKind::Binary(_, a, b) => {
             inner_products(network, a, size, out)?;
