@@ -12,7 +12,7 @@ use super::expr::{self, Emitted as Body};
 use super::layers::{Elementwise, Gain, Kind, Layer, Plan, Product};
 use super::{kernels, softmax};
 use crate::derive::Derivation;
-use crate::ir::{Node, NodeId, Var};
+use crate::ir::{NodeId, Var};
 use crate::layout::Slot;
 use crate::model::{Network, Shape, Symbol};
 use crate::rust::Float;
@@ -149,7 +149,7 @@ fn deltas_ident(v: usize) -> Ident {
 
 /// What a loop body reads: rows of vectors and of inputs/targets.
 #[derive(Default)]
-struct Reads {
+pub(super) struct Reads {
     vectors: BTreeSet<usize>,
     data: BTreeSet<usize>,
 }
@@ -227,7 +227,7 @@ impl Gen<'_> {
 
     /// Statements and expressions of `roots` for element `__k` of one row (`looped`), or for
     /// the row as a whole; `fixed` named scalars keep their index in every element.
-    fn body(
+    pub(super) fn body(
         &self,
         roots: &[NodeId],
         looped: bool,
@@ -250,7 +250,7 @@ impl Gen<'_> {
     }
 
     /// `let` bindings of the rows a body reads, for row `__r` of the chunk.
-    fn row_bindings(&self, reads: &Reads) -> TokenStream {
+    pub(super) fn row_bindings(&self, reads: &Reads) -> TokenStream {
         let mut out = TokenStream::new();
         for &v in &reads.vectors {
             let (s, field, n) = (
@@ -345,7 +345,12 @@ impl Gen<'_> {
     }
 
     /// Where a partial with respect to `var` is added: a delta row or a gradient element.
-    fn target(&self, var: Var, looped: bool, written: &mut BTreeSet<usize>) -> Option<TokenStream> {
+    pub(super) fn target(
+        &self,
+        var: Var,
+        looped: bool,
+        written: &mut BTreeSet<usize>,
+    ) -> Option<TokenStream> {
         let Slot::Value(symbol, e) = self.derivation.layout.slot(var) else {
             return None;
         };
@@ -364,7 +369,7 @@ impl Gen<'_> {
         }
     }
 
-    fn delta_rows(&self, written: &BTreeSet<usize>) -> TokenStream {
+    pub(super) fn delta_rows(&self, written: &BTreeSet<usize>) -> TokenStream {
         let mut out = TokenStream::new();
         for &v in written {
             let (d, field, n) = (
@@ -375,93 +380,6 @@ impl Gen<'_> {
             out.extend(quote! { let #d = &mut __part.#field[__r * #n..(__r + 1) * #n]; });
         }
         out
-    }
-
-    /// The loss of each row, and its partials times the batch scale into deltas and gradients.
-    fn loss(&self) -> TokenStream {
-        let Some(def) = self.derivation.forward.last() else {
-            return TokenStream::new();
-        };
-        let mut reads = Reads::default();
-        let (loss_statements, loss_exprs) =
-            self.body(&[def.value], false, &[], &[], "l", &mut reads);
-        let loss_value = loss_exprs.first().cloned().unwrap_or_default();
-        let mut written = BTreeSet::new();
-        let (mut targets, mut roots) = (Vec::new(), Vec::new());
-        // A partial that reads only parameters (weight decay's `2 lambda w`) is the same in
-        // every row: added once for the chunk, times its number of rows.
-        let (mut fixed_targets, mut fixed_roots) = (Vec::new(), Vec::new());
-        for (var, partial) in &def.partials {
-            let of_param = matches!(
-                self.derivation.layout.slot(*var),
-                Slot::Value(Symbol::Param(_), _)
-            );
-            if of_param && self.reads_only_params(*partial) {
-                let mut unused = BTreeSet::new();
-                if let Some(t) = self.target(*var, false, &mut unused) {
-                    fixed_targets.push(t);
-                    fixed_roots.push(*partial);
-                }
-                continue;
-            }
-            if let Some(t) = self.target(*var, false, &mut written) {
-                targets.push(t);
-                roots.push(*partial);
-            }
-        }
-        let (statements, exprs) = self.body(&roots, false, &[], &[], "q", &mut reads);
-        let mut no_reads = Reads::default();
-        let (fixed_statements, fixed_exprs) =
-            self.body(&fixed_roots, false, &[], &[], "w", &mut no_reads);
-        let rows = self.row_bindings(&reads);
-        let deltas = self.delta_rows(&written);
-        let fixed = if fixed_targets.is_empty() {
-            TokenStream::new()
-        } else {
-            quote! {
-                let __rows_scale: F = (__m as F) * __scale;
-                #(#fixed_statements)*
-                #(#fixed_targets += __rows_scale * (#fixed_exprs);)*
-            }
-        };
-        quote! {
-            let mut __loss_sum: F = 0.0;
-            for __r in 0..__m {
-                #rows
-                #(#loss_statements)*
-                let __loss: F = #loss_value;
-                __loss_sum += __loss;
-                #deltas
-                #(#statements)*
-                #(#targets += __scale * (#exprs);)*
-            }
-            __part.loss += __loss_sum;
-            #fixed
-        }
-    }
-
-    /// Whether `node` reads no named scalar but parameters.
-    fn reads_only_params(&self, node: NodeId) -> bool {
-        let graph = &self.derivation.graph;
-        let mut stack = vec![node];
-        let mut seen = BTreeSet::new();
-        while let Some(n) = stack.pop() {
-            if !seen.insert(n) {
-                continue;
-            }
-            match graph.node(n) {
-                Node::Var(v) => {
-                    if !matches!(
-                        self.derivation.layout.slot(*v),
-                        Slot::Value(Symbol::Param(_), _)
-                    ) {
-                        return false;
-                    }
-                }
-                other => other.for_each_child(|c| stack.push(c)),
-            }
-        }
-        true
     }
 
     fn backward(&self, layer: &Layer) -> TokenStream {

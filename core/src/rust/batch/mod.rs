@@ -14,6 +14,7 @@ mod expr;
 mod gemm;
 mod kernels;
 mod layers;
+mod loss;
 mod matrix;
 mod softmax;
 
