@@ -184,6 +184,15 @@ pub fn samples(network: &Network, json: Option<&Value>) -> Result<Vec<Sample>, P
     }
     let read = |var: &DataVar| -> Result<(Vec<Vec<f64>>, bool), PointError> {
         match given.and_then(|g| g.get(&var.name)) {
+            Some(value) if var.shape == crate::model::Shape::Scalar => {
+                // One number per sample: a bare number, or an array of them (a batch).
+                let mut out = Vec::new();
+                match value.as_array() {
+                    Some(rows) => numbers(value, &[rows.len()], &var.name, &mut out)?,
+                    None => numbers(value, &[], &var.name, &mut out)?,
+                }
+                Ok((out.into_iter().map(|v| vec![v]).collect(), true))
+            }
             Some(value) => {
                 let batch = value.as_array().is_some_and(|a| a.first().is_some_and(Value::is_array));
                 if batch {

@@ -3,7 +3,7 @@
 use chainrule_grammar::{self as ast, Diagnostic, Value};
 
 use super::params::flatten_value;
-use crate::model::DataVar;
+use crate::model::{DataVar, Shape};
 
 /// The inputs or targets declared by `decls` (`kind` is `input` or `target`, for messages).
 pub(super) fn data_vars(
@@ -14,27 +14,37 @@ pub(super) fn data_vars(
     decls
         .iter()
         .map(|d| {
-            let size = match d.dims.as_slice() {
-                [dim] if dim.size > 0 => dim.size,
+            let (size, shape) = match d.dims.as_slice() {
+                // No size: one number per sample.
+                [] => (1, Shape::Scalar),
+                [dim] if dim.size > 0 => (dim.size, Shape::Vector(dim.size)),
                 [dim] => {
                     errors.push(Diagnostic::new(
                         dim.span,
                         format!("{kind} `{}` must have at least one element", d.name.name),
                     ));
-                    1
+                    (1, Shape::Vector(1))
                 }
                 _ => {
                     errors.push(Diagnostic::new(
                         d.name.span,
                         format!(
-                            "{kind} `{}` needs exactly one size: `{kind} {}[N]`",
-                            d.name.name, d.name.name
+                            "{kind} `{}` takes at most one size: `{kind} {}[N]`, or `{kind} {}` for one number",
+                            d.name.name, d.name.name, d.name.name
                         ),
                     ));
-                    1
+                    (1, Shape::Vector(1))
                 }
             };
             let default = d.value.as_ref().and_then(|v| match v {
+                // A scalar's default is a bare number, a batch of them a flat list.
+                Value::List(rows, _) if shape == Shape::Scalar => {
+                    flatten_value(v, &[rows.len()], &d.name.name, errors)
+                        .map(|flat| flat.into_iter().map(|x| vec![x]).collect())
+                }
+                _ if shape == Shape::Scalar => {
+                    flatten_value(v, &[], &d.name.name, errors).map(|one| vec![one])
+                }
                 // A list of lists is a default batch, one row per sample.
                 Value::List(rows, _) if matches!(rows.first(), Some(Value::List(..))) => {
                     let flat = flatten_value(v, &[rows.len(), size], &d.name.name, errors)?;
@@ -55,6 +65,7 @@ pub(super) fn data_vars(
             DataVar {
                 name: d.name.name.clone(),
                 size,
+                shape,
                 default,
                 kind: d.kind,
                 span: d.name.span,

@@ -217,7 +217,7 @@ fn fixed_point(accesses: &[Access], names: usize) -> Ranges {
 pub(super) fn definition(
     scope: &Scope<'_>,
     params: &mut ParamTable,
-    vector_sizes: &[Option<usize>],
+    vector_sizes: &[Option<Shape>],
     errors: &mut Vec<Diagnostic>,
     final_pass: bool,
     name: &Ident,
@@ -331,7 +331,7 @@ fn binds_names(e: &Expr) -> bool {
 pub(super) fn bound_ranges(
     scope: &Scope<'_>,
     params: &ParamTable,
-    vector_sizes: &[Option<usize>],
+    vector_sizes: &[Option<Shape>],
     body: &Expr,
     errors: &mut Vec<Diagnostic>,
 ) -> Result<Option<Ranges>, ()> {
@@ -359,12 +359,12 @@ pub(super) fn scoped(vars: Vec<IndexVar>, e: TExpr) -> TExpr {
 fn dims_of(
     scope: &Scope<'_>,
     params: &ParamTable,
-    vector_sizes: &[Option<usize>],
+    vector_sizes: &[Option<Shape>],
     ident: &Ident,
 ) -> Option<Vec<usize>> {
     match scope.resolve(&ident.name) {
-        Some(Entity::Data(_, size)) => Some(vec![size]),
-        Some(Entity::Vector(v)) => vector_sizes.get(v).copied().flatten().map(|n| vec![n]),
+        Some(Entity::Data(_, shape)) => Some(shape.dims()),
+        Some(Entity::Vector(v)) => vector_sizes.get(v).copied().flatten().map(Shape::dims),
         Some(_) => None,
         None => params
             .find(&ident.name)

@@ -18,7 +18,7 @@ pub(super) struct Infer<'a> {
     pub scope: &'a Scope<'a>,
     pub params: &'a mut ParamTable,
     /// Sizes of named vectors, by source index, as far as known.
-    pub vector_sizes: &'a [Option<usize>],
+    pub vector_sizes: &'a [Option<Shape>],
     pub errors: &'a mut Vec<Diagnostic>,
     /// On the last pass, parameters whose shape is still unknown are errors.
     pub final_pass: bool,
@@ -58,7 +58,7 @@ impl<'a> Infer<'a> {
     pub fn new(
         scope: &'a Scope<'a>,
         params: &'a mut ParamTable,
-        vector_sizes: &'a [Option<usize>],
+        vector_sizes: &'a [Option<Shape>],
         errors: &'a mut Vec<Diagnostic>,
         vars: &'a mut Vec<IndexVar>,
         final_pass: bool,
@@ -227,11 +227,11 @@ impl<'a> Infer<'a> {
                 );
                 None
             }
-            Some(Entity::Data(symbol, size)) => Some((symbol, Shape::Vector(size))),
+            Some(Entity::Data(symbol, shape)) => Some((symbol, shape)),
             // Read as a number by `expr`; nothing else asks for a constant as a whole.
             Some(Entity::Const(_)) => None,
             Some(Entity::Vector(index)) => match self.vector_sizes[index] {
-                Some(size) => Some((Symbol::Vector(index), Shape::Vector(size))),
+                Some(shape) => Some((Symbol::Vector(index), shape)),
                 None => {
                     self.cascaded = true;
                     None
@@ -342,13 +342,13 @@ impl<'a> Infer<'a> {
     fn symbol_shape(&mut self, symbol: Symbol, ident: &Ident) -> Option<Shape> {
         match symbol {
             Symbol::Input(_) | Symbol::Target(_) => match self.scope.resolve(&ident.name) {
-                Some(Entity::Data(_, size)) => Some(Shape::Vector(size)),
+                Some(Entity::Data(_, shape)) => Some(shape),
                 _ => None,
             },
             Symbol::Vector(index) => {
-                let size = self.vector_sizes[index];
-                self.cascaded |= size.is_none();
-                size.map(Shape::Vector)
+                let shape = self.vector_sizes[index];
+                self.cascaded |= shape.is_none();
+                shape
             }
             Symbol::Param(index) => {
                 let shape = self.params.shape(index);

@@ -29,8 +29,8 @@ use pass::{InferPass, renumber_vectors};
 /// What a name stands for inside one network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Entity {
-    /// An input or target with its size.
-    Data(Symbol, usize),
+    /// An input or target with its shape.
+    Data(Symbol, Shape),
     /// A named vector, by source index.
     Vector(usize),
     /// The loss.
@@ -282,12 +282,12 @@ fn check_network<'a>(
     for (i, d) in inputs.iter().enumerate() {
         names
             .entry(&d.name)
-            .or_insert(Entity::Data(Symbol::Input(i), d.size));
+            .or_insert(Entity::Data(Symbol::Input(i), d.shape));
     }
     for (i, d) in targets.iter().enumerate() {
         names
             .entry(&d.name)
-            .or_insert(Entity::Data(Symbol::Target(i), d.size));
+            .or_insert(Entity::Data(Symbol::Target(i), d.shape));
     }
     for (i, (name, _, _)) in s.vectors.iter().enumerate() {
         define(name, errors);
@@ -383,7 +383,7 @@ fn check_network<'a>(
     if let Some(recorder) = file.recorder {
         let sizes = typed
             .iter()
-            .map(|(index, size, _)| (*index, *size))
+            .map(|(index, shape, _)| (*index, shape.len()))
             .collect();
         recorder.record(network.name.span, &params, sizes);
     }
@@ -429,11 +429,12 @@ fn check_network<'a>(
     let renumber = |e: &mut TExpr| renumber_vectors(e, &position);
     let vectors: Vec<Vector> = typed
         .into_iter()
-        .map(|(old, size, mut expr)| {
+        .map(|(old, shape, mut expr)| {
             renumber(&mut expr);
             Vector {
                 name: s.vectors[old].0.name.clone(),
-                size,
+                size: shape.len(),
+                shape,
                 expr,
                 span: s.vectors[old].0.span,
             }

@@ -264,6 +264,10 @@ impl<'a> CodeGen<'a> {
         match layout.slot(var) {
             Slot::Value(symbol @ (Symbol::Input(_) | Symbol::Target(_)), elem) => {
                 let array = self.names.data(symbol);
+                if self.network.shape_of(symbol) == Shape::Scalar {
+                    // A scalar input or target is passed by value.
+                    return quote! { #array };
+                }
                 let i = Literal::usize_unsuffixed(elem);
                 quote! { #array[#i] }
             }

@@ -403,13 +403,19 @@ impl<'c, 'a> Body<'c, 'a> {
     /// An element of a tensor at computed indices.
     fn read(&self, tensor: Tensor, indices: &[Affine]) -> TokenStream {
         let network = self.ctx.network;
-        let indices: Vec<TokenStream> = indices
+        let mut indices: Vec<TokenStream> = indices
             .iter()
             .map(|a| {
                 let i = index_tokens(a, &|v| self.ident(v));
                 quote! { [#i] }
             })
             .collect();
+        // A named scalar's values and delta live in arrays of one element.
+        if let Tensor::Value(Symbol::Vector(v)) | Tensor::Delta(Symbol::Vector(v)) = tensor
+            && network.vectors[v].shape == crate::model::Shape::Scalar
+        {
+            indices = vec![quote! { [0] }];
+        }
         match tensor {
             Tensor::Value(Symbol::Loss) => {
                 let loss = self.code.var_ident(self.ctx.derivation.layout.loss());

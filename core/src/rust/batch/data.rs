@@ -1,0 +1,152 @@
+//! The batch functions' data arguments: an `ArrayView2` with one row per sample for an input
+//! or target vector, an `ArrayView1` with one number per sample for a scalar (RUST_API.md,
+//! third round), checked, then seen as one column so the rest of the batch code reads every
+//! datum the same way.
+
+use proc_macro2::{Ident, Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::model::{Network, Shape};
+use crate::rust::names::Names;
+
+/// How one input or target arrives in a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// One row of this many numbers per sample.
+    Array(usize),
+    /// One number per sample.
+    Scalar,
+}
+
+/// One data argument of the batch functions.
+pub(super) struct Datum<'a> {
+    /// The argument's Rust name.
+    pub ident: Ident,
+    /// Its number of elements per sample.
+    pub size: usize,
+    /// How it arrives.
+    pub kind: Kind,
+    /// Its name in the network, for errors.
+    pub name: &'a str,
+}
+
+/// Every input, then every target, as the batch functions take them.
+pub(super) fn data<'a>(network: &'a Network, names: &Names) -> Vec<Datum<'a>> {
+    network
+        .inputs
+        .iter()
+        .chain(&network.targets)
+        .enumerate()
+        .map(|(i, v)| Datum {
+            ident: names.argument(i),
+            size: v.size,
+            kind: match v.shape {
+                Shape::Scalar => Kind::Scalar,
+                _ => Kind::Array(v.size),
+            },
+            name: v.name.as_str(),
+        })
+        .collect()
+}
+
+/// `x: ArrayView2<'_, F>, s: ArrayView1<'_, F>,`
+pub(super) fn view_args(data: &[Datum<'_>], f: &TokenStream) -> TokenStream {
+    let args = data.iter().map(|d| {
+        let ident = &d.ident;
+        match d.kind {
+            Kind::Array(_) => quote! { #ident: ::chainrule::ndarray::ArrayView2<'_, #f>, },
+            Kind::Scalar => quote! { #ident: ::chainrule::ndarray::ArrayView1<'_, #f>, },
+        }
+    });
+    quote! { #(#args)* }
+}
+
+/// The number of samples, from the first argument (an `ArrayView1` or `ArrayView2`).
+pub(super) fn rows(data: &[Datum<'_>]) -> TokenStream {
+    match data.first() {
+        Some(d) => {
+            let ident = &d.ident;
+            quote! { #ident.len_of(::chainrule::ndarray::Axis(0)) }
+        }
+        None => quote! { 0usize },
+    }
+}
+
+/// The column and row checks of every argument, then each scalar seen as one column.
+pub(super) fn checks(data: &[Datum<'_>]) -> TokenStream {
+    let first_name = data.first().map_or("", |d| d.name);
+    let checks = data.iter().map(|d| {
+        let (ident, name) = (&d.ident, d.name);
+        let rows = quote! {
+            if #ident.len_of(::chainrule::ndarray::Axis(0)) != __rows {
+                return Err(::chainrule::runtime::ShapeError::new(#name, format!("{} rows, as many as `{}`", __rows, #first_name), format!("{} rows", #ident.len_of(::chainrule::ndarray::Axis(0)))));
+            }
+        };
+        match d.kind {
+            Kind::Array(n) => {
+                let n = Literal::usize_unsuffixed(n);
+                quote! {
+                    if #ident.ncols() != #n {
+                        return Err(::chainrule::runtime::ShapeError::new(#name, format!("{} columns", #n), format!("{} columns", #ident.ncols())));
+                    }
+                    #rows
+                }
+            }
+            Kind::Scalar => quote! {
+                #rows
+                let #ident = #ident.insert_axis(::chainrule::ndarray::Axis(1));
+            },
+        }
+    });
+    quote! { #(#checks)* }
+}
+
+/// Per sample: each row copied into the fixed-size array `gradient_into` takes (a scalar
+/// passed by value), and the arguments of the call.
+pub(super) fn row_arguments(
+    data: &[Datum<'_>],
+    f: &TokenStream,
+) -> (Vec<TokenStream>, Vec<TokenStream>) {
+    let mut copies = Vec::new();
+    let mut arguments = Vec::new();
+    for d in data {
+        let ident = &d.ident;
+        match d.kind {
+            Kind::Array(n) => {
+                let row = format_ident!("__row_{}", ident);
+                let n = Literal::usize_unsuffixed(n);
+                copies.push(quote! {
+                    let mut #row = [<#f as ::chainrule::runtime::Real>::ZERO; #n];
+                    for (__slot, __value) in #row.iter_mut().zip(#ident.row(__row)) {
+                        *__slot = *__value;
+                    }
+                });
+                arguments.push(quote! { &#row });
+            }
+            Kind::Scalar => arguments.push(quote! { #ident[[__row, 0]] }),
+        }
+    }
+    (copies, arguments)
+}
+
+/// `gradient_batch_flat`: each argument's columns of the flat data, in declaration order.
+pub(super) fn flat_views(data: &[Datum<'_>], flat: &Ident) -> (Literal, Vec<TokenStream>) {
+    let mut column = 0;
+    let mut views = Vec::new();
+    for d in data {
+        let ident = &d.ident;
+        let (start, end) = (
+            Literal::usize_unsuffixed(column),
+            Literal::usize_unsuffixed(column + d.size),
+        );
+        column += d.size;
+        let columns = quote! { ::chainrule::parallel::columns(#flat, #start, #end) };
+        views.push(match d.kind {
+            Kind::Array(_) => quote! { let #ident = #columns; },
+            Kind::Scalar => {
+                quote! { let #ident = #columns.index_axis_move(::chainrule::ndarray::Axis(1), 0); }
+            }
+        });
+    }
+    (Literal::usize_unsuffixed(column), views)
+}
