@@ -100,6 +100,33 @@ fn numbers(
     }
 }
 
+/// A label's data: a class index (one sample) or an array of them (a batch), each as its
+/// one-hot vector, the form the derivation reads.
+fn labels(value: &Value, var: &DataVar) -> Result<Vec<Vec<f64>>, PointError> {
+    let classes = var.size;
+    let one = |item: &Value, path: String| -> Result<Vec<f64>, PointError> {
+        match item.as_u64() {
+            Some(c) if (c as usize) < classes => {
+                Ok((0..classes).map(|k| f64::from(u8::from(k as u64 == c))).collect())
+            }
+            _ => Err(error(
+                path,
+                format!(
+                    "a label is a class index, an integer in 0..{classes}, but this is {item}"
+                ),
+            )),
+        }
+    };
+    match value.as_array() {
+        Some(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| one(item, format!("{}[{i}]", var.name)))
+            .collect(),
+        None => one(value, var.name.clone()).map(|row| vec![row]),
+    }
+}
+
 fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
@@ -184,6 +211,9 @@ pub fn samples(network: &Network, json: Option<&Value>) -> Result<Vec<Sample>, P
     }
     let read = |var: &DataVar| -> Result<(Vec<Vec<f64>>, bool), PointError> {
         match given.and_then(|g| g.get(&var.name)) {
+            Some(value) if var.kind == chainrule_grammar::TargetKind::Label => {
+                labels(value, var).map(|rows| (rows, true))
+            }
             Some(value) if var.shape == crate::model::Shape::Scalar => {
                 // One number per sample: a bare number, or an array of them (a batch).
                 let mut out = Vec::new();

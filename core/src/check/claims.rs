@@ -34,6 +34,7 @@ pub(super) fn check_claims(
         names.insert(&c.name, Entity::Const(i));
     }
     let scope = Scope {
+        labels: super::label_targets(&network.targets),
         names,
         consts: network.consts.iter().map(|c| c.value).collect(),
         functions: signatures,

@@ -1,6 +1,6 @@
 //! Inputs and targets: their sizes and default samples, checked against their declarations.
 
-use chainrule_grammar::{self as ast, Diagnostic, Value};
+use chainrule_grammar::{self as ast, Diagnostic, TargetKind, Value};
 
 use super::params::flatten_value;
 use crate::model::{DataVar, Shape};
@@ -15,6 +15,22 @@ pub(super) fn data_vars(
         .iter()
         .map(|d| {
             let (size, shape) = match d.dims.as_slice() {
+                [] if d.kind != TargetKind::Plain => {
+                    let message = match d.kind {
+                        TargetKind::Label => format!(
+                            "label `{}` needs its number of classes: `target {} label[N]`",
+                            d.name.name, d.name.name
+                        ),
+                        kind => format!(
+                            "a `{}` target is a vector and needs a size: `target {}[N] {}`",
+                            kind.keyword(),
+                            d.name.name,
+                            kind.keyword()
+                        ),
+                    };
+                    errors.push(Diagnostic::new(d.name.span, message));
+                    (1, Shape::Vector(1))
+                }
                 // No size: one number per sample.
                 [] => (1, Shape::Scalar),
                 [dim] if dim.size > 0 => (dim.size, Shape::Vector(dim.size)),
@@ -37,6 +53,8 @@ pub(super) fn data_vars(
                 }
             };
             let default = d.value.as_ref().and_then(|v| match v {
+                // A label's default is a class index (a batch: a list of them), one-hot inside.
+                _ if d.kind == TargetKind::Label => label_default(v, size, &d.name.name, errors),
                 // A scalar's default is a bare number, a batch of them a flat list.
                 Value::List(rows, _) if shape == Shape::Scalar => {
                     flatten_value(v, &[rows.len()], &d.name.name, errors)
@@ -102,4 +120,41 @@ pub(super) fn default_batches_agree(
             None => batch = Some((&var.name, rows)),
         }
     }
+}
+
+/// A label's default: a class index in `0..classes`, or a list of them (a batch), each as
+/// its one-hot vector.
+fn label_default(
+    value: &Value,
+    classes: usize,
+    name: &str,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<Vec<Vec<f64>>> {
+    let items = match value {
+        Value::List(items, _) => items.iter().collect(),
+        one => vec![one],
+    };
+    let mut rows = Vec::new();
+    for item in items {
+        let class = match item {
+            Value::Number(v, _) if v.fract() == 0.0 && *v >= 0.0 && *v < classes as f64 => {
+                *v as usize
+            }
+            other => {
+                let found = match other {
+                    Value::Number(v, _) => format!("{v}"),
+                    Value::List(..) => "a list".to_string(),
+                };
+                errors.push(Diagnostic::new(
+                    other.span(),
+                    format!(
+                        "the default of label `{name}` is a class index, an integer in 0..{classes}, but this is {found}"
+                    ),
+                ));
+                return None;
+            }
+        };
+        rows.push((0..classes).map(|k| f64::from(u8::from(k == class))).collect());
+    }
+    Some(rows)
 }

@@ -127,7 +127,9 @@ fn collect<'e>(
             collect(arg, dims, scope, binders, out);
             scope.truncate(depth);
         }
-        ExprKind::Neg(a) => collect(a, dims, scope, binders, out),
+        ExprKind::Neg(a) | ExprKind::Select { base: a, .. } => {
+            collect(a, dims, scope, binders, out)
+        }
         ExprKind::Binary { lhs, rhs, .. } => {
             collect(lhs, dims, scope, binders, out);
             collect(rhs, dims, scope, binders, out);
@@ -320,7 +322,7 @@ fn binds_names(e: &Expr) -> bool {
         | ExprKind::DeltaRef { .. } => false,
         ExprKind::Reduce { vars, arg, .. } => !vars.is_empty() || binds_names(arg),
         ExprKind::Call { args, .. } => args.iter().any(binds_names),
-        ExprKind::Neg(a) => binds_names(a),
+        ExprKind::Neg(a) | ExprKind::Select { base: a, .. } => binds_names(a),
         ExprKind::Binary { lhs, rhs, .. } => binds_names(lhs) || binds_names(rhs),
     }
 }

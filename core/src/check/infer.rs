@@ -10,6 +10,7 @@ use crate::model::{ElemOp, IndexVar, Shape, Symbol, TExpr, TExprKind};
 
 mod call;
 mod indices;
+mod label;
 mod matmul;
 mod vector_fn;
 
@@ -101,10 +102,27 @@ impl<'a> Infer<'a> {
                 if let Some(v) = crate::builtin::builtin_constant(&ident.name) {
                     return typed(TExprKind::Const(v), Shape::Scalar);
                 }
+                if self.label_as_value(ident) {
+                    return None;
+                }
                 let (symbol, shape) = self.whole(ident, hint)?;
                 typed(TExprKind::Symbol(symbol), shape)
             }
+            ExprKind::Indexed { name, indices } if self.label_index(indices).is_some() => {
+                let label = self.label_index(indices)?;
+                let (symbol, classes) = self.label(&label.name)?;
+                let base = Expr {
+                    kind: ExprKind::Name(name.clone()),
+                    span: name.span,
+                };
+                let base = self.expr(&base, Some(classes))?;
+                self.pick(base, symbol, classes, &label, span)
+            }
+            ExprKind::Select { base, label } => self.select(base, label, span),
             ExprKind::Indexed { name, indices } => {
+                if self.label_as_value(name) {
+                    return None;
+                }
                 let symbol = self.element_base(name)?;
                 let shape = self.symbol_shape(symbol, name)?;
                 let terms = self.indices(name, shape, indices)?;

@@ -49,6 +49,8 @@ pub(crate) struct Scope<'a> {
     functions: &'a [(String, usize)],
     /// Each user function's position in `functions`, by name.
     fn_index: &'a HashMap<&'a str, usize>,
+    /// The label targets (`target y label[N]`), by name, with their number of classes.
+    labels: BTreeMap<&'a str, usize>,
 }
 
 impl Scope<'_> {
@@ -358,7 +360,9 @@ fn check_network<'a>(
     }
 
     let order = order::order_vectors(&s.vectors, &names, source, errors)?;
+    let labels = label_targets(&targets);
     let scope = Scope {
+        labels,
         names,
         consts: consts.iter().map(|c| c.value).collect(),
         functions: signatures,
@@ -472,4 +476,13 @@ fn check_network<'a>(
         limits::check_size(&checked, file.fn_sizes, errors);
     }
     (errors.len() == start_errors).then_some(checked)
+}
+
+/// The label targets by name, with their number of classes.
+pub(crate) fn label_targets(targets: &[crate::model::DataVar]) -> BTreeMap<&str, usize> {
+    targets
+        .iter()
+        .filter(|t| t.kind == chainrule_grammar::TargetKind::Label)
+        .map(|t| (t.name.as_str(), t.size))
+        .collect()
 }

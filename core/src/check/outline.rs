@@ -120,7 +120,9 @@ fn assume_elementwise(expr: &mut Expr, refused: &BTreeSet<Span>) {
             }
             args.iter_mut().for_each(|a| assume_elementwise(a, refused));
         }
-        ExprKind::Reduce { arg, .. } | ExprKind::Neg(arg) => assume_elementwise(arg, refused),
+        ExprKind::Reduce { arg, .. } | ExprKind::Neg(arg) | ExprKind::Select { base: arg, .. } => {
+            assume_elementwise(arg, refused)
+        }
         ExprKind::Binary { lhs, rhs, .. } => {
             assume_elementwise(lhs, refused);
             assume_elementwise(rhs, refused);
@@ -249,7 +251,9 @@ fn used_rank(network: &ast::Network, name: &str) -> usize {
                 *rank = (*rank).max(indices.len());
             }
             ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, name, rank)),
-            ExprKind::Reduce { arg, .. } | ExprKind::Neg(arg) => walk(arg, name, rank),
+            ExprKind::Reduce { arg, .. }
+            | ExprKind::Neg(arg)
+            | ExprKind::Select { base: arg, .. } => walk(arg, name, rank),
             ExprKind::Number(_)
             | ExprKind::Name(_)
             | ExprKind::Indexed { .. }

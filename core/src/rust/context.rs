@@ -118,11 +118,17 @@ impl<'a> Ctx<'a> {
 
 /// The value type of an input or target: `[F; n]`, or `F` for a scalar.
 pub fn data_type(var: &DataVar, float: &TokenStream) -> TokenStream {
+    if var.kind == chainrule_grammar::TargetKind::Label {
+        return quote! { usize };
+    }
     field_type(var.shape, float)
 }
 
 /// How an input or target is passed: an array by reference, a number by value.
 pub fn data_arg(var: &DataVar, float: &TokenStream) -> TokenStream {
+    if var.kind == chainrule_grammar::TargetKind::Label {
+        return quote! { usize };
+    }
     match var.shape {
         Shape::Scalar => field_type(var.shape, float),
         shape => {

@@ -100,6 +100,8 @@ pub fn forward(ctx: &Ctx<'_>) -> TokenStream {
         .map(|v| {
             let n = Literal::usize_unsuffixed(v.size);
             match v.shape {
+                // No class: every element of the one-hot vector reads NaN.
+                _ if v.kind == chainrule_grammar::TargetKind::Label => quote! { usize::MAX },
                 Shape::Scalar => quote! { <#f as ::chainrule::runtime::Real>::NAN },
                 _ => quote! { &[<#f as ::chainrule::runtime::Real>::NAN; #n] },
             }

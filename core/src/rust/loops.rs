@@ -403,6 +403,7 @@ impl<'c, 'a> Body<'c, 'a> {
     /// An element of a tensor at computed indices.
     fn read(&self, tensor: Tensor, indices: &[Affine]) -> TokenStream {
         let network = self.ctx.network;
+        let first = indices.first().map(|a| index_tokens(a, &|v| self.ident(v)));
         let mut indices: Vec<TokenStream> = indices
             .iter()
             .map(|a| {
@@ -436,6 +437,15 @@ impl<'c, 'a> Body<'c, 'a> {
             Tensor::Inner(v) => {
                 let name = array_ident(&self.ctx.names, &network.vectors[v].name, Family::Inner);
                 quote! { #name #(#indices)* }
+            }
+            Tensor::Value(Symbol::Target(t))
+                if network.targets[t].kind == chainrule_grammar::TargetKind::Label =>
+            {
+                // A label is its class index: one element of its one-hot vector.
+                let name = self.ctx.names.data(Symbol::Target(t));
+                let (f, n) = (&self.ctx.f, Literal::usize_unsuffixed(network.targets[t].size));
+                let k = first.unwrap_or_default();
+                quote! { ::chainrule::runtime::onehot::<#f>(#name, #k, #n) }
             }
             Tensor::Value(symbol @ (Symbol::Input(_) | Symbol::Target(_))) => {
                 let name = self.ctx.names.data(symbol);

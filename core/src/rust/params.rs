@@ -256,7 +256,14 @@ pub fn flat_gradient(ctx: &Ctx<'_>) -> TokenStream {
     let mut passed = Vec::new();
     for (v, field) in network.inputs.iter().chain(&network.targets).zip(&batch_fields) {
         let n = Literal::usize_unsuffixed(v.size);
-        if v.shape == crate::model::Shape::Scalar {
+        if v.kind == chainrule_grammar::TargetKind::Label {
+            // The flat layout holds a label as its one-hot vector.
+            unpack.push(quote! {
+                let #field = ::chainrule::runtime::class_of(&#data[#at..#at + #n]);
+                #at += #n;
+            });
+            passed.push(quote! { #field });
+        } else if v.shape == crate::model::Shape::Scalar {
             unpack.push(quote! { let #field = #data[#at]; #at += 1; });
             passed.push(quote! { #field });
         } else {

@@ -1,7 +1,7 @@
 //! The batch functions' data arguments: an `ArrayView2` with one row per sample for an input
 //! or target vector, an `ArrayView1` with one number per sample for a scalar (RUST_API.md,
-//! third round), checked, then seen as one column so the rest of the batch code reads every
-//! datum the same way.
+//! third round), an `ArrayView1<usize>` of class indices for a label, checked; a scalar is
+//! then seen as one column so the rest of the batch code reads it as any other datum.
 
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
@@ -16,6 +16,8 @@ pub(super) enum Kind {
     Array(usize),
     /// One number per sample.
     Scalar,
+    /// One class index in `0..N` per sample.
+    Label(usize),
 }
 
 /// One data argument of the batch functions.
@@ -41,6 +43,7 @@ pub(super) fn data<'a>(network: &'a Network, names: &Names) -> Vec<Datum<'a>> {
             ident: names.argument(i),
             size: v.size,
             kind: match v.shape {
+                _ if v.kind == chainrule_grammar::TargetKind::Label => Kind::Label(v.size),
                 Shape::Scalar => Kind::Scalar,
                 _ => Kind::Array(v.size),
             },
@@ -56,6 +59,7 @@ pub(super) fn view_args(data: &[Datum<'_>], f: &TokenStream) -> TokenStream {
         match d.kind {
             Kind::Array(_) => quote! { #ident: ::chainrule::ndarray::ArrayView2<'_, #f>, },
             Kind::Scalar => quote! { #ident: ::chainrule::ndarray::ArrayView1<'_, #f>, },
+            Kind::Label(_) => quote! { #ident: ::chainrule::ndarray::ArrayView1<'_, usize>, },
         }
     });
     quote! { #(#args)* }
@@ -96,6 +100,15 @@ pub(super) fn checks(data: &[Datum<'_>]) -> TokenStream {
                 #rows
                 let #ident = #ident.insert_axis(::chainrule::ndarray::Axis(1));
             },
+            Kind::Label(n) => {
+                let n = Literal::usize_unsuffixed(n);
+                quote! {
+                    #rows
+                    if let Some((__at, __class)) = #ident.iter().enumerate().find(|(_, __c)| **__c >= #n) {
+                        return Err(::chainrule::runtime::ShapeError::new(#name, format!("class indices below {}", #n), format!("{} in row {}", __class, __at)));
+                    }
+                }
+            }
         }
     });
     quote! { #(#checks)* }
@@ -124,6 +137,7 @@ pub(super) fn row_arguments(
                 arguments.push(quote! { &#row });
             }
             Kind::Scalar => arguments.push(quote! { #ident[[__row, 0]] }),
+            Kind::Label(_) => arguments.push(quote! { #ident[__row] }),
         }
     }
     (copies, arguments)
@@ -146,6 +160,11 @@ pub(super) fn flat_views(data: &[Datum<'_>], flat: &Ident) -> (Literal, Vec<Toke
             Kind::Scalar => {
                 quote! { let #ident = #columns.index_axis_move(::chainrule::ndarray::Axis(1), 0); }
             }
+            // The flat layout holds a label as its one-hot vector: its class is where the 1 is.
+            Kind::Label(_) => quote! {
+                let #ident: Vec<usize> = #columns.rows().into_iter().map(|__r| ::chainrule::runtime::class_of(__r.as_slice().unwrap_or(&[]))).collect();
+                let #ident = ::chainrule::ndarray::ArrayView1::from(&#ident[..]);
+            },
         });
     }
     (Literal::usize_unsuffixed(column), views)

@@ -89,8 +89,14 @@ pub fn items(
     let local = |name: &str| names.local(name);
     let (p, g, lr, ws) = (local("p"), local("g"), local("lr"), local("ws"));
     let (params, data_arg) = (local("params"), local("data"));
+    // A label arrives as class indices, which the matrix form does not read: per sample.
+    let labels = network
+        .targets
+        .iter()
+        .any(|t| t.kind == chainrule_grammar::TargetKind::Label);
     let planned = match mode {
         BatchMode::PerSample => None,
+        _ if labels => None,
         _ => plan(network, derivation).ok(),
     };
     // Whether the matrix form is emitted, and from how many rows it runs.
