@@ -494,7 +494,7 @@ pub fn random_point(
 pub fn random_target(kind: TargetKind, size: usize, rng: &mut Rng, lo: f64, hi: f64) -> Vec<f64> {
     match kind {
         TargetKind::Plain => (0..size).map(|_| rng.uniform(lo, hi)).collect(),
-        TargetKind::OneHot => {
+        TargetKind::OneHot | TargetKind::Label => {
             let class = (rng.next_u64() % size as u64) as usize;
             (0..size).map(|k| f64::from(u8::from(k == class))).collect()
         }
