@@ -62,36 +62,16 @@ fn point_json(network: &Network, seed: u64, positive: bool) -> (Value, Value) {
     for (i, v) in network.inputs.iter().enumerate() {
         data.insert(
             v.name.clone(),
-            datum_json(v, samples.iter().map(|s| &s.inputs[i])),
+            support::datum_json(v, samples.iter().map(|s| &s.inputs[i])),
         );
     }
     for (i, v) in network.targets.iter().enumerate() {
         data.insert(
             v.name.clone(),
-            datum_json(v, samples.iter().map(|s| &s.targets[i])),
+            support::datum_json(v, samples.iter().map(|s| &s.targets[i])),
         );
     }
     (Value::Object(params), Value::Object(data))
-}
-
-/// A batch of one input or target in the `--data` layout: rows of a vector, numbers of a
-/// scalar, class indices of a label (the support's samples hold a label as its one-hot row).
-fn datum_json<'s>(
-    v: &chainrule::core::model::DataVar,
-    rows: impl Iterator<Item = &'s Vec<f64>>,
-) -> Value {
-    let rows: Vec<Value> = rows
-        .map(|r| {
-            if v.kind.keyword() == "label" {
-                json!(r.iter().position(|e| *e == 1.0).unwrap_or(0))
-            } else if v.shape == chainrule::core::model::Shape::Scalar {
-                json!(r[0])
-            } else {
-                json!(r)
-            }
-        })
-        .collect();
-    Value::Array(rows)
 }
 
 fn write(path: &Path, text: &str) {

@@ -600,3 +600,23 @@ pub fn proptest_config(cases: u32) -> proptest::test_runner::Config {
         ..Config::default()
     }
 }
+
+/// A batch of one input or target in the `--data` layout: rows of a vector, numbers of a
+/// scalar, class indices of a label (a sample holds a label as its one-hot row).
+pub fn datum_json<'s>(
+    v: &chainrule::core::model::DataVar,
+    rows: impl Iterator<Item = &'s Vec<f64>>,
+) -> serde_json::Value {
+    let rows: Vec<serde_json::Value> = rows
+        .map(|r| {
+            if v.kind == TargetKind::Label {
+                serde_json::json!(r.iter().position(|e| *e == 1.0).unwrap_or(0))
+            } else if v.shape == Shape::Scalar {
+                serde_json::json!(r[0])
+            } else {
+                serde_json::json!(r)
+            }
+        })
+        .collect();
+    serde_json::Value::Array(rows)
+}
