@@ -149,11 +149,11 @@ fn accepts(path: &Path) -> datatest_stable::Result<()> {
                 .iter()
                 .any(|kind| as_dims(&shapes[kind][name]) == Some(dims.clone()))
                 || shapes["params"][name].as_array().map(|a| {
-                a.iter()
-                    .filter_map(|d| d.as_u64())
-                    .map(|d| d as usize)
-                    .collect::<Vec<_>>()
-            }) == Some(dims.clone())
+                    a.iter()
+                        .filter_map(|d| d.as_u64())
+                        .map(|d| d as usize)
+                        .collect::<Vec<_>>()
+                }) == Some(dims.clone())
         });
         if !found {
             let all: Vec<_> = model.networks.iter().map(shapes_json).collect();

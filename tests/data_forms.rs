@@ -43,9 +43,19 @@ fn label_cross_entropy_equals_the_one_hot_form() {
         &format!(r#"{{"x": {X}, "t": [[0, 0, 1], [1, 0, 0], [0, 1, 0]]}}"#),
     );
     assert_eq!(label.gradient.len(), onehot.gradient.len());
-    assert!((label.loss - onehot.loss).abs() <= 1e-12, "{} vs {}", label.loss, onehot.loss);
+    assert!(
+        (label.loss - onehot.loss).abs() <= 1e-12,
+        "{} vs {}",
+        label.loss,
+        onehot.loss
+    );
     assert!(label.loss > 0.1, "a real loss: {}", label.loss);
-    for (a, b) in label.gradient.iter().flatten().zip(onehot.gradient.iter().flatten()) {
+    for (a, b) in label
+        .gradient
+        .iter()
+        .flatten()
+        .zip(onehot.gradient.iter().flatten())
+    {
         assert!((a - b).abs() <= 1e-12, "{a} vs {b}");
     }
 }
@@ -77,7 +87,9 @@ fn labels_that_are_not_class_indices_name_their_json_path() {
         (r#"{"y": [[0, 0, 1]]}"#, "y[0]"),
     ] {
         let json = point::parse_json(data).expect("JSON");
-        let error = point::samples(network, Some(&json)).expect_err(data).to_string();
+        let error = point::samples(network, Some(&json))
+            .expect_err(data)
+            .to_string();
         assert!(error.starts_with(&format!("{path}:")), "{data}: {error}");
         assert!(error.contains("class index"), "{data}: {error}");
     }

@@ -7,11 +7,21 @@
 use chainrule::ndarray::{Array1, Array2};
 
 chainrule::derive!(file = "tests/corpus/ok/named_scalar.nn", network = centered);
-chainrule::derive!(file = "examples/nets/label_classifier.nn", network = label_classifier);
-chainrule::derive!(file = "tests/corpus/ok/label_onehot_twin.nn", network = onehot_classifier);
+chainrule::derive!(
+    file = "examples/nets/label_classifier.nn",
+    network = label_classifier
+);
+chainrule::derive!(
+    file = "tests/corpus/ok/label_onehot_twin.nn",
+    network = onehot_classifier
+);
 
 mod single {
-    chainrule::derive!(float = f32, file = "examples/nets/label_classifier.nn", network = label_classifier);
+    chainrule::derive!(
+        float = f32,
+        file = "examples/nets/label_classifier.nn",
+        network = label_classifier
+    );
 }
 
 /// Central differences of `loss` over every element of a flat parameter vector.
@@ -30,7 +40,10 @@ fn differences(flat: &[f64], loss: impl Fn(&[f64]) -> f64) -> Vec<f64> {
 fn close(a: &[f64], b: &[f64], tolerance: f64) {
     assert_eq!(a.len(), b.len());
     for (i, (x, y)) in a.iter().zip(b).enumerate() {
-        assert!((x - y).abs() <= tolerance * y.abs().max(1.0), "element {i}: {x} vs {y}");
+        assert!(
+            (x - y).abs() <= tolerance * y.abs().max(1.0),
+            "element {i}: {x} vs {y}"
+        );
     }
 }
 
@@ -59,7 +72,12 @@ fn scalar_target_and_named_scalars() {
     let (l0, g0) = centered::gradient(&p, &[1.0, 2.0, 4.0], 1.5);
     let (l1, g1) = centered::gradient(&p, &[0.0, 1.0, 0.0], 0.5);
     assert!((batch_loss - (l0 + l1) / 2.0).abs() < 1e-12);
-    let mean: Vec<f64> = g0.flat().iter().zip(g1.flat()).map(|(a, b)| (a + b) / 2.0).collect();
+    let mean: Vec<f64> = g0
+        .flat()
+        .iter()
+        .zip(g1.flat())
+        .map(|(a, b)| (a + b) / 2.0)
+        .collect();
     close(&batch.flat(), &mean, 1e-12);
     // Row counts that disagree are an error, not a panic.
     let short = Array1::from(vec![1.5]);
@@ -84,7 +102,10 @@ fn label_target_is_a_class_index() {
         let mut t = [0.0; 3];
         t[class] = 1.0;
         let (twin_loss, twin_g) = onehot_classifier::gradient(&twin, &x, &t);
-        assert!((loss - twin_loss).abs() <= 1e-12, "class {class}: {loss} vs {twin_loss}");
+        assert!(
+            (loss - twin_loss).abs() <= 1e-12,
+            "class {class}: {loss} vs {twin_loss}"
+        );
         close(&g.flat(), &twin_g.flat(), 1e-12);
         let fd = differences(&p.flat(), |w| {
             let mut q = label_classifier::Params::zeros();

@@ -106,14 +106,12 @@ fn labels(value: &Value, var: &DataVar) -> Result<Vec<Vec<f64>>, PointError> {
     let classes = var.size;
     let one = |item: &Value, path: String| -> Result<Vec<f64>, PointError> {
         match item.as_u64() {
-            Some(c) if (c as usize) < classes => {
-                Ok((0..classes).map(|k| f64::from(u8::from(k as u64 == c))).collect())
-            }
+            Some(c) if (c as usize) < classes => Ok((0..classes)
+                .map(|k| f64::from(u8::from(k as u64 == c)))
+                .collect()),
             _ => Err(error(
                 path,
-                format!(
-                    "a label is a class index, an integer in 0..{classes}, but this is {item}"
-                ),
+                format!("a label is a class index, an integer in 0..{classes}, but this is {item}"),
             )),
         }
     };

@@ -54,7 +54,8 @@ pub(super) fn check_claims(
         params.entries[index].shape = Some(p.shape);
         params.entries[index].declared = true;
     }
-    let vector_sizes: Vec<Option<crate::model::Shape>> = network.vectors.iter().map(|v| Some(v.shape)).collect();
+    let vector_sizes: Vec<Option<crate::model::Shape>> =
+        network.vectors.iter().map(|v| Some(v.shape)).collect();
 
     let mut checked = Vec::new();
     let mut refused = Vec::new();

@@ -154,7 +154,11 @@ fn label_default(
                 return None;
             }
         };
-        rows.push((0..classes).map(|k| f64::from(u8::from(k == class))).collect());
+        rows.push(
+            (0..classes)
+                .map(|k| f64::from(u8::from(k == class)))
+                .collect(),
+        );
     }
     Some(rows)
 }

@@ -170,7 +170,11 @@ pub fn cells(cx: &Context<'_, '_>) -> Vec<Cell> {
         let rows: Vec<String> = samples
             .iter()
             .map(|s| match v.shape {
-                _ if label => of(s).iter().position(|e| *e == 1.0).unwrap_or(0).to_string(),
+                _ if label => of(s)
+                    .iter()
+                    .position(|e| *e == 1.0)
+                    .unwrap_or(0)
+                    .to_string(),
                 crate::model::Shape::Scalar => nested(of(s), &[]),
                 _ => nested(of(s), &[of(s).len()]),
             })

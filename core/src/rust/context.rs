@@ -65,21 +65,11 @@ impl<'a> Ctx<'a> {
         let names = Names::new(network);
         let mut input_idents = names.arguments();
         let target_idents = input_idents.split_off(network.inputs.len());
-        let input_types: Vec<TokenStream> = network
-            .inputs
-            .iter()
-            .map(|v| data_type(v, &f))
-            .collect();
-        let input_args: Vec<TokenStream> = network
-            .inputs
-            .iter()
-            .map(|v| data_arg(v, &f))
-            .collect();
-        let target_args: Vec<TokenStream> = network
-            .targets
-            .iter()
-            .map(|v| data_arg(v, &f))
-            .collect();
+        let input_types: Vec<TokenStream> =
+            network.inputs.iter().map(|v| data_type(v, &f)).collect();
+        let input_args: Vec<TokenStream> = network.inputs.iter().map(|v| data_arg(v, &f)).collect();
+        let target_args: Vec<TokenStream> =
+            network.targets.iter().map(|v| data_arg(v, &f)).collect();
         let data_args =
             quote! { #(#input_idents: #input_args,)* #(#target_idents: #target_args,)* };
         let data_call = quote! { #(#input_idents,)* #(#target_idents,)* };

@@ -443,7 +443,10 @@ impl<'c, 'a> Body<'c, 'a> {
             {
                 // A label is its class index: one element of its one-hot vector.
                 let name = self.ctx.names.data(Symbol::Target(t));
-                let (f, n) = (&self.ctx.f, Literal::usize_unsuffixed(network.targets[t].size));
+                let (f, n) = (
+                    &self.ctx.f,
+                    Literal::usize_unsuffixed(network.targets[t].size),
+                );
                 let k = first.unwrap_or_default();
                 quote! { ::chainrule::runtime::onehot::<#f>(#name, #k, #n) }
             }

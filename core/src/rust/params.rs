@@ -254,7 +254,12 @@ pub fn flat_gradient(ctx: &Ctx<'_>) -> TokenStream {
     // Each datum's elements from the flat data: an array copied, a scalar read by value.
     let mut unpack = Vec::new();
     let mut passed = Vec::new();
-    for (v, field) in network.inputs.iter().chain(&network.targets).zip(&batch_fields) {
+    for (v, field) in network
+        .inputs
+        .iter()
+        .chain(&network.targets)
+        .zip(&batch_fields)
+    {
         let n = Literal::usize_unsuffixed(v.size);
         if v.kind == chainrule_grammar::TargetKind::Label {
             // The flat layout holds a label as its one-hot vector.

@@ -65,25 +65,29 @@ pub(super) fn view_args(data: &[Datum<'_>], f: &TokenStream) -> TokenStream {
     quote! { #(#args)* }
 }
 
-/// The number of samples, from the first argument (an `ArrayView1` or `ArrayView2`).
-pub(super) fn rows(data: &[Datum<'_>]) -> TokenStream {
-    match data.first() {
-        Some(d) => {
-            let ident = &d.ident;
-            quote! { #ident.len_of(::chainrule::ndarray::Axis(0)) }
-        }
-        None => quote! { 0usize },
+/// How many samples an argument holds: the rows of an `ArrayView2`, the length of an
+/// `ArrayView1`.
+fn row_count(d: &Datum<'_>) -> TokenStream {
+    let ident = &d.ident;
+    match d.kind {
+        Kind::Array(_) => quote! { #ident.nrows() },
+        Kind::Scalar | Kind::Label(_) => quote! { #ident.len() },
     }
+}
+
+/// The number of samples, from the first argument.
+pub(super) fn rows(data: &[Datum<'_>]) -> TokenStream {
+    data.first().map_or(quote! { 0usize }, row_count)
 }
 
 /// The column and row checks of every argument, then each scalar seen as one column.
 pub(super) fn checks(data: &[Datum<'_>]) -> TokenStream {
     let first_name = data.first().map_or("", |d| d.name);
     let checks = data.iter().map(|d| {
-        let (ident, name) = (&d.ident, d.name);
+        let (ident, name, count) = (&d.ident, d.name, row_count(d));
         let rows = quote! {
-            if #ident.len_of(::chainrule::ndarray::Axis(0)) != __rows {
-                return Err(::chainrule::runtime::ShapeError::new(#name, format!("{} rows, as many as `{}`", __rows, #first_name), format!("{} rows", #ident.len_of(::chainrule::ndarray::Axis(0)))));
+            if #count != __rows {
+                return Err(::chainrule::runtime::ShapeError::new(#name, format!("{} rows, as many as `{}`", __rows, #first_name), format!("{} rows", #count)));
             }
         };
         match d.kind {
