@@ -85,10 +85,11 @@ fn scalar_target_and_named_scalars() {
 }
 
 fn classifier() -> label_classifier::Params {
-    let mut p = label_classifier::Params::default();
-    p.b1 = [0.1, -0.2, 0.05, 0.0, 0.3];
-    p.b2 = [0.2, -0.1, 0.05];
-    p
+    label_classifier::Params {
+        b1: [0.1, -0.2, 0.05, 0.0, 0.3],
+        b2: [0.2, -0.1, 0.05],
+        ..Default::default()
+    }
 }
 
 #[test]
