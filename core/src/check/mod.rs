@@ -21,7 +21,7 @@ use chainrule_grammar::{self as ast, BatchRule, Diagnostic, Span, StatementKind}
 
 use crate::model::{Loss, Model, Network, Param, Shape, Symbol, TExpr, Vector};
 pub use limits::{MAX_DEPTH, MAX_OPERATIONS, MAX_SCALARS};
-pub use outline::{NetworkOutline, ParamOutline, outline};
+pub use outline::{DataForm, NetworkOutline, ParamOutline, outline};
 pub(crate) use params::ParamTable;
 use params::flatten_value;
 use pass::{InferPass, renumber_vectors};

@@ -23,15 +23,56 @@ pub struct ParamOutline {
     pub rank: usize,
 }
 
+/// How one input or target arrives in a sample.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DataForm {
+    /// A vector of this many numbers.
+    Vector(usize),
+    /// One number (`input s`).
+    Scalar,
+    /// One class index in `0..N` (`target y label[N]`).
+    Label(usize),
+}
+
+impl DataForm {
+    /// The number of elements the derivation sees (a label's one-hot vector).
+    pub fn size(self) -> usize {
+        match self {
+            DataForm::Vector(n) | DataForm::Label(n) => n,
+            DataForm::Scalar => 1,
+        }
+    }
+
+    /// The form of a declaration, as the checker carries on with it (a refused size is 1).
+    fn of_decl(d: &ast::Decl) -> DataForm {
+        match (d.kind, d.dims.as_slice()) {
+            (chainrule_grammar::TargetKind::Label, _) => {
+                DataForm::Label(one_size(&d.dims).unwrap_or(1))
+            }
+            (chainrule_grammar::TargetKind::Plain, []) => DataForm::Scalar,
+            _ => DataForm::Vector(one_size(&d.dims).unwrap_or(1)),
+        }
+    }
+
+    /// The form of a checked input or target.
+    fn of_var(v: &crate::model::DataVar) -> DataForm {
+        match (v.kind, v.shape) {
+            (chainrule_grammar::TargetKind::Label, _) => DataForm::Label(v.size),
+            (_, Shape::Scalar) => DataForm::Scalar,
+            _ => DataForm::Vector(v.size),
+        }
+    }
+}
+
 /// One network as far as it is known.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NetworkOutline {
     /// The network's name.
     pub name: String,
-    /// Inputs with their sizes, in declaration order.
-    pub inputs: Vec<(String, usize)>,
-    /// Targets with their sizes, in declaration order.
-    pub targets: Vec<(String, usize)>,
+    /// Inputs with their forms, in declaration order.
+    pub inputs: Vec<(String, DataForm)>,
+    /// Targets with their forms, in declaration order.
+    pub targets: Vec<(String, DataForm)>,
     /// Named vectors in source order, with their size where it is known.
     pub vectors: Vec<(String, Option<usize>)>,
     /// Parameters: declared ones first, then by first use.
@@ -157,10 +198,10 @@ fn network_outline(network: &ast::Network, learnt: Option<&Learnt>) -> NetworkOu
             // A size the checker refused is shown as the checker carries on with it: 1.
             StatementKind::Input(d) => out
                 .inputs
-                .push((d.name.name.clone(), one_size(&d.dims).unwrap_or(1))),
+                .push((d.name.name.clone(), DataForm::of_decl(d))),
             StatementKind::Target(d) => out
                 .targets
-                .push((d.name.name.clone(), one_size(&d.dims).unwrap_or(1))),
+                .push((d.name.name.clone(), DataForm::of_decl(d))),
             StatementKind::Vector { name, dims, .. } => {
                 let index = out.vectors.len();
                 let inferred = learnt
@@ -209,7 +250,9 @@ impl NetworkOutline {
     /// The outline of a network that checked: everything is known.
     pub fn of(network: &Network) -> NetworkOutline {
         let data = |vars: &[crate::model::DataVar]| {
-            vars.iter().map(|v| (v.name.clone(), v.size)).collect()
+            vars.iter()
+                .map(|v| (v.name.clone(), DataForm::of_var(v)))
+                .collect()
         };
         NetworkOutline {
             name: network.name.clone(),
