@@ -133,3 +133,68 @@ fn gradients_match_finite_differences_of_the_reference() {
         }
     }
 }
+
+/// The command line reads labels as integers (CLI.md, third round), gives the one-hot
+/// twin's numbers for them, and names the JSON path of a bad one.
+#[test]
+fn eval_reads_integer_labels_from_data_json() {
+    let dir = std::env::temp_dir().join(format!("chainrule-data-forms-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let params = dir.join("params.json");
+    std::fs::write(&params, BIASES).expect("write params");
+    let run = |file: &str, data: &str| {
+        let path = dir.join("data.json");
+        std::fs::write(&path, data).expect("write");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_chainrule"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["eval", file, "--json", "--params"])
+            .arg(&params)
+            .arg("--data")
+            .arg(&path)
+            .output()
+            .expect("run chainrule");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.code(), stdout, stderr)
+    };
+    let (code, label, stderr) = run(
+        "examples/nets/label_classifier.nn",
+        &format!(r#"{{"x": {X}, "y": [2, 0, 1]}}"#),
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, onehot, stderr) = run(
+        "tests/corpus/ok/label_onehot_twin.nn",
+        &format!(r#"{{"x": {X}, "t": [[0, 0, 1], [1, 0, 0], [0, 1, 0]]}}"#),
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let label: serde_json::Value = serde_json::from_str(&label).expect("JSON");
+    let onehot: serde_json::Value = serde_json::from_str(&onehot).expect("JSON");
+    let numbers = |v: &serde_json::Value| -> Vec<f64> {
+        let mut out = vec![v["loss"].as_f64().expect("loss")];
+        for name in ["W1", "b1", "W2", "b2"] {
+            let mut stack = vec![&v["gradient"][name]];
+            while let Some(x) = stack.pop() {
+                match x {
+                    serde_json::Value::Array(items) => stack.extend(items.iter().rev()),
+                    other => out.push(other.as_f64().expect("number")),
+                }
+            }
+        }
+        out
+    };
+    let (a, b) = (numbers(&label), numbers(&onehot));
+    assert_eq!(a.len(), 1 + 20 + 5 + 15 + 3);
+    for (x, y) in a.iter().zip(&b) {
+        assert!((x - y).abs() <= 1e-12, "{x} vs {y}");
+    }
+    let (code, _, stderr) = run(
+        "examples/nets/label_classifier.nn",
+        &format!(r#"{{"x": {X}, "y": [2, 5, 0]}}"#),
+    );
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("y[1]: a label is a class index"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -196,9 +196,7 @@ fn network_outline(network: &ast::Network, learnt: Option<&Learnt>) -> NetworkOu
     for statement in &network.statements {
         match &statement.kind {
             // A size the checker refused is shown as the checker carries on with it: 1.
-            StatementKind::Input(d) => out
-                .inputs
-                .push((d.name.name.clone(), DataForm::of_decl(d))),
+            StatementKind::Input(d) => out.inputs.push((d.name.name.clone(), DataForm::of_decl(d))),
             StatementKind::Target(d) => out
                 .targets
                 .push((d.name.name.clone(), DataForm::of_decl(d))),
