@@ -30,6 +30,7 @@ case!(index_reductions__index_reductions, "tests/corpus/ok/index_reductions.nn",
 case!(index_sum_in_loss__sum_index, "tests/corpus/ok/index_sum_in_loss.nn", sum_index);
 case!(indexing__indexing, "tests/corpus/ok/indexing.nn", indexing);
 case!(input_defaults__sample, "tests/corpus/ok/input_defaults.nn", sample);
+case!(label_named_softmax__label_softmax, "tests/corpus/ok/label_named_softmax.nn", label_softmax);
 case!(label_onehot_twin__onehot_classifier, "tests/corpus/ok/label_onehot_twin.nn", onehot_classifier);
 case!(label_picks__label_picks, "tests/corpus/ok/label_picks.nn", label_picks);
 case!(logsumexp_first__logsumexp_first, "tests/corpus/ok/logsumexp_first.nn", logsumexp_first);

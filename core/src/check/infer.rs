@@ -128,7 +128,10 @@ impl<'a> Infer<'a> {
                 let terms = self.indices(name, shape, indices)?;
                 typed(TExprKind::Element(symbol, terms), Shape::Scalar)
             }
-            ExprKind::Call { func, args } => self.call(func, args, hint, span),
+            ExprKind::Call { func, args } => match self.picked_inside(func, args) {
+                Some(moved) => self.expr(&moved, hint),
+                None => self.call(func, args, hint, span),
+            },
             ExprKind::DeltaRef { of, wrt, indices } => self.delta_ref(of, wrt, indices, span),
             ExprKind::Reduce { op, vars, arg } => {
                 if vars.is_empty() {

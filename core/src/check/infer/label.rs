@@ -3,7 +3,7 @@
 //! `-log_softmax(z)[y]` is the one of `-sum(t * log_softmax(z))` with a one-hot `t`
 //! (`p_k - [k = y]`), and every later stage reads an ordinary expression.
 
-use chainrule_grammar::{Diagnostic, Expr, Ident, Index, Span};
+use chainrule_grammar::{Diagnostic, Expr, ExprKind, Ident, Index, Span};
 
 use super::Infer;
 use crate::model::{ElemOp, Shape, Symbol, TExpr, TExprKind};
@@ -76,6 +76,42 @@ impl Infer<'_> {
             kind: TExprKind::Reduce(chainrule_grammar::Reduction::Sum, Box::new(product)),
             shape: Shape::Scalar,
             span,
+        })
+    }
+
+    /// `f(E[y])` for an element-wise built-in `f`, rewritten as `f(E)[y]`: the same number
+    /// for a one-hot `y` (`f(sum_k y_k E_k) = sum_k y_k f(E_k)`), and the derivation then
+    /// reads `log(p_k)` of a softmax as `z_k - lse`, so `-log(p[y])` has cross-entropy's
+    /// delta `p_k - [k = y]`.
+    pub(super) fn picked_inside(&self, func: &Ident, args: &[Expr]) -> Option<Expr> {
+        let [arg] = args else { return None };
+        crate::builtin::Builtin::from_name(&func.name)?;
+        let (base, label) = match &arg.kind {
+            ExprKind::Select { base, label } => ((**base).clone(), label.clone()),
+            ExprKind::Indexed { name, indices } => {
+                let label = self.label_index(indices)?;
+                let base = Expr {
+                    kind: ExprKind::Name(name.clone()),
+                    span: name.span,
+                };
+                (base, label)
+            }
+            _ => return None,
+        };
+        self.label(&label.name)?;
+        let call = Expr {
+            kind: ExprKind::Call {
+                func: func.clone(),
+                args: vec![base],
+            },
+            span: arg.span,
+        };
+        Some(Expr {
+            kind: ExprKind::Select {
+                base: Box::new(call),
+                label,
+            },
+            span: arg.span,
         })
     }
 
