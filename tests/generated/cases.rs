@@ -82,6 +82,7 @@ case!(logistic__logistic, "examples/nets/logistic.nn", logistic);
 case!(micrograd__micrograd, "examples/nets/micrograd.nn", micrograd);
 case!(nielsen__nielsen, "examples/nets/nielsen.nn", nielsen);
 case!(pinn__pinn, "examples/nets/pinn.nn", pinn);
+case!(scalar_regression__scalar_regression, "examples/nets/scalar_regression.nn", scalar_regression);
 case!(seed000_chain_rule__chain_rule, "examples/nets/seed000_chain_rule.nn", chain_rule);
 case!(seed001_manual_3nn__manual_3nn, "examples/nets/seed001_manual_3nn.nn", manual_3nn);
 case!(seed001_torch_batch__torch_batch, "examples/nets/seed001_torch_batch.nn", torch_batch);
