@@ -42,7 +42,11 @@ pub fn shapes_text(network: &Network) -> String {
         rows.push(("input", &v.name, written(v.shape)));
     }
     for v in &network.targets {
-        rows.push(("target", &v.name, written(v.shape)));
+        let shape = match v.kind {
+            chainrule_grammar::TargetKind::Label => format!("label[{}]", v.size),
+            _ => written(v.shape),
+        };
+        rows.push(("target", &v.name, shape));
     }
     for v in &network.vectors {
         rows.push(("vector", &v.name, written(v.shape)));

@@ -333,8 +333,8 @@ mod tests {
         let text = "network two {\n input x[2]\n target t[2]\n z1[3] = W1 @ x + b1\n a1 = sigmod(z1)\n y[2] = W2 @ a1 + b2\n loss L = 0.5 * sum((y - t)^2)\n}\n";
         assert!(crate::check_source(text).is_err());
         let o = outline_of(text);
-        assert_eq!(o.inputs, [("x".to_string(), 2)]);
-        assert_eq!(o.targets, [("t".to_string(), 2)]);
+        assert_eq!(o.inputs, [("x".to_string(), DataForm::Vector(2))]);
+        assert_eq!(o.targets, [("t".to_string(), DataForm::Vector(2))]);
         assert_eq!(
             o.vectors,
             [
