@@ -29,7 +29,12 @@ pub(super) fn data_vars(
                         ),
                     };
                     errors.push(Diagnostic::new(d.name.span, message));
-                    (1, Shape::Vector(1))
+                    // Carry on as written (one number), so its uses raise nothing more; a
+                    // label stays a vector, which is how indexing by it is typed.
+                    match d.kind {
+                        TargetKind::Label => (1, Shape::Vector(1)),
+                        _ => (1, Shape::Scalar),
+                    }
                 }
                 // No size: one number per sample.
                 [] => (1, Shape::Scalar),
