@@ -2,7 +2,8 @@
 //!
 //! Expectations are written by hand inside each file, so a test checks the tool against the
 //! author's reading of the language, not against the tool's own output:
-//! - in `ok/` and `examples/nets`, `# expect: NAME[3][2]` states a shape;
+//! - in `ok/` and `examples/nets`, `# expect: NAME[3][2]` states a shape (`# expect: NAME`
+//!   a scalar);
 //! - in `err/`, `# expect: LINE:COL: words` states one error the file must produce, and the
 //!   file must produce exactly as many errors as it has such lines;
 //! - in `ok/` and `examples/nets`, `# warning: LINE:COL: words` states one warning, and an
@@ -122,25 +123,37 @@ fn accepts(path: &Path) -> datatest_stable::Result<()> {
         }
     }
     for expect in expectations(&text) {
-        let (name, dims) = expect
-            .split_once('[')
-            .ok_or_else(|| format!("bad expectation `{expect}`"))?;
-        let dims: Vec<usize> = dims
-            .trim_end_matches(']')
-            .split("][")
-            .map(|d| d.parse::<usize>())
-            .collect::<Result<_, _>>()
-            .map_err(|e| format!("bad expectation `{expect}`: {e}"))?;
-        let found = model.networks.iter().any(|network| {
-            let shapes = shapes_json(network);
-            ["inputs", "targets", "vectors"].iter().any(|kind| {
-                shapes[kind][name].as_u64().map(|n| vec![n as usize]) == Some(dims.clone())
-            }) || shapes["params"][name].as_array().map(|a| {
+        let (name, dims) = expect.split_once('[').unwrap_or((expect, "]"));
+        let dims: Vec<usize> = match dims {
+            "]" => Vec::new(),
+            dims => dims
+                .trim_end_matches(']')
+                .split("][")
+                .map(|d| d.parse::<usize>())
+                .collect::<Result<_, _>>()
+                .map_err(|e| format!("bad expectation `{expect}`: {e}"))?,
+        };
+        let as_dims = |v: &serde_json::Value| match v {
+            serde_json::Value::Number(n) => n.as_u64().map(|n| vec![n as usize]),
+            serde_json::Value::Array(a) => Some(
                 a.iter()
                     .filter_map(|d| d.as_u64())
                     .map(|d| d as usize)
-                    .collect::<Vec<_>>()
-            }) == Some(dims.clone())
+                    .collect(),
+            ),
+            _ => None,
+        };
+        let found = model.networks.iter().any(|network| {
+            let shapes = shapes_json(network);
+            ["inputs", "targets", "vectors"]
+                .iter()
+                .any(|kind| as_dims(&shapes[kind][name]) == Some(dims.clone()))
+                || shapes["params"][name].as_array().map(|a| {
+                    a.iter()
+                        .filter_map(|d| d.as_u64())
+                        .map(|d| d as usize)
+                        .collect::<Vec<_>>()
+                }) == Some(dims.clone())
         });
         if !found {
             let all: Vec<_> = model.networks.iter().map(shapes_json).collect();

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use chainrule::core::check_source;
 use chainrule::core::model::Network;
@@ -49,12 +49,12 @@ fn point_json(network: &Network, positive: bool) -> (Value, Value) {
         .collect();
     let mut data = serde_json::Map::new();
     for (i, v) in network.inputs.iter().enumerate() {
-        let rows: Vec<Vec<f64>> = samples.iter().map(|s| s.inputs[i].clone()).collect();
-        data.insert(v.name.clone(), json!(rows));
+        let rows = samples.iter().map(|s| &s.inputs[i]);
+        data.insert(v.name.clone(), support::datum_json(v, rows));
     }
     for (i, v) in network.targets.iter().enumerate() {
-        let rows: Vec<Vec<f64>> = samples.iter().map(|s| s.targets[i].clone()).collect();
-        data.insert(v.name.clone(), json!(rows));
+        let rows = samples.iter().map(|s| &s.targets[i]);
+        data.insert(v.name.clone(), support::datum_json(v, rows));
     }
     (Value::Object(params), Value::Object(data))
 }

@@ -62,23 +62,13 @@ fn point_json(network: &Network, seed: u64, positive: bool) -> (Value, Value) {
     for (i, v) in network.inputs.iter().enumerate() {
         data.insert(
             v.name.clone(),
-            json!(
-                samples
-                    .iter()
-                    .map(|s| s.inputs[i].clone())
-                    .collect::<Vec<_>>()
-            ),
+            support::datum_json(v, samples.iter().map(|s| &s.inputs[i])),
         );
     }
     for (i, v) in network.targets.iter().enumerate() {
         data.insert(
             v.name.clone(),
-            json!(
-                samples
-                    .iter()
-                    .map(|s| s.targets[i].clone())
-                    .collect::<Vec<_>>()
-            ),
+            support::datum_json(v, samples.iter().map(|s| &s.targets[i])),
         );
     }
     (Value::Object(params), Value::Object(data))

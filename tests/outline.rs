@@ -36,7 +36,12 @@ fn all_files() -> Vec<String> {
 fn declared_sizes_hold(file: &chainrule_grammar::File, outlines: &[NetworkOutline], text: &str) {
     use chainrule_grammar::StatementKind;
     for (network, o) in file.networks.iter().zip(outlines) {
-        let known: Vec<&(String, usize)> = o.inputs.iter().chain(&o.targets).collect();
+        let known: Vec<(String, usize)> = o
+            .inputs
+            .iter()
+            .chain(&o.targets)
+            .map(|(name, form)| (name.clone(), form.size()))
+            .collect();
         for statement in &network.statements {
             let (StatementKind::Input(d) | StatementKind::Target(d)) = &statement.kind else {
                 continue;
@@ -45,7 +50,7 @@ fn declared_sizes_hold(file: &chainrule_grammar::File, outlines: &[NetworkOutlin
                 && dim.size > 0
             {
                 assert!(
-                    known.contains(&&(d.name.name.clone(), dim.size)),
+                    known.contains(&(d.name.name.clone(), dim.size)),
                     "`{}[{}]` is missing from {o:?} of\n{text}",
                     d.name.name,
                     dim.size

@@ -99,10 +99,13 @@ fn parse_of(network: &Network, text: &str) -> Result<((Symbol, usize), String), 
     };
     let size = network.shape_of(symbol).len();
     if rest.is_empty() {
-        return if symbol == Symbol::Loss || size == 1 {
+        // A named scalar is written without an index, like the loss.
+        let bare =
+            symbol == Symbol::Loss || network.shape_of(symbol) == crate::model::Shape::Scalar;
+        return if bare || size == 1 {
             Ok((
                 (symbol, 0),
-                format!("{name}{}", if symbol == Symbol::Loss { "" } else { "[0]" }),
+                format!("{name}{}", if bare { "" } else { "[0]" }),
             ))
         } else {
             Err(format!(

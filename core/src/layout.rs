@@ -123,6 +123,12 @@ impl Layout {
     /// `W1[0][1]`, `x[0]`, `L`, or `delta(z1[2])`: a slot as a `.nn` reference.
     pub fn describe(&self, network: &Network, var: Var) -> String {
         let reference = |symbol: Symbol, elem: usize| {
+            // A label's element is the Iverson bracket of its class: `[y = 2]`.
+            if let Symbol::Target(t) = symbol
+                && network.targets[t].kind == chainrule_grammar::TargetKind::Label
+            {
+                return format!("[{} = {elem}]", network.targets[t].name);
+            }
             let indices: String = self
                 .indices(symbol, elem)
                 .iter()

@@ -95,13 +95,15 @@ pub enum FnExpr {
     Call(usize, Vec<FnExpr>),
 }
 
-/// One input or target vector.
+/// One input or target: a vector, or a scalar (one number per sample).
 #[derive(Clone, Debug)]
 pub struct DataVar {
     /// Its name.
     pub name: String,
-    /// Its number of elements.
+    /// Its number of elements (1 for a scalar; the number of classes of a label).
     pub size: usize,
+    /// Its shape: `Scalar` for `input s`, else `Vector(size)` (a label is its one-hot vector).
+    pub shape: Shape,
     /// The default samples given in the file: one (`= [..]`) or a batch (`= [[..], [..]]`).
     pub default: Option<Vec<Vec<f64>>>,
     /// What a target's samples are declared to be (`Plain` for inputs).
@@ -136,13 +138,15 @@ pub struct NamedConst {
     pub span: Span,
 }
 
-/// A named vector `NAME[N] = EXPR`.
+/// A named vector `NAME[N] = EXPR`, or a named scalar `NAME = EXPR` (one element).
 #[derive(Clone, Debug)]
 pub struct Vector {
     /// Its name.
     pub name: String,
-    /// Its number of elements.
+    /// Its number of elements (1 for a scalar).
     pub size: usize,
+    /// `Scalar` for a named scalar (no brackets, a scalar definition), else `Vector(size)`.
+    pub shape: Shape,
     /// Its definition; the shape is `Vector(size)`, or a scalar broadcast to `size`.
     pub expr: TExpr,
     /// Where the name was written.
@@ -203,9 +207,9 @@ impl Network {
     /// The shape of a symbol.
     pub fn shape_of(&self, symbol: Symbol) -> Shape {
         match symbol {
-            Symbol::Input(i) => Shape::Vector(self.inputs[i].size),
-            Symbol::Target(i) => Shape::Vector(self.targets[i].size),
-            Symbol::Vector(i) => Shape::Vector(self.vectors[i].size),
+            Symbol::Input(i) => self.inputs[i].shape,
+            Symbol::Target(i) => self.targets[i].shape,
+            Symbol::Vector(i) => self.vectors[i].shape,
             Symbol::Param(i) => self.params[i].shape,
             Symbol::Loss => Shape::Scalar,
         }

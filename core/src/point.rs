@@ -100,6 +100,65 @@ fn numbers(
     }
 }
 
+/// One input's or target's samples: from its JSON value where given (`true`), else the
+/// file's default (`false`). A vector is one row or a batch of rows, a scalar a number or an
+/// array of them, a label a class index or an array of them.
+fn read_datum(var: &DataVar, given: Option<&Value>) -> Result<(Vec<Vec<f64>>, bool), PointError> {
+    match given {
+        Some(value) if var.kind == chainrule_grammar::TargetKind::Label => {
+            labels(value, var).map(|rows| (rows, true))
+        }
+        Some(value) if var.shape == crate::model::Shape::Scalar => {
+            let mut out = Vec::new();
+            match value.as_array() {
+                Some(rows) => numbers(value, &[rows.len()], &var.name, &mut out)?,
+                None => numbers(value, &[], &var.name, &mut out)?,
+            }
+            Ok((out.into_iter().map(|v| vec![v]).collect(), true))
+        }
+        Some(value) => {
+            let batch = value.as_array().is_some_and(|a| a.first().is_some_and(Value::is_array));
+            let mut out = Vec::new();
+            if batch {
+                let rows = value.as_array().map_or(0, Vec::len);
+                numbers(value, &[rows, var.size], &var.name, &mut out)?;
+                Ok((out.chunks(var.size).map(<[f64]>::to_vec).collect(), true))
+            } else {
+                numbers(value, &[var.size], &var.name, &mut out)?;
+                Ok((vec![out], true))
+            }
+        }
+        None => var.default.clone().map(|d| (d, false)).ok_or_else(|| {
+            error(var.name.clone(), "no value: give it in --data or as a default in the .nn file (`input x[N] = [...]`)")
+        }),
+    }
+}
+
+/// A label's data: a class index (one sample) or an array of them (a batch), each as its
+/// one-hot vector, the form the derivation reads.
+fn labels(value: &Value, var: &DataVar) -> Result<Vec<Vec<f64>>, PointError> {
+    let classes = var.size;
+    let one = |item: &Value, path: String| -> Result<Vec<f64>, PointError> {
+        match item.as_u64() {
+            Some(c) if (c as usize) < classes => Ok((0..classes)
+                .map(|k| f64::from(u8::from(k as u64 == c)))
+                .collect()),
+            _ => Err(error(
+                path,
+                format!("a label is a class index, an integer in 0..{classes}, but this is {item}"),
+            )),
+        }
+    };
+    match value.as_array() {
+        Some(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| one(item, format!("{}[{i}]", var.name)))
+            .collect(),
+        None => one(value, var.name.clone()).map(|row| vec![row]),
+    }
+}
+
 fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
@@ -182,26 +241,7 @@ pub fn samples(network: &Network, json: Option<&Value>) -> Result<Vec<Sample>, P
             ));
         }
     }
-    let read = |var: &DataVar| -> Result<(Vec<Vec<f64>>, bool), PointError> {
-        match given.and_then(|g| g.get(&var.name)) {
-            Some(value) => {
-                let batch = value.as_array().is_some_and(|a| a.first().is_some_and(Value::is_array));
-                if batch {
-                    let rows = value.as_array().map_or(0, Vec::len);
-                    let mut out = Vec::new();
-                    numbers(value, &[rows, var.size], &var.name, &mut out)?;
-                    Ok((out.chunks(var.size).map(<[f64]>::to_vec).collect(), true))
-                } else {
-                    let mut out = Vec::new();
-                    numbers(value, &[var.size], &var.name, &mut out)?;
-                    Ok((vec![out], true))
-                }
-            }
-            None => var.default.clone().map(|d| (d, false)).ok_or_else(|| {
-                error(var.name.clone(), "no value: give it in --data or as a default in the .nn file (`input x[N] = [...]`)")
-            }),
-        }
-    };
+    let read = |var: &DataVar| read_datum(var, given.and_then(|g| g.get(&var.name)));
     let columns: Vec<(&DataVar, Vec<Vec<f64>>, bool)> = network
         .inputs
         .iter()

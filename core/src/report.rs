@@ -6,10 +6,14 @@ use crate::model::{Network, Shape};
 
 /// `shapes --json`: `{"network", "inputs", "targets", "vectors", "params"}` in declaration order.
 pub fn shapes_json(network: &Network) -> Value {
-    let sizes = |items: &mut dyn Iterator<Item = (&str, usize)>| -> Value {
+    // A vector's size as a number (the second round's layout), a scalar's as `[]`, its axes.
+    let sizes = |items: &mut dyn Iterator<Item = (&str, Shape)>| -> Value {
         Value::Object(
             items
-                .map(|(n, s)| (n.to_string(), json!(s)))
+                .map(|(n, s)| match s {
+                    Shape::Scalar => (n.to_string(), json!([])),
+                    _ => (n.to_string(), json!(s.len())),
+                })
                 .collect::<Map<_, _>>(),
         )
     };
@@ -20,9 +24,9 @@ pub fn shapes_json(network: &Network) -> Value {
         .collect();
     json!({
         "network": network.name,
-        "inputs": sizes(&mut network.inputs.iter().map(|v| (v.name.as_str(), v.size))),
-        "targets": sizes(&mut network.targets.iter().map(|v| (v.name.as_str(), v.size))),
-        "vectors": sizes(&mut network.vectors.iter().map(|v| (v.name.as_str(), v.size))),
+        "inputs": sizes(&mut network.inputs.iter().map(|v| (v.name.as_str(), v.shape))),
+        "targets": sizes(&mut network.targets.iter().map(|v| (v.name.as_str(), v.shape))),
+        "vectors": sizes(&mut network.vectors.iter().map(|v| (v.name.as_str(), v.shape))),
         "params": params,
     })
 }
@@ -30,14 +34,22 @@ pub fn shapes_json(network: &Network) -> Value {
 /// `shapes` as an aligned table for a terminal.
 pub fn shapes_text(network: &Network) -> String {
     let mut rows: Vec<(&str, &str, String)> = Vec::new();
+    let written = |shape: Shape| match shape {
+        Shape::Scalar => "scalar".to_string(),
+        other => other.dims().iter().map(|d| format!("[{d}]")).collect(),
+    };
     for v in &network.inputs {
-        rows.push(("input", &v.name, format!("[{}]", v.size)));
+        rows.push(("input", &v.name, written(v.shape)));
     }
     for v in &network.targets {
-        rows.push(("target", &v.name, format!("[{}]", v.size)));
+        let shape = match v.kind {
+            chainrule_grammar::TargetKind::Label => format!("label[{}]", v.size),
+            _ => written(v.shape),
+        };
+        rows.push(("target", &v.name, shape));
     }
     for v in &network.vectors {
-        rows.push(("vector", &v.name, format!("[{}]", v.size)));
+        rows.push(("vector", &v.name, written(v.shape)));
     }
     for p in &network.params {
         let shape = match p.shape {

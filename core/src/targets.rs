@@ -12,7 +12,7 @@ pub fn violation(kind: TargetKind, values: &[f64]) -> Option<String> {
     let fmt = |v: f64| format!("{v}");
     match kind {
         TargetKind::Plain => None,
-        TargetKind::OneHot => {
+        TargetKind::OneHot | TargetKind::Label => {
             if let Some((i, v)) = values
                 .iter()
                 .enumerate()
@@ -56,7 +56,7 @@ pub fn draw(
 ) -> Vec<f64> {
     match kind {
         TargetKind::Plain => (0..size).map(|_| plain(unit())).collect(),
-        TargetKind::OneHot => {
+        TargetKind::OneHot | TargetKind::Label => {
             let class = ((unit() * size as f64) as usize).min(size.saturating_sub(1));
             (0..size).map(|k| f64::from(u8::from(k == class))).collect()
         }

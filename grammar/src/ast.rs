@@ -166,6 +166,9 @@ pub enum TargetKind {
     OneHot,
     /// `probabilities`: non-negative elements summing to 1.
     Probabilities,
+    /// `label[N]`: one class index in `0..N` per sample, seen by the derivation as its one-hot
+    /// vector of N.
+    Label,
 }
 
 impl TargetKind {
@@ -181,6 +184,7 @@ impl TargetKind {
             TargetKind::Plain => "",
             TargetKind::OneHot => "onehot",
             TargetKind::Probabilities => "probabilities",
+            TargetKind::Label => "label",
         }
     }
 }
@@ -350,6 +354,13 @@ pub enum ExprKind {
         name: Ident,
         /// Its indices, outermost first.
         indices: Vec<Index>,
+    },
+    /// `f(args)[y]` or `(e)[y]`: the element of a vector value that label `y` picks.
+    Select {
+        /// The vector-valued expression.
+        base: Box<Expr>,
+        /// The index, a name (a label target).
+        label: Ident,
     },
     /// `f(args)`.
     Call {

@@ -221,11 +221,20 @@ impl<'s> Builder<'s> {
 
     fn decl<'i>(&mut self, mut inner: impl Iterator<Item = Pair<'i, Rule>>) -> Decl {
         let name = self.ident(inner.next().expect("grammar: declaration has a name")); // ok: grammar guarantees it
-        let dims = inner.next().map(|d| self.dims(d)).unwrap_or_default();
+        let mut dims = Vec::new();
         let mut kind = TargetKind::Plain;
         let mut value = None;
         for pair in inner {
             match pair.as_rule() {
+                Rule::label_kw => kind = TargetKind::Label,
+                Rule::dims => dims = self.dims(pair),
+                Rule::target_kind if kind == TargetKind::Label => self.error(
+                    span_of(&pair),
+                    format!(
+                        "a label target is one class index per sample; `{}` describes a vector target",
+                        pair.as_str()
+                    ),
+                ),
                 Rule::target_kind if pair.as_str() == "onehot" => kind = TargetKind::OneHot,
                 Rule::target_kind => kind = TargetKind::Probabilities,
                 _ => value = Some(self.value(pair)),

@@ -6,7 +6,7 @@
 //! indexable placeholder, and the flat views of an unknown number of elements are slices.
 //! No function body ever runs: the crate does not compile.
 
-use chainrule_core::check::NetworkOutline;
+use chainrule_core::check::{DataForm, NetworkOutline};
 use chainrule_core::model::Shape;
 use chainrule_core::rust::Float;
 use proc_macro2::{Literal, TokenStream};
@@ -95,8 +95,18 @@ pub fn outlined(outline: &NetworkOutline, float: Float) -> TokenStream {
             pub fn set_flat<V: ?Sized>(&mut self, values: &V) { loop {} }
         },
     };
-    let data_types = |vars: &[(String, usize)]| -> Vec<TokenStream> {
-        vars.iter().map(|(_, n)| vector_type(Some(*n))).collect()
+    // How each datum is passed, as the real module passes it (RUST_API.md, third round).
+    let data_types = |vars: &[(String, DataForm)]| -> Vec<TokenStream> {
+        vars.iter()
+            .map(|(_, form)| match form {
+                DataForm::Vector(n) => {
+                    let ty = vector_type(Some(*n));
+                    quote!(&#ty)
+                }
+                DataForm::Scalar => quote!(F),
+                DataForm::Label(_) => quote!(usize),
+            })
+            .collect()
     };
     let xs = data_types(&outline.inputs);
     let ts = data_types(&outline.targets);
@@ -104,14 +114,21 @@ pub fn outlined(outline: &NetworkOutline, float: Float) -> TokenStream {
         .inputs
         .iter()
         .chain(&outline.targets)
-        .map(|_| quote!(::chainrule::ndarray::ArrayView2<'_, F>))
+        .map(|(_, form)| match form {
+            DataForm::Vector(_) => quote!(::chainrule::ndarray::ArrayView2<'_, F>),
+            DataForm::Scalar => quote!(::chainrule::ndarray::ArrayView1<'_, F>),
+            DataForm::Label(_) => quote!(::chainrule::ndarray::ArrayView1<'_, usize>),
+        })
         .collect();
     // Forward: every input, named vector and the loss, each name once.
     let mut seen = std::collections::BTreeSet::new();
     let forward_fields: Vec<TokenStream> = outline
         .inputs
         .iter()
-        .map(|(name, n)| (name, vector_type(Some(*n))))
+        .map(|(name, form)| match form {
+            DataForm::Scalar => (name, quote!(F)),
+            form => (name, vector_type(Some(form.size()))),
+        })
         .chain(
             outline
                 .vectors
@@ -133,7 +150,7 @@ pub fn outlined(outline: &NetworkOutline, float: Float) -> TokenStream {
                     .inputs
                     .iter()
                     .chain(&outline.targets)
-                    .map(|(_, n)| n)
+                    .map(|(_, form)| form.size())
                     .sum(),
             );
             quote! {
@@ -189,8 +206,8 @@ pub fn outlined(outline: &NetworkOutline, float: Float) -> TokenStream {
                 pub fn new(lr: F) -> Self { loop {} }
                 pub fn with(lr: F, beta1: F, beta2: F, eps: F, weight_decay: F) -> Self { loop {} }
             }
-            pub fn momentum_step(_: &mut Params, _: &mut Momentum #(, _: &#xs)* #(, _: &#ts)*) -> F { loop {} }
-            pub fn adam_step(_: &mut Params, _: &mut Adam #(, _: &#xs)* #(, _: &#ts)*) -> F { loop {} }
+            pub fn momentum_step(_: &mut Params, _: &mut Momentum #(, _: #xs)* #(, _: #ts)*) -> F { loop {} }
+            pub fn adam_step(_: &mut Params, _: &mut Adam #(, _: #xs)* #(, _: #ts)*) -> F { loop {} }
             // What needs `std`, gated as in a real expansion.
             ::chainrule::__if_std! {
                 pub use ::chainrule::runtime::ParamsError;
@@ -209,19 +226,19 @@ pub fn outlined(outline: &NetworkOutline, float: Float) -> TokenStream {
                 pub fn sgd_step_batch(_: &mut Params #(, _: #batch_xs)*, _: F) -> ::core::result::Result<F, ::chainrule::runtime::ShapeError> { loop {} }
                 pub fn momentum_step_batch(_: &mut Params, _: &mut Momentum #(, _: #batch_xs)*) -> ::core::result::Result<F, ::chainrule::runtime::ShapeError> { loop {} }
                 pub fn adam_step_batch(_: &mut Params, _: &mut Adam #(, _: #batch_xs)*) -> ::core::result::Result<F, ::chainrule::runtime::ShapeError> { loop {} }
-                pub fn compare_gradient<H>(_: H, _: &Params #(, _: &#xs)* #(, _: &#ts)*, _: F) -> ::chainrule::runtime::GradientDiff
+                pub fn compare_gradient<H>(_: H, _: &Params #(, _: #xs)* #(, _: #ts)*, _: F) -> ::chainrule::runtime::GradientDiff
                 where
-                    H: Fn(&Params #(, &#xs)* #(, &#ts)*) -> (F, Params),
+                    H: Fn(&Params #(, #xs)* #(, #ts)*) -> (F, Params),
                 { loop {} }
             }
             #[derive(Clone, Copy, Debug, PartialEq)]
             pub struct Forward { #(#forward_fields,)* }
-            pub fn forward(_: &Params #(, _: &#xs)*) -> Forward { loop {} }
-            pub fn evaluate(_: &Params #(, _: &#xs)* #(, _: &#ts)*) -> Forward { loop {} }
-            pub fn loss(_: &Params #(, _: &#xs)* #(, _: &#ts)*) -> F { loop {} }
-            pub fn gradient(_: &Params #(, _: &#xs)* #(, _: &#ts)*) -> (F, Params) { loop {} }
-            pub fn gradient_into(_: &Params #(, _: &#xs)* #(, _: &#ts)*, _: &mut Params) -> F { loop {} }
-            pub fn sgd_step(_: &mut Params #(, _: &#xs)* #(, _: &#ts)*, _: F) -> F { loop {} }
+            pub fn forward(_: &Params #(, _: #xs)*) -> Forward { loop {} }
+            pub fn evaluate(_: &Params #(, _: #xs)* #(, _: #ts)*) -> Forward { loop {} }
+            pub fn loss(_: &Params #(, _: #xs)* #(, _: #ts)*) -> F { loop {} }
+            pub fn gradient(_: &Params #(, _: #xs)* #(, _: #ts)*) -> (F, Params) { loop {} }
+            pub fn gradient_into(_: &Params #(, _: #xs)* #(, _: #ts)*, _: &mut Params) -> F { loop {} }
+            pub fn sgd_step(_: &mut Params #(, _: #xs)* #(, _: #ts)*, _: F) -> F { loop {} }
             #flat_fn
             pub const LATEX: &str = "";
         }

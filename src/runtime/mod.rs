@@ -208,3 +208,29 @@ pub fn init_limit(fan_in: usize, fan_out: usize, relu: bool) -> f64 {
         (6.0 / (fan_in + fan_out as f64)).sqrt()
     }
 }
+
+/// Element `k` of a class label's one-hot vector, as generated code reads a `label[N]`
+/// target: 1 at the label, 0 elsewhere, NaN for a label outside `0..classes` (so the loss
+/// says the sample is wrong, as `forward`'s NaN targets do, instead of a quiet 0).
+#[inline]
+pub fn onehot<F: Real>(label: usize, k: usize, classes: usize) -> F {
+    if label >= classes {
+        F::NAN
+    } else if label == k {
+        F::ONE
+    } else {
+        F::ZERO
+    }
+}
+
+/// The class a one-hot vector holds: the position of its largest element (the flat layouts
+/// of `gradient_flat` and `gradient_batch_flat` hold a label as its one-hot vector).
+pub fn class_of<F: Real>(onehot: &[F]) -> usize {
+    let mut best = 0;
+    for (k, v) in onehot.iter().enumerate() {
+        if *v > onehot[best] {
+            best = k;
+        }
+    }
+    best
+}

@@ -517,7 +517,7 @@ pub fn random_point(
 pub fn random_target(kind: TargetKind, size: usize, rng: &mut Rng, lo: f64, hi: f64) -> Vec<f64> {
     match kind {
         TargetKind::Plain => (0..size).map(|_| rng.uniform(lo, hi)).collect(),
-        TargetKind::OneHot => {
+        TargetKind::OneHot | TargetKind::Label => {
             let class = (rng.next_u64() % size as u64) as usize;
             (0..size).map(|k| f64::from(u8::from(k == class))).collect()
         }
@@ -622,4 +622,24 @@ pub fn proptest_config(cases: u32) -> proptest::test_runner::Config {
         rng_seed,
         ..Config::default()
     }
+}
+
+/// A batch of one input or target in the `--data` layout: rows of a vector, numbers of a
+/// scalar, class indices of a label (a sample holds a label as its one-hot row).
+pub fn datum_json<'s>(
+    v: &chainrule::core::model::DataVar,
+    rows: impl Iterator<Item = &'s Vec<f64>>,
+) -> serde_json::Value {
+    let rows: Vec<serde_json::Value> = rows
+        .map(|r| {
+            if v.kind == TargetKind::Label {
+                serde_json::json!(r.iter().position(|e| *e == 1.0).unwrap_or(0))
+            } else if v.shape == Shape::Scalar {
+                serde_json::json!(r[0])
+            } else {
+                serde_json::json!(r)
+            }
+        })
+        .collect();
+    serde_json::Value::Array(rows)
 }

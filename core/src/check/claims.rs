@@ -21,10 +21,10 @@ pub(super) fn check_claims(
 ) -> (Vec<Claim>, Vec<RefusedClaim>) {
     let mut names: BTreeMap<&str, Entity> = BTreeMap::new();
     for (i, d) in network.inputs.iter().enumerate() {
-        names.insert(&d.name, Entity::Data(Symbol::Input(i), d.size));
+        names.insert(&d.name, Entity::Data(Symbol::Input(i), d.shape));
     }
     for (i, d) in network.targets.iter().enumerate() {
-        names.insert(&d.name, Entity::Data(Symbol::Target(i), d.size));
+        names.insert(&d.name, Entity::Data(Symbol::Target(i), d.shape));
     }
     for (i, v) in network.vectors.iter().enumerate() {
         names.insert(&v.name, Entity::Vector(i));
@@ -34,6 +34,7 @@ pub(super) fn check_claims(
         names.insert(&c.name, Entity::Const(i));
     }
     let scope = Scope {
+        labels: super::label_targets(&network.targets),
         names,
         consts: network.consts.iter().map(|c| c.value).collect(),
         functions: signatures,
@@ -53,7 +54,8 @@ pub(super) fn check_claims(
         params.entries[index].shape = Some(p.shape);
         params.entries[index].declared = true;
     }
-    let vector_sizes: Vec<Option<usize>> = network.vectors.iter().map(|v| Some(v.size)).collect();
+    let vector_sizes: Vec<Option<crate::model::Shape>> =
+        network.vectors.iter().map(|v| Some(v.shape)).collect();
 
     let mut checked = Vec::new();
     let mut refused = Vec::new();

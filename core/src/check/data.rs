@@ -1,9 +1,9 @@
 //! Inputs and targets: their sizes and default samples, checked against their declarations.
 
-use chainrule_grammar::{self as ast, Diagnostic, Value};
+use chainrule_grammar::{self as ast, Diagnostic, TargetKind, Value};
 
 use super::params::flatten_value;
-use crate::model::DataVar;
+use crate::model::{DataVar, Shape};
 
 /// The inputs or targets declared by `decls` (`kind` is `input` or `target`, for messages).
 pub(super) fn data_vars(
@@ -14,27 +14,60 @@ pub(super) fn data_vars(
     decls
         .iter()
         .map(|d| {
-            let size = match d.dims.as_slice() {
-                [dim] if dim.size > 0 => dim.size,
+            let (size, shape) = match d.dims.as_slice() {
+                [] if d.kind != TargetKind::Plain => {
+                    let message = match d.kind {
+                        TargetKind::Label => format!(
+                            "label `{}` needs its number of classes: `target {} label[N]`",
+                            d.name.name, d.name.name
+                        ),
+                        kind => format!(
+                            "a `{}` target is a vector and needs a size: `target {}[N] {}`",
+                            kind.keyword(),
+                            d.name.name,
+                            kind.keyword()
+                        ),
+                    };
+                    errors.push(Diagnostic::new(d.name.span, message));
+                    // Carry on as written (one number), so its uses raise nothing more; a
+                    // label stays a vector, which is how indexing by it is typed.
+                    match d.kind {
+                        TargetKind::Label => (1, Shape::Vector(1)),
+                        _ => (1, Shape::Scalar),
+                    }
+                }
+                // No size: one number per sample.
+                [] => (1, Shape::Scalar),
+                [dim] if dim.size > 0 => (dim.size, Shape::Vector(dim.size)),
                 [dim] => {
                     errors.push(Diagnostic::new(
                         dim.span,
                         format!("{kind} `{}` must have at least one element", d.name.name),
                     ));
-                    1
+                    (1, Shape::Vector(1))
                 }
                 _ => {
                     errors.push(Diagnostic::new(
                         d.name.span,
                         format!(
-                            "{kind} `{}` needs exactly one size: `{kind} {}[N]`",
-                            d.name.name, d.name.name
+                            "{kind} `{}` takes at most one size: `{kind} {}[N]`, or `{kind} {}` for one number",
+                            d.name.name, d.name.name, d.name.name
                         ),
                     ));
-                    1
+                    (1, Shape::Vector(1))
                 }
             };
             let default = d.value.as_ref().and_then(|v| match v {
+                // A label's default is a class index (a batch: a list of them), one-hot inside.
+                _ if d.kind == TargetKind::Label => label_default(v, size, &d.name.name, errors),
+                // A scalar's default is a bare number, a batch of them a flat list.
+                Value::List(rows, _) if shape == Shape::Scalar => {
+                    flatten_value(v, &[rows.len()], &d.name.name, errors)
+                        .map(|flat| flat.into_iter().map(|x| vec![x]).collect())
+                }
+                _ if shape == Shape::Scalar => {
+                    flatten_value(v, &[], &d.name.name, errors).map(|one| vec![one])
+                }
                 // A list of lists is a default batch, one row per sample.
                 Value::List(rows, _) if matches!(rows.first(), Some(Value::List(..))) => {
                     let flat = flatten_value(v, &[rows.len(), size], &d.name.name, errors)?;
@@ -55,6 +88,7 @@ pub(super) fn data_vars(
             DataVar {
                 name: d.name.name.clone(),
                 size,
+                shape,
                 default,
                 kind: d.kind,
                 span: d.name.span,
@@ -91,4 +125,45 @@ pub(super) fn default_batches_agree(
             None => batch = Some((&var.name, rows)),
         }
     }
+}
+
+/// A label's default: a class index in `0..classes`, or a list of them (a batch), each as
+/// its one-hot vector.
+fn label_default(
+    value: &Value,
+    classes: usize,
+    name: &str,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<Vec<Vec<f64>>> {
+    let items = match value {
+        Value::List(items, _) => items.iter().collect(),
+        one => vec![one],
+    };
+    let mut rows = Vec::new();
+    for item in items {
+        let class = match item {
+            Value::Number(v, _) if v.fract() == 0.0 && *v >= 0.0 && *v < classes as f64 => {
+                *v as usize
+            }
+            other => {
+                let found = match other {
+                    Value::Number(v, _) => format!("{v}"),
+                    Value::List(..) => "a list".to_string(),
+                };
+                errors.push(Diagnostic::new(
+                    other.span(),
+                    format!(
+                        "the default of label `{name}` is a class index, an integer in 0..{classes}, but this is {found}"
+                    ),
+                ));
+                return None;
+            }
+        };
+        rows.push(
+            (0..classes)
+                .map(|k| f64::from(u8::from(k == class)))
+                .collect(),
+        );
+    }
+    Some(rows)
 }

@@ -222,7 +222,10 @@ impl BodyCheck<'_> {
                 let args: Option<Vec<FnExpr>> = typed.into_iter().collect();
                 Some(FnExpr::Call(index, args?))
             }
-            ExprKind::Indexed { .. } | ExprKind::Reduce { .. } | ExprKind::DeltaRef { .. } => {
+            ExprKind::Indexed { .. }
+            | ExprKind::Select { .. }
+            | ExprKind::Reduce { .. }
+            | ExprKind::DeltaRef { .. } => {
                 self.errors.push(Diagnostic::new(e.span, "a `fn` is scalar and element-wise: indexing, `sum`, `mean`, `max` and `min` cannot be used in it"));
                 None
             }

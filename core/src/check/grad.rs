@@ -50,16 +50,16 @@ impl Infer<'_> {
             ));
             return None;
         }
-        let (symbol, size) = wrt?;
+        let (symbol, shape) = wrt?;
         Some(TExpr {
             kind: TExprKind::Grad(Box::new(of), symbol),
-            shape: Shape::Vector(size),
+            shape,
             span,
         })
     }
 
-    /// The second argument: the name of an input or a named vector, and its size.
-    fn grad_wrt(&mut self, e: &Expr) -> Option<(Symbol, usize)> {
+    /// The second argument: the name of an input or a named vector, and its shape.
+    fn grad_wrt(&mut self, e: &Expr) -> Option<(Symbol, Shape)> {
         let ExprKind::Name(ident) = &e.kind else {
             self.errors.push(Diagnostic::new(
                 e.span,

@@ -141,7 +141,9 @@ fn collect<'e>(
             collect(arg, dims, scope, binders, out);
             scope.truncate(depth);
         }
-        ExprKind::Neg(a) => collect(a, dims, scope, binders, out),
+        ExprKind::Neg(a) | ExprKind::Select { base: a, .. } => {
+            collect(a, dims, scope, binders, out)
+        }
         ExprKind::Binary { lhs, rhs, .. } => {
             collect(lhs, dims, scope, binders, out);
             collect(rhs, dims, scope, binders, out);
@@ -231,7 +233,7 @@ fn fixed_point(accesses: &[Access], names: usize) -> Ranges {
 pub(super) fn definition(
     scope: &Scope<'_>,
     params: &mut ParamTable,
-    vector_sizes: &[Option<usize>],
+    vector_sizes: &[Option<Shape>],
     errors: &mut Vec<Diagnostic>,
     final_pass: bool,
     name: &Ident,
@@ -338,7 +340,7 @@ fn binds_names(e: &Expr) -> bool {
         | ExprKind::DeltaRef { .. } => false,
         ExprKind::Reduce { vars, arg, .. } => !vars.is_empty() || binds_names(arg),
         ExprKind::Call { args, .. } => args.iter().any(binds_names),
-        ExprKind::Neg(a) => binds_names(a),
+        ExprKind::Neg(a) | ExprKind::Select { base: a, .. } => binds_names(a),
         ExprKind::Binary { lhs, rhs, .. } => binds_names(lhs) || binds_names(rhs),
     }
 }
@@ -349,7 +351,7 @@ fn binds_names(e: &Expr) -> bool {
 pub(super) fn bound_ranges(
     scope: &Scope<'_>,
     params: &ParamTable,
-    vector_sizes: &[Option<usize>],
+    vector_sizes: &[Option<Shape>],
     body: &Expr,
     errors: &mut Vec<Diagnostic>,
 ) -> Result<Option<Ranges>, ()> {
@@ -381,12 +383,12 @@ pub(super) fn scoped(vars: Vec<IndexVar>, e: TExpr) -> TExpr {
 fn dims_of(
     scope: &Scope<'_>,
     params: &ParamTable,
-    vector_sizes: &[Option<usize>],
+    vector_sizes: &[Option<Shape>],
     ident: &Ident,
 ) -> Option<Vec<usize>> {
     match scope.resolve(&ident.name) {
-        Some(Entity::Data(_, size)) => Some(vec![size]),
-        Some(Entity::Vector(v)) => vector_sizes.get(v).copied().flatten().map(|n| vec![n]),
+        Some(Entity::Data(_, shape)) => Some(shape.dims()),
+        Some(Entity::Vector(v)) => vector_sizes.get(v).copied().flatten().map(Shape::dims),
         Some(_) => None,
         None => params
             .find(&ident.name)

@@ -10,6 +10,7 @@ use crate::model::{ElemOp, IndexVar, Shape, Symbol, TExpr, TExprKind};
 
 mod call;
 mod indices;
+mod label;
 mod matmul;
 mod vector_fn;
 
@@ -18,7 +19,7 @@ pub(super) struct Infer<'a> {
     pub scope: &'a Scope<'a>,
     pub params: &'a mut ParamTable,
     /// Sizes of named vectors, by source index, as far as known.
-    pub vector_sizes: &'a [Option<usize>],
+    pub vector_sizes: &'a [Option<Shape>],
     pub errors: &'a mut Vec<Diagnostic>,
     /// On the last pass, parameters whose shape is still unknown are errors.
     pub final_pass: bool,
@@ -58,7 +59,7 @@ impl<'a> Infer<'a> {
     pub fn new(
         scope: &'a Scope<'a>,
         params: &'a mut ParamTable,
-        vector_sizes: &'a [Option<usize>],
+        vector_sizes: &'a [Option<Shape>],
         errors: &'a mut Vec<Diagnostic>,
         vars: &'a mut Vec<IndexVar>,
         final_pass: bool,
@@ -101,16 +102,36 @@ impl<'a> Infer<'a> {
                 if let Some(v) = crate::builtin::builtin_constant(&ident.name) {
                     return typed(TExprKind::Const(v), Shape::Scalar);
                 }
+                if self.label_as_value(ident) {
+                    return None;
+                }
                 let (symbol, shape) = self.whole(ident, hint)?;
                 typed(TExprKind::Symbol(symbol), shape)
             }
+            ExprKind::Indexed { name, indices } if self.label_index(indices).is_some() => {
+                let label = self.label_index(indices)?;
+                let (symbol, classes) = self.label(&label.name)?;
+                let base = Expr {
+                    kind: ExprKind::Name(name.clone()),
+                    span: name.span,
+                };
+                let base = self.expr(&base, Some(classes))?;
+                self.pick(base, symbol, classes, &label, span)
+            }
+            ExprKind::Select { base, label } => self.select(base, label, span),
             ExprKind::Indexed { name, indices } => {
+                if self.label_as_value(name) {
+                    return None;
+                }
                 let symbol = self.element_base(name)?;
                 let shape = self.symbol_shape(symbol, name)?;
                 let terms = self.indices(name, shape, indices)?;
                 typed(TExprKind::Element(symbol, terms), Shape::Scalar)
             }
-            ExprKind::Call { func, args } => self.call(func, args, hint, span),
+            ExprKind::Call { func, args } => match self.picked_inside(func, args) {
+                Some(moved) => self.expr(&moved, hint),
+                None => self.call(func, args, hint, span),
+            },
             ExprKind::DeltaRef { of, wrt, indices } => self.delta_ref(of, wrt, indices, span),
             ExprKind::Reduce { op, vars, arg } => {
                 if vars.is_empty() {
@@ -227,11 +248,11 @@ impl<'a> Infer<'a> {
                 );
                 None
             }
-            Some(Entity::Data(symbol, size)) => Some((symbol, Shape::Vector(size))),
+            Some(Entity::Data(symbol, shape)) => Some((symbol, shape)),
             // Read as a number by `expr`; nothing else asks for a constant as a whole.
             Some(Entity::Const(_)) => None,
             Some(Entity::Vector(index)) => match self.vector_sizes[index] {
-                Some(size) => Some((Symbol::Vector(index), Shape::Vector(size))),
+                Some(shape) => Some((Symbol::Vector(index), shape)),
                 None => {
                     self.cascaded = true;
                     None
@@ -342,13 +363,13 @@ impl<'a> Infer<'a> {
     fn symbol_shape(&mut self, symbol: Symbol, ident: &Ident) -> Option<Shape> {
         match symbol {
             Symbol::Input(_) | Symbol::Target(_) => match self.scope.resolve(&ident.name) {
-                Some(Entity::Data(_, size)) => Some(Shape::Vector(size)),
+                Some(Entity::Data(_, shape)) => Some(shape),
                 _ => None,
             },
             Symbol::Vector(index) => {
-                let size = self.vector_sizes[index];
-                self.cascaded |= size.is_none();
-                size.map(Shape::Vector)
+                let shape = self.vector_sizes[index];
+                self.cascaded |= shape.is_none();
+                shape
             }
             Symbol::Param(index) => {
                 let shape = self.params.shape(index);

@@ -21,7 +21,7 @@ use chainrule_grammar::{self as ast, BatchRule, Diagnostic, Span, StatementKind}
 
 use crate::model::{Loss, Model, Network, Param, Shape, Symbol, TExpr, Vector};
 pub use limits::{MAX_DEPTH, MAX_OPERATIONS, MAX_SCALARS};
-pub use outline::{NetworkOutline, ParamOutline, outline};
+pub use outline::{DataForm, NetworkOutline, ParamOutline, outline};
 pub(crate) use params::ParamTable;
 use params::flatten_value;
 use pass::{InferPass, renumber_vectors};
@@ -29,8 +29,8 @@ use pass::{InferPass, renumber_vectors};
 /// What a name stands for inside one network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Entity {
-    /// An input or target with its size.
-    Data(Symbol, usize),
+    /// An input or target with its shape.
+    Data(Symbol, Shape),
     /// A named vector, by source index.
     Vector(usize),
     /// The loss.
@@ -49,6 +49,8 @@ pub(crate) struct Scope<'a> {
     functions: &'a [(String, usize)],
     /// Each user function's position in `functions`, by name.
     fn_index: &'a HashMap<&'a str, usize>,
+    /// The label targets (`target y label[N]`), by name, with their number of classes.
+    labels: BTreeMap<&'a str, usize>,
 }
 
 impl Scope<'_> {
@@ -282,12 +284,12 @@ fn check_network<'a>(
     for (i, d) in inputs.iter().enumerate() {
         names
             .entry(&d.name)
-            .or_insert(Entity::Data(Symbol::Input(i), d.size));
+            .or_insert(Entity::Data(Symbol::Input(i), d.shape));
     }
     for (i, d) in targets.iter().enumerate() {
         names
             .entry(&d.name)
-            .or_insert(Entity::Data(Symbol::Target(i), d.size));
+            .or_insert(Entity::Data(Symbol::Target(i), d.shape));
     }
     for (i, (name, _, _)) in s.vectors.iter().enumerate() {
         define(name, errors);
@@ -358,7 +360,9 @@ fn check_network<'a>(
     }
 
     let order = order::order_vectors(&s.vectors, &names, source, errors)?;
+    let labels = label_targets(&targets);
     let scope = Scope {
+        labels,
         names,
         consts: consts.iter().map(|c| c.value).collect(),
         functions: signatures,
@@ -383,7 +387,7 @@ fn check_network<'a>(
     if let Some(recorder) = file.recorder {
         let sizes = typed
             .iter()
-            .map(|(index, size, _)| (*index, *size))
+            .map(|(index, shape, _)| (*index, shape.len()))
             .collect();
         recorder.record(network.name.span, &params, sizes);
     }
@@ -429,11 +433,12 @@ fn check_network<'a>(
     let renumber = |e: &mut TExpr| renumber_vectors(e, &position);
     let vectors: Vec<Vector> = typed
         .into_iter()
-        .map(|(old, size, mut expr)| {
+        .map(|(old, shape, mut expr)| {
             renumber(&mut expr);
             Vector {
                 name: s.vectors[old].0.name.clone(),
-                size,
+                size: shape.len(),
+                shape,
                 expr,
                 span: s.vectors[old].0.span,
             }
@@ -471,4 +476,13 @@ fn check_network<'a>(
         limits::check_size(&checked, file.fn_sizes, errors);
     }
     (errors.len() == start_errors).then_some(checked)
+}
+
+/// The label targets by name, with their number of classes.
+pub(crate) fn label_targets(targets: &[crate::model::DataVar]) -> BTreeMap<&str, usize> {
+    targets
+        .iter()
+        .filter(|t| t.kind == chainrule_grammar::TargetKind::Label)
+        .map(|t| (t.name.as_str(), t.size))
+        .collect()
 }

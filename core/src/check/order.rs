@@ -88,7 +88,9 @@ fn collect_vector_refs(expr: &ast::Expr, names: &BTreeMap<&str, Entity>, out: &m
         }
         Number(_) | DeltaRef { .. } => {}
         Call { args, .. } => args.iter().for_each(|a| collect_vector_refs(a, names, out)),
-        Reduce { arg, .. } | Neg(arg) => collect_vector_refs(arg, names, out),
+        Reduce { arg, .. } | Neg(arg) | Select { base: arg, .. } => {
+            collect_vector_refs(arg, names, out)
+        }
         Binary { lhs, rhs, .. } => {
             collect_vector_refs(lhs, names, out);
             collect_vector_refs(rhs, names, out);

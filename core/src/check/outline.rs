@@ -23,15 +23,56 @@ pub struct ParamOutline {
     pub rank: usize,
 }
 
+/// How one input or target arrives in a sample.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DataForm {
+    /// A vector of this many numbers.
+    Vector(usize),
+    /// One number (`input s`).
+    Scalar,
+    /// One class index in `0..N` (`target y label[N]`).
+    Label(usize),
+}
+
+impl DataForm {
+    /// The number of elements the derivation sees (a label's one-hot vector).
+    pub fn size(self) -> usize {
+        match self {
+            DataForm::Vector(n) | DataForm::Label(n) => n,
+            DataForm::Scalar => 1,
+        }
+    }
+
+    /// The form of a declaration, as the checker carries on with it (a refused size is 1).
+    fn of_decl(d: &ast::Decl) -> DataForm {
+        match (d.kind, d.dims.as_slice()) {
+            (chainrule_grammar::TargetKind::Label, _) => {
+                DataForm::Label(one_size(&d.dims).unwrap_or(1))
+            }
+            (chainrule_grammar::TargetKind::Plain, []) => DataForm::Scalar,
+            _ => DataForm::Vector(one_size(&d.dims).unwrap_or(1)),
+        }
+    }
+
+    /// The form of a checked input or target.
+    fn of_var(v: &crate::model::DataVar) -> DataForm {
+        match (v.kind, v.shape) {
+            (chainrule_grammar::TargetKind::Label, _) => DataForm::Label(v.size),
+            (_, Shape::Scalar) => DataForm::Scalar,
+            _ => DataForm::Vector(v.size),
+        }
+    }
+}
+
 /// One network as far as it is known.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NetworkOutline {
     /// The network's name.
     pub name: String,
-    /// Inputs with their sizes, in declaration order.
-    pub inputs: Vec<(String, usize)>,
-    /// Targets with their sizes, in declaration order.
-    pub targets: Vec<(String, usize)>,
+    /// Inputs with their forms, in declaration order.
+    pub inputs: Vec<(String, DataForm)>,
+    /// Targets with their forms, in declaration order.
+    pub targets: Vec<(String, DataForm)>,
     /// Named vectors in source order, with their size where it is known.
     pub vectors: Vec<(String, Option<usize>)>,
     /// Parameters: declared ones first, then by first use.
@@ -120,7 +161,9 @@ fn assume_elementwise(expr: &mut Expr, refused: &BTreeSet<Span>) {
             }
             args.iter_mut().for_each(|a| assume_elementwise(a, refused));
         }
-        ExprKind::Reduce { arg, .. } | ExprKind::Neg(arg) => assume_elementwise(arg, refused),
+        ExprKind::Reduce { arg, .. } | ExprKind::Neg(arg) | ExprKind::Select { base: arg, .. } => {
+            assume_elementwise(arg, refused)
+        }
         ExprKind::Binary { lhs, rhs, .. } => {
             assume_elementwise(lhs, refused);
             assume_elementwise(rhs, refused);
@@ -153,12 +196,10 @@ fn network_outline(network: &ast::Network, learnt: Option<&Learnt>) -> NetworkOu
     for statement in &network.statements {
         match &statement.kind {
             // A size the checker refused is shown as the checker carries on with it: 1.
-            StatementKind::Input(d) => out
-                .inputs
-                .push((d.name.name.clone(), one_size(&d.dims).unwrap_or(1))),
+            StatementKind::Input(d) => out.inputs.push((d.name.name.clone(), DataForm::of_decl(d))),
             StatementKind::Target(d) => out
                 .targets
-                .push((d.name.name.clone(), one_size(&d.dims).unwrap_or(1))),
+                .push((d.name.name.clone(), DataForm::of_decl(d))),
             StatementKind::Vector { name, dims, .. } => {
                 let index = out.vectors.len();
                 let inferred = learnt
@@ -207,7 +248,9 @@ impl NetworkOutline {
     /// The outline of a network that checked: everything is known.
     pub fn of(network: &Network) -> NetworkOutline {
         let data = |vars: &[crate::model::DataVar]| {
-            vars.iter().map(|v| (v.name.clone(), v.size)).collect()
+            vars.iter()
+                .map(|v| (v.name.clone(), DataForm::of_var(v)))
+                .collect()
         };
         NetworkOutline {
             name: network.name.clone(),
@@ -249,7 +292,9 @@ fn used_rank(network: &ast::Network, name: &str) -> usize {
                 *rank = (*rank).max(indices.len());
             }
             ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, name, rank)),
-            ExprKind::Reduce { arg, .. } | ExprKind::Neg(arg) => walk(arg, name, rank),
+            ExprKind::Reduce { arg, .. }
+            | ExprKind::Neg(arg)
+            | ExprKind::Select { base: arg, .. } => walk(arg, name, rank),
             ExprKind::Number(_)
             | ExprKind::Name(_)
             | ExprKind::Indexed { .. }
@@ -288,8 +333,8 @@ mod tests {
         let text = "network two {\n input x[2]\n target t[2]\n z1[3] = W1 @ x + b1\n a1 = sigmod(z1)\n y[2] = W2 @ a1 + b2\n loss L = 0.5 * sum((y - t)^2)\n}\n";
         assert!(crate::check_source(text).is_err());
         let o = outline_of(text);
-        assert_eq!(o.inputs, [("x".to_string(), 2)]);
-        assert_eq!(o.targets, [("t".to_string(), 2)]);
+        assert_eq!(o.inputs, [("x".to_string(), DataForm::Vector(2))]);
+        assert_eq!(o.targets, [("t".to_string(), DataForm::Vector(2))]);
         assert_eq!(
             o.vectors,
             [

@@ -14,7 +14,8 @@ pub(super) struct InferPass<'s, 'a> {
     pub(super) scope: &'s Scope<'s>,
 }
 
-pub(super) type Typed = Vec<(usize, usize, TExpr)>;
+/// Each typed definition: its source index, its shape (a vector, or a named scalar) and body.
+pub(super) type Typed = Vec<(usize, Shape, TExpr)>;
 
 impl InferPass<'_, '_> {
     pub(super) fn run(
@@ -24,7 +25,7 @@ impl InferPass<'_, '_> {
     ) -> (Typed, Option<(ast::Ident, TExpr)>, Vec<Diagnostic>) {
         let s = self.statements;
         let mut errors = Vec::new();
-        let mut vector_sizes: Vec<Option<usize>> = vec![None; s.vectors.len()];
+        let mut vector_sizes: Vec<Option<Shape>> = vec![None; s.vectors.len()];
         let mut typed = Vec::new();
         for &index in self.order {
             let (name, dims, expr) = s.vectors[index];
@@ -42,8 +43,8 @@ impl InferPass<'_, '_> {
                     expr,
                 );
                 if let Some((size, e)) = typed_def {
-                    typed.push((index, size, e));
-                    vector_sizes[index] = Some(size);
+                    typed.push((index, Shape::Vector(size), e));
+                    vector_sizes[index] = Some(Shape::Vector(size));
                 }
                 continue;
             }
@@ -83,10 +84,10 @@ impl InferPass<'_, '_> {
             let cascaded = infer.cascaded;
             let unresolved_param = infer.unresolved_param;
             let result = result.map(|e| index::scoped(vars, e));
-            let size = match (&result, declared) {
+            let shape = match (&result, declared) {
                 (Some(e), Some(n)) => match e.shape {
-                    Shape::Scalar => Some(n),
-                    Shape::Vector(m) if m == n => Some(n),
+                    Shape::Scalar => Some(Shape::Vector(n)),
+                    Shape::Vector(m) if m == n => Some(Shape::Vector(n)),
                     other => {
                         errors.push(Diagnostic::new(
                             expr.span,
@@ -100,7 +101,9 @@ impl InferPass<'_, '_> {
                     }
                 },
                 (Some(e), None) => match e.shape {
-                    Shape::Vector(m) => Some(m),
+                    Shape::Vector(m) => Some(Shape::Vector(m)),
+                    // No brackets and a scalar definition: a named scalar (`mu = mean(x)`).
+                    Shape::Scalar => Some(Shape::Scalar),
                     Shape::Matrix(..) => {
                         errors.push(Diagnostic::new(
                             expr.span,
@@ -108,24 +111,17 @@ impl InferPass<'_, '_> {
                         ));
                         None
                     }
-                    _ => {
-                        errors.push(Diagnostic::new(
-                            name.span,
-                            format!("the size of `{}` cannot be inferred from a scalar: write `{}[N] = ...`", name.name, name.name),
-                        ));
-                        None
-                    }
                 },
-                (None, declared) => declared,
+                (None, declared) => declared.map(Shape::Vector),
             };
-            if size == Some(0) {
+            if shape == Some(Shape::Vector(0)) {
                 errors.push(Diagnostic::new(
                     name.span,
                     format!("`{}` must have at least one element", name.name),
                 ));
             }
-            match (result, size) {
-                (Some(e), Some(size)) => typed.push((index, size, e)),
+            match (result, shape) {
+                (Some(e), Some(shape)) => typed.push((index, shape, e)),
                 (None, None) if final_pass && !cascaded && errors.len() == errors_before => {
                     let because = unresolved_param
                         .map(|p| {
@@ -145,7 +141,7 @@ impl InferPass<'_, '_> {
                 }
                 _ => {}
             }
-            vector_sizes[index] = size;
+            vector_sizes[index] = shape;
         }
         let mut loss = None;
         if let Some((name, expr)) = s.losses.first()

@@ -32,7 +32,7 @@ pub fn random_target(
 ) -> Vec<f64> {
     match kind {
         TargetKind::Plain => (0..size).map(|_| uniform()).collect(),
-        TargetKind::OneHot => {
+        TargetKind::OneHot | TargetKind::Label => {
             let u = (uniform() - lo) / (hi - lo);
             let class = ((u * size as f64) as usize).min(size.saturating_sub(1));
             (0..size).map(|k| f64::from(u8::from(k == class))).collect()

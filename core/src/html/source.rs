@@ -68,7 +68,9 @@ fn calls<'e>(expr: &'e Expr, seen: &mut impl FnMut(&'e str)) {
             seen(&func.name);
             args.iter().for_each(|a| calls(a, seen));
         }
-        ExprKind::Reduce { arg, .. } | ExprKind::Neg(arg) => calls(arg, seen),
+        ExprKind::Reduce { arg, .. } | ExprKind::Neg(arg) | ExprKind::Select { base: arg, .. } => {
+            calls(arg, seen)
+        }
         ExprKind::Binary { lhs, rhs, .. } => {
             calls(lhs, seen);
             calls(rhs, seen);

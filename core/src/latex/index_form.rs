@@ -97,7 +97,10 @@ fn unified(latex: &mut Latex<'_>, weights: &[Var]) {
         // unified over the others alone would claim a value for them too.
         let formula = formula.filter(|_| count == network.vectors[v].size);
         let name = &network.vectors[v].name;
-        let element = names::element(name, false, &["k".to_string()]);
+        let element = match network.vectors[v].shape {
+            Shape::Scalar => names::symbol(name),
+            _ => names::element(name, false, &["k".to_string()]),
+        };
         let lhs = format!(
             "{} = {}",
             names::delta(&element),

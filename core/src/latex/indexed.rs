@@ -355,6 +355,9 @@ impl<'a> IndexPrinter<'a> {
             return names::symbol(name);
         }
         let text: Vec<String> = indices.iter().map(|a| self.affine(a)).collect();
+        if let (true, [k]) = (names::is_label(self.network, symbol), &text[..]) {
+            return names::label_element(name, k);
+        }
         names::element(name, axes == 2, &text)
     }
 }

@@ -112,6 +112,10 @@ impl MatrixForm<'_> {
     fn whole(&self, tensor: Tensor) -> String {
         match tensor {
             Tensor::Value(Symbol::Loss) => names::symbol(&self.network.loss.name),
+            // A label's vector is its one-hot basis vector `e_y`.
+            Tensor::Value(s) if names::is_label(self.network, s) => {
+                format!("e_{{{}}}", names::symbol(self.network.name_of(s)))
+            }
             Tensor::Value(s) => names::symbol(self.network.name_of(s)),
             Tensor::Delta(s @ Symbol::Vector(_)) => {
                 names::delta(&names::symbol(self.network.name_of(s)))

@@ -118,10 +118,24 @@ pub fn slot(
     }
 }
 
+/// Whether a symbol is a label target, whose elements print as Iverson brackets.
+pub fn is_label(network: &Network, symbol: Symbol) -> bool {
+    matches!(symbol, Symbol::Target(i)
+        if network.targets[i].kind == chainrule_grammar::TargetKind::Label)
+}
+
+/// Element `index` of label `name`'s one-hot vector: the Iverson bracket `[k = y]`.
+pub fn label_element(name: &str, index: &str) -> String {
+    format!("[{index} = {}]", self::symbol(name))
+}
+
 /// An element of a symbol with concrete indices.
 pub fn symbol_element(network: &Network, symbol: Symbol, indices: &[usize]) -> String {
     if symbol == Symbol::Loss {
         return self::symbol(&network.loss.name);
+    }
+    if let (true, [k]) = (is_label(network, symbol), indices) {
+        return label_element(network.name_of(symbol), &k.to_string());
     }
     let shape = network.shape_of(symbol);
     let indices: Vec<String> = indices.iter().map(usize::to_string).collect();

@@ -163,19 +163,33 @@ pub fn cells(cx: &Context<'_, '_>) -> Vec<Cell> {
         );
     }
     setup.push_str("}\ndata = {\n");
-    let column = |of: &dyn Fn(&Sample) -> &Vec<f64>| -> String {
+    // A vector is a row per sample, a scalar a number per sample, and a label its class
+    // index per sample, turned into the one-hot rows the statements read.
+    let column = |v: &crate::model::DataVar, of: &dyn Fn(&Sample) -> &Vec<f64>| -> String {
+        let label = v.kind == chainrule_grammar::TargetKind::Label;
         let rows: Vec<String> = samples
             .iter()
-            .map(|s| nested(of(s), &[of(s).len()]))
+            .map(|s| match v.shape {
+                _ if label => of(s)
+                    .iter()
+                    .position(|e| *e == 1.0)
+                    .unwrap_or(0)
+                    .to_string(),
+                crate::model::Shape::Scalar => nested(of(s), &[]),
+                _ => nested(of(s), &[of(s).len()]),
+            })
             .collect();
-        format!("np.array([{}])", rows.join(", "))
+        match label {
+            true => format!("np.eye({})[np.array([{}])]", v.size, rows.join(", ")),
+            false => format!("np.array([{}])", rows.join(", ")),
+        }
     };
     for (i, v) in network.inputs.iter().enumerate() {
         let _ = writeln!(
             setup,
             "    {}: {},",
             quoted(&v.name),
-            column(&|s: &Sample| &s.inputs[i])
+            column(v, &|s: &Sample| &s.inputs[i])
         );
     }
     for (i, v) in network.targets.iter().enumerate() {
@@ -183,7 +197,7 @@ pub fn cells(cx: &Context<'_, '_>) -> Vec<Cell> {
             setup,
             "    {}: {},",
             quoted(&v.name),
-            column(&|s: &Sample| &s.targets[i])
+            column(v, &|s: &Sample| &s.targets[i])
         );
     }
     let _ = writeln!(

@@ -46,7 +46,17 @@ impl Emitter<'_> {
         out.push_str("}\nDEFAULT_DATA = {\n");
         for v in network.inputs.iter().chain(&network.targets) {
             if let Some(rows) = &v.default {
-                let rows: Vec<String> = rows.iter().map(|r| nested(r, &[r.len()])).collect();
+                // A label is its class index, a scalar its number; a vector a row.
+                let rows: Vec<String> = rows
+                    .iter()
+                    .map(|r| match v.shape {
+                        _ if v.kind == chainrule_grammar::TargetKind::Label => {
+                            r.iter().position(|e| *e == 1.0).unwrap_or(0).to_string()
+                        }
+                        crate::model::Shape::Scalar => nested(r, &[]),
+                        _ => nested(r, &[r.len()]),
+                    })
+                    .collect();
                 let _ = writeln!(out, "    {}: [{}],", quoted(&v.name), rows.join(", "));
             }
         }
@@ -64,9 +74,19 @@ impl Emitter<'_> {
             .inputs
             .iter()
             .chain(&network.targets)
-            .map(|v| format!("{}: {}", quoted(&v.name), v.size))
+            .map(|v| match v.shape {
+                crate::model::Shape::Scalar => format!("{}: None", quoted(&v.name)),
+                _ => format!("{}: {}", quoted(&v.name), v.size),
+            })
             .collect();
-        let _ = writeln!(out, "DATA_SIZES = {{{}}}\n", sizes.join(", "));
+        let _ = writeln!(out, "DATA_SIZES = {{{}}}", sizes.join(", "));
+        let labels: Vec<String> = network
+            .targets
+            .iter()
+            .filter(|t| t.kind == chainrule_grammar::TargetKind::Label)
+            .map(|t| quoted(&t.name))
+            .collect();
+        let _ = writeln!(out, "DATA_LABELS = {{{}}}\n", labels.join(", "));
         out.push_str(text::HELPERS);
         if self.uses_erf() {
             out.push_str(text::ERF_HELPER);

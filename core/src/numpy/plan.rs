@@ -36,13 +36,13 @@ impl Emitter<'_> {
                 code: self.names.delta(v).to_string(),
                 label,
                 per_sample: true,
-                dims: vec![network.vectors[v].size],
+                dims: tensor::tensor_dims(network, tensor),
             },
             Tensor::Inner(v) => Operand {
                 code: self.names.inner(v).to_string(),
                 label,
                 per_sample: true,
-                dims: vec![network.vectors[v].size],
+                dims: tensor::tensor_dims(network, tensor),
             },
             Tensor::Delta(_) => return None,
         })
@@ -270,7 +270,7 @@ impl Emitter<'_> {
                 }
                 let t = self.translate(program, statement, &inline, false)?;
                 let own = Statement {
-                    comment: format!("{}[k] = {}", vector.name, t.text),
+                    comment: format!("{}{} = {}", vector.name, own_index(vector), t.text),
                     name: self.names.value(Symbol::Vector(v)).to_string(),
                     code: t.code.code,
                 };
@@ -306,7 +306,11 @@ impl Emitter<'_> {
         let t = self.translate(program, statement, &[], false)?;
         let name = &self.network.vectors[v].name;
         Some(Statement {
-            comment: format!("delta_{name} = dL/d{name}[k] = {}", t.text),
+            comment: format!(
+                "delta_{name} = dL/d{name}{} = {}",
+                own_index(&self.network.vectors[v]),
+                t.text
+            ),
             name: self.names.delta(v).to_string(),
             code: t.code.code,
         })
@@ -414,5 +418,13 @@ impl Emitter<'_> {
                     .unwrap_or_else(|| self.gradient_by_elements(p))
             })
             .collect()
+    }
+}
+
+/// `[k]` after a vector's name in a comment; nothing after a named scalar's.
+fn own_index(vector: &crate::model::Vector) -> &'static str {
+    match vector.shape {
+        crate::model::Shape::Scalar => "",
+        _ => "[k]",
     }
 }

@@ -344,7 +344,17 @@ def _read(params, data):
     d = {}
     for name, size in DATA_SIZES.items():
         value = data.get(name, DEFAULT_DATA.get(name))
-        if value is not None:
+        if value is None:
+            continue
+        if name in DATA_LABELS:
+            # A class index per sample, read as its one-hot row.
+            labels = np.asarray(value).reshape(-1)
+            if labels.dtype.kind not in "iu" or np.any((labels < 0) | (labels >= size)):
+                raise ValueError(f"{name!r}: a label is a class index, an integer in 0..{size}")
+            d[name] = np.eye(size)[labels]
+        elif size is None:
+            d[name] = np.asarray(value, dtype=float).reshape(-1)
+        else:
             d[name] = np.asarray(value, dtype=float).reshape(-1, size)
     batch_size = next((len(v) for v in d.values()), 1)
     return p, d, batch_size

@@ -264,6 +264,24 @@ impl<'a> CodeGen<'a> {
         match layout.slot(var) {
             Slot::Value(symbol @ (Symbol::Input(_) | Symbol::Target(_)), elem) => {
                 let array = self.names.data(symbol);
+                if self.network.shape_of(symbol) == Shape::Scalar {
+                    // A scalar input or target is passed by value.
+                    return quote! { #array };
+                }
+                if let Symbol::Target(t) = symbol
+                    && self.network.targets[t].kind == chainrule_grammar::TargetKind::Label
+                {
+                    // A label is its class index: element `elem` of its one-hot vector.
+                    let f = match self.float {
+                        super::Float::F64 => quote! { f64 },
+                        super::Float::F32 => quote! { f32 },
+                    };
+                    let (k, n) = (
+                        Literal::usize_unsuffixed(elem),
+                        Literal::usize_unsuffixed(self.network.targets[t].size),
+                    );
+                    return quote! { ::chainrule::runtime::onehot::<#f>(#array, #k, #n) };
+                }
                 let i = Literal::usize_unsuffixed(elem);
                 quote! { #array[#i] }
             }

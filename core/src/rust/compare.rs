@@ -8,7 +8,7 @@ use super::context::Ctx;
 /// `compare_gradient`.
 pub fn compare(ctx: &Ctx<'_>) -> TokenStream {
     let (p, data_args, data_call) = (&ctx.p, &ctx.data_args, &ctx.data_call);
-    let (input_types, target_types) = (&ctx.input_types, &ctx.target_types);
+    let (input_args, target_args) = (&ctx.input_args, &ctx.target_args);
     let local = |name: &str| ctx.names.local(name);
     let (hand, tol, derived_loss, derived) = (
         local("hand"),
@@ -27,7 +27,7 @@ pub fn compare(ctx: &Ctx<'_>) -> TokenStream {
         /// flip or a constant factor.
         pub fn compare_gradient<H>(#hand: H, #p: &Params, #data_args #tol: F) -> ::chainrule::runtime::GradientDiff
         where
-            H: Fn(&Params, #(&#input_types,)* #(&#target_types,)*) -> (F, Params),
+            H: Fn(&Params, #(#input_args,)* #(#target_args,)*) -> (F, Params),
         {
             let (#derived_loss, #derived) = gradient(#p, #data_call);
             let (#hand_loss, #hand_gradient) = #hand(#p, #data_call);

@@ -9,7 +9,7 @@ use super::code::CodeGen;
 use super::names::Names;
 use super::plan::{Plan, Unroll};
 use crate::derive::Derivation;
-use crate::model::{Network, Shape};
+use crate::model::{DataVar, Network, Shape};
 
 /// The shared facts one network's items are built from.
 pub struct Ctx<'a> {
@@ -28,7 +28,9 @@ pub struct Ctx<'a> {
     pub input_idents: Vec<Ident>,
     pub target_idents: Vec<Ident>,
     pub input_types: Vec<TokenStream>,
-    pub target_types: Vec<TokenStream>,
+    /// How each input and target is passed: `&[F; 2]`, or `F` by value for a scalar.
+    pub input_args: Vec<TokenStream>,
+    pub target_args: Vec<TokenStream>,
     /// `x: &[F; 2], t: &[F; 2],`
     pub data_args: TokenStream,
     /// `x, t,`
@@ -63,15 +65,13 @@ impl<'a> Ctx<'a> {
         let names = Names::new(network);
         let mut input_idents = names.arguments();
         let target_idents = input_idents.split_off(network.inputs.len());
-        let array = |n: usize| {
-            let n = Literal::usize_unsuffixed(n);
-            quote! { [#f; #n] }
-        };
-        let input_types: Vec<TokenStream> = network.inputs.iter().map(|v| array(v.size)).collect();
-        let target_types: Vec<TokenStream> =
-            network.targets.iter().map(|v| array(v.size)).collect();
+        let input_types: Vec<TokenStream> =
+            network.inputs.iter().map(|v| data_type(v, &f)).collect();
+        let input_args: Vec<TokenStream> = network.inputs.iter().map(|v| data_arg(v, &f)).collect();
+        let target_args: Vec<TokenStream> =
+            network.targets.iter().map(|v| data_arg(v, &f)).collect();
         let data_args =
-            quote! { #(#input_idents: &#input_types,)* #(#target_idents: &#target_types,)* };
+            quote! { #(#input_idents: #input_args,)* #(#target_idents: #target_args,)* };
         let data_call = quote! { #(#input_idents,)* #(#target_idents,)* };
         Ctx {
             network,
@@ -84,7 +84,8 @@ impl<'a> Ctx<'a> {
             input_idents,
             target_idents,
             input_types,
-            target_types,
+            input_args,
+            target_args,
             data_args,
             data_call,
             count_lit: Literal::usize_unsuffixed(network.param_count()),
@@ -102,6 +103,28 @@ impl<'a> Ctx<'a> {
     pub fn array(&self, n: usize) -> TokenStream {
         let (f, n) = (&self.f, Literal::usize_unsuffixed(n));
         quote! { [#f; #n] }
+    }
+}
+
+/// The value type of an input or target: `[F; n]`, or `F` for a scalar.
+pub fn data_type(var: &DataVar, float: &TokenStream) -> TokenStream {
+    if var.kind == chainrule_grammar::TargetKind::Label {
+        return quote! { usize };
+    }
+    field_type(var.shape, float)
+}
+
+/// How an input or target is passed: an array by reference, a number by value.
+pub fn data_arg(var: &DataVar, float: &TokenStream) -> TokenStream {
+    if var.kind == chainrule_grammar::TargetKind::Label {
+        return quote! { usize };
+    }
+    match var.shape {
+        Shape::Scalar => field_type(var.shape, float),
+        shape => {
+            let ty = field_type(shape, float);
+            quote! { &#ty }
+        }
     }
 }
 

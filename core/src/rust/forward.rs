@@ -7,7 +7,7 @@ use super::context::Ctx;
 use super::loops::{Body, Family, array_ident};
 use crate::derive::Derivation;
 use crate::ir::{NodeId, Var};
-use crate::model::Symbol;
+use crate::model::{Shape, Symbol};
 
 /// The definition of a vector element.
 fn definition(derivation: &Derivation, var: Var) -> Option<NodeId> {
@@ -22,6 +22,17 @@ pub fn forward(ctx: &Ctx<'_>) -> TokenStream {
     let (network, derivation) = (ctx.network, ctx.derivation);
     let (p, f, data_args) = (&ctx.p, &ctx.f, &ctx.data_args);
     let (input_idents, input_types) = (&ctx.input_idents, &ctx.input_types);
+    let input_args = &ctx.input_args;
+    // An array argument is copied into `Forward` from behind its reference.
+    let input_copies: Vec<TokenStream> = network
+        .inputs
+        .iter()
+        .zip(input_idents)
+        .map(|(v, ident)| match v.shape {
+            Shape::Scalar => quote! { #ident },
+            _ => quote! { *#ident },
+        })
+        .collect();
     let layout = &derivation.layout;
     // evaluate: the loops, then every straight-line vector element and the loss.
     let mut body = Body::new(ctx);
@@ -49,8 +60,11 @@ pub fn forward(ctx: &Ctx<'_>) -> TokenStream {
         .iter()
         .map(|v| format_ident!("{}", v.name))
         .collect();
-    let vector_types: Vec<TokenStream> =
-        network.vectors.iter().map(|v| ctx.array(v.size)).collect();
+    let vector_types: Vec<TokenStream> = network
+        .vectors
+        .iter()
+        .map(|v| super::context::field_type(v.shape, f))
+        .collect();
     let vector_values: Vec<TokenStream> = network
         .vectors
         .iter()
@@ -61,7 +75,7 @@ pub fn forward(ctx: &Ctx<'_>) -> TokenStream {
                 quote! { #name }
             } else {
                 let items: Vec<TokenStream> = forward_values.by_ref().take(vector.size).collect();
-                quote! { [#(#items),*] }
+                super::context::shaped(&items, vector.shape)
             }
         })
         .collect();
@@ -85,7 +99,12 @@ pub fn forward(ctx: &Ctx<'_>) -> TokenStream {
         .iter()
         .map(|v| {
             let n = Literal::usize_unsuffixed(v.size);
-            quote! { &[<#f as ::chainrule::runtime::Real>::NAN; #n] }
+            match v.shape {
+                // No class: every element of the one-hot vector reads NaN.
+                _ if v.kind == chainrule_grammar::TargetKind::Label => quote! { usize::MAX },
+                Shape::Scalar => quote! { <#f as ::chainrule::runtime::Real>::NAN },
+                _ => quote! { &[<#f as ::chainrule::runtime::Real>::NAN; #n] },
+            }
         })
         .collect();
     quote! {
@@ -99,7 +118,7 @@ pub fn forward(ctx: &Ctx<'_>) -> TokenStream {
 
         /// The forward pass; the loss and anything computed from targets are NaN (use
         /// [`evaluate`] to get them).
-        pub fn forward(#p: &Params, #(#input_idents: &#input_types),*) -> Forward {
+        pub fn forward(#p: &Params, #(#input_idents: #input_args),*) -> Forward {
             evaluate(#p, #(#input_idents,)* #(#nan_targets,)*)
         }
 
@@ -107,7 +126,7 @@ pub fn forward(ctx: &Ctx<'_>) -> TokenStream {
         pub fn evaluate(#p: &Params, #data_args) -> Forward {
             #(#forward_statements)*
             Forward {
-                #(#input_fields: *#input_idents,)*
+                #(#input_fields: #input_copies,)*
                 #(#vector_fields: #vector_values,)*
                 #loss_field: #loss_value,
             }

@@ -464,13 +464,20 @@ impl<'c, 'a> Body<'c, 'a> {
     /// An element of a tensor at computed indices.
     fn read(&self, tensor: Tensor, indices: &[Affine]) -> TokenStream {
         let network = self.ctx.network;
-        let indices: Vec<TokenStream> = indices
+        let first = indices.first().map(|a| index_tokens(a, &|v| self.ident(v)));
+        let mut indices: Vec<TokenStream> = indices
             .iter()
             .map(|a| {
                 let i = index_tokens(a, &|v| self.ident(v));
                 quote! { [#i] }
             })
             .collect();
+        // A named scalar's values and delta live in arrays of one element.
+        if let Tensor::Value(Symbol::Vector(v)) | Tensor::Delta(Symbol::Vector(v)) = tensor
+            && network.vectors[v].shape == crate::model::Shape::Scalar
+        {
+            indices = vec![quote! { [0] }];
+        }
         match tensor {
             Tensor::Value(Symbol::Loss) => {
                 let loss = self.code.var_ident(self.ctx.derivation.layout.loss());
@@ -491,6 +498,18 @@ impl<'c, 'a> Body<'c, 'a> {
             Tensor::Inner(v) => {
                 let name = array_ident(&self.ctx.names, &network.vectors[v].name, Family::Inner);
                 quote! { #name #(#indices)* }
+            }
+            Tensor::Value(Symbol::Target(t))
+                if network.targets[t].kind == chainrule_grammar::TargetKind::Label =>
+            {
+                // A label is its class index: one element of its one-hot vector.
+                let name = self.ctx.names.data(Symbol::Target(t));
+                let (f, n) = (
+                    &self.ctx.f,
+                    Literal::usize_unsuffixed(network.targets[t].size),
+                );
+                let k = first.unwrap_or_default();
+                quote! { ::chainrule::runtime::onehot::<#f>(#name, #k, #n) }
             }
             Tensor::Value(symbol @ (Symbol::Input(_) | Symbol::Target(_))) => {
                 let name = self.ctx.names.data(symbol);

@@ -251,12 +251,35 @@ pub fn flat_gradient(ctx: &Ctx<'_>) -> TokenStream {
         local("at"),
     );
     let (loss, g, lr) = (local("loss"), local("g"), local("lr"));
-    let data_sizes: Vec<Literal> = network
+    // Each datum's elements from the flat data: an array copied, a scalar read by value.
+    let mut unpack = Vec::new();
+    let mut passed = Vec::new();
+    for (v, field) in network
         .inputs
         .iter()
         .chain(&network.targets)
-        .map(|v| Literal::usize_unsuffixed(v.size))
-        .collect();
+        .zip(&batch_fields)
+    {
+        let n = Literal::usize_unsuffixed(v.size);
+        if v.kind == chainrule_grammar::TargetKind::Label {
+            // The flat layout holds a label as its one-hot vector.
+            unpack.push(quote! {
+                let #field = ::chainrule::runtime::class_of(&#data[#at..#at + #n]);
+                #at += #n;
+            });
+            passed.push(quote! { #field });
+        } else if v.shape == crate::model::Shape::Scalar {
+            unpack.push(quote! { let #field = #data[#at]; #at += 1; });
+            passed.push(quote! { #field });
+        } else {
+            unpack.push(quote! {
+                let mut #field = [<#f as ::chainrule::runtime::Real>::ZERO; #n];
+                #field.copy_from_slice(&#data[#at..#at + #n]);
+                #at += #n;
+            });
+            passed.push(quote! { &#field });
+        }
+    }
     let data_len = Literal::usize_unsuffixed(
         network
             .inputs
@@ -278,13 +301,9 @@ pub fn flat_gradient(ctx: &Ctx<'_>) -> TokenStream {
             let mut #parameters = Params::zeros();
             #parameters.set_flat(#params);
             let mut #at = 0usize;
-            #(
-                let mut #batch_fields = [<#f as ::chainrule::runtime::Real>::ZERO; #data_sizes];
-                #batch_fields.copy_from_slice(&#data[#at..#at + #data_sizes]);
-                #at += #data_sizes;
-            )*
+            #(#unpack)*
             let _ = #at;
-            let (#loss, #g) = gradient(&#parameters, #(&#batch_fields,)*);
+            let (#loss, #g) = gradient(&#parameters, #(#passed,)*);
             (#loss, #g.flat())
         }
 
@@ -293,13 +312,9 @@ pub fn flat_gradient(ctx: &Ctx<'_>) -> TokenStream {
             let mut #parameters = Params::zeros();
             #parameters.set_flat(#params);
             let mut #at = 0usize;
-            #(
-                let mut #batch_fields = [<#f as ::chainrule::runtime::Real>::ZERO; #data_sizes];
-                #batch_fields.copy_from_slice(&#data[#at..#at + #data_sizes]);
-                #at += #data_sizes;
-            )*
+            #(#unpack)*
             let _ = #at;
-            let #loss = sgd_step(&mut #parameters, #(&#batch_fields,)* #lr);
+            let #loss = sgd_step(&mut #parameters, #(#passed,)* #lr);
             *#params = #parameters.flat();
             #loss
         }

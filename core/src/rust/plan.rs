@@ -81,7 +81,11 @@ impl Plan {
                         .saturating_mul(operations(&program, s.formula).saturating_add(extra))
                         >= LOOP_OPERATIONS)
         };
-        for (v, _) in network.vectors.iter().enumerate() {
+        for (v, vector) in network.vectors.iter().enumerate() {
+            // A named scalar is one number: nothing to loop over.
+            if vector.shape == crate::model::Shape::Scalar {
+                continue;
+            }
             let symbol = Symbol::Vector(v);
             if let Some(s) = program.forward_of(symbol) {
                 let inner = program

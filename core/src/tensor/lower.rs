@@ -42,6 +42,11 @@ pub fn lower(
     let mut forward = Vec::new();
     for (v, vector) in network.vectors.iter().enumerate() {
         let k = lowering.program.fresh();
+        // A named scalar (`mu = mean(x)`) has no axis, so its statement has no own index.
+        let (shape, own) = match vector.shape {
+            Shape::Scalar => (Vec::new(), Vec::new()),
+            _ => (vec![vector.size], vec![k]),
+        };
         // In index notation the body is one element, with the definition's names in scope.
         let (scope, e) = match &vector.expr.kind {
             TExprKind::IndexDef(vars, body) => (Some(vars.as_slice()), &**body),
@@ -77,8 +82,8 @@ pub fn lower(
         lowering.enter(None, Affine::default());
         forward.push(Statement {
             defines: Tensor::Value(Symbol::Vector(v)),
-            shape: vec![vector.size],
-            indices: vec![k],
+            shape,
+            indices: own,
             formula,
             kind: kind_of(&vector.expr),
             verified: false,

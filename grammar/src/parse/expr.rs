@@ -165,19 +165,38 @@ impl Builder<'_> {
         result
     }
 
+    /// `base[y]`: the element of a vector value that a label picks.
+    fn select(&mut self, base: Expr, selector: Pair<'_, Rule>, span: Span) -> Expr {
+        let label = match selector.into_inner().next() {
+            Some(name) => self.ident(name),
+            None => Ident {
+                name: String::new(),
+                span,
+            },
+        };
+        Expr {
+            kind: ExprKind::Select {
+                base: Box::new(base),
+                label,
+            },
+            span,
+        }
+    }
+
     pub(super) fn primary(&mut self, pair: Pair<'_, Rule>) -> Expr {
         let span = span_of(&pair);
         let kind = match pair.as_rule() {
             Rule::number => ExprKind::Number(self.number(&pair)),
             Rule::ident => ExprKind::Name(self.ident(pair)),
             Rule::paren | Rule::claim_paren => {
-                let inner = pair
-                    .into_inner()
-                    .next()
-                    .expect("grammar: a group holds an expression"); // ok: grammar guarantees it
-                let mut e = self.expr(inner);
+                let mut inner = pair.into_inner();
+                let group = inner.next().expect("grammar: a group holds an expression"); // ok: grammar guarantees it
+                let mut e = self.expr(group);
                 e.span = span;
-                return e;
+                return match inner.next() {
+                    Some(selector) => self.select(e, selector, span),
+                    None => e,
+                };
             }
             Rule::expr | Rule::claim_expr => return self.expr(pair),
             Rule::indexed => {
@@ -198,7 +217,21 @@ impl Builder<'_> {
             Rule::call | Rule::claim_call => {
                 let mut inner = pair.into_inner();
                 let func = self.ident(inner.next().expect("grammar: call has a name")); // ok: grammar guarantees it
-                let args = inner.map(|a| self.expr(a)).collect();
+                let mut args = Vec::new();
+                let mut selector = None;
+                for a in inner {
+                    match a.as_rule() {
+                        Rule::selector => selector = Some(a),
+                        _ => args.push(self.expr(a)),
+                    }
+                }
+                if let Some(selector) = selector {
+                    let call = Expr {
+                        kind: ExprKind::Call { func, args },
+                        span: Span::new(span.start, selector.as_span().start()),
+                    };
+                    return self.select(call, selector, span);
+                }
                 ExprKind::Call { func, args }
             }
             Rule::reduction | Rule::claim_reduction => {

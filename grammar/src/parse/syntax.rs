@@ -222,7 +222,7 @@ fn misleading_syntax(source: &str, at: usize) -> Option<Diagnostic> {
     let form = match keyword {
         "input" => "an input is declared `input NAME[N]`, optionally with `= [values]`",
         "target" => {
-            "a target is declared `target NAME[N]`, optionally followed by `onehot` or `probabilities` (a class label is a one-hot target)"
+            "a target is declared `target NAME[N]`, optionally followed by `onehot` or `probabilities`, or `target NAME label[N]` for a class index"
         }
         _ => {
             "a parameter is declared `param NAME`, `param NAME[N]` or `param NAME[R][C]`, optionally with `= values`"

@@ -21,7 +21,7 @@ pub(super) fn extremum_binders(e: &Expr, out: &mut Vec<(Binder, &'static str)>) 
             extremum_binders(arg, out);
         }
         ExprKind::Call { args, .. } => args.iter().for_each(|a| extremum_binders(a, out)),
-        ExprKind::Neg(a) => extremum_binders(a, out),
+        ExprKind::Neg(a) | ExprKind::Select { base: a, .. } => extremum_binders(a, out),
         ExprKind::Binary { lhs, rhs, .. } => {
             extremum_binders(lhs, out);
             extremum_binders(rhs, out);
@@ -75,7 +75,9 @@ pub(super) fn extremum_of_values(
             }
             found
         }
-        ExprKind::Neg(a) => extremum_of_values(a, is_value, errors),
+        ExprKind::Neg(a) | ExprKind::Select { base: a, .. } => {
+            extremum_of_values(a, is_value, errors)
+        }
         ExprKind::Binary { lhs, rhs, .. } => {
             let left = extremum_of_values(lhs, is_value, errors);
             extremum_of_values(rhs, is_value, errors) || left

@@ -44,6 +44,9 @@ impl Formulas<'_> {
             .collect();
         match kind {
             SlotKind::Value(Symbol::Loss) => names::symbol(&network.loss.name),
+            SlotKind::Value(symbol) if names::is_label(network, symbol) && text.len() == 1 => {
+                names::label_element(network.name_of(symbol), &text[0])
+            }
             SlotKind::Value(symbol) => match network.shape_of(symbol) {
                 Shape::Scalar => names::symbol(network.name_of(symbol)),
                 shape => names::element(
@@ -52,9 +55,10 @@ impl Formulas<'_> {
                     &text,
                 ),
             },
-            SlotKind::Delta(v) => {
-                names::delta(&names::element(&network.vectors[v].name, false, &text))
-            }
+            SlotKind::Delta(v) => match network.vectors[v].shape {
+                Shape::Scalar => names::delta(&names::symbol(&network.vectors[v].name)),
+                _ => names::delta(&names::element(&network.vectors[v].name, false, &text)),
+            },
             SlotKind::Inner(v) => inner_name(&network.vectors[v].name, &text),
         }
     }

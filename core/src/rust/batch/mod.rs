@@ -9,6 +9,7 @@
 //!
 //! [`BatchWorkspace`]: ../../../chainrule/index.html
 
+mod data;
 mod elementwise;
 mod expr;
 mod gemm;
@@ -91,8 +92,14 @@ pub fn items(
     let local = |name: &str| names.local(name);
     let (p, g, lr, ws) = (local("p"), local("g"), local("lr"), local("ws"));
     let (params, data_arg) = (local("params"), local("data"));
+    // A label arrives as class indices, which the matrix form does not read: per sample.
+    let labels = network
+        .targets
+        .iter()
+        .any(|t| t.kind == chainrule_grammar::TargetKind::Label);
     let planned = match mode {
         BatchMode::PerSample => None,
+        _ if labels => None,
         _ => plan(network, derivation).ok(),
     };
     // Whether the matrix form is emitted, and from how many rows it runs.
@@ -106,57 +113,27 @@ pub fn items(
         _ => AUTO_MIN_ROWS,
     };
 
-    let data: Vec<(Ident, usize, &str)> = network
-        .inputs
-        .iter()
-        .chain(&network.targets)
-        .enumerate()
-        .map(|(i, v)| (names.argument(i), v.size, v.name.as_str()))
-        .collect();
-    let idents: Vec<&Ident> = data.iter().map(|(i, _, _)| i).collect();
-    let view_args = quote! { #(#idents: ::chainrule::ndarray::ArrayView2<'_, #f>,)* };
+    let data = data::data(network, &names);
+    let idents: Vec<&Ident> = data.iter().map(|d| &d.ident).collect();
+    let view_args = data::view_args(&data, &f);
     let count = Literal::usize_unsuffixed(network.param_count());
-    let (first_ident, first_name) = data
-        .first()
-        .map(|(i, _, n)| (i.clone(), n.to_string()))
-        .unwrap_or_else(|| (format_ident!("__none"), String::new()));
-    let checks = data.iter().map(|(ident, n, name)| {
-        let n = Literal::usize_unsuffixed(*n);
-        quote! {
-            if #ident.ncols() != #n {
-                return Err(::chainrule::runtime::ShapeError::new(#name, format!("{} columns", #n), format!("{} columns", #ident.ncols())));
-            }
-            if #ident.nrows() != __rows {
-                return Err(::chainrule::runtime::ShapeError::new(#name, format!("{} rows, as many as `{}`", __rows, #first_name), format!("{} rows", #ident.nrows())));
-            }
-        }
-    });
+    let first_name = data.first().map_or("", |d| d.name);
+    let rows = data::rows(&data);
+    let checks = data::checks(&data);
     let scale = match network.batch {
         chainrule_grammar::BatchRule::Mean => quote! { 1.0 / (__rows as #f) },
         chainrule_grammar::BatchRule::Sum => quote! { 1.0 },
     };
 
     // Per sample: copy each row into the fixed-size arrays `gradient` takes.
-    let row_arrays: Vec<Ident> = data
-        .iter()
-        .map(|(i, _, _)| format_ident!("__row_{}", i))
-        .collect();
-    let row_copies = data.iter().zip(&row_arrays).map(|((ident, n, _), row)| {
-        let n = Literal::usize_unsuffixed(*n);
-        quote! {
-            let mut #row = [<#f as ::chainrule::runtime::Real>::ZERO; #n];
-            for (__slot, __value) in #row.iter_mut().zip(#ident.row(__row)) {
-                *__slot = *__value;
-            }
-        }
-    });
+    let (row_copies, row_arguments) = data::row_arguments(&data, &f);
     let per_sample = quote! {
         for __row in __range {
             #(#row_copies)*
             // One sample's gradient into the part's heap scratch: no `Params` on the stack,
             // whatever the network's size.
             let __g = __part.scratch.get_or_insert_with(Params::boxed_zeros);
-            __part.loss += gradient_into(#p, #(&#row_arrays,)* __g);
+            __part.loss += gradient_into(#p, #(#row_arguments,)* __g);
             __g.add_to(&mut __part.acc);
         }
         for __a in __part.acc.iter_mut() {
@@ -206,14 +183,7 @@ pub fn items(
         ),
     };
 
-    let mut column = 0;
-    let (mut column_starts, mut column_ends) = (Vec::new(), Vec::new());
-    for (_, n, _) in &data {
-        column_starts.push(Literal::usize_unsuffixed(column));
-        column += n;
-        column_ends.push(Literal::usize_unsuffixed(column));
-    }
-    let data_len = Literal::usize_unsuffixed(column);
+    let (data_len, flat_views) = data::flat_views(&data, &data_arg);
     let copy_out = write_params(network, &g, None);
     let step = write_params(network, &p, Some(&lr));
     let s = local("s");
@@ -262,8 +232,8 @@ pub fn items(
         /// Sums the batch's loss and gradient, combined by the `batch` rule, into
         /// `__ws.total`; returns the loss.
         fn __accumulate(#p: &Params, #view_args __ws: &mut BatchWorkspace) -> Result<F, ::chainrule::runtime::ShapeError> {
-            let __rows = #first_ident.nrows();
-            #(#checks)*
+            let __rows = #rows;
+            #checks
             if __rows == 0 {
                 return Err(::chainrule::runtime::ShapeError::new(#first_name, "at least one row", "0 rows"));
             }
@@ -321,7 +291,7 @@ pub fn items(
             }
             let mut __p = Params::boxed_zeros();
             __p.set_flat(__values);
-            #(let #idents = ::chainrule::parallel::columns(#data_arg, #column_starts, #column_ends);)*
+            #(#flat_views)*
             let __loss = __accumulate(&__p, #(#idents,)* #ws)?;
             Ok((__loss, #ws.total.clone()))
         }
