@@ -1924,10 +1924,13 @@ pub mod generated_names {
                 let __z2 = &__part.z0_2[__r * 3..(__r + 1) * 3];
                 let __z3 = &__part.z0_3[__r * 3..(__r + 1) * 3];
                 for __k in 0..3 {
-                    __out[__k] = (__z0[__k] + __z1[__k] + __z2[__k] + __z3[__k] + p_.b1[__k])
-                        .tanh();
+                    __out[__k] = __z0[__k] + __z1[__k] + __z2[__k] + __z3[__k] + p_.b1[__k];
                 }
             }
+            ::chainrule::runtime::vmath::map_in_place(
+                ::chainrule::runtime::vmath::Kernel::Tanh,
+                &mut __part.v0[..__m * 3],
+            );
             for __r in 0..__m {
                 let __out = &mut __part.v1[__r * 1..(__r + 1) * 1];
                 let __row_None_ = __in_None_.row(__r);
