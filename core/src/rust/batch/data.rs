@@ -173,3 +173,30 @@ pub(super) fn flat_views(data: &[Datum<'_>], flat: &Ident) -> (Literal, Vec<Toke
     }
     (Literal::usize_unsuffixed(column), views)
 }
+
+/// The matrix form's data: each argument of `__chunk_matrix` (a label as its class indices,
+/// `ArrayView1<usize>`, every other datum as rows) and its view of rows `__start..__end`.
+pub(super) fn chunk_inputs(
+    data: &[&Ident],
+    labels: &[bool],
+    f: &TokenStream,
+) -> (Vec<TokenStream>, Vec<TokenStream>) {
+    let is_label = |i: usize| labels.get(i).copied().unwrap_or(false);
+    data.iter()
+        .enumerate()
+        .map(|(i, ident)| {
+            let chunk = super::fields::chunk_ident(ident);
+            if is_label(i) {
+                (
+                    quote! { #ident: ::chainrule::ndarray::ArrayView1<'_, usize> },
+                    quote! { let #chunk = #ident.slice_move(::chainrule::ndarray::s![__start..__end]); },
+                )
+            } else {
+                (
+                    quote! { #ident: ::chainrule::ndarray::ArrayView2<'_, #f> },
+                    quote! { let #chunk = ::chainrule::parallel::rows(#ident, __start, __end); },
+                )
+            }
+        })
+        .unzip()
+}

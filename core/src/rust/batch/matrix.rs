@@ -9,6 +9,10 @@ use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::expr::{self, Emitted as Body};
+use super::fields::{
+    chunk_ident, delta_field, deltas_ident, product_delta_field, product_field, row_ident,
+    value_field, values_ident,
+};
 use super::layers::{Elementwise, Gain, Kind, Layer, Plan, Product};
 use super::{kernels, softmax};
 use crate::derive::Derivation;
@@ -36,6 +40,7 @@ pub fn emit(
     float: Float,
     plan: &Plan,
     data: &[&Ident],
+    labels: &[bool],
     p: &Ident,
 ) -> Emitted {
     let f = match float {
@@ -48,6 +53,7 @@ pub fn emit(
         float,
         plan,
         data,
+        labels,
         p: p.clone(),
     };
     let mut fields = TokenStream::new();
@@ -74,10 +80,7 @@ pub fn emit(
             }
         }
     }
-    let chunk_views = data.iter().map(|ident| {
-        let chunk = chunk_ident(ident);
-        quote! { let #chunk = ::chainrule::parallel::rows(#ident, __start, __end); }
-    });
+    let (data_args, chunk_views) = super::data::chunk_inputs(data, labels, &f);
     let forward: Vec<TokenStream> = plan.layers.iter().map(|l| g.forward(l)).collect();
     let zero = plan.layers.iter().filter(|l| l.live).map(|l| {
         let (d, n) = (delta_field(l.vector), Literal::usize_unsuffixed(l.size));
@@ -95,7 +98,7 @@ pub fn emit(
         /// The matrix form over rows `__start..__end`: adds their loss to `__part.loss` and
         /// their gradient, times `__scale`, to `__part.acc`.
         #[allow(clippy::too_many_arguments)]
-        fn __chunk_matrix(#p: &Params, #(#data: ::chainrule::ndarray::ArrayView2<'_, #f>,)* __start: usize, __end: usize, __part: &mut __Part, __scale: F) {
+        fn __chunk_matrix(#p: &Params, #(#data_args,)* __start: usize, __end: usize, __part: &mut __Part, __scale: F) {
             let __m = __end - __start;
             #(#chunk_views)*
             #(#forward)*
@@ -113,40 +116,6 @@ pub fn emit(
     }
 }
 
-pub(super) fn value_field(v: usize) -> Ident {
-    format_ident!("v{}", v)
-}
-
-pub(super) fn delta_field(v: usize) -> Ident {
-    format_ident!("d{}", v)
-}
-
-/// Product `i` inside element-wise vector `v`, over the chunk.
-fn product_field(v: usize, i: usize) -> Ident {
-    format_ident!("z{}_{}", v, i)
-}
-
-/// Its deltas.
-fn product_delta_field(v: usize, i: usize) -> Ident {
-    format_ident!("q{}_{}", v, i)
-}
-
-pub(super) fn chunk_ident(data: &Ident) -> Ident {
-    format_ident!("__in_{}", data)
-}
-
-fn row_ident(data: &Ident) -> Ident {
-    format_ident!("__row_{}", data)
-}
-
-fn values_ident(v: usize) -> Ident {
-    format_ident!("__s{}", v)
-}
-
-fn deltas_ident(v: usize) -> Ident {
-    format_ident!("__dd{}", v)
-}
-
 /// What a loop body reads: rows of vectors and of inputs/targets.
 #[derive(Default)]
 pub(super) struct Reads {
@@ -160,6 +129,8 @@ pub(super) struct Gen<'a> {
     pub(super) float: Float,
     pub(super) plan: &'a Plan,
     pub(super) data: &'a [&'a Ident],
+    /// Which data are label targets (class indices, read as their one-hot elements).
+    pub(super) labels: &'a [bool],
     /// The parameters argument.
     pub(super) p: Ident,
 }
@@ -204,6 +175,10 @@ impl Gen<'_> {
                 let position = self.data_position(symbol)?;
                 reads.data.insert(position);
                 let row = row_ident(self.data.get(position)?);
+                if self.labels.get(position).copied().unwrap_or(false) {
+                    // Element k of a label's one-hot vector: [k = y].
+                    return Some(quote! { (if #row == #index { 1.0 } else { 0.0 }) });
+                }
                 Some(quote! { #row[#index] })
             }
             Symbol::Param(q) => {
@@ -263,7 +238,11 @@ impl Gen<'_> {
         for &d in &reads.data {
             if let Some(ident) = self.data.get(d) {
                 let (row, chunk) = (row_ident(ident), chunk_ident(ident));
-                out.extend(quote! { let #row = #chunk.row(__r); });
+                if self.labels.get(d).copied().unwrap_or(false) {
+                    out.extend(quote! { let #row: usize = #chunk[__r]; });
+                } else {
+                    out.extend(quote! { let #row = #chunk.row(__r); });
+                }
             }
         }
         out

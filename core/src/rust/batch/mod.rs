@@ -12,6 +12,7 @@
 mod data;
 mod elementwise;
 mod expr;
+mod fields;
 mod gemm;
 mod kernels;
 mod layers;
@@ -92,14 +93,8 @@ pub fn items(
     let local = |name: &str| names.local(name);
     let (p, g, lr, ws) = (local("p"), local("g"), local("lr"), local("ws"));
     let (params, data_arg) = (local("params"), local("data"));
-    // A label arrives as class indices, which the matrix form does not read: per sample.
-    let labels = network
-        .targets
-        .iter()
-        .any(|t| t.kind == chainrule_grammar::TargetKind::Label);
     let planned = match mode {
         BatchMode::PerSample => None,
-        _ if labels => None,
         _ => plan(network, derivation).ok(),
     };
     // Whether the matrix form is emitted, and from how many rows it runs.
@@ -144,7 +139,11 @@ pub fn items(
     let sample_part = Literal::usize_unsuffixed(SAMPLE_PART);
     let (part_fields, prepare, chunk_fn, choose, run_matrix) = match &matrix {
         Some(plan) => {
-            let m = matrix::emit(network, derivation, float, plan, &idents, &p);
+            let labels: Vec<bool> = data
+                .iter()
+                .map(|d| matches!(d.kind, data::Kind::Label(_)))
+                .collect();
+            let m = matrix::emit(network, derivation, float, plan, &idents, &labels, &p);
             let chunk = Literal::usize_unsuffixed(CHUNK);
             let min_rows = Literal::usize_unsuffixed(min_rows);
             let matrix_part = Literal::usize_unsuffixed(MATRIX_PART);

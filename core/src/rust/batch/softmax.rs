@@ -6,7 +6,7 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
-use super::matrix::{delta_field, value_field};
+use super::fields::{delta_field, value_field};
 
 /// The forward rows of vector `out` from vector `source`, `size` elements per row.
 pub(super) fn forward(source: usize, out: usize, size: usize, log: bool) -> TokenStream {
