@@ -186,7 +186,7 @@ fn layered_networks_get_the_matrix_form() {
         "cs231n",
         // label targets read as their one-hot elements (issue 21)
         "label_classifier",
-        "label_picks",
+        "label_softmax",
     ] {
         assert!(
             planned.iter().any(|p| p == expected),

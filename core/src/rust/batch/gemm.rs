@@ -5,8 +5,8 @@
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use super::layers::{Convention, Product};
 use super::fields::{chunk_ident, delta_field, value_field};
+use super::layers::{Convention, Product};
 use super::matrix::Gen;
 use crate::model::Symbol;
 
