@@ -9,7 +9,9 @@ use proc_macro2::{Ident, Literal, TokenStream};
 use quote::quote;
 
 mod extrema;
+mod gradient;
 mod sums;
+mod vectors;
 
 use super::code::{self, CodeGen};
 use super::context::Ctx;
@@ -197,156 +199,6 @@ impl<'c, 'a> Body<'c, 'a> {
         }
     }
 
-    /// `name[k] = f` for every element of vector `v`.
-    fn vector_loop(&mut self, family: Family, v: usize, f: NodeId) {
-        // The argument's array is filled by this very loop: nothing binds it before.
-        if family == Family::Values && self.plan.inner[v].is_some() {
-            self.arrays.insert((Family::Inner, v));
-        }
-        self.prepare(f);
-        let vector = &self.ctx.network.vectors[v];
-        let name = array_ident(&self.ctx.names, &vector.name, family);
-        let (n, ty) = (
-            Literal::usize_unsuffixed(vector.size),
-            self.ctx.array(vector.size),
-        );
-        let tensor = match family {
-            Family::Deltas => Tensor::Delta(Symbol::Vector(v)),
-            _ => Tensor::Value(Symbol::Vector(v)),
-        };
-        let own = self.plan.indices_of(tensor).first().copied();
-        let Some(own) = own else {
-            return;
-        };
-        let mut letters = vec![(own, 'k')];
-        if family == Family::Values
-            && let Some(&j) = self.plan.indices_of(Tensor::Inner(v)).first()
-        {
-            letters.push((j, 'k'));
-        }
-        self.name_indices(&letters);
-        let k = self.ident(own);
-        let program = &self.plan.program;
-        // A sum over the rows of a matrix read by column (`sum_i delta_i W_ik`) runs row by
-        // row instead, so the inner loop walks memory in order; each element still adds its
-        // terms in the same order, so the result is the same to the bit.
-        let interchanged = match program.leaf_at(f) {
-            Some(Leaf::Sum(bounds, body)) => match bounds[..] {
-                [bound] if reads_by_column(self.plan, *body, bound.var, own) => {
-                    Some((bound, *body))
-                }
-                _ => None,
-            },
-            _ => None,
-        };
-        let statement = match interchanged {
-            Some((bound, body)) => {
-                let (si, m) = (self.ident(bound.var), Literal::usize_unsuffixed(bound.size));
-                let body = self.expr(body, 0);
-                quote! {
-                    let mut #name: #ty = [0.0; #n];
-                    for #si in 0..#m {
-                        for #k in 0..#n {
-                            #name[#k] += #body;
-                        }
-                    }
-                }
-            }
-            None => match (family, self.plan.inner[v]) {
-                // The argument of an element-wise function gets its own array too, for the
-                // formulas that read it (relu's derivative); both fill in one loop.
-                (Family::Values, Some(argument)) => {
-                    self.prepare(argument);
-                    let inner = array_ident(&self.ctx.names, &vector.name, Family::Inner);
-                    let argument = self.expr(argument, 0);
-                    let outer = self.expr(f, 0);
-                    self.arrays.insert((Family::Inner, v));
-                    quote! {
-                        let mut #inner: #ty = [0.0; #n];
-                        let mut #name: #ty = [0.0; #n];
-                        for #k in 0..#n {
-                            #inner[#k] = #argument;
-                            #name[#k] = #outer;
-                        }
-                    }
-                }
-                _ => {
-                    let body = self.expr(f, 0);
-                    quote! {
-                        let mut #name: #ty = [0.0; #n];
-                        for #k in 0..#n {
-                            #name[#k] = #body;
-                        }
-                    }
-                }
-            },
-        };
-        self.code.push(statement);
-        self.arrays.insert((family, v));
-        for (e, var) in self.vars(family, v).into_iter().enumerate() {
-            let e = Literal::usize_unsuffixed(e);
-            self.code.store(var, quote! { #name[#e] });
-        }
-    }
-
-    /// The gradient loops, which write `g` or update `p`; their inputs are bound first.
-    /// The caller emits them after the straight-line part, so that in a step every value
-    /// is computed before the first weight changes.
-    pub fn gradient_loops(&mut self, write: Write) -> Vec<TokenStream> {
-        let network = self.ctx.network;
-        let mut loops = Vec::new();
-        for (q, param) in network.params.iter().enumerate() {
-            let Some(f) = self.plan.gradient[q] else {
-                continue;
-            };
-            self.prepare(f);
-            let field = &self.ctx.param_fields[q];
-            let target = match write {
-                Write::Into => {
-                    let g = gradient_ident(&self.ctx.names);
-                    quote! { #g.#field }
-                }
-                Write::Step | Write::Momentum | Write::Adam => {
-                    let p = &self.ctx.p;
-                    quote! { #p.#field }
-                }
-            };
-            let own = self.plan.indices_of(Tensor::Delta(Symbol::Param(q)));
-            let named: Vec<(IndexVar, char)> = own.iter().copied().zip(['i', 'j']).collect();
-            self.name_indices(&named);
-            let body = self.expr(f, 0);
-            let ident = |d: usize| own.get(d).map(|&v| self.ident(v));
-            let (index, bounds): (TokenStream, Vec<(Option<Ident>, usize)>) = match param.shape {
-                Shape::Scalar => (TokenStream::new(), vec![]),
-                Shape::Vector(n) => {
-                    let i = ident(0);
-                    (quote! { [#i] }, vec![(i, n)])
-                }
-                Shape::Matrix(r, c) => {
-                    let (i, j) = (ident(0), ident(1));
-                    (quote! { [#i][#j] }, vec![(i, r), (j, c)])
-                }
-            };
-            let element = quote! { #target #index };
-            let mut statement = match write {
-                Write::Into => quote! { #element = #body; },
-                Write::Step => {
-                    let lr = self.ctx.names.local("lr");
-                    quote! { #element -= #lr * (#body); }
-                }
-                Write::Momentum | Write::Adam => {
-                    super::optim::update(self.ctx, write, field, &index, quote! { (#body) })
-                }
-            };
-            for (index, bound) in bounds.into_iter().rev() {
-                let bound = Literal::usize_unsuffixed(bound);
-                statement = quote! { for #index in 0..#bound { #statement } };
-            }
-            loops.push(statement);
-        }
-        loops
-    }
-
     /// Rust for a formula node inside loops.
     fn expr(&self, n: NodeId, needed: u8) -> TokenStream {
         let program = &self.plan.program;
@@ -525,25 +377,4 @@ impl<'c, 'a> Body<'c, 'a> {
 /// The gradient argument `g`.
 pub fn gradient_ident(names: &Names) -> Ident {
     names.local("g")
-}
-
-/// Whether a sum's body reads a matrix as `M[s][k]`: the summation index first, the element's
-/// own last.
-fn reads_by_column(plan: &Plan, body: NodeId, s: IndexVar, k: IndexVar) -> bool {
-    let program = &plan.program;
-    let by_column = [Affine::var(s), Affine::var(k)];
-    let mut stack = vec![body];
-    while let Some(n) = stack.pop() {
-        match program.graph.node(n) {
-            Node::Var(v) => {
-                if let Leaf::Read(_, indices) = program.leaf_of(*v)
-                    && indices[..] == by_column
-                {
-                    return true;
-                }
-            }
-            node => node.for_each_child(|c| stack.push(c)),
-        }
-    }
-    false
 }

@@ -1,0 +1,140 @@
+//! The loop that fills a vector's values or deltas from its verified formula (with the
+//! argument of its element-wise function beside it), a sum over a matrix's rows read by column
+//! turned row by row.
+
+use proc_macro2::{Ident, Literal, TokenStream};
+use quote::quote;
+
+use super::super::plan::Plan;
+use super::{Body, Family, array_ident};
+use crate::ir::{Node, NodeId};
+use crate::model::Symbol;
+use crate::tensor::{Affine, IndexVar, Leaf, Tensor};
+
+impl Body<'_, '_> {
+    /// `name[k] = f` for every element of vector `v`.
+    pub(super) fn vector_loop(&mut self, family: Family, v: usize, f: NodeId) {
+        // The argument's array is filled by this very loop: nothing binds it before.
+        if family == Family::Values && self.plan.inner[v].is_some() {
+            self.arrays.insert((Family::Inner, v));
+        }
+        self.prepare(f);
+        let vector = &self.ctx.network.vectors[v];
+        let name = array_ident(&self.ctx.names, &vector.name, family);
+        let tensor = match family {
+            Family::Deltas => Tensor::Delta(Symbol::Vector(v)),
+            _ => Tensor::Value(Symbol::Vector(v)),
+        };
+        let own = self.plan.indices_of(tensor).first().copied();
+        let Some(own) = own else {
+            return;
+        };
+        let mut letters = vec![(own, 'k')];
+        if family == Family::Values
+            && let Some(&j) = self.plan.indices_of(Tensor::Inner(v)).first()
+        {
+            letters.push((j, 'k'));
+        }
+        self.name_indices(&letters);
+        let statement = self.vector_statement(family, v, f, own, &name);
+        self.code.push(statement);
+        self.arrays.insert((family, v));
+        for (e, var) in self.vars(family, v).into_iter().enumerate() {
+            let e = Literal::usize_unsuffixed(e);
+            self.code.store(var, quote! { #name[#e] });
+        }
+    }
+
+    /// The loop filling `name` with `f` over `own` for vector `v`.
+    fn vector_statement(
+        &mut self,
+        family: Family,
+        v: usize,
+        f: NodeId,
+        own: IndexVar,
+        name: &Ident,
+    ) -> TokenStream {
+        let vector = &self.ctx.network.vectors[v];
+        let (n, ty) = (
+            Literal::usize_unsuffixed(vector.size),
+            self.ctx.array(vector.size),
+        );
+        let k = self.ident(own);
+        let program = &self.plan.program;
+        // A sum over the rows of a matrix read by column (`sum_i delta_i W_ik`) runs row by
+        // row instead, so the inner loop walks memory in order; each element still adds its
+        // terms in the same order, so the result is the same to the bit.
+        let interchanged = match program.leaf_at(f) {
+            Some(Leaf::Sum(bounds, body)) => match bounds[..] {
+                [bound] if reads_by_column(self.plan, *body, bound.var, own) => {
+                    Some((bound, *body))
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        match interchanged {
+            Some((bound, body)) => {
+                let (si, m) = (self.ident(bound.var), Literal::usize_unsuffixed(bound.size));
+                let body = self.expr(body, 0);
+                quote! {
+                    let mut #name: #ty = [0.0; #n];
+                    for #si in 0..#m {
+                        for #k in 0..#n {
+                            #name[#k] += #body;
+                        }
+                    }
+                }
+            }
+            None => match (family, self.plan.inner[v]) {
+                // The argument of an element-wise function gets its own array too, for the
+                // formulas that read it (relu's derivative); both fill in one loop.
+                (Family::Values, Some(argument)) => {
+                    self.prepare(argument);
+                    let inner = array_ident(&self.ctx.names, &vector.name, Family::Inner);
+                    let argument = self.expr(argument, 0);
+                    let outer = self.expr(f, 0);
+                    self.arrays.insert((Family::Inner, v));
+                    quote! {
+                        let mut #inner: #ty = [0.0; #n];
+                        let mut #name: #ty = [0.0; #n];
+                        for #k in 0..#n {
+                            #inner[#k] = #argument;
+                            #name[#k] = #outer;
+                        }
+                    }
+                }
+                _ => {
+                    let body = self.expr(f, 0);
+                    quote! {
+                        let mut #name: #ty = [0.0; #n];
+                        for #k in 0..#n {
+                            #name[#k] = #body;
+                        }
+                    }
+                }
+            },
+        }
+    }
+}
+
+/// Whether a sum's body reads a matrix as `M[s][k]`: the summation index first, the element's
+/// own last.
+fn reads_by_column(plan: &Plan, body: NodeId, s: IndexVar, k: IndexVar) -> bool {
+    let program = &plan.program;
+    let by_column = [Affine::var(s), Affine::var(k)];
+    let mut stack = vec![body];
+    while let Some(n) = stack.pop() {
+        match program.graph.node(n) {
+            Node::Var(v) => {
+                if let Leaf::Read(_, indices) = program.leaf_of(*v)
+                    && indices[..] == by_column
+                {
+                    return true;
+                }
+            }
+            node => node.for_each_child(|c| stack.push(c)),
+        }
+    }
+    false
+}
