@@ -4,15 +4,12 @@
 
 #![allow(dead_code)]
 
-use chainrule::core::builtin::{Builtin, Pairwise, VectorFn};
 use chainrule::core::eval::Sample;
-use chainrule::core::model::{
-    ElemOp, FnExpr, Function, IndexTerm, Model, Network, Shape, Symbol, TExpr, TExprKind,
-};
-use chainrule_grammar::{BatchRule, Reduction, TargetKind};
+use chainrule::core::model::{Model, Network, Shape, TExpr, TExprKind};
+use chainrule_grammar::{BatchRule, TargetKind};
 
 mod reference;
-pub use reference::{Reference, reference_erf};
+pub use reference::Reference;
 
 /// SplitMix64: reproducible random numbers without a dependency.
 pub struct Rng(pub u64);

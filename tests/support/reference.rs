@@ -7,7 +7,7 @@ use chainrule::core::eval::Sample;
 use chainrule::core::model::{
     ElemOp, FnExpr, Function, IndexTerm, Model, Network, Shape, Symbol, TExpr, TExprKind,
 };
-use chainrule_grammar::{Reduction, TargetKind};
+use chainrule_grammar::Reduction;
 
 /// Evaluates a network straight from its checked expressions, element by element.
 pub struct Reference<'a> {

@@ -19,7 +19,7 @@ use super::indices::{index_ident, index_tokens, signed_tokens};
 use super::names::Names;
 use super::plan::Plan;
 use crate::ir::{Node, NodeId, Var};
-use crate::model::{Shape, Symbol};
+use crate::model::Symbol;
 use crate::tensor::{Affine, IndexVar, Leaf, Tensor};
 
 /// Partial sums of a reduction loop (the closing sum adds exactly eight).
