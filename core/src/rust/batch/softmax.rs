@@ -18,6 +18,8 @@ pub(super) fn forward(source: usize, out: usize, size: usize, log: bool) -> Toke
     let finish = if log {
         // log_softmax_k = z_k - max - ln(sum_j e^{z_j - max})
         quote! {
+            let __src = &__part.#z[__r * #n..(__r + 1) * #n];
+            let __max = __src.iter().fold(F::NEG_INFINITY, |__a, __v| __a.max(*__v));
             let __log_sum = __sum.ln();
             for (__o, __v) in __out.iter_mut().zip(__src) {
                 *__o = (*__v - __max) - __log_sum;
@@ -44,8 +46,6 @@ pub(super) fn forward(source: usize, out: usize, size: usize, log: bool) -> Toke
             &mut __part.#p[..__m * #n],
         );
         for __r in 0..__m {
-            let __src = &__part.#z[__r * #n..(__r + 1) * #n];
-            let __max = __src.iter().fold(F::NEG_INFINITY, |__a, __v| __a.max(*__v));
             let __out = &mut __part.#p[__r * #n..(__r + 1) * #n];
             let __sum: F = __out.iter().sum();
             #finish
