@@ -50,13 +50,7 @@ fn main() {
         .collect();
     let mut rows = Vec::new();
     let mut out = vec![0.0; N];
-    for kernel in [
-        Kernel::Exp,
-        Kernel::Tanh,
-        Kernel::Sigmoid,
-        Kernel::Ln,
-        Kernel::Softplus,
-    ] {
+    for kernel in Kernel::ALL {
         let xs = if kernel == Kernel::Ln {
             &positive
         } else {

@@ -38,6 +38,17 @@ pub enum Kernel {
     Softplus,
 }
 
+impl Kernel {
+    /// Every kernel, in declaration order.
+    pub const ALL: [Kernel; 5] = [
+        Kernel::Exp,
+        Kernel::Tanh,
+        Kernel::Sigmoid,
+        Kernel::Ln,
+        Kernel::Softplus,
+    ];
+}
+
 /// The instruction sets a slice loop is compiled for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
