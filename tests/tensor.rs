@@ -139,3 +139,56 @@ fn a_convolution_in_index_notation_derives_the_flipped_kernel() {
     assert!(program.statements().all(|s| s.verified), "{text}");
     assert!(text.contains(r"h_{j + i}"), "the kernel gradient:\n{text}");
 }
+
+/// Networks of three- and four-axis tensors (a convolution with max pooling and a label, a
+/// strided convolution with average pooling) against JAX's own `conv_general_dilated` and
+/// `reduce_window` (tests/oracles/tensors.py wrote tests/oracles/tensors.json): the loss and
+/// every gradient element over a batch of three, read through the `--params`/`--data` layouts.
+#[test]
+fn tensor_networks_agree_with_jax() {
+    use chainrule::core::{eval, point};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracles");
+    let text = std::fs::read_to_string(root.join("tensors.nn")).expect("tensors.nn");
+    let model = check_source(&text).expect("tensors.nn checks");
+    let oracle: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("tensors.json")).expect("tensors.json"),
+    )
+    .expect("oracle JSON");
+    let cases = oracle.as_array().expect("a list of cases");
+    assert_eq!(cases.len(), 2);
+    for case in cases {
+        let name = case["network"].as_str().expect("network");
+        let network = model.network(name).expect("the oracle's network");
+        let params = point::params(network, Some(&case["params"])).expect("params");
+        let samples = point::samples(network, Some(&case["data"])).expect("data");
+        assert_eq!(samples.len(), 3, "{name}: a batch of three");
+        let derivation = derive(network, &model.functions);
+        let result = eval::evaluate_batch(&derivation, network, &params, &samples);
+        let want = case["loss"].as_f64().expect("loss");
+        assert!(
+            (result.loss - want).abs() <= 1e-12 * want.abs().max(1.0),
+            "{name}: loss {} vs JAX {want}",
+            result.loss
+        );
+        for (p, got) in network.params.iter().zip(&result.gradient) {
+            let mut want = Vec::new();
+            flatten(&case["gradient"][&p.name], &mut want);
+            assert_eq!(got.len(), want.len(), "{name}: {} elements", p.name);
+            for (e, (g, w)) in got.iter().zip(&want).enumerate() {
+                assert!(
+                    (g - w).abs() <= 1e-12 * w.abs().max(1.0),
+                    "{name}: dL/d{}[{e}] = {g}, JAX {w}",
+                    p.name
+                );
+            }
+        }
+    }
+}
+
+/// A nested JSON array's numbers in row-major order.
+fn flatten(value: &serde_json::Value, out: &mut Vec<f64>) {
+    match value {
+        serde_json::Value::Array(items) => items.iter().for_each(|v| flatten(v, out)),
+        v => out.push(v.as_f64().expect("a number")),
+    }
+}

@@ -111,13 +111,9 @@ impl Layout {
         matches!(self.slot(var), Slot::Value(Symbol::Param(_), _))
     }
 
-    /// The `[i]` or `[i][j]` indices of a flat element of a symbol.
+    /// The `[i]`, `[i][j]` (or more) indices of a flat element of a symbol.
     pub fn indices(&self, symbol: Symbol, elem: usize) -> Vec<usize> {
-        match self.start(symbol).1 {
-            Shape::Scalar => vec![],
-            Shape::Vector(_) => vec![elem],
-            Shape::Matrix(_, c) => vec![elem / c, elem % c],
-        }
+        self.start(symbol).1.unflatten(elem)
     }
 
     /// `W1[0][1]`, `x[0]`, `L`, or `delta(z1[2])`: a slot as a `.nn` reference.

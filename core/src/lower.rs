@@ -164,8 +164,8 @@ impl Lowering<'_> {
                 }
             }
             TExprKind::IndexDef(vars, body) => {
-                // Each element is the body with the left-hand index at its value, the
-                // definition's own index variables in scope.
+                // Each element is the body with the left-hand indices at its position
+                // (row-major), the definition's own index variables in scope.
                 let mut inner = Lowering {
                     network: self.network,
                     functions: self.functions,
@@ -179,9 +179,18 @@ impl Lowering<'_> {
                     // Only reductions bind names here: the body is the value itself.
                     return inner.expr(body, &mut at);
                 }
-                (0..vars[0].range)
-                    .map(|i| {
-                        at[0] = i;
+                let free: Vec<usize> = vars
+                    .iter()
+                    .take_while(|v| v.free)
+                    .map(|v| v.range)
+                    .collect();
+                let len: usize = free.iter().product();
+                (0..len)
+                    .map(|mut flat| {
+                        for (slot, &n) in at.iter_mut().zip(&free).rev() {
+                            *slot = flat % n;
+                            flat /= n;
+                        }
                         inner.expr(body, &mut at)[0]
                     })
                     .collect()

@@ -117,20 +117,31 @@ fn read_datum(var: &DataVar, given: Option<&Value>) -> Result<(Vec<Vec<f64>>, bo
             Ok((out.into_iter().map(|v| vec![v]).collect(), true))
         }
         Some(value) => {
-            let batch = value.as_array().is_some_and(|a| a.first().is_some_and(Value::is_array));
+            // A sample nests one array per axis; a batch is one array of samples more.
+            let dims = var.shape.dims();
+            let batch = depth(value) > dims.len();
             let mut out = Vec::new();
             if batch {
                 let rows = value.as_array().map_or(0, Vec::len);
-                numbers(value, &[rows, var.size], &var.name, &mut out)?;
+                let with_rows: Vec<usize> = std::iter::once(rows).chain(dims).collect();
+                numbers(value, &with_rows, &var.name, &mut out)?;
                 Ok((out.chunks(var.size).map(<[f64]>::to_vec).collect(), true))
             } else {
-                numbers(value, &[var.size], &var.name, &mut out)?;
+                numbers(value, &dims, &var.name, &mut out)?;
                 Ok((vec![out], true))
             }
         }
         None => var.default.clone().map(|d| (d, false)).ok_or_else(|| {
             error(var.name.clone(), "no value: give it in --data or as a default in the .nn file (`input x[N] = [...]`)")
         }),
+    }
+}
+
+/// How many arrays are nested at the start of `value` (`[[1, 2]]`: 2).
+fn depth(value: &Value) -> usize {
+    match value.as_array() {
+        Some(items) => 1 + items.first().map_or(0, depth),
+        None => 0,
     }
 }
 

@@ -6,13 +6,14 @@ use crate::model::{Network, Shape};
 
 /// `shapes --json`: `{"network", "inputs", "targets", "vectors", "params"}` in declaration order.
 pub fn shapes_json(network: &Network) -> Value {
-    // A vector's size as a number (the second round's layout), a scalar's as `[]`, its axes.
+    // A vector's size as a number (the second round's layout); a scalar's (`[]`) and a
+    // tensor's as their axes, as parameters are written.
     let sizes = |items: &mut dyn Iterator<Item = (&str, Shape)>| -> Value {
         Value::Object(
             items
                 .map(|(n, s)| match s {
-                    Shape::Scalar => (n.to_string(), json!([])),
-                    _ => (n.to_string(), json!(s.len())),
+                    Shape::Vector(len) => (n.to_string(), json!(len)),
+                    _ => (n.to_string(), json!(s.dims())),
                 })
                 .collect::<Map<_, _>>(),
         )
@@ -83,8 +84,22 @@ pub fn nested(values: &[f64], shape: Shape) -> Value {
     match shape {
         Shape::Scalar => json!(values.first().copied().unwrap_or(0.0)),
         Shape::Vector(_) => json!(values),
-        Shape::Matrix(_, c) => {
-            Value::Array(values.chunks(c.max(1)).map(|row| json!(row)).collect())
+        shape => nested_dims(values, &shape.dims()),
+    }
+}
+
+/// Row-major values as JSON arrays nested along `dims`.
+fn nested_dims(values: &[f64], dims: &[usize]) -> Value {
+    match dims {
+        [] | [_] => json!(values),
+        [_, inner @ ..] => {
+            let stride = inner.iter().product::<usize>().max(1);
+            Value::Array(
+                values
+                    .chunks(stride)
+                    .map(|part| nested_dims(part, inner))
+                    .collect(),
+            )
         }
     }
 }
@@ -120,6 +135,7 @@ pub fn eval_text(network: &Network, samples: usize, loss: f64, gradient: &[Vec<f
         out.push_str(&format!("d{}/d{}:\n", network.loss.name, p.name));
         let cols = match p.shape {
             Shape::Matrix(_, c) => c.max(1),
+            Shape::Tensor(d) => d.sizes().last().copied().unwrap_or(1).max(1),
             _ => g.len().max(1),
         };
         for row in g.chunks(cols) {

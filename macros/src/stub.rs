@@ -44,9 +44,15 @@ fn param_type(shape: Option<Shape>, rank: usize) -> (TokenStream, TokenStream) {
             let n = size(n);
             (quote!([F; #n]), quote!([0.0; #n]))
         }
-        (Some(Shape::Matrix(r, c)), _) => {
-            let (r, c) = (size(r), size(c));
-            (quote!([[F; #c]; #r]), quote!([[0.0; #c]; #r]))
+        (Some(shape), _) => {
+            shape
+                .dims()
+                .into_iter()
+                .rev()
+                .fold((quote!(F), quote!(0.0)), |(ty, zero), n| {
+                    let n = size(n);
+                    (quote!([#ty; #n]), quote!([#zero; #n]))
+                })
         }
         (None, 2) => (quote!(UnknownMatrix), quote!(UnknownMatrix)),
         (None, _) => (quote!(UnknownVector), quote!(UnknownVector)),

@@ -33,6 +33,7 @@ case!(index_maxpool_ties__index_maxpool_ties, "tests/corpus/ok/index_maxpool_tie
 case!(index_minpool__index_minpool, "tests/corpus/ok/index_minpool.nn", index_minpool);
 case!(index_reductions__index_reductions, "tests/corpus/ok/index_reductions.nn", index_reductions);
 case!(index_sum_in_loss__sum_index, "tests/corpus/ok/index_sum_in_loss.nn", sum_index);
+case!(index_two_names__two_names, "tests/corpus/ok/index_two_names.nn", two_names);
 case!(indexing__indexing, "tests/corpus/ok/indexing.nn", indexing);
 case!(input_defaults__sample, "tests/corpus/ok/input_defaults.nn", sample);
 case!(label_named_softmax__label_softmax, "tests/corpus/ok/label_named_softmax.nn", label_softmax);
@@ -43,6 +44,7 @@ case!(matmul_conventions__conventions, "tests/corpus/ok/matmul_conventions.nn", 
 case!(maximum_leaky_relu__leaky_relu, "tests/corpus/ok/maximum_leaky_relu.nn", leaky_relu);
 case!(minimum__smaller, "tests/corpus/ok/minimum.nn", smaller);
 case!(multiple_inputs__two_inputs, "tests/corpus/ok/multiple_inputs.nn", two_inputs);
+case!(named_matrix__matrix_vector, "tests/corpus/ok/named_matrix.nn", matrix_vector);
 case!(named_scalar__centered, "tests/corpus/ok/named_scalar.nn", centered);
 case!(named_scalar_sized__named_scalar, "tests/corpus/ok/named_scalar_sized.nn", named_scalar);
 case!(named_scalar_unsized__named_scalar, "tests/corpus/ok/named_scalar_unsized.nn", named_scalar);
@@ -67,6 +69,8 @@ case!(softmax_cross_entropy__softmax_named, "tests/corpus/ok/softmax_cross_entro
 case!(softmax_cross_entropy__softmax_inline, "tests/corpus/ok/softmax_cross_entropy.nn", softmax_inline);
 case!(softmax_cross_entropy__log_softmax_loss, "tests/corpus/ok/softmax_cross_entropy.nn", log_softmax_loss);
 case!(spec_first_example__seed004, "tests/corpus/ok/spec_first_example.nn", seed004);
+case!(tensor_conv2d__tensor_conv2d, "tests/corpus/ok/tensor_conv2d.nn", tensor_conv2d);
+case!(tensor_strided__tensor_strided, "tests/corpus/ok/tensor_strided.nn", tensor_strided);
 case!(third_round_builtins__third_round, "tests/corpus/ok/third_round_builtins.nn", third_round);
 case!(unary_minus_precedence__precedence, "tests/corpus/ok/unary_minus_precedence.nn", precedence);
 case!(user_fn__user_functions, "tests/corpus/ok/user_fn.nn", user_functions);

@@ -143,14 +143,21 @@ impl<'a> Reference<'a> {
                     };
                     usize::try_from(value).expect("an index below 0")
                 };
-                let flat = match (self.network.shape_of(*s), idx.as_slice()) {
-                    (Shape::Matrix(r, c), [i, j]) => {
-                        let (i, j) = (at(i), at(j));
-                        assert!(i < r && j < c, "an index out of range");
-                        i * c + j
+                // Row-major, written out: each axis's index times the sizes of the axes after it.
+                let sizes = self.network.shape_of(*s).dims();
+                let flat = match idx.as_slice() {
+                    [] => 0,
+                    indices => {
+                        assert_eq!(indices.len(), sizes.len(), "one index per axis");
+                        let mut flat = 0;
+                        for (axis, term) in indices.iter().enumerate() {
+                            let i = at(term);
+                            assert!(i < sizes[axis], "an index out of range");
+                            let stride: usize = sizes[axis + 1..].iter().product();
+                            flat += i * stride;
+                        }
+                        flat
                     }
-                    (_, [i]) => at(i),
-                    _ => 0,
                 };
                 vec![values[flat]]
             }
@@ -231,8 +238,9 @@ impl<'a> Reference<'a> {
                     VectorFn::LogSumExp => vec![total.ln()],
                 }
             }
-            // Index notation: element i of the definition is its body with the first index
-            // variable at i; each sum runs its variable over the range typing inferred.
+            // Index notation: element (i, j, ..) of the definition is its body with the free
+            // index variables at i, j, .. (the last fastest); each sum runs its variable over
+            // the range typing inferred.
             TExprKind::IndexDef(vars, body) => {
                 let saved = (
                     std::mem::replace(
@@ -241,13 +249,21 @@ impl<'a> Reference<'a> {
                     ),
                     std::mem::replace(&mut self.index_values, vec![0; vars.len()]),
                 );
-                let values = if vars[0].free {
-                    (0..vars[0].range)
-                        .map(|i| {
-                            self.index_values[0] = i;
-                            self.expr(body)[0]
-                        })
-                        .collect()
+                let free = vars.iter().take_while(|v| v.free).count();
+                let values = if free > 0 {
+                    let mut values = Vec::new();
+                    // An odometer over the free variables.
+                    'elements: loop {
+                        values.push(self.expr(body)[0]);
+                        for axis in (0..free).rev() {
+                            self.index_values[axis] += 1;
+                            if self.index_values[axis] < vars[axis].range {
+                                continue 'elements;
+                            }
+                            self.index_values[axis] = 0;
+                        }
+                        break values;
+                    }
                 } else {
                     self.expr(body)
                 };

@@ -3,7 +3,7 @@
 use chainrule_grammar::{self as ast, Diagnostic, TargetKind, Value};
 
 use super::params::flatten_value;
-use crate::model::{DataVar, Shape};
+use crate::model::{DataVar, MAX_AXES, Shape};
 
 /// The inputs or targets declared by `decls` (`kind` is `input` or `target`, for messages).
 pub(super) fn data_vars(
@@ -38,21 +38,41 @@ pub(super) fn data_vars(
                 }
                 // No size: one number per sample.
                 [] => (1, Shape::Scalar),
-                [dim] if dim.size > 0 => (dim.size, Shape::Vector(dim.size)),
-                [dim] => {
+                dims if dims.iter().all(|dim| dim.size > 0)
+                    && (dims.len() == 1 || d.kind == TargetKind::Plain)
+                    && let Some(shape) =
+                        Shape::of(&dims.iter().map(|dim| dim.size).collect::<Vec<_>>()) =>
+                {
+                    (shape.len(), shape)
+                }
+                dims if dims.len() > MAX_AXES => {
                     errors.push(Diagnostic::new(
-                        dim.span,
-                        format!("{kind} `{}` must have at least one element", d.name.name),
+                        dims[MAX_AXES].span,
+                        format!(
+                            "{kind} `{}` has {} sizes; a value has at most {MAX_AXES} axes",
+                            d.name.name,
+                            dims.len()
+                        ),
                     ));
                     (1, Shape::Vector(1))
                 }
-                _ => {
+                dims if d.kind != TargetKind::Plain && dims.len() > 1 => {
                     errors.push(Diagnostic::new(
-                        d.name.span,
+                        dims[1].span,
                         format!(
-                            "{kind} `{}` takes at most one size: `{kind} {}[N]`, or `{kind} {}` for one number",
-                            d.name.name, d.name.name, d.name.name
+                            "a `{}` target is a vector and takes one size: `target {}[N] {}`",
+                            d.kind.keyword(),
+                            d.name.name,
+                            d.kind.keyword()
                         ),
+                    ));
+                    (1, Shape::Vector(1))
+                }
+                dims => {
+                    let empty = dims.iter().find(|dim| dim.size == 0).unwrap_or(&dims[0]); // ok: not empty here
+                    errors.push(Diagnostic::new(
+                        empty.span,
+                        format!("{kind} `{}` must have at least one element", d.name.name),
                     ));
                     (1, Shape::Vector(1))
                 }

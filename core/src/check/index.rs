@@ -13,7 +13,7 @@ mod extrema;
 
 use super::infer::Infer;
 use super::{Entity, ParamTable, Scope};
-use crate::model::{IndexVar, Shape, TExpr, TExprKind};
+use crate::model::{IndexVar, MAX_AXES, Shape, TExpr, TExprKind};
 use extrema::{extremum_binders, extremum_of_values, is_value};
 
 /// Where an index name is bound: the span of its name on the left-hand side or in a reduction.
@@ -227,8 +227,9 @@ fn fixed_point(accesses: &[Access], names: usize) -> Ranges {
     ranges
 }
 
-/// Types `name[i] = body` in index notation: the ranges first, then the body as one scalar
-/// with the index names in scope. Returns the vector's size and its definition.
+/// Types `name[i] = body` (or `name[f][i][j] = body`) in index notation: the ranges first,
+/// then the body as one scalar with the index names in scope. Returns the value's shape (one
+/// axis per index name, row-major) and its definition.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn definition(
     scope: &Scope<'_>,
@@ -240,45 +241,46 @@ pub(super) fn definition(
     dims: &[Dim],
     index: &[Ident],
     body: &Expr,
-) -> Option<(usize, TExpr)> {
-    let [lhs] = index else {
-        errors.push(Diagnostic::new(
-            name.span,
-            format!(
-                "index notation defines a vector with one index name for now: write `{}[i] = ...`",
-                name.name
-            ),
-        ));
-        return None;
-    };
+) -> Option<(Shape, TExpr)> {
+    let written: String = index.iter().map(|i| format!("[{}]", i.name)).collect();
     if let Some(d) = dims.first() {
         errors.push(Diagnostic::new(
             d.span,
             format!(
-                "the size of `{}` follows from the ranges of its index: write `{}[{}] = ...`",
-                name.name, name.name, lhs.name
+                "the size of `{}` follows from the ranges of its indices: write `{}{written} = ...`",
+                name.name, name.name
             ),
         ));
         return None;
     }
-    if crate::builtin::builtin_constant(&lhs.name).is_some() {
+    if index.len() > MAX_AXES {
         errors.push(Diagnostic::new(
-            lhs.span,
+            index[MAX_AXES].span,
+            format!(
+                "`{}` has {} index names; a value has at most {MAX_AXES} axes",
+                name.name,
+                index.len()
+            ),
+        ));
+        return None;
+    }
+    for (n, lhs) in index.iter().enumerate() {
+        let reason = if crate::builtin::builtin_constant(&lhs.name).is_some() {
             format!(
                 "`{}` is a built-in constant and cannot be an index name",
                 lhs.name
-            ),
-        ));
-        return None;
-    }
-    if scope.resolve(&lhs.name).is_some() || params.find(&lhs.name).is_some() {
-        errors.push(Diagnostic::new(
-            lhs.span,
+            )
+        } else if scope.resolve(&lhs.name).is_some() || params.find(&lhs.name).is_some() {
             format!(
                 "`{}` cannot be an index name: it already names something in this network",
                 lhs.name
-            ),
-        ));
+            )
+        } else if index[..n].iter().any(|earlier| earlier.name == lhs.name) {
+            format!("`{}` names two axes of `{}`", lhs.name, name.name)
+        } else {
+            continue;
+        };
+        errors.push(Diagnostic::new(lhs.span, reason));
         return None;
     }
     let is_value = |name: &str| is_value(scope, params, name);
@@ -292,12 +294,17 @@ pub(super) fn definition(
         errors.extend(range_errors);
         return None;
     };
-    let size = ranges[&binder(lhs)];
-    let mut vars = vec![IndexVar {
-        name: lhs.name.clone(),
-        range: size,
-        free: true,
-    }];
+    let sizes: Vec<usize> = index.iter().map(|lhs| ranges[&binder(lhs)]).collect();
+    let shape = Shape::of(&sizes)?;
+    let mut vars: Vec<IndexVar> = index
+        .iter()
+        .zip(&sizes)
+        .map(|(lhs, &range)| IndexVar {
+            name: lhs.name.clone(),
+            range,
+            free: true,
+        })
+        .collect();
     let mut infer = Infer::new(
         scope,
         params,
@@ -313,19 +320,18 @@ pub(super) fn definition(
         errors.push(Diagnostic::new(
             body.span,
             format!(
-                "in index notation the right-hand side is one element, but this is {}: index it (`v[{}]`)",
+                "in index notation the right-hand side is one element, but this is {}: index it (`v{written}`)",
                 typed.shape.describe(),
-                lhs.name
             ),
         ));
         return None;
     }
     let span = typed.span;
     Some((
-        size,
+        shape,
         TExpr {
             kind: TExprKind::IndexDef(vars, Box::new(typed)),
-            shape: Shape::Vector(size),
+            shape,
             span,
         },
     ))

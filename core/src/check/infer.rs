@@ -124,6 +124,7 @@ impl<'a> Infer<'a> {
                     return None;
                 }
                 let symbol = self.element_base(name)?;
+                self.learn_from_indices(symbol, name, indices);
                 let shape = self.symbol_shape(symbol, name)?;
                 let terms = self.indices(name, shape, indices)?;
                 typed(TExprKind::Element(symbol, terms), Shape::Scalar)

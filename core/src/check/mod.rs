@@ -333,11 +333,10 @@ fn check_network<'a>(
         if names.contains_key(decl.name.name.as_str()) {
             continue;
         }
-        let shape = match decl.dims.as_slice() {
-            [] => Some(Shape::Scalar),
-            [n] if n.size > 0 => Some(Shape::Vector(n.size)),
-            [r, c] if r.size > 0 && c.size > 0 => Some(Shape::Matrix(r.size, c.size)),
-            [_] | [_, _] => {
+        let sizes: Vec<usize> = decl.dims.iter().map(|d| d.size).collect();
+        let shape = match Shape::of(&sizes) {
+            Some(shape) if sizes.iter().all(|&n| n > 0) => Some(shape),
+            Some(_) => {
                 errors.push(Diagnostic::new(
                     decl.name.span,
                     format!(
@@ -347,8 +346,16 @@ fn check_network<'a>(
                 ));
                 None
             }
-            _ => {
-                errors.push(Diagnostic::new(decl.name.span, format!("parameter `{}` has more than two sizes; parameters are vectors or matrices", decl.name.name)));
+            None => {
+                errors.push(Diagnostic::new(
+                    decl.dims[crate::model::MAX_AXES].span,
+                    format!(
+                        "parameter `{}` has {} sizes; a value has at most {} axes",
+                        decl.name.name,
+                        sizes.len(),
+                        crate::model::MAX_AXES
+                    ),
+                ));
                 None
             }
         };

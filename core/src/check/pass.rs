@@ -42,9 +42,9 @@ impl InferPass<'_, '_> {
                     index_names,
                     expr,
                 );
-                if let Some((size, e)) = typed_def {
-                    typed.push((index, Shape::Vector(size), e));
-                    vector_sizes[index] = Some(Shape::Vector(size));
+                if let Some((shape, e)) = typed_def {
+                    typed.push((index, shape, e));
+                    vector_sizes[index] = Some(shape);
                 }
                 continue;
             }
@@ -100,18 +100,9 @@ impl InferPass<'_, '_> {
                         None
                     }
                 },
-                (Some(e), None) => match e.shape {
-                    Shape::Vector(m) => Some(Shape::Vector(m)),
-                    // No brackets and a scalar definition: a named scalar (`mu = mean(x)`).
-                    Shape::Scalar => Some(Shape::Scalar),
-                    Shape::Matrix(..) => {
-                        errors.push(Diagnostic::new(
-                            expr.span,
-                            format!("`{}` must be a vector, but its definition is {}: reduce a matrix with `sum(...)` or `mean(...)`", name.name, e.shape.describe()),
-                        ));
-                        None
-                    }
-                },
+                // No brackets: the definition's shape, a named scalar (`mu = mean(x)`) or a
+                // tensor (`a1 = relu(z1)`) included.
+                (Some(e), None) => Some(e.shape),
                 (None, declared) => declared.map(Shape::Vector),
             };
             if shape == Some(Shape::Vector(0)) {

@@ -137,6 +137,10 @@ fn unified(latex: &mut Latex<'_>, weights: &[Var]) {
             Shape::Matrix(..) => vec!["i".into(), "j".into()],
             Shape::Vector(_) => vec!["i".into()],
             Shape::Scalar => vec![],
+            Shape::Tensor(d) => ["f", "c", "p", "q"][..d.sizes().len()]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
         };
         let name = network.name_of(symbol);
         let wrt = match shape {

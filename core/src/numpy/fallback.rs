@@ -10,7 +10,10 @@ use super::code::{LeafName, Tensor, Translator};
 use super::index::{Env, Formula, LeafKind, Unifier};
 use super::{Emitter, Statement};
 use crate::layout::Slot;
-use crate::model::{Shape, Symbol};
+use crate::model::Symbol;
+
+/// The loop letters of a parameter's axes, outermost first.
+const AXIS_LETTERS: [char; 4] = ['i', 'j', 'k', 'l'];
 
 impl Emitter<'_> {
     fn leaf_name(&self, kind: LeafKind) -> LeafName {
@@ -167,22 +170,20 @@ impl Emitter<'_> {
         let mean = self.network.batch == BatchRule::Mean;
         let param = &self.network.params[p];
         {
-            let (letters, ranges): (Vec<char>, Vec<(char, usize)>) = match param.shape {
-                Shape::Matrix(r, c) => (vec!['i', 'j'], vec![('i', r), ('j', c)]),
-                Shape::Vector(n) => (vec!['i'], vec![('i', n)]),
-                Shape::Scalar => (vec![], vec![]),
-            };
+            let letters: Vec<char> = AXIS_LETTERS[..param.shape.rank()].to_vec();
+            let ranges: Vec<(char, usize)> =
+                letters.iter().copied().zip(param.shape.dims()).collect();
             let instances: Vec<(Env, crate::ir::NodeId)> = self
                 .derivation
                 .gradients
                 .iter()
                 .filter_map(|&(var, expr)| match layout.slot(var) {
                     Slot::Value(Symbol::Param(q), e) if q == p => {
-                        let env = match param.shape {
-                            Shape::Matrix(_, c) => vec![('i', e / c), ('j', e % c)],
-                            Shape::Vector(_) => vec![('i', e)],
-                            Shape::Scalar => vec![],
-                        };
+                        let env: Vec<(char, usize)> = letters
+                            .iter()
+                            .copied()
+                            .zip(param.shape.unflatten(e))
+                            .collect();
                         Some((env, expr))
                     }
                     _ => None,

@@ -185,6 +185,29 @@ pub(crate) fn nested(values: &[f64], dims: &[usize]) -> String {
     }
 }
 
+/// Why a network cannot be written in NumPy yet, if it cannot: the module reads every input,
+/// target and named value as one row of numbers per sample, so a value of two or more axes (or
+/// a parameter of three or four) would be read at the wrong elements.
+pub fn unsupported(network: &Network) -> Option<String> {
+    let data = network.inputs.iter().chain(&network.targets);
+    let values = data
+        .map(|d| (&d.name, d.shape))
+        .chain(network.vectors.iter().map(|v| (&v.name, v.shape)))
+        .find(|(_, shape)| shape.rank() >= 2);
+    let params = network
+        .params
+        .iter()
+        .map(|p| (&p.name, p.shape))
+        .find(|(_, shape)| shape.rank() >= 3);
+    let (name, shape) = values.or(params)?;
+    let sizes: String = shape.dims().iter().map(|n| format!("[{n}]")).collect();
+    Some(format!(
+        "`{name}{sizes}` has {} axes, and the NumPy module reads values of one axis only so far; \
+         `chainrule rust`, `eval` and every LaTeX form cover this network",
+        shape.rank()
+    ))
+}
+
 /// The module text for one network.
 pub fn module(model: &Model, network: &Network, file_name: &str) -> String {
     let derivation = derive(network, &model.functions);

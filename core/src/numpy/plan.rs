@@ -328,6 +328,8 @@ impl Emitter<'_> {
             Shape::Matrix(..) => "[i][j]",
             Shape::Vector(_) => "[i]",
             Shape::Scalar => "",
+            // The translated statements name at most two axes.
+            Shape::Tensor(_) => return None,
         };
         let rule = match self.network.batch {
             BatchRule::Mean => "averaged",

@@ -178,7 +178,21 @@ impl<'a> CodeGen<'a> {
         self.count_uses(&definitions, &[]);
         self.size_total += self.size;
         self.bind_definitions(definitions);
-        vars.iter().map(|&v| self.leaf(v)).collect()
+        vars.iter()
+            .map(|&v| match self.layout_delta_without_definition(v) {
+                // The loss does not depend on this element (a pooling window that drops
+                // it): its delta is zero, and nothing binds it.
+                true => self.literal(0.0),
+                false => self.leaf(v),
+            })
+            .collect()
+    }
+
+    /// Whether `var` is a delta slot that the derivation gives no definition (zero).
+    fn layout_delta_without_definition(&self, var: Var) -> bool {
+        matches!(self.derivation.layout.slot(var), Slot::Delta(..))
+            && !self.definitions.contains_key(&var)
+            && !self.stored.contains_key(&var)
     }
 
     /// Reads `var` as `read` from now on (a loop computed it).
@@ -282,29 +296,14 @@ impl<'a> CodeGen<'a> {
                     );
                     return quote! { ::chainrule::runtime::onehot::<#f>(#array, #k, #n) };
                 }
-                let i = Literal::usize_unsuffixed(elem);
-                quote! { #array[#i] }
+                let at = super::context::element_index(self.network.shape_of(symbol), elem);
+                quote! { #array #at }
             }
-            Slot::Value(symbol @ Symbol::Param(p), elem) => {
+            Slot::Value(symbol @ Symbol::Param(q), elem) => {
                 let field = format_ident!("{}", self.network.name_of(symbol));
-                match self.network.params[p].shape {
-                    Shape::Scalar => {
-                        let p = self.names.local("p");
-                        quote! { #p.#field }
-                    }
-                    Shape::Vector(_) => {
-                        let (p, i) = (self.names.local("p"), Literal::usize_unsuffixed(elem));
-                        quote! { #p.#field[#i] }
-                    }
-                    Shape::Matrix(_, c) => {
-                        let p = self.names.local("p");
-                        let (i, j) = (
-                            Literal::usize_unsuffixed(elem / c),
-                            Literal::usize_unsuffixed(elem % c),
-                        );
-                        quote! { #p.#field[#i][#j] }
-                    }
-                }
+                let p = self.names.local("p");
+                let index = super::context::element_index(self.network.params[q].shape, elem);
+                quote! { #p.#field #index }
             }
             _ => {
                 let name = self.var_ident(var);

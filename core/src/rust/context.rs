@@ -104,6 +104,11 @@ impl<'a> Ctx<'a> {
         let (f, n) = (&self.f, Literal::usize_unsuffixed(n));
         quote! { [#f; #n] }
     }
+
+    /// The array type of a value of `shape`, nested one level per axis.
+    pub fn array_of(&self, shape: Shape) -> TokenStream {
+        field_type(shape, &self.f)
+    }
 }
 
 /// The value type of an input or target: `[F; n]`, or `F` for a scalar.
@@ -128,28 +133,72 @@ pub fn data_arg(var: &DataVar, float: &TokenStream) -> TokenStream {
     }
 }
 
+/// The type of a value of `shape`: `F`, or arrays nested one per axis (`[[F; 3]; 2]`).
 pub fn field_type(shape: Shape, float: &TokenStream) -> TokenStream {
-    match shape {
-        Shape::Scalar => quote! { #float },
-        Shape::Vector(n) => {
-            let n = Literal::usize_unsuffixed(n);
-            quote! { [#float; #n] }
-        }
-        Shape::Matrix(r, c) => {
-            let (r, c) = (Literal::usize_unsuffixed(r), Literal::usize_unsuffixed(c));
-            quote! { [[#float; #c]; #r] }
-        }
-    }
+    nested_repeat(shape, float.clone(), |element, n| quote! { [#element; #n] })
+}
+
+/// `[[zero; 3]; 2]`: a value of `shape` with every element `zero`, a few tokens whatever
+/// the size.
+pub fn repeated(shape: Shape, zero: TokenStream) -> TokenStream {
+    nested_repeat(shape, zero, |element, n| quote! { [#element; #n] })
+}
+
+/// Wraps `inner` once per axis of `shape`, innermost axis first.
+fn nested_repeat(
+    shape: Shape,
+    inner: TokenStream,
+    wrap: impl Fn(TokenStream, Literal) -> TokenStream,
+) -> TokenStream {
+    shape.dims().into_iter().rev().fold(inner, |element, n| {
+        wrap(element, Literal::usize_unsuffixed(n))
+    })
 }
 
 /// A value of a shape from row-major numbers.
 pub fn shaped(values: &[TokenStream], shape: Shape) -> TokenStream {
     match shape {
         Shape::Scalar => values.first().cloned().unwrap_or_default(),
-        Shape::Vector(_) => quote! { [#(#values),*] },
-        Shape::Matrix(_, c) => {
-            let rows = values.chunks(c.max(1)).map(|row| quote! { [#(#row),*] });
-            quote! { [#(#rows),*] }
+        shape => nest(values, &shape.dims()),
+    }
+}
+
+/// Row-major `values` as array literals nested along `dims`.
+fn nest(values: &[TokenStream], dims: &[usize]) -> TokenStream {
+    match dims {
+        [] | [_] => quote! { [#(#values),*] },
+        [_, inner @ ..] => {
+            let stride = inner.iter().product::<usize>().max(1);
+            let parts = values.chunks(stride).map(|part| nest(part, inner));
+            quote! { [#(#parts),*] }
         }
     }
+}
+
+/// The elements of a value of `shape` at `place` as one row-major slice: `&x[..]`,
+/// `x.as_flattened()` (once per axis past the first), or a one-element slice of a scalar.
+pub fn flat_slice(place: TokenStream, shape: Shape, mutable: bool) -> TokenStream {
+    match (shape, mutable) {
+        (Shape::Scalar, false) => quote! { ::core::slice::from_ref(&#place) },
+        (Shape::Scalar, true) => quote! { ::core::slice::from_mut(&mut #place) },
+        (Shape::Vector(_), false) => quote! { &#place[..] },
+        (Shape::Vector(_), true) => quote! { &mut #place[..] },
+        (shape, mutable) => (1..shape.rank()).fold(place, |inner, _| {
+            if mutable {
+                quote! { #inner.as_flattened_mut() }
+            } else {
+                quote! { #inner.as_flattened() }
+            }
+        }),
+    }
+}
+
+/// The brackets that pick element `elem` (row-major) of a value of `shape`: `[1][0]`, `[2]`,
+/// or nothing for a scalar.
+pub fn element_index(shape: Shape, elem: usize) -> TokenStream {
+    let indices = shape
+        .unflatten(elem)
+        .into_iter()
+        .map(Literal::usize_unsuffixed);
+    quote! { #([#indices])* }
 }

@@ -1,6 +1,6 @@
 //! `Forward`, `forward`, `evaluate` and `loss`: the forward pass of one sample.
 
-use proc_macro2::{Ident, Literal, TokenStream};
+use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
 use super::context::Ctx;
@@ -98,12 +98,17 @@ pub fn forward(ctx: &Ctx<'_>) -> TokenStream {
         .targets
         .iter()
         .map(|v| {
-            let n = Literal::usize_unsuffixed(v.size);
             match v.shape {
                 // No class: every element of the one-hot vector reads NaN.
                 _ if v.kind == chainrule_grammar::TargetKind::Label => quote! { usize::MAX },
                 Shape::Scalar => quote! { <#f as ::chainrule::runtime::Real>::NAN },
-                _ => quote! { &[<#f as ::chainrule::runtime::Real>::NAN; #n] },
+                shape => {
+                    let nan = super::context::repeated(
+                        shape,
+                        quote! { <#f as ::chainrule::runtime::Real>::NAN },
+                    );
+                    quote! { &#nan }
+                }
             }
         })
         .collect();

@@ -1,6 +1,6 @@
 //! `gradient_into` and `gradient`: the loss and dL/dp of one sample.
 
-use proc_macro2::{Literal, TokenStream};
+use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::context::Ctx;
@@ -83,24 +83,8 @@ pub fn element(ctx: &Ctx<'_>, base: &TokenStream, q: usize, e: usize) -> TokenSt
     let field = &ctx.param_fields[q];
     let shape = ctx.network.params[q].shape;
     // Only one element's path is built, never the whole parameter's.
-    let (row, col) = match shape {
-        crate::model::Shape::Matrix(_, c) => (e / c, e % c),
-        _ => (e, 0),
-    };
-    match shape {
-        crate::model::Shape::Scalar => quote! { #base.#field },
-        crate::model::Shape::Vector(_) => {
-            let i = Literal::usize_unsuffixed(row);
-            quote! { #base.#field[#i] }
-        }
-        crate::model::Shape::Matrix(..) => {
-            let (i, j) = (
-                Literal::usize_unsuffixed(row),
-                Literal::usize_unsuffixed(col),
-            );
-            quote! { #base.#field[#i][#j] }
-        }
-    }
+    let index = super::context::element_index(shape, e);
+    quote! { #base.#field #index }
 }
 
 /// `gradient_into` and `gradient`, or the size that makes them too large.

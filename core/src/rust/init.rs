@@ -15,7 +15,7 @@ use crate::model::{Network, Shape, Symbol};
 pub enum Start {
     /// The value declared in the network.
     Declared,
-    /// A weight matrix without a declared value: uniform in `[-limit, limit)`, with
+    /// A weight matrix (or a kernel of three or four axes) without a declared value: uniform in `[-limit, limit)`, with
     /// `runtime::init_limit(fan_in, fan_out, relu)`, from `SplitMix64::new(seed, stream)`.
     Random {
         /// The elements of the matrix one unit reads.
@@ -37,7 +37,7 @@ pub fn param_start(network: &Network, derivation: &Derivation, q: usize) -> Star
     let param = &network.params[q];
     match (param.default.is_some(), param.shape) {
         (true, _) => Start::Declared,
-        (false, Shape::Matrix(..)) => {
+        (false, Shape::Matrix(..) | Shape::Tensor(_)) => {
             let (fan_in, fan_out, relu) = scaling(network, derivation, q);
             Start::Random {
                 fan_in,
@@ -117,10 +117,12 @@ pub fn constructors(ctx: &Ctx<'_>) -> (TokenStream, TokenStream) {
                 Literal::usize_unsuffixed(fan_out),
             );
             let stream = Literal::u64_suffixed(stream);
+            let weights =
+                super::context::flat_slice(quote! { params.#field }, network.params[q].shape, true);
             Some(quote! {
                 let limit = ::chainrule::runtime::init_limit(#fan_in, #fan_out, #relu);
                 let mut rng = ::chainrule::runtime::SplitMix64::new(seed, #stream);
-                for w in params.#field.as_flattened_mut() {
+                for w in #weights {
                     *w = <F as ::chainrule::runtime::Real>::from_f64(rng.symmetric(limit));
                 }
             })

@@ -137,9 +137,17 @@ impl<'c, 'a> Body<'c, 'a> {
             }
             _ => self.code.define(&vars),
         };
-        let name = array_ident(&self.ctx.names, &self.ctx.network.vectors[v].name, family);
-        let ty = self.ctx.array(reads.len());
-        self.code.push(quote! { let #name: #ty = [#(#reads),*]; });
+        let vector = &self.ctx.network.vectors[v];
+        let name = array_ident(&self.ctx.names, &vector.name, family);
+        let (ty, value) = match vector.shape {
+            // A named scalar's values and delta live in arrays of one element.
+            crate::model::Shape::Scalar => (self.ctx.array(reads.len()), quote! { [#(#reads),*] }),
+            shape => (
+                self.ctx.array_of(shape),
+                crate::rust::context::shaped(&reads, shape),
+            ),
+        };
+        self.code.push(quote! { let #name: #ty = #value; });
     }
 
     /// Binds every array and scalar a formula reads.

@@ -3,7 +3,7 @@
 //! The arithmetic of one element is the runtime's (`momentum_update`, `adam_update`), the
 //! same in the batch functions.
 
-use proc_macro2::{Ident, Literal, TokenStream};
+use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
 use super::EmitError;
@@ -33,20 +33,7 @@ pub fn update(
 
 /// The index of element `e` of a parameter of `shape`: `[1][0]`, `[2]` or nothing.
 fn index(shape: Shape, e: usize) -> TokenStream {
-    match shape {
-        Shape::Scalar => TokenStream::new(),
-        Shape::Vector(_) => {
-            let i = Literal::usize_unsuffixed(e);
-            quote! { [#i] }
-        }
-        Shape::Matrix(_, c) => {
-            let (i, j) = (
-                Literal::usize_unsuffixed(e / c.max(1)),
-                Literal::usize_unsuffixed(e % c.max(1)),
-            );
-            quote! { [#i][#j] }
-        }
-    }
+    super::context::element_index(shape, e)
 }
 
 /// One optimizer's step function: the backward pass of `sgd_step` with `write`'s update.

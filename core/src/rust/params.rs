@@ -5,7 +5,7 @@ use proc_macro2::{Ident, Literal, TokenStream};
 use quote::quote;
 
 use super::context::{Ctx, shaped};
-use crate::model::{Shape, Symbol};
+use crate::model::Symbol;
 
 /// Networks with at most this many parameter elements get `Params::ELEMENTS`.
 const MAX_ELEMENT_TABLE: usize = 20_000;
@@ -22,17 +22,7 @@ pub fn params(ctx: &Ctx<'_>) -> (TokenStream, TokenStream) {
     let zeros: Vec<TokenStream> = network
         .params
         .iter()
-        .map(|p| match p.shape {
-            Shape::Scalar => zero.clone(),
-            Shape::Vector(n) => {
-                let n = Literal::usize_unsuffixed(n);
-                quote! { [#zero; #n] }
-            }
-            Shape::Matrix(r, c) => {
-                let (r, c) = (Literal::usize_unsuffixed(r), Literal::usize_unsuffixed(c));
-                quote! { [[#zero; #c]; #r] }
-            }
-        })
+        .map(|p| super::context::repeated(p.shape, zero.clone()))
         .collect();
     let defaults: Vec<TokenStream> = network
         .params
@@ -202,14 +192,7 @@ fn slices(ctx: &Ctx<'_>, base: &TokenStream, mutable: bool) -> Vec<TokenStream> 
         .params
         .iter()
         .zip(&ctx.param_fields)
-        .map(|(p, field)| match (p.shape, mutable) {
-            (Shape::Scalar, false) => quote! { ::core::slice::from_ref(&#base.#field) },
-            (Shape::Scalar, true) => quote! { ::core::slice::from_mut(&mut #base.#field) },
-            (Shape::Vector(_), false) => quote! { &#base.#field[..] },
-            (Shape::Vector(_), true) => quote! { &mut #base.#field[..] },
-            (Shape::Matrix(..), false) => quote! { #base.#field.as_flattened() },
-            (Shape::Matrix(..), true) => quote! { #base.#field.as_flattened_mut() },
-        })
+        .map(|(p, field)| super::context::flat_slice(quote! { #base.#field }, p.shape, mutable))
         .collect()
 }
 
@@ -272,9 +255,14 @@ pub fn flat_gradient(ctx: &Ctx<'_>) -> TokenStream {
             unpack.push(quote! { let #field = #data[#at]; #at += 1; });
             passed.push(quote! { #field });
         } else {
+            let zero = super::context::repeated(
+                v.shape,
+                quote! { <#f as ::chainrule::runtime::Real>::ZERO },
+            );
+            let slots = super::context::flat_slice(quote! { #field }, v.shape, true);
             unpack.push(quote! {
-                let mut #field = [<#f as ::chainrule::runtime::Real>::ZERO; #n];
-                #field.copy_from_slice(&#data[#at..#at + #n]);
+                let mut #field = #zero;
+                #slots.copy_from_slice(&#data[#at..#at + #n]);
                 #at += #n;
             });
             passed.push(quote! { &#field });

@@ -3,7 +3,7 @@
 
 use chainrule_grammar::Reduction;
 
-use super::{Affine, Bound, Leaf, Program, Statement, StepKind, Tensor, dims};
+use super::{Affine, Bound, IndexVar, Leaf, Program, Statement, StepKind, Tensor, dims};
 use crate::builtin::{Builtin, Pairwise, VectorFn};
 use crate::ir::NodeId;
 use crate::model::{Function, IndexTerm, Network, Shape, Symbol, TExpr, TExprKind};
@@ -41,12 +41,10 @@ pub fn lower(
     };
     let mut forward = Vec::new();
     for (v, vector) in network.vectors.iter().enumerate() {
-        let k = lowering.program.fresh();
-        // A named scalar (`mu = mean(x)`) has no axis, so its statement has no own index.
-        let (shape, own) = match vector.shape {
-            Shape::Scalar => (Vec::new(), Vec::new()),
-            _ => (vec![vector.size], vec![k]),
-        };
+        // One own index per axis; a named scalar (`mu = mean(x)`) has none.
+        let shape = vector.shape.dims();
+        let own: Vec<IndexVar> = shape.iter().map(|_| lowering.program.fresh()).collect();
+        let at: Vec<Affine> = own.iter().map(|&k| Affine::var(k)).collect();
         // In index notation the body is one element, with the definition's names in scope.
         let (scope, e) = match &vector.expr.kind {
             TExprKind::IndexDef(vars, body) => (Some(vars.as_slice()), &**body),
@@ -55,40 +53,42 @@ pub fn lower(
         let formula = match inner_argument(e, scope.is_some()) {
             Some((applied, argument)) => {
                 // `v = f(argument)`: the argument is a statement of its own, read by name.
-                let j = lowering.program.fresh();
-                lowering.enter(scope, Affine::var(j));
-                let inner = lowering.expr(argument, &[Affine::var(j)])?;
+                let inner_own: Vec<IndexVar> =
+                    shape.iter().map(|_| lowering.program.fresh()).collect();
+                let inner_at: Vec<Affine> = inner_own.iter().map(|&j| Affine::var(j)).collect();
+                lowering.enter(scope, &inner_at);
+                let inner = lowering.expr(argument, &inner_at)?;
                 forward.push(Statement {
                     defines: Tensor::Inner(v),
-                    shape: vec![vector.size],
-                    indices: vec![j],
+                    shape: shape.clone(),
+                    indices: inner_own,
                     formula: inner,
                     kind: kind_of(argument),
                     verified: false,
                 });
-                let read = lowering
-                    .program
-                    .read(Tensor::Inner(v), vec![Affine::var(k)]);
+                let read = lowering.program.read(Tensor::Inner(v), at.clone());
                 match applied {
                     Applied::Builtin(f) => lowering.program.graph.func(f, read),
                     Applied::Call(index) => lowering.call(index, vec![read])?,
                 }
             }
             None => {
-                lowering.enter(scope, Affine::var(k));
-                lowering.expr(e, &[Affine::var(k)])?
+                lowering.enter(scope, &at);
+                lowering.expr(e, &at)?
             }
         };
-        lowering.enter(None, Affine::default());
+        lowering.enter(None, &[]);
         forward.push(Statement {
             defines: Tensor::Value(Symbol::Vector(v)),
             shape,
-            indices: own,
+            indices: own.clone(),
             formula,
             kind: kind_of(&vector.expr),
             verified: false,
         });
-        lowering.defined[v] = Some((k, formula));
+        if let [k] = own[..] {
+            lowering.defined[v] = Some((k, formula));
+        }
     }
     let formula = lowering.expr(&network.loss.expr, &[])?;
     forward.push(Statement {
@@ -176,11 +176,17 @@ struct Lowering<'a> {
 impl Lowering<'_> {
     /// Puts an index-notation definition's variables in scope, its left-hand index standing
     /// for `at`; `None` leaves index notation.
-    fn enter(&mut self, vars: Option<&[crate::model::IndexVar]>, at: Affine) {
+    /// Puts a definition's index variables in scope: its free ones (the left-hand side's,
+    /// in order) at `at`, the ones its reductions bind unset until they do.
+    fn enter(&mut self, vars: Option<&[crate::model::IndexVar]>, at: &[Affine]) {
         let vars = vars.unwrap_or_default();
         self.env = vec![None; vars.len()];
-        if vars.first().is_some_and(|v| v.free) {
-            self.env[0] = Some(at);
+        for (slot, at) in self
+            .env
+            .iter_mut()
+            .zip(vars.iter().take_while(|v| v.free).zip(at))
+        {
+            *slot = Some(at.1.clone());
         }
         self.env_ranges = vars.iter().map(|v| v.range).collect();
     }
@@ -337,11 +343,10 @@ impl Lowering<'_> {
                 self.sum(vec![bound], body)
             }
             TExprKind::IndexDef(vars, body) => {
-                let at = at.first().cloned().unwrap_or_default();
                 // A scalar's `at` is empty; a vector-shaped body reads it again below.
                 let (env, ranges) = (self.env.clone(), self.env_ranges.clone());
-                self.enter(Some(vars), at.clone());
-                let formula = self.expr(body, &[at]);
+                self.enter(Some(vars), at);
+                let formula = self.expr(body, at);
                 (self.env, self.env_ranges) = (env, ranges);
                 formula?
             }

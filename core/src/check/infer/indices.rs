@@ -80,6 +80,33 @@ impl Infer<'_> {
         Some(terms)
     }
 
+    /// In index notation, a parameter of unknown shape read at plain index names (`c2[k]`,
+    /// `W[k][f][i][j]`) takes their ranges as its sizes.
+    pub(super) fn learn_from_indices(&mut self, symbol: Symbol, ident: &Ident, indices: &[Index]) {
+        let Symbol::Param(param) = symbol else {
+            return;
+        };
+        if self.index_ranges.is_none() || self.params.shape(param).is_some() {
+            return;
+        }
+        let sizes: Option<Vec<usize>> = indices
+            .iter()
+            .map(|index| match index {
+                Index::Var(var) => self
+                    .vars
+                    .iter()
+                    .rev()
+                    .find(|v| v.name == var.name)
+                    .map(|v| v.range)
+                    .filter(|&n| n > 0),
+                _ => None,
+            })
+            .collect();
+        if let Some(shape) = sizes.as_deref().and_then(Shape::of) {
+            self.params.learn(param, shape, ident.span);
+        }
+    }
+
     pub(super) fn index_var(&mut self, var: &Ident, size: usize) -> Option<usize> {
         if let Some(pos) = self.vars.iter().position(|v| v.name == var.name) {
             let known = self.vars[pos].range;

@@ -217,6 +217,8 @@ impl<'a> Formulas<'a> {
                         Shape::Matrix(_, c) => Env::of(&[('i', e / c), ('j', e % c)]),
                         Shape::Vector(_) => Env::of(&[('i', e)]),
                         Shape::Scalar => Env::of(&[]),
+                        // The anti-unifier names at most two axes: no single formula.
+                        Shape::Tensor(_) => return None,
                     };
                     Some((env, *expr))
                 }

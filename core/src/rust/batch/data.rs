@@ -12,8 +12,8 @@ use crate::rust::names::Names;
 /// How one input or target arrives in a batch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Kind {
-    /// One row of this many numbers per sample.
-    Array(usize),
+    /// One row per sample: the sample's elements of this shape, flattened row-major.
+    Array(Shape),
     /// One number per sample.
     Scalar,
     /// One class index in `0..N` per sample.
@@ -45,7 +45,7 @@ pub(super) fn data<'a>(network: &'a Network, names: &Names) -> Vec<Datum<'a>> {
             kind: match v.shape {
                 _ if v.kind == chainrule_grammar::TargetKind::Label => Kind::Label(v.size),
                 Shape::Scalar => Kind::Scalar,
-                _ => Kind::Array(v.size),
+                shape => Kind::Array(shape),
             },
             name: v.name.as_str(),
         })
@@ -91,8 +91,8 @@ pub(super) fn checks(data: &[Datum<'_>]) -> TokenStream {
             }
         };
         match d.kind {
-            Kind::Array(n) => {
-                let n = Literal::usize_unsuffixed(n);
+            Kind::Array(shape) => {
+                let n = Literal::usize_unsuffixed(shape.len());
                 quote! {
                     if #ident.ncols() != #n {
                         return Err(::chainrule::runtime::ShapeError::new(#name, format!("{} columns", #n), format!("{} columns", #ident.ncols())));
@@ -129,12 +129,16 @@ pub(super) fn row_arguments(
     for d in data {
         let ident = &d.ident;
         match d.kind {
-            Kind::Array(n) => {
+            Kind::Array(shape) => {
                 let row = format_ident!("__row_{}", ident);
-                let n = Literal::usize_unsuffixed(n);
+                let zero = crate::rust::context::repeated(
+                    shape,
+                    quote! { <#f as ::chainrule::runtime::Real>::ZERO },
+                );
+                let slots = crate::rust::context::flat_slice(quote! { #row }, shape, true);
                 copies.push(quote! {
-                    let mut #row = [<#f as ::chainrule::runtime::Real>::ZERO; #n];
-                    for (__slot, __value) in #row.iter_mut().zip(#ident.row(__row)) {
+                    let mut #row = #zero;
+                    for (__slot, __value) in #slots.iter_mut().zip(#ident.row(__row)) {
                         *__slot = *__value;
                     }
                 });

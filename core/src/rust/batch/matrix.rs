@@ -183,16 +183,18 @@ impl Gen<'_> {
             }
             Symbol::Param(q) => {
                 let field = format_ident!("{}", self.network.params[q].name);
-                Some(match (self.network.params[q].shape, looped) {
+                let shape = self.network.params[q].shape;
+                Some(match (shape, looped) {
                     (Shape::Scalar, _) => quote! { #p.#field },
                     (Shape::Vector(_), _) => quote! { #p.#field[#index] },
-                    (Shape::Matrix(..), true) => quote! { #p.#field.as_flattened()[#index] },
-                    (Shape::Matrix(_, c), false) => {
-                        let (i, j) = (
-                            Literal::usize_unsuffixed(e / c.max(1)),
-                            Literal::usize_unsuffixed(e % c.max(1)),
-                        );
-                        quote! { #p.#field[#i][#j] }
+                    (_, true) => {
+                        let flat =
+                            crate::rust::context::flat_slice(quote! { #p.#field }, shape, false);
+                        quote! { #flat[#index] }
+                    }
+                    (_, false) => {
+                        let at = crate::rust::context::element_index(shape, e);
+                        quote! { #p.#field #at }
                     }
                 })
             }

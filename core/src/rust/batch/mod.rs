@@ -359,10 +359,8 @@ fn optimizer_updates(network: &Network, p: &Ident, s: &Ident, adam: bool) -> Tok
             Literal::usize_unsuffixed(at + param.shape.len()),
         );
         at += param.shape.len();
-        let slice = |base: TokenStream| match param.shape {
-            Shape::Scalar => quote! { ::core::slice::from_mut(&mut #base.#field) },
-            Shape::Vector(_) => quote! { #base.#field[..] },
-            Shape::Matrix(..) => quote! { #base.#field.as_flattened_mut() },
+        let slice = |base: TokenStream| {
+            crate::rust::context::flat_slice(quote! { #base.#field }, param.shape, true)
         };
         let weights = slice(quote! { #p });
         out.extend(if adam {
@@ -403,14 +401,13 @@ fn write_params(network: &Network, target: &Ident, lr: Option<&Ident>) -> TokenS
             (Shape::Vector(_), None) => {
                 quote! { #target.#field.copy_from_slice(&__total[#start..#end]); }
             }
-            (Shape::Matrix(..), None) => {
-                quote! { #target.#field.as_flattened_mut().copy_from_slice(&__total[#start..#end]); }
+            (shape, None) => {
+                let flat = crate::rust::context::flat_slice(quote! { #target.#field }, shape, true);
+                quote! { #flat.copy_from_slice(&__total[#start..#end]); }
             }
             (shape, Some(lr)) => {
-                let elements = match shape {
-                    Shape::Matrix(..) => quote! { #target.#field.as_flattened_mut() },
-                    _ => quote! { #target.#field },
-                };
+                let elements =
+                    crate::rust::context::flat_slice(quote! { #target.#field }, shape, true);
                 quote! {
                     for (__w, __d) in #elements.iter_mut().zip(&__total[#start..#end]) {
                         *__w -= #lr * *__d;

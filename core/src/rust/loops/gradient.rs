@@ -5,7 +5,7 @@ use proc_macro2::{Ident, Literal, TokenStream};
 use quote::quote;
 
 use super::{Body, Write, gradient_ident};
-use crate::model::{Shape, Symbol};
+use crate::model::Symbol;
 use crate::tensor::{IndexVar, Tensor};
 
 impl Body<'_, '_> {
@@ -32,21 +32,20 @@ impl Body<'_, '_> {
                 }
             };
             let own = self.plan.indices_of(Tensor::Delta(Symbol::Param(q)));
-            let named: Vec<(IndexVar, char)> = own.iter().copied().zip(['i', 'j']).collect();
+            let named: Vec<(IndexVar, char)> =
+                own.iter().copied().zip(['i', 'j', 'k', 'l']).collect();
             self.name_indices(&named);
             let body = self.expr(f, 0);
             let ident = |d: usize| own.get(d).map(|&v| self.ident(v));
-            let (index, bounds): (TokenStream, Vec<(Option<Ident>, usize)>) = match param.shape {
-                Shape::Scalar => (TokenStream::new(), vec![]),
-                Shape::Vector(n) => {
-                    let i = ident(0);
-                    (quote! { [#i] }, vec![(i, n)])
-                }
-                Shape::Matrix(r, c) => {
-                    let (i, j) = (ident(0), ident(1));
-                    (quote! { [#i][#j] }, vec![(i, r), (j, c)])
-                }
-            };
+            let bounds: Vec<(Option<Ident>, usize)> = param
+                .shape
+                .dims()
+                .into_iter()
+                .enumerate()
+                .map(|(d, n)| (ident(d), n))
+                .collect();
+            let axes = bounds.iter().map(|(i, _)| i);
+            let index = quote! { #([#axes])* };
             let element = quote! { #target #index };
             let mut statement = match write {
                 Write::Into => quote! { #element = #body; },

@@ -25,28 +25,93 @@ impl Body<'_, '_> {
             Family::Deltas => Tensor::Delta(Symbol::Vector(v)),
             _ => Tensor::Value(Symbol::Vector(v)),
         };
-        let own = self.plan.indices_of(tensor).first().copied();
-        let Some(own) = own else {
+        let own = self.plan.indices_of(tensor).to_vec();
+        if own.is_empty() {
             return;
+        }
+        // One letter per axis, as textbooks name them: `k` for a vector, `c, u, v` for a
+        // feature map, `f, c, u, v` for four axes.
+        let axis_letters: &[char] = match own.len() {
+            1 => &['k'],
+            2 => &['u', 'v'],
+            3 => &['c', 'u', 'v'],
+            _ => &['f', 'c', 'u', 'v'],
         };
-        let mut letters = vec![(own, 'k')];
-        if family == Family::Values
-            && let Some(&j) = self.plan.indices_of(Tensor::Inner(v)).first()
-        {
-            letters.push((j, 'k'));
+        let mut letters: Vec<(IndexVar, char)> = own
+            .iter()
+            .copied()
+            .zip(axis_letters.iter().copied())
+            .collect();
+        if family == Family::Values {
+            let inner = self.plan.indices_of(Tensor::Inner(v));
+            letters.extend(inner.iter().copied().zip(axis_letters.iter().copied()));
         }
         self.name_indices(&letters);
-        let statement = self.vector_statement(family, v, f, own, &name);
+        let statement = self.vector_statement(family, v, f, &own, &name);
         self.code.push(statement);
         self.arrays.insert((family, v));
+        let shape = self.ctx.network.vectors[v].shape;
         for (e, var) in self.vars(family, v).into_iter().enumerate() {
-            let e = Literal::usize_unsuffixed(e);
-            self.code.store(var, quote! { #name[#e] });
+            let at = crate::rust::context::element_index(shape, e);
+            self.code.store(var, quote! { #name #at });
         }
     }
 
     /// The loop filling `name` with `f` over `own` for vector `v`.
     fn vector_statement(
+        &mut self,
+        family: Family,
+        v: usize,
+        f: NodeId,
+        own: &[IndexVar],
+        name: &Ident,
+    ) -> TokenStream {
+        let vector = &self.ctx.network.vectors[v];
+        if let [own] = *own {
+            return self.vector_statement_1d(family, v, f, own, name);
+        }
+        // Several axes: one loop per axis around one element, into a nested array.
+        let ty = self.ctx.array_of(vector.shape);
+        let zero = crate::rust::context::repeated(vector.shape, quote! { 0.0 });
+        let ks: Vec<Ident> = own.iter().map(|&k| self.ident(k)).collect();
+        let at = quote! { #([#ks])* };
+        let wrap = |mut body: TokenStream| {
+            for (k, n) in ks.iter().zip(vector.shape.dims()).rev() {
+                let n = Literal::usize_unsuffixed(n);
+                body = quote! { for #k in 0..#n { #body } };
+            }
+            body
+        };
+        match (family, self.plan.inner[v]) {
+            (Family::Values, Some(argument)) => {
+                self.prepare(argument);
+                let inner = array_ident(&self.ctx.names, &vector.name, Family::Inner);
+                let argument = self.expr(argument, 0);
+                let outer = self.expr(f, 0);
+                self.arrays.insert((Family::Inner, v));
+                let fill = wrap(quote! {
+                    #inner #at = #argument;
+                    #name #at = #outer;
+                });
+                quote! {
+                    let mut #inner: #ty = #zero;
+                    let mut #name: #ty = #zero;
+                    #fill
+                }
+            }
+            _ => {
+                let body = self.expr(f, 0);
+                let fill = wrap(quote! { #name #at = #body; });
+                quote! {
+                    let mut #name: #ty = #zero;
+                    #fill
+                }
+            }
+        }
+    }
+
+    /// The loop filling vector `v`'s array `name` with `f` over its one index `own`.
+    fn vector_statement_1d(
         &mut self,
         family: Family,
         v: usize,
