@@ -69,6 +69,7 @@ case!(softmax_cross_entropy__softmax_named, "tests/corpus/ok/softmax_cross_entro
 case!(softmax_cross_entropy__softmax_inline, "tests/corpus/ok/softmax_cross_entropy.nn", softmax_inline);
 case!(softmax_cross_entropy__log_softmax_loss, "tests/corpus/ok/softmax_cross_entropy.nn", log_softmax_loss);
 case!(spec_first_example__seed004, "tests/corpus/ok/spec_first_example.nn", seed004);
+case!(tensor_builtins__tensor_builtins, "tests/corpus/ok/tensor_builtins.nn", tensor_builtins);
 case!(tensor_conv2d__tensor_conv2d, "tests/corpus/ok/tensor_conv2d.nn", tensor_conv2d);
 case!(tensor_strided__tensor_strided, "tests/corpus/ok/tensor_strided.nn", tensor_strided);
 case!(third_round_builtins__third_round, "tests/corpus/ok/third_round_builtins.nn", third_round);

@@ -12,6 +12,7 @@ mod call;
 mod indices;
 mod label;
 mod matmul;
+mod tensor_fns;
 mod vector_fn;
 
 /// The state one expression is typed in.

@@ -99,7 +99,13 @@ fn unified(latex: &mut Latex<'_>, weights: &[Var]) {
         let name = &network.vectors[v].name;
         let element = match network.vectors[v].shape {
             Shape::Scalar => names::symbol(name),
-            _ => names::element(name, false, &["k".to_string()]),
+            Shape::Vector(_) => names::element(name, false, &["k".to_string()]),
+            // One letter per axis, as the tensor-level forms name them.
+            shape => {
+                let letters = &["f", "c", "u", "v"][4 - shape.rank().min(4)..];
+                let letters: Vec<String> = letters.iter().map(|l| l.to_string()).collect();
+                names::element(name, false, &letters)
+            }
         };
         let lhs = format!(
             "{} = {}",

@@ -44,6 +44,9 @@ impl Infer<'_> {
             });
         }
         let Some((index, params)) = self.scope.function(&func.name) else {
+            if let Some(typed) = self.tensor_fn(func, args, span) {
+                return typed;
+            }
             let user = self.scope.functions.iter().map(|(n, _)| n.as_str());
             let message = crate::check::unknown::unknown_function(&func.name, args, user);
             self.error(func.span, message);

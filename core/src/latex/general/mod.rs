@@ -173,6 +173,8 @@ impl<'a> Formulas<'a> {
             })
             .collect();
         (instances.len() == self.network.vectors[v].size).then_some(())?;
+        // The anti-unifier names one index per vector: a value of more axes has none here.
+        (self.network.vectors[v].shape.rank() <= 1).then_some(())?;
         self.defining = Some(v);
         let formula = self.unify(&instances);
         self.defining = None;
@@ -193,6 +195,10 @@ impl<'a> Formulas<'a> {
             .collect();
         if instances.is_empty() {
             return (None, 0);
+        }
+        // The anti-unifier names one index per vector: a value of more axes has none here.
+        if self.network.vectors[v].shape.rank() > 1 {
+            return (None, instances.len());
         }
         (self.unify(&instances), instances.len())
     }
