@@ -111,6 +111,10 @@ pub fn outlined(outline: &NetworkOutline, float: Float) -> TokenStream {
                 }
                 DataForm::Scalar => quote!(F),
                 DataForm::Label(_) => quote!(usize),
+                DataForm::Tensor(shape) => {
+                    let (ty, _) = param_type(Some(*shape), shape.rank());
+                    quote!(&#ty)
+                }
             })
             .collect()
     };
@@ -121,7 +125,9 @@ pub fn outlined(outline: &NetworkOutline, float: Float) -> TokenStream {
         .iter()
         .chain(&outline.targets)
         .map(|(_, form)| match form {
-            DataForm::Vector(_) => quote!(::chainrule::ndarray::ArrayView2<'_, F>),
+            DataForm::Vector(_) | DataForm::Tensor(_) => {
+                quote!(::chainrule::ndarray::ArrayView2<'_, F>)
+            }
             DataForm::Scalar => quote!(::chainrule::ndarray::ArrayView1<'_, F>),
             DataForm::Label(_) => quote!(::chainrule::ndarray::ArrayView1<'_, usize>),
         })
@@ -133,6 +139,7 @@ pub fn outlined(outline: &NetworkOutline, float: Float) -> TokenStream {
         .iter()
         .map(|(name, form)| match form {
             DataForm::Scalar => (name, quote!(F)),
+            DataForm::Tensor(shape) => (name, param_type(Some(*shape), shape.rank()).0),
             form => (name, vector_type(Some(form.size()))),
         })
         .chain(

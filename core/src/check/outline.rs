@@ -32,6 +32,8 @@ pub enum DataForm {
     Scalar,
     /// One class index in `0..N` (`target y label[N]`).
     Label(usize),
+    /// A value of two to four axes (`input img[1][8][8]`).
+    Tensor(Shape),
 }
 
 impl DataForm {
@@ -40,6 +42,7 @@ impl DataForm {
         match self {
             DataForm::Vector(n) | DataForm::Label(n) => n,
             DataForm::Scalar => 1,
+            DataForm::Tensor(shape) => shape.len(),
         }
     }
 
@@ -50,6 +53,13 @@ impl DataForm {
                 DataForm::Label(one_size(&d.dims).unwrap_or(1))
             }
             (chainrule_grammar::TargetKind::Plain, []) => DataForm::Scalar,
+            (chainrule_grammar::TargetKind::Plain, dims) if dims.len() >= 2 => {
+                let sizes: Vec<usize> = dims.iter().map(|d| d.size).collect();
+                match Shape::of(&sizes) {
+                    Some(shape) if sizes.iter().all(|&n| n > 0) => DataForm::Tensor(shape),
+                    _ => DataForm::Vector(1),
+                }
+            }
             _ => DataForm::Vector(one_size(&d.dims).unwrap_or(1)),
         }
     }
@@ -59,6 +69,7 @@ impl DataForm {
         match (v.kind, v.shape) {
             (chainrule_grammar::TargetKind::Label, _) => DataForm::Label(v.size),
             (_, Shape::Scalar) => DataForm::Scalar,
+            (_, shape) if shape.rank() >= 2 => DataForm::Tensor(shape),
             _ => DataForm::Vector(v.size),
         }
     }
