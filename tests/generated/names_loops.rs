@@ -3183,9 +3183,9 @@ pub mod generated_names {
                 ::chainrule::runtime::momentum_update(__w, __b, *__d, &__k);
             }
             for ((__w, __b), __d) in p_
-                .b1[..]
+                .b1
                 .iter_mut()
-                .zip(s.buf.b1[..].iter_mut())
+                .zip(s.buf.b1.iter_mut())
                 .zip(&__total[24..27])
             {
                 ::chainrule::runtime::momentum_update(__w, __b, *__d, &__k);
@@ -3360,10 +3360,10 @@ pub mod generated_names {
                 ::chainrule::runtime::adam_update(__w, __m, __v, *__d, &__k);
             }
             for (((__w, __m), __v), __d) in p_
-                .b1[..]
+                .b1
                 .iter_mut()
-                .zip(s.m.b1[..].iter_mut())
-                .zip(s.v.b1[..].iter_mut())
+                .zip(s.m.b1.iter_mut())
+                .zip(s.v.b1.iter_mut())
                 .zip(&__total[24..27])
             {
                 ::chainrule::runtime::adam_update(__w, __m, __v, *__d, &__k);

@@ -193,6 +193,15 @@ pub fn flat_slice(place: TokenStream, shape: Shape, mutable: bool) -> TokenStrea
     }
 }
 
+/// [`flat_slice`] where it receives a method call (`.iter_mut()`, `.copy_from_slice(..)`): a
+/// vector's array as it is (arrays take slice methods), so the call binds to the slice.
+pub fn flat_receiver(place: TokenStream, shape: Shape, mutable: bool) -> TokenStream {
+    match shape {
+        Shape::Vector(_) => place,
+        shape => flat_slice(place, shape, mutable),
+    }
+}
+
 /// The brackets that pick element `elem` (row-major) of a value of `shape`: `[1][0]`, `[2]`,
 /// or nothing for a scalar.
 pub fn element_index(shape: Shape, elem: usize) -> TokenStream {

@@ -259,7 +259,7 @@ pub fn flat_gradient(ctx: &Ctx<'_>) -> TokenStream {
                 v.shape,
                 quote! { <#f as ::chainrule::runtime::Real>::ZERO },
             );
-            let slots = super::context::flat_slice(quote! { #field }, v.shape, true);
+            let slots = super::context::flat_receiver(quote! { #field }, v.shape, true);
             unpack.push(quote! {
                 let mut #field = #zero;
                 #slots.copy_from_slice(&#data[#at..#at + #n]);

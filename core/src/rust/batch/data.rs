@@ -135,7 +135,7 @@ pub(super) fn row_arguments(
                     shape,
                     quote! { <#f as ::chainrule::runtime::Real>::ZERO },
                 );
-                let slots = crate::rust::context::flat_slice(quote! { #row }, shape, true);
+                let slots = crate::rust::context::flat_receiver(quote! { #row }, shape, true);
                 copies.push(quote! {
                     let mut #row = #zero;
                     for (__slot, __value) in #slots.iter_mut().zip(#ident.row(__row)) {

@@ -360,7 +360,7 @@ fn optimizer_updates(network: &Network, p: &Ident, s: &Ident, adam: bool) -> Tok
         );
         at += param.shape.len();
         let slice = |base: TokenStream| {
-            crate::rust::context::flat_slice(quote! { #base.#field }, param.shape, true)
+            crate::rust::context::flat_receiver(quote! { #base.#field }, param.shape, true)
         };
         let weights = slice(quote! { #p });
         out.extend(if adam {
@@ -402,12 +402,13 @@ fn write_params(network: &Network, target: &Ident, lr: Option<&Ident>) -> TokenS
                 quote! { #target.#field.copy_from_slice(&__total[#start..#end]); }
             }
             (shape, None) => {
-                let flat = crate::rust::context::flat_slice(quote! { #target.#field }, shape, true);
+                let flat =
+                    crate::rust::context::flat_receiver(quote! { #target.#field }, shape, true);
                 quote! { #flat.copy_from_slice(&__total[#start..#end]); }
             }
             (shape, Some(lr)) => {
                 let elements =
-                    crate::rust::context::flat_slice(quote! { #target.#field }, shape, true);
+                    crate::rust::context::flat_receiver(quote! { #target.#field }, shape, true);
                 quote! {
                     for (__w, __d) in #elements.iter_mut().zip(&__total[#start..#end]) {
                         *__w -= #lr * *__d;
