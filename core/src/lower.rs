@@ -39,12 +39,18 @@ impl Lowering<'_> {
                 .map(|v| self.graph.var(v))
                 .collect(),
             TExprKind::Element(symbol, indices) => {
-                // In a claim an element outside its range reads zero (`h[t + 1]` at the last
-                // step); elsewhere ranges are inferred so that none is.
-                let Some(elem) = self.flat_index(*symbol, indices, values) else {
-                    return vec![self.graph.constant_node(0.0)];
+                // Fewer indices than axes read the rest of the value (`x[t]`, a row).
+                let dims = self.network.shape_of(*symbol).dims();
+                let rest: usize = dims.get(indices.len()..).unwrap_or(&[]).iter().product();
+                // An element outside its range reads zero: in a claim (`h[t + 1]` at the
+                // last step) and before a recurrence's first element (`h[t - 1]` at t = 0);
+                // elsewhere ranges are inferred so that none is.
+                let Some(start) = self.row_start(*symbol, indices, values) else {
+                    return vec![self.graph.constant_node(0.0); rest];
                 };
-                vec![self.graph.var(self.layout.var(*symbol, elem))]
+                (start..start + rest)
+                    .map(|elem| self.graph.var(self.layout.var(*symbol, elem)))
+                    .collect()
             }
             TExprKind::Delta(symbol, indices) => {
                 let delta = self
@@ -185,13 +191,14 @@ impl Lowering<'_> {
                     .map(|v| v.range)
                     .collect();
                 let len: usize = free.iter().product();
+                // A body with axes of its own (`h[t][4] = tanh(...)`) gives one row each.
                 (0..len)
-                    .map(|mut flat| {
+                    .flat_map(|mut flat| {
                         for (slot, &n) in at.iter_mut().zip(&free).rev() {
                             *slot = flat % n;
                             flat /= n;
                         }
-                        inner.expr(body, &mut at)[0]
+                        inner.expr(body, &mut at)
                     })
                     .collect()
             }
@@ -222,6 +229,24 @@ impl Lowering<'_> {
 
     /// The row-major element an index list names, with index variables at their values;
     /// `None` when an index falls outside its axis.
+    /// The flat position where the elements `indices` select start (one element, or the
+    /// rest of the value when fewer indices than axes are given); `None` out of range.
+    fn row_start(&self, symbol: Symbol, indices: &[IndexTerm], values: &[usize]) -> Option<usize> {
+        let dims = self.network.shape_of(symbol).dims();
+        if indices.is_empty() || indices.len() > dims.len() {
+            return (indices.is_empty()).then_some(0);
+        }
+        let mut flat = 0;
+        for (index, &size) in indices.iter().zip(&dims) {
+            let value = usize::try_from(index.value(values))
+                .ok()
+                .filter(|&v| v < size)?;
+            flat = flat * size + value;
+        }
+        let rest: usize = dims[indices.len()..].iter().product();
+        Some(flat * rest)
+    }
+
     pub fn flat_index(
         &self,
         symbol: Symbol,

@@ -54,6 +54,8 @@ case!(param_defaults__defaults, "tests/corpus/ok/param_defaults.nn", defaults);
 case!(pi__with_pi, "tests/corpus/ok/pi.nn", with_pi);
 case!(power__powers, "tests/corpus/ok/power.nn", powers);
 case!(reductions__reductions, "tests/corpus/ok/reductions.nn", reductions);
+case!(rnn_elman__rnn_elman, "tests/corpus/ok/rnn_elman.nn", rnn_elman);
+case!(rnn_many_to_one__rnn_many_to_one, "tests/corpus/ok/rnn_many_to_one.nn", rnn_many_to_one);
 case!(scalar_data__scaled_input, "tests/corpus/ok/scalar_data.nn", scaled_input);
 case!(scalar_param__scaled, "tests/corpus/ok/scalar_param.nn", scaled);
 case!(semicolons__with_semicolons, "tests/corpus/ok/semicolons.nn", with_semicolons);

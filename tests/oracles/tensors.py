@@ -8,6 +8,8 @@ JAX's own convolution and pooling, not from chainrule's index formulas:
            r1 = relu(p1); h = W . flatten(r1) + c2; L = -log_softmax(h)[y]
   strided: z = conv2d(x, K, stride 2); a = tanh(z)^2 + 0.5 z; s = mean over the last axis;
            m = mean of windows of 2 along the second axis (stride 1); L = 0.5 sum((m - t)^2)
+  rnn:     an Elman network by jax.lax.scan over 5 steps from a zero state:
+           h_t = tanh(W h_{t-1} + U x_t + b); o_t = V h_t + c; L = 0.5 sum((o - y)^2)
 
 A batch of 3 samples, combined by the mean. Parameters and data are drawn here with a fixed
 seed and written into the JSON with the results, in the --params/--data layouts.
@@ -55,6 +57,14 @@ def strided_loss(p, x, t):
     return 0.5 * jnp.sum((m - t) ** 2)
 
 
+def rnn_loss(p, x, y):
+    def step(h, x_t):
+        h = jnp.tanh(p["W"] @ h + p["U"] @ x_t + p["b"])
+        return h, p["V"] @ h + p["c"]
+    _, o = jax.lax.scan(step, jnp.zeros(4), x)
+    return 0.5 * jnp.sum((o - y) ** 2)
+
+
 def batch(loss, params, *data):
     per_sample = jax.vmap(loss, in_axes=(None,) + (0,) * len(data))
     total = lambda p: jnp.mean(per_sample(p, *data))
@@ -81,6 +91,13 @@ def main():
                        jnp.asarray(x), jnp.asarray(t))
     cases.append({"network": "strided", "params": {k: v.tolist() for k, v in params.items()},
                   "data": {"x": x.tolist(), "t": t.tolist()}, "loss": loss, "gradient": grad})
+
+    params = {"W": u(4, 4), "U": u(4, 3), "b": u(4), "V": u(2, 4), "c": u(2)}
+    x, y = u(SAMPLES, 5, 3), u(SAMPLES, 5, 2)
+    loss, grad = batch(rnn_loss, {k: jnp.asarray(v) for k, v in params.items()},
+                       jnp.asarray(x), jnp.asarray(y))
+    cases.append({"network": "rnn", "params": {k: v.tolist() for k, v in params.items()},
+                  "data": {"x": x.tolist(), "y": y.tolist()}, "loss": loss, "gradient": grad})
 
     (HERE / "tensors.json").write_text(json.dumps(cases, indent=1) + "\n")
 

@@ -21,6 +21,9 @@ pub struct Reference<'a> {
     index_values: Vec<usize>,
     /// Set when an argument of relu, abs or a division came close to a kink or pole.
     pub near_kink: bool,
+    /// The named vector whose index-notation definition is being evaluated, which may read
+    /// its own earlier rows (a recurrence).
+    defining: Option<usize>,
 }
 
 impl<'a> Reference<'a> {
@@ -39,6 +42,7 @@ impl<'a> Reference<'a> {
             index_ranges: Vec::new(),
             index_values: Vec::new(),
             near_kink: false,
+            defining: None,
         }
     }
 
@@ -53,7 +57,18 @@ impl<'a> Reference<'a> {
     fn vectors_up_to(&mut self, end: usize) {
         for k in self.vectors.len()..end {
             let v = &self.network.vectors[k];
+            // An index-notation definition may read itself (a recurrence): it sees zeros
+            // until its rows are filled in. Anything else sees only the vectors before it.
+            let indexed = matches!(v.expr.kind, TExprKind::IndexDef(..));
+            if indexed {
+                self.vectors.push(vec![0.0; v.size]);
+                self.defining = Some(k);
+            }
             let value = self.expr(&v.expr);
+            if indexed {
+                self.defining = None;
+                self.vectors.pop();
+            }
             let value = if value.len() == 1 {
                 vec![value[0]; v.size]
             } else {
@@ -129,8 +144,8 @@ impl<'a> Reference<'a> {
             TExprKind::Symbol(s) => self.symbol(*s),
             TExprKind::Element(s, idx) => {
                 let values = self.symbol(*s);
-                let at = |t: &IndexTerm| -> usize {
-                    let value = match t {
+                let at = |t: &IndexTerm| -> i64 {
+                    match t {
                         IndexTerm::Const(i) => *i as i64,
                         IndexTerm::Var(v) => self.index_values[*v] as i64,
                         IndexTerm::Affine(terms, offset) => {
@@ -140,26 +155,27 @@ impl<'a> Reference<'a> {
                                 .sum::<i64>()
                                 + offset
                         }
-                    };
-                    usize::try_from(value).expect("an index below 0")
-                };
-                // Row-major, written out: each axis's index times the sizes of the axes after it.
-                let sizes = self.network.shape_of(*s).dims();
-                let flat = match idx.as_slice() {
-                    [] => 0,
-                    indices => {
-                        assert_eq!(indices.len(), sizes.len(), "one index per axis");
-                        let mut flat = 0;
-                        for (axis, term) in indices.iter().enumerate() {
-                            let i = at(term);
-                            assert!(i < sizes[axis], "an index out of range");
-                            let stride: usize = sizes[axis + 1..].iter().product();
-                            flat += i * stride;
-                        }
-                        flat
                     }
                 };
-                vec![values[flat]]
+                // Row-major, written out: each axis's index times the sizes of the axes after
+                // it. Fewer indices than axes read the whole rest (a row); an index outside
+                // its axis (a recurrence's `h[t - 1]` at t = 0) reads zeros.
+                let sizes = self.network.shape_of(*s).dims();
+                if idx.is_empty() {
+                    return vec![values[0]];
+                }
+                assert!(idx.len() <= sizes.len(), "at most one index per axis");
+                let rest: usize = sizes[idx.len()..].iter().product();
+                let mut start = 0;
+                for (axis, term) in idx.iter().enumerate() {
+                    let i = at(term);
+                    if i < 0 || i as usize >= sizes[axis] {
+                        return vec![0.0; rest];
+                    }
+                    let stride: usize = sizes[axis + 1..].iter().product();
+                    start += i as usize * stride;
+                }
+                values[start..start + rest].to_vec()
             }
             TExprKind::Neg(a) => self.expr(a).into_iter().map(|x| -x).collect(),
             TExprKind::Binary(op, a, b) => {
@@ -252,9 +268,14 @@ impl<'a> Reference<'a> {
                 let free = vars.iter().take_while(|v| v.free).count();
                 let values = if free > 0 {
                     let mut values = Vec::new();
-                    // An odometer over the free variables.
+                    // An odometer over the free variables; a body with axes of its own gives a
+                    // row each. A recurrence reads the rows computed so far.
+                    let recurrent = self.defining.take();
                     'elements: loop {
-                        values.push(self.expr(body)[0]);
+                        values.extend(self.expr(body));
+                        if let Some(k) = recurrent {
+                            self.vectors[k][..values.len()].copy_from_slice(&values);
+                        }
                         for axis in (0..free).rev() {
                             self.index_values[axis] += 1;
                             if self.index_values[axis] < vars[axis].range {

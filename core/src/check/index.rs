@@ -109,7 +109,8 @@ fn collect<'e>(
     match &e.kind {
         ExprKind::Number(_) | ExprKind::Name(_) | ExprKind::DeltaRef { .. } => {}
         ExprKind::Indexed { name, indices } => {
-            let Some(sizes) = dims(name).filter(|d| d.len() == indices.len()) else {
+            // A partial read (`x[t]` of a matrix) bounds the leading axes it indexes.
+            let Some(sizes) = dims(name).filter(|d| d.len() >= indices.len()) else {
                 return;
             };
             for (index, size) in indices.iter().zip(sizes) {
@@ -227,9 +228,11 @@ fn fixed_point(accesses: &[Access], names: usize) -> Ranges {
     ranges
 }
 
-/// Types `name[i] = body` (or `name[f][i][j] = body`) in index notation: the ranges first,
-/// then the body as one scalar with the index names in scope. Returns the value's shape (one
-/// axis per index name, row-major) and its definition.
+/// Types `name[i] = body` (or `name[f][i][j] = body`, or `h[t][4] = body` with a vector
+/// body) in index notation: the ranges first, then the body with the index names in scope.
+/// `own` is the vector's source index: the body may read it at a smaller value of its first
+/// index (a recurrence). Returns the value's shape (one axis per index name, row-major, then
+/// the sizes written after them) and its definition.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn definition(
     scope: &Scope<'_>,
@@ -237,30 +240,27 @@ pub(super) fn definition(
     vector_sizes: &[Option<Shape>],
     errors: &mut Vec<Diagnostic>,
     final_pass: bool,
-    name: &Ident,
+    (name, own): (&Ident, usize),
     dims: &[Dim],
     index: &[Ident],
     body: &Expr,
 ) -> Option<(Shape, TExpr)> {
     let written: String = index.iter().map(|i| format!("[{}]", i.name)).collect();
-    if let Some(d) = dims.first() {
+    if index.len() + dims.len() > MAX_AXES {
         errors.push(Diagnostic::new(
-            d.span,
+            name.span,
             format!(
-                "the size of `{}` follows from the ranges of its indices: write `{}{written} = ...`",
-                name.name, name.name
+                "`{}` has {} axes; a value has at most {MAX_AXES}",
+                name.name,
+                index.len() + dims.len()
             ),
         ));
         return None;
     }
-    if index.len() > MAX_AXES {
+    if let Some(d) = dims.iter().find(|d| d.size == 0) {
         errors.push(Diagnostic::new(
-            index[MAX_AXES].span,
-            format!(
-                "`{}` has {} index names; a value has at most {MAX_AXES} axes",
-                name.name,
-                index.len()
-            ),
+            d.span,
+            format!("`{}` must have at least one element", name.name),
         ));
         return None;
     }
@@ -294,8 +294,19 @@ pub(super) fn definition(
         errors.extend(range_errors);
         return None;
     };
-    let sizes: Vec<usize> = index.iter().map(|lhs| ranges[&binder(lhs)]).collect();
+    let element: Vec<usize> = dims.iter().map(|d| d.size).collect();
+    let sizes: Vec<usize> = index
+        .iter()
+        .map(|lhs| ranges[&binder(lhs)])
+        .chain(element.iter().copied())
+        .collect();
     let shape = Shape::of(&sizes)?;
+    let element = Shape::of(&element)?;
+    // The body may read the value it defines (a recurrence): its shape is known from here.
+    let mut sizes_with_own = vector_sizes.to_vec();
+    if let Some(slot) = sizes_with_own.get_mut(own) {
+        *slot = Some(shape);
+    }
     let mut vars: Vec<IndexVar> = index
         .iter()
         .zip(&sizes)
@@ -308,21 +319,34 @@ pub(super) fn definition(
     let mut infer = Infer::new(
         scope,
         params,
-        vector_sizes,
+        &sizes_with_own,
         errors,
         &mut vars,
         final_pass,
         false,
     );
     infer.index_ranges = Some(&ranges);
-    let typed = infer.expr(body, None)?;
-    if typed.shape != Shape::Scalar {
+    infer.defining = Some(own);
+    let hint = match element {
+        Shape::Vector(n) => Some(n),
+        _ => None,
+    };
+    let typed = infer.expr(body, hint)?;
+    if typed.shape != element {
+        let want = match element {
+            Shape::Scalar => format!(
+                "one element, but this is {}: index it (`v{written}`)",
+                typed.shape.describe()
+            ),
+            _ => format!(
+                "{} as written after the index names, but this is {}",
+                element.describe(),
+                typed.shape.describe()
+            ),
+        };
         errors.push(Diagnostic::new(
             body.span,
-            format!(
-                "in index notation the right-hand side is one element, but this is {}: index it (`v{written}`)",
-                typed.shape.describe(),
-            ),
+            format!("in index notation the right-hand side is {want}"),
         ));
         return None;
     }

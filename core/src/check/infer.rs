@@ -42,6 +42,9 @@ pub(super) struct Infer<'a> {
     /// In an index-notation definition, the inferred range of every index name by where it
     /// is bound (`index.rs`); `None` elsewhere.
     pub index_ranges: Option<&'a Ranges>,
+    /// In an index-notation definition, the vector it defines (by source index): a read of
+    /// it is a recurrence, allowed only at a smaller value of its first index.
+    pub defining: Option<usize>,
 }
 
 /// An index variable of a claim used where another range belongs.
@@ -79,6 +82,7 @@ impl<'a> Infer<'a> {
             unresolved_param: None,
             range_conflicts: Vec::new(),
             index_ranges: None,
+            defining: None,
         }
     }
 
@@ -127,8 +131,20 @@ impl<'a> Infer<'a> {
                 let symbol = self.element_base(name)?;
                 self.learn_from_indices(symbol, name, indices);
                 let shape = self.symbol_shape(symbol, name)?;
-                let terms = self.indices(name, shape, indices)?;
-                typed(TExprKind::Element(symbol, terms), Shape::Scalar)
+                // Fewer indices than axes: the rest of the value (`x[t]`, row t of `x`);
+                // a claim names single elements.
+                let dims = shape.dims();
+                let given = match self.in_claim || indices.is_empty() {
+                    true => dims.len(),
+                    false => indices.len().min(dims.len()),
+                };
+                let (leading, rest) = dims.split_at(given);
+                let leading = Shape::of(leading).unwrap_or(shape);
+                let terms = self.indices(name, leading, indices)?;
+                if self.defining.is_some_and(|v| symbol == Symbol::Vector(v)) {
+                    self.recurrent_read(name, &terms, span)?;
+                }
+                typed(TExprKind::Element(symbol, terms), Shape::of(rest)?)
             }
             ExprKind::Call { func, args } => match self.picked_inside(func, args) {
                 Some(moved) => self.expr(&moved, hint),

@@ -366,7 +366,7 @@ fn check_network<'a>(
         entry.default = decl.value.clone();
     }
 
-    let order = order::order_vectors(&s.vectors, &names, source, errors)?;
+    let order = order::order_vectors(&s.vectors, &s.vector_index, &names, source, errors)?;
     let labels = label_targets(&targets);
     let scope = Scope {
         labels,

@@ -6,20 +6,27 @@ use chainrule_grammar::{self as ast, Diagnostic};
 
 use super::{Entity, line_of};
 
-/// Orders named vectors so that each comes after the vectors it uses; reports cycles.
+/// Orders named vectors so that each comes after the vectors it uses; reports cycles. A
+/// definition in index notation (`index[v]` not empty) may read itself: a recurrence, whose
+/// reads typing checks (`h[t - 1]`, at a smaller value of its first index).
 pub(super) fn order_vectors(
     vectors: &[(&ast::Ident, &[ast::Dim], &ast::Expr)],
+    index: &[&[ast::Ident]],
     names: &BTreeMap<&str, Entity>,
     source: &str,
     errors: &mut Vec<Diagnostic>,
 ) -> Option<Vec<usize>> {
     let deps: Vec<Vec<usize>> = vectors
         .iter()
-        .map(|(_, _, expr)| {
+        .enumerate()
+        .map(|(v, (_, _, expr))| {
             let mut out = Vec::new();
             collect_vector_refs(expr, names, &mut out);
             out.sort_unstable();
             out.dedup();
+            if !index[v].is_empty() {
+                out.retain(|&u| u != v);
+            }
             out
         })
         .collect();

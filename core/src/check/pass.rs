@@ -37,7 +37,7 @@ impl InferPass<'_, '_> {
                     &vector_sizes,
                     &mut errors,
                     final_pass,
-                    name,
+                    (name, index),
                     dims,
                     index_names,
                     expr,

@@ -40,44 +40,48 @@ pub fn derive(program: &mut Program, network: &Network) {
         let adjoint = if statement.defines == Tensor::Value(Symbol::Loss) {
             program.graph.constant_node(1.0)
         } else {
-            let Some(contributions) = pending.remove(&statement.defines).filter(|c| !c.is_empty())
-            else {
+            if pending.get(&statement.defines).is_none_or(|c| c.is_empty()) {
                 continue;
-            };
-            let delta = combine(program, network, statement.defines, contributions);
+            }
             match statement.defines {
                 // An argument has no delta of its own: its adjoint is written out in place.
                 Tensor::Inner(_) => {
+                    let contributions = pending.remove(&statement.defines).unwrap_or_default();
+                    let delta = combine(program, network, statement.defines, contributions);
                     let mut adjoint = delta.formula;
                     for (&out, at) in delta.indices.iter().zip(&free) {
                         adjoint = program.substitute(adjoint, out, at);
                     }
                     adjoint
                 }
+                // The adjoint is the delta by name, so the statement's own reads scatter
+                // before its delta is combined: a recurrence's read of itself (`h[t - 1]`)
+                // adds the carried term to its own delta.
                 _ => {
-                    deltas.push(delta);
-                    program.read(Tensor::Delta(symbol_of(statement.defines)), free.clone())
+                    let adjoint =
+                        program.read(Tensor::Delta(symbol_of(statement.defines)), free.clone());
+                    scatter(
+                        program,
+                        &forward,
+                        statement,
+                        position,
+                        adjoint,
+                        &mut pending,
+                    );
+                    let contributions = pending.remove(&statement.defines).unwrap_or_default();
+                    deltas.push(combine(program, network, statement.defines, contributions));
+                    continue;
                 }
             }
         };
-        let context: Vec<Bound> = statement
-            .indices
-            .iter()
-            .zip(&statement.shape)
-            .map(|(&var, &size)| Bound { var, size })
-            .collect();
-        let own = program.read(statement.defines, free);
-        let mut named = named_reads(program, &forward, statement.formula);
-        if let Node::Var(v) = program.graph.node(own) {
-            named.insert(statement.formula, *v);
-        }
-        let mut sweep = Sweep {
+        scatter(
             program,
+            &forward,
             statement,
             position,
-            pending: &mut pending,
-        };
-        sweep.scatter(statement.formula, adjoint, &context, &named);
+            adjoint,
+            &mut pending,
+        );
     }
     program.deltas = deltas;
     program.gradients = (0..network.params.len())
@@ -87,6 +91,36 @@ pub fn derive(program: &mut Program, network: &Network) {
             combine(program, network, tensor, contributions)
         })
         .collect();
+}
+
+/// Sends `adjoint` (the statement's own adjoint) down its formula into `pending`.
+fn scatter(
+    program: &mut Program,
+    forward: &[Statement],
+    statement: &Statement,
+    position: usize,
+    adjoint: NodeId,
+    pending: &mut BTreeMap<Tensor, Vec<Contribution>>,
+) {
+    let free: Vec<Affine> = statement.indices.iter().map(|&v| Affine::var(v)).collect();
+    let context: Vec<Bound> = statement
+        .indices
+        .iter()
+        .zip(&statement.shape)
+        .map(|(&var, &size)| Bound { var, size })
+        .collect();
+    let own = program.read(statement.defines, free);
+    let mut named = named_reads(program, forward, statement.formula);
+    if let Node::Var(v) = program.graph.node(own) {
+        named.insert(statement.formula, *v);
+    }
+    let mut sweep = Sweep {
+        program,
+        statement,
+        position,
+        pending,
+    };
+    sweep.scatter(statement.formula, adjoint, &context, &named);
 }
 
 /// Names for the values a formula can meet: where it reads `z[A]` and a vector is defined
@@ -293,6 +327,8 @@ fn combine(
     } else {
         program.graph.sum(&terms)
     };
+    let own: Vec<(IndexVar, usize)> = indices.iter().copied().zip(shape.iter().copied()).collect();
+    let formula = program.drop_implied_guards(formula, &own);
     Statement {
         defines: Tensor::Delta(symbol_of(tensor)),
         shape,

@@ -38,9 +38,11 @@ pub fn lower(
         named_calls,
         env: Vec::new(),
         env_ranges: Vec::new(),
+        current: None,
     };
     let mut forward = Vec::new();
     for (v, vector) in network.vectors.iter().enumerate() {
+        lowering.current = Some(v);
         // One own index per axis; a named scalar (`mu = mean(x)`) has none.
         let shape = vector.shape.dims();
         let own: Vec<IndexVar> = shape.iter().map(|_| lowering.program.fresh()).collect();
@@ -50,14 +52,24 @@ pub fn lower(
             TExprKind::IndexDef(vars, body) => (Some(vars.as_slice()), &**body),
             _ => (None, &vector.expr),
         };
-        let formula = match inner_argument(e, scope.is_some()) {
+        // The left-hand names take the leading indices; a body with axes of its own
+        // (`h[t][4] = tanh(...)`) is read at the rest.
+        let free = scope.map_or(0, |vars| vars.iter().take_while(|v| v.free).count());
+        if free > shape.len() {
+            return Err(Unsupported("flatten (a flat index over several axes)"));
+        }
+        // A recurrence keeps its function and argument in one statement: the argument's read
+        // of the previous step must reach the vector's own delta (`derive` scatters a
+        // statement's own reads before it combines its delta).
+        let recurrent = reads(e, Symbol::Vector(v));
+        let formula = match inner_argument(e, scope.is_some()).filter(|_| !recurrent) {
             Some((applied, argument)) => {
                 // `v = f(argument)`: the argument is a statement of its own, read by name.
                 let inner_own: Vec<IndexVar> =
                     shape.iter().map(|_| lowering.program.fresh()).collect();
                 let inner_at: Vec<Affine> = inner_own.iter().map(|&j| Affine::var(j)).collect();
                 lowering.enter(scope, &inner_at);
-                let inner = lowering.expr(argument, &inner_at)?;
+                let inner = lowering.expr(argument, &inner_at[free..])?;
                 forward.push(Statement {
                     defines: Tensor::Inner(v),
                     shape: shape.clone(),
@@ -74,7 +86,7 @@ pub fn lower(
             }
             None => {
                 lowering.enter(scope, &at);
-                lowering.expr(e, &at)?
+                lowering.expr(e, &at[free..])?
             }
         };
         lowering.enter(None, &[]);
@@ -90,6 +102,7 @@ pub fn lower(
             lowering.defined[v] = Some((k, formula));
         }
     }
+    lowering.current = None;
     let formula = lowering.expr(&network.loss.expr, &[])?;
     forward.push(Statement {
         defines: Tensor::Value(Symbol::Loss),
@@ -101,6 +114,18 @@ pub fn lower(
     });
     program.forward = forward;
     Ok(program)
+}
+
+/// Whether `e` reads `symbol` anywhere.
+fn reads(e: &TExpr, symbol: Symbol) -> bool {
+    if let TExprKind::Symbol(s) | TExprKind::Element(s, _) = &e.kind
+        && *s == symbol
+    {
+        return true;
+    }
+    let mut found = false;
+    e.for_each_child(|c| found |= reads(c, symbol));
+    found
 }
 
 /// `f(argument)` when a vector is an element-wise function of a compound argument, as
@@ -171,11 +196,12 @@ struct Lowering<'a> {
     env: Vec<Option<Affine>>,
     /// The range of each of those variables.
     env_ranges: Vec<usize>,
+    /// The vector being lowered: a read of it is a recurrence (`h[t - 1]`), zero before its
+    /// first element.
+    current: Option<usize>,
 }
 
 impl Lowering<'_> {
-    /// Puts an index-notation definition's variables in scope, its left-hand index standing
-    /// for `at`; `None` leaves index notation.
     /// Puts a definition's index variables in scope: its free ones (the left-hand side's,
     /// in order) at `at`, the ones its reductions bind unset until they do.
     fn enter(&mut self, vars: Option<&[crate::model::IndexVar]>, at: &[Affine]) {
@@ -227,11 +253,23 @@ impl Lowering<'_> {
                 read
             }
             TExprKind::Element(symbol, indices) => {
-                let indices = indices
+                let mut indices: Vec<Affine> = indices
                     .iter()
                     .map(|i| self.index(i))
                     .collect::<Result<_, _>>()?;
-                self.program.read(Tensor::Value(*symbol), indices)
+                let first = indices.first().cloned();
+                // Fewer indices than axes: the element `at` of the rest (`x[t]`'s element k).
+                indices.extend(at.iter().cloned());
+                let read = self.program.read(Tensor::Value(*symbol), indices);
+                match (self.current, *symbol, first) {
+                    // A recurrence reads zero before the first element: `[0 <= t - 1] h[t-1]`.
+                    (Some(v), Symbol::Vector(u), Some(first)) if u == v => {
+                        let size = self.network.vectors[v].shape.dims()[0] as i64;
+                        let guard = self.program.leaf(Leaf::Guard(first, 0, size));
+                        self.program.graph.mul(guard, read)
+                    }
+                    _ => read,
+                }
             }
             TExprKind::Neg(a) => {
                 let a = self.expr(a, at)?;
@@ -343,10 +381,16 @@ impl Lowering<'_> {
                 self.sum(vec![bound], body)
             }
             TExprKind::IndexDef(vars, body) => {
-                // A scalar's `at` is empty; a vector-shaped body reads it again below.
+                // The free variables take the leading indices of `at`; a body with axes of
+                // its own (`h[t][4] = tanh(...)`) is read at the rest.
+                let free = vars.iter().take_while(|v| v.free).count();
+                if free > at.len() {
+                    // `flatten(p)`: one index over several axes, which no affine map reads.
+                    return Err(Unsupported("flatten (a flat index over several axes)"));
+                }
                 let (env, ranges) = (self.env.clone(), self.env_ranges.clone());
                 self.enter(Some(vars), at);
-                let formula = self.expr(body, at);
+                let formula = self.expr(body, at.get(free..).unwrap_or(&[]));
                 (self.env, self.env_ranges) = (env, ranges);
                 formula?
             }

@@ -112,6 +112,105 @@ impl Program {
         out
     }
 
+    /// `node` without the brackets `[lo <= a < hi]` that hold wherever they stand: every
+    /// variable of `a` is one of `ranges` (the statement's own) or bound by a sum around the
+    /// bracket. A recurrence's `[0 <= t - 1]`, substituted into its delta as `[0 <= t]`, goes.
+    pub fn drop_implied_guards(&mut self, node: NodeId, ranges: &[(IndexVar, usize)]) -> NodeId {
+        if !self.has_guard(node) {
+            return node;
+        }
+        let mut memo = HashMap::new();
+        self.drop_guards_memo(node, ranges, &mut memo)
+    }
+
+    /// Whether a formula holds a range bracket anywhere (inside sums too).
+    fn has_guard(&self, node: NodeId) -> bool {
+        let mut stack = vec![node];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(n) = stack.pop() {
+            if !seen.insert(n) {
+                continue;
+            }
+            match self.graph.node(n) {
+                Node::Var(var) => match self.leaf_of(*var) {
+                    Leaf::Guard(..) => return true,
+                    Leaf::Sum(_, body) => stack.push(*body),
+                    _ => {}
+                },
+                other => other.for_each_child(|c| stack.push(c)),
+            }
+        }
+        false
+    }
+
+    fn drop_guards_memo(
+        &mut self,
+        node: NodeId,
+        ranges: &[(IndexVar, usize)],
+        memo: &mut HashMap<NodeId, NodeId>,
+    ) -> NodeId {
+        if let Some(&done) = memo.get(&node) {
+            return done;
+        }
+        let out = self.drop_guards_at(node, ranges, memo);
+        memo.insert(node, out);
+        out
+    }
+
+    fn drop_guards_at(
+        &mut self,
+        node: NodeId,
+        ranges: &[(IndexVar, usize)],
+        memo: &mut HashMap<NodeId, NodeId>,
+    ) -> NodeId {
+        let size = |v: IndexVar| ranges.iter().find(|(u, _)| *u == v).map(|&(_, n)| n as i64);
+        match self.graph.node(node).clone() {
+            Node::Const(_) => node,
+            Node::Var(var) => match self.leaf_of(var).clone() {
+                Leaf::Guard(a, lo, hi) => {
+                    if a.terms.iter().all(|(v, _)| size(*v).is_some()) {
+                        let (min, max) = a.bounds(&|v| size(v).unwrap_or(1));
+                        if lo <= min && max < hi {
+                            return self.graph.constant_node(1.0);
+                        }
+                    }
+                    node
+                }
+                Leaf::Sum(bounds, body) => {
+                    let mut inner = ranges.to_vec();
+                    inner.extend(bounds.iter().map(|b| (b.var, b.size)));
+                    let body = self.drop_guards_memo(body, &inner, &mut HashMap::new());
+                    self.leaf(Leaf::Sum(bounds, body))
+                }
+                _ => node,
+            },
+            Node::Mul(a, b) | Node::Add(a, b) | Node::Sub(a, b) => {
+                let (x, y) = (
+                    self.drop_guards_memo(a, ranges, memo),
+                    self.drop_guards_memo(b, ranges, memo),
+                );
+                match self.graph.node(node) {
+                    Node::Mul(..) => self.graph.mul(x, y),
+                    Node::Add(..) => self.graph.add(x, y),
+                    _ => self.graph.sub(x, y),
+                }
+            }
+            Node::Neg(a) => {
+                let a = self.drop_guards_memo(a, ranges, memo);
+                self.graph.neg(a)
+            }
+            Node::Sum(items) => {
+                let items: Vec<NodeId> = items
+                    .iter()
+                    .map(|&i| self.drop_guards_memo(i, ranges, memo))
+                    .collect();
+                self.graph.sum(&items)
+            }
+            // Brackets stand as factors of products and sums of terms; elsewhere they stay.
+            _ => node,
+        }
+    }
+
     /// Whether a formula reads `tensor` anywhere.
     pub fn reads(&self, node: NodeId, tensor: super::Tensor) -> bool {
         let mut stack = vec![node];

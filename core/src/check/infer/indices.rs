@@ -107,6 +107,31 @@ impl Infer<'_> {
         }
     }
 
+    /// A definition's read of itself: only at its first index minus a constant (`h[t - 1]`),
+    /// which reads zero before the first element.
+    pub(super) fn recurrent_read(
+        &mut self,
+        name: &Ident,
+        terms: &[IndexTerm],
+        span: Span,
+    ) -> Option<()> {
+        match terms.first() {
+            Some(IndexTerm::Affine(parts, offset)) if parts[..] == [(0, 1)] && *offset < 0 => {
+                Some(())
+            }
+            _ => {
+                self.error(
+                    span,
+                    format!(
+                        "`{0}` may read itself only at a smaller value of its first index, as in a recurrence (`{0}[t - 1]`)",
+                        name.name
+                    ),
+                );
+                None
+            }
+        }
+    }
+
     pub(super) fn index_var(&mut self, var: &Ident, size: usize) -> Option<usize> {
         if let Some(pos) = self.vars.iter().position(|v| v.name == var.name) {
             let known = self.vars[pos].range;

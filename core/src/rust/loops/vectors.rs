@@ -18,13 +18,17 @@ impl Body<'_, '_> {
         if family == Family::Values && self.plan.inner[v].is_some() {
             self.arrays.insert((Family::Inner, v));
         }
-        self.prepare(f);
-        let vector = &self.ctx.network.vectors[v];
-        let name = array_ident(&self.ctx.names, &vector.name, family);
         let tensor = match family {
             Family::Deltas => Tensor::Delta(Symbol::Vector(v)),
             _ => Tensor::Value(Symbol::Vector(v)),
         };
+        // A recurrence reads the array its loop fills: nothing binds it before either.
+        if self.plan.program.reads(f, tensor) {
+            self.arrays.insert((family, v));
+        }
+        self.prepare(f);
+        let vector = &self.ctx.network.vectors[v];
+        let name = array_ident(&self.ctx.names, &vector.name, family);
         let own = self.plan.indices_of(tensor).to_vec();
         if own.is_empty() {
             return;
@@ -75,10 +79,17 @@ impl Body<'_, '_> {
         let zero = crate::rust::context::repeated(vector.shape, quote! { 0.0 });
         let ks: Vec<Ident> = own.iter().map(|&k| self.ident(k)).collect();
         let at = quote! { #([#ks])* };
+        // A recurrence's deltas read the next step's (`delta h[t + 1]`): the first axis runs
+        // backwards, as backpropagation through time does.
+        let backwards = family == Family::Deltas
+            && self.plan.program.reads(f, Tensor::Delta(Symbol::Vector(v)));
         let wrap = |mut body: TokenStream| {
-            for (k, n) in ks.iter().zip(vector.shape.dims()).rev() {
+            for (axis, (k, n)) in ks.iter().zip(vector.shape.dims()).enumerate().rev() {
                 let n = Literal::usize_unsuffixed(n);
-                body = quote! { for #k in 0..#n { #body } };
+                body = match axis == 0 && backwards {
+                    true => quote! { for #k in (0..#n).rev() { #body } },
+                    false => quote! { for #k in 0..#n { #body } },
+                };
             }
             body
         };
@@ -129,7 +140,14 @@ impl Body<'_, '_> {
         // A sum over the rows of a matrix read by column (`sum_i delta_i W_ik`) runs row by
         // row instead, so the inner loop walks memory in order; each element still adds its
         // terms in the same order, so the result is the same to the bit.
-        let interchanged = match program.leaf_at(f) {
+        let own_tensor = match family {
+            Family::Deltas => Tensor::Delta(Symbol::Vector(v)),
+            _ => Tensor::Value(Symbol::Vector(v)),
+        };
+        // A recurrence (`s[t] = a * s[t - 1] + x[t]`) reads its own array: forward in order,
+        // deltas backwards, never interchanged.
+        let recurrent = self.plan.program.reads(f, own_tensor);
+        let interchanged = match program.leaf_at(f).filter(|_| !recurrent) {
             Some(Leaf::Sum(bounds, body)) => match bounds[..] {
                 [bound] if reads_by_column(self.plan, *body, bound.var, own) => {
                     Some((bound, *body))
@@ -171,9 +189,13 @@ impl Body<'_, '_> {
                 }
                 _ => {
                     let body = self.expr(f, 0);
+                    let range = match recurrent && family == Family::Deltas {
+                        true => quote! { (0..#n).rev() },
+                        false => quote! { 0..#n },
+                    };
                     quote! {
                         let mut #name: #ty = [0.0; #n];
-                        for #k in 0..#n {
+                        for #k in #range {
                             #name[#k] = #body;
                         }
                     }
