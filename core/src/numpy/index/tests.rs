@@ -90,7 +90,12 @@ fn every_corpus_formula_reproduces_every_element() {
         let path = entry.expect("entry").path(); // ok: unit test
         let text = std::fs::read_to_string(&path).expect("read"); // ok: unit test
         let model = crate::check_source(&text).expect("checks"); // ok: unit test
-        for network in &model.networks {
+        // The NumPy module refuses values of several axes; its finder never sees them.
+        let written = model
+            .networks
+            .iter()
+            .filter(|n| crate::numpy::unsupported(n).is_none());
+        for network in written {
             let d = crate::derive::derive(network, &model.functions);
             // A point inside every function's domain.
             let params: Vec<Vec<f64>> = network
