@@ -348,3 +348,34 @@ fn delta_recursion_steps_hold_and_slips_are_named() {
     );
     assert!(out.ends_with("6 claims: 3 hold, 3 fail\n"), "{out}");
 }
+
+/// Backpropagation through time (examples/claims/rnn_mistakes.nn): the delta with its
+/// carried term and W's gradient with h at t - 1 hold; the delta without the carried term is
+/// named as such, and h at t, or the last step alone, fail.
+#[test]
+fn recurrence_mistakes_are_caught_and_the_carried_term_named() {
+    let file = "examples/claims/rnn_mistakes.nn";
+    let (code, out) = check(file);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.ends_with("5 claims: 2 hold, 3 fail\n"), "{out}");
+    assert_contains(block(&out, file, 11), &["holds", "for all 12 index values"]);
+    assert_contains(
+        block(&out, file, 12),
+        &[
+            "fails for 9 of 12 index values",
+            "holds for: t=3, k=0; t=3, k=1; t=3, k=2",
+            "it holds only at the last step (t = 3)",
+            "the term through `h[t + 1]`",
+            "is missing",
+        ],
+    );
+    assert_contains(block(&out, file, 13), &["holds", "for all 9 index values"]);
+    assert_contains(
+        block(&out, file, 14),
+        &["FAILS", "fails for 9 of 9 index values"],
+    );
+    assert_contains(
+        block(&out, file, 15),
+        &["FAILS", "the claim keeps one term"],
+    );
+}

@@ -413,6 +413,18 @@ pub struct TExpr {
 }
 
 impl TExpr {
+    /// Whether the expression reads `symbol` anywhere (a recurrence reads its own value).
+    pub fn reads(&self, symbol: Symbol) -> bool {
+        if let TExprKind::Symbol(s) | TExprKind::Element(s, _) = &self.kind
+            && *s == symbol
+        {
+            return true;
+        }
+        let mut found = false;
+        self.for_each_child(|c| found |= c.reads(symbol));
+        found
+    }
+
     /// Calls `f` on every direct sub-expression, in order.
     pub fn for_each_child<'e>(&'e self, mut f: impl FnMut(&'e TExpr)) {
         match &self.kind {

@@ -54,6 +54,7 @@ case!(param_defaults__defaults, "tests/corpus/ok/param_defaults.nn", defaults);
 case!(pi__with_pi, "tests/corpus/ok/pi.nn", with_pi);
 case!(power__powers, "tests/corpus/ok/power.nn", powers);
 case!(reductions__reductions, "tests/corpus/ok/reductions.nn", reductions);
+case!(rnn_claims__rnn_claims, "tests/corpus/ok/rnn_claims.nn", rnn_claims);
 case!(rnn_elman__rnn_elman, "tests/corpus/ok/rnn_elman.nn", rnn_elman);
 case!(rnn_many_to_one__rnn_many_to_one, "tests/corpus/ok/rnn_many_to_one.nn", rnn_many_to_one);
 case!(scalar_data__scaled_input, "tests/corpus/ok/scalar_data.nn", scaled_input);

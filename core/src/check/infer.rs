@@ -408,9 +408,10 @@ fn vector_len(shape: Shape) -> Option<usize> {
     }
 }
 
-/// The letters that may name index variables in claims.
+/// The names that may be index variables in claims: any single lower-case letter (LANGUAGE.md,
+/// third round: `t` for time, `u`, `v` for positions), unless the network names it.
 pub(super) fn is_index_letter(name: &str) -> bool {
-    matches!(name, "i" | "j" | "k" | "m" | "n")
+    name.len() == 1 && name.bytes().all(|b| b.is_ascii_lowercase())
 }
 
 /// The value of a constant expression (numbers, unary minus and arithmetic), if it is one.

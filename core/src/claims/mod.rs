@@ -7,6 +7,7 @@ pub(crate) mod canon;
 pub(crate) mod classify;
 mod diagnose;
 mod ratio;
+mod recurrence;
 
 use std::collections::HashMap;
 
@@ -19,6 +20,9 @@ use crate::lower::Lowering;
 use crate::model::{Claim, Function, IndexTerm, Network, ScalarRef};
 use crate::print::{Printer, Style};
 use canon::Canon;
+
+/// Most symbols a diagnosis prints of one expression.
+const MAX_SHOWN: u64 = 400;
 
 /// Random points each claim is evaluated at.
 pub const POINTS: usize = 16;
@@ -238,6 +242,14 @@ fn check_claim(
         report.failing.push(instance.label.clone());
         if report.diagnosis.is_empty() {
             let text = |node: NodeId| {
+                // A recurrence's delta written out in closed form grows geometrically with
+                // the steps: past a few lines, say how long it is instead of printing it.
+                let size = d.tree_size(node);
+                if size > MAX_SHOWN {
+                    return format!(
+                        "(an expression of {size} symbols written out; `chainrule latex --form delta` shows it step by step)"
+                    );
+                }
                 let leaf = |v: Var| d.layout.describe(network, v);
                 Printer {
                     graph: &d.graph,
@@ -271,6 +283,13 @@ fn check_claim(
         // The swap explains every value; the factor comparison of one instance would only
         // list the symptoms (each factor at the wrong element).
         report.diagnosis.truncate(2);
+        report.diagnosis.insert(0, line);
+        return report;
+    }
+    let holds: Vec<bool> = table.iter().map(|(d, c)| diagnose::same(d, c)).collect();
+    if report.holds.is_none()
+        && let Some(line) = recurrence::missing_carried_term(claim, network, &instances, &holds)
+    {
         report.diagnosis.insert(0, line);
         return report;
     }

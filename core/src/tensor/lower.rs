@@ -61,7 +61,7 @@ pub fn lower(
         // A recurrence keeps its function and argument in one statement: the argument's read
         // of the previous step must reach the vector's own delta (`derive` scatters a
         // statement's own reads before it combines its delta).
-        let recurrent = reads(e, Symbol::Vector(v));
+        let recurrent = e.reads(Symbol::Vector(v));
         let formula = match inner_argument(e, scope.is_some()).filter(|_| !recurrent) {
             Some((applied, argument)) => {
                 // `v = f(argument)`: the argument is a statement of its own, read by name.
@@ -114,18 +114,6 @@ pub fn lower(
     });
     program.forward = forward;
     Ok(program)
-}
-
-/// Whether `e` reads `symbol` anywhere.
-fn reads(e: &TExpr, symbol: Symbol) -> bool {
-    if let TExprKind::Symbol(s) | TExprKind::Element(s, _) = &e.kind
-        && *s == symbol
-    {
-        return true;
-    }
-    let mut found = false;
-    e.for_each_child(|c| found |= reads(c, symbol));
-    found
 }
 
 /// `f(argument)` when a vector is an element-wise function of a compound argument, as

@@ -162,7 +162,7 @@ impl Infer<'_> {
         if !is_index_letter(&var.name) || self.scope.resolve(&var.name).is_some() {
             self.error(
                 var.span,
-                format!("`{}` is not an index: indices are whole numbers, or in claims the letters i, j, k, m, n", var.name),
+                format!("`{}` is not an index: indices are whole numbers, or in claims single lower-case letters that name nothing in the network", var.name),
             );
             return None;
         }
@@ -308,7 +308,7 @@ impl Infer<'_> {
             let advice = if ranges.is_some() {
                 "use a name that is neither a value of the network nor an index name already bound here"
             } else {
-                "use an unused letter i, j, k, m or n"
+                "use a lower-case letter that names nothing in the network and is not bound here"
             };
             let role = match op {
                 Reduction::Sum | Reduction::Mean => "a summation index".to_string(),
