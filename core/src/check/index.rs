@@ -240,7 +240,7 @@ pub(super) fn definition(
     vector_sizes: &[Option<Shape>],
     errors: &mut Vec<Diagnostic>,
     final_pass: bool,
-    (name, own): (&Ident, usize),
+    (name, own, later): (&Ident, usize, Option<Shape>),
     dims: &[Dim],
     index: &[Ident],
     body: &Expr,
@@ -294,14 +294,19 @@ pub(super) fn definition(
         errors.extend(range_errors);
         return None;
     };
-    let element: Vec<usize> = dims.iter().map(|d| d.size).collect();
-    let sizes: Vec<usize> = index
-        .iter()
-        .map(|lhs| ranges[&binder(lhs)])
-        .chain(element.iter().copied())
-        .collect();
-    let shape = Shape::of(&sizes)?;
-    let element = Shape::of(&element)?;
+    // Sizes after the names give each element axes; without them, a later use's shape
+    // (`o[t] = V @ h[t] + c` compared with y `[5][2]`) suggests them.
+    let sized: Vec<usize> = dims.iter().map(|d| d.size).collect();
+    let suggested: Vec<usize> = match later.map(Shape::dims) {
+        Some(d) if sized.is_empty() && d.len() > index.len() => d[index.len()..].to_vec(),
+        _ => sized.clone(),
+    };
+    let leading: Vec<usize> = index.iter().map(|lhs| ranges[&binder(lhs)]).collect();
+    let with = |element: &[usize]| -> Option<Shape> {
+        Shape::of(&leading.iter().chain(element).copied().collect::<Vec<_>>())
+    };
+    let shape = with(&suggested)?;
+    let element = Shape::of(&suggested)?;
     // The body may read the value it defines (a recurrence): its shape is known from here.
     let mut sizes_with_own = vector_sizes.to_vec();
     if let Some(slot) = sizes_with_own.get_mut(own) {
@@ -309,7 +314,7 @@ pub(super) fn definition(
     }
     let mut vars: Vec<IndexVar> = index
         .iter()
-        .zip(&sizes)
+        .zip(&leading)
         .map(|(lhs, &range)| IndexVar {
             name: lhs.name.clone(),
             range,
@@ -332,6 +337,11 @@ pub(super) fn definition(
         _ => None,
     };
     let typed = infer.expr(body, hint)?;
+    // A suggestion from a later use binds nothing: a body of one element stays one.
+    let (shape, element) = match typed.shape {
+        Shape::Scalar if sized.is_empty() => (with(&[])?, Shape::Scalar),
+        _ => (shape, element),
+    };
     if typed.shape != element {
         let want = match element {
             Shape::Scalar => format!(

@@ -7,6 +7,7 @@ mod functions;
 mod grad;
 mod index;
 mod infer;
+mod later;
 mod limits;
 mod order;
 mod outline;
@@ -377,10 +378,13 @@ fn check_network<'a>(
     };
 
     // Infer shapes until a pass learns nothing new, then one last pass that reports.
+    let expressions = s.vectors.iter().map(|(_, _, e)| *e);
+    let hints = later::hints(&scope, expressions.chain(s.losses.iter().map(|(_, e)| *e)));
     let mut pass = InferPass {
         statements: &s,
         order: &order,
         scope: &scope,
+        hints: &hints,
     };
     for _ in 0..s.vectors.len() + 2 {
         params.progress = false;

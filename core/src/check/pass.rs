@@ -12,6 +12,8 @@ pub(super) struct InferPass<'s, 'a> {
     pub(super) statements: &'s Statements<'a>,
     pub(super) order: &'s [usize],
     pub(super) scope: &'s Scope<'s>,
+    /// Shapes learnt from later uses (`later.rs`), by source index.
+    pub(super) hints: &'s std::collections::BTreeMap<usize, Shape>,
 }
 
 /// Each typed definition: its source index, its shape (a vector, or a named scalar) and body.
@@ -37,7 +39,7 @@ impl InferPass<'_, '_> {
                     &vector_sizes,
                     &mut errors,
                     final_pass,
-                    (name, index),
+                    (name, index, self.hints.get(&index).copied()),
                     dims,
                     index_names,
                     expr,
@@ -78,9 +80,15 @@ impl InferPass<'_, '_> {
                 final_pass,
                 false,
             );
-            infer.report_unresolved = declared.is_some();
+            // A later use's shape (`y = W @ x` compared with a target) flows down as a
+            // declared size does, without binding the definition to it.
+            let hint = declared.or(match self.hints.get(&index) {
+                Some(Shape::Vector(n)) => Some(*n),
+                _ => None,
+            });
+            infer.report_unresolved = hint.is_some();
             infer.index_ranges = bound.as_ref();
-            let result = infer.expr(expr, declared);
+            let result = infer.expr(expr, hint);
             let cascaded = infer.cascaded;
             let unresolved_param = infer.unresolved_param;
             let result = result.map(|e| index::scoped(vars, e));
