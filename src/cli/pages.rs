@@ -94,7 +94,7 @@ pub fn html(args: &PageArgs) -> Result<ExitCode, Failure> {
 pub fn notebook(args: &PageArgs) -> Result<ExitCode, Failure> {
     let (file, model, index, at, lr) = prepare(args)?;
     let network = network(&model, index);
-    refuse_numpy(&file.name, network)?;
+    refuse_numpy(&file.name, &model, network)?;
     let drawn = at.is_none();
     let at = at.unwrap_or_else(|| {
         let positive = ["log(", "sqrt("].iter().any(|f| file.text.contains(f));
@@ -107,14 +107,18 @@ pub fn notebook(args: &PageArgs) -> Result<ExitCode, Failure> {
 /// `chainrule numpy FILE [-o OUT]`.
 pub fn numpy(args: &PageArgs) -> Result<ExitCode, Failure> {
     let (file, model, index, _, _) = prepare(args)?;
-    refuse_numpy(&file.name, network(&model, index))?;
+    refuse_numpy(&file.name, &model, network(&model, index))?;
     let module = chainrule_core::numpy::module(&model, network(&model, index), &file.name);
     emit(output(args), &module)
 }
 
 /// An error, before anything is written, for a network the NumPy statements do not cover.
-fn refuse_numpy(file: &str, network: &chainrule_core::model::Network) -> Result<(), Failure> {
-    match chainrule_core::numpy::unsupported(network) {
+fn refuse_numpy(
+    file: &str,
+    model: &chainrule_core::model::Model,
+    network: &chainrule_core::model::Network,
+) -> Result<(), Failure> {
+    match chainrule_core::numpy::unsupported(model, network) {
         Some(reason) => Err(Failure::input(format!("{file}: error: {reason}"))),
         None => Ok(()),
     }

@@ -90,6 +90,7 @@ case!(autoencoder__autoencoder, "examples/nets/autoencoder.nn", autoencoder);
 case!(classifier__classifier, "examples/nets/classifier.nn", classifier);
 case!(classifier__softmax_mse, "examples/nets/classifier.nn", softmax_mse);
 case!(classifier__inline_softmax, "examples/nets/classifier.nn", inline_softmax);
+case!(convnet__convnet, "examples/nets/convnet.nn", convnet);
 case!(cs231n__cs231n, "examples/nets/cs231n.nn", cs231n);
 case!(hamiltonian__hnn, "examples/nets/hamiltonian.nn", hnn);
 case!(label_classifier__label_classifier, "examples/nets/label_classifier.nn", label_classifier);

@@ -267,7 +267,8 @@ pub fn datum_json<'s>(
             } else if v.shape == Shape::Scalar {
                 serde_json::json!(r[0])
             } else {
-                serde_json::json!(r)
+                // A tensor's sample nests one array per axis, as `--data` reads it.
+                chainrule::core::report::nested(r, v.shape)
             }
         })
         .collect();

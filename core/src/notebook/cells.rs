@@ -163,7 +163,8 @@ pub fn cells(cx: &Context<'_, '_>) -> Vec<Cell> {
         );
     }
     setup.push_str("}\ndata = {\n");
-    // A vector is a row per sample, a scalar a number per sample, and a label its class
+    // A vector is a row per sample (a tensor an array of its axes), a scalar a number per
+    // sample, and a label its class
     // index per sample, turned into the one-hot rows the statements read.
     let column = |v: &crate::model::DataVar, of: &dyn Fn(&Sample) -> &Vec<f64>| -> String {
         let label = v.kind == chainrule_grammar::TargetKind::Label;
@@ -176,7 +177,8 @@ pub fn cells(cx: &Context<'_, '_>) -> Vec<Cell> {
                     .unwrap_or(0)
                     .to_string(),
                 crate::model::Shape::Scalar => nested(of(s), &[]),
-                _ => nested(of(s), &[of(s).len()]),
+                // A tensor's sample nests one list per axis.
+                shape => nested(of(s), &shape.dims()),
             })
             .collect();
         match label {

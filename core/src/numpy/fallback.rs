@@ -113,6 +113,7 @@ impl Emitter<'_> {
 
     /// A vector's forward values by the scalar derivation.
     pub(super) fn vector_by_elements(&self, v: usize) -> Statement {
+        self.wrote_elements.set(true);
         let layout = &self.derivation.layout;
         let vector = &self.network.vectors[v];
         let mut nodes = vec![None; vector.size];
@@ -128,6 +129,7 @@ impl Emitter<'_> {
 
     /// The per-sample loss by the scalar derivation.
     pub(super) fn loss_by_elements(&self) -> Option<Statement> {
+        self.wrote_elements.set(true);
         let loss = self.derivation.forward.last()?;
         let unifier = Unifier::new(self.derivation);
         let formula = unifier.unify(&[(vec![], loss.value)]);
@@ -144,6 +146,7 @@ impl Emitter<'_> {
 
     /// A vector's deltas by the scalar derivation (`None`: the loss does not depend on it).
     pub(super) fn delta_by_elements(&self, v: usize) -> Option<Statement> {
+        self.wrote_elements.set(true);
         let layout = &self.derivation.layout;
         let vector = &self.network.vectors[v];
         let mut nodes = vec![None; vector.size];
@@ -166,6 +169,7 @@ impl Emitter<'_> {
 
     /// A parameter's gradient over the batch by the scalar derivation, by the batch rule.
     pub(super) fn gradient_by_elements(&self, p: usize) -> Statement {
+        self.wrote_elements.set(true);
         let layout = &self.derivation.layout;
         let mean = self.network.batch == BatchRule::Mean;
         let param = &self.network.params[p];

@@ -174,10 +174,10 @@ pub(crate) fn nested(values: &[f64], dims: &[usize]) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        [_, c, ..] => format!(
+        [_, inner @ ..] => format!(
             "[{}]",
             values
-                .chunks((*c).max(1))
+                .chunks(inner.iter().product::<usize>().max(1))
                 .map(|row| nested(row, &dims[1..]))
                 .collect::<Vec<_>>()
                 .join(", ")
@@ -185,10 +185,23 @@ pub(crate) fn nested(values: &[f64], dims: &[usize]) -> String {
     }
 }
 
-/// Why a network cannot be written in NumPy yet, if it cannot: the module reads every input,
-/// target and named value as one row of numbers per sample, so a value of two or more axes (or
-/// a parameter of three or four) would be read at the wrong elements.
-pub fn unsupported(network: &Network) -> Option<String> {
+/// Why a network cannot be written in NumPy yet, if it cannot. Values of two or more axes
+/// (or parameters of three or four) are read as arrays of their axes, which every step
+/// written from an index formula of the plan handles; a step written element by element reads
+/// flat rows, so such a network is refused unless every step has its formula.
+pub fn unsupported(model: &Model, network: &Network) -> Option<String> {
+    // A recurrence's statement reads its own earlier steps: one array expression cannot.
+    if let Some((_, vector)) = network
+        .vectors
+        .iter()
+        .enumerate()
+        .find(|(v, vector)| vector.expr.reads(Symbol::Vector(*v)))
+    {
+        return Some(format!(
+            "`{}` is a recurrence (it reads its own earlier steps), which needs a loop over time the NumPy module does not write yet; `chainrule rust`, `eval` and every LaTeX form cover it",
+            vector.name
+        ));
+    }
     let data = network.inputs.iter().chain(&network.targets);
     let values = data
         .map(|d| (&d.name, d.shape))
@@ -200,10 +213,17 @@ pub fn unsupported(network: &Network) -> Option<String> {
         .map(|p| (&p.name, p.shape))
         .find(|(_, shape)| shape.rank() >= 3);
     let (name, shape) = values.or(params)?;
+    let derivation = derive(network, &model.functions);
+    let emitter = Emitter::new(network, &derivation);
+    let _ = (emitter.forward(), emitter.deltas(), emitter.gradients());
+    if !emitter.wrote_elements.get() {
+        return None;
+    }
     let sizes: String = shape.dims().iter().map(|n| format!("[{n}]")).collect();
     Some(format!(
-        "`{name}{sizes}` has {} axes, and the NumPy module reads values of one axis only so far; \
-         `chainrule rust`, `eval` and every LaTeX form cover this network",
+        "`{name}{sizes}` has {} axes, and a step of this network has no index formula to write \
+         over them (the NumPy module writes such a network only from its formulas); \
+         `chainrule rust`, `eval` and every LaTeX form cover it",
         shape.rank()
     ))
 }
@@ -235,6 +255,8 @@ pub struct Emitter<'a> {
     /// Its verified tensor-level statements, where the tensor level covers it (user
     /// functions written in place, as the module has no Python function for them).
     pub program: Option<crate::tensor::Program>,
+    /// Set when a step was written element by element (no index formula of the plan).
+    pub wrote_elements: std::cell::Cell<bool>,
 }
 
 impl<'a> Emitter<'a> {
@@ -261,6 +283,7 @@ impl<'a> Emitter<'a> {
             derivation,
             names: Names::new(network),
             program,
+            wrote_elements: std::cell::Cell::new(false),
         }
     }
 }

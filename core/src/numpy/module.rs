@@ -76,7 +76,11 @@ impl Emitter<'_> {
             .chain(&network.targets)
             .map(|v| match v.shape {
                 crate::model::Shape::Scalar => format!("{}: None", quoted(&v.name)),
-                _ => format!("{}: {}", quoted(&v.name), v.size),
+                crate::model::Shape::Vector(_) => format!("{}: {}", quoted(&v.name), v.size),
+                shape => {
+                    let dims: String = shape.dims().iter().map(|d| format!("{d}, ")).collect();
+                    format!("{}: ({dims})", quoted(&v.name))
+                }
             })
             .collect();
         let _ = writeln!(out, "DATA_SIZES = {{{}}}", sizes.join(", "));

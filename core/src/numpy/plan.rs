@@ -10,7 +10,7 @@ use super::formula::{BATCH, Operand, Translator};
 use super::text::TensorText;
 use super::{Emitter, Statement};
 use crate::ir::{Node, NodeId};
-use crate::model::{Shape, Symbol};
+use crate::model::Symbol;
 use crate::tensor::{self, IndexVar, Program, Tensor};
 
 /// A statement translated: its code over the batch (or over nothing, for a gradient before
@@ -61,10 +61,11 @@ impl Emitter<'_> {
     /// parameter's.
     fn letters(statement: &tensor::Statement) -> Vec<char> {
         match (statement.defines, statement.indices.len()) {
-            (Tensor::Delta(Symbol::Param(_)), 2) => vec!['i', 'j'],
-            (Tensor::Delta(Symbol::Param(_)), _) => vec!['i'],
+            (Tensor::Delta(Symbol::Param(_)), n) => {
+                ['i', 'j', 'k', 'l'].into_iter().take(n.max(1)).collect()
+            }
             (_, 1) => vec!['k'],
-            (_, n) => ['i', 'j', 'k'].into_iter().take(n).collect(),
+            (_, n) => ['i', 'j', 'k', 'l'].into_iter().take(n).collect(),
         }
     }
 
@@ -259,8 +260,9 @@ impl Emitter<'_> {
                     let t = self.translate(program, argument, &[], false)?;
                     before = Some(self.argument_statement(v, t));
                 }
+                // Only a vector's argument (one index) is written in place.
                 let inline: Vec<(Tensor, IndexVar, NodeId)> = argument
-                    .filter(|_| !shared)
+                    .filter(|s| !shared && s.indices.len() == 1)
                     .map(|s| (s.defines, s.indices[0], s.formula))
                     .into_iter()
                     .collect();
@@ -324,13 +326,11 @@ impl Emitter<'_> {
         }
         let t = self.translate(program, statement, &[], true)?;
         let param = &self.network.params[p];
-        let subs = match param.shape {
-            Shape::Matrix(..) => "[i][j]",
-            Shape::Vector(_) => "[i]",
-            Shape::Scalar => "",
-            // The translated statements name at most two axes.
-            Shape::Tensor(_) => return None,
-        };
+        let subs: String = Self::letters(statement)
+            .iter()
+            .take(param.shape.rank())
+            .map(|l| format!("[{l}]"))
+            .collect();
         let rule = match self.network.batch {
             BatchRule::Mean => "averaged",
             BatchRule::Sum => "summed",
@@ -423,10 +423,15 @@ impl Emitter<'_> {
     }
 }
 
-/// `[k]` after a vector's name in a comment; nothing after a named scalar's.
-fn own_index(vector: &crate::model::Vector) -> &'static str {
-    match vector.shape {
-        crate::model::Shape::Scalar => "",
-        _ => "[k]",
+/// `[k]` after a vector's name in a comment (`[i][j][k]` after a tensor's); nothing after a
+/// named scalar's.
+fn own_index(vector: &crate::model::Vector) -> String {
+    match vector.shape.rank() {
+        0 => String::new(),
+        1 => "[k]".to_string(),
+        n => ['i', 'j', 'k', 'l'][..n]
+            .iter()
+            .map(|l| format!("[{l}]"))
+            .collect(),
     }
 }

@@ -354,6 +354,9 @@ def _read(params, data):
             d[name] = np.eye(size)[labels]
         elif size is None:
             d[name] = np.asarray(value, dtype=float).reshape(-1)
+        elif isinstance(size, tuple):
+            # A tensor: one array of its axes per sample.
+            d[name] = np.asarray(value, dtype=float).reshape((-1,) + size)
         else:
             d[name] = np.asarray(value, dtype=float).reshape(-1, size)
     batch_size = next((len(v) for v in d.values()), 1)
