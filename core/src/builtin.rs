@@ -185,7 +185,14 @@ pub fn builtin_names<'a>() -> impl Iterator<Item = &'a str> {
 
 /// The built-in tensor functions (`check/infer/tensor_fns.rs` types each as the index
 /// formula LANGUAGE.md gives as its meaning).
-pub const TENSOR_FUNCTIONS: [&str; 5] = ["conv2d", "conv1d", "maxpool2d", "avgpool2d", "flatten"];
+pub const TENSOR_FUNCTIONS: [&str; 6] = [
+    "conv2d",
+    "conv1d",
+    "maxpool2d",
+    "avgpool2d",
+    "flatten",
+    "pad",
+];
 
 /// `log sum_i exp(x_i)`, computed as `m + log sum_i exp(x_i - m)` with `m` the largest `x_i`,
 /// so that it is finite and exact for logits far past the range of `exp`.

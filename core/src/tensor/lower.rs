@@ -38,11 +38,9 @@ pub fn lower(
         named_calls,
         env: Vec::new(),
         env_ranges: Vec::new(),
-        current: None,
     };
     let mut forward = Vec::new();
     for (v, vector) in network.vectors.iter().enumerate() {
-        lowering.current = Some(v);
         // One own index per axis; a named scalar (`mu = mean(x)`) has none.
         let shape = vector.shape.dims();
         let own: Vec<IndexVar> = shape.iter().map(|_| lowering.program.fresh()).collect();
@@ -102,7 +100,6 @@ pub fn lower(
             lowering.defined[v] = Some((k, formula));
         }
     }
-    lowering.current = None;
     let formula = lowering.expr(&network.loss.expr, &[])?;
     forward.push(Statement {
         defines: Tensor::Value(Symbol::Loss),
@@ -184,9 +181,6 @@ struct Lowering<'a> {
     env: Vec<Option<Affine>>,
     /// The range of each of those variables.
     env_ranges: Vec<usize>,
-    /// The vector being lowered: a read of it is a recurrence (`h[t - 1]`), zero before its
-    /// first element.
-    current: Option<usize>,
 }
 
 impl Lowering<'_> {
@@ -203,6 +197,21 @@ impl Lowering<'_> {
             *slot = Some(at.1.clone());
         }
         self.env_ranges = vars.iter().map(|v| v.range).collect();
+    }
+
+    /// The least and greatest value an index takes over the ranges of the variables in it.
+    fn term_bounds(&self, term: &IndexTerm) -> (i64, i64) {
+        let range = |n: usize| self.env_ranges.get(n).copied().unwrap_or(1).max(1) as i64;
+        match term {
+            IndexTerm::Const(c) => (*c as i64, *c as i64),
+            IndexTerm::Var(n) => (0, range(*n) - 1),
+            IndexTerm::Affine(parts, offset) => {
+                parts.iter().fold((*offset, *offset), |(lo, hi), &(n, c)| {
+                    let top = c * (range(n) - 1);
+                    (lo + top.min(0), hi + top.max(0))
+                })
+            }
+        }
     }
 
     /// An index of an index-notation read as an affine formula of the statement's variables.
@@ -240,24 +249,33 @@ impl Lowering<'_> {
                 self.define(*symbol, read, &indices);
                 read
             }
-            TExprKind::Element(symbol, indices) => {
-                let mut indices: Vec<Affine> = indices
+            TExprKind::Element(symbol, terms) => {
+                let mut indices: Vec<Affine> = terms
                     .iter()
                     .map(|i| self.index(i))
                     .collect::<Result<_, _>>()?;
-                let first = indices.first().cloned();
+                // An index that can leave its axis reads zero there, as the scalar graph
+                // does: a recurrence's `h[t - 1]` at t = 0, `pad`'s border. Its bracket
+                // (`[0 <= t - 1]`) guards the read.
+                let sizes = dims(self.network, *symbol);
+                let guards: Vec<(Affine, i64)> = terms
+                    .iter()
+                    .zip(&indices)
+                    .zip(&sizes)
+                    .filter(|((term, _), size)| {
+                        let (low, high) = self.term_bounds(term);
+                        low < 0 || high >= **size as i64
+                    })
+                    .map(|((_, affine), &size)| (affine.clone(), size as i64))
+                    .collect();
                 // Fewer indices than axes: the element `at` of the rest (`x[t]`'s element k).
                 indices.extend(at.iter().cloned());
-                let read = self.program.read(Tensor::Value(*symbol), indices);
-                match (self.current, *symbol, first) {
-                    // A recurrence reads zero before the first element: `[0 <= t - 1] h[t-1]`.
-                    (Some(v), Symbol::Vector(u), Some(first)) if u == v => {
-                        let size = self.network.vectors[v].shape.dims()[0] as i64;
-                        let guard = self.program.leaf(Leaf::Guard(first, 0, size));
-                        self.program.graph.mul(guard, read)
-                    }
-                    _ => read,
+                let mut read = self.program.read(Tensor::Value(*symbol), indices);
+                for (affine, size) in guards {
+                    let guard = self.program.leaf(Leaf::Guard(affine, 0, size));
+                    read = self.program.graph.mul(guard, read);
                 }
+                read
             }
             TExprKind::Neg(a) => {
                 let a = self.expr(a, at)?;

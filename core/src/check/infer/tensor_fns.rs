@@ -1,4 +1,5 @@
-//! The built-in tensor functions (`conv2d`, `conv1d`, `maxpool2d`, `avgpool2d`, `flatten`),
+//! The built-in tensor functions (`conv2d`, `conv1d`, `maxpool2d`, `avgpool2d`, `flatten`,
+//! `pad`),
 //! typed as the index-notation definitions LANGUAGE.md gives as their meaning: each becomes one
 //! `IndexDef` over its output's axes, so every later stage (the scalar graph, the tensor
 //! level, the printers, the generated loops) sees exactly the formula a user could have written.
@@ -24,12 +25,13 @@ impl Infer<'_> {
         let axes = match func.name.as_str() {
             "conv2d" | "maxpool2d" | "avgpool2d" => 2,
             "conv1d" => 1,
-            "flatten" => 0,
+            "flatten" | "pad" => 0,
             _ => return None,
         };
         Some(match func.name.as_str() {
             "conv2d" | "conv1d" => self.convolution(func, args, axes, span),
             "flatten" => self.flatten(func, args, span),
+            "pad" => self.pad(func, args, span),
             _ => self.pooling(func, args, span),
         })
     }
@@ -214,6 +216,46 @@ impl Infer<'_> {
             )
         };
         index_def(vars, body, &out, span)
+    }
+
+    /// `pad(x, n)`: `n` zeros before and after each of the last two axes of `x` (its one axis
+    /// past the first for two axes, its only axis for one): element `[c][i][j]` reads
+    /// `x[c][i - n][j - n]`, zero outside `x`.
+    fn pad(&mut self, func: &Ident, args: &[Expr], span: Span) -> Option<TExpr> {
+        let [x, n] = args else {
+            self.error(
+                span,
+                format!("`pad` takes 2 arguments (input, width), not {}", args.len()),
+            );
+            return None;
+        };
+        let n = self.whole_number(func, n, "width")?;
+        let x = self.named(func, x, "input", None)?;
+        let rank = x.dims.len();
+        let padded = match rank {
+            0 => {
+                self.error(span, "`pad` of a scalar: there is no axis to pad");
+                return None;
+            }
+            1 => 0,
+            2 => 1,
+            _ => rank - 2,
+        };
+        let out: Vec<usize> = x
+            .dims
+            .iter()
+            .enumerate()
+            .map(|(a, &d)| if a >= padded { d + 2 * n } else { d })
+            .collect();
+        let letters = ["f", "c", "i", "j"];
+        let vars = index_vars(&letters[4 - rank..], &out, true);
+        let at: Vec<IndexTerm> = (0..rank)
+            .map(|a| match a >= padded {
+                true => IndexTerm::Affine(vec![(a, 1)], -(n as i64)),
+                false => IndexTerm::Var(a),
+            })
+            .collect();
+        index_def(vars, element(x.symbol, at, span), &out, span)
     }
 
     /// `flatten(x)`: the elements of `x` in row-major order, as a vector.
