@@ -19,15 +19,10 @@ chainrule::derive!(file = "examples/digits.nn");
 mod digits_data;
 
 use digits::Params;
-use digits_data::{Split, argmax};
+use digits_data::{BATCH, EPOCHS, LR, SEED, Split, TEST_FRACTION, argmax};
 use rand::RngExt;
 use rand::rngs::StdRng;
 
-const SEED: u64 = 14;
-const TEST_FRACTION: f64 = 0.2;
-const EPOCHS: usize = 30;
-const BATCH: usize = 16;
-const LR: f64 = 0.1;
 const REQUIRED_TEST_ACCURACY: f64 = 0.95;
 
 fn main() {

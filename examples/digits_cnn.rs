@@ -15,14 +15,8 @@ chainrule::derive!(file = "examples/digits_cnn.nn");
 mod digits_data;
 
 use digits_cnn::Params;
-use digits_data::{Split, argmax};
+use digits_data::{BATCH, EPOCHS, LR, SEED, Split, TEST_FRACTION, argmax};
 
-/// The split and the shuffles of `examples/digits.rs`, so both networks see the same data.
-const SEED: u64 = 14;
-const TEST_FRACTION: f64 = 0.2;
-const EPOCHS: usize = 30;
-const BATCH: usize = 16;
-const LR: f64 = 0.1;
 const INIT_SEED: u64 = 7;
 const REQUIRED_TEST_ACCURACY: f64 = 0.97;
 

@@ -227,8 +227,6 @@ impl Lowering<'_> {
             .collect()
     }
 
-    /// The row-major element an index list names, with index variables at their values;
-    /// `None` when an index falls outside its axis.
     /// The flat position where the elements `indices` select start (one element, or the
     /// rest of the value when fewer indices than axes are given); `None` out of range.
     fn row_start(&self, symbol: Symbol, indices: &[IndexTerm], values: &[usize]) -> Option<usize> {
@@ -247,27 +245,20 @@ impl Lowering<'_> {
         Some(flat * rest)
     }
 
+    /// The row-major element an index list names, with index variables at their values;
+    /// `None` when an index falls outside its axis.
     pub fn flat_index(
         &self,
         symbol: Symbol,
         indices: &[IndexTerm],
         values: &[usize],
     ) -> Option<usize> {
-        let dims = self.network.shape_of(symbol).dims();
-        if dims.len() != indices.len() {
+        if self.network.shape_of(symbol).rank() != indices.len() {
             return (indices.is_empty()).then_some(0);
         }
-        let mut flat = 0;
-        for (index, &size) in indices.iter().zip(&dims) {
-            let value = usize::try_from(index.value(values))
-                .ok()
-                .filter(|&v| v < size)?;
-            flat = flat * size + value;
-        }
-        Some(flat)
+        self.row_start(symbol, indices, values)
     }
 
-    /// Inlines a user function applied to scalar arguments.
     /// `max` or `min` of `terms` as a left fold of the two-argument built-in, in order: a tie
     /// keeps the accumulated (earlier) value, whose derivative bracket `[a >= b]` sends the
     /// delta to the first extremal element. The checker gives every reduction a value, so
@@ -280,6 +271,7 @@ impl Lowering<'_> {
             .fold(first, |acc, &term| self.graph.pair(f, acc, term))
     }
 
+    /// Inlines a user function applied to scalar arguments.
     fn call(&mut self, index: usize, args: &[NodeId]) -> NodeId {
         let Some(function) = self.functions.get(index) else {
             return self.graph.constant_node(0.0);

@@ -14,6 +14,13 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
 pub const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/digits.csv");
+/// The split, the shuffles and the training both examples share, so their networks see the
+/// same data the same way.
+pub const SEED: u64 = 14;
+pub const TEST_FRACTION: f64 = 0.2;
+pub const EPOCHS: usize = 30;
+pub const BATCH: usize = 16;
+pub const LR: f64 = 0.1;
 const FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 
 /// Pixels scaled to [0, 1], one row per sample (row-major 8x8), with one-hot labels and the

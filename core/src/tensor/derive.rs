@@ -55,24 +55,7 @@ pub fn derive(program: &mut Program, network: &Network) {
                     }
                     adjoint
                 }
-                // The adjoint is the delta by name, so the statement's own reads scatter
-                // before its delta is combined: a recurrence's read of itself (`h[t - 1]`)
-                // adds the carried term to its own delta.
-                _ => {
-                    let adjoint =
-                        program.read(Tensor::Delta(symbol_of(statement.defines)), free.clone());
-                    scatter(
-                        program,
-                        &forward,
-                        statement,
-                        position,
-                        adjoint,
-                        &mut pending,
-                    );
-                    let contributions = pending.remove(&statement.defines).unwrap_or_default();
-                    deltas.push(combine(program, network, statement.defines, contributions));
-                    continue;
-                }
+                _ => program.read(Tensor::Delta(symbol_of(statement.defines)), free.clone()),
             }
         };
         scatter(
@@ -83,6 +66,12 @@ pub fn derive(program: &mut Program, network: &Network) {
             adjoint,
             &mut pending,
         );
+        // A vector's adjoint is its delta by name, so its own reads scatter before the delta
+        // is combined: a recurrence's read of itself (`h[t - 1]`) adds the carried term.
+        if let Tensor::Value(Symbol::Vector(_)) = statement.defines {
+            let contributions = pending.remove(&statement.defines).unwrap_or_default();
+            deltas.push(combine(program, network, statement.defines, contributions));
+        }
     }
     program.deltas = deltas;
     program.gradients = (0..network.params.len())

@@ -125,22 +125,7 @@ impl Program {
 
     /// Whether a formula holds a range bracket anywhere (inside sums too).
     fn has_guard(&self, node: NodeId) -> bool {
-        let mut stack = vec![node];
-        let mut seen = std::collections::HashSet::new();
-        while let Some(n) = stack.pop() {
-            if !seen.insert(n) {
-                continue;
-            }
-            match self.graph.node(n) {
-                Node::Var(var) => match self.leaf_of(*var) {
-                    Leaf::Guard(..) => return true,
-                    Leaf::Sum(_, body) => stack.push(*body),
-                    _ => {}
-                },
-                other => other.for_each_child(|c| stack.push(c)),
-            }
-        }
-        false
+        self.any_leaf(node, |leaf| matches!(leaf, Leaf::Guard(..)))
     }
 
     fn drop_guards_memo(
@@ -211,30 +196,40 @@ impl Program {
         }
     }
 
-    /// Whether a formula reads `tensor` anywhere.
-    pub fn reads(&self, node: NodeId, tensor: super::Tensor) -> bool {
+    /// Every leaf a formula holds, inside sums, extrema and calls too, until `visit` says to
+    /// stop (`true`); whether it stopped.
+    pub fn any_leaf(&self, node: NodeId, mut visit: impl FnMut(&Leaf) -> bool) -> bool {
         let mut stack = vec![node];
         while let Some(n) = stack.pop() {
             match self.graph.node(n) {
-                Node::Var(var) => match self.leaf_of(*var) {
-                    Leaf::Read(t, _) => {
-                        if *t == tensor {
-                            return true;
+                Node::Var(var) => {
+                    let leaf = self.leaf_of(*var);
+                    if visit(leaf) {
+                        return true;
+                    }
+                    match leaf {
+                        Leaf::Sum(_, body)
+                        | Leaf::LogSumExp(_, body)
+                        | Leaf::Extremum(_, _, body)
+                        | Leaf::FirstExtremum(_, _, _, body) => stack.push(*body),
+                        Leaf::Read(..) | Leaf::Guard(..) => {}
+                        Leaf::Call(_, args) | Leaf::CallDerivative(_, _, args) => {
+                            stack.extend(args.iter().copied())
                         }
                     }
-                    Leaf::Sum(_, body)
-                    | Leaf::LogSumExp(_, body)
-                    | Leaf::Extremum(_, _, body)
-                    | Leaf::FirstExtremum(_, _, _, body) => stack.push(*body),
-                    Leaf::Guard(..) => {}
-                    Leaf::Call(_, args) | Leaf::CallDerivative(_, _, args) => {
-                        stack.extend(args.iter().copied())
-                    }
-                },
+                }
                 other => other.for_each_child(|c| stack.push(c)),
             }
         }
         false
+    }
+
+    /// Whether a formula reads `tensor` anywhere.
+    pub fn reads(&self, node: NodeId, tensor: super::Tensor) -> bool {
+        self.any_leaf(
+            node,
+            |leaf| matches!(leaf, Leaf::Read(t, _) if *t == tensor),
+        )
     }
 
     /// Whether a formula mentions index variable `v` anywhere.

@@ -49,23 +49,12 @@ fn named_reads(
     formula: NodeId,
 ) -> HashMap<NodeId, Var> {
     let mut reads = Vec::new();
-    let mut stack = vec![formula];
-    while let Some(n) = stack.pop() {
-        match program.graph.node(n) {
-            Node::Var(v) => match program.leaf_of(*v) {
-                Leaf::Read(tensor, indices) => reads.push((*tensor, indices.clone())),
-                Leaf::Sum(_, body)
-                | Leaf::LogSumExp(_, body)
-                | Leaf::Extremum(_, _, body)
-                | Leaf::FirstExtremum(_, _, _, body) => stack.push(*body),
-                Leaf::Guard(..) => {}
-                Leaf::Call(_, args) | Leaf::CallDerivative(_, _, args) => {
-                    stack.extend(args.iter().copied())
-                }
-            },
-            other => other.for_each_child(|c| stack.push(c)),
+    program.any_leaf(formula, |leaf| {
+        if let Leaf::Read(tensor, indices) = leaf {
+            reads.push((*tensor, indices.clone()));
         }
-    }
+        false
+    });
     let mut named = HashMap::new();
     for statement in forward {
         let (Tensor::Value(symbol @ Symbol::Vector(_)), [k]) =
