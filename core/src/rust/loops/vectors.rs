@@ -70,11 +70,13 @@ impl Body<'_, '_> {
         own: &[IndexVar],
         name: &Ident,
     ) -> TokenStream {
-        let vector = &self.ctx.network.vectors[v];
-        if let [own] = *own {
-            return self.vector_statement_1d(family, v, f, own, name);
+        if let [own] = *own
+            && let Some(interchanged) = self.interchanged(family, v, f, own, name)
+        {
+            return interchanged;
         }
-        // Several axes: one loop per axis around one element, into a nested array.
+        let vector = &self.ctx.network.vectors[v];
+        // One loop per axis around one element, into an array nested likewise.
         let ty = self.ctx.array_of(vector.shape);
         let zero = crate::rust::context::repeated(vector.shape, quote! { 0.0 });
         let ks: Vec<Ident> = own.iter().map(|&k| self.ident(k)).collect();
@@ -94,6 +96,8 @@ impl Body<'_, '_> {
             body
         };
         match (family, self.plan.inner[v]) {
+            // The argument of an element-wise function gets its own array too, for the
+            // formulas that read it (relu's derivative); both fill in one loop.
             (Family::Values, Some(argument)) => {
                 self.prepare(argument);
                 let inner = array_ident(&self.ctx.names, &vector.name, Family::Inner);
@@ -121,87 +125,47 @@ impl Body<'_, '_> {
         }
     }
 
-    /// The loop filling vector `v`'s array `name` with `f` over its one index `own`.
-    fn vector_statement_1d(
+    /// A sum over the rows of a matrix read by column (`sum_i delta_i W_ik`) run row by row,
+    /// so the inner loop walks memory in order; each element still adds its terms in the same
+    /// order, so the result is the same to the bit. `None` for any other formula, and for a
+    /// recurrence (`s[t] = a * s[t - 1] + x[t]`), which reads its own array in order.
+    fn interchanged(
         &mut self,
         family: Family,
         v: usize,
         f: NodeId,
         own: IndexVar,
         name: &Ident,
-    ) -> TokenStream {
-        let vector = &self.ctx.network.vectors[v];
-        let (n, ty) = (
-            Literal::usize_unsuffixed(vector.size),
-            self.ctx.array(vector.size),
-        );
-        let k = self.ident(own);
-        let program = &self.plan.program;
-        // A sum over the rows of a matrix read by column (`sum_i delta_i W_ik`) runs row by
-        // row instead, so the inner loop walks memory in order; each element still adds its
-        // terms in the same order, so the result is the same to the bit.
+    ) -> Option<TokenStream> {
         let own_tensor = match family {
             Family::Deltas => Tensor::Delta(Symbol::Vector(v)),
             _ => Tensor::Value(Symbol::Vector(v)),
         };
-        // A recurrence (`s[t] = a * s[t - 1] + x[t]`) reads its own array: forward in order,
-        // deltas backwards, never interchanged.
-        let recurrent = self.plan.program.reads(f, own_tensor);
-        let interchanged = match program.leaf_at(f).filter(|_| !recurrent) {
-            Some(Leaf::Sum(bounds, body)) => match bounds[..] {
-                [bound] if reads_by_column(self.plan, *body, bound.var, own) => {
-                    Some((bound, *body))
-                }
-                _ => None,
-            },
-            _ => None,
+        if self.plan.program.reads(f, own_tensor) {
+            return None;
+        }
+        let Some(Leaf::Sum(bounds, body)) = self.plan.program.leaf_at(f) else {
+            return None;
         };
-        match interchanged {
-            Some((bound, body)) => {
-                let (si, m) = (self.ident(bound.var), Literal::usize_unsuffixed(bound.size));
-                let body = self.expr(body, 0);
-                quote! {
-                    let mut #name: #ty = [0.0; #n];
-                    for #si in 0..#m {
-                        for #k in 0..#n {
-                            #name[#k] += #body;
-                        }
-                    }
+        let (&[bound], body) = (&bounds[..], *body) else {
+            return None;
+        };
+        if !reads_by_column(self.plan, body, bound.var, own) {
+            return None;
+        }
+        let size = self.ctx.network.vectors[v].size;
+        let (n, ty) = (Literal::usize_unsuffixed(size), self.ctx.array(size));
+        let k = self.ident(own);
+        let (si, m) = (self.ident(bound.var), Literal::usize_unsuffixed(bound.size));
+        let body = self.expr(body, 0);
+        Some(quote! {
+            let mut #name: #ty = [0.0; #n];
+            for #si in 0..#m {
+                for #k in 0..#n {
+                    #name[#k] += #body;
                 }
             }
-            None => match (family, self.plan.inner[v]) {
-                // The argument of an element-wise function gets its own array too, for the
-                // formulas that read it (relu's derivative); both fill in one loop.
-                (Family::Values, Some(argument)) => {
-                    self.prepare(argument);
-                    let inner = array_ident(&self.ctx.names, &vector.name, Family::Inner);
-                    let argument = self.expr(argument, 0);
-                    let outer = self.expr(f, 0);
-                    self.arrays.insert((Family::Inner, v));
-                    quote! {
-                        let mut #inner: #ty = [0.0; #n];
-                        let mut #name: #ty = [0.0; #n];
-                        for #k in 0..#n {
-                            #inner[#k] = #argument;
-                            #name[#k] = #outer;
-                        }
-                    }
-                }
-                _ => {
-                    let body = self.expr(f, 0);
-                    let range = match recurrent && family == Family::Deltas {
-                        true => quote! { (0..#n).rev() },
-                        false => quote! { 0..#n },
-                    };
-                    quote! {
-                        let mut #name: #ty = [0.0; #n];
-                        for #k in #range {
-                            #name[#k] = #body;
-                        }
-                    }
-                }
-            },
-        }
+        })
     }
 }
 
