@@ -146,8 +146,8 @@ fn a_convolution_in_index_notation_derives_the_flipped_kernel() {
 
 /// Networks of three- and four-axis tensors (a convolution with max pooling and a label, a
 /// strided convolution with average pooling) against JAX's own `conv_general_dilated` and
-/// `reduce_window`, and an Elman recurrence against `jax.lax.scan` (tests/oracles/tensors.py
-/// wrote tests/oracles/tensors.json): the loss and every gradient element over a batch of
+/// `reduce_window`, and an Elman recurrence, an LSTM and a GRU against `jax.lax.scan`
+/// (tests/oracles/tensors.py wrote tests/oracles/tensors.json): the loss and every gradient element over a batch of
 /// three, read through the `--params`/`--data` layouts.
 #[test]
 fn tensor_and_recurrent_networks_agree_with_jax() {
@@ -160,7 +160,7 @@ fn tensor_and_recurrent_networks_agree_with_jax() {
     )
     .expect("oracle JSON");
     let cases = oracle.as_array().expect("a list of cases");
-    assert_eq!(cases.len(), 3);
+    assert_eq!(cases.len(), 5);
     for case in cases {
         let name = case["network"].as_str().expect("network");
         let network = model.network(name).expect("the oracle's network");

@@ -74,14 +74,40 @@ pub fn derive(network: &Network, functions: &[Function]) -> Derivation {
     // Definitions wait in `known` without partials until the end, or until a `grad` needs
     // the partials of the ones before it (see `inner`).
     let mut known = Forward::default();
-    for (v, vector) in network.vectors.iter().enumerate() {
-        let nodes = known.lower(network, functions, &layout, &mut graph, &vector.expr);
-        for e in 0..vector.size {
-            let node = if nodes.len() == 1 { nodes[0] } else { nodes[e] };
-            let var = layout.var(Symbol::Vector(v), e);
-            graph.define(var, node);
-            known.pending.push((var, node));
+    let mut v = 0;
+    while v < network.vectors.len() {
+        // A mutual recurrence is lowered whole, then defined one step at a time: row t of
+        // each of its vectors, in order, before row t + 1 of any (reads are by slot, so
+        // the order of definitions is the only order of evaluation).
+        let block = network
+            .recurrences
+            .iter()
+            .find(|r| r.start == v)
+            .cloned()
+            .unwrap_or(v..v + 1);
+        let lowered: Vec<Vec<NodeId>> = block
+            .clone()
+            .map(|u| {
+                let expr = &network.vectors[u].expr;
+                known.lower(network, functions, &layout, &mut graph, expr)
+            })
+            .collect();
+        let steps = match block.len() {
+            1 => 1,
+            _ => network.vectors[v].shape.dims()[0],
+        };
+        for step in 0..steps {
+            for (u, nodes) in block.clone().zip(&lowered) {
+                let row = network.vectors[u].size / steps;
+                for e in step * row..(step + 1) * row {
+                    let node = if nodes.len() == 1 { nodes[0] } else { nodes[e] };
+                    let var = layout.var(Symbol::Vector(u), e);
+                    graph.define(var, node);
+                    known.pending.push((var, node));
+                }
+            }
         }
+        v = block.end;
     }
     let loss = known.lower(network, functions, &layout, &mut graph, &network.loss.expr);
     let loss = loss

@@ -148,6 +148,10 @@ pub struct Network {
     /// Claims that cannot be built for any index value (an index variable used where another
     /// range belongs): each fails on its own, and the network's other claims are still checked.
     pub refused_claims: Vec<RefusedClaim>,
+    /// Mutual recurrences: runs of `vectors` that read one another at earlier steps (an
+    /// LSTM's gates, cell and state), computed one step at a time together. A definition that
+    /// reads only its own earlier steps is no such run.
+    pub recurrences: Vec<std::ops::Range<usize>>,
 }
 
 /// A claim that fails before it is evaluated, with the reasons.
@@ -162,6 +166,11 @@ pub struct RefusedClaim {
 }
 
 impl Network {
+    /// The mutual recurrence vector `v` belongs to, if any.
+    pub fn recurrence_of(&self, v: usize) -> Option<std::ops::Range<usize>> {
+        self.recurrences.iter().find(|r| r.contains(&v)).cloned()
+    }
+
     /// The shape of a symbol.
     pub fn shape_of(&self, symbol: Symbol) -> Shape {
         match symbol {

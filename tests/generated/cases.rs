@@ -57,6 +57,8 @@ case!(power__powers, "tests/corpus/ok/power.nn", powers);
 case!(reductions__reductions, "tests/corpus/ok/reductions.nn", reductions);
 case!(rnn_claims__rnn_claims, "tests/corpus/ok/rnn_claims.nn", rnn_claims);
 case!(rnn_elman__rnn_elman, "tests/corpus/ok/rnn_elman.nn", rnn_elman);
+case!(rnn_gru__rnn_gru, "tests/corpus/ok/rnn_gru.nn", rnn_gru);
+case!(rnn_lstm__rnn_lstm, "tests/corpus/ok/rnn_lstm.nn", rnn_lstm);
 case!(rnn_many_to_one__rnn_many_to_one, "tests/corpus/ok/rnn_many_to_one.nn", rnn_many_to_one);
 case!(rnn_spec__rnn, "tests/corpus/ok/rnn_spec.nn", rnn);
 case!(scalar_data__scaled_input, "tests/corpus/ok/scalar_data.nn", scaled_input);

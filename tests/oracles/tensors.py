@@ -10,6 +10,11 @@ JAX's own convolution and pooling, not from chainrule's index formulas:
            m = mean of windows of 2 along the second axis (stride 1); L = 0.5 sum((m - t)^2)
   rnn:     an Elman network by jax.lax.scan over 5 steps from a zero state:
            h_t = tanh(W h_{t-1} + U x_t + b); o_t = V h_t + c; L = 0.5 sum((o - y)^2)
+  lstm:    an LSTM cell by jax.lax.scan over 4 steps from zero state and cell, the textbook
+           gates (forget, input, candidate, output); many-to-one: p = V h_3 + d,
+           L = 0.5 sum((p - y)^2)
+  gru:     a GRU cell (Cho et al. 2014, the reset gate applied before W_n) by jax.lax.scan
+           over 5 steps; o_t = v . h_t; L = 0.5 sum((o - y)^2)
 
 A batch of 3 samples, combined by the mean. Parameters and data are drawn here with a fixed
 seed and written into the JSON with the results, in the --params/--data layouts.
@@ -65,6 +70,34 @@ def rnn_loss(p, x, y):
     return 0.5 * jnp.sum((o - y) ** 2)
 
 
+def lstm_loss(p, x, y):
+    sig = jax.nn.sigmoid
+    def step(carry, x_t):
+        h, c = carry
+        f = sig(p["Wf"] @ h + p["Uf"] @ x_t + p["bf"])
+        i = sig(p["Wi"] @ h + p["Ui"] @ x_t + p["bi"])
+        g = jnp.tanh(p["Wg"] @ h + p["Ug"] @ x_t + p["bg"])
+        o = sig(p["Wo"] @ h + p["Uo"] @ x_t + p["bo"])
+        c = f * c + i * g
+        h = o * jnp.tanh(c)
+        return (h, c), None
+    (h, _), _ = jax.lax.scan(step, (jnp.zeros(3), jnp.zeros(3)), x)
+    out = p["V"] @ h + p["d"]
+    return 0.5 * jnp.sum((out - y) ** 2)
+
+
+def gru_loss(p, x, y):
+    sig = jax.nn.sigmoid
+    def step(h, x_t):
+        z = sig(p["Wz"] @ h + p["Uz"] @ x_t + p["bz"])
+        r = sig(p["Wr"] @ h + p["Ur"] @ x_t + p["br"])
+        n = jnp.tanh(p["Wn"] @ (r * h) + p["Un"] @ x_t + p["bn"])
+        h = (1 - z) * n + z * h
+        return h, p["v"] @ h
+    _, o = jax.lax.scan(step, jnp.zeros(3), x)
+    return 0.5 * jnp.sum((o - y) ** 2)
+
+
 def batch(loss, params, *data):
     per_sample = jax.vmap(loss, in_axes=(None,) + (0,) * len(data))
     total = lambda p: jnp.mean(per_sample(p, *data))
@@ -97,6 +130,24 @@ def main():
     loss, grad = batch(rnn_loss, {k: jnp.asarray(v) for k, v in params.items()},
                        jnp.asarray(x), jnp.asarray(y))
     cases.append({"network": "rnn", "params": {k: v.tolist() for k, v in params.items()},
+                  "data": {"x": x.tolist(), "y": y.tolist()}, "loss": loss, "gradient": grad})
+
+    params = {f"{m}{gate}": u(3, n) for gate in "figo" for m, n in (("W", 3), ("U", 3))}
+    params.update({f"b{gate}": u(3) for gate in "figo"})
+    params.update({"V": u(2, 3), "d": u(2)})
+    x, y = u(SAMPLES, 4, 3), u(SAMPLES, 2)
+    loss, grad = batch(lstm_loss, {k: jnp.asarray(v) for k, v in params.items()},
+                       jnp.asarray(x), jnp.asarray(y))
+    cases.append({"network": "lstm", "params": {k: v.tolist() for k, v in params.items()},
+                  "data": {"x": x.tolist(), "y": y.tolist()}, "loss": loss, "gradient": grad})
+
+    params = {f"{m}{gate}": u(3, n) for gate in "zrn" for m, n in (("W", 3), ("U", 2))}
+    params.update({f"b{gate}": u(3) for gate in "zrn"})
+    params["v"] = u(3)
+    x, y = u(SAMPLES, 5, 2), u(SAMPLES, 5)
+    loss, grad = batch(gru_loss, {k: jnp.asarray(v) for k, v in params.items()},
+                       jnp.asarray(x), jnp.asarray(y))
+    cases.append({"network": "gru", "params": {k: v.tolist() for k, v in params.items()},
                   "data": {"x": x.tolist(), "y": y.tolist()}, "loss": loss, "gradient": grad})
 
     (HERE / "tensors.json").write_text(json.dumps(cases, indent=1) + "\n")

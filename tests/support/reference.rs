@@ -24,6 +24,8 @@ pub struct Reference<'a> {
     /// The named vector whose index-notation definition is being evaluated, which may read
     /// its own earlier rows (a recurrence).
     defining: Option<usize>,
+    /// Inside a mutual recurrence: the one step of the definition to compute.
+    step: Option<usize>,
 }
 
 impl<'a> Reference<'a> {
@@ -43,6 +45,7 @@ impl<'a> Reference<'a> {
             index_values: Vec::new(),
             near_kink: false,
             defining: None,
+            step: None,
         }
     }
 
@@ -55,8 +58,27 @@ impl<'a> Reference<'a> {
 
     /// Computes named vectors from the ones already known up to (not including) `end`.
     fn vectors_up_to(&mut self, end: usize) {
-        for k in self.vectors.len()..end {
-            let v = &self.network.vectors[k];
+        let network = self.network;
+        let mut k = self.vectors.len();
+        while k < end {
+            // A mutual recurrence (an LSTM's gates, cell and state) runs one step at a time:
+            // row t of each of its vectors in order, each reading the rows filled so far.
+            if let Some(group) = network.recurrence_of(k) {
+                for u in group.clone() {
+                    self.vectors.push(vec![0.0; network.vectors[u].size]);
+                }
+                for step in 0..network.vectors[k].shape.dims()[0] {
+                    for u in group.clone() {
+                        self.step = Some(step);
+                        let row = self.expr(&network.vectors[u].expr);
+                        let n = row.len();
+                        self.vectors[u][step * n..(step + 1) * n].copy_from_slice(&row);
+                    }
+                }
+                k = group.end;
+                continue;
+            }
+            let v = &network.vectors[k];
             // An index-notation definition may read itself (a recurrence): it sees zeros
             // until its rows are filled in. Anything else sees only the vectors before it.
             let indexed = matches!(v.expr.kind, TExprKind::IndexDef(..));
@@ -75,6 +97,7 @@ impl<'a> Reference<'a> {
                 value
             };
             self.vectors.push(value);
+            k += 1;
         }
     }
 
@@ -271,12 +294,17 @@ impl<'a> Reference<'a> {
                     // An odometer over the free variables; a body with axes of its own gives a
                     // row each. A recurrence reads the rows computed so far.
                     let recurrent = self.defining.take();
+                    // One step of a mutual recurrence: the first index stays at it.
+                    let step = self.step.take();
+                    if let Some(step) = step {
+                        self.index_values[0] = step;
+                    }
                     'elements: loop {
                         values.extend(self.expr(body));
                         if let Some(k) = recurrent {
                             self.vectors[k][..values.len()].copy_from_slice(&values);
                         }
-                        for axis in (0..free).rev() {
+                        for axis in (usize::from(step.is_some())..free).rev() {
                             self.index_values[axis] += 1;
                             if self.index_values[axis] < vars[axis].range {
                                 continue 'elements;

@@ -42,7 +42,7 @@ struct Access {
 pub(super) fn ranges(
     lhs: &[Ident],
     body: &Expr,
-    dims: &dyn Fn(&Ident) -> Option<Vec<usize>>,
+    dims: &dyn Fn(&Ident, &[Index]) -> Option<Vec<usize>>,
     errors: &mut Vec<Diagnostic>,
 ) -> Option<Ranges> {
     let mut scope: Vec<(&str, Binder)> = lhs.iter().map(|i| (i.name.as_str(), binder(i))).collect();
@@ -101,7 +101,7 @@ pub(super) fn ranges(
 /// Every access of `e` with brackets, with the names in scope where it stands.
 fn collect<'e>(
     e: &'e Expr,
-    dims: &dyn Fn(&Ident) -> Option<Vec<usize>>,
+    dims: &dyn Fn(&Ident, &[Index]) -> Option<Vec<usize>>,
     scope: &mut Vec<(&'e str, Binder)>,
     binders: &mut Vec<&'e Ident>,
     out: &mut Vec<Access>,
@@ -110,7 +110,7 @@ fn collect<'e>(
         ExprKind::Number(_) | ExprKind::Name(_) | ExprKind::DeltaRef { .. } => {}
         ExprKind::Indexed { name, indices } => {
             // A partial read (`x[t]` of a matrix) bounds the leading axes it indexes.
-            let Some(sizes) = dims(name).filter(|d| d.len() >= indices.len()) else {
+            let Some(sizes) = dims(name, indices).filter(|d| d.len() >= indices.len()) else {
                 return;
             };
             for (index, size) in indices.iter().zip(sizes) {
@@ -241,8 +241,7 @@ pub(super) fn definition(
     errors: &mut Vec<Diagnostic>,
     final_pass: bool,
     (name, own, later): (&Ident, usize, Option<Shape>),
-    dims: &[Dim],
-    index: &[Ident],
+    (dims, index, peers, header): (&[Dim], &[Ident], &[usize], &mut Option<Shape>),
     body: &Expr,
 ) -> Option<(Shape, TExpr)> {
     let written: String = index.iter().map(|i| format!("[{}]", i.name)).collect();
@@ -287,7 +286,17 @@ pub(super) fn definition(
     if extremum_of_values(body, &is_value, errors) {
         return None;
     }
-    let shape_of = |ident: &Ident| dims_of(scope, params, vector_sizes, ident);
+    // A recurrence's read at an earlier step (`h[t - 1]`) is zero before the first step: it
+    // bounds no index.
+    let shape_of = |ident: &Ident, indices: &[Index]| {
+        let earlier = matches!(indices.first(), Some(Index::Affine { offset, .. }) if *offset < 0);
+        let recurrent = matches!(scope.resolve(&ident.name),
+            Some(Entity::Vector(v)) if v == own || peers.contains(&v));
+        match earlier && recurrent {
+            true => None,
+            false => dims_of(scope, params, vector_sizes, ident),
+        }
+    };
     let mut range_errors = Vec::new();
     let ranges = ranges(index, body, &shape_of, &mut range_errors);
     let Some(ranges) = ranges else {
@@ -306,6 +315,7 @@ pub(super) fn definition(
         Shape::of(&leading.iter().chain(element).copied().collect::<Vec<_>>())
     };
     let shape = with(&suggested)?;
+    *header = Some(shape);
     let element = Shape::of(&suggested)?;
     // The body may read the value it defines (a recurrence): its shape is known from here.
     let mut sizes_with_own = vector_sizes.to_vec();
@@ -332,6 +342,7 @@ pub(super) fn definition(
     );
     infer.index_ranges = Some(&ranges);
     infer.defining = Some(own);
+    infer.peers = peers;
     let hint = match element {
         Shape::Vector(n) => Some(n),
         _ => None,
@@ -402,7 +413,7 @@ pub(super) fn bound_ranges(
     if extremum_of_values(body, &is_value, errors) {
         return Err(());
     }
-    let shape_of = |ident: &Ident| dims_of(scope, params, vector_sizes, ident);
+    let shape_of = |ident: &Ident, _: &[Index]| dims_of(scope, params, vector_sizes, ident);
     ranges(&[], body, &shape_of, errors).map(Some).ok_or(())
 }
 

@@ -45,6 +45,9 @@ pub(super) struct Infer<'a> {
     /// In an index-notation definition, the vector it defines (by source index): a read of
     /// it is a recurrence, allowed only at a smaller value of its first index.
     pub defining: Option<usize>,
+    /// The definitions of its mutual recurrence, itself included (by source index): each
+    /// may be read only at the same step or an earlier one (`h[t]`, `h[t - 1]`).
+    pub peers: &'a [usize],
 }
 
 /// An index variable of a claim used where another range belongs.
@@ -83,6 +86,7 @@ impl<'a> Infer<'a> {
             range_conflicts: Vec::new(),
             index_ranges: None,
             defining: None,
+            peers: &[],
         }
     }
 
@@ -141,8 +145,12 @@ impl<'a> Infer<'a> {
                 let (leading, rest) = dims.split_at(given);
                 let leading = Shape::of(leading).unwrap_or(shape);
                 let terms = self.indices(name, leading, indices)?;
-                if self.defining.is_some_and(|v| symbol == Symbol::Vector(v)) {
-                    self.recurrent_read(name, &terms, span)?;
+                if let Symbol::Vector(v) = symbol {
+                    if self.defining == Some(v) {
+                        self.recurrent_read(name, &terms, span, false)?;
+                    } else if self.peers.contains(&v) {
+                        self.recurrent_read(name, &terms, span, true)?;
+                    }
                 }
                 typed(TExprKind::Element(symbol, terms), Shape::of(rest)?)
             }

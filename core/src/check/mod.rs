@@ -367,7 +367,10 @@ fn check_network<'a>(
         entry.default = decl.value.clone();
     }
 
-    let order = order::order_vectors(&s.vectors, &s.vector_index, &names, source, errors)?;
+    let order::Order {
+        vectors: order,
+        recurrences,
+    } = order::order_vectors(&s.vectors, &s.vector_index, &names, source, errors)?;
     let labels = label_targets(&targets);
     let scope = Scope {
         labels,
@@ -385,6 +388,8 @@ fn check_network<'a>(
         order: &order,
         scope: &scope,
         hints: &hints,
+        recurrences: &recurrences,
+        carried: vec![None; s.vectors.len()],
     };
     for _ in 0..s.vectors.len() + 2 {
         params.progress = false;
@@ -457,6 +462,13 @@ fn check_network<'a>(
         .collect();
     let (loss_name, mut loss_expr) = loss_expr?;
     renumber(&mut loss_expr);
+    let recurrences: Vec<std::ops::Range<usize>> = recurrences
+        .iter()
+        .map(|group| position[group[0]]..position[group[0]] + group.len())
+        .collect();
+    if !same_steps(&vectors, &recurrences, errors) {
+        return None;
+    }
     let mut checked = Network {
         name: network.name.name.clone(),
         span: network.name.span,
@@ -473,6 +485,7 @@ fn check_network<'a>(
         batch: s.batch.map(|(rule, _)| rule).unwrap_or_default(),
         claims: Vec::new(),
         refused_claims: Vec::new(),
+        recurrences,
     };
     (checked.claims, checked.refused_claims) = claims::check_claims(
         &checked,
@@ -487,6 +500,38 @@ fn check_network<'a>(
         limits::check_size(&checked, file.fn_sizes, errors);
     }
     (errors.len() == start_errors).then_some(checked)
+}
+
+/// Whether the definitions of each mutual recurrence run over one number of steps (their
+/// first axes), which they take one step at a time together; reports each one that does not.
+fn same_steps(
+    vectors: &[Vector],
+    recurrences: &[std::ops::Range<usize>],
+    errors: &mut Vec<Diagnostic>,
+) -> bool {
+    let mut same = true;
+    for group in recurrences {
+        let first = &vectors[group.start];
+        let steps = first.shape.dims()[0];
+        for v in &vectors[group.clone()] {
+            if v.shape.dims()[0] != steps {
+                errors.push(Diagnostic::new(
+                    v.span,
+                    format!(
+                        "`{}` and `{}` read each other's earlier steps, so they take the same steps: `{}` has {} and `{}` has {}",
+                        first.name,
+                        v.name,
+                        first.name,
+                        steps,
+                        v.name,
+                        v.shape.dims()[0]
+                    ),
+                ));
+                same = false;
+            }
+        }
+    }
+    same
 }
 
 /// The label targets by name, with their number of classes.

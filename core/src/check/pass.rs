@@ -14,6 +14,11 @@ pub(super) struct InferPass<'s, 'a> {
     pub(super) scope: &'s Scope<'s>,
     /// Shapes learnt from later uses (`later.rs`), by source index.
     pub(super) hints: &'s std::collections::BTreeMap<usize, Shape>,
+    /// The mutual recurrences (`order.rs`), by source index.
+    pub(super) recurrences: &'s [Vec<usize>],
+    /// The shapes of the recurrences' definitions from the pass before: a definition reads
+    /// later ones at earlier steps (`f[t]` reads `h[t - 1]`), before this pass types them.
+    pub(super) carried: Vec<Option<Shape>>,
 }
 
 /// Each typed definition: its source index, its shape (a vector, or a named scalar) and body.
@@ -27,12 +32,18 @@ impl InferPass<'_, '_> {
     ) -> (Typed, Option<(ast::Ident, TExpr)>, Vec<Diagnostic>) {
         let s = self.statements;
         let mut errors = Vec::new();
-        let mut vector_sizes: Vec<Option<Shape>> = vec![None; s.vectors.len()];
+        let mut vector_sizes: Vec<Option<Shape>> = self.carried.clone();
         let mut typed = Vec::new();
         for &index in self.order {
             let (name, dims, expr) = s.vectors[index];
             let index_names = s.vector_index[index];
             if !index_names.is_empty() {
+                let peers = self
+                    .recurrences
+                    .iter()
+                    .find(|group| group.contains(&index))
+                    .map_or(&[][..], Vec::as_slice);
+                let mut header = None;
                 let typed_def = index::definition(
                     self.scope,
                     params,
@@ -40,13 +51,21 @@ impl InferPass<'_, '_> {
                     &mut errors,
                     final_pass,
                     (name, index, self.hints.get(&index).copied()),
-                    dims,
-                    index_names,
+                    (dims, index_names, peers, &mut header),
                     expr,
                 );
-                if let Some((shape, e)) = typed_def {
-                    typed.push((index, shape, e));
-                    vector_sizes[index] = Some(shape);
+                match typed_def {
+                    Some((shape, e)) => {
+                        typed.push((index, shape, e));
+                        vector_sizes[index] = Some(shape);
+                    }
+                    // A recurrence's definition that reads a later one before its shape is
+                    // known still gives its own shape, so that the ones after it type.
+                    None if !peers.is_empty() => vector_sizes[index] = header,
+                    None => {}
+                }
+                if !peers.is_empty() {
+                    self.carried[index] = vector_sizes[index];
                 }
                 continue;
             }

@@ -190,13 +190,11 @@ pub(crate) fn nested(values: &[f64], dims: &[usize]) -> String {
 /// written from an index formula of the plan handles; a step written element by element reads
 /// flat rows, so such a network is refused unless every step has its formula.
 pub fn unsupported(model: &Model, network: &Network) -> Option<String> {
-    // A recurrence's statement reads its own earlier steps: one array expression cannot.
-    if let Some((_, vector)) = network
-        .vectors
-        .iter()
-        .enumerate()
-        .find(|(v, vector)| vector.expr.reads(Symbol::Vector(*v)))
-    {
+    // A recurrence's statement reads its own earlier steps (or those of the definitions it
+    // steps with): one array expression cannot.
+    if let Some((_, vector)) = network.vectors.iter().enumerate().find(|(v, vector)| {
+        vector.expr.reads(Symbol::Vector(*v)) || network.recurrence_of(*v).is_some()
+    }) {
         return Some(format!(
             "`{}` is a recurrence (it reads its own earlier steps), which needs a loop over time the NumPy module does not write yet; `chainrule rust`, `eval` and every LaTeX form cover it",
             vector.name

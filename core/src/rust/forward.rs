@@ -5,17 +5,8 @@ use quote::{format_ident, quote};
 
 use super::context::Ctx;
 use super::loops::{Body, Family, array_ident};
-use crate::derive::Derivation;
-use crate::ir::{NodeId, Var};
+use crate::ir::NodeId;
 use crate::model::{Shape, Symbol};
-
-/// The definition of a vector element.
-fn definition(derivation: &Derivation, var: Var) -> Option<NodeId> {
-    // Vector elements come first among the definitions, in slot order.
-    let first = derivation.forward.first()?.var.index();
-    let d = derivation.forward.get(var.index().checked_sub(first)?)?;
-    (d.var == var).then_some(d.value)
-}
 
 /// The `Forward` struct and the functions that compute it or the loss alone.
 pub fn forward(ctx: &Ctx<'_>) -> TokenStream {
@@ -34,6 +25,12 @@ pub fn forward(ctx: &Ctx<'_>) -> TokenStream {
         })
         .collect();
     let layout = &derivation.layout;
+    // Each slot's definition (a mutual recurrence defines its vectors step by step, so
+    // slots and definitions are not in one order).
+    let mut definition = vec![None; layout.len()];
+    for d in &derivation.forward {
+        definition[d.var.index()] = Some(d.value);
+    }
     // evaluate: the loops, then every straight-line vector element and the loss.
     let mut body = Body::new(ctx);
     body.forward();
@@ -43,7 +40,7 @@ pub fn forward(ctx: &Ctx<'_>) -> TokenStream {
             roots.extend(
                 layout
                     .vars(Symbol::Vector(v))
-                    .filter_map(|var| definition(derivation, var)),
+                    .filter_map(|var| definition[var.index()]),
             );
         }
     }

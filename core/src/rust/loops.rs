@@ -10,6 +10,7 @@ use quote::quote;
 
 mod extrema;
 mod gradient;
+mod steps;
 mod sums;
 mod vectors;
 
@@ -191,16 +192,32 @@ impl<'c, 'a> Body<'c, 'a> {
 
     /// The forward loops, in evaluation order.
     pub fn forward(&mut self) {
-        for v in 0..self.ctx.network.vectors.len() {
+        let network = self.ctx.network;
+        let mut v = 0;
+        while v < network.vectors.len() {
+            if let Some(group) = network.recurrence_of(v) {
+                self.steps_loop(Family::Values, group.clone());
+                v = group.end;
+                continue;
+            }
             if let Some(f) = self.plan.forward[v] {
                 self.vector_loop(Family::Values, v, f);
             }
+            v += 1;
         }
     }
 
     /// The delta loops, from the loss backwards.
     pub fn deltas(&mut self) {
-        for v in (0..self.ctx.network.vectors.len()).rev() {
+        let network = self.ctx.network;
+        let mut v = network.vectors.len();
+        while v > 0 {
+            if let Some(group) = network.recurrence_of(v - 1) {
+                self.steps_loop(Family::Deltas, group.clone());
+                v = group.start;
+                continue;
+            }
+            v -= 1;
             if let Some(f) = self.plan.delta[v] {
                 self.vector_loop(Family::Deltas, v, f);
             }

@@ -81,9 +81,48 @@ impl Plan {
                         .saturating_mul(operations(&program, s.formula).saturating_add(extra))
                         >= LOOP_OPERATIONS)
         };
+        // A mutual recurrence loops as one block over its steps (`loops/steps.rs`), or not
+        // at all: its vectors' loops could not run one after another.
+        let block_pays = |formulas: &[Option<&Statement>]| {
+            let total = formulas.iter().fold(0usize, |sum, s| {
+                s.map_or(0, |s| {
+                    sum.saturating_add(s.len().saturating_mul(operations(&program, s.formula)))
+                })
+            });
+            formulas.iter().all(|s| s.is_some_and(fits))
+                && (unroll == Unroll::Never || total >= LOOP_OPERATIONS)
+        };
+        let mut blocks = vec![None; network.vectors.len()];
+        for group in &network.recurrences {
+            let forward: Vec<_> = group
+                .clone()
+                .map(|u| program.forward_of(Symbol::Vector(u)))
+                .collect();
+            let delta: Vec<_> = group
+                .clone()
+                .map(|u| program.delta_of(Symbol::Vector(u)))
+                .collect();
+            let decision = (block_pays(&forward), block_pays(&delta));
+            for u in group.clone() {
+                blocks[u] = Some(decision);
+            }
+        }
         for (v, vector) in network.vectors.iter().enumerate() {
             // A named scalar is one number: nothing to loop over.
             if vector.shape == crate::model::Shape::Scalar {
+                continue;
+            }
+            if let Some((forward, delta)) = blocks[v] {
+                let symbol = Symbol::Vector(v);
+                for (loops, s, slot) in [
+                    (forward, program.forward_of(symbol), &mut plan.forward[v]),
+                    (delta, program.delta_of(symbol), &mut plan.delta[v]),
+                ] {
+                    if let Some(s) = s.filter(|_| loops) {
+                        *slot = Some(s.formula);
+                        plan.indices.push((s.defines, s.indices.clone()));
+                    }
+                }
                 continue;
             }
             let symbol = Symbol::Vector(v);

@@ -36,12 +36,17 @@ pub fn derive(program: &mut Program, network: &Network) {
     let mut pending: BTreeMap<Tensor, Vec<Contribution>> = BTreeMap::new();
     let forward = program.forward.clone();
     let mut deltas = Vec::new();
+    let mut waiting = Vec::new();
     for (position, statement) in forward.iter().enumerate().rev() {
         let free: Vec<Affine> = statement.indices.iter().map(|&v| Affine::var(v)).collect();
         let adjoint = if statement.defines == Tensor::Value(Symbol::Loss) {
             program.graph.constant_node(1.0)
         } else {
-            if pending.get(&statement.defines).is_none_or(|c| c.is_empty()) {
+            // A mutual recurrence's vector gets its carried terms from the statements
+            // before it (`f[t]` reads `h[t - 1]`), scattered after it.
+            let recurrent = matches!(statement.defines,
+                Tensor::Value(Symbol::Vector(v)) if network.recurrence_of(v).is_some());
+            if !recurrent && pending.get(&statement.defines).is_none_or(|c| c.is_empty()) {
                 continue;
             }
             match statement.defines {
@@ -67,10 +72,16 @@ pub fn derive(program: &mut Program, network: &Network) {
             &mut pending,
         );
         // A vector's adjoint is its delta by name, so its own reads scatter before the delta
-        // is combined: a recurrence's read of itself (`h[t - 1]`) adds the carried term.
-        if let Tensor::Value(Symbol::Vector(_)) = statement.defines {
-            let contributions = pending.remove(&statement.defines).unwrap_or_default();
-            deltas.push(combine(program, network, statement.defines, contributions));
+        // is combined: a recurrence's read of itself (`h[t - 1]`) adds the carried term. A
+        // mutual recurrence combines its deltas once all of its statements have scattered.
+        if let Tensor::Value(Symbol::Vector(v)) = statement.defines {
+            waiting.push(statement.defines);
+            if network.recurrence_of(v).is_none_or(|r| r.start == v) {
+                for tensor in waiting.drain(..) {
+                    let contributions = pending.remove(&tensor).unwrap_or_default();
+                    deltas.push(combine(program, network, tensor, contributions));
+                }
+            }
         }
     }
     program.deltas = deltas;

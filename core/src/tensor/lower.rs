@@ -58,8 +58,9 @@ pub fn lower(
         }
         // A recurrence keeps its function and argument in one statement: the argument's read
         // of the previous step must reach the vector's own delta (`derive` scatters a
-        // statement's own reads before it combines its delta).
-        let recurrent = e.reads(Symbol::Vector(v));
+        // statement's own reads, and those of its mutual recurrence, before it combines its
+        // delta).
+        let recurrent = e.reads(Symbol::Vector(v)) || network.recurrence_of(v).is_some();
         let formula = match inner_argument(e, scope.is_some()).filter(|_| !recurrent) {
             Some((applied, argument)) => {
                 // `v = f(argument)`: the argument is a statement of its own, read by name.

@@ -108,16 +108,34 @@ impl Infer<'_> {
     }
 
     /// A definition's read of itself: only at its first index minus a constant (`h[t - 1]`),
-    /// which reads zero before the first element.
+    /// which reads zero before the first element. A read of another definition of its
+    /// recurrence (`peer`) may also be at the same step (`f[t]`).
     pub(super) fn recurrent_read(
         &mut self,
         name: &Ident,
         terms: &[IndexTerm],
         span: Span,
+        peer: bool,
     ) -> Option<()> {
         match terms.first() {
             Some(IndexTerm::Affine(parts, offset)) if parts[..] == [(0, 1)] && *offset < 0 => {
                 Some(())
+            }
+            Some(IndexTerm::Var(0)) if peer => Some(()),
+            _ if peer => {
+                let step = self
+                    .vars
+                    .first()
+                    .map_or("t", |v| v.name.as_str())
+                    .to_string();
+                self.error(
+                    span,
+                    format!(
+                        "`{0}` steps together with this definition, so it is read at this step or an earlier one (`{0}[{step}]`, `{0}[{step} - 1]`)",
+                        name.name
+                    ),
+                );
+                None
             }
             _ => {
                 self.error(
