@@ -6,6 +6,7 @@ mod support;
 
 use chainrule::core::check_source;
 use chainrule::core::derive::derive;
+use chainrule::core::latex::indexed::IndexPrinter;
 use proptest::prelude::*;
 
 /// One random layer: output size, convention, bias, activation, and whether the
@@ -289,4 +290,102 @@ fn second_order_graph_is_linear_in_parameters() {
             "{width}x{layers}: {nodes} nodes for {params} parameters"
         );
     }
+}
+
+/// The cells of the random recurrences: their definitions over `t` with state `h` (width
+/// `H`, input `x[t]` of width `D`), each reading the previous state `h[t - 1]`.
+const CELLS: [&str; 4] = [
+    // Elman.
+    "    h[t][H] = tanh(W @ h[t - 1] + U @ x[t] + b)\n",
+    // A GRU (Cho et al. 2014).
+    "    z[t][H] = sigmoid(Wz @ h[t - 1] + Uz @ x[t] + bz)
+    r[t][H] = sigmoid(Wr @ h[t - 1] + Ur @ x[t] + br)
+    n[t][H] = tanh(Wn @ (r[t] * h[t - 1]) + Un @ x[t] + bn)
+    h[t][H] = (1 - z[t]) * n[t] + z[t] * h[t - 1]\n",
+    // An LSTM.
+    "    f[t][H] = sigmoid(Wf @ h[t - 1] + Uf @ x[t] + bf)
+    i[t][H] = sigmoid(Wi @ h[t - 1] + Ui @ x[t] + bi)
+    g[t][H] = tanh(Wg @ h[t - 1] + Ug @ x[t] + bg)
+    o[t][H] = sigmoid(Wo @ h[t - 1] + Uo @ x[t] + bo)
+    c[t][H] = f[t] * c[t - 1] + i[t] * g[t]
+    h[t][H] = o[t] * tanh(c[t])\n",
+    // Two states a step apart, in index notation throughout, the second two steps back.
+    "    param A[H][H]
+    param B[H][D]
+    a[t][k] = tanh(sum(j, A[k][j] * h[t - 1][j]) + sum(d, B[k][d] * x[t][d]))
+    h[t][k] = sigmoid(a[t][k] + 0.5 * h[t - 2][k])\n",
+];
+
+/// A recurrent network of `cell` over `steps` steps, its loss on every step's output or on
+/// the last step's only.
+fn recurrent_text(cell: usize, steps: usize, input: usize, width: usize, last_only: bool) -> String {
+    let mut text = format!("network random_cell {{\n    input x[{steps}][{input}]\n");
+    let body = CELLS[cell]
+        .replace("[H]", &format!("[{width}]"))
+        .replace("[D]", &format!("[{input}]"));
+    text.push_str(&body);
+    if last_only {
+        text.push_str(&format!(
+            "    target y[2]\n    p = V @ h[{}] + e\n    loss L = 0.5 * sum((p - y)^2)\n",
+            steps - 1
+        ));
+    } else {
+        text.push_str(&format!(
+            "    target y[{steps}]\n    q[t] = sum(j, v[j] * h[t][j])\n    loss L = 0.5 * sum((q - y)^2)\n"
+        ));
+    }
+    text.push_str("}\n");
+    text
+}
+
+proptest! {
+    #![proptest_config(support::proptest_config(48))]
+
+    /// Backpropagation through time over random cells, lengths and widths: the gradient agrees
+    /// with finite differences of the reference interpreter (which runs the steps on its own),
+    /// and every tensor-level statement reproduces the scalar derivation element by element.
+    #[test]
+    fn recurrent_gradients_match_finite_differences(
+        cell in 0usize..CELLS.len(),
+        steps in 1usize..=5,
+        input in 1usize..=3,
+        width in 1usize..=3,
+        last_only in any::<bool>(),
+        seed in any::<u64>(),
+    ) {
+        let text = recurrent_text(cell, steps, input, width, last_only);
+        let model = check_source(&text).map_err(|e| TestCaseError::fail(format!("{text}\n{e:?}")))?;
+        let network = &model.networks[0];
+        let checked = support::check_gradients(&model, network, &text, seed).map_err(|e| TestCaseError::fail(format!("{text}\n{e}")))?;
+        prop_assert!(checked > 0, "no usable point for\n{}", text);
+        let derivation = derive(network, &model.functions);
+        let program = chainrule::core::tensor::program(network, &model.functions, &derivation)
+            .map_err(|e| TestCaseError::fail(format!("{text}\n{e:?}")))?;
+        prop_assert!(program.statements().all(|s| s.verified), "unverified statement in\n{}", text);
+    }
+}
+
+/// The derivation of a recurrence is one statement per definition, whatever the number of
+/// steps: an LSTM over 7 steps and over 61 has the same statements, which differ only in the
+/// number of steps they name.
+#[test]
+fn recurrent_statements_do_not_grow_with_steps() {
+    let lines = |steps: usize| {
+        let text = recurrent_text(2, steps, 2, 3, false);
+        let model = check_source(&text).expect("the LSTM checks");
+        let network = &model.networks[0];
+        let derivation = derive(network, &model.functions);
+        let program = chainrule::core::tensor::program(network, &model.functions, &derivation)
+            .expect("covered");
+        let printer = IndexPrinter::new(&program, network, "L".into());
+        assert!(program.statements().all(|s| s.verified));
+        program
+            .statements()
+            .map(|s| printer.line(s))
+            .collect::<Vec<_>>()
+    };
+    let (short, long) = (lines(7), lines(61));
+    assert!(short.len() >= 6 + 6 + 13, "values, deltas and gradients: {short:?}");
+    let long: Vec<String> = long.iter().map(|l| l.replace("61", "7")).collect();
+    assert_eq!(short, long);
 }
