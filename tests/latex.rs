@@ -11,7 +11,7 @@ use chainrule::core::check_source;
 use chainrule::core::derive::derive;
 use chainrule::core::eval::evaluate_batch;
 use chainrule::core::latex::{Form, NumericPoint, document, render};
-use chainrule::core::model::{Model, Network};
+use chainrule::core::model::{Model, Network, Symbol};
 use chainrule::core::point;
 
 fn root() -> PathBuf {
@@ -34,7 +34,16 @@ fn fragments(model: &Model, network: &Network) -> Vec<(&'static str, String)> {
         ("chain", Form::Chain),
     ] {
         let derivation = derive(network, &model.functions);
-        out.push((name, render(network, &derivation, form, &[], None, false)));
+        let mut fragment = render(network, &derivation, form, &[], None, false);
+        if fragment.len() > chainrule::core::html::MAX_FORM_BYTES {
+            // A recurrence's weights reach the loss through every later step: as the page
+            // does, the first element of each parameter stands for the rest.
+            let firsts: Vec<_> = (0..network.params.len())
+                .filter_map(|p| derivation.layout.vars(Symbol::Param(p)).next())
+                .collect();
+            fragment = render(network, &derivation, form, &firsts, None, false);
+        }
+        out.push((name, fragment));
     }
     // The matrix form, where the tensor level covers the network.
     let derivation = derive(network, &model.functions);

@@ -318,7 +318,13 @@ const CELLS: [&str; 4] = [
 
 /// A recurrent network of `cell` over `steps` steps, its loss on every step's output or on
 /// the last step's only.
-fn recurrent_text(cell: usize, steps: usize, input: usize, width: usize, last_only: bool) -> String {
+fn recurrent_text(
+    cell: usize,
+    steps: usize,
+    input: usize,
+    width: usize,
+    last_only: bool,
+) -> String {
     let mut text = format!("network random_cell {{\n    input x[{steps}][{input}]\n");
     let body = CELLS[cell]
         .replace("[H]", &format!("[{width}]"))
@@ -385,7 +391,10 @@ fn recurrent_statements_do_not_grow_with_steps() {
             .collect::<Vec<_>>()
     };
     let (short, long) = (lines(7), lines(61));
-    assert!(short.len() >= 6 + 6 + 13, "values, deltas and gradients: {short:?}");
+    assert!(
+        short.len() >= 6 + 6 + 13,
+        "values, deltas and gradients: {short:?}"
+    );
     let long: Vec<String> = long.iter().map(|l| l.replace("61", "7")).collect();
     assert_eq!(short, long);
 }

@@ -32,8 +32,10 @@ fn generated_modules_are_snapshotted_and_unrolled() {
             let source = format(tokens).expect("parses and formats");
             let gradient = function_body(&source, "gradient_into");
             // A convolution over feature maps loops even by default (its reductions run over
-            // whole windows and maps); every other example is small enough to unroll.
-            let maps = network.vectors.iter().any(|v| v.shape.rank() >= 3);
+            // whole windows and maps), and so does a gated cell over its steps; every other
+            // example is small enough to unroll.
+            let maps = network.vectors.iter().any(|v| v.shape.rank() >= 3)
+                || !network.recurrences.is_empty();
             let forbidden = [
                 "for ", "while ", "loop ", "loop{", "Vec", "vec!", "Box", "to_vec", "collect",
             ];

@@ -88,6 +88,18 @@ fn shown_weights(network: &Network, derivation: &Derivation) -> (Vec<Var>, Optio
     if network.param_count() <= ALL_WEIGHTS_LIMIT {
         return (all, None);
     }
+    let (firsts, names) = first_elements(network, derivation);
+    let note = format!(
+        "The network has {} trainable parameters: this form shows the first element of each \
+         parameter ({names}); the general form above covers every element. \
+         <code>chainrule latex FILE --weight REF</code> prints any other.",
+        network.param_count(),
+    );
+    (firsts, Some(note))
+}
+
+/// The first element of each parameter, and their names (escaped, comma-separated).
+fn first_elements(network: &Network, derivation: &Derivation) -> (Vec<Var>, String) {
     let firsts: Vec<Var> = network
         .params
         .iter()
@@ -98,14 +110,7 @@ fn shown_weights(network: &Network, derivation: &Derivation) -> (Vec<Var>, Optio
         .iter()
         .map(|v| derivation.layout.describe(network, *v))
         .collect();
-    let note = format!(
-        "The network has {} trainable parameters: this form shows the first element of each \
-         parameter ({}); the general form above covers every element. \
-         <code>chainrule latex FILE --weight REF</code> prints any other.",
-        network.param_count(),
-        escape(&names.join(", "))
-    );
-    (firsts, Some(note))
+    (firsts, escape(&names.join(", ")))
 }
 
 /// Parameters with more elements than this get their general formula from a sample of them.
@@ -345,13 +350,26 @@ pub fn page(input: &PageInput<'_>) -> String {
         note.as_deref(),
         &format!("chainrule latex {file} --form delta"),
     );
-    let chain = Latex::new(network, &derivation).fragment(Form::Chain, &weights, None);
+    let mut chain = Latex::new(network, &derivation).fragment(Form::Chain, &weights, None);
+    let mut chain_note = note.clone();
+    if chain.len() > MAX_FORM_BYTES && weights.len() > network.params.len() {
+        // Paths through time multiply (a recurrence's weight reaches the loss through every
+        // later step): one element of each parameter still shows what the paths are.
+        let (firsts, names) = first_elements(network, &derivation);
+        chain_note = Some(format!(
+            "Every weight's chain is {} KB of LaTeX: this form shows the first element of \
+             each parameter ({names}). <code>chainrule latex FILE --form chain --weight REF</code> \
+             prints any other.",
+            chain.len() / 1000
+        ));
+        chain = Latex::new(network, &derivation).fragment(Form::Chain, &firsts, None);
+    }
     form_section(
         &mut body,
         "The chain rule for each weight (paths of partials, factors, closed form)",
         false,
         &chain,
-        note.as_deref(),
+        chain_note.as_deref(),
         &format!("chainrule latex {file} --form chain"),
     );
 

@@ -11,7 +11,7 @@ use crate::eval::Sample;
 use crate::latex::{Form, Latex};
 use crate::model::{Network, Symbol};
 use crate::numpy::text::HELPERS;
-use crate::numpy::{Emitter, Statement, nested, quoted};
+use crate::numpy::{Emitter, nested, quoted};
 
 /// With more trainable scalars than this, the delta form and the chain rule show the first
 /// element of each parameter only (the general form covers all).
@@ -69,13 +69,6 @@ pub struct Context<'a, 'd> {
     pub drawn: bool,
     /// The step's learning rate.
     pub lr: f64,
-}
-
-fn statements(out: &mut String, statements: &[Statement], indent: &str) {
-    for s in statements {
-        let _ = writeln!(out, "{indent}# {}", s.comment);
-        let _ = writeln!(out, "{indent}{} = {}", s.name, s.code);
-    }
 }
 
 fn math(latex: &str) -> String {
@@ -226,7 +219,7 @@ pub fn cells(cx: &Context<'_, '_>) -> Vec<Cell> {
     cells.push(Cell::Markdown(md));
     let mut code = String::from("def forward(params, data):\n");
     unpack(&mut code, network, emitter, "    ");
-    statements(&mut code, &forward, "    ");
+    crate::numpy::write_statements(&mut code, &forward, "    ");
     let returned: Vec<String> = (0..network.vectors.len())
         .map(Symbol::Vector)
         .chain([Symbol::Loss])
@@ -277,7 +270,7 @@ pub fn cells(cx: &Context<'_, '_>) -> Vec<Cell> {
     }
     code.push_str("# Deltas, from the loss backwards.\n");
     let deltas = emitter.deltas();
-    statements(&mut code, &deltas, "");
+    crate::numpy::write_statements(&mut code, &deltas, "");
     for (v, vector) in network.vectors.iter().enumerate().rev() {
         if deltas.iter().any(|s| s.name == names.delta(v)) {
             let _ = writeln!(
@@ -308,7 +301,7 @@ pub fn cells(cx: &Context<'_, '_>) -> Vec<Cell> {
     );
     cells.push(Cell::Markdown(md));
     let mut code = String::new();
-    statements(&mut code, &emitter.gradients(), "");
+    crate::numpy::write_statements(&mut code, &emitter.gradients(), "");
     let grads: Vec<String> = network
         .params
         .iter()

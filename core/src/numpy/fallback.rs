@@ -93,6 +93,7 @@ impl Emitter<'_> {
                 comment: format!("{label}[k] = {}", self.text(&formula)),
                 name: name.to_string(),
                 code,
+                steps: None,
             };
         }
         let columns: Vec<String> = nodes
@@ -108,6 +109,7 @@ impl Emitter<'_> {
             ),
             name: name.to_string(),
             code: format!("np.stack([{}], axis=1)", columns.join(", ")),
+            steps: None,
         }
     }
 
@@ -141,6 +143,7 @@ impl Emitter<'_> {
             ),
             name: self.names.value(Symbol::Loss).to_string(),
             code: self.element(loss.value),
+            steps: None,
         })
     }
 
@@ -255,6 +258,7 @@ impl Emitter<'_> {
                         ),
                         name: name.clone(),
                         code,
+                        steps: None,
                     })
                 });
             if let Some(statement) = vectorised {
@@ -282,6 +286,7 @@ impl Emitter<'_> {
                 ),
                 name,
                 code: format!("np.array([{}]).reshape({shape})", elements.join(", ")),
+                steps: None,
             }
         }
     }

@@ -190,16 +190,6 @@ pub(crate) fn nested(values: &[f64], dims: &[usize]) -> String {
 /// written from an index formula of the plan handles; a step written element by element reads
 /// flat rows, so such a network is refused unless every step has its formula.
 pub fn unsupported(model: &Model, network: &Network) -> Option<String> {
-    // A recurrence's statement reads its own earlier steps (or those of the definitions it
-    // steps with): one array expression cannot.
-    if let Some((_, vector)) = network.vectors.iter().enumerate().find(|(v, vector)| {
-        vector.expr.reads(Symbol::Vector(*v)) || network.recurrence_of(*v).is_some()
-    }) {
-        return Some(format!(
-            "`{}` is a recurrence (it reads its own earlier steps), which needs a loop over time the NumPy module does not write yet; `chainrule rust`, `eval` and every LaTeX form cover it",
-            vector.name
-        ));
-    }
     let data = network.inputs.iter().chain(&network.targets);
     let values = data
         .map(|d| (&d.name, d.shape))
@@ -240,6 +230,9 @@ pub struct Statement {
     pub name: String,
     /// The NumPy expression.
     pub code: String,
+    /// In a recurrence: its number of steps. A run of such statements is repeated that many
+    /// times (`write_statements`).
+    pub steps: Option<usize>,
 }
 
 /// Builds the statements of a network's forward pass, deltas and gradients.
@@ -287,9 +280,30 @@ impl<'a> Emitter<'a> {
 }
 
 /// Writes statements as a function body: the comment, then the assignment.
-pub(crate) fn write_statements(out: &mut String, statements: &[Statement]) {
-    for s in statements {
-        let _ = writeln!(out, "    # {}", s.comment);
-        let _ = writeln!(out, "    {} = {}", s.name, s.code);
+pub(crate) fn write_statements(out: &mut String, statements: &[Statement], indent: &str) {
+    let mut rest = statements;
+    while let Some(first) = rest.first() {
+        let run = rest.iter().take_while(|s| s.steps == first.steps).count();
+        let (block, after) = rest.split_at(run);
+        rest = after;
+        let Some(steps) = first.steps else {
+            for s in block {
+                let _ = writeln!(out, "{indent}# {}", s.comment);
+                let _ = writeln!(out, "{indent}{} = {}", s.name, s.code);
+            }
+            continue;
+        };
+        // Each statement computes every step at once from the arrays as they are; step t reads
+        // only steps before it, so sweep s leaves steps 0..s final and the last sweep computes
+        // every step from final values (the same arithmetic as a loop over t, done T times).
+        let _ = writeln!(
+            out,
+            "{indent}# A recurrence over {steps} steps: each sweep makes one more step final."
+        );
+        let _ = writeln!(out, "{indent}for _ in range({steps}):");
+        for s in block {
+            let _ = writeln!(out, "{indent}    # {}", s.comment);
+            let _ = writeln!(out, "{indent}    {} = {}", s.name, s.code);
+        }
     }
 }

@@ -101,7 +101,7 @@ impl Emitter<'_> {
         out.push_str("\n\ndef forward(params=None, data=None):\n    \"\"\"Every vector (one row per sample) and the per-sample loss.\"\"\"\n");
         out.push_str("    _params, _data, batch_size = _read(params, data)\n");
         self.unpack(&mut out);
-        write_statements(&mut out, &self.forward());
+        write_statements(&mut out, &self.forward(), "    ");
         let returned: Vec<String> = (0..network.vectors.len())
             .map(Symbol::Vector)
             .chain([Symbol::Loss])
@@ -131,9 +131,9 @@ impl Emitter<'_> {
             );
         }
         out.push_str("    # Deltas, from the loss backwards.\n");
-        write_statements(&mut out, &self.deltas());
+        write_statements(&mut out, &self.deltas(), "    ");
         out.push_str("    # Gradients.\n");
-        write_statements(&mut out, &self.gradients());
+        write_statements(&mut out, &self.gradients(), "    ");
         let grads: Vec<String> = network
             .params
             .iter()

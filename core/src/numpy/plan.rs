@@ -245,6 +245,10 @@ impl Emitter<'_> {
     pub fn forward(&self) -> Vec<Statement> {
         let mut out = Vec::new();
         for (v, vector) in self.network.vectors.iter().enumerate() {
+            let steps = self.steps(v);
+            if let Some(block) = self.recurrence_starting(v, false) {
+                out.extend(self.zeros(block, false));
+            }
             let planned = self.program.as_ref().and_then(|program| {
                 let statement = program.forward_of(Symbol::Vector(v))?;
                 let argument = self.inner_statement(program, v);
@@ -275,10 +279,12 @@ impl Emitter<'_> {
                     comment: format!("{}{} = {}", vector.name, own_index(vector), t.text),
                     name: self.names.value(Symbol::Vector(v)).to_string(),
                     code: t.code.code,
+                    steps: None,
                 };
                 Some(before.into_iter().chain([own]).collect::<Vec<_>>())
             });
-            out.extend(planned.unwrap_or_else(|| vec![self.vector_by_elements(v)]));
+            let written = planned.unwrap_or_else(|| vec![self.vector_by_elements(v)]);
+            out.extend(written.into_iter().map(|s| Statement { steps, ..s }));
         }
         let planned = self.program.as_ref().and_then(|program| {
             let statement = program.forward_of(Symbol::Loss)?;
@@ -293,6 +299,7 @@ impl Emitter<'_> {
                 ),
                 name: self.names.value(Symbol::Loss).to_string(),
                 code: t.code.code,
+                steps: None,
             })
         });
         out.extend(planned.or_else(|| self.loss_by_elements()));
@@ -315,6 +322,7 @@ impl Emitter<'_> {
             ),
             name: self.names.delta(v).to_string(),
             code: t.code.code,
+            steps: None,
         })
     }
 
@@ -342,6 +350,7 @@ impl Emitter<'_> {
             ),
             name: self.names.grad(p).to_string(),
             code: t.code.code,
+            steps: None,
         })
     }
 
@@ -388,6 +397,7 @@ impl Emitter<'_> {
             ),
             name: self.names.inner(v).to_string(),
             code: t.code.code,
+            steps: None,
         }
     }
 
@@ -398,16 +408,75 @@ impl Emitter<'_> {
             None => Vec::new(),
         };
         for v in (0..self.network.vectors.len()).rev() {
+            if let Some(block) = self.recurrence_starting(v, true) {
+                out.extend(self.zeros(block, true));
+            }
             let planned = self
                 .program
                 .as_ref()
                 .and_then(|program| self.planned_delta(program, v));
+            let steps = self.steps(v);
             match planned {
-                Some(s) => out.push(s),
-                None => out.extend(self.delta_by_elements(v)),
+                Some(s) => out.push(Statement { steps, ..s }),
+                None => out.extend(
+                    self.delta_by_elements(v)
+                        .into_iter()
+                        .map(|s| Statement { steps, ..s }),
+                ),
             }
         }
         out
+    }
+
+    /// The number of steps of a recurrence vector `v` belongs to (one that reads its own
+    /// earlier steps, or a mutual recurrence), whose statements repeat over its steps.
+    fn steps(&self, v: usize) -> Option<usize> {
+        let vector = &self.network.vectors[v];
+        let recurrent =
+            self.network.recurrence_of(v).is_some() || vector.expr.reads(Symbol::Vector(v));
+        recurrent.then(|| vector.shape.dims()[0])
+    }
+
+    /// The vectors of the recurrence whose statements start at `v`: forwards its first, and
+    /// backwards (`deltas`) its last.
+    fn recurrence_starting(&self, v: usize, backwards: bool) -> Option<std::ops::Range<usize>> {
+        self.steps(v)?;
+        let block = self.network.recurrence_of(v).unwrap_or(v..v + 1);
+        let first = if backwards {
+            block.end - 1
+        } else {
+            block.start
+        };
+        (v == first).then_some(block)
+    }
+
+    /// A recurrence's arrays (values, or deltas) set to zero before its sweeps: a step
+    /// before the first reads zero, and a statement may read a later one's array.
+    fn zeros(&self, block: std::ops::Range<usize>, deltas: bool) -> Vec<Statement> {
+        block
+            .map(|u| {
+                let vector = &self.network.vectors[u];
+                let dims: Vec<String> = std::iter::once("batch_size".to_string())
+                    .chain(vector.shape.dims().iter().map(usize::to_string))
+                    .collect();
+                let (name, label) = match deltas {
+                    true => (
+                        self.names.delta(u).to_string(),
+                        format!("delta_{}", vector.name),
+                    ),
+                    false => (
+                        self.names.value(Symbol::Vector(u)).to_string(),
+                        vector.name.clone(),
+                    ),
+                };
+                Statement {
+                    comment: format!("{label} starts at zero"),
+                    name,
+                    code: format!("np.zeros(({}))", dims.join(", ")),
+                    steps: None,
+                }
+            })
+            .collect()
     }
 
     /// The gradients over the batch, by the batch rule.
