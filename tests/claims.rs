@@ -350,8 +350,9 @@ fn delta_recursion_steps_hold_and_slips_are_named() {
 }
 
 /// Backpropagation through time (examples/claims/rnn_mistakes.nn): the delta with its
-/// carried term and W's gradient with h at t - 1 hold; the delta without the carried term is
-/// named as such, and h at t, or the last step alone, fail.
+/// carried term and W's gradient with h at t - 1 hold; the delta without the carried term,
+/// W's gradient with h at t (the wrong time index) and at the last step alone (the sum over
+/// time dropped) are each named as such.
 #[test]
 fn recurrence_mistakes_are_caught_and_the_carried_term_named() {
     let file = "examples/claims/rnn_mistakes.nn";
@@ -366,16 +367,57 @@ fn recurrence_mistakes_are_caught_and_the_carried_term_named() {
             "holds for: t=3, k=0; t=3, k=1; t=3, k=2",
             "it holds only at the last step (t = 3)",
             "the term through `h[t + 1]`",
+            "`dprev_h`",
             "is missing",
         ],
     );
     assert_contains(block(&out, file, 13), &["holds", "for all 9 index values"]);
     assert_contains(
         block(&out, file, 14),
-        &["FAILS", "fails for 9 of 9 index values"],
+        &[
+            "FAILS",
+            "fails for 9 of 9 index values",
+            "the claim reads `h[t][j]` where `h[t - 1][j]` belongs",
+            "the wrong time index",
+        ],
     );
     assert_contains(
         block(&out, file, 15),
-        &["FAILS", "the claim keeps one term"],
+        &[
+            "FAILS",
+            "the claim keeps one term",
+            "of the sum over the 4 steps of `h`",
+            "the sum over time is dropped",
+        ],
+    );
+    // Closed forms through time run to pages: a diagnosis says how long they are instead.
+    assert!(out.lines().all(|l| l.len() < 2000), "{out}");
+}
+
+/// An LSTM's cell (examples/claims/lstm_mistakes.nn), a mutual recurrence: the cell's delta
+/// without the forget gate's carried term, and the forget gate's delta with the cell at t
+/// where t - 1 belongs, are each named; the right forms hold.
+#[test]
+fn lstm_mistakes_are_named() {
+    let file = "examples/claims/lstm_mistakes.nn";
+    let (code, out) = check(file);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.ends_with("4 claims: 2 hold, 2 fail\n"), "{out}");
+    assert_contains(block(&out, file, 17), &["holds", "for all 8 index values"]);
+    assert_contains(
+        block(&out, file, 18),
+        &[
+            "FAILS",
+            "it holds only at the last step (t = 3)",
+            "the term through `c[t + 1]`",
+        ],
+    );
+    assert_contains(block(&out, file, 19), &["holds", "for all 8 index values"]);
+    assert_contains(
+        block(&out, file, 20),
+        &[
+            "FAILS",
+            "the claim reads `c[t][k]` where `c[t - 1][k]` belongs",
+        ],
     );
 }

@@ -345,6 +345,32 @@ impl TExpr {
             TExprKind::Call(_, args) => args.iter().for_each(f),
         }
     }
+
+    /// Calls `f` on every direct sub-expression, in order, mutably.
+    pub fn for_each_child_mut(&mut self, mut f: impl FnMut(&mut TExpr)) {
+        match &mut self.kind {
+            TExprKind::Const(_)
+            | TExprKind::Symbol(_)
+            | TExprKind::Element(..)
+            | TExprKind::Delta(..) => {}
+            TExprKind::Neg(a)
+            | TExprKind::Pow(a, _)
+            | TExprKind::Builtin(_, a)
+            | TExprKind::VectorFn(_, a)
+            | TExprKind::Reduce(_, a)
+            | TExprKind::SumOver(_, a)
+            | TExprKind::ExtremumOver(_, _, a)
+            | TExprKind::IndexDef(_, a)
+            | TExprKind::MatVec(_, a)
+            | TExprKind::VecMat(a, _)
+            | TExprKind::Grad(a, _) => f(a),
+            TExprKind::Binary(_, a, b) => {
+                f(a);
+                f(b);
+            }
+            TExprKind::Call(_, args) => args.iter_mut().for_each(f),
+        }
+    }
 }
 
 /// The kinds of checked expression.

@@ -91,12 +91,17 @@ pub fn findings(
 
 fn text(network: &Network, d: &Derivation, node: NodeId) -> String {
     let leaf = |v: Var| d.layout.describe(network, v);
-    Printer {
+    let printed = Printer {
         graph: &d.graph,
         leaf: &leaf,
         style: Style::Text,
     }
-    .expr(node)
+    .expr(node);
+    // A path through time written out runs to pages: say how long it is instead.
+    if printed.len() > super::MAX_SHOWN_CHARS {
+        return format!("(an expression of {} characters)", printed.len());
+    }
+    printed
 }
 
 /// The missing decay term, and the term with half its coefficient (`λ w` for `2λ w`).
@@ -298,16 +303,40 @@ fn dropped_sum(
         d.layout.describe(network, of),
         d.layout.describe(network, wrt),
     );
+    // A weight that multiplies the previous state has no term at the first step, which
+    // reads the zero before it.
+    let over_time = shared_over_steps(network, d, wrt)
+        .filter(|(_, steps)| terms.len() <= *steps && terms.len() + 1 >= *steps);
     for term in terms {
         let node = replace(&mut d.graph, derived, sum, term);
         let term_text = text(network, d, term);
-        out.push(Candidate {
-            node,
-            line: format!(
+        let line = match &over_time {
+            // A weight of a recurrence acts at every step: its gradient adds one term per step.
+            Some((name, steps)) => format!(
+                "the claim keeps one term, `{term_text}`, of the sum over the {steps} steps of `{name}`: {wrt_text} is shared by every step, so its gradient adds the term of each (the sum over time is dropped)"
+            ),
+            None => format!(
                 "the claim keeps one term, `{term_text}`, of the sum `{sum_text}`: the sum over classes (every path from {wrt_text} to {of_text}) is dropped"
             ),
-        });
+        };
+        out.push(Candidate { node, line });
     }
+}
+
+/// The recurrent vector whose definition reads the parameter `wrt` belongs to (its weight is
+/// shared by every step), with its number of steps.
+fn shared_over_steps(network: &Network, d: &Derivation, wrt: Var) -> Option<(String, usize)> {
+    let Slot::Value(Symbol::Param(_), _) = d.layout.slot(wrt) else {
+        return None;
+    };
+    d.consumers[wrt.index()].iter().find_map(|&c| {
+        let Slot::Value(Symbol::Vector(v), _) = d.layout.slot(d.forward[c].var) else {
+            return None;
+        };
+        let vector = &network.vectors[v];
+        let recurrent = network.recurrence_of(v).is_some() || vector.expr.reads(Symbol::Vector(v));
+        recurrent.then(|| (vector.name.clone(), vector.shape.dims()[0]))
+    })
 }
 
 fn is_target(d: &Derivation, n: NodeId) -> bool {

@@ -23,6 +23,8 @@ use canon::Canon;
 
 /// Most symbols a diagnosis prints of one expression.
 const MAX_SHOWN: u64 = 400;
+/// Most characters of an expression a diagnosis prints (long names add up before symbols do).
+pub(super) const MAX_SHOWN_CHARS: usize = 600;
 
 /// Random points each claim is evaluated at.
 pub const POINTS: usize = 16;
@@ -66,6 +68,8 @@ struct Instance {
     derived: NodeId,
     claimed: NodeId,
     chain: Vec<diagnose::ChainFactor>,
+    /// The claimed side with one read moved a step, per [`recurrence::step_shifts`].
+    shifted: Vec<NodeId>,
 }
 
 /// Checks every claim of a network.
@@ -139,6 +143,7 @@ fn check_claim(
     let mut sweeps: HashMap<Var, HashMap<Var, NodeId>> = HashMap::new();
     // Built on the first instance: a claimed side may hold `grad(S, v)`.
     let mut known: Option<Forward> = None;
+    let shifts = recurrence::step_shifts(claim, network);
     for values in assignments(claim) {
         let label = claim
             .vars
@@ -175,6 +180,24 @@ fn check_claim(
             lowering.expr(&claim.rhs, &mut values.clone())[0]
         };
         let chain = diagnose::chain_factors(d, of, wrt, &sweeps[&of]);
+        // The same claim with one read of a recurrent value moved a step, for the diagnosis.
+        let shifted = shifts
+            .iter()
+            .map(|shift| {
+                let layout = d.layout.clone();
+                let known =
+                    known.get_or_insert_with(|| Forward::from_definitions(d.forward.clone()));
+                let mut lowering = Lowering {
+                    network,
+                    functions,
+                    layout: &layout,
+                    graph: &mut d.graph,
+                    vars: &claim.vars,
+                    known: Some(known),
+                };
+                lowering.expr(&shift.rhs, &mut values.clone())[0]
+            })
+            .collect();
         instances.push(Instance {
             label,
             values,
@@ -183,6 +206,7 @@ fn check_claim(
             derived,
             claimed,
             chain,
+            shifted,
         });
     }
     // Phase 2: the points.
@@ -251,12 +275,18 @@ fn check_claim(
                     );
                 }
                 let leaf = |v: Var| d.layout.describe(network, v);
-                Printer {
+                let printed = Printer {
                     graph: &d.graph,
                     leaf: &leaf,
                     style: Style::Text,
                 }
-                .expr(node)
+                .expr(node);
+                if printed.len() > MAX_SHOWN_CHARS {
+                    return format!(
+                        "(an expression of {size} symbols written out; `chainrule latex --form delta` shows it step by step)"
+                    );
+                }
+                printed
             };
             let context = diagnose::Context {
                 network,
@@ -276,6 +306,24 @@ fn check_claim(
             first_failure = Some(instance);
         }
     }
+    // A read a step off (`h[t]` for `h[t - 1]`): the moved claim holds everywhere.
+    let shifted_line = shifts
+        .iter()
+        .enumerate()
+        .find(|&(s, _)| {
+            report.holds.is_none()
+                && instances
+                    .iter()
+                    .zip(&table)
+                    .all(|(instance, (derived, _))| {
+                        let moved: Vec<f64> = evaluators
+                            .iter_mut()
+                            .map(|e| e.value(instance.shifted[s]))
+                            .collect();
+                        diagnose::same(derived, &moved)
+                    })
+        })
+        .map(|(_, shift)| shift.line.clone());
     drop(evaluators);
     if report.holds.is_none()
         && let Some(line) = swapped_indices(claim, &instances, &table)
@@ -290,6 +338,11 @@ fn check_claim(
     if report.holds.is_none()
         && let Some(line) = recurrence::missing_carried_term(claim, network, &instances, &holds)
     {
+        report.diagnosis.insert(0, line);
+        return report;
+    }
+    if let Some(line) = shifted_line {
+        report.diagnosis.truncate(2);
         report.diagnosis.insert(0, line);
         return report;
     }
