@@ -4,9 +4,11 @@
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::quote;
 
+use super::super::indices::signed_tokens;
 use super::{Body, Write, gradient_ident};
+use crate::ir::{Node, NodeId};
 use crate::model::Symbol;
-use crate::tensor::{IndexVar, Tensor};
+use crate::tensor::{IndexVar, Leaf, Tensor};
 
 impl Body<'_, '_> {
     /// The gradient loops, which write `g` or update `p`; their inputs are bound first.
@@ -35,6 +37,12 @@ impl Body<'_, '_> {
             let named: Vec<(IndexVar, char)> =
                 own.iter().copied().zip(['i', 'j', 'k', 'l']).collect();
             self.name_indices(&named);
+            if write == Write::Into
+                && let Some(summed) = self.summed_outermost(&target, q, f)
+            {
+                loops.push(summed);
+                continue;
+            }
             let body = self.expr(f, 0);
             let ident = |d: usize| own.get(d).map(|&v| self.ident(v));
             let bounds: Vec<(Option<Ident>, usize)> = param
@@ -64,5 +72,70 @@ impl Body<'_, '_> {
             loops.push(statement);
         }
         loops
+    }
+
+    /// `g[i][j] = sum_t x` written with the sum outermost: `g` set to zero, then for each
+    /// `t` every element adds its term, so the inner loop walks the last axis of `g` and of
+    /// what the term reads at it (a shared weight's gradient over time: `d_t,i h_t-1,j` adds
+    /// one outer product per step, instead of one strided dot product per element). A
+    /// bracket on `t` alone is tested once per `t`. `None` for any other formula.
+    fn summed_outermost(&self, target: &TokenStream, q: usize, f: NodeId) -> Option<TokenStream> {
+        let program = &self.plan.program;
+        let Some(Leaf::Sum(bounds, body)) = program.leaf_at(f) else {
+            return None;
+        };
+        let ([bound], body) = (&bounds[..], *body) else {
+            return None;
+        };
+        let dims = self.ctx.network.params[q].shape.dims();
+        let own = self.plan.indices_of(Tensor::Delta(Symbol::Param(q)));
+        if own.len() != dims.len() || own.is_empty() {
+            return None;
+        }
+        let t = self.ident(bound.var);
+        let ks: Vec<Ident> = own.iter().map(|&v| self.ident(v)).collect();
+        let guard = self.guard_on_alone(body, bound.var);
+        let term = match guard {
+            Some(guard) => self.product_without(body, guard, 0),
+            None => self.expr(body, 0),
+        };
+        let index = quote! { #([#ks])* };
+        let mut zero = quote! { #target #index = 0.0; };
+        let mut add = quote! { #target #index += #term; };
+        for (k, &n) in ks.iter().zip(&dims).rev() {
+            let n = Literal::usize_unsuffixed(n);
+            zero = quote! { for #k in 0..#n { #zero } };
+            add = quote! { for #k in 0..#n { #add } };
+        }
+        if let Some(Leaf::Guard(affine, lo, hi)) = guard.and_then(|g| program.leaf_at(g)) {
+            let at = signed_tokens(affine, &|v| self.ident(v));
+            let (lo, hi) = (
+                Literal::isize_unsuffixed(*lo as isize),
+                Literal::isize_unsuffixed(*hi as isize),
+            );
+            add = quote! { if #lo <= #at && #at < #hi { #add } };
+        }
+        let steps = Literal::usize_unsuffixed(bound.size);
+        Some(quote! {
+            #zero
+            for #t in 0..#steps { #add }
+        })
+    }
+
+    /// A bracket among a product's factors on variable `var` alone.
+    fn guard_on_alone(&self, n: NodeId, var: IndexVar) -> Option<NodeId> {
+        let program = &self.plan.program;
+        match program.graph.node(n) {
+            Node::Mul(a, b) => self
+                .guard_on_alone(*a, var)
+                .or_else(|| self.guard_on_alone(*b, var)),
+            Node::Var(_) => match program.leaf_at(n) {
+                Some(Leaf::Guard(affine, ..)) if affine.terms.iter().all(|(v, _)| *v == var) => {
+                    Some(n)
+                }
+                _ => None,
+            },
+            _ => None,
+        }
     }
 }

@@ -53,6 +53,17 @@ impl Body<'_, '_> {
             self.name_indices(&letters);
             let ks: Vec<Ident> = own.iter().map(|&k| self.ident(k)).collect();
             time = ks.first().cloned().or(time);
+            let (ty, zero) = (
+                self.ctx.array_of(vector.shape),
+                crate::rust::context::repeated(vector.shape, quote! { 0.0 }),
+            );
+            declarations.push(quote! { let mut #name: #ty = #zero; });
+            if family == Family::Deltas
+                && let Some(row) = self.step_row(&name, &own, f)
+            {
+                rows.push(row);
+                continue;
+            }
             let body = self.expr(f, 0);
             let mut row = quote! { #name #([#ks])* = #body; };
             for (k, n) in ks.iter().zip(vector.shape.dims()).skip(1).rev() {
@@ -60,11 +71,6 @@ impl Body<'_, '_> {
                 row = quote! { for #k in 0..#n { #row } };
             }
             rows.push(row);
-            let (ty, zero) = (
-                self.ctx.array_of(vector.shape),
-                crate::rust::context::repeated(vector.shape, quote! { 0.0 }),
-            );
-            declarations.push(quote! { let mut #name: #ty = #zero; });
         }
         let Some(t) = time else {
             return;

@@ -22,7 +22,27 @@ impl Body<'_, '_> {
         {
             return tight;
         }
+        // A bracket on the outer indices alone (a recurrence's `[0 <= t - 1 < T]` inside
+        // `sum_i W_ki h_{t-1,i}`) decides the whole sum: tested once, outside its loop.
+        if let Some(guard) = self.nested_guard(body)
+            && let Some(Leaf::Guard(affine, lo, hi)) = self.plan.program.leaf_at(guard)
+            && bounds.iter().all(|b| affine.coefficient(b.var) == 0)
+        {
+            let rest = self.product_without(body, guard, 0);
+            let at = signed_tokens(affine, &|v| self.ident(v));
+            let (lo, hi) = (
+                Literal::isize_unsuffixed(*lo as isize),
+                Literal::isize_unsuffixed(*hi as isize),
+            );
+            let summed = self.sum_of(bounds, rest);
+            return quote! { (if #lo <= #at && #at < #hi { #summed } else { 0.0 }) };
+        }
         let body = self.expr(body, 0);
+        self.sum_of(bounds, body)
+    }
+
+    /// `sum over bounds of body`, the body already written.
+    fn sum_of(&self, bounds: &[Bound], body: TokenStream) -> TokenStream {
         let acc = self.ctx.names.local("acc");
         let count: usize = bounds.iter().map(|b| b.size).product();
         if let [bound] = bounds
@@ -70,21 +90,20 @@ impl Body<'_, '_> {
     /// not the whole range. `None` when the body is not a bracket on `i` times a factor.
     fn bracketed_sum(&self, bound: &Bound, body: NodeId) -> Option<TokenStream> {
         let program = &self.plan.program;
-        let Node::Mul(a, b) = program.graph.node(body) else {
+        // The bracket may stand anywhere among the factors (`d (1 - h^2) [..] h`).
+        let guard = self.guard_on(body, bound)?;
+        let Some(Leaf::Guard(affine, lo, hi)) = program.leaf_at(guard) else {
             return None;
         };
-        let (affine, lo, hi, other) =
-            [(*a, *b), (*b, *a)]
-                .into_iter()
-                .find_map(|(g, o)| match program.leaf_at(g) {
-                    Some(Leaf::Guard(affine, lo, hi)) if affine.coefficient(bound.var) != 0 => {
-                        Some((affine, *lo, *hi, o))
-                    }
-                    _ => None,
-                })?;
+        let (lo, hi) = (*lo, *hi);
         let c = affine.coefficient(bound.var);
         let rest = affine.substitute(bound.var, &Affine::constant(0));
         let r = signed_tokens(&rest, &|v| self.ident(v));
+        // A bracket on the summed variable alone leaves a bare number: give it its type.
+        let r = match rest.terms.is_empty() {
+            true => quote! { (#r as isize) },
+            false => r,
+        };
         // lo <= c i + r < hi, solved for i with floor division by |c|.
         let (first, last) = if c > 0 {
             let c = Literal::isize_unsuffixed(c as isize);
@@ -108,7 +127,7 @@ impl Body<'_, '_> {
             )
         };
         let i = self.ident(bound.var);
-        let x = self.expr(other, 0);
+        let x = self.product_without(body, guard, 0);
         let acc = self.ctx.names.local("acc");
         let (from, to) = (self.ctx.names.local("from"), self.ctx.names.local("to"));
         let size = Literal::isize_unsuffixed(bound.size as isize);
@@ -123,5 +142,21 @@ impl Body<'_, '_> {
                 #acc
             })
         })
+    }
+
+    /// A bracket among the factors of a product (nested products included) whose index
+    /// moves with the summed variable.
+    fn guard_on(&self, n: NodeId, bound: &Bound) -> Option<NodeId> {
+        let program = &self.plan.program;
+        match program.graph.node(n) {
+            Node::Mul(a, b) => self
+                .guard_on(*a, bound)
+                .or_else(|| self.guard_on(*b, bound)),
+            Node::Var(_) => match program.leaf_at(n) {
+                Some(Leaf::Guard(affine, ..)) if affine.coefficient(bound.var) != 0 => Some(n),
+                _ => None,
+            },
+            _ => None,
+        }
     }
 }

@@ -85,6 +85,19 @@ impl Body<'_, '_> {
         // backwards, as backpropagation through time does.
         let backwards = family == Family::Deltas
             && self.plan.program.reads(f, Tensor::Delta(Symbol::Vector(v)));
+        // A step of a recurrence's deltas whose sums read a matrix by column (`W^T delta`)
+        // runs those sums row by row, as the one-axis case does.
+        if backwards
+            && let [t, _] = own[..]
+            && let Some(row) = self.step_row(name, own, f)
+        {
+            let (ty, n) = (ty.clone(), vector.shape.dims()[0]);
+            let (t, n) = (self.ident(t), Literal::usize_unsuffixed(n));
+            return quote! {
+                let mut #name: #ty = #zero;
+                for #t in (0..#n).rev() { #row }
+            };
+        }
         let wrap = |mut body: TokenStream| {
             for (axis, (k, n)) in ks.iter().zip(vector.shape.dims()).enumerate().rev() {
                 let n = Literal::usize_unsuffixed(n);
@@ -166,6 +179,165 @@ impl Body<'_, '_> {
                 }
             }
         })
+    }
+}
+
+impl Body<'_, '_> {
+    /// One step `t` of a two-axis value `name[t][k] = f`, where `f` adds terms of which some
+    /// are sums over `s` reading a matrix by column (`sum_s d[t+1][s] W[s][k]`, perhaps under
+    /// a bracket on `t`): the other terms are written first, then each such sum adds row by
+    /// row, so the inner loop walks `W`'s rows in order and the factors that do not move with
+    /// `k` are computed once per `s`. `None` when no term is such a sum.
+    pub(super) fn step_row(
+        &self,
+        name: &Ident,
+        own: &[IndexVar],
+        f: NodeId,
+    ) -> Option<TokenStream> {
+        let program = &self.plan.program;
+        let [t, k] = *own else {
+            return None;
+        };
+        let mut terms = Vec::new();
+        additive_terms(program, f, &mut terms);
+        let mut rest = Vec::new();
+        let mut rows = Vec::new();
+        for term in terms {
+            match self.by_rows(term, t, k) {
+                Some(row) => rows.push(row),
+                None => rest.push(term),
+            }
+        }
+        if rows.is_empty() {
+            return None;
+        }
+        let (ti, ki) = (self.ident(t), self.ident(k));
+        let n = self.ctx.network.vectors.iter().find_map(|v| {
+            let dims = v.shape.dims();
+            (array_ident(&self.ctx.names, &v.name, Family::Deltas) == *name
+                || array_ident(&self.ctx.names, &v.name, Family::Values) == *name)
+                .then(|| dims.get(1).copied())
+                .flatten()
+        })?;
+        let n = Literal::usize_unsuffixed(n);
+        let first = match rest.is_empty() {
+            true => quote! { 0.0 },
+            false => {
+                let parts: Vec<TokenStream> = rest.iter().map(|&r| self.expr(r, 0)).collect();
+                quote! { #(#parts)+* }
+            }
+        };
+        let adds: Vec<TokenStream> = rows
+            .into_iter()
+            .map(|(guard, s, size, body)| {
+                let (si, m) = (self.ident(s), Literal::usize_unsuffixed(size));
+                // The factors that do not move with `k` once per `s`, bound before the inner
+                // loop: it then reads the matrix row alone, and vectorizes.
+                let mut factors = Vec::new();
+                product_factors(program, body, &mut factors);
+                let (fixed, moving): (Vec<NodeId>, Vec<NodeId>) =
+                    factors.into_iter().partition(|&f| !program.mentions(f, k));
+                let product = |parts: &[NodeId]| -> TokenStream {
+                    let parts: Vec<TokenStream> = parts
+                        .iter()
+                        .map(|&p| self.expr(p, super::super::code::PRODUCT))
+                        .collect();
+                    parts
+                        .into_iter()
+                        .reduce(|a, b| quote! { #a * #b })
+                        .unwrap_or_else(|| quote! { 1.0 })
+                };
+                let (fixed, moving) = (product(&fixed), product(&moving));
+                let c = self.ctx.names.local("scale");
+                let add = quote! {
+                    for #si in 0..#m {
+                        let #c: F = #fixed;
+                        for #ki in 0..#n {
+                            #name[#ti][#ki] += #c * #moving;
+                        }
+                    }
+                };
+                match guard.and_then(|g| program.leaf_at(g)) {
+                    Some(Leaf::Guard(affine, lo, hi)) => {
+                        let at = super::super::indices::signed_tokens(affine, &|v| self.ident(v));
+                        let (lo, hi) = (
+                            Literal::isize_unsuffixed(*lo as isize),
+                            Literal::isize_unsuffixed(*hi as isize),
+                        );
+                        quote! { if #lo <= #at && #at < #hi { #add } }
+                    }
+                    _ => add,
+                }
+            })
+            .collect();
+        Some(quote! {
+            for #ki in 0..#n {
+                #name[#ti][#ki] = #first;
+            }
+            #(#adds)*
+        })
+    }
+
+    /// A term `[bracket on t] sum_s body` whose body reads a matrix as `M[s][k]`: the bracket,
+    /// the summed variable, its range and the body.
+    fn by_rows(
+        &self,
+        term: NodeId,
+        t: IndexVar,
+        k: IndexVar,
+    ) -> Option<(Option<NodeId>, IndexVar, usize, NodeId)> {
+        let program = &self.plan.program;
+        let (guard, sum) = match program.graph.node(term) {
+            Node::Mul(a, b) => {
+                let on_t = |g: NodeId| {
+                    matches!(program.leaf_at(g), Some(Leaf::Guard(affine, ..))
+                        if affine.terms.iter().all(|(v, _)| *v == t))
+                };
+                match (on_t(*a), on_t(*b)) {
+                    (true, _) => (Some(*a), *b),
+                    (_, true) => (Some(*b), *a),
+                    _ => return None,
+                }
+            }
+            _ => (None, term),
+        };
+        let Some(Leaf::Sum(bounds, body)) = program.leaf_at(sum) else {
+            return None;
+        };
+        let [bound] = bounds[..] else {
+            return None;
+        };
+        reads_by_column(self.plan, *body, bound.var, k)
+            .then_some((guard, bound.var, bound.size, *body))
+    }
+}
+
+/// The factors of a product, left to right.
+fn product_factors(program: &crate::tensor::Program, n: NodeId, out: &mut Vec<NodeId>) {
+    match program.graph.node(n) {
+        Node::Mul(a, b) => {
+            let (a, b) = (*a, *b);
+            product_factors(program, a, out);
+            product_factors(program, b, out);
+        }
+        _ => out.push(n),
+    }
+}
+
+/// The terms of a sum, left to right (a formula that is no sum is one term).
+fn additive_terms(program: &crate::tensor::Program, n: NodeId, out: &mut Vec<NodeId>) {
+    match program.graph.node(n) {
+        Node::Add(a, b) => {
+            let (a, b) = (*a, *b);
+            additive_terms(program, a, out);
+            additive_terms(program, b, out);
+        }
+        Node::Sum(items) => {
+            for &item in items.clone().iter() {
+                additive_terms(program, item, out);
+            }
+        }
+        _ => out.push(n),
     }
 }
 
