@@ -421,3 +421,33 @@ fn lstm_mistakes_are_named() {
         ],
     );
 }
+
+/// A convolution's backward pass (examples/claims/conv_mistakes.nn): the input delta through
+/// the flipped kernel and the kernel gradient as a correlation hold; the kernel not flipped,
+/// and the input delta through one filter only, are each named.
+#[test]
+fn convolution_mistakes_are_named() {
+    let file = "examples/claims/conv_mistakes.nn";
+    let (code, out) = check(file);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.ends_with("4 claims: 2 hold, 2 fail\n"), "{out}");
+    assert_contains(block(&out, file, 13), &["holds", "for all 50 index values"]);
+    assert_contains(
+        block(&out, file, 14),
+        &[
+            "FAILS",
+            "the kernel is not flipped",
+            "`dL/dz[f][u + p][v + q]` where `dL/dz[f][u - p][v - q]` belongs",
+        ],
+    );
+    assert_contains(
+        block(&out, file, 15),
+        &[
+            "FAILS",
+            "the claim keeps one term",
+            "each filter, each position",
+            "`+=`, not `=`",
+        ],
+    );
+    assert_contains(block(&out, file, 16), &["holds", "for all 36 index values"]);
+}

@@ -307,6 +307,7 @@ fn dropped_sum(
     // reads the zero before it.
     let over_time = shared_over_steps(network, d, wrt)
         .filter(|(_, steps)| terms.len() <= *steps && terms.len() + 1 >= *steps);
+    let map = read_by_maps(network, d, wrt);
     for term in terms {
         let node = replace(&mut d.graph, derived, sum, term);
         let term_text = text(network, d, term);
@@ -314,6 +315,12 @@ fn dropped_sum(
             // A weight of a recurrence acts at every step: its gradient adds one term per step.
             Some((name, steps)) => format!(
                 "the claim keeps one term, `{term_text}`, of the sum over the {steps} steps of `{name}`: {wrt_text} is shared by every step, so its gradient adds the term of each (the sum over time is dropped)"
+            ),
+            // An element of a feature map (or a kernel) feeds every filter at every position
+            // that covers it: its delta or gradient sums over all of them.
+            None if map.is_some() => format!(
+                "the claim keeps one term, `{term_text}`, of the sum `{sum_text}`: {wrt_text} feeds every element of `{}` whose kernel or window covers it (each filter, each position), so the sum over them is dropped (where windows overlap, the contributions add: `+=`, not `=`)",
+                map.as_deref().unwrap_or_default()
             ),
             None => format!(
                 "the claim keeps one term, `{term_text}`, of the sum `{sum_text}`: the sum over classes (every path from {wrt_text} to {of_text}) is dropped"
@@ -336,6 +343,17 @@ fn shared_over_steps(network: &Network, d: &Derivation, wrt: Var) -> Option<(Str
         let vector = &network.vectors[v];
         let recurrent = network.recurrence_of(v).is_some() || vector.expr.reads(Symbol::Vector(v));
         recurrent.then(|| (vector.name.clone(), vector.shape.dims()[0]))
+    })
+}
+
+/// The feature map (a value of three or more axes) that reads `wrt`, if one does.
+fn read_by_maps(network: &Network, d: &Derivation, wrt: Var) -> Option<String> {
+    d.consumers[wrt.index()].iter().find_map(|&c| {
+        let Slot::Value(Symbol::Vector(v), _) = d.layout.slot(d.forward[c].var) else {
+            return None;
+        };
+        let vector = &network.vectors[v];
+        (vector.shape.rank() >= 3).then(|| vector.name.clone())
     })
 }
 

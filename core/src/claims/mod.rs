@@ -5,6 +5,7 @@
 
 pub(crate) mod canon;
 pub(crate) mod classify;
+mod conv;
 mod diagnose;
 mod ratio;
 mod recurrence;
@@ -143,7 +144,8 @@ fn check_claim(
     let mut sweeps: HashMap<Var, HashMap<Var, NodeId>> = HashMap::new();
     // Built on the first instance: a claimed side may hold `grad(S, v)`.
     let mut known: Option<Forward> = None;
-    let shifts = recurrence::step_shifts(claim, network);
+    let mut shifts = recurrence::step_shifts(claim, network);
+    shifts.extend(conv::kernel_flips(claim, network));
     for values in assignments(claim) {
         let label = claim
             .vars

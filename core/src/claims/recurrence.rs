@@ -38,8 +38,9 @@ pub(super) fn missing_carried_term(
     })
 }
 
-/// A claim's right-hand side with one read of a recurrent value moved by one step.
-pub(super) struct StepShift {
+/// A claim's right-hand side with one slip undone (a read moved by one step, a kernel
+/// flipped), and the line naming the slip should the rewritten claim hold.
+pub(super) struct Rewrite {
     /// The rewritten right-hand side.
     pub rhs: TExpr,
     /// The line naming the slip, should the rewritten claim hold.
@@ -52,7 +53,7 @@ const MAX_SHIFTS: usize = 8;
 /// Every rewrite of `claim` that moves one read of a recurrent value (`h[t][j]`, with `h`
 /// defined from its own earlier steps or in a mutual recurrence) one step back or forward:
 /// the wrong time index, a slip that shows when the moved claim holds.
-pub(super) fn step_shifts(claim: &Claim, network: &Network) -> Vec<StepShift> {
+pub(super) fn step_shifts(claim: &Claim, network: &Network) -> Vec<Rewrite> {
     let recurrent = |v: usize| {
         network.recurrence_of(v).is_some() || network.vectors[v].expr.reads(Symbol::Vector(v))
     };
@@ -78,7 +79,7 @@ pub(super) fn step_shifts(claim: &Claim, network: &Network) -> Vec<StepShift> {
                 ),
                 _ => String::new(),
             };
-            out.push(StepShift {
+            out.push(Rewrite {
                 rhs,
                 line: format!(
                     "the claim reads `{written}` where `{belongs}` belongs (with that one read moved a step, it holds at every index value): the wrong time index{why}"
@@ -143,7 +144,7 @@ fn shift_read(
 }
 
 /// `[t - 1][j]` with the claim's names for its index variables.
-fn indices_text(indices: &[IndexTerm], claim: &Claim) -> String {
+pub(super) fn indices_text(indices: &[IndexTerm], claim: &Claim) -> String {
     // A bound variable's name carries a `#n` that tells it apart from a free one.
     let name = |x: usize| {
         claim
