@@ -355,14 +355,29 @@ pub fn page(input: &PageInput<'_>) -> String {
     if chain.len() > MAX_FORM_BYTES && weights.len() > network.params.len() {
         // Paths through time multiply (a recurrence's weight reaches the loss through every
         // later step): one element of each parameter still shows what the paths are.
-        let (firsts, names) = first_elements(network, &derivation);
+        // One element of each parameter, as many as the page holds.
+        let (firsts, _) = first_elements(network, &derivation);
+        let mut shown = Vec::new();
+        let mut size = 0;
+        for weight in firsts {
+            let one = Latex::new(network, &derivation).fragment(Form::Chain, &[weight], None);
+            if size + one.len() > MAX_FORM_BYTES && !shown.is_empty() {
+                break;
+            }
+            size += one.len();
+            shown.push(weight);
+        }
+        let names: Vec<String> = shown
+            .iter()
+            .map(|v| derivation.layout.describe(network, *v))
+            .collect();
         chain_note = Some(format!(
-            "Every weight's chain is {} KB of LaTeX: this form shows the first element of \
-             each parameter ({names}). <code>chainrule latex FILE --form chain --weight REF</code> \
-             prints any other.",
-            chain.len() / 1000
+            "Every weight's chain is {} KB of LaTeX: this form shows {}. \
+             <code>chainrule latex FILE --form chain --weight REF</code> prints any other.",
+            chain.len() / 1000,
+            escape(&names.join(", "))
         ));
-        chain = Latex::new(network, &derivation).fragment(Form::Chain, &firsts, None);
+        chain = Latex::new(network, &derivation).fragment(Form::Chain, &shown, None);
     }
     form_section(
         &mut body,
