@@ -4,11 +4,16 @@
 //! A column is a depth in the data flow (inputs at depth 0). A vector computed element-wise
 //! from one other vector of its size (`a1 = sigmoid(z1)`) shares that vector's units, as the
 //! seeds draw `z` and `a` as one circle. A layer with more than [`MAX_UNITS`] units is drawn
-//! compressed: its first units, an ellipsis, its last units.
+//! compressed: its first units, an ellipsis, its last units. Feature maps and the steps of a
+//! recurrence are drawn as blocks ([`blocks`]): a map as a stack of its channels, a
+//! recurrence unrolled over a few steps with an ellipsis.
 
 use std::fmt::Write as _;
 
 use crate::model::{Network, Symbol, TExpr, TExprKind};
+
+mod blocks;
+use blocks::Form;
 
 /// More units than this and a layer is drawn compressed.
 pub const MAX_UNITS: usize = 7;
@@ -21,9 +26,14 @@ const RADIUS: f64 = 19.0;
 const MARGIN: f64 = 50.0;
 
 /// One drawn vector (or several sharing units), or the loss.
+#[derive(Clone)]
 struct Group {
     names: Vec<String>,
     size: usize,
+    /// Units, a stack of feature maps, or the steps of a recurrence.
+    form: Form,
+    /// The parameters its definition reads, which name a block's incoming edge.
+    params: Vec<String>,
     depth: usize,
     /// The unit indices drawn, `None` standing for the ellipsis.
     shown: Vec<Option<usize>>,
@@ -52,8 +62,9 @@ struct Edge {
 
 /// The network as an SVG picture.
 pub fn svg(network: &Network) -> String {
-    let (groups, edges) = structure(network);
-    render(&groups, &edges)
+    let (groups, edges, group_of) = structure(network);
+    let recurrent = blocks::recurrent_edges(network, &group_of);
+    render(&groups, &edges, &recurrent)
 }
 
 fn shown_units(size: usize) -> Vec<Option<usize>> {
@@ -145,7 +156,10 @@ fn sources(network: &Network, expr: &TExpr, products: &[String], out: &mut Vec<(
     }
 }
 
-fn structure(network: &Network) -> (Vec<Group>, Vec<Edge>) {
+/// The groups, their edges, and which group draws each symbol.
+type Structure = (Vec<Group>, Vec<Edge>, Vec<(Symbol, usize)>);
+
+fn structure(network: &Network) -> Structure {
     let mut groups: Vec<Group> = Vec::new();
     let mut group_of: Vec<(Symbol, usize)> = Vec::new();
     let mut edges: Vec<Edge> = Vec::new();
@@ -157,6 +171,8 @@ fn structure(network: &Network) -> (Vec<Group>, Vec<Edge>) {
         groups.push(Group {
             names: vec![input.name.clone()],
             size: input.size,
+            form: blocks::form_of(network, Symbol::Input(i)),
+            params: Vec::new(),
             depth: 0,
             shown: shown_units(input.size),
             top: 0.0,
@@ -191,6 +207,8 @@ fn structure(network: &Network) -> (Vec<Group>, Vec<Edge>) {
         groups.push(Group {
             names: vec![name.to_string()],
             size,
+            form: symbol.map_or(Form::Units, |s| blocks::form_of(network, s)),
+            params: blocks::params_read(network, expr),
             depth,
             shown: shown_units(size),
             top: 0.0,
@@ -226,7 +244,7 @@ fn structure(network: &Network) -> (Vec<Group>, Vec<Edge>) {
             groups[last].depth = rightmost + 1;
         }
     }
-    (groups, edges)
+    (groups, edges, group_of)
 }
 
 fn unit_y(group: &Group, position: usize) -> f64 {
@@ -234,7 +252,10 @@ fn unit_y(group: &Group, position: usize) -> f64 {
 }
 
 fn group_height(group: &Group) -> f64 {
-    2.0 * RADIUS + (group.shown.len().saturating_sub(1)) as f64 * UNIT_GAP
+    match group.form {
+        Form::Units => 2.0 * RADIUS + (group.shown.len().saturating_sub(1)) as f64 * UNIT_GAP,
+        _ => blocks::height(group),
+    }
 }
 
 fn escape(text: &str) -> String {
@@ -243,17 +264,8 @@ fn escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
-fn render(groups: &[Group], edges: &[Edge]) -> String {
-    let mut groups: Vec<Group> = groups
-        .iter()
-        .map(|g| Group {
-            names: g.names.clone(),
-            size: g.size,
-            depth: g.depth,
-            shown: g.shown.clone(),
-            top: 0.0,
-        })
-        .collect();
+fn render(groups: &[Group], edges: &[Edge], recurrent: &[blocks::Recurrent]) -> String {
+    let mut groups: Vec<Group> = groups.to_vec();
     let columns = groups.iter().map(|g| g.depth).max().unwrap_or(0) + 1;
     let column_height = |groups: &[Group], d: usize| -> f64 {
         let members: Vec<&Group> = groups.iter().filter(|g| g.depth == d).collect();
@@ -282,6 +294,16 @@ fn render(groups: &[Group], edges: &[Edge]) -> String {
     let mut labels = String::new();
     for edge in edges {
         let (from, to) = (&groups[edge.from], &groups[edge.to]);
+        if from.form != Form::Units || to.form != Form::Units {
+            blocks::edge(
+                &mut out,
+                &mut labels,
+                (from, x(from)),
+                (to, x(to)),
+                &edge.via,
+            );
+            continue;
+        }
         let labelled = from.size <= LABELLED_UNITS && to.size <= LABELLED_UNITS;
         for (pj, j) in from.shown.iter().enumerate() {
             let Some(j) = j else { continue };
@@ -317,6 +339,10 @@ fn render(groups: &[Group], edges: &[Edge]) -> String {
             }
         }
     }
+    for r in recurrent {
+        let (from, to) = (&groups[r.from], &groups[r.to]);
+        blocks::recurrent(&mut out, &mut labels, (from, x(from)), (to, x(to)), r);
+    }
     out.push_str(&labels);
     for g in &groups {
         let cx = x(g);
@@ -326,6 +352,10 @@ fn render(groups: &[Group], edges: &[Edge]) -> String {
             g.top - 10.0,
             escape(&g.names.join(" \u{2192} "))
         );
+        if g.form != Form::Units {
+            blocks::draw(&mut out, g, cx);
+            continue;
+        }
         for (position, unit) in g.shown.iter().enumerate() {
             let cy = unit_y(g, position);
             match unit {
@@ -404,5 +434,35 @@ mod tests {
         assert_eq!(svg.matches("<circle").count(), 5 + 5 + 5 + 1);
         assert!(svg.contains("784 units") && svg.contains("120 units"));
         assert!(!svg.contains("W1[")); // too many edges to name
+    }
+
+    #[test]
+    fn feature_maps_are_stacks_named_by_their_kernel() {
+        let n = network(
+            "network n { input img[1][6][6]\n target y label[3]\n param K[2][1][3][3]\n param W[3][2][2][2]\n z[f][i][j] = sum(c, p, q, K[f][c][p][q] * img[c][i + p][j + q])\n a = tanh(z)\n m = maxpool2d(a, 2)\n h[k] = sum(f, i, j, W[k][f][i][j] * m[f][i][j])\n loss L = -log_softmax(h)[y] }",
+        );
+        let svg = svg(&n);
+        // img: one channel; z -> a and m: two each. No circle for a map's elements.
+        assert_eq!(svg.matches("class=\"map\"").count(), 1 + 2 + 2, "{svg}");
+        assert_eq!(svg.matches("<circle").count(), 3 + 1);
+        assert!(svg.contains("2 &#215; 4 &#215; 4") && svg.contains("z \u{2192} a"));
+        assert!(svg.contains(">K<") && svg.contains(">max<") && svg.contains(">W<"));
+    }
+
+    #[test]
+    fn a_recurrence_is_unrolled_with_its_carried_state() {
+        let n = network(
+            "network n { input x[9][3]\n target y[9][2]\n h[t][4] = tanh(W @ h[t - 1] + U @ x[t] + b)\n o[t][2] = V @ h[t] + c\n loss L = 0.5 * sum((o - y)^2) }",
+        );
+        let svg = svg(&n);
+        // Steps 0, 1 and 8 of x, h and o, an ellipsis for the rest.
+        assert_eq!(svg.matches("class=\"step\"").count(), 3 * 3, "{svg}");
+        for t in [0, 1, 8] {
+            assert!(svg.contains(&format!(">h[{t}]<")), "h[{t}]");
+        }
+        assert_eq!(svg.matches("&#8942;").count(), 3);
+        // h[0] -> h[1] carried through W (the shown consecutive steps), named once.
+        assert_eq!(svg.matches("class=\"carried\"").count(), 1);
+        assert!(svg.contains(">W<") && svg.contains(">U<") && svg.contains(">V<"));
     }
 }
