@@ -22,6 +22,9 @@ const OWN: [&[char]; 5] = [
 /// Letters for summed indices, in order of preference.
 pub const SUMMED: [char; 12] = ['i', 'j', 'k', 'm', 'n', 'p', 'q', 'r', 's', 'a', 'b', 'l'];
 
+/// Letters an index takes when its usual ones name values of the network.
+const SPARE: [char; 9] = ['t', 'r', 's', 'e', 'g', 'l', 'w', 'm', 'n'];
+
 /// Prints the formulas of one program.
 pub struct IndexPrinter<'a> {
     /// The statements' formulas.
@@ -88,9 +91,30 @@ impl<'a> IndexPrinter<'a> {
         let mut letters = self.letters.borrow_mut();
         letters.clear();
         for (k, &var) in statement.indices.iter().enumerate() {
-            let letter = own.get(k).copied().unwrap_or('l');
+            let preferred = own.get(k).copied().unwrap_or('l');
+            // An index never wears the name of a value (an LSTM's gate `i`, an output `p`).
+            let letter = std::iter::once(preferred)
+                .chain(SPARE)
+                .find(|&c| !self.names_value(c) && !letters.iter().any(|(_, u)| *u == c))
+                .unwrap_or(preferred);
             letters.push((var, letter));
         }
+    }
+
+    /// Whether a one-letter name of the network is `c`.
+    fn names_value(&self, c: char) -> bool {
+        let n = self.network;
+        let mut names = n
+            .inputs
+            .iter()
+            .chain(&n.targets)
+            .map(|d| d.name.as_str())
+            .chain(n.vectors.iter().map(|v| v.name.as_str()))
+            .chain(n.params.iter().map(|p| p.name.as_str()));
+        names.any(|name| {
+            let mut chars = name.chars();
+            chars.next() == Some(c) && chars.next().is_none()
+        })
     }
 
     /// A formula as the right-hand side of a line.
@@ -272,8 +296,9 @@ impl<'a> IndexPrinter<'a> {
         }
         let letter = SUMMED
             .iter()
+            .chain(&SPARE)
             .copied()
-            .find(|c| !letters.iter().any(|(_, u)| u == c))
+            .find(|&c| !letters.iter().any(|(_, u)| *u == c) && !self.names_value(c))
             .unwrap_or('z');
         letters.push((var, letter));
         letter
