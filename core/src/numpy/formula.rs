@@ -45,6 +45,9 @@ pub struct Translator<'a> {
     pub inline: Vec<(Tensor, IndexVar, NodeId)>,
     /// The variables in scope: letter and range, outermost first (the canonical axis order).
     pub(super) scope: Vec<(IndexVar, char, usize)>,
+    /// In a recurrence's statement: its step variable, an axis of length 1 at the step `_t`
+    /// of the Python loop around it, and the number of steps it ranges over.
+    pub step: Option<(IndexVar, usize)>,
 }
 
 impl<'a> Translator<'a> {
@@ -55,6 +58,7 @@ impl<'a> Translator<'a> {
             operand,
             inline: Vec::new(),
             scope: Vec::new(),
+            step: None,
         }
     }
 
@@ -89,6 +93,15 @@ impl<'a> Translator<'a> {
             .rev()
             .find(|(v, _, _)| *v == var)
             .map(|(_, c, _)| *c)
+    }
+
+    /// The values a variable takes, for bounds: every step for the step variable, whose
+    /// axis has length 1.
+    pub(super) fn extent(&self, var: IndexVar) -> i64 {
+        match self.step {
+            Some((step, steps)) if step == var => steps as i64,
+            _ => self.letter(var).map_or(0, |c| self.size(c)) as i64,
+        }
     }
 
     pub(super) fn size(&self, letter: char) -> usize {

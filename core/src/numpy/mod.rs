@@ -230,9 +230,19 @@ pub struct Statement {
     pub name: String,
     /// The NumPy expression.
     pub code: String,
-    /// In a recurrence: its number of steps. A run of such statements is repeated that many
-    /// times (`write_statements`).
-    pub steps: Option<usize>,
+    /// In a recurrence: the loop over its steps the statement stands in (`write_statements`).
+    pub steps: Option<Steps>,
+}
+
+/// The loop over a recurrence's steps, `_t` the step: a planned statement computes row `_t`
+/// (its name is the row, `h[:, _t:_t + 1]`), reading the rows before it (or after it, for the
+/// deltas, which run backwards).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Steps {
+    /// How many.
+    pub count: usize,
+    /// From the last step to the first (deltas).
+    pub backwards: bool,
 }
 
 /// Builds the statements of a network's forward pass, deltas and gradients.
@@ -293,14 +303,16 @@ pub(crate) fn write_statements(out: &mut String, statements: &[Statement], inden
             }
             continue;
         };
-        // Each statement computes every step at once from the arrays as they are; step t reads
-        // only steps before it, so sweep s leaves steps 0..s final and the last sweep computes
-        // every step from final values (the same arithmetic as a loop over t, done T times).
+        let range = match steps.backwards {
+            true => format!("reversed(range({}))", steps.count),
+            false => format!("range({})", steps.count),
+        };
         let _ = writeln!(
             out,
-            "{indent}# A recurrence over {steps} steps: each sweep makes one more step final."
+            "{indent}# A recurrence over {} steps, one step at a time.",
+            steps.count
         );
-        let _ = writeln!(out, "{indent}for _ in range({steps}):");
+        let _ = writeln!(out, "{indent}for _t in {range}:");
         for s in block {
             let _ = writeln!(out, "{indent}    # {}", s.comment);
             let _ = writeln!(out, "{indent}    {} = {}", s.name, s.code);

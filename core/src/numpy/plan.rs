@@ -8,7 +8,7 @@ use chainrule_grammar::BatchRule;
 use super::code::{ATOM, PRODUCT, SUM, Tensor as Code, UNARY};
 use super::formula::{BATCH, Operand, Translator};
 use super::text::TensorText;
-use super::{Emitter, Statement};
+use super::{Emitter, Statement, Steps};
 use crate::ir::{Node, NodeId};
 use crate::model::Symbol;
 use crate::tensor::{self, IndexVar, Program, Tensor};
@@ -85,8 +85,20 @@ impl Emitter<'_> {
         let mut text = TensorText::new(program, &label);
         text.inline = inline.to_vec();
         let letters = Self::letters(statement);
-        for ((&var, &letter), &size) in statement.indices.iter().zip(&letters).zip(&statement.shape)
+        // A recurrence's statement computes one step, `_t`: its first axis has length 1.
+        let stepped = match statement.defines {
+            Tensor::Value(Symbol::Vector(v)) | Tensor::Delta(Symbol::Vector(v)) => {
+                self.steps(v).is_some() && !over_batch
+            }
+            _ => false,
+        };
+        let mut shape = statement.shape.clone();
+        if stepped && let (Some(&var), Some(first)) = (statement.indices.first(), shape.first_mut())
         {
+            translator.step = Some((var, *first));
+            *first = 1;
+        }
+        for ((&var, &letter), &size) in statement.indices.iter().zip(&letters).zip(&shape) {
             translator.bind_as(var, letter, size);
             text.bind_as(var, letter);
         }
@@ -109,10 +121,7 @@ impl Emitter<'_> {
                     if a == BATCH {
                         "batch_size".to_string()
                     } else {
-                        let n = letters
-                            .iter()
-                            .position(|l| *l == a)
-                            .map_or(0, |p| statement.shape[p]);
+                        let n = letters.iter().position(|l| *l == a).map_or(0, |p| shape[p]);
                         n.to_string()
                     }
                 })
@@ -245,7 +254,10 @@ impl Emitter<'_> {
     pub fn forward(&self) -> Vec<Statement> {
         let mut out = Vec::new();
         for (v, vector) in self.network.vectors.iter().enumerate() {
-            let steps = self.steps(v);
+            let steps = self.steps(v).map(|count| Steps {
+                count,
+                backwards: false,
+            });
             if let Some(block) = self.recurrence_starting(v, false) {
                 out.extend(self.zeros(block, false));
             }
@@ -283,7 +295,10 @@ impl Emitter<'_> {
                 };
                 Some(before.into_iter().chain([own]).collect::<Vec<_>>())
             });
-            let written = planned.unwrap_or_else(|| vec![self.vector_by_elements(v)]);
+            let written = match planned {
+                Some(planned) => planned.into_iter().map(|s| row(s, steps)).collect(),
+                None => vec![self.vector_by_elements(v)],
+            };
             out.extend(written.into_iter().map(|s| Statement { steps, ..s }));
         }
         let planned = self.program.as_ref().and_then(|program| {
@@ -415,9 +430,12 @@ impl Emitter<'_> {
                 .program
                 .as_ref()
                 .and_then(|program| self.planned_delta(program, v));
-            let steps = self.steps(v);
+            let steps = self.steps(v).map(|count| Steps {
+                count,
+                backwards: true,
+            });
             match planned {
-                Some(s) => out.push(Statement { steps, ..s }),
+                Some(s) => out.push(row(s, steps)),
                 None => out.extend(
                     self.delta_by_elements(v)
                         .into_iter()
@@ -489,6 +507,18 @@ impl Emitter<'_> {
                     .unwrap_or_else(|| self.gradient_by_elements(p))
             })
             .collect()
+    }
+}
+
+/// A planned statement of a recurrence: it assigns row `_t` of its array.
+fn row(statement: Statement, steps: Option<Steps>) -> Statement {
+    match steps {
+        Some(_) => Statement {
+            name: format!("{}[:, _t:_t + 1]", statement.name),
+            steps,
+            ..statement
+        },
+        None => statement,
     }
 }
 

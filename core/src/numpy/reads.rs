@@ -13,7 +13,11 @@ impl Translator<'_> {
         let letter = self.letter(var).unwrap_or('z');
         let position = vars.iter().position(|c| *c == letter).unwrap_or(0);
         let trailing = vars.len() - position - 1;
-        let base = format!("np.arange({})", self.size(letter));
+        let base = match self.step {
+            // The step of the loop around a recurrence's statement.
+            Some((step, _)) if step == var => "np.arange(_t, _t + 1)".to_string(),
+            _ => format!("np.arange({})", self.size(letter)),
+        };
         if trailing == 0 {
             base
         } else {
@@ -97,7 +101,7 @@ impl Translator<'_> {
         let Some(vars) = self.letters_of(&[a]) else {
             return constant(f64::NAN);
         };
-        let sizes = |v: IndexVar| self.letter(v).map_or(0, |c| self.size(c)) as i64;
+        let sizes = |v: IndexVar| self.extent(v);
         let (min, max) = a.bounds(&sizes);
         if max < lo || min >= hi {
             return constant(0.0);
@@ -142,7 +146,7 @@ impl Translator<'_> {
         if indices.len() != operand.dims.len() {
             return None;
         }
-        let sizes = |v: IndexVar| self.letter(v).map_or(0, |c| self.size(c)) as i64;
+        let sizes = |v: IndexVar| self.extent(v);
         // An index that leaves the tensor for some values (the flipped kernel's
         // `delta_c[k - i]`): a verified statement reads it only under a bracket that is 0 there
         // (verification counts an unbracketed read outside its tensor as a mismatch), so it is
@@ -158,7 +162,13 @@ impl Translator<'_> {
             axes.push(BATCH);
         }
         let mut seen = Vec::new();
+        // The step is a slice of length 1 when it stands alone (`x[:, _t:_t + 1]`).
+        let stepped = |a: &Affine| {
+            self.step
+                .is_some_and(|(t, _)| a.coefficient(t) != 0 && a.terms.len() > 1)
+        };
         let sliced = !clipped
+            && !indices.iter().any(stepped)
             && indices.iter().all(|a| match a.terms.as_slice() {
                 [] => true,
                 [(v, c)] if *c > 0 && !seen.contains(v) => {
@@ -170,6 +180,15 @@ impl Translator<'_> {
         if sliced {
             for (a, &dim) in indices.iter().zip(&operand.dims) {
                 match a.terms.as_slice() {
+                    [(v, 1)] if self.step.is_some_and(|(t, _)| t == *v) => {
+                        let at = match a.offset {
+                            0 => "_t".to_string(),
+                            o if o < 0 => format!("_t - {}", -o),
+                            o => format!("_t + {o}"),
+                        };
+                        subs.push(format!("{at}:{at} + 1"));
+                        axes.push(self.letter(*v)?);
+                    }
                     [(v, c)] => {
                         let letter = self.letter(*v)?;
                         let r = self.size(letter) as i64;
