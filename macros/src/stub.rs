@@ -142,12 +142,13 @@ pub fn outlined(outline: &NetworkOutline, float: Float) -> TokenStream {
             DataForm::Tensor(shape) => (name, param_type(Some(*shape), shape.rank()).0),
             form => (name, vector_type(Some(form.size()))),
         })
-        .chain(
-            outline
-                .vectors
-                .iter()
-                .map(|(name, n)| (name, vector_type(*n))),
-        )
+        .chain(outline.vectors.iter().map(|(name, shape)| match shape {
+            // A named scalar is a field of type `F`, a feature map nested arrays.
+            Some(Shape::Scalar) => (name, quote!(F)),
+            Some(Shape::Vector(n)) => (name, vector_type(Some(*n))),
+            Some(shape) => (name, param_type(Some(*shape), shape.rank()).0),
+            None => (name, vector_type(None)),
+        }))
         .chain(outline.loss.iter().map(|name| (name, quote!(F))))
         .filter(|(name, _)| seen.insert(name.as_str()))
         .filter_map(|(name, ty)| {

@@ -401,11 +401,11 @@ fn check_network<'a>(
     let (typed, loss_expr, pass_errors) = pass.run(&mut params, true);
     errors.extend(pass_errors);
     if let Some(recorder) = file.recorder {
-        let sizes = typed
+        let shapes = typed
             .iter()
-            .map(|(index, shape, _)| (*index, shape.len()))
+            .map(|(index, shape, _)| (*index, *shape))
             .collect();
-        recorder.record(network.name.span, &params, sizes);
+        recorder.record(network.name.span, &params, shapes);
     }
 
     let mut param_list = Vec::new();

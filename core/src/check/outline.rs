@@ -84,8 +84,9 @@ pub struct NetworkOutline {
     pub inputs: Vec<(String, DataForm)>,
     /// Targets with their forms, in declaration order.
     pub targets: Vec<(String, DataForm)>,
-    /// Named vectors in source order, with their size where it is known.
-    pub vectors: Vec<(String, Option<usize>)>,
+    /// Named values in source order, with their shape where it is known (a named scalar's is
+    /// `Shape::Scalar`, a feature map's its axes).
+    pub vectors: Vec<(String, Option<Shape>)>,
     /// Parameters: declared ones first, then by first use.
     pub params: Vec<ParamOutline>,
     /// The loss's name, if the network has one.
@@ -96,8 +97,8 @@ pub struct NetworkOutline {
 struct Learnt {
     network: Span,
     params: Vec<(String, Option<Shape>)>,
-    /// `(source index of the vector, size)`.
-    sizes: Vec<(usize, usize)>,
+    /// `(source index of the vector, shape)`.
+    shapes: Vec<(usize, Shape)>,
 }
 
 /// Collects what each network's inference learnt, even when the network has errors.
@@ -108,18 +109,18 @@ pub(crate) struct Recorder {
 
 impl Recorder {
     /// Called by the checker after its last inference pass over the network at `network`.
-    pub(super) fn record(&self, network: Span, params: &ParamTable, sizes: Vec<(usize, usize)>) {
+    pub(super) fn record(&self, network: Span, params: &ParamTable, shapes: Vec<(usize, Shape)>) {
         // A size of zero is an error of its own; as a Rust type it would only add more.
         let params = params
             .entries
             .iter()
             .map(|e| (e.name.clone(), e.shape.filter(|s| !s.is_empty())))
             .collect();
-        let sizes = sizes.into_iter().filter(|(_, n)| *n > 0).collect();
+        let shapes = shapes.into_iter().filter(|(_, s)| !s.is_empty()).collect();
         self.learnt.borrow_mut().push(Learnt {
             network,
             params,
-            sizes,
+            shapes,
         });
     }
 }
@@ -214,21 +215,17 @@ fn network_outline(network: &ast::Network, learnt: Option<&Learnt>) -> NetworkOu
             StatementKind::Vector { name, dims, .. } => {
                 let index = out.vectors.len();
                 let inferred = learnt
-                    .and_then(|l| l.sizes.iter().find(|(i, _)| *i == index))
-                    .map(|(_, size)| *size);
-                out.vectors
-                    .push((name.name.clone(), inferred.or_else(|| one_size(dims))));
+                    .and_then(|l| l.shapes.iter().find(|(i, _)| *i == index))
+                    .map(|(_, shape)| *shape);
+                let declared = one_size(dims).map(Shape::Vector);
+                out.vectors.push((name.name.clone(), inferred.or(declared)));
             }
             StatementKind::Loss { name, .. } => {
                 out.loss.get_or_insert_with(|| name.name.clone());
             }
             StatementKind::Param(d) => {
-                let shape = match d.dims.as_slice() {
-                    [] => Some(Shape::Scalar),
-                    [n] if n.size > 0 => Some(Shape::Vector(n.size)),
-                    [r, c] if r.size > 0 && c.size > 0 => Some(Shape::Matrix(r.size, c.size)),
-                    _ => None,
-                };
+                let sizes: Vec<usize> = d.dims.iter().map(|n| n.size).collect();
+                let shape = Shape::of(&sizes).filter(|_| sizes.iter().all(|&n| n > 0));
                 declared_params.push((d.name.name.clone(), shape));
             }
             StatementKind::Batch(_) | StatementKind::Claim(_) | StatementKind::Const { .. } => {}
@@ -270,7 +267,7 @@ impl NetworkOutline {
             vectors: network
                 .vectors
                 .iter()
-                .map(|v| (v.name.clone(), Some(v.size)))
+                .map(|v| (v.name.clone(), Some(v.shape)))
                 .collect(),
             params: network
                 .params
@@ -349,9 +346,9 @@ mod tests {
         assert_eq!(
             o.vectors,
             [
-                ("z1".to_string(), Some(3)),
-                ("a1".to_string(), Some(3)),
-                ("y".to_string(), Some(2)),
+                ("z1".to_string(), Some(Shape::Vector(3))),
+                ("a1".to_string(), Some(Shape::Vector(3))),
+                ("y".to_string(), Some(Shape::Vector(2))),
             ]
         );
         assert_eq!(
@@ -375,7 +372,10 @@ mod tests {
         let o = outline_of(text);
         assert_eq!(
             o.vectors,
-            [("h".to_string(), None), ("y".to_string(), Some(1))]
+            [
+                ("h".to_string(), None),
+                ("y".to_string(), Some(Shape::Vector(1)))
+            ]
         );
         assert_eq!(
             shapes(&o),
@@ -399,7 +399,10 @@ mod tests {
         let o = outline_of(text);
         assert_eq!(
             o.vectors,
-            [("a".to_string(), Some(2)), ("b".to_string(), Some(2))]
+            [
+                ("a".to_string(), Some(Shape::Vector(2))),
+                ("b".to_string(), Some(Shape::Vector(2)))
+            ]
         );
         assert_eq!(shapes(&o), [("W", Some(Shape::Matrix(2, 2)), 2)]);
     }
