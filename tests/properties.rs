@@ -398,3 +398,83 @@ fn recurrent_statements_do_not_grow_with_steps() {
     let long: Vec<String> = long.iter().map(|l| l.replace("61", "7")).collect();
     assert_eq!(short, long);
 }
+
+/// A random convolutional network: `channels` input maps of `height` x `width`, padded by
+/// `padding`, `filters` kernels of `kernel` x `kernel` at stride `stride`, a bias per filter,
+/// tanh, then max or average pooling of 2 (where the maps are large enough) or none, and the
+/// squared error against a target of the resulting shape.
+fn conv_text(
+    (channels, filters): (usize, usize),
+    (height, width): (usize, usize),
+    (kernel, stride, padding): (usize, usize, usize),
+    pooling: usize,
+) -> Option<String> {
+    let out = |n: usize| {
+        (n + 2 * padding)
+            .checked_sub(kernel)
+            .map(|r| r / stride + 1)
+    };
+    let (rows, cols) = (out(height)?, out(width)?);
+    let mut text = format!(
+        "network random_conv {{\n    input  x[{channels}][{height}][{width}]\n    param  K[{filters}][{channels}][{kernel}][{kernel}]\n"
+    );
+    let input = if padding > 0 {
+        text.push_str(&format!("    xp = pad(x, {padding})\n"));
+        "xp"
+    } else {
+        "x"
+    };
+    text.push_str(&format!(
+        "    y = conv2d({input}, K, {stride})\n    z[f][i][j] = y[f][i][j] + b[f]\n"
+    ));
+    text.push_str("    a = tanh(z)\n");
+    // Padding makes whole windows of equal values (tanh of the bias alone), where a maximum
+    // has no derivative: a padded network pools by the mean.
+    let pooling = if padding > 0 && pooling == 1 {
+        2
+    } else {
+        pooling
+    };
+    let pooled = [("", 1), ("maxpool2d", 2), ("avgpool2d", 2)][pooling];
+    let (last, rows, cols) = match pooled {
+        (function, 2) if rows >= 2 && cols >= 2 => {
+            text.push_str(&format!("    m = {function}(a, 2)\n"));
+            ("m", rows / 2, cols / 2)
+        }
+        _ => ("a", rows, cols),
+    };
+    text.push_str(&format!(
+        "    target t[{filters}][{rows}][{cols}]\n    loss L = 0.5 * sum(({last} - t)^2)\n}}\n"
+    ));
+    Some(text)
+}
+
+proptest! {
+    #![proptest_config(support::proptest_config(48))]
+
+    /// Convolutions over random shapes, strides, paddings and channel counts, with and without
+    /// pooling (windows and strides that do not divide the size drop the last partial one):
+    /// the gradient agrees with finite differences of the reference interpreter, which computes
+    /// convolution and pooling directly, and every tensor statement (the flipped kernel with
+    /// its ranges, the pooling routes) reproduces the scalar derivation element by element.
+    #[test]
+    fn convolution_gradients_match_finite_differences(
+        maps in (1usize..=2, 1usize..=3),
+        size in (2usize..=7, 2usize..=7),
+        window in (1usize..=3, 1usize..=2, 0usize..=1),
+        pooling in 0usize..3,
+        seed in any::<u64>(),
+    ) {
+        let Some(text) = conv_text(maps, size, window, pooling) else {
+            return Ok(()); // a kernel larger than the padded image: an error of its own
+        };
+        let model = check_source(&text).map_err(|e| TestCaseError::fail(format!("{text}\n{e:?}")))?;
+        let network = &model.networks[0];
+        let checked = support::check_gradients(&model, network, &text, seed).map_err(|e| TestCaseError::fail(format!("{text}\n{e}")))?;
+        prop_assert!(checked > 0, "no usable point for\n{}", text);
+        let derivation = derive(network, &model.functions);
+        let program = chainrule::core::tensor::program(network, &model.functions, &derivation)
+            .map_err(|e| TestCaseError::fail(format!("{text}\n{e:?}")))?;
+        prop_assert!(program.statements().all(|s| s.verified), "unverified statement in\n{}", text);
+    }
+}
