@@ -60,7 +60,7 @@ fn declared_sizes_hold(file: &chainrule_grammar::File, outlines: &[NetworkOutlin
         let sizes = known
             .iter()
             .map(|(_, n)| *n)
-            .chain(o.vectors.iter().filter_map(|(_, n)| *n));
+            .chain(o.vectors.iter().filter_map(|(_, s)| s.map(|s| s.len())));
         assert!(
             sizes.into_iter().all(|n| n > 0),
             "a zero size in {o:?} of\n{text}"
@@ -82,8 +82,8 @@ fn on_a_file_that_checks_the_outline_is_the_model() {
             let mut expected = NetworkOutline::of(network);
             // The model lists vectors in evaluation order; the outline in source order.
             let mut got = o.clone();
-            expected.vectors.sort();
-            got.vectors.sort();
+            expected.vectors.sort_by(|a, b| a.0.cmp(&b.0));
+            got.vectors.sort_by(|a, b| a.0.cmp(&b.0));
             assert_eq!(got, expected, "{text}");
             compared += 1;
         }
