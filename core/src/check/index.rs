@@ -35,6 +35,10 @@ struct Access {
     span: Span,
 }
 
+/// The sizes of the value an access reads (`x[c][i + p]` reads `x`), or `None` where the access
+/// bounds no index: a value of unknown size, or a recurrence's read of an earlier step.
+type AccessDims<'a> = dyn Fn(&Ident, &[Index]) -> Option<Vec<usize>> + 'a;
+
 /// The ranges of the left-hand names `lhs` and of every name a reduction in `body` binds.
 /// `dims` gives the axes of a name read with brackets, when known (an unknown shape is
 /// reported by typing). Errors name the index that cannot be inferred, or an access that
@@ -42,7 +46,7 @@ struct Access {
 pub(super) fn ranges(
     lhs: &[Ident],
     body: &Expr,
-    dims: &dyn Fn(&Ident, &[Index]) -> Option<Vec<usize>>,
+    dims: &AccessDims<'_>,
     errors: &mut Vec<Diagnostic>,
 ) -> Option<Ranges> {
     let mut scope: Vec<(&str, Binder)> = lhs.iter().map(|i| (i.name.as_str(), binder(i))).collect();
@@ -101,7 +105,7 @@ pub(super) fn ranges(
 /// Every access of `e` with brackets, with the names in scope where it stands.
 fn collect<'e>(
     e: &'e Expr,
-    dims: &dyn Fn(&Ident, &[Index]) -> Option<Vec<usize>>,
+    dims: &AccessDims<'_>,
     scope: &mut Vec<(&'e str, Binder)>,
     binders: &mut Vec<&'e Ident>,
     out: &mut Vec<Access>,
