@@ -68,6 +68,7 @@ pub fn network_warnings(network: &Network) -> Vec<Diagnostic> {
             ));
         }
     }
+    out.extend(unread_elements(network));
     let mut products = Vec::new();
     elementwise_weights(&network.loss.expr, network, &mut products);
     for vector in &network.vectors {
@@ -75,6 +76,86 @@ pub fn network_warnings(network: &Network) -> Vec<Diagnostic> {
     }
     out.extend(products);
     out
+}
+
+/// A declared parameter that index notation reads only in part along some axis (a bias
+/// `b[3]` read as `b[f]` with `f < 2`): its other elements never reach the loss, which is
+/// almost always a size written wrong.
+fn unread_elements(network: &Network) -> Vec<Diagnostic> {
+    // Per parameter, per axis: the largest index read, or `None` once it is read whole.
+    let mut reach: Vec<Option<Vec<i64>>> = network
+        .params
+        .iter()
+        .map(|p| Some(vec![-1; p.shape.rank()]))
+        .collect();
+    let exprs = network.vectors.iter().map(|v| &v.expr);
+    for e in exprs.chain([&network.loss.expr]) {
+        param_reach(e, &[], &mut reach);
+    }
+    let mut out = Vec::new();
+    for (param, reach) in network.params.iter().zip(&reach) {
+        let Some(reach) = reach else { continue };
+        let dims = param.shape.dims();
+        let short = reach
+            .iter()
+            .zip(&dims)
+            .position(|(&r, &n)| r >= 0 && r + 1 < n as i64);
+        if let (true, Some(axis)) = (param.declared, short) {
+            out.push(Diagnostic::new(
+                param.span,
+                format!(
+                    "parameter `{}` has {} elements along its axis {} but is read only at 0..{}: the others never reach the loss (is its size right?)",
+                    param.name,
+                    dims[axis],
+                    axis + 1,
+                    reach[axis]
+                ),
+            ));
+        }
+    }
+    out
+}
+
+/// Records how far `e` reads each parameter along each axis, with `vars` the index variables
+/// in scope (those of the definition in index notation around it).
+fn param_reach(e: &TExpr, vars: &[crate::model::IndexVar], reach: &mut [Option<Vec<i64>>]) {
+    use crate::model::IndexTerm;
+    match &e.kind {
+        TExprKind::Element(Symbol::Param(p), indices) => {
+            let range = |x: usize| vars.get(x).map_or(1, |v| v.range as i64);
+            if let Some(Some(axes)) = reach.get_mut(*p) {
+                if indices.len() < axes.len() {
+                    reach[*p] = None;
+                    return;
+                }
+                for (axis, term) in axes.iter_mut().zip(indices) {
+                    let top = match term {
+                        IndexTerm::Const(c) => *c as i64,
+                        IndexTerm::Var(x) => range(*x) - 1,
+                        IndexTerm::Affine(parts, offset) => {
+                            parts
+                                .iter()
+                                .map(|&(x, c)| (c * (range(x) - 1)).max(0))
+                                .sum::<i64>()
+                                + offset
+                        }
+                    };
+                    *axis = (*axis).max(top);
+                }
+            }
+        }
+        TExprKind::Symbol(Symbol::Param(p)) | TExprKind::MatVec(p, _) | TExprKind::VecMat(_, p) => {
+            if let Some(slot) = reach.get_mut(*p) {
+                *slot = None;
+            }
+        }
+        _ => {}
+    }
+    let inner = match &e.kind {
+        TExprKind::IndexDef(scope, _) => scope.as_slice(),
+        _ => vars,
+    };
+    e.for_each_child(|c| param_reach(c, inner, reach));
 }
 
 /// `W * x` where `W @ x` was meant: an undeclared parameter named as a matrix (a capital

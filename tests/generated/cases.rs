@@ -84,6 +84,7 @@ case!(user_fn__user_functions, "tests/corpus/ok/user_fn.nn", user_functions);
 case!(warn_elementwise_weight__diagonal, "tests/corpus/ok/warn_elementwise_weight.nn", diagonal);
 case!(warn_none_when_declared__meant, "tests/corpus/ok/warn_none_when_declared.nn", meant);
 case!(warn_typo_target__typo, "tests/corpus/ok/warn_typo_target.nn", typo);
+case!(warn_unread_bias__warn_unread_bias, "tests/corpus/ok/warn_unread_bias.nn", warn_unread_bias);
 case!(weight_decay_l1__weight_decay, "tests/corpus/ok/weight_decay_l1.nn", weight_decay);
 case!(wide_layer__wide, "tests/corpus/ok/wide_layer.nn", wide);
 case!(activations__activations, "examples/nets/activations.nn", activations);
