@@ -292,6 +292,25 @@ fn second_order_graph_is_linear_in_parameters() {
     }
 }
 
+/// A tensor network's gradient against the reference interpreter's finite differences (at a
+/// usable point at least), and every statement of its tensor level verified element by element.
+fn gradients_and_statements_hold(text: &str, seed: u64) -> Result<(), TestCaseError> {
+    let fail = |e: String| TestCaseError::fail(format!("{text}\n{e}"));
+    let model = check_source(text).map_err(|e| fail(format!("{e:?}")))?;
+    let network = &model.networks[0];
+    let checked = support::check_gradients(&model, network, text, seed).map_err(fail)?;
+    prop_assert!(checked > 0, "no usable point for\n{}", text);
+    let derivation = derive(network, &model.functions);
+    let program = chainrule::core::tensor::program(network, &model.functions, &derivation)
+        .map_err(|e| fail(format!("{e:?}")))?;
+    prop_assert!(
+        program.statements().all(|s| s.verified),
+        "unverified statement in\n{}",
+        text
+    );
+    Ok(())
+}
+
 /// The cells of the random recurrences: their definitions over `t` with state `h` (width
 /// `H`, input `x[t]` of width `D`), each reading the previous state `h[t - 1]`.
 const CELLS: [&str; 4] = [
@@ -360,14 +379,7 @@ proptest! {
         seed in any::<u64>(),
     ) {
         let text = recurrent_text(cell, steps, input, width, last_only);
-        let model = check_source(&text).map_err(|e| TestCaseError::fail(format!("{text}\n{e:?}")))?;
-        let network = &model.networks[0];
-        let checked = support::check_gradients(&model, network, &text, seed).map_err(|e| TestCaseError::fail(format!("{text}\n{e}")))?;
-        prop_assert!(checked > 0, "no usable point for\n{}", text);
-        let derivation = derive(network, &model.functions);
-        let program = chainrule::core::tensor::program(network, &model.functions, &derivation)
-            .map_err(|e| TestCaseError::fail(format!("{text}\n{e:?}")))?;
-        prop_assert!(program.statements().all(|s| s.verified), "unverified statement in\n{}", text);
+        gradients_and_statements_hold(&text, seed)?;
     }
 }
 
@@ -468,13 +480,6 @@ proptest! {
         let Some(text) = conv_text(maps, size, window, pooling) else {
             return Ok(()); // a kernel larger than the padded image: an error of its own
         };
-        let model = check_source(&text).map_err(|e| TestCaseError::fail(format!("{text}\n{e:?}")))?;
-        let network = &model.networks[0];
-        let checked = support::check_gradients(&model, network, &text, seed).map_err(|e| TestCaseError::fail(format!("{text}\n{e}")))?;
-        prop_assert!(checked > 0, "no usable point for\n{}", text);
-        let derivation = derive(network, &model.functions);
-        let program = chainrule::core::tensor::program(network, &model.functions, &derivation)
-            .map_err(|e| TestCaseError::fail(format!("{text}\n{e:?}")))?;
-        prop_assert!(program.statements().all(|s| s.verified), "unverified statement in\n{}", text);
+        gradients_and_statements_hold(&text, seed)?;
     }
 }

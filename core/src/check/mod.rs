@@ -13,12 +13,13 @@ mod order;
 mod outline;
 mod params;
 mod pass;
+mod statements;
 mod unknown;
 
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
-use chainrule_grammar::{self as ast, BatchRule, Diagnostic, Span, StatementKind};
+use chainrule_grammar::{self as ast, Diagnostic, Span};
 
 use crate::model::{Loss, Model, Network, Param, Shape, Symbol, TExpr, Vector};
 pub use limits::{MAX_DEPTH, MAX_OPERATIONS, MAX_SCALARS};
@@ -26,6 +27,7 @@ pub use outline::{DataForm, NetworkOutline, ParamOutline, outline};
 pub(crate) use params::ParamTable;
 use params::flatten_value;
 use pass::{InferPass, renumber_vectors};
+use statements::{Statements, sort_statements};
 
 /// What a name stands for inside one network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,51 +156,6 @@ pub(crate) fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>)
 /// neighbours (`tahn` is one edit from `tanh`).
 fn edit_distance(a: &str, b: &str) -> usize {
     strsim::osa_distance(a, b)
-}
-
-/// The statements of one network, sorted by kind.
-#[derive(Default)]
-struct Statements<'a> {
-    inputs: Vec<&'a ast::Decl>,
-    targets: Vec<&'a ast::Decl>,
-    params: Vec<&'a ast::Decl>,
-    vectors: Vec<(&'a ast::Ident, &'a [ast::Dim], &'a ast::Expr)>,
-    /// Each vector's index names on the left (`z[i] = ...`), empty outside index notation.
-    vector_index: Vec<&'a [ast::Ident]>,
-    losses: Vec<(&'a ast::Ident, &'a ast::Expr)>,
-    batch: Option<(BatchRule, Span)>,
-    claims: Vec<(&'a ast::Claim, Span)>,
-    consts: Vec<(&'a ast::Ident, &'a ast::Expr)>,
-}
-
-fn sort_statements<'a>(network: &'a ast::Network, errors: &mut Vec<Diagnostic>) -> Statements<'a> {
-    let mut s = Statements::default();
-    for statement in &network.statements {
-        match &statement.kind {
-            StatementKind::Input(d) => s.inputs.push(d),
-            StatementKind::Target(d) => s.targets.push(d),
-            StatementKind::Param(d) => s.params.push(d),
-            StatementKind::Vector {
-                name,
-                dims,
-                index,
-                expr,
-            } => {
-                s.vectors.push((name, dims, expr));
-                s.vector_index.push(index);
-            }
-            StatementKind::Loss { name, expr } => s.losses.push((name, expr)),
-            StatementKind::Const { name, value } => s.consts.push((name, value)),
-            StatementKind::Batch(rule) => {
-                if s.batch.is_some() {
-                    errors.push(Diagnostic::new(statement.span, "`batch` is given twice"));
-                }
-                s.batch = Some((*rule, statement.span));
-            }
-            StatementKind::Claim(c) => s.claims.push((c, statement.span)),
-        }
-    }
-    s
 }
 
 /// What every network of a file shares.
@@ -466,7 +423,7 @@ fn check_network<'a>(
         .iter()
         .map(|group| position[group[0]]..position[group[0]] + group.len())
         .collect();
-    if !same_steps(&vectors, &recurrences, errors) {
+    if !order::same_steps(&vectors, &recurrences, errors) {
         return None;
     }
     let mut checked = Network {
@@ -500,38 +457,6 @@ fn check_network<'a>(
         limits::check_size(&checked, file.fn_sizes, errors);
     }
     (errors.len() == start_errors).then_some(checked)
-}
-
-/// Whether the definitions of each mutual recurrence run over one number of steps (their
-/// first axes), which they take one step at a time together; reports each one that does not.
-fn same_steps(
-    vectors: &[Vector],
-    recurrences: &[std::ops::Range<usize>],
-    errors: &mut Vec<Diagnostic>,
-) -> bool {
-    let mut same = true;
-    for group in recurrences {
-        let first = &vectors[group.start];
-        let steps = first.shape.dims()[0];
-        for v in &vectors[group.clone()] {
-            if v.shape.dims()[0] != steps {
-                errors.push(Diagnostic::new(
-                    v.span,
-                    format!(
-                        "`{}` and `{}` read each other's earlier steps, so they take the same steps: `{}` has {} and `{}` has {}",
-                        first.name,
-                        v.name,
-                        first.name,
-                        steps,
-                        v.name,
-                        v.shape.dims()[0]
-                    ),
-                ));
-                same = false;
-            }
-        }
-    }
-    same
 }
 
 /// The label targets by name, with their number of classes.

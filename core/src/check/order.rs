@@ -270,3 +270,35 @@ fn collect_vector_refs(
         }
     }
 }
+
+/// Whether the definitions of each mutual recurrence run over one number of steps (their
+/// first axes), which they take one step at a time together; reports each one that does not.
+pub(super) fn same_steps(
+    vectors: &[crate::model::Vector],
+    recurrences: &[std::ops::Range<usize>],
+    errors: &mut Vec<Diagnostic>,
+) -> bool {
+    let mut same = true;
+    for group in recurrences {
+        let first = &vectors[group.start];
+        let steps = first.shape.dims()[0];
+        for v in &vectors[group.clone()] {
+            if v.shape.dims()[0] != steps {
+                errors.push(Diagnostic::new(
+                    v.span,
+                    format!(
+                        "`{}` and `{}` read each other's earlier steps, so they take the same steps: `{}` has {} and `{}` has {}",
+                        first.name,
+                        v.name,
+                        first.name,
+                        steps,
+                        v.name,
+                        v.shape.dims()[0]
+                    ),
+                ));
+                same = false;
+            }
+        }
+    }
+    same
+}

@@ -18,7 +18,7 @@ use crate::eval::{Evaluator, evaluate_sample};
 use crate::inner::Forward;
 use crate::ir::{Node, NodeId, Var};
 use crate::lower::Lowering;
-use crate::model::{Claim, Function, IndexTerm, Network, ScalarRef};
+use crate::model::{Claim, Function, IndexTerm, Network, ScalarRef, TExpr};
 use crate::print::{Printer, Style};
 use canon::Canon;
 
@@ -168,38 +168,24 @@ fn check_claim(
             Some(&node) => node,
             None => d.graph.constant_node(0.0),
         };
-        let claimed = {
+        // The claimed side, and the same with one slip undone (`recurrence::Rewrite`), for
+        // the diagnosis.
+        let mut lower = |rhs: &TExpr| {
             let layout = d.layout.clone();
             let known = known.get_or_insert_with(|| Forward::from_definitions(d.forward.clone()));
-            let mut lowering = Lowering {
+            Lowering {
                 network,
                 functions,
                 layout: &layout,
                 graph: &mut d.graph,
                 vars: &claim.vars,
                 known: Some(known),
-            };
-            lowering.expr(&claim.rhs, &mut values.clone())[0]
+            }
+            .expr(rhs, &mut values.clone())[0]
         };
+        let claimed = lower(&claim.rhs);
+        let shifted = shifts.iter().map(|shift| lower(&shift.rhs)).collect();
         let chain = diagnose::chain_factors(d, of, wrt, &sweeps[&of]);
-        // The same claim with one read of a recurrent value moved a step, for the diagnosis.
-        let shifted = shifts
-            .iter()
-            .map(|shift| {
-                let layout = d.layout.clone();
-                let known =
-                    known.get_or_insert_with(|| Forward::from_definitions(d.forward.clone()));
-                let mut lowering = Lowering {
-                    network,
-                    functions,
-                    layout: &layout,
-                    graph: &mut d.graph,
-                    vars: &claim.vars,
-                    known: Some(known),
-                };
-                lowering.expr(&shift.rhs, &mut values.clone())[0]
-            })
-            .collect();
         instances.push(Instance {
             label,
             values,

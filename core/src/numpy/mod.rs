@@ -19,6 +19,7 @@ pub mod index;
 mod module;
 mod plan;
 mod reads;
+mod steps;
 pub mod text;
 
 use std::fmt::Write as _;

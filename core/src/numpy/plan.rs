@@ -7,6 +7,7 @@ use chainrule_grammar::BatchRule;
 
 use super::code::{ATOM, PRODUCT, SUM, Tensor as Code, UNARY};
 use super::formula::{BATCH, Operand, Translator};
+use super::steps::row;
 use super::text::TensorText;
 use super::{Emitter, Statement, Steps};
 use crate::ir::{Node, NodeId};
@@ -446,57 +447,6 @@ impl Emitter<'_> {
         out
     }
 
-    /// The number of steps of a recurrence vector `v` belongs to (one that reads its own
-    /// earlier steps, or a mutual recurrence), whose statements repeat over its steps.
-    fn steps(&self, v: usize) -> Option<usize> {
-        let vector = &self.network.vectors[v];
-        let recurrent =
-            self.network.recurrence_of(v).is_some() || vector.expr.reads(Symbol::Vector(v));
-        recurrent.then(|| vector.shape.dims()[0])
-    }
-
-    /// The vectors of the recurrence whose statements start at `v`: forwards its first, and
-    /// backwards (`deltas`) its last.
-    fn recurrence_starting(&self, v: usize, backwards: bool) -> Option<std::ops::Range<usize>> {
-        self.steps(v)?;
-        let block = self.network.recurrence_of(v).unwrap_or(v..v + 1);
-        let first = if backwards {
-            block.end - 1
-        } else {
-            block.start
-        };
-        (v == first).then_some(block)
-    }
-
-    /// A recurrence's arrays (values, or deltas) set to zero before its sweeps: a step
-    /// before the first reads zero, and a statement may read a later one's array.
-    fn zeros(&self, block: std::ops::Range<usize>, deltas: bool) -> Vec<Statement> {
-        block
-            .map(|u| {
-                let vector = &self.network.vectors[u];
-                let dims: Vec<String> = std::iter::once("batch_size".to_string())
-                    .chain(vector.shape.dims().iter().map(usize::to_string))
-                    .collect();
-                let (name, label) = match deltas {
-                    true => (
-                        self.names.delta(u).to_string(),
-                        format!("delta_{}", vector.name),
-                    ),
-                    false => (
-                        self.names.value(Symbol::Vector(u)).to_string(),
-                        vector.name.clone(),
-                    ),
-                };
-                Statement {
-                    comment: format!("{label} starts at zero"),
-                    name,
-                    code: format!("np.zeros(({}))", dims.join(", ")),
-                    steps: None,
-                }
-            })
-            .collect()
-    }
-
     /// The gradients over the batch, by the batch rule.
     pub fn gradients(&self) -> Vec<Statement> {
         (0..self.network.params.len())
@@ -507,18 +457,6 @@ impl Emitter<'_> {
                     .unwrap_or_else(|| self.gradient_by_elements(p))
             })
             .collect()
-    }
-}
-
-/// A planned statement of a recurrence: it assigns row `_t` of its array.
-fn row(statement: Statement, steps: Option<Steps>) -> Statement {
-    match steps {
-        Some(_) => Statement {
-            name: format!("{}[:, _t:_t + 1]", statement.name),
-            steps,
-            ..statement
-        },
-        None => statement,
     }
 }
 

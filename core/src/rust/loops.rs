@@ -233,12 +233,8 @@ impl<'c, 'a> Body<'c, 'a> {
             for (guard, other) in [(*a, *b), (*b, *a)] {
                 if let Some(Leaf::Guard(affine, lo, hi)) = program.leaf_at(guard) {
                     let x = self.expr(other, 0);
-                    let at = signed_tokens(affine, &|v| self.ident(v));
-                    let (lo, hi) = (
-                        Literal::isize_unsuffixed(*lo as isize),
-                        Literal::isize_unsuffixed(*hi as isize),
-                    );
-                    return quote! { (if #lo <= #at && #at < #hi { #x } else { 0.0 }) };
+                    let test = self.bracket_test(affine, *lo, *hi);
+                    return quote! { (if #test { #x } else { 0.0 }) };
                 }
             }
             // A bracket deeper among the factors (`([..] d) [first max]`): the whole product
@@ -247,12 +243,8 @@ impl<'c, 'a> Body<'c, 'a> {
                 && let Some(Leaf::Guard(affine, lo, hi)) = program.leaf_at(guard)
             {
                 let x = self.product_without(n, guard, 0);
-                let at = signed_tokens(affine, &|v| self.ident(v));
-                let (lo, hi) = (
-                    Literal::isize_unsuffixed(*lo as isize),
-                    Literal::isize_unsuffixed(*hi as isize),
-                );
-                return quote! { (if #lo <= #at && #at < #hi { #x } else { 0.0 }) };
+                let test = self.bracket_test(affine, *lo, *hi);
+                return quote! { (if #test { #x } else { 0.0 }) };
             }
         }
         let tokens = match node {
@@ -313,6 +305,16 @@ impl<'c, 'a> Body<'c, 'a> {
         }
     }
 
+    /// `lo <= a && a < hi`: whether an Iverson bracket `[lo <= a < hi]` holds.
+    fn bracket_test(&self, affine: &Affine, lo: i64, hi: i64) -> TokenStream {
+        let at = signed_tokens(affine, &|v| self.ident(v));
+        let (lo, hi) = (
+            Literal::isize_unsuffixed(lo as isize),
+            Literal::isize_unsuffixed(hi as isize),
+        );
+        quote! { #lo <= #at && #at < #hi }
+    }
+
     fn leaf(&self, leaf: &Leaf) -> TokenStream {
         match leaf {
             // The plan's statements write user functions in place (`program_with(.., false)`):
@@ -322,12 +324,8 @@ impl<'c, 'a> Body<'c, 'a> {
             }
             Leaf::Sum(bounds, body) => self.sum(bounds, *body),
             Leaf::Guard(affine, lo, hi) => {
-                let at = signed_tokens(affine, &|v| self.ident(v));
-                let (lo, hi) = (
-                    Literal::isize_unsuffixed(*lo as isize),
-                    Literal::isize_unsuffixed(*hi as isize),
-                );
-                quote! { (if #lo <= #at && #at < #hi { 1.0 } else { 0.0 }) }
+                let test = self.bracket_test(affine, *lo, *hi);
+                quote! { (if #test { 1.0 } else { 0.0 }) }
             }
             // The plan leaves formulas with a log-sum-exp to straight-line code, which has
             // its stable two-pass form: reaching one here is a broken assumption.

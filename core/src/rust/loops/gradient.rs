@@ -4,7 +4,6 @@
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::quote;
 
-use super::super::indices::signed_tokens;
 use super::{Body, Write, gradient_ident};
 use crate::ir::{Node, NodeId};
 use crate::model::Symbol;
@@ -108,12 +107,8 @@ impl Body<'_, '_> {
             add = quote! { for #k in 0..#n { #add } };
         }
         if let Some(Leaf::Guard(affine, lo, hi)) = guard.and_then(|g| program.leaf_at(g)) {
-            let at = signed_tokens(affine, &|v| self.ident(v));
-            let (lo, hi) = (
-                Literal::isize_unsuffixed(*lo as isize),
-                Literal::isize_unsuffixed(*hi as isize),
-            );
-            add = quote! { if #lo <= #at && #at < #hi { #add } };
+            let test = self.bracket_test(affine, *lo, *hi);
+            add = quote! { if #test { #add } };
         }
         let steps = Literal::usize_unsuffixed(bound.size);
         Some(quote! {

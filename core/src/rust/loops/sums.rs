@@ -29,13 +29,9 @@ impl Body<'_, '_> {
             && bounds.iter().all(|b| affine.coefficient(b.var) == 0)
         {
             let rest = self.product_without(body, guard, 0);
-            let at = signed_tokens(affine, &|v| self.ident(v));
-            let (lo, hi) = (
-                Literal::isize_unsuffixed(*lo as isize),
-                Literal::isize_unsuffixed(*hi as isize),
-            );
+            let test = self.bracket_test(affine, *lo, *hi);
             let summed = self.sum_of(bounds, rest);
-            return quote! { (if #lo <= #at && #at < #hi { #summed } else { 0.0 }) };
+            return quote! { (if #test { #summed } else { 0.0 }) };
         }
         let body = self.expr(body, 0);
         self.sum_of(bounds, body)

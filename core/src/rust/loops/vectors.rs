@@ -259,12 +259,8 @@ impl Body<'_, '_> {
                 };
                 match guard.and_then(|g| program.leaf_at(g)) {
                     Some(Leaf::Guard(affine, lo, hi)) => {
-                        let at = super::super::indices::signed_tokens(affine, &|v| self.ident(v));
-                        let (lo, hi) = (
-                            Literal::isize_unsuffixed(*lo as isize),
-                            Literal::isize_unsuffixed(*hi as isize),
-                        );
-                        quote! { if #lo <= #at && #at < #hi { #add } }
+                        let test = self.bracket_test(affine, *lo, *hi);
+                        quote! { if #test { #add } }
                     }
                     _ => add,
                 }
