@@ -265,12 +265,30 @@ impl<'c, 'a> Body<'c, 'a> {
 
     /// A bracket among the factors of a product, found through nested products.
     fn nested_guard(&self, n: NodeId) -> Option<NodeId> {
+        self.guard_where(n, &|_| true)
+    }
+
+    /// The first bracket among the factors of a product (nested products included) whose
+    /// index satisfies `test`.
+    fn guard_where(&self, n: NodeId, test: &dyn Fn(&Affine) -> bool) -> Option<NodeId> {
         let program = &self.plan.program;
         match program.graph.node(n) {
-            Node::Mul(a, b) => self.nested_guard(*a).or_else(|| self.nested_guard(*b)),
-            Node::Var(_) if matches!(program.leaf_at(n), Some(Leaf::Guard(..))) => Some(n),
+            Node::Mul(a, b) => self
+                .guard_where(*a, test)
+                .or_else(|| self.guard_where(*b, test)),
+            Node::Var(_) => match program.leaf_at(n) {
+                Some(Leaf::Guard(affine, ..)) if test(affine) => Some(n),
+                _ => None,
+            },
             _ => None,
         }
+    }
+
+    /// Whether `factor` is one of the factors of the product `n` (nested products included).
+    fn has_factor(&self, n: NodeId, factor: NodeId) -> bool {
+        n == factor
+            || matches!(self.plan.program.graph.node(n),
+                Node::Mul(a, b) if self.has_factor(*a, factor) || self.has_factor(*b, factor))
     }
 
     /// A product with one of its (nested) factors left out, in its own order of evaluation,
@@ -287,7 +305,7 @@ impl<'c, 'a> Body<'c, 'a> {
         if b == guard {
             return self.expr(a, needed);
         }
-        let (a, b) = if self.nested_guard(a) == Some(guard) {
+        let (a, b) = if self.has_factor(a, guard) {
             (
                 self.product_without(a, guard, code::PRODUCT),
                 self.expr(b, code::UNARY),

@@ -5,7 +5,7 @@ use proc_macro2::{Ident, Literal, TokenStream};
 use quote::quote;
 
 use super::{Body, Write, gradient_ident};
-use crate::ir::{Node, NodeId};
+use crate::ir::NodeId;
 use crate::model::Symbol;
 use crate::tensor::{IndexVar, Leaf, Tensor};
 
@@ -93,7 +93,8 @@ impl Body<'_, '_> {
         }
         let t = self.ident(bound.var);
         let ks: Vec<Ident> = own.iter().map(|&v| self.ident(v)).collect();
-        let guard = self.guard_on_alone(body, bound.var);
+        let var = bound.var;
+        let guard = self.guard_where(body, &|a| a.terms.iter().all(|(v, _)| *v == var));
         let term = match guard {
             Some(guard) => self.product_without(body, guard, 0),
             None => self.expr(body, 0),
@@ -115,22 +116,5 @@ impl Body<'_, '_> {
             #zero
             for #t in 0..#steps { #add }
         })
-    }
-
-    /// A bracket among a product's factors on variable `var` alone.
-    fn guard_on_alone(&self, n: NodeId, var: IndexVar) -> Option<NodeId> {
-        let program = &self.plan.program;
-        match program.graph.node(n) {
-            Node::Mul(a, b) => self
-                .guard_on_alone(*a, var)
-                .or_else(|| self.guard_on_alone(*b, var)),
-            Node::Var(_) => match program.leaf_at(n) {
-                Some(Leaf::Guard(affine, ..)) if affine.terms.iter().all(|(v, _)| *v == var) => {
-                    Some(n)
-                }
-                _ => None,
-            },
-            _ => None,
-        }
     }
 }

@@ -6,7 +6,7 @@ use quote::quote;
 
 use super::super::indices::signed_tokens;
 use super::{Body, LANES};
-use crate::ir::{Node, NodeId};
+use crate::ir::NodeId;
 use crate::tensor::{Affine, Bound, Leaf};
 
 impl Body<'_, '_> {
@@ -87,7 +87,7 @@ impl Body<'_, '_> {
     fn bracketed_sum(&self, bound: &Bound, body: NodeId) -> Option<TokenStream> {
         let program = &self.plan.program;
         // The bracket may stand anywhere among the factors (`d (1 - h^2) [..] h`).
-        let guard = self.guard_on(body, bound)?;
+        let guard = self.guard_where(body, &|a| a.coefficient(bound.var) != 0)?;
         let Some(Leaf::Guard(affine, lo, hi)) = program.leaf_at(guard) else {
             return None;
         };
@@ -138,21 +138,5 @@ impl Body<'_, '_> {
                 #acc
             })
         })
-    }
-
-    /// A bracket among the factors of a product (nested products included) whose index
-    /// moves with the summed variable.
-    fn guard_on(&self, n: NodeId, bound: &Bound) -> Option<NodeId> {
-        let program = &self.plan.program;
-        match program.graph.node(n) {
-            Node::Mul(a, b) => self
-                .guard_on(*a, bound)
-                .or_else(|| self.guard_on(*b, bound)),
-            Node::Var(_) => match program.leaf_at(n) {
-                Some(Leaf::Guard(affine, ..)) if affine.coefficient(bound.var) != 0 => Some(n),
-                _ => None,
-            },
-            _ => None,
-        }
     }
 }
