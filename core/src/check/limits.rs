@@ -289,33 +289,13 @@ impl Counter<'_> {
 /// The vectors an expression names (as a whole or by element).
 fn vectors_in(e: &TExpr, out: &mut Vec<usize>) {
     match &e.kind {
-        TExprKind::Const(_) => {}
         TExprKind::Symbol(Symbol::Vector(v)) | TExprKind::Element(Symbol::Vector(v), _) => {
             out.push(*v)
         }
-        TExprKind::Symbol(_) | TExprKind::Element(..) | TExprKind::Delta(..) => {}
-        TExprKind::Neg(a)
-        | TExprKind::Pow(a, _)
-        | TExprKind::Builtin(_, a)
-        | TExprKind::VectorFn(_, a)
-        | TExprKind::MatVec(_, a)
-        | TExprKind::VecMat(a, _)
-        | TExprKind::Reduce(_, a)
-        | TExprKind::SumOver(_, a)
-        | TExprKind::ExtremumOver(_, _, a)
-        | TExprKind::IndexDef(_, a) => vectors_in(a, out),
-        TExprKind::Grad(a, wrt) => {
-            vectors_in(a, out);
-            if let Symbol::Vector(v) = wrt {
-                out.push(*v);
-            }
-        }
-        TExprKind::Binary(_, a, b) => {
-            vectors_in(a, out);
-            vectors_in(b, out);
-        }
-        TExprKind::Call(_, args) => args.iter().for_each(|a| vectors_in(a, out)),
+        TExprKind::Grad(_, Symbol::Vector(v)) => out.push(*v),
+        _ => {}
     }
+    e.for_each_child(|c| vectors_in(c, out));
 }
 
 /// One statement's share of a network's size.

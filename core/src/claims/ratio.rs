@@ -31,32 +31,10 @@ pub(super) fn fraction(x: f64) -> String {
 /// The element counts of every `mean` in the network's definitions and loss.
 fn mean_sizes(network: &Network) -> Vec<usize> {
     fn walk(e: &TExpr, out: &mut Vec<usize>) {
-        match &e.kind {
-            TExprKind::Reduce(Reduction::Mean, arg) => {
-                out.push(arg.shape.len());
-                walk(arg, out);
-            }
-            TExprKind::Const(_)
-            | TExprKind::Symbol(_)
-            | TExprKind::Element(..)
-            | TExprKind::Delta(..) => {}
-            TExprKind::Neg(a)
-            | TExprKind::Pow(a, _)
-            | TExprKind::Builtin(_, a)
-            | TExprKind::VectorFn(_, a)
-            | TExprKind::MatVec(_, a)
-            | TExprKind::VecMat(a, _)
-            | TExprKind::Reduce(_, a)
-            | TExprKind::SumOver(_, a)
-            | TExprKind::ExtremumOver(_, _, a)
-            | TExprKind::IndexDef(_, a)
-            | TExprKind::Grad(a, _) => walk(a, out),
-            TExprKind::Binary(_, a, b) => {
-                walk(a, out);
-                walk(b, out);
-            }
-            TExprKind::Call(_, args) => args.iter().for_each(|a| walk(a, out)),
+        if let TExprKind::Reduce(Reduction::Mean, arg) = &e.kind {
+            out.push(arg.shape.len());
         }
+        e.for_each_child(|c| walk(c, out));
     }
     let mut out = Vec::new();
     for v in &network.vectors {
