@@ -75,6 +75,22 @@ pub fn view<F>(buffer: &[F], rows: usize, cols: usize) -> ArrayView2<'_, F> {
         .expect("a slice of rows * cols elements") // ok: the slice has exactly rows * cols elements (generated code sizes its buffers)
 }
 
+/// A parameter's elements as a `rows x cols` matrix with the given strides, from `offset`
+/// (a weight matrix read by a contraction, either way round).
+pub fn strided<F>(
+    buffer: &[F],
+    offset: usize,
+    (rows, cols): (usize, usize),
+    (row_stride, col_stride): (usize, usize),
+) -> ArrayView2<'_, F> {
+    use ndarray::ShapeBuilder;
+    ArrayView2::from_shape(
+        (rows, cols).strides((row_stride, col_stride)),
+        &buffer[offset..],
+    )
+    .expect("strides inside the parameter") // ok: the generated code derives the strides from the parameter's own shape
+}
+
 /// The first `rows * cols` elements of a buffer as a mutable row-major matrix.
 pub fn view_mut<F>(buffer: &mut [F], rows: usize, cols: usize) -> ArrayViewMut2<'_, F> {
     ArrayViewMut2::from_shape((rows, cols), &mut buffer[..rows * cols])

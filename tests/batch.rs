@@ -146,6 +146,9 @@ macro_rules! case {
 
 include!("generated/cases.rs");
 case!(bench__mlp16, "benches/nets/mlp16.nn", mlp16);
+// The statements form: a recurrence, a convolution with pooling and a label.
+case!(example__digits_cnn, "examples/digits_cnn.nn", digits_cnn);
+case!(example__sine_rnn, "examples/sine_rnn.nn", sine_rnn);
 
 /// The matrix form is not a silent fallback: the layered networks of the corpus and the
 /// examples get a plan (and therefore GEMM code), the irregular ones are named.

@@ -234,3 +234,34 @@ pub fn class_of<F: Real>(onehot: &[F]) -> usize {
     }
     best
 }
+
+/// An index of a read that only a false Iverson bracket lets leave `0..len`, clamped into
+/// it: the batch statements form reads a whole row of the chunk before the bracket discards
+/// it, so the read must stay inside its buffer.
+#[inline(always)]
+pub fn clamp_index(index: isize, len: usize) -> usize {
+    if index < 0 {
+        0
+    } else {
+        (index as usize).min(len.saturating_sub(1))
+    }
+}
+
+/// The sum of a row of the chunk in eight interleaved partial sums (a fixed order, so the
+/// result does not depend on the machine), which the compiler keeps in vector registers.
+#[inline]
+pub fn lane_sum<F: Real>(xs: &[F]) -> F {
+    let mut lanes = [F::ZERO; 8];
+    let mut chunks = xs.chunks_exact(8);
+    for chunk in &mut chunks {
+        for (lane, x) in lanes.iter_mut().zip(chunk) {
+            *lane = *lane + *x;
+        }
+    }
+    let mut total = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5]))
+        + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
+    for x in chunks.remainder() {
+        total = total + *x;
+    }
+    total
+}

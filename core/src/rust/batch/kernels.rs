@@ -12,7 +12,7 @@ use crate::derive::Derivation;
 use crate::ir::{Node, NodeId};
 
 /// The `vmath::Kernel` variant computing `f`, if it has one.
-fn kernel(f: Builtin) -> Option<TokenStream> {
+pub(super) fn kernel(f: Builtin) -> Option<TokenStream> {
     Some(match f {
         Builtin::Exp => quote! { Exp },
         Builtin::Tanh => quote! { Tanh },

@@ -19,6 +19,7 @@ mod layers;
 mod loss;
 mod matrix;
 mod softmax;
+mod statements;
 
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
@@ -102,6 +103,16 @@ pub fn items(
         BatchMode::Matrix => true,
         _ => plan.has_product() && plan.product_work() >= AUTO_MIN_WORK,
     });
+    // Networks the layer plan does not read run their tensor-level statements over chunks.
+    let statements = match (mode, &matrix) {
+        (BatchMode::PerSample, _) | (_, Some(_)) => None,
+        _ => statements::form(network, derivation)
+            .ok()
+            .filter(|program| {
+                mode == BatchMode::Matrix
+                    || statements::contraction_work(network, program) >= AUTO_MIN_WORK
+            }),
+    };
     let min_rows = match (mode, &matrix) {
         (BatchMode::Matrix, _) => 1,
         (_, Some(plan)) if plan.product_work() >= AUTO_LARGE_WORK => AUTO_MIN_ROWS_LARGE,
@@ -137,13 +148,21 @@ pub fn items(
     };
 
     let sample_part = Literal::usize_unsuffixed(SAMPLE_PART);
-    let (part_fields, prepare, chunk_fn, choose, run_matrix) = match &matrix {
-        Some(plan) => {
-            let labels: Vec<bool> = data
-                .iter()
-                .map(|d| matches!(d.kind, data::Kind::Label(_)))
-                .collect();
-            let m = matrix::emit(network, derivation, float, plan, &idents, &labels, &p);
+    let labels: Vec<bool> = data
+        .iter()
+        .map(|d| matches!(d.kind, data::Kind::Label(_)))
+        .collect();
+    let emitted = match (&matrix, &statements) {
+        (Some(plan), _) => Some(matrix::emit(
+            network, derivation, float, plan, &idents, &labels, &p,
+        )),
+        (None, Some(program)) => Some(statements::emit(
+            network, program, float, &idents, &labels, &p,
+        )),
+        (None, None) => None,
+    };
+    let (part_fields, prepare, chunk_fn, choose, run_matrix) = match emitted {
+        Some(m) => {
             let chunk = Literal::usize_unsuffixed(CHUNK);
             let min_rows = Literal::usize_unsuffixed(min_rows);
             let matrix_part = Literal::usize_unsuffixed(MATRIX_PART);
