@@ -271,15 +271,15 @@ impl<'a> Rows<'a> {
         }
     }
 
-    /// Lifts the reductions of `node` (outside other reductions) and binds its row reads.
+    /// Lifts the reductions of `node` (outside other reductions) and binds its row reads. A
+    /// reduction that stands only among the factors of products with brackets is computed
+    /// only where those brackets hold (a max pool's derivative over every window is computed
+    /// for the one window that holds the element).
     fn collect(&self, node: NodeId, scope: &mut Scope, pre: &mut TokenStream) {
-        let mut stack = vec![node];
-        let mut seen = Vec::new();
-        while let Some(n) = stack.pop() {
-            if seen.contains(&n) {
-                continue;
-            }
-            seen.push(n);
+        let mut found: Vec<(NodeId, Vec<Vec<NodeId>>)> = Vec::new();
+        let mut visited: Vec<(NodeId, Vec<NodeId>)> = Vec::new();
+        self.visit(node, Vec::new(), &mut found, &mut visited);
+        for (n, contexts) in found {
             let substitute = self
                 .substitutes
                 .borrow()
@@ -292,30 +292,110 @@ impl<'a> Rows<'a> {
                 scope.rows.push((n, slice));
                 continue;
             }
-            match self.program.graph.node(n) {
-                Node::Var(v) => match self.program.leaf_of(*v) {
-                    leaf @ (Leaf::Sum(..)
-                    | Leaf::LogSumExp(..)
-                    | Leaf::Extremum(..)
-                    | Leaf::FirstExtremum(..)) => {
-                        let (code, value) = self.lift(leaf);
+            let Node::Var(v) = self.program.graph.node(n) else {
+                continue;
+            };
+            match self.program.leaf_of(*v) {
+                Leaf::Read(tensor, indices) => {
+                    let (buffer, at) = (
+                        buffer_ident(self.network, *tensor),
+                        self.element(*tensor, indices),
+                    );
+                    let slice = format_ident!("__a{}", n.index());
+                    pre.extend(quote! { let #slice = &#buffer[#at * __m..][..__m]; });
+                    scope.rows.push((n, slice));
+                }
+                leaf => {
+                    let (code, value) = self.lift(leaf);
+                    // One set of brackets around every occurrence: computed where they hold.
+                    let guards = match &contexts[..] {
+                        [only, rest @ ..] if rest.iter().all(|c| c == only) => only.clone(),
+                        _ => Vec::new(),
+                    };
+                    if guards.is_empty() {
                         pre.extend(code);
-                        scope.lifted.push((n, value));
+                    } else {
+                        let test = self.guards_test(&guards);
+                        pre.extend(quote! { if #test { #code } });
                     }
-                    Leaf::Read(tensor, indices) if self.by_rows(*tensor) => {
-                        let (buffer, at) = (
-                            buffer_ident(self.network, *tensor),
-                            self.element(*tensor, indices),
-                        );
-                        let slice = format_ident!("__a{}", n.index());
-                        pre.extend(quote! { let #slice = &#buffer[#at * __m..][..__m]; });
-                        scope.rows.push((n, slice));
-                    }
-                    _ => {}
-                },
-                other => other.for_each_child(|c| stack.push(c)),
+                    scope.lifted.push((n, value));
+                }
             }
         }
+    }
+
+    /// The lifted reductions, row reads and substituted nodes under `n`, each with the
+    /// brackets among whose factors it stands, per occurrence.
+    fn visit(
+        &self,
+        n: NodeId,
+        guards: Vec<NodeId>,
+        found: &mut Vec<(NodeId, Vec<Vec<NodeId>>)>,
+        visited: &mut Vec<(NodeId, Vec<NodeId>)>,
+    ) {
+        if visited.iter().any(|(m, g)| *m == n && *g == guards) {
+            return;
+        }
+        visited.push((n, guards.clone()));
+        let interesting = self.is_substituted(n)
+            || match self.program.leaf_at(n) {
+                Some(Leaf::Read(tensor, _)) => self.by_rows(*tensor),
+                Some(
+                    Leaf::Sum(..)
+                    | Leaf::LogSumExp(..)
+                    | Leaf::Extremum(..)
+                    | Leaf::FirstExtremum(..),
+                ) => true,
+                _ => false,
+            };
+        if interesting {
+            match found.iter_mut().find(|(m, _)| *m == n) {
+                Some((_, contexts)) => contexts.push(guards),
+                None => found.push((n, vec![guards])),
+            }
+            return;
+        }
+        match self.program.graph.node(n) {
+            Node::Mul(..) => {
+                let (brackets, others) = self.split_brackets(n);
+                let mut inner = guards;
+                inner.extend(brackets);
+                inner.sort_unstable();
+                inner.dedup();
+                for f in others {
+                    self.visit(f, inner.clone(), found, visited);
+                }
+            }
+            Node::Var(_) => {}
+            other => other.for_each_child(|c| self.visit(c, guards.clone(), found, visited)),
+        }
+    }
+
+    /// The bracket factors of a product and its other factors (nested products flattened).
+    fn split_brackets(&self, n: NodeId) -> (Vec<NodeId>, Vec<NodeId>) {
+        let mut brackets = Vec::new();
+        let mut others = Vec::new();
+        let mut stack = vec![n];
+        while let Some(m) = stack.pop() {
+            match self.program.graph.node(m) {
+                Node::Mul(a, b) => {
+                    stack.push(*b);
+                    stack.push(*a);
+                }
+                _ if matches!(self.program.leaf_at(m), Some(Leaf::Guard(..))) => brackets.push(m),
+                _ => others.push(m),
+            }
+        }
+        (brackets, others)
+    }
+
+    /// `t1 && t2 && ...` for bracket nodes.
+    fn guards_test(&self, guards: &[NodeId]) -> TokenStream {
+        let tests = guards.iter().filter_map(|&g| match self.program.leaf_at(g) {
+            Some(Leaf::Guard(affine, lo, hi)) => Some(bracket_test(affine, *lo, *hi)),
+            _ => None,
+        });
+        quote! { #(#tests)&&* }
     }
 
     /// Whether a tensor's reads are rows of a buffer (else a parameter or a label).
@@ -419,14 +499,16 @@ impl<'a> Rows<'a> {
     fn expr(&self, n: NodeId, needed: u8, scope: &Scope) -> TokenStream {
         let program = self.program;
         let node = program.graph.node(n);
-        // `[cond] * x` computes x only where cond holds, as the per-sample loops do.
-        if let Node::Mul(a, b) = node {
-            for (guard, other) in [(*a, *b), (*b, *a)] {
-                if let Some(Leaf::Guard(affine, lo, hi)) = program.leaf_at(guard) {
-                    let x = self.expr(other, 0, scope);
-                    let test = bracket_test(affine, *lo, *hi);
-                    return quote! { (if #test { #x } else { 0.0 }) };
-                }
+        // `[cond] * x` computes x only where cond holds, as the per-sample loops do: the
+        // rows of x may be stale (its reduction skipped) or clamped elsewhere.
+        if let Node::Mul(..) = node {
+            let (brackets, others) = self.split_brackets(n);
+            if !brackets.is_empty() {
+                let test = self.guards_test(&brackets);
+                let mut each = others.iter().map(|&f| self.expr(f, code::UNARY, scope));
+                let first = each.next().unwrap_or_else(|| quote! { 1.0 });
+                let x = each.fold(first, |product, f| quote! { #product * #f });
+                return quote! { (if #test { #x } else { 0.0 }) };
             }
         }
         if let Some((_, value)) = scope.lifted.iter().find(|(m, _)| *m == n) {

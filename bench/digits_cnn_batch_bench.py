@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""The digits CNN of examples/digits_cnn.nn (sixteen 3x3 filters over a 1x8x8 image, a bias per
+filter, relu, 2x2 max pooling, a dense layer 144 -> 10, cross-entropy with a label, weight
+decay 0.0005 on both weight tensors, the batch mean) with JAX: `jit(value_and_grad)` with
+`lax.conv_general_dilated` and `lax.reduce_window`, in float64, on the same numbers as
+`cargo bench --bench digits_cnn` (benches/batch_support.rs's `numbers`, the parameters in the
+order of the generated `Params::flat`). One sample, and a batch of 256 on one or two threads
+(the first argument; XLA's intra-op pool is sized through XLA_FLAGS before import; run under
+`taskset` to hold it to those cores, as bench/run-all does).
+
+Prints the loss (which must equal the Rust benchmark's) and the times; writes
+bench/results/digits_cnn_jax_THREADS.json. Run with bench/.venv's python.
+"""
+
+import json
+import os
+import sys
+import time
+
+THREADS = int(sys.argv[1]) if len(sys.argv) > 1 else 1
+os.environ["XLA_FLAGS"] = (
+    f"--xla_cpu_multi_thread_eigen={'true' if THREADS > 1 else 'false'} "
+    f"intra_op_parallelism_threads={THREADS}"
+)
+os.environ.setdefault("OMP_NUM_THREADS", str(THREADS))
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+
+from elman_bench import numbers, timed  # noqa: E402  (the same generator and timer)
+
+jax.config.update("jax_enable_x64", True)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BATCH, FILTERS, CLASSES, DECAY = 256, 16, 10, 0.0005
+SHAPES = [("K1", (FILTERS, 1, 3, 3)), ("b1", (FILTERS,)), ("W2", (CLASSES, FILTERS, 3, 3)),
+          ("b2", (CLASSES,))]
+
+
+def params():
+    total = sum(int(np.prod(shape)) for _, shape in SHAPES)
+    flat = numbers(7, total, 0.3)
+    out, at = {}, 0
+    for name, shape in SHAPES:
+        size = int(np.prod(shape))
+        out[name] = jnp.asarray(flat[at:at + size].reshape(shape))
+        at += size
+    return out
+
+
+def loss(p, x, y):
+    """The batch mean of the per-sample loss; x [B][1][8][8], y [B] labels."""
+    z = jax.lax.conv_general_dilated(x, p["K1"], (1, 1), "VALID",
+                                     dimension_numbers=("NCHW", "OIHW", "NCHW"))
+    a = jax.nn.relu(z + p["b1"][None, :, None, None])
+    pooled = jax.lax.reduce_window(a, -jnp.inf, jax.lax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID")
+    h = jnp.einsum("kfij,bfij->bk", p["W2"], pooled) + p["b2"]
+    nll = -jnp.take_along_axis(jax.nn.log_softmax(h, axis=1), y[:, None], axis=1)[:, 0]
+    return jnp.mean(nll + DECAY * ((p["K1"] ** 2).sum() + (p["W2"] ** 2).sum()))
+
+
+def main():
+    p = params()
+    x = jnp.asarray(numbers(8, BATCH * 64, 1.0).reshape(BATCH, 1, 8, 8))
+    y = jnp.asarray(np.minimum(((numbers(9, BATCH, 1.0) + 1.0) * 5.0).astype(np.int64), 9))
+    grad = jax.jit(jax.value_and_grad(loss))
+    value, _ = grad(p, x, y)
+    one = timed(grad, p, x[:1], y[:1])
+    batch = timed(grad, p, x, y)
+    print(f"JAX {jax.__version__}, {THREADS} thread(s): loss {float(value):.12f}")
+    print(f"  gradient, one sample: {one * 1e6:.1f} us")
+    print(f"  gradient, {BATCH} rows: {batch * 1e6:.1f} us")
+    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
+    path = os.path.join(HERE, "results", f"digits_cnn_jax_{THREADS}.json")
+    with open(path, "w") as f:
+        json.dump({"loss": float(value), "per_sample_us": one * 1e6,
+                   "batch_us": batch * 1e6, "threads": THREADS}, f)
+
+
+if __name__ == "__main__":
+    main()
