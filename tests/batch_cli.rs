@@ -35,6 +35,44 @@ fn batch_mode_chooses_the_generated_batch_code() {
 }
 
 #[test]
+fn networks_the_layer_plan_cannot_read_run_their_statements_over_rows() {
+    let statements = |mode: &str, file: &str| {
+        let (file, network) = file.split_once('#').unwrap_or((file, ""));
+        let mut args = vec!["rust", file, "--batch", mode];
+        if !network.is_empty() {
+            args.extend(["--network", network]);
+        }
+        let out = chainrule(&args);
+        assert!(
+            out.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            !text.contains("fn __chunk_matrix("),
+            "{file}: not a layer plan"
+        );
+        text.contains("fn __chunk_statements(")
+    };
+    // Convolutions, pooling, gated cells and recurrences: matrix mode takes the statements
+    // form, never silently the per-sample code.
+    for file in [
+        "examples/nets/convnet.nn",
+        "examples/nets/gru.nn",
+        "examples/nets/lstm.nn",
+        "examples/digits_cnn.nn",
+        "examples/sine_rnn.nn#sine_rnn",
+        "benches/nets/elman.nn",
+    ] {
+        assert!(statements("matrix", file), "{file}");
+        assert!(!statements("per_sample", file), "{file}");
+    }
+    // The Elman network's contractions (W @ h and U @ x over 32 steps) pay in auto mode.
+    assert!(statements("auto", "benches/nets/elman.nn"));
+}
+
+#[test]
 fn unknown_batch_mode_is_a_usage_error() {
     let out = chainrule(&["rust", "examples/nets/seed004.nn", "--batch", "gemm"]);
     assert_eq!(out.status.code(), Some(2));

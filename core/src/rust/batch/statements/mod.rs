@@ -7,6 +7,7 @@
 //! pooling, recurrences (one step of every row at a time).
 
 mod gemm;
+mod lift;
 mod rows;
 
 use proc_macro2::{Ident, Literal, TokenStream};
@@ -15,7 +16,7 @@ use quote::{format_ident, quote};
 use self::rows::{Rows, Store, buffer_ident, index_ident, label_ident, param_ident};
 use super::matrix::Emitted;
 use crate::derive::Derivation;
-use crate::ir::Node;
+use crate::ir::{Node, NodeId};
 use crate::model::{Network, Symbol};
 use crate::rust::Float;
 use crate::tensor::{Affine, IndexVar, Leaf, Program, Statement, Tensor};
@@ -281,7 +282,10 @@ fn own_loops(
     reverse_first: bool,
 ) -> TokenStream {
     let hoisted = gemm::hoist(rows, s, vars);
-    let loops = inner_loops(rows, s, vars, reverse_first);
+    let own: Vec<IndexVar> = vars.iter().map(|&(v, _)| v).collect();
+    let loops = rows.with_invariants(s.formula, &own, || {
+        inner_loops(rows, s, vars, reverse_first)
+    });
     quote! { #hoisted #loops }
 }
 
@@ -419,18 +423,37 @@ fn accumulate(rows: &Rows, s: &Statement, offset: usize, most: &mut Scratch) -> 
         }
     }
     if !rest.is_empty() {
+        // A term that reads no row (`2 c W`) is the same in every row: computed once, times
+        // the chunk's rows.
+        let (free, by_rows): (Vec<NodeId>, Vec<NodeId>) =
+            rest.iter().partition(|&&term| rows.row_free(term));
         let vars: Vec<(IndexVar, usize)> = s.indices.iter().copied().zip(s.shape.clone()).collect();
-        let t = rows.temp();
+        let (t, u) = (rows.temp(), rows.temp());
+        let offset = Literal::usize_unsuffixed(offset);
         code.extend(plain_loops(rows, &vars, &|| {
             let own: Vec<Affine> = s.indices.iter().map(|&k| Affine::var(k)).collect();
             let at = rows.element(s.defines, &own);
-            let fill = rest.iter().map(|&term| rows.row_loop(term, Store::Add(&t)));
-            let offset = Literal::usize_unsuffixed(offset);
-            quote! {
-                #t.fill(0.0);
-                #(#fill)*
-                __acc[#offset + #at] += __scale * ::chainrule::runtime::lane_sum(&#t[..__m]);
-            }
+            let summed = (!by_rows.is_empty()).then(|| {
+                let fill = by_rows
+                    .iter()
+                    .map(|&term| rows.row_loop(term, Store::Add(&t)));
+                quote! {
+                    #t.fill(0.0);
+                    #(#fill)*
+                    __acc[#offset + #at] += __scale * ::chainrule::runtime::lane_sum(&#t[..__m]);
+                }
+            });
+            let once = (!free.is_empty()).then(|| {
+                let fill = free
+                    .iter()
+                    .map(|&term| rows.loop_over(&[term], Store::Add(&u), true));
+                quote! {
+                    #u[0] = 0.0;
+                    #(#fill)*
+                    __acc[#offset + #at] += __scale * (__m as F) * #u[0];
+                }
+            });
+            quote! { #summed #once }
         }));
     }
     with_temps(rows, code, most)

@@ -15,7 +15,7 @@ use crate::model::{Network, Symbol};
 use crate::rust::Float;
 use crate::rust::code;
 use crate::rust::indices::{index_tokens, signed_tokens};
-use crate::tensor::{Affine, Bound, IndexVar, Leaf, Program, Tensor, tensor_dims};
+use crate::tensor::{Affine, IndexVar, Leaf, Program, Tensor, tensor_dims};
 
 /// What the loop over the rows does with each row's value.
 pub(super) enum Store<'s> {
@@ -34,9 +34,9 @@ pub(super) enum Store<'s> {
 
 /// The reads and lifted reductions of one loop over the rows.
 #[derive(Default)]
-struct Scope {
-    lifted: Vec<(NodeId, TokenStream)>,
-    rows: Vec<(NodeId, Ident)>,
+pub(super) struct Scope {
+    pub(super) lifted: Vec<(NodeId, TokenStream)>,
+    pub(super) rows: Vec<(NodeId, Ident)>,
 }
 
 /// Writes the loops of one statement's formulas over a chunk.
@@ -53,7 +53,11 @@ pub(super) struct Rows<'a> {
     hoists: RefCell<Vec<usize>>,
     /// Formula nodes the statement reads from a hoisted GEMM's result instead: the slice of
     /// the current element's rows.
-    substitutes: RefCell<Vec<(NodeId, TokenStream)>>,
+    pub(super) substitutes: RefCell<Vec<(NodeId, TokenStream)>>,
+    /// Reductions computed before the loops being written, with their values.
+    pub(super) prelifted: RefCell<Vec<(NodeId, TokenStream)>>,
+    /// Which formula nodes read no row (looked up, never iterated).
+    pub(super) free_of_rows: RefCell<HashMap<NodeId, bool>>,
 }
 
 /// The Rust name of an index variable: unique in the whole program.
@@ -117,6 +121,8 @@ impl<'a> Rows<'a> {
             temps: Cell::new(0),
             hoists: RefCell::new(Vec::new()),
             substitutes: RefCell::new(Vec::new()),
+            prelifted: RefCell::new(Vec::new()),
+            free_of_rows: RefCell::new(HashMap::new()),
         }
     }
 
@@ -125,6 +131,8 @@ impl<'a> Rows<'a> {
         self.temps.set(0);
         self.hoists.borrow_mut().clear();
         self.substitutes.borrow_mut().clear();
+        self.prelifted.borrow_mut().clear();
+        self.free_of_rows.borrow_mut().clear();
     }
 
     /// A fresh buffer of `elements` rows of the chunk, for a GEMM's operand or result.
@@ -226,6 +234,31 @@ impl<'a> Rows<'a> {
 
     /// [`Rows::row_loop`] of the product of `factors`.
     pub fn product_loop(&self, factors: &[NodeId], store: Store<'_>) -> TokenStream {
+        self.loop_over(factors, store, false)
+    }
+
+    /// [`Rows::product_loop`], over row 0 alone if `one_row` (a value the same in every row,
+    /// stored for row 0). Brackets among the factors of a sum's term hold or fail for every
+    /// row alike: tested once around the loop.
+    pub(super) fn loop_over(
+        &self,
+        factors: &[NodeId],
+        store: Store<'_>,
+        one_row: bool,
+    ) -> TokenStream {
+        if let Store::Add(_) = store {
+            let (mut brackets, mut others) = (Vec::new(), Vec::new());
+            for &f in factors {
+                let (b, o) = self.split_brackets(f);
+                brackets.extend(b);
+                others.extend(o);
+            }
+            if !brackets.is_empty() {
+                let test = self.guards_test(&brackets);
+                let inner = self.loop_over(&others, store, one_row);
+                return quote! { if #test { #inner } };
+            }
+        }
         let mut scope = Scope::default();
         let mut pre = TokenStream::new();
         for &f in factors {
@@ -247,252 +280,38 @@ impl<'a> Rows<'a> {
                 quote! { #out[__r] = #pick(#out[__r], #value); }
             }
             Store::First(best, first, j, f) => {
+                // `best` keeps its value where `[best >= v]` (`[v >= best]` for a minimum),
+                // else takes `v` and `first` takes `j`: arithmetic on that bracket, exact
+                // (one side is times 0), not a branch that random data mispredicts.
                 let keeps = match f {
-                    Pairwise::Minimum => quote! { #best[__r] <= __v },
-                    _ => quote! { #best[__r] >= __v },
+                    Pairwise::Minimum => {
+                        quote! { ::chainrule::runtime::Real::at_least(__v, #best[__r]) }
+                    }
+                    _ => quote! { ::chainrule::runtime::Real::at_least(#best[__r], __v) },
                 };
+                let pick = pick(f);
                 quote! {
                     let __v: F = #value;
-                    if !(#keeps) {
-                        #best[__r] = __v;
-                        #first[__r] = #j as F;
-                    }
+                    let __keep: F = #keeps;
+                    #best[__r] = #pick(#best[__r], __v);
+                    #first[__r] = __keep * #first[__r] + (1.0 - __keep) * (#j as F);
                 }
             }
             Store::ExpAdd(sum, max) => {
                 quote! { #sum[__r] += (#value - #max[__r]).exp(); }
             }
         };
+        let range = if one_row {
+            quote! { 0..1 }
+        } else {
+            quote! { 0..__m }
+        };
         quote! {
             #pre
-            for __r in 0..__m {
+            for __r in #range {
                 #store
             }
         }
-    }
-
-    /// Lifts the reductions of `node` (outside other reductions) and binds its row reads. A
-    /// reduction that stands only among the factors of products with brackets is computed
-    /// only where those brackets hold (a max pool's derivative over every window is computed
-    /// for the one window that holds the element).
-    fn collect(&self, node: NodeId, scope: &mut Scope, pre: &mut TokenStream) {
-        let mut found: Vec<(NodeId, Vec<Vec<NodeId>>)> = Vec::new();
-        let mut visited: Vec<(NodeId, Vec<NodeId>)> = Vec::new();
-        self.visit(node, Vec::new(), &mut found, &mut visited);
-        for (n, contexts) in found {
-            let substitute = self
-                .substitutes
-                .borrow()
-                .iter()
-                .find(|(m, _)| *m == n)
-                .map(|(_, s)| s.clone());
-            if let Some(rows) = substitute {
-                let slice = format_ident!("__a{}", n.index());
-                pre.extend(quote! { let #slice = #rows; });
-                scope.rows.push((n, slice));
-                continue;
-            }
-            let Node::Var(v) = self.program.graph.node(n) else {
-                continue;
-            };
-            match self.program.leaf_of(*v) {
-                Leaf::Read(tensor, indices) => {
-                    let (buffer, at) = (
-                        buffer_ident(self.network, *tensor),
-                        self.element(*tensor, indices),
-                    );
-                    let slice = format_ident!("__a{}", n.index());
-                    pre.extend(quote! { let #slice = &#buffer[#at * __m..][..__m]; });
-                    scope.rows.push((n, slice));
-                }
-                leaf => {
-                    let (code, value) = self.lift(leaf);
-                    // One set of brackets around every occurrence: computed where they hold.
-                    let guards = match &contexts[..] {
-                        [only, rest @ ..] if rest.iter().all(|c| c == only) => only.clone(),
-                        _ => Vec::new(),
-                    };
-                    if guards.is_empty() {
-                        pre.extend(code);
-                    } else {
-                        let test = self.guards_test(&guards);
-                        pre.extend(quote! { if #test { #code } });
-                    }
-                    scope.lifted.push((n, value));
-                }
-            }
-        }
-    }
-
-    /// The lifted reductions, row reads and substituted nodes under `n`, each with the
-    /// brackets among whose factors it stands, per occurrence.
-    fn visit(
-        &self,
-        n: NodeId,
-        guards: Vec<NodeId>,
-        found: &mut Vec<(NodeId, Vec<Vec<NodeId>>)>,
-        visited: &mut Vec<(NodeId, Vec<NodeId>)>,
-    ) {
-        if visited.iter().any(|(m, g)| *m == n && *g == guards) {
-            return;
-        }
-        visited.push((n, guards.clone()));
-        let interesting = self.is_substituted(n)
-            || match self.program.leaf_at(n) {
-                Some(Leaf::Read(tensor, _)) => self.by_rows(*tensor),
-                Some(
-                    Leaf::Sum(..)
-                    | Leaf::LogSumExp(..)
-                    | Leaf::Extremum(..)
-                    | Leaf::FirstExtremum(..),
-                ) => true,
-                _ => false,
-            };
-        if interesting {
-            match found.iter_mut().find(|(m, _)| *m == n) {
-                Some((_, contexts)) => contexts.push(guards),
-                None => found.push((n, vec![guards])),
-            }
-            return;
-        }
-        match self.program.graph.node(n) {
-            Node::Mul(..) => {
-                let (brackets, others) = self.split_brackets(n);
-                let mut inner = guards;
-                inner.extend(brackets);
-                inner.sort_unstable();
-                inner.dedup();
-                for f in others {
-                    self.visit(f, inner.clone(), found, visited);
-                }
-            }
-            Node::Var(_) => {}
-            other => other.for_each_child(|c| self.visit(c, guards.clone(), found, visited)),
-        }
-    }
-
-    /// The bracket factors of a product and its other factors (nested products flattened).
-    fn split_brackets(&self, n: NodeId) -> (Vec<NodeId>, Vec<NodeId>) {
-        let mut brackets = Vec::new();
-        let mut others = Vec::new();
-        let mut stack = vec![n];
-        while let Some(m) = stack.pop() {
-            match self.program.graph.node(m) {
-                Node::Mul(a, b) => {
-                    stack.push(*b);
-                    stack.push(*a);
-                }
-                _ if matches!(self.program.leaf_at(m), Some(Leaf::Guard(..))) => brackets.push(m),
-                _ => others.push(m),
-            }
-        }
-        (brackets, others)
-    }
-
-    /// `t1 && t2 && ...` for bracket nodes.
-    fn guards_test(&self, guards: &[NodeId]) -> TokenStream {
-        let tests = guards.iter().filter_map(|&g| match self.program.leaf_at(g) {
-            Some(Leaf::Guard(affine, lo, hi)) => Some(bracket_test(affine, *lo, *hi)),
-            _ => None,
-        });
-        quote! { #(#tests)&&* }
-    }
-
-    /// Whether a tensor's reads are rows of a buffer (else a parameter or a label).
-    fn by_rows(&self, tensor: Tensor) -> bool {
-        match tensor {
-            Tensor::Value(Symbol::Param(_)) => false,
-            Tensor::Value(Symbol::Target(t)) => !self.is_label(t),
-            _ => true,
-        }
-    }
-
-    fn is_label(&self, t: usize) -> bool {
-        self.network.targets[t].kind == chainrule_grammar::TargetKind::Label
-    }
-
-    /// The code computing a reduction into row temporaries, and its value in row `__r`.
-    fn lift(&self, leaf: &Leaf) -> (TokenStream, TokenStream) {
-        match leaf {
-            Leaf::Sum(bounds, body) => {
-                let t = self.temp();
-                let inner = self.nested(bounds, &|| self.row_loop(*body, Store::Add(&t)));
-                (quote! { #t.fill(0.0); #inner }, quote! { #t[__r] })
-            }
-            Leaf::Extremum(f, bound, body) => {
-                let t = self.temp();
-                let (first, rest) = self.first_and_rest(bound, &|| {
-                    (
-                        self.row_loop(*body, Store::Assign(&t)),
-                        self.row_loop(*body, Store::Fold(&t, *f)),
-                    )
-                });
-                (quote! { #first #rest }, quote! { #t[__r] })
-            }
-            Leaf::FirstExtremum(f, at, bound, body) => {
-                let (best, first) = (self.temp(), self.temp());
-                let j = index_ident(bound.var);
-                let (start, rest) = self.first_and_rest(bound, &|| {
-                    (
-                        self.row_loop(*body, Store::Assign(&best)),
-                        self.row_loop(*body, Store::First(&best, &first, &j, *f)),
-                    )
-                });
-                let at = signed_tokens(at, &|v| index_ident(v));
-                (
-                    quote! { #start #first.fill(0.0); #rest },
-                    quote! { (if #first[__r] == (#at as F) { 1.0 } else { 0.0 }) },
-                )
-            }
-            Leaf::LogSumExp(bound, body) => {
-                let (max, sum, out) = (self.temp(), self.temp(), self.temp());
-                let bounds = std::slice::from_ref(bound);
-                let fold = self.nested(bounds, &|| {
-                    self.row_loop(*body, Store::Fold(&max, Pairwise::Maximum))
-                });
-                let add = self.nested(bounds, &|| self.row_loop(*body, Store::ExpAdd(&sum, &max)));
-                let code = quote! {
-                    #max.fill(F::NEG_INFINITY);
-                    #fold
-                    #sum.fill(0.0);
-                    #add
-                    for __r in 0..__m {
-                        #out[__r] = if #max[__r].is_finite() { #max[__r] + #sum[__r].ln() } else { #max[__r] };
-                    }
-                };
-                (code, quote! { #out[__r] })
-            }
-            // `collect` lifts only the four reductions.
-            _ => (TokenStream::new(), quote! { 0.0 }),
-        }
-    }
-
-    /// Loops over every bound variable around `body`.
-    fn nested(&self, bounds: &[Bound], body: &dyn Fn() -> TokenStream) -> TokenStream {
-        match bounds {
-            [] => body(),
-            [first, rest @ ..] => {
-                self.for_var(first.var, first.size, false, || self.nested(rest, body))
-            }
-        }
-    }
-
-    /// A fold's first element (`j = 0`) and the loop over the rest.
-    fn first_and_rest(
-        &self,
-        bound: &Bound,
-        bodies: &dyn Fn() -> (TokenStream, TokenStream),
-    ) -> (TokenStream, TokenStream) {
-        self.bind(bound.var, bound.size);
-        let (j, n) = (
-            index_ident(bound.var),
-            Literal::usize_unsuffixed(bound.size),
-        );
-        let (first, rest) = bodies();
-        (
-            quote! { { let #j = 0usize; #first } },
-            quote! { for #j in 1..#n { #rest } },
-        )
     }
 
     /// Rust for a formula node in row `__r`.
@@ -559,7 +378,7 @@ impl<'a> Rows<'a> {
 }
 
 /// `lo <= a && a < hi`.
-fn bracket_test(affine: &Affine, lo: i64, hi: i64) -> TokenStream {
+pub(super) fn bracket_test(affine: &Affine, lo: i64, hi: i64) -> TokenStream {
     let at = signed_tokens(affine, &|v| index_ident(v));
     let (lo, hi) = (
         Literal::isize_unsuffixed(lo as isize),
