@@ -662,3 +662,29 @@ fn init_draws_parameters_but_not_data() {
         stderr(&out)
     );
 }
+
+/// A layer whose forward pass loops, and whose bias gradient `delta * step(W x + b)` is too
+/// small to loop by its own cost: straight-line code would compute `W x + b` again for every
+/// element (in each function of the backward pass), so the plan loops it too. Before the
+/// fix the generated module read row 0 of `W` by literal indices 240 times.
+#[test]
+fn a_small_gradient_that_reads_a_looped_argument_loops_too() {
+    let net = temp_file(
+        "looped_argument.nn",
+        b"network looped_argument {\n    input x[60]\n    target t[4]\n    param W[20][60]\n    a = relu(W @ x + b)\n    o = V @ a + c\n    loss L = 0.5 * sum((o - t)^2)\n}\n",
+    );
+    let net = net.to_str().expect("utf-8 path");
+    let out = chainrule(&["rust", net]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let code = stdout(&out);
+    assert!(code.contains("for "), "the layer loops");
+    let straight = code.matches("p.W[0][").count();
+    assert_eq!(straight, 0, "`W` read by literal indices {straight} times");
+    // The control: straight-line code everywhere reads `W` element by element.
+    let always = chainrule(&["rust", net, "--unroll", "always"]);
+    assert_eq!(always.status.code(), Some(0), "{}", stderr(&always));
+    assert!(
+        stdout(&always).contains("p.W[0]["),
+        "the control reads W by literal indices"
+    );
+}

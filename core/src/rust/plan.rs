@@ -143,7 +143,18 @@ impl Plan {
                     }
                 }
             }
-            if let Some(s) = program.delta_of(symbol).filter(|s| pays(s, 0)) {
+        }
+        // Straight-line code reads a looped vector's argument (`step(W x + b)` in a bias's
+        // gradient) by computing it again, element by element: that cost counts too.
+        for (v, vector) in network.vectors.iter().enumerate() {
+            if vector.shape == crate::model::Shape::Scalar || blocks[v].is_some() {
+                continue;
+            }
+            let recomputed = |s: &Statement| recomputed_inner(&program, s.formula, &plan.inner);
+            if let Some(s) = program
+                .delta_of(Symbol::Vector(v))
+                .filter(|s| pays(s, recomputed(s)))
+            {
                 plan.delta[v] = Some(s.formula);
                 plan.indices.push((s.defines, s.indices.clone()));
             }
@@ -151,10 +162,10 @@ impl Plan {
         for (p, _) in network.params.iter().enumerate() {
             // A gradient that reads parameters could not be applied in place by `sgd_step`
             // element by element; straight-line code reads them all before writing.
-            if let Some(s) = program
-                .gradient_of(Symbol::Param(p))
-                .filter(|s| pays(s, 0) && !reads_params(&program, s.formula))
-            {
+            if let Some(s) = program.gradient_of(Symbol::Param(p)).filter(|s| {
+                pays(s, recomputed_inner(&program, s.formula, &plan.inner))
+                    && !reads_params(&program, s.formula)
+            }) {
                 plan.gradient[p] = Some(s.formula);
                 plan.indices.push((s.defines, s.indices.clone()));
             }
@@ -207,6 +218,21 @@ fn operations(program: &Program, f: NodeId) -> usize {
             total
         }
     }
+}
+
+/// The operations straight-line code spends per element of `f` computing again the arguments
+/// of looped vectors it reads (their values live in the loops' arrays, not in the scalar
+/// code).
+fn recomputed_inner(program: &Program, f: NodeId, inner: &[Option<NodeId>]) -> usize {
+    let mut total = 0usize;
+    for (v, looped) in inner.iter().enumerate() {
+        if let Some(formula) = looped
+            && program.reads(f, Tensor::Inner(v))
+        {
+            total = total.saturating_add(operations(program, *formula));
+        }
+    }
+    total
 }
 
 /// Whether a formula holds a log-sum-exp (left to straight-line code, which has its
