@@ -64,6 +64,10 @@ pub const CHUNK: usize = 256;
 /// combining a gradient accumulator) stays small beside its work.
 const MATRIX_PART: usize = 32;
 const SAMPLE_PART: usize = 32;
+/// Fewest rows per part in the statements form: a recurrence runs one GEMM per step with a
+/// column per row of the part, and below this its per-call cost (packing, dispatch) weighs
+/// (benches/elman.rs: 64 rows in one part against two).
+const STATEMENTS_PART: usize = 64;
 
 /// In `auto`, the matrix form is emitted when the products do at least this many
 /// multiply-adds per sample (measured with `benches/batch_crossover.rs`, docs/batch.md: at 96
@@ -161,11 +165,16 @@ pub fn items(
         )),
         (None, None) => None,
     };
+    let statements_form = matrix.is_none() && statements.is_some();
     let (part_fields, prepare, chunk_fn, choose, run_matrix) = match emitted {
         Some(m) => {
             let chunk = Literal::usize_unsuffixed(CHUNK);
             let min_rows = Literal::usize_unsuffixed(min_rows);
-            let matrix_part = Literal::usize_unsuffixed(MATRIX_PART);
+            let matrix_part = Literal::usize_unsuffixed(if statements_form {
+                STATEMENTS_PART
+            } else {
+                MATRIX_PART
+            });
             let call = m.call;
             (
                 m.fields,
