@@ -2,7 +2,8 @@
 //! filters over a 1x8x8 image, relu, 2x2 max pooling, a dense layer 144 -> 10, cross-entropy
 //! with a label, weight decay): the gradient of one sample, and of a batch of 256 on one and
 //! two threads (`--features parallel`). `bench/digits_cnn_batch_bench.py` times JAX's
-//! `jit(value_and_grad)` on the same numbers; both print the loss so they can be compared.
+//! `jit(value_and_grad)` on the same numbers, `bench/candle`'s `digits_cnn` binary candle's
+//! autograd; all print the loss so they can be compared.
 //!
 //! `cargo bench --bench digits_cnn --features parallel`; writes
 //! `bench/results/digits_cnn_rust.json`.
@@ -70,7 +71,12 @@ fn main() {
         "per_sample_us".into(),
         (per_sample.as_secs_f64() * 1e6).into(),
     );
-    println!("digits_cnn (16 3x3 filters, 2x2 max pool, 144 -> 10): loss {loss:.12}");
+    // The gradient's norm, printed by bench/candle's `digits_cnn` too: candle's autograd
+    // must agree.
+    let norm = gb.flat().iter().map(|g| g * g).sum::<f64>().sqrt();
+    println!(
+        "digits_cnn (16 3x3 filters, 2x2 max pool, 144 -> 10): loss {loss:.12}, gradient norm {norm:.12}"
+    );
     println!(
         "  gradient, one sample: {:.2} us",
         per_sample.as_secs_f64() * 1e6
