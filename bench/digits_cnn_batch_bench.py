@@ -14,23 +14,15 @@ bench/results/digits_cnn_jax_THREADS.json. Run with bench/.venv's python.
 
 import json
 import os
-import sys
-import time
 
-THREADS = int(sys.argv[1]) if len(sys.argv) > 1 else 1
-os.environ["XLA_FLAGS"] = (
-    f"--xla_cpu_multi_thread_eigen={'true' if THREADS > 1 else 'false'} "
-    f"intra_op_parallelism_threads={THREADS}"
-)
-os.environ.setdefault("OMP_NUM_THREADS", str(THREADS))
+import numpy as np
 
-import jax  # noqa: E402
+# elman_bench sizes XLA's thread pool from the first argument before it imports JAX, and
+# holds the generator and the timer both scripts share.
+from elman_bench import THREADS, numbers, timed
+
+import jax  # noqa: E402  (already imported, with x64 enabled, by elman_bench)
 import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-
-from elman_bench import numbers, timed  # noqa: E402  (the same generator and timer)
-
-jax.config.update("jax_enable_x64", True)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BATCH, FILTERS, CLASSES, DECAY = 256, 16, 10, 0.0005
