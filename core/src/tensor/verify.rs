@@ -3,7 +3,7 @@
 //! scalar derivation gives that element (its forward value, its delta, its gradient).
 //! A statement that misses anywhere stays unverified, and no printer shows it.
 
-use super::{Affine, IndexVar, Leaf, Program, Statement, Tensor, tensor_dims};
+use super::{Affine, IndexVar, Leaf, Program, Statement, Tensor, dims};
 use crate::builtin::Pairwise;
 use crate::derive::Derivation;
 use crate::eval::{Evaluator, evaluate_sample, power};
@@ -29,11 +29,12 @@ struct Point {
 pub fn verify(program: &mut Program, network: &Network, derivation: &Derivation) {
     let points = points(network, derivation);
     program.checked_at = points.len();
+    let shapes = Shapes::new(network);
     let check = |program: &Program, s: &Statement| {
         !points.is_empty()
             && points
                 .iter()
-                .all(|p| agrees(program, network, derivation, s, p))
+                .all(|p| agrees(program, &shapes, derivation, s, p))
     };
     let verdicts: Vec<bool> = program.statements().map(|s| check(program, s)).collect();
     let statements = program
@@ -101,10 +102,11 @@ pub fn agrees_at(
     params: &[Vec<f64>],
     sample: &crate::eval::Sample,
 ) -> bool {
+    let shapes = Shapes::new(network);
     point_at(network, d, params, sample).is_some_and(|point| {
         program
             .statements()
-            .all(|s| agrees(program, network, d, s, &point))
+            .all(|s| agrees(program, &shapes, d, s, &point))
     })
 }
 
@@ -181,7 +183,7 @@ fn arguments(
 /// Whether a statement gives every (sampled) element's reference value at a point.
 fn agrees(
     program: &Program,
-    network: &Network,
+    shapes: &Shapes,
     d: &Derivation,
     statement: &Statement,
     point: &Point,
@@ -191,7 +193,7 @@ fn agrees(
     let elements = (0..count).step_by(step).chain(count.checked_sub(1));
     let instance = Instance {
         program,
-        network,
+        shapes,
         d,
         point,
     };
@@ -224,9 +226,46 @@ type Env = Vec<(IndexVar, i64)>;
 /// Evaluates formulas at one point.
 struct Instance<'a> {
     program: &'a Program,
-    network: &'a Network,
+    shapes: &'a Shapes,
     d: &'a Derivation,
     point: &'a Point,
+}
+
+/// The axes of every symbol, found once: a statement's elements read tensors millions of
+/// times (a convolution's input delta), and each lookup of a shape built a vector.
+struct Shapes {
+    inputs: Vec<Vec<usize>>,
+    targets: Vec<Vec<usize>>,
+    vectors: Vec<Vec<usize>>,
+    params: Vec<Vec<usize>>,
+}
+
+impl Shapes {
+    fn new(network: &Network) -> Shapes {
+        let all = |n: usize, symbol: fn(usize) -> Symbol| -> Vec<Vec<usize>> {
+            (0..n).map(|i| dims(network, symbol(i))).collect()
+        };
+        Shapes {
+            inputs: all(network.inputs.len(), Symbol::Input),
+            targets: all(network.targets.len(), Symbol::Target),
+            vectors: all(network.vectors.len(), Symbol::Vector),
+            params: all(network.params.len(), Symbol::Param),
+        }
+    }
+
+    fn of(&self, tensor: Tensor) -> &[usize] {
+        let symbol = match tensor {
+            Tensor::Value(s) | Tensor::Delta(s) => s,
+            Tensor::Inner(v) => Symbol::Vector(v),
+        };
+        match symbol {
+            Symbol::Input(i) => &self.inputs[i],
+            Symbol::Target(i) => &self.targets[i],
+            Symbol::Vector(i) => &self.vectors[i],
+            Symbol::Param(i) => &self.params[i],
+            Symbol::Loss => &[],
+        }
+    }
 }
 
 impl Instance<'_> {
@@ -252,13 +291,13 @@ impl Instance<'_> {
     }
 
     /// The element of a tensor at computed indices; `NaN` outside its shape.
-    fn read(&self, tensor: Tensor, indices: &[i64]) -> f64 {
-        let shape = tensor_dims(self.network, tensor);
+    fn read(&self, tensor: Tensor, indices: impl ExactSizeIterator<Item = i64>) -> f64 {
+        let shape = self.shapes.of(tensor);
         if shape.len() != indices.len() {
             return f64::NAN;
         }
         let mut flat = 0usize;
-        for (&i, &size) in indices.iter().zip(&shape) {
+        for (i, &size) in indices.zip(shape) {
             if i < 0 || i as usize >= size {
                 return f64::NAN;
             }
@@ -291,8 +330,7 @@ impl Instance<'_> {
             Node::Const(b) => f64::from_bits(*b),
             Node::Var(var) => match self.program.leaf_of(*var) {
                 Leaf::Read(tensor, indices) => {
-                    let indices: Vec<i64> = indices.iter().map(|a| at(a, env)).collect();
-                    self.read(*tensor, &indices)
+                    self.read(*tensor, indices.iter().map(|a| at(a, env)))
                 }
                 Leaf::Guard(a, lo, hi) => {
                     let x = at(a, env);
