@@ -12,19 +12,15 @@ Prints the loss (which must equal the Rust benchmark's) and the times; writes
 bench/results/digits_cnn_jax_THREADS.json. Run with bench/.venv's python.
 """
 
-import json
-import os
-
 import numpy as np
 
 # elman_bench sizes XLA's thread pool from the first argument before it imports JAX, and
-# holds the generator and the timer both scripts share.
-from elman_bench import THREADS, numbers, timed
+# holds the generator and the timed, printed and written measurement both scripts share.
+from elman_bench import measure, numbers
 
 import jax  # noqa: E402  (already imported, with x64 enabled, by elman_bench)
 import jax.numpy as jnp  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 BATCH, FILTERS, CLASSES, DECAY = 256, 16, 10, 0.0005
 SHAPES = [("K1", (FILTERS, 1, 3, 3)), ("b1", (FILTERS,)), ("W2", (CLASSES, FILTERS, 3, 3)),
           ("b2", (CLASSES,))]
@@ -56,18 +52,7 @@ def main():
     p = params()
     x = jnp.asarray(numbers(8, BATCH * 64, 1.0).reshape(BATCH, 1, 8, 8))
     y = jnp.asarray(np.minimum(((numbers(9, BATCH, 1.0) + 1.0) * 5.0).astype(np.int64), 9))
-    grad = jax.jit(jax.value_and_grad(loss))
-    value, _ = grad(p, x, y)
-    one = timed(grad, p, x[:1], y[:1])
-    batch = timed(grad, p, x, y)
-    print(f"JAX {jax.__version__}, {THREADS} thread(s): loss {float(value):.12f}")
-    print(f"  gradient, one sample: {one * 1e6:.1f} us")
-    print(f"  gradient, {BATCH} rows: {batch * 1e6:.1f} us")
-    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
-    path = os.path.join(HERE, "results", f"digits_cnn_jax_{THREADS}.json")
-    with open(path, "w") as f:
-        json.dump({"loss": float(value), "per_sample_us": one * 1e6,
-                   "batch_us": batch * 1e6, "threads": THREADS}, f)
+    measure("digits_cnn", loss, p, x, y, BATCH)
 
 
 if __name__ == "__main__":

@@ -84,22 +84,28 @@ def timed(f, *args):
     return sorted(best)[3]
 
 
-def main():
-    p = params()
-    x = jnp.asarray(numbers(8, BATCH * STEPS * INPUT, 1.0).reshape(BATCH, STEPS, INPUT))
-    y = jnp.asarray(numbers(9, BATCH * STEPS * OUT, 1.0).reshape(BATCH, STEPS, OUT))
-    grad = jax.jit(jax.value_and_grad(loss))
+def measure(name, loss_fn, p, x, y, rows):
+    """Times `jit(value_and_grad(loss_fn))` on one sample and on `rows` rows, prints both
+    with the loss, and writes bench/results/{name}_jax_{THREADS}.json."""
+    grad = jax.jit(jax.value_and_grad(loss_fn))
     value, _ = grad(p, x, y)
     one = timed(grad, p, x[:1], y[:1])
     batch = timed(grad, p, x, y)
     print(f"JAX {jax.__version__}, {THREADS} thread(s): loss {float(value):.12f}")
     print(f"  gradient, one sample: {one * 1e6:.1f} us")
-    print(f"  gradient, {BATCH} rows: {batch * 1e6:.1f} us")
+    print(f"  gradient, {rows} rows: {batch * 1e6:.1f} us")
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
-    path = os.path.join(HERE, "results", f"elman_jax_{THREADS}.json")
+    path = os.path.join(HERE, "results", f"{name}_jax_{THREADS}.json")
     with open(path, "w") as f:
         json.dump({"loss": float(value), "per_sample_us": one * 1e6,
                    "batch_us": batch * 1e6, "threads": THREADS}, f)
+
+
+def main():
+    p = params()
+    x = jnp.asarray(numbers(8, BATCH * STEPS * INPUT, 1.0).reshape(BATCH, STEPS, INPUT))
+    y = jnp.asarray(numbers(9, BATCH * STEPS * OUT, 1.0).reshape(BATCH, STEPS, OUT))
+    measure("elman", loss, p, x, y, BATCH)
 
 
 if __name__ == "__main__":
