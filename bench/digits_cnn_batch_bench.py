@@ -16,7 +16,7 @@ import numpy as np
 
 # elman_bench sizes XLA's thread pool from the first argument before it imports JAX, and
 # holds the generator and the timed, printed and written measurement both scripts share.
-from elman_bench import measure, numbers
+from elman_bench import flat_params, measure, numbers
 
 import jax  # noqa: E402  (already imported, with x64 enabled, by elman_bench)
 import jax.numpy as jnp  # noqa: E402
@@ -27,14 +27,7 @@ SHAPES = [("K1", (FILTERS, 1, 3, 3)), ("b1", (FILTERS,)), ("W2", (CLASSES, FILTE
 
 
 def params():
-    total = sum(int(np.prod(shape)) for _, shape in SHAPES)
-    flat = numbers(7, total, 0.3)
-    out, at = {}, 0
-    for name, shape in SHAPES:
-        size = int(np.prod(shape))
-        out[name] = jnp.asarray(flat[at:at + size].reshape(shape))
-        at += size
-    return out
+    return flat_params(SHAPES, 0.3)
 
 
 def loss(p, x, y):

@@ -48,16 +48,21 @@ def numbers(seed, n, scale):
     return out
 
 
-def params():
-    flat = numbers(7, HIDDEN * HIDDEN + HIDDEN * INPUT + HIDDEN + OUT * HIDDEN + OUT, 0.2)
-    shapes = [("W", (HIDDEN, HIDDEN)), ("U", (HIDDEN, INPUT)), ("b", (HIDDEN,)),
-              ("V", (OUT, HIDDEN)), ("c", (OUT,))]
+def flat_params(shapes, scale):
+    """`numbers(7, ..., scale)` cut into named arrays in the order of the generated
+    `Params::flat`: `shapes` is a list of (name, shape)."""
+    flat = numbers(7, sum(int(np.prod(shape)) for _, shape in shapes), scale)
     out, at = {}, 0
     for name, shape in shapes:
         size = int(np.prod(shape))
         out[name] = jnp.asarray(flat[at:at + size].reshape(shape))
         at += size
     return out
+
+
+def params():
+    return flat_params([("W", (HIDDEN, HIDDEN)), ("U", (HIDDEN, INPUT)), ("b", (HIDDEN,)),
+                        ("V", (OUT, HIDDEN)), ("c", (OUT,))], 0.2)
 
 
 def loss(p, x, y):
