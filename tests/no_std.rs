@@ -2,6 +2,7 @@
 //! `#![no_std]` library that trains a network with `adam_step`, builds with `cargo build`; its
 //! normal dependencies (proc macros aside) are only `chainrule` and `libm`; its static library
 //! references no allocator and nothing of `std`; and its host driver shows the loss falling.
+//! Its build compiles, for the `derive!` macro, only the engine the macro runs.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -116,4 +117,65 @@ fn a_no_std_crate_trains_without_std_or_an_allocator() {
     assert!(loss("momentum 350 ").is_finite(), "{text}");
     // Single precision learns as well.
     assert!(loss("f32 adam 3500 ") < early / 4.0, "{text}");
+}
+
+/// What the `derive!` macro makes a user compile on the host is the engine it runs and no more:
+/// no pest generator (the parser is committed, grammar/tests/generated_parser.rs), no stack
+/// guard with its C build (pest without `std`), no JSON, formatter or full syn (chainrule-core
+/// without `outputs`). A cold build of a user crate took half the time after this
+/// (BENCHMARKS.md, "A library user's cold build"); a new dependency here is a choice to make
+/// on purpose.
+#[test]
+fn the_macro_builds_only_the_engine_it_runs() {
+    let tree = cargo(&[
+        "tree",
+        "--locked",
+        "-p",
+        "chainrule-no-std-check",
+        "-e",
+        "normal,build",
+        "--prefix",
+        "none",
+    ]);
+    let mut packages: Vec<&str> = tree
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    packages.sort_unstable();
+    packages.dedup();
+    assert_eq!(
+        packages,
+        [
+            "chainrule",
+            "chainrule-core",
+            "chainrule-grammar",
+            "chainrule-macros",
+            "chainrule-no-std-check",
+            "foldhash",
+            "libm",
+            "memchr",
+            "pest",
+            "proc-macro2",
+            "quote",
+            "strsim",
+            "syn",
+            "ucd-trie",
+            "unicode-ident",
+        ],
+        "{tree}"
+    );
+    let syn = cargo(&[
+        "tree",
+        "--locked",
+        "-p",
+        "chainrule-no-std-check",
+        "-e",
+        "features",
+        "-i",
+        "syn",
+    ]);
+    assert!(
+        !syn.contains("\"full\""),
+        "syn is built with `full`:\n{syn}"
+    );
 }

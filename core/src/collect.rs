@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use crate::claims::canon::{Canon, to_node};
+use crate::canon::{Canon, to_node};
 use crate::ir::{Graph, NodeId};
 
 /// Expressions larger than this (as trees) are left alone: collecting is for short formulas.
@@ -23,7 +23,7 @@ pub fn collect(graph: &mut Graph, node: NodeId) -> NodeId {
     let Some(poly) = Canon::new(graph, &named).form(node) else {
         return node;
     };
-    if 2 * crate::claims::canon::tree_size(&poly) <= before {
+    if 2 * crate::canon::tree_size(&poly) <= before {
         to_node(graph, &poly)
     } else {
         node

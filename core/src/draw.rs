@@ -3,11 +3,11 @@
 //! defined, targets of the kind declared.
 
 use crate::builtin::Builtin;
-use crate::claims::classify::random_target;
 use crate::derive::Derivation;
 use crate::eval::Sample;
 use crate::ir::Node;
 use crate::model::Network;
+use chainrule_grammar::TargetKind;
 
 /// The range values are drawn from: positive where the derivation takes a `log`, a `sqrt` or
 /// a fractional power.
@@ -58,4 +58,30 @@ pub fn point(
             .collect(),
     };
     (params, sample)
+}
+
+/// A random target sample of the declared kind, from `uniform` draws in `range`: one-hot
+/// targets get one random class, probabilities positive numbers summing to one, so that
+/// claims are checked only where the derivation's assumption about the targets holds.
+pub fn random_target(
+    kind: TargetKind,
+    size: usize,
+    uniform: &mut impl FnMut() -> f64,
+    (lo, hi): (f64, f64),
+) -> Vec<f64> {
+    match kind {
+        TargetKind::Plain => (0..size).map(|_| uniform()).collect(),
+        TargetKind::OneHot | TargetKind::Label => {
+            let u = (uniform() - lo) / (hi - lo);
+            let class = ((u * size as f64) as usize).min(size.saturating_sub(1));
+            (0..size).map(|k| f64::from(u8::from(k == class))).collect()
+        }
+        TargetKind::Probabilities => {
+            let raw: Vec<f64> = (0..size)
+                .map(|_| 0.1 + (uniform() - lo).abs() / (hi - lo))
+                .collect();
+            let total: f64 = raw.iter().sum();
+            raw.iter().map(|r| r / total).collect()
+        }
+    }
 }

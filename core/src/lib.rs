@@ -7,16 +7,22 @@
 //! all of it is testable outside a macro.
 
 pub mod builtin;
+pub mod canon;
 pub mod check;
+#[cfg(feature = "outputs")]
 pub mod claims;
 pub mod collect;
+#[cfg(feature = "outputs")]
 pub mod derivative;
 pub mod derive;
 pub mod diagnostic;
+#[cfg(feature = "outputs")]
 pub mod diagram;
 pub mod draw;
 pub mod eval;
+#[cfg(feature = "outputs")]
 pub mod explain;
+#[cfg(feature = "outputs")]
 pub mod html;
 pub mod inner;
 pub mod ir;
@@ -24,11 +30,15 @@ pub mod latex;
 pub mod layout;
 pub mod lower;
 pub mod model;
+#[cfg(feature = "outputs")]
 pub mod notebook;
+#[cfg(feature = "outputs")]
 pub mod numpy;
 pub mod partials;
+#[cfg(feature = "outputs")]
 pub mod point;
 pub mod print;
+#[cfg(feature = "outputs")]
 pub mod report;
 pub mod rust;
 pub mod softmax;

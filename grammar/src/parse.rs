@@ -11,10 +11,15 @@ use expr::short;
 use syntax::{check_nesting, syntax_error};
 
 mod expr;
+// prettyplease formatted it; rustfmt spends minutes on its nested closures.
+#[rustfmt::skip]
+mod generated;
 mod syntax;
 
-#[derive(pest_derive::Parser)]
-#[grammar = "nn.pest"]
+use generated::Rule;
+
+/// The parser pest generates from `nn.pest`, committed (`generated.rs`) rather than derived at
+/// build time; `tests/generated_parser.rs` keeps the two equal.
 struct NnParser;
 
 /// How deeply parentheses and square brackets may nest. The parser is recursive; past this depth a hostile input

@@ -6,8 +6,6 @@
 //! with one thing changed); a failing claim that equals a candidate at every random point is
 //! that mistake, and the diagnosis says so by name.
 
-use chainrule_grammar::TargetKind;
-
 use crate::builtin::Builtin;
 use crate::derive::Derivation;
 use crate::eval::Evaluator;
@@ -20,32 +18,6 @@ use super::diagnose::same;
 
 /// Most terms of a sum tried one by one as "the sum dropped".
 const MAX_TERMS: usize = 32;
-
-/// A random target sample of the declared kind, from `uniform` draws in `range`: one-hot
-/// targets get one random class, probabilities positive numbers summing to one, so that
-/// claims are checked only where the derivation's assumption about the targets holds.
-pub fn random_target(
-    kind: TargetKind,
-    size: usize,
-    uniform: &mut impl FnMut() -> f64,
-    (lo, hi): (f64, f64),
-) -> Vec<f64> {
-    match kind {
-        TargetKind::Plain => (0..size).map(|_| uniform()).collect(),
-        TargetKind::OneHot | TargetKind::Label => {
-            let u = (uniform() - lo) / (hi - lo);
-            let class = ((u * size as f64) as usize).min(size.saturating_sub(1));
-            (0..size).map(|k| f64::from(u8::from(k == class))).collect()
-        }
-        TargetKind::Probabilities => {
-            let raw: Vec<f64> = (0..size)
-                .map(|_| 0.1 + (uniform() - lo).abs() / (hi - lo))
-                .collect();
-            let total: f64 = raw.iter().sum();
-            raw.iter().map(|r| r / total).collect()
-        }
-    }
-}
 
 /// A mistaken formula and what to say when the claim is it.
 struct Candidate {

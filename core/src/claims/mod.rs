@@ -3,7 +3,6 @@
 //! when a claim fails, saying where: a point and both values, a constant ratio (a sign flip,
 //! the loss convention's factor 2), and which chain-rule factor is missing, extra or wrong.
 
-pub(crate) mod canon;
 pub(crate) mod classify;
 mod conv;
 mod diagnose;
@@ -13,6 +12,7 @@ mod recurrence;
 use std::collections::HashMap;
 
 use crate::builtin::Builtin;
+use crate::canon::Canon;
 use crate::derive::Derivation;
 use crate::eval::{Evaluator, evaluate_sample};
 use crate::inner::Forward;
@@ -20,7 +20,6 @@ use crate::ir::{Node, NodeId, Var};
 use crate::lower::Lowering;
 use crate::model::{Claim, Function, IndexTerm, Network, ScalarRef, TExpr};
 use crate::print::{Printer, Style};
-use canon::Canon;
 
 /// Most symbols a diagnosis prints of one expression.
 const MAX_SHOWN: u64 = 400;

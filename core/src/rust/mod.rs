@@ -13,7 +13,7 @@ mod loops;
 mod names;
 mod optim;
 mod params;
-#[cfg(test)]
+#[cfg(all(test, feature = "outputs"))]
 mod parse_tests;
 mod plan;
 mod single;
@@ -288,6 +288,7 @@ pub fn expand_network_with(
 /// Generated tokens as formatted Rust source (prettyplease). prettyplease prints a macro's
 /// tokens as they come, so the items inside each network's `__if_std!` are formatted on their
 /// own and put back in its braces, indented.
+#[cfg(feature = "outputs")]
 pub fn format(tokens: TokenStream) -> Result<String, String> {
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;

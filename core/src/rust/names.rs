@@ -128,7 +128,7 @@ impl Names {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "outputs"))]
 mod tests {
     use super::*;
     use crate::rust::{BatchMode, Float, Unroll, expand_network_with};
