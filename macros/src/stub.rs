@@ -215,7 +215,7 @@ pub fn outlined(outline: &NetworkOutline, float: Float) -> TokenStream {
                 pub fn new(lr: F, mu: F) -> Self { loop {} }
             }
             #[derive(Clone, Copy, Debug, PartialEq)]
-            pub struct Adam { pub lr: F, pub beta1: F, pub beta2: F, pub eps: F, pub weight_decay: F, pub t: u32, pub m: Params, pub v: Params }
+            pub struct Adam { pub lr: F, pub beta1: F, pub beta2: F, pub eps: F, pub weight_decay: F, pub t: u32, pub powers: ::chainrule::runtime::AdamPowers<F>, pub m: Params, pub v: Params }
             impl Adam {
                 pub fn new(lr: F) -> Self { loop {} }
                 pub fn with(lr: F, beta1: F, beta2: F, eps: F, weight_decay: F) -> Self { loop {} }

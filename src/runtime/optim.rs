@@ -21,6 +21,15 @@ pub fn momentum_update<F: Real>(p: &mut F, buf: &mut F, g: F, k: &MomentumStep<F
     *p = *p - k.lr * *buf;
 }
 
+/// [`momentum_update`] of consecutive elements, `g[i]` the gradient of `p[i]`.
+#[inline]
+pub fn momentum_update_run<F: Real>(p: &mut [F], buf: &mut [F], g: &[F], k: &MomentumStep<F>) {
+    let n = g.len();
+    for (i, (p, buf)) in p[..n].iter_mut().zip(&mut buf[..n]).enumerate() {
+        momentum_update(p, buf, g[i], k);
+    }
+}
+
 /// The constants of one Adam step, bias corrections included.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct AdamStep<F> {
@@ -46,7 +55,19 @@ impl<F: Real> AdamStep<F> {
     /// The constants of step `t` (counted from 1).
     pub fn new(lr: F, beta1: F, beta2: F, eps: F, weight_decay: F, t: u32) -> Self {
         // Past 2^31 steps beta^t has long been zero.
-        let n = i32::try_from(t).unwrap_or(i32::MAX);
+        let n = t.min(i32::MAX as u32);
+        Self::with_powers(lr, beta1, beta2, eps, weight_decay, powers(beta1, beta2, n))
+    }
+
+    /// The constants of a step whose `(beta1^t, beta2^t)` are known ([`AdamPowers::at`]).
+    pub fn with_powers(
+        lr: F,
+        beta1: F,
+        beta2: F,
+        eps: F,
+        weight_decay: F,
+        (beta1_t, beta2_t): (F, F),
+    ) -> Self {
         AdamStep {
             lr,
             beta1,
@@ -55,9 +76,78 @@ impl<F: Real> AdamStep<F> {
             one_minus_beta2: F::ONE - beta2,
             eps,
             decay: lr * weight_decay,
-            inv_correction1: F::ONE / (F::ONE - beta1.powi(n)),
-            inv_correction2: F::ONE / (F::ONE - beta2.powi(n)),
+            inv_correction1: F::ONE / (F::ONE - beta1_t),
+            inv_correction2: F::ONE / (F::ONE - beta2_t),
         }
+    }
+}
+
+/// `beta1^t` and `beta2^t` of an Adam state's last step, so that the next step multiplies
+/// once instead of raising to the power `t`: for a small network, raising took a quarter of
+/// `adam_step`'s time (BENCHMARKS.md, the calibration example). Recomputed whenever `t` or
+/// a beta changed in between, so a state edited by hand (a step count restored, a beta
+/// changed) still gets its exact powers.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AdamPowers<F> {
+    t: u32,
+    beta1: F,
+    beta2: F,
+    beta1_t: F,
+    beta2_t: F,
+}
+
+impl<F: Real> AdamPowers<F> {
+    /// The powers before the first step (`t = 0`).
+    pub fn new(beta1: F, beta2: F) -> Self {
+        AdamPowers {
+            t: 0,
+            beta1,
+            beta2,
+            beta1_t: F::ONE,
+            beta2_t: F::ONE,
+        }
+    }
+
+    /// `(beta1^t, beta2^t)`, remembered for step `t + 1`.
+    #[inline]
+    pub fn at(&mut self, beta1: F, beta2: F, t: u32) -> (F, F) {
+        let next = self.t.checked_add(1) == Some(t);
+        (self.beta1_t, self.beta2_t) = if next && self.beta1 == beta1 && self.beta2 == beta2 {
+            (self.beta1_t * beta1, self.beta2_t * beta2)
+        } else {
+            exact_powers(beta1, beta2, t)
+        };
+        (self.t, self.beta1, self.beta2) = (t, beta1, beta2);
+        (self.beta1_t, self.beta2_t)
+    }
+}
+
+/// `(beta1^t, beta2^t)` afresh: out of line, so that the usual step (one multiplication)
+/// stays small where it is inlined.
+#[cold]
+#[inline(never)]
+fn exact_powers<F: Real>(beta1: F, beta2: F, t: u32) -> (F, F) {
+    powers(beta1, beta2, t.min(i32::MAX as u32))
+}
+
+/// `(x^n, y^n)` by repeated squaring in the order of compiler-rt's `__powidf2` (what
+/// `powi` calls), so the same bits as `x.powi(n)`, but with the bits of `n` choosing a factor
+/// instead of a branch: `t` changes every step, and a mispredicted branch per bit cost a
+/// small network's `adam_step` a fifth of its time (BENCHMARKS.md, the calibration example).
+#[inline]
+fn powers<F: Real>(x: F, y: F, n: u32) -> (F, F) {
+    let (mut x, mut y, mut n) = (x, y, n);
+    let (mut rx, mut ry) = (F::ONE, F::ONE);
+    loop {
+        let odd = n & 1 != 0;
+        rx = rx * if odd { x } else { F::ONE };
+        ry = ry * if odd { y } else { F::ONE };
+        n >>= 1;
+        if n == 0 {
+            return (rx, ry);
+        }
+        x = x * x;
+        y = y * y;
     }
 }
 
@@ -79,6 +169,18 @@ pub fn adam_update<F: Real>(p: &mut F, m: &mut F, v: &mut F, g: F, k: &AdamStep<
     *p = *p - k.lr * m_hat / (v_hat.sqrt() + k.eps);
 }
 
+/// [`adam_update`] of consecutive elements, `g[i]` the gradient of `p[i]`: a loop that LLVM
+/// vectorizes, two or more square roots and divisions per instruction, where separate
+/// element updates of straight-line code stayed scalar.
+#[inline]
+pub fn adam_update_run<F: Real>(p: &mut [F], m: &mut [F], v: &mut [F], g: &[F], k: &AdamStep<F>) {
+    let n = g.len();
+    let (p, m, v) = (&mut p[..n], &mut m[..n], &mut v[..n]);
+    for i in 0..n {
+        adam_update(&mut p[i], &mut m[i], &mut v[i], g[i], k);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +190,43 @@ mod tests {
         let (mut p, mut buf) = (1.0f64, 0.0);
         momentum_update(&mut p, &mut buf, 0.5, &MomentumStep { lr: 0.1, mu: 0.9 });
         assert_eq!((p, buf), (1.0 - 0.1 * 0.5, 0.5));
+    }
+
+    #[test]
+    fn powers_are_the_bits_of_powi() {
+        for n in [
+            0u32,
+            1,
+            2,
+            3,
+            7,
+            8,
+            1000,
+            65_537,
+            2_000_001,
+            i32::MAX as u32,
+        ] {
+            let (a, b) = powers(0.9f64, 0.999f64, n);
+            assert_eq!(a.to_bits(), 0.9f64.powi(n as i32).to_bits(), "0.9^{n}");
+            assert_eq!(b.to_bits(), 0.999f64.powi(n as i32).to_bits(), "0.999^{n}");
+            let (c, _) = powers(0.9f32, 0.5f32, n);
+            assert_eq!(c.to_bits(), 0.9f32.powi(n as i32).to_bits(), "0.9f32^{n}");
+        }
+    }
+
+    #[test]
+    fn remembered_powers_follow_the_steps_and_what_changed() {
+        let mut powers_of = AdamPowers::new(0.9f64, 0.999);
+        for t in 1..=300u32 {
+            let (a, b) = powers_of.at(0.9, 0.999, t);
+            // A product of t roundings: within t ulps of the power.
+            let close = |x: f64, y: f64| (x - y).abs() <= f64::from(t) * f64::EPSILON * y;
+            assert!(close(a, 0.9f64.powi(t as i32)) && close(b, 0.999f64.powi(t as i32)));
+        }
+        // A step count set back, or a beta changed, gives the exact powers again.
+        assert_eq!(powers_of.at(0.9, 0.999, 7), powers(0.9, 0.999, 7));
+        assert_eq!(powers_of.at(0.8, 0.999, 8), powers(0.8, 0.999, 8));
+        assert_eq!(powers_of.at(0.8, 0.999, 9).0, powers(0.8, 0.999, 8).0 * 0.8);
     }
 
     #[test]

@@ -678,6 +678,10 @@ pub mod generated_names {
         pub weight_decay: F,
         /// Steps taken.
         pub t: u32,
+        /// `beta1^t` and `beta2^t` of the last step, kept by the steps (recomputed when
+        /// `t` or a beta was changed in between); `AdamPowers::new(beta1, beta2)` for a
+        /// state built by hand.
+        pub powers: ::chainrule::runtime::AdamPowers<F>,
         /// The first moment of every element.
         pub m: Params,
         /// The second moment of every element.
@@ -697,6 +701,7 @@ pub mod generated_names {
                 eps,
                 weight_decay,
                 t: 0,
+                powers: ::chainrule::runtime::AdamPowers::new(beta1, beta2),
                 m: Params::zeros(),
                 v: Params::zeros(),
             }
@@ -767,235 +772,81 @@ pub mod generated_names {
         let tmp5 = 1f64 - h_2.powi(2);
         let loss_before: F = 0.5f64 * (tmp2.powi(2) + tmp0_.powi(2))
             + tmp1 * (z_0_ + z_1);
-        let grad0: F = h_0_delta * (tmp3 * p[0]);
-        let grad1: F = h_0_delta * (tmp3 * p[1]);
-        let grad2: F = h_1_delta * (tmp4 * p[0]);
-        let grad3: F = h_1_delta * (tmp4 * p[1]);
-        let grad4: F = h_2_delta * (tmp5 * p[0]);
-        let grad5: F = h_2_delta * (tmp5 * p[1]);
-        let grad6: F = h_0_delta * (tmp3 * g[0]);
-        let grad7: F = h_0_delta * (tmp3 * g[1]);
-        let grad8: F = h_1_delta * (tmp4 * g[0]);
-        let grad9: F = h_1_delta * (tmp4 * g[1]);
-        let grad10: F = h_2_delta * (tmp5 * g[0]);
-        let grad11: F = h_2_delta * (tmp5 * g[1]);
-        let grad12: F = h_0_delta * (tmp3 * gradient_[0]);
-        let grad13: F = h_0_delta * (tmp3 * gradient_[1]);
-        let grad14: F = h_1_delta * (tmp4 * gradient_[0]);
-        let grad15: F = h_1_delta * (tmp4 * gradient_[1]);
-        let grad16: F = h_2_delta * (tmp5 * gradient_[0]);
-        let grad17: F = h_2_delta * (tmp5 * gradient_[1]);
-        let grad18: F = h_0_delta * (tmp3 * LATEX_[0]);
-        let grad19: F = h_0_delta * (tmp3 * LATEX_[1]);
-        let grad20: F = h_1_delta * (tmp4 * LATEX_[0]);
-        let grad21: F = h_1_delta * (tmp4 * LATEX_[1]);
-        let grad22: F = h_2_delta * (tmp5 * LATEX_[0]);
-        let grad23: F = h_2_delta * (tmp5 * LATEX_[1]);
-        let grad24: F = h_0_delta * tmp3;
-        let grad25: F = h_1_delta * tmp4;
-        let grad26: F = h_2_delta * tmp5;
-        let grad27: F = z_0_delta * h_0;
-        let grad28: F = z_0_delta * h_1;
-        let grad29: F = z_0_delta * h_2;
-        let grad30: F = z_1_delta * h_0;
-        let grad31: F = z_1_delta * h_1;
-        let grad32: F = z_1_delta * h_2;
-        ::chainrule::runtime::momentum_update(
-            &mut p_.W1[0][0],
-            &mut s.buf.W1[0][0],
-            grad0,
+        let grad0: [F; 6] = [
+            h_0_delta * (tmp3 * p[0]),
+            h_0_delta * (tmp3 * p[1]),
+            h_1_delta * (tmp4 * p[0]),
+            h_1_delta * (tmp4 * p[1]),
+            h_2_delta * (tmp5 * p[0]),
+            h_2_delta * (tmp5 * p[1]),
+        ];
+        let grad6: [F; 6] = [
+            h_0_delta * (tmp3 * g[0]),
+            h_0_delta * (tmp3 * g[1]),
+            h_1_delta * (tmp4 * g[0]),
+            h_1_delta * (tmp4 * g[1]),
+            h_2_delta * (tmp5 * g[0]),
+            h_2_delta * (tmp5 * g[1]),
+        ];
+        let grad12: [F; 6] = [
+            h_0_delta * (tmp3 * gradient_[0]),
+            h_0_delta * (tmp3 * gradient_[1]),
+            h_1_delta * (tmp4 * gradient_[0]),
+            h_1_delta * (tmp4 * gradient_[1]),
+            h_2_delta * (tmp5 * gradient_[0]),
+            h_2_delta * (tmp5 * gradient_[1]),
+        ];
+        let grad18: [F; 6] = [
+            h_0_delta * (tmp3 * LATEX_[0]),
+            h_0_delta * (tmp3 * LATEX_[1]),
+            h_1_delta * (tmp4 * LATEX_[0]),
+            h_1_delta * (tmp4 * LATEX_[1]),
+            h_2_delta * (tmp5 * LATEX_[0]),
+            h_2_delta * (tmp5 * LATEX_[1]),
+        ];
+        let grad24: [F; 3] = [h_0_delta * tmp3, h_1_delta * tmp4, h_2_delta * tmp5];
+        let grad27: [F; 6] = [
+            z_0_delta * h_0,
+            z_0_delta * h_1,
+            z_0_delta * h_2,
+            z_1_delta * h_0,
+            z_1_delta * h_1,
+            z_1_delta * h_2,
+        ];
+        ::chainrule::runtime::momentum_update_run(
+            &mut p_.W1.as_flattened_mut()[0..6],
+            &mut s.buf.W1.as_flattened_mut()[0..6],
+            &grad0,
             &k,
         );
-        ::chainrule::runtime::momentum_update(
-            &mut p_.W1[0][1],
-            &mut s.buf.W1[0][1],
-            grad1,
+        ::chainrule::runtime::momentum_update_run(
+            &mut p_.W2.as_flattened_mut()[0..6],
+            &mut s.buf.W2.as_flattened_mut()[0..6],
+            &grad6,
             &k,
         );
-        ::chainrule::runtime::momentum_update(
-            &mut p_.W1[1][0],
-            &mut s.buf.W1[1][0],
-            grad2,
+        ::chainrule::runtime::momentum_update_run(
+            &mut p_.W3.as_flattened_mut()[0..6],
+            &mut s.buf.W3.as_flattened_mut()[0..6],
+            &grad12,
             &k,
         );
-        ::chainrule::runtime::momentum_update(
-            &mut p_.W1[1][1],
-            &mut s.buf.W1[1][1],
-            grad3,
+        ::chainrule::runtime::momentum_update_run(
+            &mut p_.W4.as_flattened_mut()[0..6],
+            &mut s.buf.W4.as_flattened_mut()[0..6],
+            &grad18,
             &k,
         );
-        ::chainrule::runtime::momentum_update(
-            &mut p_.W1[2][0],
-            &mut s.buf.W1[2][0],
-            grad4,
+        ::chainrule::runtime::momentum_update_run(
+            &mut p_.b1[0..3],
+            &mut s.buf.b1[0..3],
+            &grad24,
             &k,
         );
-        ::chainrule::runtime::momentum_update(
-            &mut p_.W1[2][1],
-            &mut s.buf.W1[2][1],
-            grad5,
-            &k,
-        );
-        ::chainrule::runtime::momentum_update(
-            &mut p_.W2[0][0],
-            &mut s.buf.W2[0][0],
-            grad6,
-            &k,
-        );
-        ::chainrule::runtime::momentum_update(
-            &mut p_.W2[0][1],
-            &mut s.buf.W2[0][1],
-            grad7,
-            &k,
-        );
-        ::chainrule::runtime::momentum_update(
-            &mut p_.W2[1][0],
-            &mut s.buf.W2[1][0],
-            grad8,
-            &k,
-        );
-        ::chainrule::runtime::momentum_update(
-            &mut p_.W2[1][1],
-            &mut s.buf.W2[1][1],
-            grad9,
-            &k,
-        );
-        ::chainrule::runtime::momentum_update(
-            &mut p_.W2[2][0],
-            &mut s.buf.W2[2][0],
-            grad10,
-            &k,
-        );
-        ::chainrule::runtime::momentum_update(
-            &mut p_.W2[2][1],
-            &mut s.buf.W2[2][1],
-            grad11,
-            &k,
-        );
-        ::chainrule::runtime::momentum_update(
-            &mut p_.W3[0][0],
-            &mut s.buf.W3[0][0],
-            grad12,
-            &k,
-        );
-        ::chainrule::runtime::momentum_update(
-            &mut p_.W3[0][1],
-            &mut s.buf.W3[0][1],
-            grad13,
-            &k,
-        );
-        ::chainrule::runtime::momentum_update(
-            &mut p_.W3[1][0],
-            &mut s.buf.W3[1][0],
-            grad14,
-            &k,
-        );
-        ::chainrule::runtime::momentum_update(
-            &mut p_.W3[1][1],
-            &mut s.buf.W3[1][1],
-            grad15,
-            &k,
-        );
-        ::chainrule::runtime::momentum_update(
-            &mut p_.W3[2][0],
-            &mut s.buf.W3[2][0],
-            grad16,
-            &k,
-        );
-        ::chainrule::runtime::momentum_update(
-            &mut p_.W3[2][1],
-            &mut s.buf.W3[2][1],
-            grad17,
-            &k,
-        );
-        ::chainrule::runtime::momentum_update(
-            &mut p_.W4[0][0],
-            &mut s.buf.W4[0][0],
-            grad18,
-            &k,
-        );
-        ::chainrule::runtime::momentum_update(
-            &mut p_.W4[0][1],
-            &mut s.buf.W4[0][1],
-            grad19,
-            &k,
-        );
-        ::chainrule::runtime::momentum_update(
-            &mut p_.W4[1][0],
-            &mut s.buf.W4[1][0],
-            grad20,
-            &k,
-        );
-        ::chainrule::runtime::momentum_update(
-            &mut p_.W4[1][1],
-            &mut s.buf.W4[1][1],
-            grad21,
-            &k,
-        );
-        ::chainrule::runtime::momentum_update(
-            &mut p_.W4[2][0],
-            &mut s.buf.W4[2][0],
-            grad22,
-            &k,
-        );
-        ::chainrule::runtime::momentum_update(
-            &mut p_.W4[2][1],
-            &mut s.buf.W4[2][1],
-            grad23,
-            &k,
-        );
-        ::chainrule::runtime::momentum_update(
-            &mut p_.b1[0],
-            &mut s.buf.b1[0],
-            grad24,
-            &k,
-        );
-        ::chainrule::runtime::momentum_update(
-            &mut p_.b1[1],
-            &mut s.buf.b1[1],
-            grad25,
-            &k,
-        );
-        ::chainrule::runtime::momentum_update(
-            &mut p_.b1[2],
-            &mut s.buf.b1[2],
-            grad26,
-            &k,
-        );
-        ::chainrule::runtime::momentum_update(
-            &mut p_.W5[0][0],
-            &mut s.buf.W5[0][0],
-            grad27,
-            &k,
-        );
-        ::chainrule::runtime::momentum_update(
-            &mut p_.W5[0][1],
-            &mut s.buf.W5[0][1],
-            grad28,
-            &k,
-        );
-        ::chainrule::runtime::momentum_update(
-            &mut p_.W5[0][2],
-            &mut s.buf.W5[0][2],
-            grad29,
-            &k,
-        );
-        ::chainrule::runtime::momentum_update(
-            &mut p_.W5[1][0],
-            &mut s.buf.W5[1][0],
-            grad30,
-            &k,
-        );
-        ::chainrule::runtime::momentum_update(
-            &mut p_.W5[1][1],
-            &mut s.buf.W5[1][1],
-            grad31,
-            &k,
-        );
-        ::chainrule::runtime::momentum_update(
-            &mut p_.W5[1][2],
-            &mut s.buf.W5[1][2],
-            grad32,
+        ::chainrule::runtime::momentum_update_run(
+            &mut p_.W5.as_flattened_mut()[0..6],
+            &mut s.buf.W5.as_flattened_mut()[0..6],
+            &grad27,
             &k,
         );
         loss_before
@@ -1029,13 +880,13 @@ pub mod generated_names {
         sgd_step_: &[f64; 1],
     ) -> F {
         s.t = s.t.saturating_add(1);
-        let k = ::chainrule::runtime::AdamStep::new(
+        let k = ::chainrule::runtime::AdamStep::with_powers(
             s.lr,
             s.beta1,
             s.beta2,
             s.eps,
             s.weight_decay,
-            s.t,
+            s.powers.at(s.beta1, s.beta2, s.t),
         );
         let h_0 = (p_.W1[0][0] * p[0] + p_.W1[0][1] * p[1]
             + (p_.W2[0][0] * g[0] + p_.W2[0][1] * g[1])
@@ -1069,268 +920,87 @@ pub mod generated_names {
         let tmp5 = 1f64 - h_2.powi(2);
         let loss_before: F = 0.5f64 * (tmp2.powi(2) + tmp0_.powi(2))
             + tmp1 * (z_0_ + z_1);
-        let grad0: F = h_0_delta * (tmp3 * p[0]);
-        let grad1: F = h_0_delta * (tmp3 * p[1]);
-        let grad2: F = h_1_delta * (tmp4 * p[0]);
-        let grad3: F = h_1_delta * (tmp4 * p[1]);
-        let grad4: F = h_2_delta * (tmp5 * p[0]);
-        let grad5: F = h_2_delta * (tmp5 * p[1]);
-        let grad6: F = h_0_delta * (tmp3 * g[0]);
-        let grad7: F = h_0_delta * (tmp3 * g[1]);
-        let grad8: F = h_1_delta * (tmp4 * g[0]);
-        let grad9: F = h_1_delta * (tmp4 * g[1]);
-        let grad10: F = h_2_delta * (tmp5 * g[0]);
-        let grad11: F = h_2_delta * (tmp5 * g[1]);
-        let grad12: F = h_0_delta * (tmp3 * gradient_[0]);
-        let grad13: F = h_0_delta * (tmp3 * gradient_[1]);
-        let grad14: F = h_1_delta * (tmp4 * gradient_[0]);
-        let grad15: F = h_1_delta * (tmp4 * gradient_[1]);
-        let grad16: F = h_2_delta * (tmp5 * gradient_[0]);
-        let grad17: F = h_2_delta * (tmp5 * gradient_[1]);
-        let grad18: F = h_0_delta * (tmp3 * LATEX_[0]);
-        let grad19: F = h_0_delta * (tmp3 * LATEX_[1]);
-        let grad20: F = h_1_delta * (tmp4 * LATEX_[0]);
-        let grad21: F = h_1_delta * (tmp4 * LATEX_[1]);
-        let grad22: F = h_2_delta * (tmp5 * LATEX_[0]);
-        let grad23: F = h_2_delta * (tmp5 * LATEX_[1]);
-        let grad24: F = h_0_delta * tmp3;
-        let grad25: F = h_1_delta * tmp4;
-        let grad26: F = h_2_delta * tmp5;
-        let grad27: F = z_0_delta * h_0;
-        let grad28: F = z_0_delta * h_1;
-        let grad29: F = z_0_delta * h_2;
-        let grad30: F = z_1_delta * h_0;
-        let grad31: F = z_1_delta * h_1;
-        let grad32: F = z_1_delta * h_2;
-        ::chainrule::runtime::adam_update(
-            &mut p_.W1[0][0],
-            &mut s.m.W1[0][0],
-            &mut s.v.W1[0][0],
-            grad0,
+        let grad0: [F; 6] = [
+            h_0_delta * (tmp3 * p[0]),
+            h_0_delta * (tmp3 * p[1]),
+            h_1_delta * (tmp4 * p[0]),
+            h_1_delta * (tmp4 * p[1]),
+            h_2_delta * (tmp5 * p[0]),
+            h_2_delta * (tmp5 * p[1]),
+        ];
+        let grad6: [F; 6] = [
+            h_0_delta * (tmp3 * g[0]),
+            h_0_delta * (tmp3 * g[1]),
+            h_1_delta * (tmp4 * g[0]),
+            h_1_delta * (tmp4 * g[1]),
+            h_2_delta * (tmp5 * g[0]),
+            h_2_delta * (tmp5 * g[1]),
+        ];
+        let grad12: [F; 6] = [
+            h_0_delta * (tmp3 * gradient_[0]),
+            h_0_delta * (tmp3 * gradient_[1]),
+            h_1_delta * (tmp4 * gradient_[0]),
+            h_1_delta * (tmp4 * gradient_[1]),
+            h_2_delta * (tmp5 * gradient_[0]),
+            h_2_delta * (tmp5 * gradient_[1]),
+        ];
+        let grad18: [F; 6] = [
+            h_0_delta * (tmp3 * LATEX_[0]),
+            h_0_delta * (tmp3 * LATEX_[1]),
+            h_1_delta * (tmp4 * LATEX_[0]),
+            h_1_delta * (tmp4 * LATEX_[1]),
+            h_2_delta * (tmp5 * LATEX_[0]),
+            h_2_delta * (tmp5 * LATEX_[1]),
+        ];
+        let grad24: [F; 3] = [h_0_delta * tmp3, h_1_delta * tmp4, h_2_delta * tmp5];
+        let grad27: [F; 6] = [
+            z_0_delta * h_0,
+            z_0_delta * h_1,
+            z_0_delta * h_2,
+            z_1_delta * h_0,
+            z_1_delta * h_1,
+            z_1_delta * h_2,
+        ];
+        ::chainrule::runtime::adam_update_run(
+            &mut p_.W1.as_flattened_mut()[0..6],
+            &mut s.m.W1.as_flattened_mut()[0..6],
+            &mut s.v.W1.as_flattened_mut()[0..6],
+            &grad0,
             &k,
         );
-        ::chainrule::runtime::adam_update(
-            &mut p_.W1[0][1],
-            &mut s.m.W1[0][1],
-            &mut s.v.W1[0][1],
-            grad1,
+        ::chainrule::runtime::adam_update_run(
+            &mut p_.W2.as_flattened_mut()[0..6],
+            &mut s.m.W2.as_flattened_mut()[0..6],
+            &mut s.v.W2.as_flattened_mut()[0..6],
+            &grad6,
             &k,
         );
-        ::chainrule::runtime::adam_update(
-            &mut p_.W1[1][0],
-            &mut s.m.W1[1][0],
-            &mut s.v.W1[1][0],
-            grad2,
+        ::chainrule::runtime::adam_update_run(
+            &mut p_.W3.as_flattened_mut()[0..6],
+            &mut s.m.W3.as_flattened_mut()[0..6],
+            &mut s.v.W3.as_flattened_mut()[0..6],
+            &grad12,
             &k,
         );
-        ::chainrule::runtime::adam_update(
-            &mut p_.W1[1][1],
-            &mut s.m.W1[1][1],
-            &mut s.v.W1[1][1],
-            grad3,
+        ::chainrule::runtime::adam_update_run(
+            &mut p_.W4.as_flattened_mut()[0..6],
+            &mut s.m.W4.as_flattened_mut()[0..6],
+            &mut s.v.W4.as_flattened_mut()[0..6],
+            &grad18,
             &k,
         );
-        ::chainrule::runtime::adam_update(
-            &mut p_.W1[2][0],
-            &mut s.m.W1[2][0],
-            &mut s.v.W1[2][0],
-            grad4,
+        ::chainrule::runtime::adam_update_run(
+            &mut p_.b1[0..3],
+            &mut s.m.b1[0..3],
+            &mut s.v.b1[0..3],
+            &grad24,
             &k,
         );
-        ::chainrule::runtime::adam_update(
-            &mut p_.W1[2][1],
-            &mut s.m.W1[2][1],
-            &mut s.v.W1[2][1],
-            grad5,
-            &k,
-        );
-        ::chainrule::runtime::adam_update(
-            &mut p_.W2[0][0],
-            &mut s.m.W2[0][0],
-            &mut s.v.W2[0][0],
-            grad6,
-            &k,
-        );
-        ::chainrule::runtime::adam_update(
-            &mut p_.W2[0][1],
-            &mut s.m.W2[0][1],
-            &mut s.v.W2[0][1],
-            grad7,
-            &k,
-        );
-        ::chainrule::runtime::adam_update(
-            &mut p_.W2[1][0],
-            &mut s.m.W2[1][0],
-            &mut s.v.W2[1][0],
-            grad8,
-            &k,
-        );
-        ::chainrule::runtime::adam_update(
-            &mut p_.W2[1][1],
-            &mut s.m.W2[1][1],
-            &mut s.v.W2[1][1],
-            grad9,
-            &k,
-        );
-        ::chainrule::runtime::adam_update(
-            &mut p_.W2[2][0],
-            &mut s.m.W2[2][0],
-            &mut s.v.W2[2][0],
-            grad10,
-            &k,
-        );
-        ::chainrule::runtime::adam_update(
-            &mut p_.W2[2][1],
-            &mut s.m.W2[2][1],
-            &mut s.v.W2[2][1],
-            grad11,
-            &k,
-        );
-        ::chainrule::runtime::adam_update(
-            &mut p_.W3[0][0],
-            &mut s.m.W3[0][0],
-            &mut s.v.W3[0][0],
-            grad12,
-            &k,
-        );
-        ::chainrule::runtime::adam_update(
-            &mut p_.W3[0][1],
-            &mut s.m.W3[0][1],
-            &mut s.v.W3[0][1],
-            grad13,
-            &k,
-        );
-        ::chainrule::runtime::adam_update(
-            &mut p_.W3[1][0],
-            &mut s.m.W3[1][0],
-            &mut s.v.W3[1][0],
-            grad14,
-            &k,
-        );
-        ::chainrule::runtime::adam_update(
-            &mut p_.W3[1][1],
-            &mut s.m.W3[1][1],
-            &mut s.v.W3[1][1],
-            grad15,
-            &k,
-        );
-        ::chainrule::runtime::adam_update(
-            &mut p_.W3[2][0],
-            &mut s.m.W3[2][0],
-            &mut s.v.W3[2][0],
-            grad16,
-            &k,
-        );
-        ::chainrule::runtime::adam_update(
-            &mut p_.W3[2][1],
-            &mut s.m.W3[2][1],
-            &mut s.v.W3[2][1],
-            grad17,
-            &k,
-        );
-        ::chainrule::runtime::adam_update(
-            &mut p_.W4[0][0],
-            &mut s.m.W4[0][0],
-            &mut s.v.W4[0][0],
-            grad18,
-            &k,
-        );
-        ::chainrule::runtime::adam_update(
-            &mut p_.W4[0][1],
-            &mut s.m.W4[0][1],
-            &mut s.v.W4[0][1],
-            grad19,
-            &k,
-        );
-        ::chainrule::runtime::adam_update(
-            &mut p_.W4[1][0],
-            &mut s.m.W4[1][0],
-            &mut s.v.W4[1][0],
-            grad20,
-            &k,
-        );
-        ::chainrule::runtime::adam_update(
-            &mut p_.W4[1][1],
-            &mut s.m.W4[1][1],
-            &mut s.v.W4[1][1],
-            grad21,
-            &k,
-        );
-        ::chainrule::runtime::adam_update(
-            &mut p_.W4[2][0],
-            &mut s.m.W4[2][0],
-            &mut s.v.W4[2][0],
-            grad22,
-            &k,
-        );
-        ::chainrule::runtime::adam_update(
-            &mut p_.W4[2][1],
-            &mut s.m.W4[2][1],
-            &mut s.v.W4[2][1],
-            grad23,
-            &k,
-        );
-        ::chainrule::runtime::adam_update(
-            &mut p_.b1[0],
-            &mut s.m.b1[0],
-            &mut s.v.b1[0],
-            grad24,
-            &k,
-        );
-        ::chainrule::runtime::adam_update(
-            &mut p_.b1[1],
-            &mut s.m.b1[1],
-            &mut s.v.b1[1],
-            grad25,
-            &k,
-        );
-        ::chainrule::runtime::adam_update(
-            &mut p_.b1[2],
-            &mut s.m.b1[2],
-            &mut s.v.b1[2],
-            grad26,
-            &k,
-        );
-        ::chainrule::runtime::adam_update(
-            &mut p_.W5[0][0],
-            &mut s.m.W5[0][0],
-            &mut s.v.W5[0][0],
-            grad27,
-            &k,
-        );
-        ::chainrule::runtime::adam_update(
-            &mut p_.W5[0][1],
-            &mut s.m.W5[0][1],
-            &mut s.v.W5[0][1],
-            grad28,
-            &k,
-        );
-        ::chainrule::runtime::adam_update(
-            &mut p_.W5[0][2],
-            &mut s.m.W5[0][2],
-            &mut s.v.W5[0][2],
-            grad29,
-            &k,
-        );
-        ::chainrule::runtime::adam_update(
-            &mut p_.W5[1][0],
-            &mut s.m.W5[1][0],
-            &mut s.v.W5[1][0],
-            grad30,
-            &k,
-        );
-        ::chainrule::runtime::adam_update(
-            &mut p_.W5[1][1],
-            &mut s.m.W5[1][1],
-            &mut s.v.W5[1][1],
-            grad31,
-            &k,
-        );
-        ::chainrule::runtime::adam_update(
-            &mut p_.W5[1][2],
-            &mut s.m.W5[1][2],
-            &mut s.v.W5[1][2],
-            grad32,
+        ::chainrule::runtime::adam_update_run(
+            &mut p_.W5.as_flattened_mut()[0..6],
+            &mut s.m.W5.as_flattened_mut()[0..6],
+            &mut s.v.W5.as_flattened_mut()[0..6],
+            &grad27,
             &k,
         );
         loss_before
@@ -3120,13 +2790,13 @@ pub mod generated_names {
             )?;
             let __total = &ws_.total;
             s.t = s.t.saturating_add(1);
-            let __k = ::chainrule::runtime::AdamStep::new(
+            let __k = ::chainrule::runtime::AdamStep::with_powers(
                 s.lr,
                 s.beta1,
                 s.beta2,
                 s.eps,
                 s.weight_decay,
-                s.t,
+                s.powers.at(s.beta1, s.beta2, s.t),
             );
             for (((__w, __m), __v), __d) in p_
                 .W1

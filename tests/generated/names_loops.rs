@@ -797,6 +797,10 @@ pub mod generated_names {
         pub weight_decay: F,
         /// Steps taken.
         pub t: u32,
+        /// `beta1^t` and `beta2^t` of the last step, kept by the steps (recomputed when
+        /// `t` or a beta was changed in between); `AdamPowers::new(beta1, beta2)` for a
+        /// state built by hand.
+        pub powers: ::chainrule::runtime::AdamPowers<F>,
         /// The first moment of every element.
         pub m: Params,
         /// The second moment of every element.
@@ -816,6 +820,7 @@ pub mod generated_names {
                 eps,
                 weight_decay,
                 t: 0,
+                powers: ::chainrule::runtime::AdamPowers::new(beta1, beta2),
                 m: Params::zeros(),
                 v: Params::zeros(),
             }
@@ -1017,13 +1022,13 @@ pub mod generated_names {
         sgd_step_: &[f64; 1],
     ) -> F {
         s.t = s.t.saturating_add(1);
-        let k = ::chainrule::runtime::AdamStep::new(
+        let k = ::chainrule::runtime::AdamStep::with_powers(
             s.lr,
             s.beta1,
             s.beta2,
             s.eps,
             s.weight_decay,
-            s.t,
+            s.powers.at(s.beta1, s.beta2, s.t),
         );
         let mut h_inner: [f64; 3] = [0.0; 3];
         let mut h_values_: [f64; 3] = [0.0; 3];
@@ -3311,13 +3316,13 @@ pub mod generated_names {
             )?;
             let __total = &ws_.total;
             s.t = s.t.saturating_add(1);
-            let __k = ::chainrule::runtime::AdamStep::new(
+            let __k = ::chainrule::runtime::AdamStep::with_powers(
                 s.lr,
                 s.beta1,
                 s.beta2,
                 s.eps,
                 s.weight_decay,
-                s.t,
+                s.powers.at(s.beta1, s.beta2, s.t),
             );
             for (((__w, __m), __v), __d) in p_
                 .W1

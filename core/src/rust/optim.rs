@@ -36,33 +36,104 @@ fn index(shape: Shape, e: usize) -> TokenStream {
     super::context::element_index(shape, e)
 }
 
+/// Consecutive straight-line elements of one parameter, updated together: `start..start + len`
+/// of the backward pass's elements, parameter `q`'s elements `e0..e0 + len`.
+struct Run {
+    q: usize,
+    e0: usize,
+    start: usize,
+    len: usize,
+}
+
+/// The runs of straight-line elements `(parameter, element)`, in order.
+fn runs(elements: &[(usize, usize)]) -> Vec<Run> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < elements.len() {
+        let (q, e0) = elements[start];
+        let len = elements[start..]
+            .iter()
+            .enumerate()
+            .take_while(|(i, (q2, e))| *q2 == q && *e == e0 + i)
+            .count();
+        out.push(Run { q, e0, start, len });
+        start += len;
+    }
+    out
+}
+
+/// The gradient of each run, bound where the backward pass computes it: a lone element's as
+/// `let gradN: F`, a longer run's as one array `let gradN: [F; len]`, written element by
+/// element long before the update loads it whole (built at the update, the array's scalar
+/// stores stalled its vector loads).
+fn run_bindings(ctx: &Ctx<'_>, runs: &[Run], values: &[&TokenStream]) -> Vec<TokenStream> {
+    runs.iter()
+        .map(|run| {
+            let name = ctx.names.local(&format!("grad{}", run.start));
+            let v = &values[run.start..run.start + run.len];
+            if run.len == 1 {
+                quote! { let #name: F = #(#v)*; }
+            } else {
+                let len = proc_macro2::Literal::usize_unsuffixed(run.len);
+                quote! { let #name: [F; #len] = [#(#v),*]; }
+            }
+        })
+        .collect()
+}
+
+/// The update of each run: a lone element on its own, a longer run as one loop
+/// (`adam_update_run`, which LLVM vectorizes where separate element updates stayed scalar).
+fn run_updates(ctx: &Ctx<'_>, write: Write, runs: &[Run]) -> Vec<TokenStream> {
+    let (p, s, k) = (&ctx.p, ctx.names.local("s"), ctx.names.local("k"));
+    runs.iter()
+        .map(|run| {
+            let name = ctx.names.local(&format!("grad{}", run.start));
+            let (field, shape) = (&ctx.param_fields[run.q], ctx.network.params[run.q].shape);
+            if run.len == 1 {
+                return update(ctx, write, field, &index(shape, run.e0), quote! { #name });
+            }
+            let flat =
+                |owner: TokenStream| flattened(owner, shape.rank(), run.e0, run.e0 + run.len);
+            match write {
+                Write::Momentum => {
+                    let (pf, bf) = (flat(quote! { #p.#field }), flat(quote! { #s.buf.#field }));
+                    quote! { ::chainrule::runtime::momentum_update_run(#pf, #bf, &#name, &#k); }
+                }
+                _ => {
+                    let (pf, mf, vf) = (
+                        flat(quote! { #p.#field }),
+                        flat(quote! { #s.m.#field }),
+                        flat(quote! { #s.v.#field }),
+                    );
+                    quote! { ::chainrule::runtime::adam_update_run(#pf, #mf, #vf, &#name, &#k); }
+                }
+            }
+        })
+        .collect()
+}
+
+/// `&mut owner` as one row-major slice of its elements `lo..hi` (`as_flattened_mut` once per
+/// axis past the first).
+fn flattened(owner: TokenStream, rank: usize, lo: usize, hi: usize) -> TokenStream {
+    let flatten = (1..rank).map(|_| quote! { .as_flattened_mut() });
+    let (lo, hi) = (
+        proc_macro2::Literal::usize_unsuffixed(lo),
+        proc_macro2::Literal::usize_unsuffixed(hi),
+    );
+    quote! { &mut #owner #(#flatten)* [#lo..#hi] }
+}
+
 /// One optimizer's step function: the backward pass of `sgd_step` with `write`'s update.
 fn step(ctx: &Ctx<'_>, write: Write) -> Result<TokenStream, EmitError> {
     let (p, data_args) = (&ctx.p, &ctx.data_args);
     let (s, k) = (ctx.names.local("s"), ctx.names.local("k"));
     let backward = backward(ctx, write)?;
-    let names: Vec<Ident> = (0..backward.elements.len())
-        .map(|i| ctx.names.local(&format!("grad{i}")))
-        .collect();
-    let bindings = backward
-        .elements
-        .iter()
-        .zip(&names)
-        .map(|((_, _, v), name)| quote! { let #name: F = #v; });
-    let updates = backward
-        .elements
-        .iter()
-        .zip(&names)
-        .map(|((q, e, _), name)| {
-            let shape = ctx.network.params[*q].shape;
-            update(
-                ctx,
-                write,
-                &ctx.param_fields[*q],
-                &index(shape, *e),
-                quote! { #name },
-            )
-        });
+    let elements: Vec<(usize, usize)> =
+        backward.elements.iter().map(|(q, e, _)| (*q, *e)).collect();
+    let values: Vec<&TokenStream> = backward.elements.iter().map(|(_, _, v)| v).collect();
+    let runs = runs(&elements);
+    let bindings = run_bindings(ctx, &runs, &values);
+    let updates = run_updates(ctx, write, &runs);
     let (statements, loops) = (&backward.statements, &backward.loops);
     let loss_before = ctx.names.local("loss_before");
     let inline = backward.inline.then(|| quote! { #[inline] });
@@ -87,7 +158,7 @@ fn step(ctx: &Ctx<'_>, write: Write) -> Result<TokenStream, EmitError> {
             #inline
             pub fn adam_step(#p: &mut Params, #s: &mut Adam, #data_args) -> F {
                 #s.t = #s.t.saturating_add(1);
-                let #k = ::chainrule::runtime::AdamStep::new(#s.lr, #s.beta1, #s.beta2, #s.eps, #s.weight_decay, #s.t);
+                let #k = ::chainrule::runtime::AdamStep::with_powers(#s.lr, #s.beta1, #s.beta2, #s.eps, #s.weight_decay, #s.powers.at(#s.beta1, #s.beta2, #s.t));
                 #(#statements)*
                 #(#bindings)*
                 #(#loops)*
@@ -137,6 +208,10 @@ pub fn optimizers(ctx: &Ctx<'_>) -> Result<TokenStream, EmitError> {
             pub weight_decay: F,
             /// Steps taken.
             pub t: u32,
+            /// `beta1^t` and `beta2^t` of the last step, kept by the steps (recomputed when
+            /// `t` or a beta was changed in between); `AdamPowers::new(beta1, beta2)` for a
+            /// state built by hand.
+            pub powers: ::chainrule::runtime::AdamPowers<F>,
             /// The first moment of every element.
             pub m: Params,
             /// The second moment of every element.
@@ -151,7 +226,17 @@ pub fn optimizers(ctx: &Ctx<'_>) -> Result<TokenStream, EmitError> {
 
             /// Adam with every setting; a non-zero `weight_decay` makes it AdamW.
             pub fn with(lr: F, beta1: F, beta2: F, eps: F, weight_decay: F) -> Self {
-                Adam { lr, beta1, beta2, eps, weight_decay, t: 0, m: Params::zeros(), v: Params::zeros() }
+                Adam {
+                    lr,
+                    beta1,
+                    beta2,
+                    eps,
+                    weight_decay,
+                    t: 0,
+                    powers: ::chainrule::runtime::AdamPowers::new(beta1, beta2),
+                    m: Params::zeros(),
+                    v: Params::zeros(),
+                }
             }
         }
 

@@ -20,6 +20,7 @@ chainrule::derive! {
 }
 
 pub use calib::{Adam, Momentum, Params};
+use chainrule::runtime::Math as _;
 
 /// The same network in single precision, as a microcontroller with a single-precision FPU
 /// would run it (`libm`'s `f32` functions).
@@ -109,4 +110,68 @@ pub extern "C" fn chainrule_train_momentum(seed: u64, steps: u32) -> f64 {
     }
     let (x, _) = sample(0);
     last + 0.0 * calib::forward(&p, &x).y[0]
+}
+
+/// Adam's moments for the hand-written pass, laid out like `Params`, and `beta1^t`, `beta2^t`
+/// kept as products (cheaper than raising to the power `t` each step).
+pub struct Moments {
+    m: Params,
+    v: Params,
+    beta1_t: f64,
+    beta2_t: f64,
+}
+
+impl Default for Moments {
+    fn default() -> Self {
+        Moments::new()
+    }
+}
+
+impl Moments {
+    /// Before the first step.
+    pub fn new() -> Self {
+        Moments {
+            m: Params::zeros(),
+            v: Params::zeros(),
+            beta1_t: 1.0,
+            beta2_t: 1.0,
+        }
+    }
+}
+
+/// One Adam step over every weight, written by hand as a `no_std` user would after
+/// `gradient` (square roots from `libm`, through the runtime's `Math`): the same arithmetic
+/// as the generated `adam_step` (PyTorch's rule, bias corrections as factors). The baseline
+/// of issue 22's target for `adam_step` (BENCHMARKS.md); the driver times it.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub fn chainrule_adam_pass(p: &mut Params, s: &mut Moments, g: &Params, lr: f64) {
+    let (beta1, beta2, eps) = (0.9f64, 0.999f64, 1e-8f64);
+    s.beta1_t *= beta1;
+    s.beta2_t *= beta2;
+    let c1 = 1.0 / (1.0 - s.beta1_t);
+    let c2 = 1.0 / (1.0 - s.beta2_t);
+    let fields = [
+        (
+            p.W1.as_flattened_mut(),
+            s.m.W1.as_flattened_mut(),
+            s.v.W1.as_flattened_mut(),
+            g.W1.as_flattened(),
+        ),
+        (&mut p.b1[..], &mut s.m.b1[..], &mut s.v.b1[..], &g.b1[..]),
+        (
+            p.W2.as_flattened_mut(),
+            s.m.W2.as_flattened_mut(),
+            s.v.W2.as_flattened_mut(),
+            g.W2.as_flattened(),
+        ),
+        (&mut p.b2[..], &mut s.m.b2[..], &mut s.v.b2[..], &g.b2[..]),
+    ];
+    for (p, m, v, g) in fields {
+        for k in 0..p.len() {
+            m[k] = beta1 * m[k] + (1.0 - beta1) * g[k];
+            v[k] = beta2 * v[k] + (1.0 - beta2) * g[k] * g[k];
+            p[k] -= lr * (m[k] * c1) / ((v[k] * c2).sqrt() + eps);
+        }
+    }
 }

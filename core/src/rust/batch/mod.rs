@@ -368,7 +368,7 @@ pub fn items(
             let __loss = __accumulate(#p, #(#idents,)* #ws)?;
             let __total = &#ws.total;
             #s.t = #s.t.saturating_add(1);
-            let __k = ::chainrule::runtime::AdamStep::new(#s.lr, #s.beta1, #s.beta2, #s.eps, #s.weight_decay, #s.t);
+            let __k = ::chainrule::runtime::AdamStep::with_powers(#s.lr, #s.beta1, #s.beta2, #s.eps, #s.weight_decay, #s.powers.at(#s.beta1, #s.beta2, #s.t));
             #adam
             Ok(__loss)
         }
