@@ -33,27 +33,35 @@ fn cargo(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-#[test]
-fn a_no_std_crate_trains_without_std_or_an_allocator() {
-    cargo(&["build", "--locked", "--workspace"]);
-
-    // Proc macros run on the host and link nothing into the library: left out.
+/// The names of the packages `cargo tree` lists for the crate along `edges`, sorted and
+/// without repeats, and the tree itself (for a failure's message).
+fn packages(edges: &str) -> (Vec<String>, String) {
     let tree = cargo(&[
         "tree",
         "--locked",
         "-p",
         "chainrule-no-std-check",
         "-e",
-        "normal,no-proc-macro",
+        edges,
         "--prefix",
         "none",
     ]);
-    let mut packages: Vec<&str> = tree
+    let mut names: Vec<String> = tree
         .lines()
         .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_owned)
         .collect();
-    packages.sort_unstable();
-    packages.dedup();
+    names.sort_unstable();
+    names.dedup();
+    (names, tree)
+}
+
+#[test]
+fn a_no_std_crate_trains_without_std_or_an_allocator() {
+    cargo(&["build", "--locked", "--workspace"]);
+
+    // Proc macros run on the host and link nothing into the library: left out.
+    let (packages, tree) = packages("normal,no-proc-macro");
     assert_eq!(
         packages,
         ["chainrule", "chainrule-no-std-check", "libm"],
@@ -127,22 +135,7 @@ fn a_no_std_crate_trains_without_std_or_an_allocator() {
 /// on purpose.
 #[test]
 fn the_macro_builds_only_the_engine_it_runs() {
-    let tree = cargo(&[
-        "tree",
-        "--locked",
-        "-p",
-        "chainrule-no-std-check",
-        "-e",
-        "normal,build",
-        "--prefix",
-        "none",
-    ]);
-    let mut packages: Vec<&str> = tree
-        .lines()
-        .filter_map(|l| l.split_whitespace().next())
-        .collect();
-    packages.sort_unstable();
-    packages.dedup();
+    let (packages, tree) = packages("normal,build");
     assert_eq!(
         packages,
         [
