@@ -4,7 +4,8 @@
 //! two levels: the scalar graph (one node per element, the reference) and the tensor-level
 //! statements (one per definition, verified against the scalar graph element by element).
 //! Everything here is plain Rust (no `proc_macro`), so the macro and the CLI share it and
-//! all of it is testable outside a macro.
+//! all of it is testable outside a macro. The default `outputs` feature holds every output
+//! but the Rust items of `derive!`; the macro builds without it (ARCHITECTURE.md, "Features").
 
 pub mod builtin;
 pub mod canon;

@@ -132,8 +132,7 @@ fn exact_powers<F: Real>(beta1: F, beta2: F, t: u32) -> (F, F) {
 
 /// `(x^n, y^n)` by repeated squaring in the order of compiler-rt's `__powidf2` (what
 /// `powi` calls), so the same bits as `x.powi(n)`, but with the bits of `n` choosing a factor
-/// instead of a branch: `t` changes every step, and a mispredicted branch per bit cost a
-/// small network's `adam_step` a fifth of its time (BENCHMARKS.md, the calibration example).
+/// instead of a branch: `t` changes every step, and a branch per bit of it mispredicts.
 #[inline]
 fn powers<F: Real>(x: F, y: F, n: u32) -> (F, F) {
     let (mut x, mut y, mut n) = (x, y, n);

@@ -63,9 +63,7 @@ fn runs(elements: &[(usize, usize)]) -> Vec<Run> {
 }
 
 /// The gradient of each run, bound where the backward pass computes it: a lone element's as
-/// `let gradN: F`, a longer run's as one array `let gradN: [F; len]`, written element by
-/// element long before the update loads it whole (built at the update, the array's scalar
-/// stores stalled its vector loads).
+/// `let gradN: F`, a longer run's as one array `let gradN: [F; len]` that its update reads.
 fn run_bindings(ctx: &Ctx<'_>, runs: &[Run], values: &[&TokenStream]) -> Vec<TokenStream> {
     runs.iter()
         .map(|run| {
