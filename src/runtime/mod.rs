@@ -25,7 +25,7 @@ pub use json::ParamsError;
 pub use math::Math;
 pub use optim::{
     AdamPowers, AdamStep, MomentumStep, adam_update, adam_update_run, momentum_update,
-    momentum_update_run,
+    momentum_update_run, sgd_update_run,
 };
 #[cfg(feature = "std")]
 pub use report::{ElementDiff, GradientDiff, Relation, ShapeError, element_name, zeroed_box};

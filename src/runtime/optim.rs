@@ -21,6 +21,15 @@ pub fn momentum_update<F: Real>(p: &mut F, buf: &mut F, g: F, k: &MomentumStep<F
     *p = *p - k.lr * *buf;
 }
 
+/// `p[i] -= lr * g[i]` for consecutive elements: a gradient-descent step of a run of
+/// elements, as one loop LLVM vectorizes.
+#[inline]
+pub fn sgd_update_run<F: Real>(p: &mut [F], g: &[F], lr: F) {
+    for (p, g) in p[..g.len()].iter_mut().zip(g) {
+        *p = *p - lr * *g;
+    }
+}
+
 /// [`momentum_update`] of consecutive elements, `g[i]` the gradient of `p[i]`.
 #[inline]
 pub fn momentum_update_run<F: Real>(p: &mut [F], buf: &mut [F], g: &[F], k: &MomentumStep<F>) {

@@ -574,72 +574,73 @@ pub mod generated_names {
         let tmp5 = 1f64 - h_2.powi(2);
         let loss_before: F = 0.5f64 * (tmp2.powi(2) + tmp0_.powi(2))
             + tmp1 * (z_0_ + z_1);
-        let grad0: F = h_0_delta * (tmp3 * p[0]);
-        let grad1: F = h_0_delta * (tmp3 * p[1]);
-        let grad2: F = h_1_delta * (tmp4 * p[0]);
-        let grad3: F = h_1_delta * (tmp4 * p[1]);
-        let grad4: F = h_2_delta * (tmp5 * p[0]);
-        let grad5: F = h_2_delta * (tmp5 * p[1]);
-        let grad6: F = h_0_delta * (tmp3 * g[0]);
-        let grad7: F = h_0_delta * (tmp3 * g[1]);
-        let grad8: F = h_1_delta * (tmp4 * g[0]);
-        let grad9: F = h_1_delta * (tmp4 * g[1]);
-        let grad10: F = h_2_delta * (tmp5 * g[0]);
-        let grad11: F = h_2_delta * (tmp5 * g[1]);
-        let grad12: F = h_0_delta * (tmp3 * gradient_[0]);
-        let grad13: F = h_0_delta * (tmp3 * gradient_[1]);
-        let grad14: F = h_1_delta * (tmp4 * gradient_[0]);
-        let grad15: F = h_1_delta * (tmp4 * gradient_[1]);
-        let grad16: F = h_2_delta * (tmp5 * gradient_[0]);
-        let grad17: F = h_2_delta * (tmp5 * gradient_[1]);
-        let grad18: F = h_0_delta * (tmp3 * LATEX_[0]);
-        let grad19: F = h_0_delta * (tmp3 * LATEX_[1]);
-        let grad20: F = h_1_delta * (tmp4 * LATEX_[0]);
-        let grad21: F = h_1_delta * (tmp4 * LATEX_[1]);
-        let grad22: F = h_2_delta * (tmp5 * LATEX_[0]);
-        let grad23: F = h_2_delta * (tmp5 * LATEX_[1]);
-        let grad24: F = h_0_delta * tmp3;
-        let grad25: F = h_1_delta * tmp4;
-        let grad26: F = h_2_delta * tmp5;
-        let grad27: F = z_0_delta * h_0;
-        let grad28: F = z_0_delta * h_1;
-        let grad29: F = z_0_delta * h_2;
-        let grad30: F = z_1_delta * h_0;
-        let grad31: F = z_1_delta * h_1;
-        let grad32: F = z_1_delta * h_2;
-        p_.W1[0][0] -= lr_ * grad0;
-        p_.W1[0][1] -= lr_ * grad1;
-        p_.W1[1][0] -= lr_ * grad2;
-        p_.W1[1][1] -= lr_ * grad3;
-        p_.W1[2][0] -= lr_ * grad4;
-        p_.W1[2][1] -= lr_ * grad5;
-        p_.W2[0][0] -= lr_ * grad6;
-        p_.W2[0][1] -= lr_ * grad7;
-        p_.W2[1][0] -= lr_ * grad8;
-        p_.W2[1][1] -= lr_ * grad9;
-        p_.W2[2][0] -= lr_ * grad10;
-        p_.W2[2][1] -= lr_ * grad11;
-        p_.W3[0][0] -= lr_ * grad12;
-        p_.W3[0][1] -= lr_ * grad13;
-        p_.W3[1][0] -= lr_ * grad14;
-        p_.W3[1][1] -= lr_ * grad15;
-        p_.W3[2][0] -= lr_ * grad16;
-        p_.W3[2][1] -= lr_ * grad17;
-        p_.W4[0][0] -= lr_ * grad18;
-        p_.W4[0][1] -= lr_ * grad19;
-        p_.W4[1][0] -= lr_ * grad20;
-        p_.W4[1][1] -= lr_ * grad21;
-        p_.W4[2][0] -= lr_ * grad22;
-        p_.W4[2][1] -= lr_ * grad23;
-        p_.b1[0] -= lr_ * grad24;
-        p_.b1[1] -= lr_ * grad25;
-        p_.b1[2] -= lr_ * grad26;
-        p_.W5[0][0] -= lr_ * grad27;
-        p_.W5[0][1] -= lr_ * grad28;
-        p_.W5[0][2] -= lr_ * grad29;
-        p_.W5[1][0] -= lr_ * grad30;
-        p_.W5[1][1] -= lr_ * grad31;
-        p_.W5[1][2] -= lr_ * grad32;
+        let grad0: [F; 6] = [
+            h_0_delta * (tmp3 * p[0]),
+            h_0_delta * (tmp3 * p[1]),
+            h_1_delta * (tmp4 * p[0]),
+            h_1_delta * (tmp4 * p[1]),
+            h_2_delta * (tmp5 * p[0]),
+            h_2_delta * (tmp5 * p[1]),
+        ];
+        let grad6: [F; 6] = [
+            h_0_delta * (tmp3 * g[0]),
+            h_0_delta * (tmp3 * g[1]),
+            h_1_delta * (tmp4 * g[0]),
+            h_1_delta * (tmp4 * g[1]),
+            h_2_delta * (tmp5 * g[0]),
+            h_2_delta * (tmp5 * g[1]),
+        ];
+        let grad12: [F; 6] = [
+            h_0_delta * (tmp3 * gradient_[0]),
+            h_0_delta * (tmp3 * gradient_[1]),
+            h_1_delta * (tmp4 * gradient_[0]),
+            h_1_delta * (tmp4 * gradient_[1]),
+            h_2_delta * (tmp5 * gradient_[0]),
+            h_2_delta * (tmp5 * gradient_[1]),
+        ];
+        let grad18: [F; 6] = [
+            h_0_delta * (tmp3 * LATEX_[0]),
+            h_0_delta * (tmp3 * LATEX_[1]),
+            h_1_delta * (tmp4 * LATEX_[0]),
+            h_1_delta * (tmp4 * LATEX_[1]),
+            h_2_delta * (tmp5 * LATEX_[0]),
+            h_2_delta * (tmp5 * LATEX_[1]),
+        ];
+        let grad24: [F; 3] = [h_0_delta * tmp3, h_1_delta * tmp4, h_2_delta * tmp5];
+        let grad27: [F; 6] = [
+            z_0_delta * h_0,
+            z_0_delta * h_1,
+            z_0_delta * h_2,
+            z_1_delta * h_0,
+            z_1_delta * h_1,
+            z_1_delta * h_2,
+        ];
+        ::chainrule::runtime::sgd_update_run(
+            &mut p_.W1.as_flattened_mut()[0..6],
+            &grad0,
+            lr_,
+        );
+        ::chainrule::runtime::sgd_update_run(
+            &mut p_.W2.as_flattened_mut()[0..6],
+            &grad6,
+            lr_,
+        );
+        ::chainrule::runtime::sgd_update_run(
+            &mut p_.W3.as_flattened_mut()[0..6],
+            &grad12,
+            lr_,
+        );
+        ::chainrule::runtime::sgd_update_run(
+            &mut p_.W4.as_flattened_mut()[0..6],
+            &grad18,
+            lr_,
+        );
+        ::chainrule::runtime::sgd_update_run(&mut p_.b1[0..3], &grad24, lr_);
+        ::chainrule::runtime::sgd_update_run(
+            &mut p_.W5.as_flattened_mut()[0..6],
+            &grad27,
+            lr_,
+        );
         loss_before
     }
     /// The state of gradient descent with momentum (PyTorch's `SGD(momentum = mu)`, no

@@ -18,6 +18,7 @@ mod parse_tests;
 mod plan;
 mod single;
 mod step;
+mod updates;
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};

@@ -1,36 +1,21 @@
 //! `sgd_step`: one gradient-descent update of one sample, in place.
 
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::EmitError;
 use super::context::Ctx;
-use super::gradient::{backward, element};
+use super::gradient::backward;
 use super::loops::Write;
+use super::updates::straight_line;
 
 /// `sgd_step`: every value and straight-line gradient element is computed first, then the
 /// loops and assignments update `p` where it lies; no copy of the parameters.
 pub fn sgd_step(ctx: &Ctx<'_>) -> Result<TokenStream, EmitError> {
     let (p, data_args) = (&ctx.p, &ctx.data_args);
     let backward = backward(ctx, Write::Step)?;
-    let names: Vec<Ident> = (0..backward.elements.len())
-        .map(|i| ctx.names.local(&format!("grad{i}")))
-        .collect();
-    let bindings = backward
-        .elements
-        .iter()
-        .zip(&names)
-        .map(|((_, _, v), name)| quote! { let #name: F = #v; });
-    let base = quote! { #p };
+    let (bindings, updates) = straight_line(ctx, Write::Step, &backward.elements);
     let lr = ctx.names.local("lr");
-    let updates = backward
-        .elements
-        .iter()
-        .zip(&names)
-        .map(|((q, e, _), name)| {
-            let place = element(ctx, &base, *q, *e);
-            quote! { #place -= #lr * #name; }
-        });
     let (statements, loops) = (&backward.statements, &backward.loops);
     let loss_before = ctx.names.local("loss_before");
     let inline = backward.inline.then(|| quote! { #[inline] });

@@ -56,13 +56,13 @@ impl Body<'_, '_> {
             let element = quote! { #target #index };
             let mut statement = match write {
                 Write::Into => quote! { #element = #body; },
-                Write::Step => {
-                    let lr = self.ctx.names.local("lr");
-                    quote! { #element -= #lr * (#body); }
-                }
-                Write::Momentum | Write::Adam => {
-                    super::super::optim::update(self.ctx, write, field, &index, quote! { (#body) })
-                }
+                Write::Step | Write::Momentum | Write::Adam => super::super::updates::update(
+                    self.ctx,
+                    write,
+                    field,
+                    &index,
+                    quote! { (#body) },
+                ),
             };
             for (index, bound) in bounds.into_iter().rev() {
                 let bound = Literal::usize_unsuffixed(bound);
