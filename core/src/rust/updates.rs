@@ -45,7 +45,8 @@ pub fn update(
         Write::Adam => quote! {
             ::chainrule::runtime::adam_update(&mut #p.#field #index, &mut #s.m.#field #index, &mut #s.v.#field #index, #g, &#k);
         },
-        Write::Into => panic!("an update of `p` was asked of `gradient_into`, which writes `g`"),
+        // Only the three steps update `p`: asking it of `gradient_into` is an emitter's mistake.
+        Write::Into => panic!("an update of p asked of gradient_into"), // ok: never from input
     }
 }
 
