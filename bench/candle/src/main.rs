@@ -11,6 +11,7 @@
 
 #[path = "../../../benches/baselines/mod.rs"]
 mod baselines;
+mod timing;
 
 use std::time::Instant;
 
@@ -183,29 +184,8 @@ fn check(what: &str, want_loss: f64, want: &[f64], got_loss: f64, got: &[f64]) {
 }
 
 /// Seconds per call, the median of 7 loops of about 0.3 s each (as `bench/python_bench.py`).
-fn timed(mut f: impl FnMut() -> Result<()>) -> Result<Value> {
-    let mut n = 1usize;
-    loop {
-        let t = Instant::now();
-        for _ in 0..n {
-            f()?;
-        }
-        let dt = t.elapsed().as_secs_f64();
-        if dt > 0.05 {
-            n = ((n as f64) * 0.3 / dt).max(1.0) as usize;
-            break;
-        }
-        n *= 4;
-    }
-    let mut times = Vec::new();
-    for _ in 0..7 {
-        let t = Instant::now();
-        for _ in 0..n {
-            f()?;
-        }
-        times.push(t.elapsed().as_secs_f64() / n as f64);
-    }
-    times.sort_by(f64::total_cmp);
+fn timed(f: impl FnMut() -> Result<()>) -> Result<Value> {
+    let (times, n) = timing::per_call(f)?;
     Ok(json!({"median_s": times[3], "best_s": times[0], "calls": n, "reps": 7}))
 }
 

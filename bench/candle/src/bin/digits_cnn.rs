@@ -18,7 +18,8 @@
 //!
 //! `RAYON_NUM_THREADS=1 cargo run --release --manifest-path bench/candle/Cargo.toml --bin digits_cnn`
 
-use std::time::Instant;
+#[path = "../timing.rs"]
+mod timing;
 
 use candle_core::{Device, Result, Tensor, Var};
 
@@ -118,22 +119,9 @@ impl Net {
     }
 }
 
-/// Median over 7 rounds of the time per call, each round at least 30 ms.
-fn timed(mut f: impl FnMut() -> Result<()>) -> Result<f64> {
-    let start = Instant::now();
-    f()?;
-    let once = start.elapsed().as_secs_f64().max(1e-7);
-    let calls = ((0.03 / once) as usize).clamp(1, 1_000_000);
-    let mut rounds = Vec::new();
-    for _ in 0..7 {
-        let start = Instant::now();
-        for _ in 0..calls {
-            f()?;
-        }
-        rounds.push(start.elapsed().as_secs_f64() / calls as f64);
-    }
-    rounds.sort_by(f64::total_cmp);
-    Ok(rounds[3])
+/// Seconds per call, the median of 7 loops of about 0.3 s each.
+fn timed(f: impl FnMut() -> Result<()>) -> Result<f64> {
+    Ok(timing::per_call(f)?.0[3])
 }
 
 fn main() -> Result<()> {
