@@ -18,8 +18,13 @@
 //!
 //! `RAYON_NUM_THREADS=1 cargo run --release --manifest-path bench/candle/Cargo.toml --bin digits_cnn`
 
+#[path = "../../../../benches/baselines/point.rs"]
+#[allow(dead_code)]
+mod point;
 #[path = "../timing.rs"]
 mod timing;
+
+use point::SplitMix;
 
 use candle_core::{Device, Result, Tensor, Var};
 
@@ -28,18 +33,12 @@ const FILTERS: usize = 16;
 const CLASSES: usize = 10;
 const DECAY: f64 = 0.0005;
 
-/// `benches/batch_support.rs`'s `numbers`: splitmix64, uniform in [-scale, scale).
+/// `benches/batch_support.rs`'s `numbers`: the benchmarks' SplitMix64, uniform in
+/// [-scale, scale), rounded as there (`(2u - 1) * scale`) so that the numbers are the same bits.
 fn numbers(seed: u64, n: usize, scale: f64) -> Vec<f64> {
-    let mut state = seed;
+    let mut bits = SplitMix(seed);
     (0..n)
-        .map(|_| {
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^= z >> 31;
-            ((z >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0) * scale
-        })
+        .map(|_| ((bits.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0) * scale)
         .collect()
 }
 
