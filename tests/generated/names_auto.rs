@@ -195,6 +195,7 @@ pub mod generated_names {
         pub Params: [f64; 1],
         pub F: [f64; 1],
         pub H: [f64; 1],
+        pub scale: [f64; 1],
         pub h: [f64; 3],
         pub s: [f64; 1],
         pub z: [f64; 2],
@@ -222,6 +223,7 @@ pub mod generated_names {
         Params: &[f64; 1],
         F: &[f64; 1],
         H: &[f64; 1],
+        scale: &[f64; 1],
     ) -> Forward {
         evaluate(
             p_,
@@ -243,6 +245,7 @@ pub mod generated_names {
             Params,
             F,
             H,
+            scale,
             &[<f64 as ::chainrule::runtime::Real>::NAN; 2],
             &[<f64 as ::chainrule::runtime::Real>::NAN; 1],
             &[<f64 as ::chainrule::runtime::Real>::NAN; 1],
@@ -269,6 +272,7 @@ pub mod generated_names {
         Params: &[f64; 1],
         F: &[f64; 1],
         H: &[f64; 1],
+        scale: &[f64; 1],
         gradient_into_: &[f64; 2],
         evaluate_: &[f64; 1],
         sgd_step_: &[f64; 1],
@@ -289,7 +293,8 @@ pub mod generated_names {
             + (p_.W4[2][0] * LATEX_[0] + p_.W4[2][1] * LATEX_[1]) + p_.b1[2])
             .tanh();
         let s_0 = None_[0] * PARAMS_[0] + z_0[0] * h_values[0] + tmp0[0] * ix_k[0]
-            + acc[0] * lr[0] + ws[0] * data[0] + params[0] * Params[0] + F[0] * H[0];
+            + acc[0] * lr[0] + ws[0] * data[0] + params[0] * Params[0] + F[0] * H[0]
+            + scale[0] * lr[0];
         let z_0_ = p_.W5[0][0] * h_0 + p_.W5[0][1] * h_1 + p_.W5[0][2] * h_2 + s_0;
         let z_1 = p_.W5[1][0] * h_0 + p_.W5[1][1] * h_1 + p_.W5[1][2] * h_2 + s_0;
         Forward {
@@ -311,6 +316,7 @@ pub mod generated_names {
             Params: *Params,
             F: *F,
             H: *H,
+            scale: *scale,
             h: [h_0, h_1, h_2],
             s: [s_0],
             z: [z_0_, z_1],
@@ -341,6 +347,7 @@ pub mod generated_names {
         Params: &[f64; 1],
         F: &[f64; 1],
         H: &[f64; 1],
+        scale: &[f64; 1],
         gradient_into_: &[f64; 2],
         evaluate_: &[f64; 1],
         sgd_step_: &[f64; 1],
@@ -361,7 +368,8 @@ pub mod generated_names {
             + (p_.W4[2][0] * LATEX_[0] + p_.W4[2][1] * LATEX_[1]) + p_.b1[2])
             .tanh();
         let s_0 = None_[0] * PARAMS_[0] + z_0[0] * h_values[0] + tmp0[0] * ix_k[0]
-            + acc[0] * lr[0] + ws[0] * data[0] + params[0] * Params[0] + F[0] * H[0];
+            + acc[0] * lr[0] + ws[0] * data[0] + params[0] * Params[0] + F[0] * H[0]
+            + scale[0] * lr[0];
         let z_0_ = p_.W5[0][0] * h_0 + p_.W5[0][1] * h_1 + p_.W5[0][2] * h_2 + s_0;
         let z_1 = p_.W5[1][0] * h_0 + p_.W5[1][1] * h_1 + p_.W5[1][2] * h_2 + s_0;
         0.5f64 * ((z_0_ - gradient_into_[0]).powi(2) + (z_1 - gradient_into_[1]).powi(2))
@@ -389,6 +397,7 @@ pub mod generated_names {
         Params: &[f64; 1],
         F: &[f64; 1],
         H: &[f64; 1],
+        scale: &[f64; 1],
         gradient_into_: &[f64; 2],
         evaluate_: &[f64; 1],
         sgd_step_: &[f64; 1],
@@ -410,7 +419,8 @@ pub mod generated_names {
             + (p_.W4[2][0] * LATEX_[0] + p_.W4[2][1] * LATEX_[1]) + p_.b1[2])
             .tanh();
         let s_0 = None_[0] * PARAMS_[0] + z_0[0] * h_values[0] + tmp0[0] * ix_k[0]
-            + acc[0] * lr[0] + ws[0] * data[0] + params[0] * Params[0] + F[0] * H[0];
+            + acc[0] * lr[0] + ws[0] * data[0] + params[0] * Params[0] + F[0] * H[0]
+            + scale[0] * lr[0];
         let z_0_ = p_.W5[0][0] * h_0 + p_.W5[0][1] * h_1 + p_.W5[0][2] * h_2 + s_0;
         let z_1 = p_.W5[1][0] * h_0 + p_.W5[1][1] * h_1 + p_.W5[1][2] * h_2 + s_0;
         let tmp0_ = z_1 - gradient_into_[1];
@@ -483,6 +493,7 @@ pub mod generated_names {
         Params: &[f64; 1],
         F: &[f64; 1],
         H: &[f64; 1],
+        scale: &[f64; 1],
         gradient_into_: &[f64; 2],
         evaluate_: &[f64; 1],
         sgd_step_: &[f64; 1],
@@ -508,6 +519,7 @@ pub mod generated_names {
             Params,
             F,
             H,
+            scale,
             gradient_into_,
             evaluate_,
             sgd_step_,
@@ -537,6 +549,7 @@ pub mod generated_names {
         Params: &[f64; 1],
         F: &[f64; 1],
         H: &[f64; 1],
+        scale: &[f64; 1],
         gradient_into_: &[f64; 2],
         evaluate_: &[f64; 1],
         sgd_step_: &[f64; 1],
@@ -558,7 +571,8 @@ pub mod generated_names {
             + (p_.W4[2][0] * LATEX_[0] + p_.W4[2][1] * LATEX_[1]) + p_.b1[2])
             .tanh();
         let s_0 = None_[0] * PARAMS_[0] + z_0[0] * h_values[0] + tmp0[0] * ix_k[0]
-            + acc[0] * lr[0] + ws[0] * data[0] + params[0] * Params[0] + F[0] * H[0];
+            + acc[0] * lr[0] + ws[0] * data[0] + params[0] * Params[0] + F[0] * H[0]
+            + scale[0] * lr[0];
         let z_0_ = p_.W5[0][0] * h_0 + p_.W5[0][1] * h_1 + p_.W5[0][2] * h_2 + s_0;
         let z_1 = p_.W5[1][0] * h_0 + p_.W5[1][1] * h_1 + p_.W5[1][2] * h_2 + s_0;
         let tmp0_ = z_1 - gradient_into_[1];
@@ -733,6 +747,7 @@ pub mod generated_names {
         Params: &[f64; 1],
         F: &[f64; 1],
         H: &[f64; 1],
+        scale: &[f64; 1],
         gradient_into_: &[f64; 2],
         evaluate_: &[f64; 1],
         sgd_step_: &[f64; 1],
@@ -757,7 +772,8 @@ pub mod generated_names {
             + (p_.W4[2][0] * LATEX_[0] + p_.W4[2][1] * LATEX_[1]) + p_.b1[2])
             .tanh();
         let s_0 = None_[0] * PARAMS_[0] + z_0[0] * h_values[0] + tmp0[0] * ix_k[0]
-            + acc[0] * lr[0] + ws[0] * data[0] + params[0] * Params[0] + F[0] * H[0];
+            + acc[0] * lr[0] + ws[0] * data[0] + params[0] * Params[0] + F[0] * H[0]
+            + scale[0] * lr[0];
         let z_0_ = p_.W5[0][0] * h_0 + p_.W5[0][1] * h_1 + p_.W5[0][2] * h_2 + s_0;
         let z_1 = p_.W5[1][0] * h_0 + p_.W5[1][1] * h_1 + p_.W5[1][2] * h_2 + s_0;
         let tmp0_ = z_1 - gradient_into_[1];
@@ -876,6 +892,7 @@ pub mod generated_names {
         Params: &[f64; 1],
         F: &[f64; 1],
         H: &[f64; 1],
+        scale: &[f64; 1],
         gradient_into_: &[f64; 2],
         evaluate_: &[f64; 1],
         sgd_step_: &[f64; 1],
@@ -905,7 +922,8 @@ pub mod generated_names {
             + (p_.W4[2][0] * LATEX_[0] + p_.W4[2][1] * LATEX_[1]) + p_.b1[2])
             .tanh();
         let s_0 = None_[0] * PARAMS_[0] + z_0[0] * h_values[0] + tmp0[0] * ix_k[0]
-            + acc[0] * lr[0] + ws[0] * data[0] + params[0] * Params[0] + F[0] * H[0];
+            + acc[0] * lr[0] + ws[0] * data[0] + params[0] * Params[0] + F[0] * H[0]
+            + scale[0] * lr[0];
         let z_0_ = p_.W5[0][0] * h_0 + p_.W5[0][1] * h_1 + p_.W5[0][2] * h_2 + s_0;
         let z_1 = p_.W5[1][0] * h_0 + p_.W5[1][1] * h_1 + p_.W5[1][2] * h_2 + s_0;
         let tmp0_ = z_1 - gradient_into_[1];
@@ -1028,11 +1046,11 @@ pub mod generated_names {
     /// How many parameter elements [`gradient_flat`] takes.
     pub const PARAMS: usize = 33;
     /// How many input and target elements [`gradient_flat`] takes.
-    pub const DATA: usize = 26;
+    pub const DATA: usize = 27;
     /// [`gradient`] over flat arrays: parameters in [`Params::flat`] order, then every
     /// input and target element in declaration order. For generic callers (tests,
     /// benchmarks).
-    pub fn gradient_flat(params_: &[F; 33], data_: &[F; 26]) -> (F, [F; 33]) {
+    pub fn gradient_flat(params_: &[F; 33], data_: &[F; 27]) -> (F, [F; 33]) {
         let mut parameters = Params::zeros();
         parameters.set_flat(params_);
         let mut at = 0usize;
@@ -1089,6 +1107,9 @@ pub mod generated_names {
         at += 1;
         let mut H = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
         H.copy_from_slice(&data_[at..at + 1]);
+        at += 1;
+        let mut scale = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+        scale.copy_from_slice(&data_[at..at + 1]);
         at += 1;
         let mut gradient_into_ = [<f64 as ::chainrule::runtime::Real>::ZERO; 2];
         gradient_into_.copy_from_slice(&data_[at..at + 2]);
@@ -1120,6 +1141,7 @@ pub mod generated_names {
             &Params,
             &F,
             &H,
+            &scale,
             &gradient_into_,
             &evaluate_,
             &sgd_step_,
@@ -1127,7 +1149,7 @@ pub mod generated_names {
         (loss, g_.flat())
     }
     /// [`sgd_step`] over flat arrays, in the order of [`gradient_flat`].
-    pub fn sgd_step_flat(params_: &mut [F; 33], data_: &[F; 26], lr_: F) -> F {
+    pub fn sgd_step_flat(params_: &mut [F; 33], data_: &[F; 27], lr_: F) -> F {
         let mut parameters = Params::zeros();
         parameters.set_flat(params_);
         let mut at = 0usize;
@@ -1185,6 +1207,9 @@ pub mod generated_names {
         let mut H = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
         H.copy_from_slice(&data_[at..at + 1]);
         at += 1;
+        let mut scale = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+        scale.copy_from_slice(&data_[at..at + 1]);
+        at += 1;
         let mut gradient_into_ = [<f64 as ::chainrule::runtime::Real>::ZERO; 2];
         gradient_into_.copy_from_slice(&data_[at..at + 2]);
         at += 2;
@@ -1215,6 +1240,7 @@ pub mod generated_names {
             &Params,
             &F,
             &H,
+            &scale,
             &gradient_into_,
             &evaluate_,
             &sgd_step_,
@@ -1645,6 +1671,7 @@ pub mod generated_names {
             Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
             F: ::chainrule::ndarray::ArrayView2<'_, f64>,
             H: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            scale: ::chainrule::ndarray::ArrayView2<'_, f64>,
             gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
@@ -1975,6 +2002,24 @@ pub mod generated_names {
                     ),
                 );
             }
+            if scale.ncols() != 1 {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "scale",
+                        format!("{} columns", 1),
+                        format!("{} columns", scale.ncols()),
+                    ),
+                );
+            }
+            if scale.nrows() != __rows {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "scale",
+                        format!("{} rows, as many as `{}`", __rows, "p"),
+                        format!("{} rows", scale.nrows()),
+                    ),
+                );
+            }
             if gradient_into_.ncols() != 2 {
                 return Err(
                     ::chainrule::runtime::ShapeError::new(
@@ -2124,6 +2169,10 @@ pub mod generated_names {
                         for (__slot, __value) in __row_H.iter_mut().zip(H.row(__row)) {
                             *__slot = *__value;
                         }
+                        let mut __row_scale = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+                        for (__slot, __value) in __row_scale.iter_mut().zip(scale.row(__row)) {
+                            *__slot = *__value;
+                        }
                         let mut __row_gradient_into_ = [<f64 as ::chainrule::runtime::Real>::ZERO; 2];
                         for (__slot, __value) in __row_gradient_into_
                             .iter_mut()
@@ -2167,6 +2216,7 @@ pub mod generated_names {
                                 &__row_Params,
                                 &__row_F,
                                 &__row_H,
+                                &__row_scale,
                                 &__row_gradient_into_,
                                 &__row_evaluate_,
                                 &__row_sgd_step_,
@@ -2215,6 +2265,7 @@ pub mod generated_names {
             Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
             F: ::chainrule::ndarray::ArrayView2<'_, f64>,
             H: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            scale: ::chainrule::ndarray::ArrayView2<'_, f64>,
             gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
@@ -2241,6 +2292,7 @@ pub mod generated_names {
                 Params,
                 F,
                 H,
+                scale,
                 gradient_into_,
                 evaluate_,
                 sgd_step_,
@@ -2271,6 +2323,7 @@ pub mod generated_names {
             Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
             F: ::chainrule::ndarray::ArrayView2<'_, f64>,
             H: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            scale: ::chainrule::ndarray::ArrayView2<'_, f64>,
             gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
@@ -2297,6 +2350,7 @@ pub mod generated_names {
                 Params,
                 F,
                 H,
+                scale,
                 gradient_into_,
                 evaluate_,
                 sgd_step_,
@@ -2326,11 +2380,11 @@ pub mod generated_names {
                     format!("{} elements", 33),
                     format!("{} elements", params_.len()),
                 ))?;
-            if data_.ncols() != 26 {
+            if data_.ncols() != 27 {
                 return Err(
                     ::chainrule::runtime::ShapeError::new(
                         "data",
-                        format!("{} columns", 26),
+                        format!("{} columns", 27),
                         format!("{} columns", data_.ncols()),
                     ),
                 );
@@ -2355,9 +2409,10 @@ pub mod generated_names {
             let Params = ::chainrule::parallel::columns(data_, 19, 20);
             let F = ::chainrule::parallel::columns(data_, 20, 21);
             let H = ::chainrule::parallel::columns(data_, 21, 22);
-            let gradient_into_ = ::chainrule::parallel::columns(data_, 22, 24);
-            let evaluate_ = ::chainrule::parallel::columns(data_, 24, 25);
-            let sgd_step_ = ::chainrule::parallel::columns(data_, 25, 26);
+            let scale = ::chainrule::parallel::columns(data_, 22, 23);
+            let gradient_into_ = ::chainrule::parallel::columns(data_, 23, 25);
+            let evaluate_ = ::chainrule::parallel::columns(data_, 25, 26);
+            let sgd_step_ = ::chainrule::parallel::columns(data_, 26, 27);
             let __loss = __accumulate(
                 &__p,
                 p,
@@ -2378,6 +2433,7 @@ pub mod generated_names {
                 Params,
                 F,
                 H,
+                scale,
                 gradient_into_,
                 evaluate_,
                 sgd_step_,
@@ -2407,6 +2463,7 @@ pub mod generated_names {
             Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
             F: ::chainrule::ndarray::ArrayView2<'_, f64>,
             H: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            scale: ::chainrule::ndarray::ArrayView2<'_, f64>,
             gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
@@ -2433,6 +2490,7 @@ pub mod generated_names {
                 Params,
                 F,
                 H,
+                scale,
                 gradient_into_,
                 evaluate_,
                 sgd_step_,
@@ -2461,6 +2519,7 @@ pub mod generated_names {
             Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
             F: ::chainrule::ndarray::ArrayView2<'_, f64>,
             H: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            scale: ::chainrule::ndarray::ArrayView2<'_, f64>,
             gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
@@ -2487,6 +2546,7 @@ pub mod generated_names {
                 Params,
                 F,
                 H,
+                scale,
                 gradient_into_,
                 evaluate_,
                 sgd_step_,
@@ -2536,6 +2596,7 @@ pub mod generated_names {
             Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
             F: ::chainrule::ndarray::ArrayView2<'_, f64>,
             H: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            scale: ::chainrule::ndarray::ArrayView2<'_, f64>,
             gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
@@ -2562,6 +2623,7 @@ pub mod generated_names {
                 Params,
                 F,
                 H,
+                scale,
                 gradient_into_,
                 evaluate_,
                 sgd_step_,
@@ -2591,6 +2653,7 @@ pub mod generated_names {
             Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
             F: ::chainrule::ndarray::ArrayView2<'_, f64>,
             H: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            scale: ::chainrule::ndarray::ArrayView2<'_, f64>,
             gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
@@ -2616,6 +2679,7 @@ pub mod generated_names {
                 Params,
                 F,
                 H,
+                scale,
                 gradient_into_,
                 evaluate_,
                 sgd_step_,
@@ -2704,6 +2768,7 @@ pub mod generated_names {
             Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
             F: ::chainrule::ndarray::ArrayView2<'_, f64>,
             H: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            scale: ::chainrule::ndarray::ArrayView2<'_, f64>,
             gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
@@ -2730,6 +2795,7 @@ pub mod generated_names {
                 Params,
                 F,
                 H,
+                scale,
                 gradient_into_,
                 evaluate_,
                 sgd_step_,
@@ -2759,6 +2825,7 @@ pub mod generated_names {
             Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
             F: ::chainrule::ndarray::ArrayView2<'_, f64>,
             H: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            scale: ::chainrule::ndarray::ArrayView2<'_, f64>,
             gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
@@ -2784,6 +2851,7 @@ pub mod generated_names {
                 Params,
                 F,
                 H,
+                scale,
                 gradient_into_,
                 evaluate_,
                 sgd_step_,
@@ -2884,6 +2952,7 @@ pub mod generated_names {
             Params: &[f64; 1],
             F: &[f64; 1],
             H: &[f64; 1],
+            scale: &[f64; 1],
             gradient_into_: &[f64; 2],
             evaluate_: &[f64; 1],
             sgd_step_: &[f64; 1],
@@ -2896,6 +2965,7 @@ pub mod generated_names {
                 &[f64; 2],
                 &[f64; 2],
                 &[f64; 2],
+                &[f64; 1],
                 &[f64; 1],
                 &[f64; 1],
                 &[f64; 1],
@@ -2935,6 +3005,7 @@ pub mod generated_names {
                 Params,
                 F,
                 H,
+                scale,
                 gradient_into_,
                 evaluate_,
                 sgd_step_,
@@ -2959,6 +3030,7 @@ pub mod generated_names {
                 Params,
                 F,
                 H,
+                scale,
                 gradient_into_,
                 evaluate_,
                 sgd_step_,

@@ -195,6 +195,7 @@ pub mod generated_names {
         pub Params: [f64; 1],
         pub F: [f64; 1],
         pub H: [f64; 1],
+        pub scale: [f64; 1],
         pub h: [f64; 3],
         pub s: [f64; 1],
         pub z: [f64; 2],
@@ -222,6 +223,7 @@ pub mod generated_names {
         Params: &[f64; 1],
         F: &[f64; 1],
         H: &[f64; 1],
+        scale: &[f64; 1],
     ) -> Forward {
         evaluate(
             p_,
@@ -243,6 +245,7 @@ pub mod generated_names {
             Params,
             F,
             H,
+            scale,
             &[<f64 as ::chainrule::runtime::Real>::NAN; 2],
             &[<f64 as ::chainrule::runtime::Real>::NAN; 1],
             &[<f64 as ::chainrule::runtime::Real>::NAN; 1],
@@ -269,6 +272,7 @@ pub mod generated_names {
         Params: &[f64; 1],
         F: &[f64; 1],
         H: &[f64; 1],
+        scale: &[f64; 1],
         gradient_into_: &[f64; 2],
         evaluate_: &[f64; 1],
         sgd_step_: &[f64; 1],
@@ -311,7 +315,8 @@ pub mod generated_names {
             s_values[ix_k_] = None_[ix_k_] * PARAMS_[ix_k_]
                 + z_0[ix_k_] * h_values[ix_k_] + tmp0[ix_k_] * ix_k[ix_k_]
                 + acc[ix_k_] * lr[ix_k_] + ws[ix_k_] * data[ix_k_]
-                + params[ix_k_] * Params[ix_k_] + F[ix_k_] * H[ix_k_];
+                + params[ix_k_] * Params[ix_k_] + F[ix_k_] * H[ix_k_]
+                + scale[ix_k_] * lr[ix_k_];
         }
         let mut z_values: [f64; 2] = [0.0; 2];
         for ix_k_ in 0..2 {
@@ -342,6 +347,7 @@ pub mod generated_names {
             Params: *Params,
             F: *F,
             H: *H,
+            scale: *scale,
             h: h_values_,
             s: s_values,
             z: z_values,
@@ -372,6 +378,7 @@ pub mod generated_names {
         Params: &[f64; 1],
         F: &[f64; 1],
         H: &[f64; 1],
+        scale: &[f64; 1],
         gradient_into_: &[f64; 2],
         evaluate_: &[f64; 1],
         sgd_step_: &[f64; 1],
@@ -414,7 +421,8 @@ pub mod generated_names {
             s_values[ix_k_] = None_[ix_k_] * PARAMS_[ix_k_]
                 + z_0[ix_k_] * h_values[ix_k_] + tmp0[ix_k_] * ix_k[ix_k_]
                 + acc[ix_k_] * lr[ix_k_] + ws[ix_k_] * data[ix_k_]
-                + params[ix_k_] * Params[ix_k_] + F[ix_k_] * H[ix_k_];
+                + params[ix_k_] * Params[ix_k_] + F[ix_k_] * H[ix_k_]
+                + scale[ix_k_] * lr[ix_k_];
         }
         let mut z_values: [f64; 2] = [0.0; 2];
         for ix_k_ in 0..2 {
@@ -452,6 +460,7 @@ pub mod generated_names {
         Params: &[f64; 1],
         F: &[f64; 1],
         H: &[f64; 1],
+        scale: &[f64; 1],
         gradient_into_: &[f64; 2],
         evaluate_: &[f64; 1],
         sgd_step_: &[f64; 1],
@@ -495,7 +504,8 @@ pub mod generated_names {
             s_values[ix_k_] = None_[ix_k_] * PARAMS_[ix_k_]
                 + z_0[ix_k_] * h_values[ix_k_] + tmp0[ix_k_] * ix_k[ix_k_]
                 + acc[ix_k_] * lr[ix_k_] + ws[ix_k_] * data[ix_k_]
-                + params[ix_k_] * Params[ix_k_] + F[ix_k_] * H[ix_k_];
+                + params[ix_k_] * Params[ix_k_] + F[ix_k_] * H[ix_k_]
+                + scale[ix_k_] * lr[ix_k_];
         }
         let mut z_values: [f64; 2] = [0.0; 2];
         for ix_k_ in 0..2 {
@@ -588,6 +598,7 @@ pub mod generated_names {
         Params: &[f64; 1],
         F: &[f64; 1],
         H: &[f64; 1],
+        scale: &[f64; 1],
         gradient_into_: &[f64; 2],
         evaluate_: &[f64; 1],
         sgd_step_: &[f64; 1],
@@ -613,6 +624,7 @@ pub mod generated_names {
             Params,
             F,
             H,
+            scale,
             gradient_into_,
             evaluate_,
             sgd_step_,
@@ -641,6 +653,7 @@ pub mod generated_names {
         Params: &[f64; 1],
         F: &[f64; 1],
         H: &[f64; 1],
+        scale: &[f64; 1],
         gradient_into_: &[f64; 2],
         evaluate_: &[f64; 1],
         sgd_step_: &[f64; 1],
@@ -684,7 +697,8 @@ pub mod generated_names {
             s_values[ix_k_] = None_[ix_k_] * PARAMS_[ix_k_]
                 + z_0[ix_k_] * h_values[ix_k_] + tmp0[ix_k_] * ix_k[ix_k_]
                 + acc[ix_k_] * lr[ix_k_] + ws[ix_k_] * data[ix_k_]
-                + params[ix_k_] * Params[ix_k_] + F[ix_k_] * H[ix_k_];
+                + params[ix_k_] * Params[ix_k_] + F[ix_k_] * H[ix_k_]
+                + scale[ix_k_] * lr[ix_k_];
         }
         let mut z_values: [f64; 2] = [0.0; 2];
         for ix_k_ in 0..2 {
@@ -722,41 +736,36 @@ pub mod generated_names {
                 + (z_values[1] - gradient_into_[1]).powi(2))
             + evaluate_[0] * sgd_step_[0] * (z_values[0] + z_values[1]);
         for ix_i in 0..3 {
+            let scale_: F = lr_ * h_deltas[ix_i] * (1f64 - h_values_[ix_i].powi(2));
             for ix_j in 0..2 {
-                p_.W1[ix_i][ix_j]
-                    -= lr_
-                        * (h_deltas[ix_i] * (1f64 - h_values_[ix_i].powi(2)) * p[ix_j]);
+                p_.W1[ix_i][ix_j] -= scale_ * p[ix_j];
             }
         }
         for ix_i in 0..3 {
+            let scale_: F = lr_ * h_deltas[ix_i] * (1f64 - h_values_[ix_i].powi(2));
             for ix_j in 0..2 {
-                p_.W2[ix_i][ix_j]
-                    -= lr_
-                        * (h_deltas[ix_i] * (1f64 - h_values_[ix_i].powi(2)) * g[ix_j]);
+                p_.W2[ix_i][ix_j] -= scale_ * g[ix_j];
             }
         }
         for ix_i in 0..3 {
+            let scale_: F = lr_ * h_deltas[ix_i] * (1f64 - h_values_[ix_i].powi(2));
             for ix_j in 0..2 {
-                p_.W3[ix_i][ix_j]
-                    -= lr_
-                        * (h_deltas[ix_i] * (1f64 - h_values_[ix_i].powi(2))
-                            * gradient_[ix_j]);
+                p_.W3[ix_i][ix_j] -= scale_ * gradient_[ix_j];
             }
         }
         for ix_i in 0..3 {
+            let scale_: F = lr_ * h_deltas[ix_i] * (1f64 - h_values_[ix_i].powi(2));
             for ix_j in 0..2 {
-                p_.W4[ix_i][ix_j]
-                    -= lr_
-                        * (h_deltas[ix_i] * (1f64 - h_values_[ix_i].powi(2))
-                            * LATEX_[ix_j]);
+                p_.W4[ix_i][ix_j] -= scale_ * LATEX_[ix_j];
             }
         }
         for ix_i in 0..3 {
             p_.b1[ix_i] -= lr_ * (h_deltas[ix_i] * (1f64 - h_values_[ix_i].powi(2)));
         }
         for ix_i in 0..2 {
+            let scale_: F = lr_ * z_deltas[ix_i];
             for ix_j in 0..3 {
-                p_.W5[ix_i][ix_j] -= lr_ * (z_deltas[ix_i] * h_values_[ix_j]);
+                p_.W5[ix_i][ix_j] -= scale_ * h_values_[ix_j];
             }
         }
         loss_before
@@ -850,6 +859,7 @@ pub mod generated_names {
         Params: &[f64; 1],
         F: &[f64; 1],
         H: &[f64; 1],
+        scale: &[f64; 1],
         gradient_into_: &[f64; 2],
         evaluate_: &[f64; 1],
         sgd_step_: &[f64; 1],
@@ -896,7 +906,8 @@ pub mod generated_names {
             s_values[ix_k_] = None_[ix_k_] * PARAMS_[ix_k_]
                 + z_0[ix_k_] * h_values[ix_k_] + tmp0[ix_k_] * ix_k[ix_k_]
                 + acc[ix_k_] * lr[ix_k_] + ws[ix_k_] * data[ix_k_]
-                + params[ix_k_] * Params[ix_k_] + F[ix_k_] * H[ix_k_];
+                + params[ix_k_] * Params[ix_k_] + F[ix_k_] * H[ix_k_]
+                + scale[ix_k_] * lr[ix_k_];
         }
         let mut z_values: [f64; 2] = [0.0; 2];
         for ix_k_ in 0..2 {
@@ -1017,6 +1028,7 @@ pub mod generated_names {
         Params: &[f64; 1],
         F: &[f64; 1],
         H: &[f64; 1],
+        scale: &[f64; 1],
         gradient_into_: &[f64; 2],
         evaluate_: &[f64; 1],
         sgd_step_: &[f64; 1],
@@ -1068,7 +1080,8 @@ pub mod generated_names {
             s_values[ix_k_] = None_[ix_k_] * PARAMS_[ix_k_]
                 + z_0[ix_k_] * h_values[ix_k_] + tmp0[ix_k_] * ix_k[ix_k_]
                 + acc[ix_k_] * lr[ix_k_] + ws[ix_k_] * data[ix_k_]
-                + params[ix_k_] * Params[ix_k_] + F[ix_k_] * H[ix_k_];
+                + params[ix_k_] * Params[ix_k_] + F[ix_k_] * H[ix_k_]
+                + scale[ix_k_] * lr[ix_k_];
         }
         let mut z_values: [f64; 2] = [0.0; 2];
         for ix_k_ in 0..2 {
@@ -1194,11 +1207,11 @@ pub mod generated_names {
     /// How many parameter elements [`gradient_flat`] takes.
     pub const PARAMS: usize = 33;
     /// How many input and target elements [`gradient_flat`] takes.
-    pub const DATA: usize = 26;
+    pub const DATA: usize = 27;
     /// [`gradient`] over flat arrays: parameters in [`Params::flat`] order, then every
     /// input and target element in declaration order. For generic callers (tests,
     /// benchmarks).
-    pub fn gradient_flat(params_: &[F; 33], data_: &[F; 26]) -> (F, [F; 33]) {
+    pub fn gradient_flat(params_: &[F; 33], data_: &[F; 27]) -> (F, [F; 33]) {
         let mut parameters = Params::zeros();
         parameters.set_flat(params_);
         let mut at = 0usize;
@@ -1255,6 +1268,9 @@ pub mod generated_names {
         at += 1;
         let mut H = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
         H.copy_from_slice(&data_[at..at + 1]);
+        at += 1;
+        let mut scale = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+        scale.copy_from_slice(&data_[at..at + 1]);
         at += 1;
         let mut gradient_into_ = [<f64 as ::chainrule::runtime::Real>::ZERO; 2];
         gradient_into_.copy_from_slice(&data_[at..at + 2]);
@@ -1286,6 +1302,7 @@ pub mod generated_names {
             &Params,
             &F,
             &H,
+            &scale,
             &gradient_into_,
             &evaluate_,
             &sgd_step_,
@@ -1293,7 +1310,7 @@ pub mod generated_names {
         (loss, g_.flat())
     }
     /// [`sgd_step`] over flat arrays, in the order of [`gradient_flat`].
-    pub fn sgd_step_flat(params_: &mut [F; 33], data_: &[F; 26], lr_: F) -> F {
+    pub fn sgd_step_flat(params_: &mut [F; 33], data_: &[F; 27], lr_: F) -> F {
         let mut parameters = Params::zeros();
         parameters.set_flat(params_);
         let mut at = 0usize;
@@ -1351,6 +1368,9 @@ pub mod generated_names {
         let mut H = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
         H.copy_from_slice(&data_[at..at + 1]);
         at += 1;
+        let mut scale = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+        scale.copy_from_slice(&data_[at..at + 1]);
+        at += 1;
         let mut gradient_into_ = [<f64 as ::chainrule::runtime::Real>::ZERO; 2];
         gradient_into_.copy_from_slice(&data_[at..at + 2]);
         at += 2;
@@ -1381,6 +1401,7 @@ pub mod generated_names {
             &Params,
             &F,
             &H,
+            &scale,
             &gradient_into_,
             &evaluate_,
             &sgd_step_,
@@ -1844,6 +1865,7 @@ pub mod generated_names {
             Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
             F: ::chainrule::ndarray::ArrayView2<'_, f64>,
             H: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            scale: ::chainrule::ndarray::ArrayView2<'_, f64>,
             gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
@@ -1871,6 +1893,7 @@ pub mod generated_names {
             let __in_Params = ::chainrule::parallel::rows(Params, __start, __end);
             let __in_F = ::chainrule::parallel::rows(F, __start, __end);
             let __in_H = ::chainrule::parallel::rows(H, __start, __end);
+            let __in_scale = ::chainrule::parallel::rows(scale, __start, __end);
             let __in_gradient_into_ = ::chainrule::parallel::rows(
                 gradient_into_,
                 __start,
@@ -1952,11 +1975,13 @@ pub mod generated_names {
                 let __row_Params = __in_Params.row(__r);
                 let __row_F = __in_F.row(__r);
                 let __row_H = __in_H.row(__r);
+                let __row_scale = __in_scale.row(__r);
                 for __k in 0..1 {
                     __out[__k] = __row_None_[0] * __row_PARAMS_[0]
                         + __row_z_0[0] * __row_h_values[0] + __row_tmp0[0] * __row_ix_k[0]
                         + __row_acc[0] * __row_lr[0] + __row_ws[0] * __row_data[0]
-                        + __row_params[0] * __row_Params[0] + __row_F[0] * __row_H[0];
+                        + __row_params[0] * __row_Params[0] + __row_F[0] * __row_H[0]
+                        + __row_scale[0] * __row_lr[0];
                 }
             }
             {
@@ -1993,9 +2018,9 @@ pub mod generated_names {
                     + __row_evaluate_[0] * __row_sgd_step_[0] * (__s2[0] + __s2[1]);
                 __loss_sum += __loss;
                 let __dd2 = &mut __part.d2[__r * 2..(__r + 1) * 2];
-                let __q146 = __row_evaluate_[0] * __row_sgd_step_[0];
-                __dd2[0] += __scale * (__s2[0] - __row_gradient_into_[0] + __q146);
-                __dd2[1] += __scale * (__s2[1] - __row_gradient_into_[1] + __q146);
+                let __q149 = __row_evaluate_[0] * __row_sgd_step_[0];
+                __dd2[0] += __scale * (__s2[0] - __row_gradient_into_[0] + __q149);
+                __dd2[1] += __scale * (__s2[1] - __row_gradient_into_[1] + __q149);
             }
             __part.loss += __loss_sum;
             for __r in 0..__m {
@@ -2046,12 +2071,12 @@ pub mod generated_names {
                 let __q3 = &mut __part.q0_3[__r * 3..(__r + 1) * 3];
                 for __k in 0..3 {
                     let __delta = __dc[__k];
-                    let __b152 = 1f64 - __s0[__k].powi(2);
-                    __part.acc[24 + __k] += __delta * (__b152);
-                    __q0[__k] = __delta * (__b152);
-                    __q1[__k] = __delta * (__b152);
-                    __q2[__k] = __delta * (__b152);
-                    __q3[__k] = __delta * (__b152);
+                    let __b155 = 1f64 - __s0[__k].powi(2);
+                    __part.acc[24 + __k] += __delta * (__b155);
+                    __q0[__k] = __delta * (__b155);
+                    __q1[__k] = __delta * (__b155);
+                    __q2[__k] = __delta * (__b155);
+                    __q3[__k] = __delta * (__b155);
                 }
             }
             {
@@ -2133,6 +2158,7 @@ pub mod generated_names {
             Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
             F: ::chainrule::ndarray::ArrayView2<'_, f64>,
             H: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            scale: ::chainrule::ndarray::ArrayView2<'_, f64>,
             gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
@@ -2463,6 +2489,24 @@ pub mod generated_names {
                     ),
                 );
             }
+            if scale.ncols() != 1 {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "scale",
+                        format!("{} columns", 1),
+                        format!("{} columns", scale.ncols()),
+                    ),
+                );
+            }
+            if scale.nrows() != __rows {
+                return Err(
+                    ::chainrule::runtime::ShapeError::new(
+                        "scale",
+                        format!("{} rows, as many as `{}`", __rows, "p"),
+                        format!("{} rows", scale.nrows()),
+                    ),
+                );
+            }
             if gradient_into_.ncols() != 2 {
                 return Err(
                     ::chainrule::runtime::ShapeError::new(
@@ -2557,6 +2601,7 @@ pub mod generated_names {
                                 Params,
                                 F,
                                 H,
+                                scale,
                                 gradient_into_,
                                 evaluate_,
                                 sgd_step_,
@@ -2649,6 +2694,10 @@ pub mod generated_names {
                         for (__slot, __value) in __row_H.iter_mut().zip(H.row(__row)) {
                             *__slot = *__value;
                         }
+                        let mut __row_scale = [<f64 as ::chainrule::runtime::Real>::ZERO; 1];
+                        for (__slot, __value) in __row_scale.iter_mut().zip(scale.row(__row)) {
+                            *__slot = *__value;
+                        }
                         let mut __row_gradient_into_ = [<f64 as ::chainrule::runtime::Real>::ZERO; 2];
                         for (__slot, __value) in __row_gradient_into_
                             .iter_mut()
@@ -2692,6 +2741,7 @@ pub mod generated_names {
                                 &__row_Params,
                                 &__row_F,
                                 &__row_H,
+                                &__row_scale,
                                 &__row_gradient_into_,
                                 &__row_evaluate_,
                                 &__row_sgd_step_,
@@ -2740,6 +2790,7 @@ pub mod generated_names {
             Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
             F: ::chainrule::ndarray::ArrayView2<'_, f64>,
             H: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            scale: ::chainrule::ndarray::ArrayView2<'_, f64>,
             gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
@@ -2766,6 +2817,7 @@ pub mod generated_names {
                 Params,
                 F,
                 H,
+                scale,
                 gradient_into_,
                 evaluate_,
                 sgd_step_,
@@ -2796,6 +2848,7 @@ pub mod generated_names {
             Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
             F: ::chainrule::ndarray::ArrayView2<'_, f64>,
             H: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            scale: ::chainrule::ndarray::ArrayView2<'_, f64>,
             gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
@@ -2822,6 +2875,7 @@ pub mod generated_names {
                 Params,
                 F,
                 H,
+                scale,
                 gradient_into_,
                 evaluate_,
                 sgd_step_,
@@ -2851,11 +2905,11 @@ pub mod generated_names {
                     format!("{} elements", 33),
                     format!("{} elements", params_.len()),
                 ))?;
-            if data_.ncols() != 26 {
+            if data_.ncols() != 27 {
                 return Err(
                     ::chainrule::runtime::ShapeError::new(
                         "data",
-                        format!("{} columns", 26),
+                        format!("{} columns", 27),
                         format!("{} columns", data_.ncols()),
                     ),
                 );
@@ -2880,9 +2934,10 @@ pub mod generated_names {
             let Params = ::chainrule::parallel::columns(data_, 19, 20);
             let F = ::chainrule::parallel::columns(data_, 20, 21);
             let H = ::chainrule::parallel::columns(data_, 21, 22);
-            let gradient_into_ = ::chainrule::parallel::columns(data_, 22, 24);
-            let evaluate_ = ::chainrule::parallel::columns(data_, 24, 25);
-            let sgd_step_ = ::chainrule::parallel::columns(data_, 25, 26);
+            let scale = ::chainrule::parallel::columns(data_, 22, 23);
+            let gradient_into_ = ::chainrule::parallel::columns(data_, 23, 25);
+            let evaluate_ = ::chainrule::parallel::columns(data_, 25, 26);
+            let sgd_step_ = ::chainrule::parallel::columns(data_, 26, 27);
             let __loss = __accumulate(
                 &__p,
                 p,
@@ -2903,6 +2958,7 @@ pub mod generated_names {
                 Params,
                 F,
                 H,
+                scale,
                 gradient_into_,
                 evaluate_,
                 sgd_step_,
@@ -2932,6 +2988,7 @@ pub mod generated_names {
             Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
             F: ::chainrule::ndarray::ArrayView2<'_, f64>,
             H: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            scale: ::chainrule::ndarray::ArrayView2<'_, f64>,
             gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
@@ -2958,6 +3015,7 @@ pub mod generated_names {
                 Params,
                 F,
                 H,
+                scale,
                 gradient_into_,
                 evaluate_,
                 sgd_step_,
@@ -2986,6 +3044,7 @@ pub mod generated_names {
             Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
             F: ::chainrule::ndarray::ArrayView2<'_, f64>,
             H: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            scale: ::chainrule::ndarray::ArrayView2<'_, f64>,
             gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
@@ -3012,6 +3071,7 @@ pub mod generated_names {
                 Params,
                 F,
                 H,
+                scale,
                 gradient_into_,
                 evaluate_,
                 sgd_step_,
@@ -3061,6 +3121,7 @@ pub mod generated_names {
             Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
             F: ::chainrule::ndarray::ArrayView2<'_, f64>,
             H: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            scale: ::chainrule::ndarray::ArrayView2<'_, f64>,
             gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
@@ -3087,6 +3148,7 @@ pub mod generated_names {
                 Params,
                 F,
                 H,
+                scale,
                 gradient_into_,
                 evaluate_,
                 sgd_step_,
@@ -3116,6 +3178,7 @@ pub mod generated_names {
             Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
             F: ::chainrule::ndarray::ArrayView2<'_, f64>,
             H: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            scale: ::chainrule::ndarray::ArrayView2<'_, f64>,
             gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
@@ -3141,6 +3204,7 @@ pub mod generated_names {
                 Params,
                 F,
                 H,
+                scale,
                 gradient_into_,
                 evaluate_,
                 sgd_step_,
@@ -3229,6 +3293,7 @@ pub mod generated_names {
             Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
             F: ::chainrule::ndarray::ArrayView2<'_, f64>,
             H: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            scale: ::chainrule::ndarray::ArrayView2<'_, f64>,
             gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
@@ -3255,6 +3320,7 @@ pub mod generated_names {
                 Params,
                 F,
                 H,
+                scale,
                 gradient_into_,
                 evaluate_,
                 sgd_step_,
@@ -3284,6 +3350,7 @@ pub mod generated_names {
             Params: ::chainrule::ndarray::ArrayView2<'_, f64>,
             F: ::chainrule::ndarray::ArrayView2<'_, f64>,
             H: ::chainrule::ndarray::ArrayView2<'_, f64>,
+            scale: ::chainrule::ndarray::ArrayView2<'_, f64>,
             gradient_into_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             evaluate_: ::chainrule::ndarray::ArrayView2<'_, f64>,
             sgd_step_: ::chainrule::ndarray::ArrayView2<'_, f64>,
@@ -3309,6 +3376,7 @@ pub mod generated_names {
                 Params,
                 F,
                 H,
+                scale,
                 gradient_into_,
                 evaluate_,
                 sgd_step_,
@@ -3409,6 +3477,7 @@ pub mod generated_names {
             Params: &[f64; 1],
             F: &[f64; 1],
             H: &[f64; 1],
+            scale: &[f64; 1],
             gradient_into_: &[f64; 2],
             evaluate_: &[f64; 1],
             sgd_step_: &[f64; 1],
@@ -3421,6 +3490,7 @@ pub mod generated_names {
                 &[f64; 2],
                 &[f64; 2],
                 &[f64; 2],
+                &[f64; 1],
                 &[f64; 1],
                 &[f64; 1],
                 &[f64; 1],
@@ -3460,6 +3530,7 @@ pub mod generated_names {
                 Params,
                 F,
                 H,
+                scale,
                 gradient_into_,
                 evaluate_,
                 sgd_step_,
@@ -3484,6 +3555,7 @@ pub mod generated_names {
                 Params,
                 F,
                 H,
+                scale,
                 gradient_into_,
                 evaluate_,
                 sgd_step_,

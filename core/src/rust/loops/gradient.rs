@@ -42,6 +42,12 @@ impl Body<'_, '_> {
                 loops.push(summed);
                 continue;
             }
+            if write == Write::Step
+                && let Some(hoisted) = self.hoisted_step(&target, q, f)
+            {
+                loops.push(hoisted);
+                continue;
+            }
             let body = self.expr(f, 0);
             let ident = |d: usize| own.get(d).map(|&v| self.ident(v));
             let bounds: Vec<(Option<Ident>, usize)> = param
@@ -116,5 +122,72 @@ impl Body<'_, '_> {
             #zero
             for #t in 0..#steps { #add }
         })
+    }
+
+    /// `p.W[i][j] -= lr * (d_i x_j)` with the factors that do not vary along the last axis
+    /// scaled by `lr` once per row: `let s = lr * d_i; for j { p.W[i][j] -= s * x_j }`, one
+    /// multiplication per element instead of two, as a hand-written step keeps it (the
+    /// update rounds as `(lr d_i) x_j` where the gradient's `lr (d_i x_j)` would: the same
+    /// number within an ulp of the product). `None` for a
+    /// parameter of fewer than two axes, a formula that is not a product with factors on
+    /// both sides, or one with a bracket among its factors.
+    fn hoisted_step(&self, target: &TokenStream, q: usize, f: NodeId) -> Option<TokenStream> {
+        let program = &self.plan.program;
+        let dims = self.ctx.network.params[q].shape.dims();
+        let own = self.plan.indices_of(Tensor::Delta(Symbol::Param(q)));
+        if dims.len() < 2 || own.len() != dims.len() {
+            return None;
+        }
+        let last = *own.last()?;
+        let mut factors = Vec::new();
+        self.factors(f, &mut factors);
+        if factors
+            .iter()
+            .any(|&n| matches!(program.leaf_at(n), Some(Leaf::Guard(..))))
+        {
+            return None;
+        }
+        let (varying, row): (Vec<NodeId>, Vec<NodeId>) = factors
+            .into_iter()
+            .partition(|&n| program.mentions(n, last));
+        if varying.is_empty() || row.is_empty() {
+            return None;
+        }
+        let product = |first: TokenStream, items: &[NodeId]| {
+            items.iter().fold(first, |out, &n| {
+                let next = self.expr(n, super::code::UNARY);
+                quote! { #out * #next }
+            })
+        };
+        let ks: Vec<Ident> = own.iter().map(|&v| self.ident(v)).collect();
+        let (scale, lr) = (self.ctx.names.local("scale"), self.ctx.names.local("lr"));
+        let row = product(quote! { #lr }, &row);
+        let varying = product(quote! { #scale }, &varying);
+        let index = quote! { #([#ks])* };
+        let (j, n) = (
+            &ks[ks.len() - 1],
+            Literal::usize_unsuffixed(dims[dims.len() - 1]),
+        );
+        let mut statement = quote! {
+            let #scale: F = #row;
+            for #j in 0..#n { #target #index -= #varying; }
+        };
+        for (k, &n) in ks.iter().zip(&dims).rev().skip(1) {
+            let n = Literal::usize_unsuffixed(n);
+            statement = quote! { for #k in 0..#n { #statement } };
+        }
+        Some(statement)
+    }
+
+    /// The factors of a product, nested products flattened, in order.
+    fn factors(&self, n: NodeId, out: &mut Vec<NodeId>) {
+        match self.plan.program.graph.node(n) {
+            crate::ir::Node::Mul(a, b) => {
+                let (a, b) = (*a, *b);
+                self.factors(a, out);
+                self.factors(b, out);
+            }
+            _ => out.push(n),
+        }
     }
 }
