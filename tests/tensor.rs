@@ -144,6 +144,55 @@ fn a_convolution_in_index_notation_derives_the_flipped_kernel() {
     assert!(text.contains(r"h_{j + i}"), "the kernel gradient:\n{text}");
 }
 
+/// `flat = flatten(p1)` on a line of its own (issue 23) is one reshape statement over the
+/// pooled maps' axes, writing each element at its row-major position; the maps' delta reads the
+/// flat delta there. Every statement is verified, and a reshape with its positions permuted
+/// (`9c + u + 3v`: the maps read column-major) is refused.
+#[test]
+fn a_named_flatten_is_one_reshape_statement() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/ok/tensor_flatten.nn"),
+    )
+    .expect("corpus file");
+    let model = check_source(&text).expect("checks");
+    let network = &model.networks[0];
+    let derivation = derive(network, &model.functions);
+    let mut program = tensor::program(network, &model.functions, &derivation).expect("covered");
+    let described = describe(&program, network);
+    assert!(program.statements().all(|s| s.verified), "{described}");
+    assert!(
+        described.contains(r"\delta_{p^{(1)}_{cuv}} = \frac{\partial L}{\partial p^{(1)}_{cuv}} &= \delta_{\mathrm{flat}_{9c + 3u + v}}"),
+        "the pooled maps' delta:\n{described}"
+    );
+    let flat = network
+        .vectors
+        .iter()
+        .position(|v| v.name == "flat")
+        .expect("flat");
+    let position = program
+        .forward
+        .iter()
+        .position(|s| {
+            s.defines == tensor::Tensor::Value(chainrule::core::model::Symbol::Vector(flat))
+        })
+        .expect("a statement for flat");
+    let statement = &program.forward[position];
+    assert_eq!(statement.shape, vec![2, 3, 3]);
+    let [c, u, v] = statement.indices[..] else {
+        panic!("one index per axis of p1: {:?}", statement.indices)
+    };
+    let permuted = tensor::Affine::constant(0)
+        .plus_scaled(&tensor::Affine::var(c), 9)
+        .plus_scaled(&tensor::Affine::var(u), 1)
+        .plus_scaled(&tensor::Affine::var(v), 3);
+    program.forward[position].reshape = Some(vec![permuted]);
+    tensor::verify::verify(&mut program, network, &derivation);
+    assert!(
+        !program.forward[position].verified,
+        "a permuted flatten passed"
+    );
+}
+
 /// Networks of three- and four-axis tensors (a convolution with max pooling and a label, a
 /// strided convolution with average pooling) against JAX's own `conv_general_dilated` and
 /// `reduce_window`, and an Elman recurrence, an LSTM and a GRU against `jax.lax.scan`

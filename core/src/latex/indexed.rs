@@ -56,7 +56,7 @@ impl<'a> IndexPrinter<'a> {
     /// The left-hand side: `z_{k}`, `\delta_{z_{k}} = \frac{\partial L}{\partial z_{k}}`,
     /// `\frac{\partial L}{\partial w_{ij}}`.
     pub fn lhs(&self, statement: &Statement) -> String {
-        let indices: Vec<Affine> = statement.indices.iter().map(|&v| Affine::var(v)).collect();
+        let indices = statement.at();
         match statement.defines {
             Tensor::Value(symbol) => self.element(symbol, &indices),
             Tensor::Delta(symbol @ Symbol::Vector(_)) => {

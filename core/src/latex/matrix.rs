@@ -90,7 +90,11 @@ impl MatrixForm<'_> {
                 self.whole(statement.defines)
             );
         }
-        let shape = shape_text(&statement.shape);
+        // A reshape's loop runs over its source's axes; what it defines is a vector.
+        let shape = match statement.reshape {
+            Some(_) => shape_text(&tensor_dims(self.network, statement.defines)),
+            None => shape_text(&statement.shape),
+        };
         let own = match statement.indices[..] {
             [] => Some(Kind::Scalar),
             [k] => Some(Kind::Vector(k)),

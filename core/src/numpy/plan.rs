@@ -288,11 +288,21 @@ impl Emitter<'_> {
                     return None;
                 }
                 let t = self.translate(program, statement, &inline, false)?;
-                let own = Statement {
-                    comment: format!("{}{} = {}", vector.name, own_index(vector), t.text),
-                    name: self.names.value(Symbol::Vector(v)).to_string(),
-                    code: t.code.code,
-                    steps: None,
+                let own = match statement.reshape {
+                    // `flat = flatten(p)`: the statement's axes are p's; each sample's
+                    // elements in row-major order are one row.
+                    Some(_) => Statement {
+                        comment: format!("{} = {}, flattened row by row", vector.name, t.text),
+                        name: self.names.value(Symbol::Vector(v)).to_string(),
+                        code: format!("({}).reshape(-1, {})", t.code.code, vector.size),
+                        steps: None,
+                    },
+                    None => Statement {
+                        comment: format!("{}{} = {}", vector.name, own_index(vector), t.text),
+                        name: self.names.value(Symbol::Vector(v)).to_string(),
+                        code: t.code.code,
+                        steps: None,
+                    },
                 };
                 Some(before.into_iter().chain([own]).collect::<Vec<_>>())
             });

@@ -73,7 +73,11 @@ impl Plan {
         let Some(program) = program else {
             return plan;
         };
-        let fits = |s: &Statement| s.verified && !has_logsumexp(&program, s.formula);
+        // A reshape (`flatten`) is a copy: straight-line code moves its elements, so no loop
+        // needs to write at its positions.
+        let fits = |s: &Statement| {
+            s.verified && s.reshape.is_none() && !has_logsumexp(&program, s.formula)
+        };
         let pays = |s: &Statement, extra: usize| {
             fits(s)
                 && (unroll == Unroll::Never

@@ -38,7 +38,7 @@ pub fn derive(program: &mut Program, network: &Network) {
     let mut deltas = Vec::new();
     let mut waiting = Vec::new();
     for (position, statement) in forward.iter().enumerate().rev() {
-        let free: Vec<Affine> = statement.indices.iter().map(|&v| Affine::var(v)).collect();
+        let free: Vec<Affine> = statement.at();
         let adjoint = if statement.defines == Tensor::Value(Symbol::Loss) {
             program.graph.constant_node(1.0)
         } else {
@@ -135,6 +135,7 @@ fn combine(
         formula,
         kind,
         verified: false,
+        reshape: None,
     }
 }
 

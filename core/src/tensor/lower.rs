@@ -54,7 +54,9 @@ pub fn lower(
         // (`h[t][4] = tanh(...)`) is read at the rest.
         let free = scope.map_or(0, |vars| vars.iter().take_while(|v| v.free).count());
         if free > shape.len() {
-            return Err(Unsupported("flatten (a flat index over several axes)"));
+            let reshape = lowering.reshape(v, scope.unwrap_or_default(), e)?;
+            forward.push(reshape);
+            continue;
         }
         // A recurrence keeps its function and argument in one statement: the argument's read
         // of the previous step must reach the vector's own delta (`derive` scatters a
@@ -76,6 +78,7 @@ pub fn lower(
                     formula: inner,
                     kind: kind_of(argument),
                     verified: false,
+                    reshape: None,
                 });
                 let read = lowering.program.read(Tensor::Inner(v), at.clone());
                 match applied {
@@ -96,6 +99,7 @@ pub fn lower(
             formula,
             kind: kind_of(&vector.expr),
             verified: false,
+            reshape: None,
         });
         if let [k] = own[..] {
             lowering.defined[v] = Some((k, formula));
@@ -109,6 +113,7 @@ pub fn lower(
         formula,
         kind: kind_of(&network.loss.expr),
         verified: false,
+        reshape: None,
     });
     program.forward = forward;
     Ok(program)
@@ -393,7 +398,9 @@ impl Lowering<'_> {
                 let free = vars.iter().take_while(|v| v.free).count();
                 if free > at.len() {
                     // `flatten(p)`: one index over several axes, which no affine map reads.
-                    return Err(Unsupported("flatten (a flat index over several axes)"));
+                    return Err(Unsupported(
+                        "a `flatten` inside an expression (one flat index over several axes; `flat = flatten(x)` on a line of its own is covered)",
+                    ));
                 }
                 let (env, ranges) = (self.env.clone(), self.env_ranges.clone());
                 self.enter(Some(vars), at);
@@ -403,6 +410,46 @@ impl Lowering<'_> {
             }
             TExprKind::Grad(..) => return Err(Unsupported("grad(S, v)")),
             TExprKind::Delta(..) => return Err(Unsupported("a claim's `dL/dNAME`")),
+        })
+    }
+
+    /// `flat = flatten(p)`: one statement over the axes of `p` that writes each element
+    /// at its row-major position (`flat[9c + 3u + v] = p[c][u][v]`), since no affine map
+    /// reads `p` at one flat index. Only a whole definition is a reshape: a `flatten` inside
+    /// an expression stays unsupported.
+    fn reshape(
+        &mut self,
+        v: usize,
+        vars: &[crate::model::IndexVar],
+        e: &TExpr,
+    ) -> Result<Statement, Unsupported> {
+        let dims: Vec<usize> = vars
+            .iter()
+            .take_while(|x| x.free)
+            .map(|x| x.range)
+            .collect();
+        let own: Vec<IndexVar> = dims.iter().map(|_| self.program.fresh()).collect();
+        let at: Vec<Affine> = own.iter().map(|&k| Affine::var(k)).collect();
+        let mut position = Affine::constant(0);
+        let mut stride = 1i64;
+        for (&k, &n) in own.iter().zip(&dims).rev() {
+            position = position.plus_scaled(&Affine::var(k), stride);
+            stride *= n as i64;
+        }
+        if self.network.vectors[v].shape.dims() != [stride as usize] {
+            return Err(Unsupported("a reshape into a value of several axes"));
+        }
+        self.enter(Some(vars), &at);
+        let formula = self.expr(e, &[]);
+        self.enter(None, &[]);
+        Ok(Statement {
+            defines: Tensor::Value(Symbol::Vector(v)),
+            shape: dims,
+            indices: own,
+            formula: formula?,
+            kind: StepKind::Map,
+            verified: false,
+            reshape: Some(vec![position]),
         })
     }
 

@@ -191,6 +191,10 @@ pub struct Statement {
     pub kind: StepKind,
     /// Whether every element was checked against the scalar derivation and agreed.
     pub verified: bool,
+    /// Where each element lands in `defines` when that is not at `indices` themselves: a
+    /// reshape (`flat = flatten(p)`: `flat[9c + 3u + v] = p[c][u][v]`, `indices` one per axis
+    /// of `p` and `shape` its dims). `None` for every other statement.
+    pub reshape: Option<Vec<Affine>>,
 }
 
 impl Statement {
@@ -202,6 +206,15 @@ impl Statement {
     /// Whether it has no element.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The element of `defines` that each assignment of `indices` computes: the indices
+    /// themselves, or a reshape's positions.
+    pub fn at(&self) -> Vec<Affine> {
+        match &self.reshape {
+            Some(at) => at.clone(),
+            None => self.indices.iter().map(|&v| Affine::var(v)).collect(),
+        }
     }
 }
 

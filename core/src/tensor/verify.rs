@@ -206,7 +206,15 @@ fn agrees(
             rest /= size;
         }
         let got = instance.value(statement.formula, &mut env);
-        let Some(want) = instance.reference(statement.defines, flat) else {
+        // A reshape computes the element at its positions, not at its own indices.
+        let element = match &statement.reshape {
+            Some(at) => match instance.element_at(statement.defines, at, &env) {
+                Some(element) => element,
+                None => return false,
+            },
+            None => flat,
+        };
+        let Some(want) = instance.reference(statement.defines, element) else {
             return false;
         };
         if !close(got, want) {
@@ -288,6 +296,25 @@ impl Instance<'_> {
             Tensor::Delta(_) => None,
             Tensor::Inner(v) => self.point.inner.get(v)?.get(flat).copied(),
         }
+    }
+
+    /// The row-major element of `tensor` at the positions `at` under `env`; `None` outside
+    /// its shape.
+    fn element_at(&self, tensor: Tensor, at: &[Affine], env: &Env) -> Option<usize> {
+        let shape = self.shapes.of(tensor);
+        if shape.len() != at.len() {
+            return None;
+        }
+        let mut element = 0usize;
+        for (a, &size) in at.iter().zip(shape) {
+            let value = |v: IndexVar| env.iter().rev().find(|(u, _)| *u == v).map(|(_, x)| *x);
+            let i = usize::try_from(a.at(&|v| value(v).unwrap_or(-1))).ok()?;
+            if i >= size {
+                return None;
+            }
+            element = element * size + i;
+        }
+        Some(element)
     }
 
     /// The element of a tensor at computed indices; `NaN` outside its shape.

@@ -19,7 +19,7 @@ pub(super) fn scatter(
     adjoint: NodeId,
     pending: &mut BTreeMap<Tensor, Vec<Contribution>>,
 ) {
-    let free: Vec<Affine> = statement.indices.iter().map(|&v| Affine::var(v)).collect();
+    let free: Vec<Affine> = statement.at();
     let context: Vec<Bound> = statement
         .indices
         .iter()

@@ -314,8 +314,8 @@ fn inner_loops(
 fn row_block(rows: &Rows, s: &Statement) -> TokenStream {
     let network = rows.network;
     let buffer = buffer_ident(network, s.defines);
-    let own: Vec<Affine> = s.indices.iter().map(|&k| Affine::var(k)).collect();
-    let at = rows.element(s.defines, &own);
+    // At its own indices, or at a reshape's positions (`flat[9c + 3u + v]`).
+    let at = rows.element(s.defines, &s.at());
     let (formula, kernel) = match rows.program.graph.node(s.formula) {
         Node::Func(f, arg) if let Some(kernel) = super::kernels::kernel(*f) => (*arg, Some(kernel)),
         _ => (s.formula, None),
