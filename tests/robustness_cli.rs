@@ -327,6 +327,43 @@ fn a_layer_of_a_million_by_a_million_is_refused_at_once() {
     }
 }
 
+/// A convolutional network whose `flatten` stands inside an expression has no tensor-level
+/// statements, so every step would be straight-line code: `rust` refuses it and says why,
+/// and how to write it instead (the same network with `flat = flatten(p1)` on a line of its
+/// own is covered: tests/corpus/ok/tensor_flatten.nn).
+#[test]
+fn an_inline_flatten_too_large_for_straight_line_code_says_why() {
+    let file = temp_file(
+        "inline_flatten.nn",
+        "network cnn {\n  input img[1][8][8]\n  target y label[10]\n  param K1[16][1][3][3]\n  \
+         z1 = conv2d(img, K1)\n  a1 = relu(z1)\n  p1 = maxpool2d(a1, 2)\n  \
+         h[10] = W2 @ flatten(p1) + b2\n  loss L = -log_softmax(h)[y]\n}\n",
+    );
+    let out = chainrule(&["rust", p(&file)]);
+    assert_input_error(
+        &out,
+        &[
+            "inline_flatten.nn:",
+            "would generate at least",
+            "the tensor level does not cover a `flatten` inside an expression",
+            "`flat = flatten(x)` on a line of its own",
+        ],
+    );
+    let named = temp_file(
+        "named_flatten.nn",
+        "network cnn {\n  input img[1][8][8]\n  target y label[10]\n  param K1[16][1][3][3]\n  \
+         z1 = conv2d(img, K1)\n  a1 = relu(z1)\n  p1 = maxpool2d(a1, 2)\n  \
+         flat = flatten(p1)\n  h[10] = W2 @ flat + b2\n  loss L = -log_softmax(h)[y]\n}\n",
+    );
+    let out = chainrule(&["rust", p(&named)]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("for ix_"),
+        "no loop in:\n{}",
+        stdout(&out)
+    );
+}
+
 #[test]
 fn a_reader_that_stops_early_is_not_a_panic() {
     // More output than a pipe holds, read by nobody.

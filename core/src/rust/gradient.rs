@@ -58,6 +58,7 @@ pub fn backward(ctx: &Ctx<'_>, write: Write) -> Result<Backward, EmitError> {
         return Err(EmitError::TooLarge(TooLarge {
             network: network.name.clone(),
             operations: size,
+            uncovered: ctx.plan.uncovered.clone(),
         }));
     }
     let mut values = values.into_iter();

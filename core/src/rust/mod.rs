@@ -58,15 +58,26 @@ pub struct TooLarge {
     /// Operations its gradient function would perform (a lower bound, the parameter count,
     /// when refused before deriving).
     pub operations: usize,
+    /// What the tensor level does not cover, when that is why no step became a loop.
+    pub uncovered: Option<String>,
 }
 
 impl std::fmt::Display for TooLarge {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "network `{}` would generate at least {} operations of straight-line code, more than the limit of {MAX_OPERATIONS}: rustc would take minutes to compile it; use `unroll = auto` (loops for layers with one general index form) or fewer or smaller layers",
+            "network `{}` would generate at least {} operations of straight-line code, more than the limit of {MAX_OPERATIONS}: rustc would take minutes to compile it; ",
             self.network, self.operations
-        )
+        )?;
+        match &self.uncovered {
+            Some(what) => write!(
+                f,
+                "no step can become a loop because the tensor level does not cover {what}"
+            ),
+            None => f.write_str(
+                "use `unroll = auto` (loops for layers with one general index form) or fewer or smaller layers",
+            ),
+        }
     }
 }
 
@@ -263,6 +274,7 @@ pub fn expand_network_with(
         return Err(EmitError::TooLarge(TooLarge {
             network: network.name.clone(),
             operations: network.param_count(),
+            uncovered: None,
         }));
     }
     let derivation = crate::derive::derive(network, &model.functions);

@@ -52,15 +52,21 @@ pub struct Plan {
     pub gradient: Vec<Option<NodeId>>,
     /// Per step above: the index variables of its element (`k`; `i`, `j`).
     pub indices: Vec<(Tensor, Vec<IndexVar>)>,
+    /// What the tensor level does not cover, when it left every step straight-line code
+    /// under `unroll = auto` or `never`.
+    pub uncovered: Option<String>,
 }
 
 impl Plan {
     /// Decides every step of a network: a verified statement becomes a loop where it pays.
     pub fn new(network: &Network, derivation: &Derivation, unroll: Unroll) -> Plan {
+        let mut uncovered = None;
         let program = if unroll == Unroll::Always || !derivation.inner.is_empty() {
             None
         } else {
-            crate::tensor::program_with(network, &derivation.functions, derivation, false).ok()
+            crate::tensor::program_with(network, &derivation.functions, derivation, false)
+                .map_err(|why| uncovered = Some(why.0.to_string()))
+                .ok()
         };
         let mut plan = Plan {
             program: Program::default(),
@@ -69,6 +75,7 @@ impl Plan {
             delta: vec![None; network.vectors.len()],
             gradient: vec![None; network.params.len()],
             indices: Vec::new(),
+            uncovered,
         };
         let Some(program) = program else {
             return plan;
