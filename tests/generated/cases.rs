@@ -39,6 +39,7 @@ case!(input_defaults__sample, "tests/corpus/ok/input_defaults.nn", sample);
 case!(label_named_softmax__label_softmax, "tests/corpus/ok/label_named_softmax.nn", label_softmax);
 case!(label_onehot_twin__onehot_classifier, "tests/corpus/ok/label_onehot_twin.nn", onehot_classifier);
 case!(label_picks__label_picks, "tests/corpus/ok/label_picks.nn", label_picks);
+case!(label_size_hint__label_size_hint, "tests/corpus/ok/label_size_hint.nn", label_size_hint);
 case!(later_use__later_use, "tests/corpus/ok/later_use.nn", later_use);
 case!(logsumexp_first__logsumexp_first, "tests/corpus/ok/logsumexp_first.nn", logsumexp_first);
 case!(matmul_conventions__conventions, "tests/corpus/ok/matmul_conventions.nn", conventions);

@@ -3,6 +3,7 @@
 //! may come from ... a later use"). Only where a definition is combined element-wise with an
 //! input or target by name; the hint then flows into the definition as a declared size does,
 //! and a definition that types to another shape on its own is reported where it is compared.
+//! A label of N classes selecting from a vector (`-log_softmax(h)[y]`) gives it N elements.
 
 use std::collections::BTreeMap;
 
@@ -37,6 +38,13 @@ fn walk(scope: &Scope<'_>, e: &Expr, out: &mut BTreeMap<usize, Shape>) {
             }
         }
     }
+    // `-log_softmax(h)[y]` with a label of N classes: `h` has N elements.
+    if let ExprKind::Select { base, label } = &e.kind
+        && let Some(Entity::Data(_, shape @ Shape::Vector(_))) = scope.resolve(&label.name)
+        && let Some(Entity::Vector(v)) = selected(scope, base)
+    {
+        out.entry(v).or_insert(shape);
+    }
     match &e.kind {
         ExprKind::Number(_)
         | ExprKind::Name(_)
@@ -58,5 +66,20 @@ fn named(scope: &Scope<'_>, e: &Expr) -> Option<Entity> {
     match &e.kind {
         ExprKind::Name(ident) => scope.resolve(&ident.name),
         _ => None,
+    }
+}
+
+/// The vector a label selects from: a bare name, or one under functions of one argument that
+/// keep its length (`log_softmax(h)`, `log(p)`); not under a tensor function (`flatten`).
+fn selected(scope: &Scope<'_>, e: &Expr) -> Option<Entity> {
+    match &e.kind {
+        ExprKind::Call { func, args }
+            if args.len() == 1
+                && !crate::builtin::TENSOR_FUNCTIONS.contains(&func.name.as_str()) =>
+        {
+            selected(scope, &args[0])
+        }
+        ExprKind::Neg(arg) => selected(scope, arg),
+        _ => named(scope, e),
     }
 }
