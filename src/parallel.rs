@@ -17,14 +17,23 @@ use ndarray::{ArrayView2, ArrayViewMut2, LinalgScalar, s};
 /// that each part's gradient accumulator stays a small multiple of the parameters' size.
 pub const MAX_PARTS: usize = 8;
 
+/// Fewest multiply-adds a part is given: handing a part to another thread costs a wake-up
+/// and a context switch (about 10 us), which a smaller part does not pay back (mlp16's 64
+/// rows, 106,000 multiply-adds: 16.6 us in one part, 23.5 us in two on two threads).
+pub const MIN_PART_WORK: usize = 512 * 1024;
+
 /// How many parts a batch of `rows` rows is split into, each of at least `min_rows` rows
-/// (unless the batch is smaller), and no more than the machine has cores: fixed by the batch
-/// and the machine, whatever the thread count. Every part zeroes, fills and adds a gradient
-/// accumulator of the parameters' size, so parts beyond the cores that can run them cost
-/// without paying (784-256-256-10 at 1,024 rows on one thread of two cores: 16.7 ms in 8
-/// parts, 12.9 ms in 2; BENCHMARKS.md).
-pub fn parts(rows: usize, min_rows: usize) -> usize {
-    (rows / min_rows.max(1)).clamp(1, MAX_PARTS.min(cores()))
+/// (unless the batch is smaller) and `MIN_PART_WORK` multiply-adds at `work_per_row`, and no
+/// more than the machine has cores: fixed by the batch, the network and the machine, whatever
+/// the thread count. Every part zeroes, fills and adds a gradient accumulator of the
+/// parameters' size, so parts beyond the cores that can run them cost without paying
+/// (784-256-256-10 at 1,024 rows on one thread of two cores: 16.7 ms in 8 parts, 12.9 ms in
+/// 2; BENCHMARKS.md).
+pub fn parts(rows: usize, min_rows: usize, work_per_row: usize) -> usize {
+    let by_work = rows.saturating_mul(work_per_row) / MIN_PART_WORK;
+    (rows / min_rows.max(1))
+        .min(by_work)
+        .clamp(1, MAX_PARTS.min(cores()))
 }
 
 /// The machine's cores (what the operating system lets this process use), found once.
@@ -43,8 +52,10 @@ pub fn part_range(rows: usize, parts: usize, i: usize) -> Range<usize> {
 /// Runs `f(i, &mut parts[i])` for every part: across rayon's threads with the `parallel`
 /// feature, in order on this thread without it.
 pub fn for_each_part<T: Send>(parts: &mut [T], f: impl Fn(usize, &mut T) + Sync + Send) {
+    // On a pool of one thread the parts run here: handing them to the pool's worker cost two
+    // context switches per call (40% of mlp16's 64-row gradient in `perf`).
     #[cfg(feature = "parallel")]
-    if parts.len() > 1 {
+    if parts.len() > 1 && rayon::current_num_threads() > 1 {
         use rayon::prelude::*;
         parts
             .par_iter_mut()
@@ -180,8 +191,8 @@ mod tests {
     #[test]
     fn parts_cover_every_row_once_in_order() {
         for rows in [1, 2, 7, 63, 64, 65, 1000, 1023, 60_000] {
-            for min in [1, 16, 256] {
-                let n = parts(rows, min);
+            for (min, work) in [(1, 1 << 20), (16, 1 << 20), (256, 1 << 20), (16, 100)] {
+                let n = parts(rows, min, work);
                 assert!((1..=MAX_PARTS.min(cores())).contains(&n));
                 let mut next = 0;
                 for i in 0..n {

@@ -2080,7 +2080,7 @@ pub mod generated_names {
                 );
             }
             let __scale: F = 1.0 / (__rows as f64);
-            let __parts = ::chainrule::parallel::parts(__rows, 32);
+            let __parts = ::chainrule::parallel::parts(__rows, 32, 33);
             let __chunk = 0usize;
             __ws.prepare(__parts, __chunk);
             ::chainrule::parallel::for_each_part(

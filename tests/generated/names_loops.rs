@@ -2568,7 +2568,11 @@ pub mod generated_names {
             }
             let __scale: F = 1.0 / (__rows as f64);
             let __matrix = __rows >= 1;
-            let __parts = ::chainrule::parallel::parts(__rows, if __matrix { 32 } else { 32 });
+            let __parts = ::chainrule::parallel::parts(
+                __rows,
+                if __matrix { 32 } else { 32 },
+                30,
+            );
             let __chunk = if __matrix { (__rows / __parts + 1).min(256) } else { 0 };
             __ws.prepare(__parts, __chunk);
             ::chainrule::parallel::for_each_part(

@@ -166,6 +166,14 @@ pub fn items(
         (None, None) => None,
     };
     let statements_form = matrix.is_none() && statements.is_some();
+    // Multiply-adds per row, which decide how many parts a batch is worth splitting into (the
+    // parameter count stands for them per sample: one multiply-add per weight, twice).
+    let work = match (&matrix, &statements) {
+        (Some(plan), _) => plan.product_work(),
+        (None, Some(program)) => statements::contraction_work(network, program),
+        (None, None) => network.param_count(),
+    };
+    let work = Literal::usize_unsuffixed(work.max(1));
     let (part_fields, prepare, chunk_fn, choose, run_matrix) = match emitted {
         Some(m) => {
             let chunk = Literal::usize_unsuffixed(CHUNK);
@@ -182,7 +190,7 @@ pub fn items(
                 m.function,
                 quote! {
                     let __matrix = __rows >= #min_rows;
-                    let __parts = ::chainrule::parallel::parts(__rows, if __matrix { #matrix_part } else { #sample_part });
+                    let __parts = ::chainrule::parallel::parts(__rows, if __matrix { #matrix_part } else { #sample_part }, #work);
                     let __chunk = if __matrix { (__rows / __parts + 1).min(#chunk) } else { 0 };
                 },
                 quote! {
@@ -203,7 +211,7 @@ pub fn items(
             TokenStream::new(),
             TokenStream::new(),
             quote! {
-                let __parts = ::chainrule::parallel::parts(__rows, #sample_part);
+                let __parts = ::chainrule::parallel::parts(__rows, #sample_part, #work);
                 let __chunk = 0usize;
             },
             TokenStream::new(),
