@@ -1,4 +1,5 @@
-//! The generated code's side of the large-network and batch benchmarks (issues 12 and 13), in
+//! The generated code's side of the large-network and batch benchmarks (issues 12, 13 and 21:
+//! the batch gradient in f64 and f32), in
 //! the groups that `benches/large.rs` and `benches/batch.rs` fill with the baselines, plus one
 //! epoch of `benches/epoch.rs` with the generated batch gradient.
 //!
@@ -27,6 +28,13 @@ use ndarray::{Array2, s};
 chainrule::derive!(file = "benches/nets/mlp16.nn");
 chainrule::derive!(file = "benches/nets/mnist128.nn");
 chainrule::derive!(file = "benches/nets/mnist256.nn");
+
+/// The same networks in single precision (issue 21: f32 rows beside f64).
+mod single {
+    chainrule::derive!(file = "benches/nets/mlp16.nn", float = f32);
+    chainrule::derive!(file = "benches/nets/mnist128.nn", float = f32);
+    chainrule::derive!(file = "benches/nets/mnist256.nn", float = f32);
+}
 
 const EXACT: f64 = 1e-12;
 const LR: f64 = 1e-4;
@@ -167,6 +175,81 @@ macro_rules! batches {
     };
 }
 
+/// The f32 batch gradient, checked first against the f64 one (within 1e-4 of each
+/// gradient's largest element), then timed at 64 and 1,024 rows.
+macro_rules! batches_f32 {
+    ($fn_name:ident, $name:literal, $m:ident, $shapes:expr) => {
+        fn $fn_name(c: &mut Criterion) {
+            let shapes: &[(usize, usize)] = &$shapes;
+            let w = point::params(shapes, PARAM_SEED);
+            let mut p = $m::Params::boxed_zeros();
+            p.set_flat(<&[f64; $m::PARAMS]>::try_from(&w[..]).expect("size"));
+            let w32: Vec<f32> = w.iter().map(|&v| v as f32).collect();
+            let mut p32 = single::$m::Params::boxed_zeros();
+            p32.set_flat(<&[f32; $m::PARAMS]>::try_from(&w32[..]).expect("size"));
+            let (ins, outs) = (shapes[0].1, shapes[shapes.len() - 1].0);
+            let (x, t) = point::data(DATA_SEED, 1024, ins, outs);
+            let x = Array2::from_shape_vec((1024, ins), x).expect("shape");
+            let t = Array2::from_shape_vec((1024, outs), t).expect("shape");
+            let (x32, t32) = (x.mapv(|v| v as f32), t.mapv(|v| v as f32));
+            let label = format!("generated_f32_{}t", threads());
+            for rows in [64, 1024] {
+                let (xs, ts) = (x.slice(s![..rows, ..]), t.slice(s![..rows, ..]));
+                let (xs32, ts32) = (x32.slice(s![..rows, ..]), t32.slice(s![..rows, ..]));
+                // On the heap: two gradients of 784-256-256-10 and their flat copies pass
+                // the main thread's stack.
+                let (mut g, mut g32) =
+                    ($m::Params::boxed_zeros(), single::$m::Params::boxed_zeros());
+                let mut ws = $m::BatchWorkspace::new();
+                let mut ws32 = single::$m::BatchWorkspace::new();
+                let l = $m::gradient_batch_into(&p, xs, ts, &mut ws, &mut g).expect("shapes");
+                let l32 = single::$m::gradient_batch_into(&p32, xs32, ts32, &mut ws32, &mut g32)
+                    .expect("shapes");
+                assert_close_scaled(
+                    &format!("{} f32 gradient_batch, {rows} rows", $name),
+                    &with_loss(l, g.to_vec()),
+                    &with_loss(f64::from(l32), g32.to_vec().into_iter().map(f64::from)),
+                    1e-4,
+                );
+                let mut grp = c.benchmark_group(format!("batch_{}_{rows}_f32", $name));
+                let mut gws = single::$m::BatchWorkspace::new();
+                let mut g = single::$m::Params::boxed_zeros();
+                grp.bench_function(&label, |b| {
+                    b.iter(|| {
+                        single::$m::gradient_batch_into(
+                            black_box(&p32),
+                            xs32,
+                            ts32,
+                            &mut gws,
+                            &mut g,
+                        )
+                    })
+                });
+                grp.finish();
+            }
+        }
+    };
+}
+
+batches_f32!(
+    mlp16_batch_f32,
+    "mlp16",
+    mlp16,
+    [(32, 16), (32, 32), (4, 32)]
+);
+batches_f32!(
+    mnist128_batch_f32,
+    "mnist128",
+    mnist128,
+    [(128, 784), (10, 128)]
+);
+batches_f32!(
+    mnist256_batch_f32,
+    "mnist256",
+    mnist256,
+    [(256, 784), (256, 256), (10, 256)]
+);
+
 batches!(
     mlp16_batch,
     "mlp16",
@@ -250,6 +333,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = mnist128_per_sample, mnist256_per_sample, mlp16_batch, mnist128_batch, mnist256_batch, epoch
+    targets = mnist128_per_sample, mnist256_per_sample, mlp16_batch, mnist128_batch, mnist256_batch, mlp16_batch_f32, mnist128_batch_f32, mnist256_batch_f32, epoch
 }
 criterion_main!(benches);
