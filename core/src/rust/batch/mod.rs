@@ -282,18 +282,26 @@ pub fn items(
                 #run_matrix
                 #per_sample
             });
-            // Parts combine in a fixed order: the result does not depend on the threads.
-            let __total = &mut __ws.total;
+            // Parts combine in a fixed order: the result does not depend on the threads. One
+            // part's sum is the total (its buffer swapped in, not copied); two or more start
+            // with the first two added in one pass.
             let mut __loss: F = 0.0;
-            for (__i, __part) in __ws.parts[..__parts].iter().enumerate() {
-                if __i == 0 {
-                    __total.copy_from_slice(&__part.acc);
-                } else {
-                    for (__t, __a) in __total.iter_mut().zip(&__part.acc) {
-                        *__t += *__a;
+            for __part in &__ws.parts[..__parts] {
+                __loss += __part.loss;
+            }
+            match &mut __ws.parts[..__parts] {
+                [__only] => ::core::mem::swap(&mut __ws.total, &mut __only.acc),
+                [__first, __second, __rest @ ..] => {
+                    for ((__t, __a), __b) in __ws.total.iter_mut().zip(&__first.acc).zip(&__second.acc) {
+                        *__t = *__a + *__b;
+                    }
+                    for __part in __rest {
+                        for (__t, __a) in __ws.total.iter_mut().zip(&__part.acc) {
+                            *__t += *__a;
+                        }
                     }
                 }
-                __loss += __part.loss;
+                [] => {}
             }
             Ok(__loss * __scale)
         }
