@@ -32,6 +32,13 @@ fn corpus_files() -> Vec<(String, String)> {
     out
 }
 
+/// The checked model of a file of the repository.
+fn checked(path: &str) -> chainrule::core::Model {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
+    check_source(&text).unwrap_or_else(|e| panic!("{path}: {e:?}"))
+}
+
 fn describe(program: &Program, network: &Network) -> String {
     let printer = IndexPrinter::new(program, network, "L".into());
     program
@@ -110,11 +117,7 @@ fn a_fixed_index_becomes_a_bracket() {
 /// The check can fail: a gradient formula with one factor changed is refused.
 #[test]
 fn a_wrong_formula_is_refused() {
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/nets/seed004.nn"),
-    )
-    .expect("seed004");
-    let model = check_source(&text).expect("checks");
+    let model = checked("examples/nets/seed004.nn");
     let network = &model.networks[0];
     let derivation = derive(network, &model.functions);
     let mut program = tensor::program(network, &model.functions, &derivation).expect("covered");
@@ -150,11 +153,7 @@ fn a_convolution_in_index_notation_derives_the_flipped_kernel() {
 /// (`9c + u + 3v`: the maps read column-major) is refused.
 #[test]
 fn a_named_flatten_is_one_reshape_statement() {
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/ok/tensor_flatten.nn"),
-    )
-    .expect("corpus file");
-    let model = check_source(&text).expect("checks");
+    let model = checked("tests/corpus/ok/tensor_flatten.nn");
     let network = &model.networks[0];
     let derivation = derive(network, &model.functions);
     let mut program = tensor::program(network, &model.functions, &derivation).expect("covered");
