@@ -206,6 +206,17 @@ mod tests {
         }
     }
 
+    /// A batch is not cut below the work that pays for a part (mlp16's 64 rows: one part),
+    /// nor into more parts than cores, and a large batch of a large network uses them all.
+    #[test]
+    fn parts_follow_the_work_and_the_cores() {
+        assert_eq!(parts(64, 32, 1_664), 1);
+        assert_eq!(parts(1, 32, 1 << 30), 1);
+        let large = parts(1024, 32, 101_632);
+        assert_eq!(large, MAX_PARTS.min(cores()));
+        assert!(parts(1024, 32, 1_664) <= 1024 * 1_664 / MIN_PART_WORK);
+    }
+
     /// With the `gemm` feature, the `gemm` crate agrees with matrixmultiply on the
     /// transposes the generated code uses, with and without accumulating into `c`.
     #[cfg(feature = "gemm")]
