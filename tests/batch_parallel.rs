@@ -217,3 +217,53 @@ fn single_precision_matrix_form_tracks_double() {
         );
     }
 }
+
+mod elman {
+    chainrule::derive!(file = "benches/nets/elman.nn");
+}
+
+/// Every level `runtime::vmath::widest` can compile the batch functions' chunk for (baseline
+/// x86-64, AVX2 + FMA, AVX-512) gives the same bits: the matrix form in f64 and f32 and the
+/// statements form of a recurrence. Lowering the level here affects other tests of this
+/// binary running at the same time in speed only, which is what this test checks.
+#[test]
+fn every_vector_unit_gives_the_same_bits() {
+    use chainrule::runtime::vmath::{self, Level};
+    let (params, data) = point(300);
+    let single: Vec<f32> = params.iter().map(|v| *v as f32).collect();
+    let single_data = data.mapv(|v| v as f32);
+    let recurrent = numbers(3, elman::elman::PARAMS);
+    let xs = Array2::from_shape_vec((64, 256), numbers(4, 64 * 256)).expect("64 x 256");
+    let ys = Array2::from_shape_vec((64, 64), numbers(5, 64 * 64)).expect("64 x 64");
+    let run = || {
+        let mut ws = matrix::mlp16::BatchWorkspace::new();
+        let double = matrix::mlp16::gradient_batch_flat(&params, data.view(), &mut ws);
+        let mut ws = single::mlp16::BatchWorkspace::new();
+        let single = single::mlp16::gradient_batch_flat(&single, single_data.view(), &mut ws);
+        let mut ws = elman::elman::BatchWorkspace::new();
+        let mut p = elman::elman::Params::boxed_zeros();
+        p.set_flat(recurrent.as_slice().try_into().expect("elman's parameters"));
+        let mut g = elman::elman::Params::boxed_zeros();
+        let loss = elman::elman::gradient_batch_into(&p, xs.view(), ys.view(), &mut ws, &mut g);
+        let (d, s, l) = (
+            double.expect("shapes"),
+            single.expect("shapes"),
+            loss.expect("shapes"),
+        );
+        let mut bits: Vec<u64> = d.1.iter().chain([&d.0]).map(|v| v.to_bits()).collect();
+        bits.extend(s.1.iter().chain([&s.0]).map(|v| u64::from(v.to_bits())));
+        bits.extend(g.flat().iter().chain([&l]).map(|v| v.to_bits()));
+        bits
+    };
+    let widest = vmath::level();
+    let want = run();
+    for level in [Level::Avx2, Level::Baseline] {
+        vmath::limit_level(level);
+        let got = run();
+        vmath::limit_level(widest);
+        assert!(
+            got == want,
+            "the batch gradient at {level:?} differs from {widest:?}"
+        );
+    }
+}

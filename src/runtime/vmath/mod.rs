@@ -60,13 +60,15 @@ pub enum Level {
     Avx512,
 }
 
-/// The widest level this CPU supports, detected once.
+/// The level chosen: 0 before the first call, else the level's code plus one.
+static CHOSEN: AtomicU8 = AtomicU8::new(0);
+
+/// The widest level this CPU supports, detected once (or the lower one [`limit_level`] set).
 pub fn level() -> Level {
-    static DETECTED: AtomicU8 = AtomicU8::new(0);
-    let code = match DETECTED.load(Ordering::Relaxed) {
+    let code = match CHOSEN.load(Ordering::Relaxed) {
         0 => {
             let code = detect() as u8 + 1;
-            DETECTED.store(code, Ordering::Relaxed);
+            CHOSEN.store(code, Ordering::Relaxed);
             code
         }
         code => code,
@@ -76,6 +78,13 @@ pub fn level() -> Level {
         2 => Level::Avx2,
         _ => Level::Baseline,
     }
+}
+
+/// Uses no level above `max` (nor above what the CPU supports) from now on, for every
+/// thread: what tests use to compare the levels. The results do not change, only the speed.
+pub fn limit_level(max: Level) {
+    let code = detect().min(max) as u8 + 1;
+    CHOSEN.store(code, Ordering::Relaxed);
 }
 
 fn detect() -> Level {
@@ -92,6 +101,49 @@ fn detect() -> Level {
         }
     }
     Level::Baseline
+}
+
+/// A piece of work whose loops should use every lane the machine has: the batch functions'
+/// chunk of rows, given to [`widest`].
+pub trait Vectorized {
+    /// What the work returns.
+    type Output;
+    /// Does the work. Implementations mark it `#[inline(always)]`, so that it is compiled
+    /// into each of [`widest`]'s copies for the instruction set of that copy.
+    fn run(self) -> Self::Output;
+}
+
+/// Runs `work` compiled for the widest level of this CPU: the batch functions' chunk of rows
+/// goes through this, so that LLVM vectorizes its element-wise loops with every lane the
+/// machine has although the user's crate is compiled for baseline x86-64.
+///
+/// `work.run()` is inlined (`#[inline(always)]`) into a copy of this function per level; what
+/// it calls without inlining keeps its own code. Rust never fuses `a * b + c` into one
+/// instruction and LLVM does not reorder floating-point sums, so each level computes the same
+/// bits (`tests/batch_parallel.rs`).
+#[inline]
+pub fn widest<W: Vectorized>(work: W) -> W::Output {
+    match level() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the CPU supports AVX-512 F, DQ and VL (detected).
+        Level::Avx512 => unsafe { on_avx512(work) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the CPU supports AVX2 and FMA (detected).
+        Level::Avx2 => unsafe { on_avx2(work) },
+        _ => work.run(),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
+fn on_avx512<W: Vectorized>(work: W) -> W::Output {
+    work.run()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn on_avx2<W: Vectorized>(work: W) -> W::Output {
+    work.run()
 }
 
 /// The float types with slice kernels.

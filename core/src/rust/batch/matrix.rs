@@ -98,6 +98,7 @@ pub fn emit(
         /// The matrix form over rows `__start..__end`: adds their loss to `__part.loss` and
         /// their gradient, times `__scale`, to `__part.acc`.
         #[allow(clippy::too_many_arguments)]
+        #[inline(always)]
         fn __chunk_matrix(#p: &Params, #(#data_args,)* __start: usize, __end: usize, __part: &mut __Part, __scale: F) {
             let __m = __end - __start;
             #(#chunk_views)*
@@ -107,7 +108,20 @@ pub fn emit(
             #(#backward)*
         }
     };
-    let call = quote! { __chunk_matrix(#p, #(#data,)* __start, __end, __part, __scale); };
+    let dispatch = super::widest::dispatch(
+        &format_ident!("__chunk_matrix"),
+        &format_ident!("__ChunkMatrixWork"),
+        p,
+        data,
+        labels,
+        &f,
+    );
+    let items = dispatch.items;
+    let function = quote! {
+        #function
+        #items
+    };
+    let call = dispatch.call;
     Emitted {
         fields,
         prepare,

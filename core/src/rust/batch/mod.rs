@@ -20,6 +20,7 @@ mod loss;
 mod matrix;
 mod softmax;
 mod statements;
+mod widest;
 
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};

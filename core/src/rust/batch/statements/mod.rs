@@ -216,6 +216,7 @@ pub fn emit(
         /// The statements form over rows `__start..__end`: adds their loss to `__part.loss`
         /// and their gradient, times `__scale`, to `__part.acc`.
         #[allow(clippy::too_many_arguments, unused_parens, clippy::identity_op, clippy::erasing_op)]
+        #[inline(always)]
         fn __chunk_statements(#p: &Params, #(#data_args,)* __start: usize, __end: usize, __part: &mut __Part, __scale: F) {
             let __m = __end - __start;
             #(#chunk_views)*
@@ -225,7 +226,20 @@ pub fn emit(
             #(#steps)*
         }
     };
-    let call = quote! { __chunk_statements(#p, #(#data,)* __start, __end, __part, __scale); };
+    let dispatch = super::widest::dispatch(
+        &format_ident!("__chunk_statements"),
+        &format_ident!("__ChunkStatementsWork"),
+        p,
+        data,
+        labels,
+        &f,
+    );
+    let items = dispatch.items;
+    let function = quote! {
+        #function
+        #items
+    };
+    let call = dispatch.call;
     Emitted {
         fields,
         prepare,
