@@ -160,14 +160,15 @@ def timed(call, finish=lambda r: None, target_s=0.4, reps=7):
 # ---------------------------------------------------------------------------------------------
 # PyTorch
 
-def torch_model(torch, spec, params):
+def torch_model(torch, spec, params, dtype=None):
+    dtype = dtype or torch.float64
     layers = []
     for w, b, r, c, act in spec:
-        lin = torch.nn.Linear(c, r, bias=b is not None, dtype=torch.float64)
+        lin = torch.nn.Linear(c, r, bias=b is not None, dtype=dtype)
         with torch.no_grad():
-            lin.weight.copy_(torch.tensor(params[w], dtype=torch.float64))
+            lin.weight.copy_(torch.tensor(params[w], dtype=dtype))
             if b is not None:
-                lin.bias.copy_(torch.tensor(params[b], dtype=torch.float64))
+                lin.bias.copy_(torch.tensor(params[b], dtype=dtype))
         layers.append(lin)
         if act == "sigmoid":
             layers.append(torch.nn.Sigmoid())
@@ -182,9 +183,9 @@ def torch_grads(spec, model):
     lins = [m for m in model if hasattr(m, "weight")]
     g = {}
     for (w, b, *_), lin in zip(spec, lins):
-        g[w] = lin.weight.grad.numpy()
+        g[w] = lin.weight.grad.double().numpy()
         if b is not None:
-            g[b] = lin.bias.grad.numpy()
+            g[b] = lin.bias.grad.double().numpy()
     return g
 
 

@@ -327,17 +327,17 @@ fn a_layer_of_a_million_by_a_million_is_refused_at_once() {
     }
 }
 
-/// A convolutional network whose `flatten` stands inside an expression has no tensor-level
-/// statements, so every step would be straight-line code: `rust` refuses it and says why,
-/// and how to write it instead (the same network with `flat = flatten(p1)` on a line of its
-/// own is covered: tests/corpus/ok/tensor_flatten.nn).
+/// A convolutional network whose `flatten` stands inside an expression the tensor level does
+/// not cover (here under a `tanh`) has no tensor-level statements, so every step would be
+/// straight-line code: `rust` refuses it and says why, and how to write it instead. The
+/// product `W2 @ flatten(p1)` and `flat = flatten(p1)` on a line of its own are covered.
 #[test]
 fn an_inline_flatten_too_large_for_straight_line_code_says_why() {
     let file = temp_file(
         "inline_flatten.nn",
         "network cnn {\n  input img[1][8][8]\n  target y label[10]\n  param K1[16][1][3][3]\n  \
          z1 = conv2d(img, K1)\n  a1 = relu(z1)\n  p1 = maxpool2d(a1, 2)\n  \
-         h[10] = W2 @ flatten(p1) + b2\n  loss L = -log_softmax(h)[y]\n}\n",
+         h[10] = W2 @ tanh(flatten(p1)) + b2\n  loss L = -log_softmax(h)[y]\n}\n",
     );
     let out = chainrule(&["rust", p(&file)]);
     assert_input_error(
@@ -355,13 +355,21 @@ fn an_inline_flatten_too_large_for_straight_line_code_says_why() {
          z1 = conv2d(img, K1)\n  a1 = relu(z1)\n  p1 = maxpool2d(a1, 2)\n  \
          flat = flatten(p1)\n  h[10] = W2 @ flat + b2\n  loss L = -log_softmax(h)[y]\n}\n",
     );
-    let out = chainrule(&["rust", p(&named)]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(
-        stdout(&out).contains("for ix_"),
-        "no loop in:\n{}",
-        stdout(&out)
+    let product = temp_file(
+        "product_flatten.nn",
+        "network cnn {\n  input img[1][8][8]\n  target y label[10]\n  param K1[16][1][3][3]\n  \
+         z1 = conv2d(img, K1)\n  a1 = relu(z1)\n  p1 = maxpool2d(a1, 2)\n  \
+         h[10] = W2 @ flatten(p1) + b2\n  loss L = -log_softmax(h)[y]\n}\n",
     );
+    for file in [&named, &product] {
+        let out = chainrule(&["rust", p(file)]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(
+            stdout(&out).contains("for ix_"),
+            "no loop in:\n{}",
+            stdout(&out)
+        );
+    }
 }
 
 #[test]

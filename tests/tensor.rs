@@ -192,6 +192,24 @@ fn a_named_flatten_is_one_reshape_statement() {
     );
 }
 
+/// `W @ flatten(p1)` inside an expression is one contraction over the maps' own axes, the
+/// matrix read at their row-major position: every statement verifies, the pooled maps' delta
+/// reads `W` at `9c + 3u + v`, and the straight-line limit no longer applies (the Rust code
+/// loops).
+#[test]
+fn a_flatten_inside_a_product_is_a_contraction_over_its_axes() {
+    let model = checked("tests/corpus/ok/tensor_inline_flatten.nn");
+    let network = &model.networks[0];
+    let derivation = derive(network, &model.functions);
+    let program = tensor::program(network, &model.functions, &derivation).expect("covered");
+    let described = describe(&program, network);
+    assert!(program.statements().all(|s| s.verified), "{described}");
+    assert!(
+        described.contains(r"\delta_{p^{(1)}_{cuv}} = \frac{\partial L}{\partial p^{(1)}_{cuv}} &= \sum_{i} \delta_{h_{i}} w_{i,9c + 3u + v}"),
+        "the pooled maps' delta:\n{described}"
+    );
+}
+
 /// Networks of three- and four-axis tensors (a convolution with max pooling and a label, a
 /// strided convolution with average pooling) against JAX's own `conv_general_dilated` and
 /// `reduce_window`, and an Elman recurrence, an LSTM and a GRU against `jax.lax.scan`

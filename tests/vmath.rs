@@ -170,7 +170,11 @@ fn ulps32(a: f32, b: f32) -> u64 {
     }
     let ordered = |x: f32| {
         let bits = i64::from(x.to_bits() as i32);
-        if bits < 0 { i64::from(i32::MIN) - bits } else { bits }
+        if bits < 0 {
+            i64::from(i32::MIN) - bits
+        } else {
+            bits
+        }
     };
     ordered(a).abs_diff(ordered(b))
 }
@@ -178,10 +182,7 @@ fn ulps32(a: f32, b: f32) -> u64 {
 /// Every 4,099th `f32` bit pattern (all binades, both signs, subnormals, infinities and NaNs
 /// among them), every value on a fine grid of [-40, 40], and the special values.
 fn samples32() -> Vec<f32> {
-    let mut out: Vec<f32> = (0..=u32::MAX)
-        .step_by(4_099)
-        .map(f32::from_bits)
-        .collect();
+    let mut out: Vec<f32> = (0..=u32::MAX).step_by(4_099).map(f32::from_bits).collect();
     out.extend((-400_000..=400_000).map(|i| i as f32 * 1e-4));
     out.extend([
         0.0,

@@ -78,6 +78,7 @@ case!(spec_first_example__seed004, "tests/corpus/ok/spec_first_example.nn", seed
 case!(tensor_builtins__tensor_builtins, "tests/corpus/ok/tensor_builtins.nn", tensor_builtins);
 case!(tensor_conv2d__tensor_conv2d, "tests/corpus/ok/tensor_conv2d.nn", tensor_conv2d);
 case!(tensor_flatten__tensor_flatten, "tests/corpus/ok/tensor_flatten.nn", tensor_flatten);
+case!(tensor_inline_flatten__tensor_inline_flatten, "tests/corpus/ok/tensor_inline_flatten.nn", tensor_inline_flatten);
 case!(tensor_pad__tensor_pad, "tests/corpus/ok/tensor_pad.nn", tensor_pad);
 case!(tensor_strided__tensor_strided, "tests/corpus/ok/tensor_strided.nn", tensor_strided);
 case!(third_round_builtins__third_round, "tests/corpus/ok/third_round_builtins.nn", third_round);

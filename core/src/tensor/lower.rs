@@ -335,14 +335,14 @@ impl Lowering<'_> {
                         "a product with a parameter that is not a matrix",
                     ));
                 };
-                let j = self.program.fresh();
+                let (bounds, column, at_v) = self.contracted(v, cols);
                 let row = at.first().cloned().unwrap_or_default();
                 let w = self
                     .program
-                    .read(Tensor::Value(Symbol::Param(*p)), vec![row, Affine::var(j)]);
-                let v = self.expr(v, &[Affine::var(j)])?;
+                    .read(Tensor::Value(Symbol::Param(*p)), vec![row, column]);
+                let v = self.expr(v, &at_v)?;
                 let body = self.program.graph.mul(w, v);
-                self.sum(vec![Bound { var: j, size: cols }], body)
+                self.sum(bounds, body)
             }
             TExprKind::VecMat(v, p) => {
                 let Shape::Matrix(rows, _) = self.network.params[*p].shape else {
@@ -350,15 +350,14 @@ impl Lowering<'_> {
                         "a product with a parameter that is not a matrix",
                     ));
                 };
-                let i = self.program.fresh();
+                let (bounds, row, at_v) = self.contracted(v, rows);
                 let column = at.first().cloned().unwrap_or_default();
-                let v = self.expr(v, &[Affine::var(i)])?;
-                let w = self.program.read(
-                    Tensor::Value(Symbol::Param(*p)),
-                    vec![Affine::var(i), column],
-                );
+                let v = self.expr(v, &at_v)?;
+                let w = self
+                    .program
+                    .read(Tensor::Value(Symbol::Param(*p)), vec![row, column]);
                 let body = self.program.graph.mul(v, w);
-                self.sum(vec![Bound { var: i, size: rows }], body)
+                self.sum(bounds, body)
             }
             TExprKind::Reduce(op, a) => {
                 let sizes = match a.shape {
@@ -399,9 +398,10 @@ impl Lowering<'_> {
                 // its own (`h[t][4] = tanh(...)`) is read at the rest.
                 let free = vars.iter().take_while(|v| v.free).count();
                 if free > at.len() {
-                    // `flatten(p)`: one index over several axes, which no affine map reads.
+                    // `flatten(p)` read at one flat index, which no affine map of p's axes
+                    // is: covered only as a product's operand (`contracted`).
                     return Err(Unsupported(
-                        "a `flatten` inside an expression (one flat index over several axes; `flat = flatten(x)` on a line of its own is covered)",
+                        "a `flatten` inside an expression other than a product `W @ flatten(x)` (one flat index over several axes; `flat = flatten(x)` on a line of its own is covered)",
                     ));
                 }
                 let (env, ranges) = (self.env.clone(), self.env_ranges.clone());
@@ -473,6 +473,34 @@ impl Lowering<'_> {
         bounds.iter().rev().fold(body, |inner, &bound| {
             self.program.leaf(Leaf::Extremum(f, bound, inner))
         })
+    }
+
+    /// The summed variables of a product with vector `v` of `size` elements, the matrix's
+    /// index along them, and the indices to read `v` at: one variable `j`, read `v[j]`; for a
+    /// `flatten(x)` one variable per axis of `x`, the matrix read at their row-major position
+    /// (`W[k][9c + 3u + v] x[c][u][v]`), since no affine map reads `x` at one flat index.
+    fn contracted(&mut self, v: &TExpr, size: usize) -> (Vec<Bound>, Affine, Vec<Affine>) {
+        let axes: Vec<usize> = match &v.kind {
+            TExprKind::IndexDef(vars, _) if vars.iter().filter(|v| v.free).count() > 1 => {
+                vars.iter().filter(|v| v.free).map(|v| v.range).collect()
+            }
+            _ => vec![size],
+        };
+        let bounds: Vec<Bound> = axes
+            .iter()
+            .map(|&size| Bound {
+                var: self.program.fresh(),
+                size,
+            })
+            .collect();
+        let mut flat = Affine::constant(0);
+        let mut stride = 1i64;
+        for bound in bounds.iter().rev() {
+            flat = flat.plus_scaled(&Affine::var(bound.var), stride);
+            stride *= bound.size as i64;
+        }
+        let at = bounds.iter().map(|b| Affine::var(b.var)).collect();
+        (bounds, flat, at)
     }
 
     /// `sum over bounds of body`; an empty set of bounds is the body itself.
