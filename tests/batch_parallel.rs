@@ -222,9 +222,9 @@ mod elman {
     chainrule::derive!(file = "benches/nets/elman.nn");
 }
 
-/// Every level `runtime::vmath::widest` can compile the batch functions' chunk for (baseline
-/// x86-64, AVX2 + FMA, AVX-512) gives the same bits: the matrix form in f64 and f32 and the
-/// statements form of a recurrence. Lowering the level here affects other tests of this
+/// Every level `runtime::vmath` can run at (baseline x86-64, AVX2 + FMA, AVX-512) gives the
+/// same bits: the matrix form in f64 and f32 (its `vmath` kernels) and the statements form of
+/// a recurrence (its whole chunk of rows compiled for the level by `vmath::widest`). Lowering the level here affects other tests of this
 /// binary running at the same time in speed only, which is what this test checks.
 #[test]
 fn every_vector_unit_gives_the_same_bits() {

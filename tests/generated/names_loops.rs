@@ -1845,7 +1845,6 @@ pub mod generated_names {
         /// The matrix form over rows `__start..__end`: adds their loss to `__part.loss` and
         /// their gradient, times `__scale`, to `__part.acc`.
         #[allow(clippy::too_many_arguments)]
-        #[inline(always)]
         fn __chunk_matrix(
             p_: &Params,
             p: ::chainrule::ndarray::ArrayView2<'_, f64>,
@@ -2135,71 +2134,6 @@ pub mod generated_names {
                         &mut __grad,
                     );
                 }
-            }
-        }
-        /// A chunk's arguments, for `widest`.
-        struct __ChunkMatrixWork<'__a> {
-            p_: &'__a Params,
-            p: ::chainrule::ndarray::ArrayView2<'__a, f64>,
-            g: ::chainrule::ndarray::ArrayView2<'__a, f64>,
-            gradient_: ::chainrule::ndarray::ArrayView2<'__a, f64>,
-            LATEX_: ::chainrule::ndarray::ArrayView2<'__a, f64>,
-            None_: ::chainrule::ndarray::ArrayView2<'__a, f64>,
-            PARAMS_: ::chainrule::ndarray::ArrayView2<'__a, f64>,
-            z_0: ::chainrule::ndarray::ArrayView2<'__a, f64>,
-            h_values: ::chainrule::ndarray::ArrayView2<'__a, f64>,
-            tmp0: ::chainrule::ndarray::ArrayView2<'__a, f64>,
-            ix_k: ::chainrule::ndarray::ArrayView2<'__a, f64>,
-            acc: ::chainrule::ndarray::ArrayView2<'__a, f64>,
-            lr: ::chainrule::ndarray::ArrayView2<'__a, f64>,
-            ws: ::chainrule::ndarray::ArrayView2<'__a, f64>,
-            data: ::chainrule::ndarray::ArrayView2<'__a, f64>,
-            params: ::chainrule::ndarray::ArrayView2<'__a, f64>,
-            Params: ::chainrule::ndarray::ArrayView2<'__a, f64>,
-            F: ::chainrule::ndarray::ArrayView2<'__a, f64>,
-            H: ::chainrule::ndarray::ArrayView2<'__a, f64>,
-            scale: ::chainrule::ndarray::ArrayView2<'__a, f64>,
-            gradient_into_: ::chainrule::ndarray::ArrayView2<'__a, f64>,
-            evaluate_: ::chainrule::ndarray::ArrayView2<'__a, f64>,
-            sgd_step_: ::chainrule::ndarray::ArrayView2<'__a, f64>,
-            __start: usize,
-            __end: usize,
-            __part: &'__a mut __Part,
-            __scale: F,
-        }
-        impl ::chainrule::runtime::vmath::Vectorized for __ChunkMatrixWork<'_> {
-            type Output = ();
-            #[inline(always)]
-            fn run(self) {
-                __chunk_matrix(
-                    self.p_,
-                    self.p,
-                    self.g,
-                    self.gradient_,
-                    self.LATEX_,
-                    self.None_,
-                    self.PARAMS_,
-                    self.z_0,
-                    self.h_values,
-                    self.tmp0,
-                    self.ix_k,
-                    self.acc,
-                    self.lr,
-                    self.ws,
-                    self.data,
-                    self.params,
-                    self.Params,
-                    self.F,
-                    self.H,
-                    self.scale,
-                    self.gradient_into_,
-                    self.evaluate_,
-                    self.sgd_step_,
-                    self.__start,
-                    self.__end,
-                    self.__part,
-                    self.__scale,
-                )
             }
         }
         /// Sums the batch's loss and gradient, combined by the `batch` rule, into
@@ -2651,7 +2585,7 @@ pub mod generated_names {
                         let mut __start = __range.start;
                         while __start < __range.end {
                             let __end = (__start + 256).min(__range.end);
-                            ::chainrule::runtime::vmath::widest(__ChunkMatrixWork {
+                            __chunk_matrix(
                                 p_,
                                 p,
                                 g,
@@ -2677,9 +2611,9 @@ pub mod generated_names {
                                 sgd_step_,
                                 __start,
                                 __end,
-                                __part: &mut *__part,
+                                __part,
                                 __scale,
-                            });
+                            );
                             __start = __end;
                         }
                         return;

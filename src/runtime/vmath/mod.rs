@@ -106,7 +106,7 @@ fn detect() -> Level {
     Level::Baseline
 }
 
-/// A piece of work whose loops should use every lane the machine has: the batch functions'
+/// A piece of work whose loops should use every lane the machine has: the statements form's
 /// chunk of rows, given to [`widest`].
 pub trait Vectorized {
     /// What the work returns.
@@ -116,7 +116,7 @@ pub trait Vectorized {
     fn run(self) -> Self::Output;
 }
 
-/// Runs `work` compiled for the widest level of this CPU: the batch functions' chunk of rows
+/// Runs `work` compiled for the widest level of this CPU: the statements form's chunk of rows
 /// goes through this, so that LLVM vectorizes its element-wise loops with every lane the
 /// machine has although the user's crate is compiled for baseline x86-64.
 ///

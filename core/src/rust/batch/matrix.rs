@@ -98,7 +98,6 @@ pub fn emit(
         /// The matrix form over rows `__start..__end`: adds their loss to `__part.loss` and
         /// their gradient, times `__scale`, to `__part.acc`.
         #[allow(clippy::too_many_arguments)]
-        #[inline(always)]
         fn __chunk_matrix(#p: &Params, #(#data_args,)* __start: usize, __end: usize, __part: &mut __Part, __scale: F) {
             let __m = __end - __start;
             #(#chunk_views)*
@@ -108,20 +107,11 @@ pub fn emit(
             #(#backward)*
         }
     };
-    let dispatch = super::widest::dispatch(
-        &format_ident!("__chunk_matrix"),
-        &format_ident!("__ChunkMatrixWork"),
-        p,
-        data,
-        labels,
-        &f,
-    );
-    let items = dispatch.items;
-    let function = quote! {
-        #function
-        #items
-    };
-    let call = dispatch.call;
+    // Called directly, not through `vmath::widest`: inlined there, the per-row loss of a
+    // network with weight decay (`examples/digits.rs`: 2,368 squares per row) was no longer
+    // hoisted out of the row loop by LLVM, and training took 2.5x as long (measured); the
+    // matrix form's element-wise work is its `vmath` kernels, which dispatch on their own.
+    let call = quote! { __chunk_matrix(#p, #(#data,)* __start, __end, __part, __scale); };
     Emitted {
         fields,
         prepare,
