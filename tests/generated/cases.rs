@@ -75,6 +75,8 @@ case!(softmax_cross_entropy__softmax_named, "tests/corpus/ok/softmax_cross_entro
 case!(softmax_cross_entropy__softmax_inline, "tests/corpus/ok/softmax_cross_entropy.nn", softmax_inline);
 case!(softmax_cross_entropy__log_softmax_loss, "tests/corpus/ok/softmax_cross_entropy.nn", log_softmax_loss);
 case!(spec_first_example__seed004, "tests/corpus/ok/spec_first_example.nn", seed004);
+case!(tensor_bracket_bounds__pool_bounds, "tests/corpus/ok/tensor_bracket_bounds.nn", pool_bounds);
+case!(tensor_bracket_bounds__flatten_bounds, "tests/corpus/ok/tensor_bracket_bounds.nn", flatten_bounds);
 case!(tensor_builtins__tensor_builtins, "tests/corpus/ok/tensor_builtins.nn", tensor_builtins);
 case!(tensor_conv2d__tensor_conv2d, "tests/corpus/ok/tensor_conv2d.nn", tensor_conv2d);
 case!(tensor_flatten__tensor_flatten, "tests/corpus/ok/tensor_flatten.nn", tensor_flatten);

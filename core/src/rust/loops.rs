@@ -284,6 +284,51 @@ impl<'c, 'a> Body<'c, 'a> {
         }
     }
 
+    /// Every bracket among the factors of the product `n` whose index passes `test`, in the
+    /// product's order.
+    fn guards_where(&self, n: NodeId, test: &dyn Fn(&Affine) -> bool) -> Vec<NodeId> {
+        let program = &self.plan.program;
+        match program.graph.node(n) {
+            Node::Mul(a, b) => {
+                let mut guards = self.guards_where(*a, test);
+                guards.extend(self.guards_where(*b, test));
+                guards
+            }
+            Node::Var(_) => match program.leaf_at(n) {
+                Some(Leaf::Guard(affine, ..)) if test(affine) => vec![n],
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
+    /// A product with the factors `left_out` left out, in its own order of evaluation,
+    /// parenthesised below `needed`; `None` when nothing is left.
+    fn product_without_all(
+        &self,
+        n: NodeId,
+        left_out: &[NodeId],
+        needed: u8,
+    ) -> Option<TokenStream> {
+        if left_out.contains(&n) {
+            return None;
+        }
+        let program = &self.plan.program;
+        let Node::Mul(a, b) = program.graph.node(n) else {
+            return Some(self.expr(n, needed));
+        };
+        let (a, b) = (*a, *b);
+        let a_part = self.product_without_all(a, left_out, code::PRODUCT);
+        let b_part = self.product_without_all(b, left_out, code::UNARY);
+        match (a_part, b_part) {
+            (None, None) => None,
+            (Some(_), None) => self.product_without_all(a, left_out, needed),
+            (None, Some(_)) => self.product_without_all(b, left_out, needed),
+            (Some(a), Some(b)) if needed > code::PRODUCT => Some(quote! { (#a * #b) }),
+            (Some(a), Some(b)) => Some(quote! { #a * #b }),
+        }
+    }
+
     /// Whether `factor` is one of the factors of the product `n` (nested products included).
     fn has_factor(&self, n: NodeId, factor: NodeId) -> bool {
         n == factor

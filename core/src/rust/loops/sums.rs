@@ -9,6 +9,10 @@ use super::{Body, LANES};
 use crate::ir::NodeId;
 use crate::tensor::{Affine, Bound, Leaf};
 
+/// The fewest terms a sum over several indices must have before its brackets become loop
+/// bounds (`bracketed_nest`).
+const NEST_MIN_TERMS: usize = 32;
+
 impl Body<'_, '_> {
     /// `sum over bounds of body`: one running sum for short sums, eight partial sums for
     /// long ones.
@@ -19,6 +23,15 @@ impl Body<'_, '_> {
         }
         if let [bound] = bounds
             && let Some(tight) = self.bracketed_sum(bound, body)
+        {
+            return tight;
+        }
+        // Below NEST_MIN_TERMS terms the full loops, their trip counts constant, are as fast
+        // (a 2x2 max pool's delta over a 3x3 grid: 4.9 us per sample in loops, 6.0 us with
+        // bounds computed at run time; digits CNN, measured).
+        if bounds.len() > 1
+            && bounds.iter().map(|b| b.size).product::<usize>() >= NEST_MIN_TERMS
+            && let Some(tight) = self.bracketed_nest(bounds, body)
         {
             return tight;
         }
@@ -138,5 +151,114 @@ impl Body<'_, '_> {
                 #acc
             })
         })
+    }
+
+    /// `sum over i, j, ... of [brackets] x` as nested loops over only the indices the brackets
+    /// admit: each variable's bounds from every bracket that mentions it, with the variables
+    /// inside it taken over their whole ranges, so that the innermost variable a bracket
+    /// mentions gets exact bounds and no bracket is tested (a max pool's delta, two brackets
+    /// over the window's two axes; `W @ flatten(p)`'s weight gradient, one bracket
+    /// `[0 <= j - 9k - 3m < 3]` over `k` and `m`: one term where it tested 48). The terms
+    /// are added in the order the full loops add them. `None` without such a bracket.
+    fn bracketed_nest(&self, bounds: &[Bound], body: NodeId) -> Option<TokenStream> {
+        let program = &self.plan.program;
+        let summed = |a: &Affine| bounds.iter().any(|b| a.coefficient(b.var) != 0);
+        let guards = self.guards_where(body, &summed);
+        if guards.is_empty() {
+            return None;
+        }
+        let brackets: Vec<(&Affine, i64, i64)> = guards
+            .iter()
+            .filter_map(|g| match program.leaf_at(*g) {
+                Some(Leaf::Guard(affine, lo, hi)) => Some((affine, *lo, *hi)),
+                _ => None,
+            })
+            .collect();
+        let x = self
+            .product_without_all(body, &guards, 0)
+            .unwrap_or_else(|| quote! { 1.0 });
+        let acc = self.ctx.names.local("acc");
+        let mut statement = quote! { #acc += #x; };
+        for (k, bound) in bounds.iter().enumerate().rev() {
+            let (from, to) = self.admitted(bound, &bounds[k + 1..], &brackets);
+            let i = self.ident(bound.var);
+            let (from_ident, to_ident) = (self.ctx.names.local("from"), self.ctx.names.local("to"));
+            statement = quote! {
+                let #from_ident: isize = #from;
+                let #to_ident: isize = #to.max(#from_ident);
+                for #i in (#from_ident as usize)..(#to_ident as usize) {
+                    #statement
+                }
+            };
+        }
+        Some(quote! { ({ let mut #acc: F = 0.0; #statement #acc }) })
+    }
+
+    /// The first and one past the last value of `bound`'s variable that the brackets admit
+    /// for some values of the variables of `inner` (over their whole ranges), given the
+    /// outer ones: `lo <= c i + r + s < hi` with `s` between the least and the greatest the
+    /// inner terms reach.
+    fn admitted(
+        &self,
+        bound: &Bound,
+        inner: &[Bound],
+        brackets: &[(&Affine, i64, i64)],
+    ) -> (TokenStream, TokenStream) {
+        let mut firsts = vec![quote! { 0isize }];
+        let size = Literal::isize_suffixed(bound.size as isize);
+        let mut lasts = vec![quote! { #size }];
+        for &(affine, lo, hi) in brackets {
+            let c = affine.coefficient(bound.var);
+            if c == 0 {
+                continue;
+            }
+            let (mut least, mut greatest) = (0i64, 0i64);
+            let mut rest = affine.substitute(bound.var, &Affine::constant(0));
+            for b in inner {
+                let top = rest.coefficient(b.var) * (b.size as i64 - 1);
+                least += top.min(0);
+                greatest += top.max(0);
+                rest = rest.substitute(b.var, &Affine::constant(0));
+            }
+            let (lo, hi) = (lo - greatest, hi - least);
+            let r = signed_tokens(&rest, &|v| self.ident(v));
+            let r = match rest.terms.is_empty() {
+                true => quote! { (#r as isize) },
+                false => r,
+            };
+            // lo <= c i + r < hi, solved for i with floor division by |c|.
+            let (first, end) = if c > 0 {
+                let c = Literal::isize_unsuffixed(c as isize);
+                let (lo, last) = (
+                    Literal::isize_unsuffixed(lo as isize),
+                    Literal::isize_unsuffixed(hi as isize - 1),
+                );
+                (
+                    quote! { (#lo - #r + #c - 1).div_euclid(#c) },
+                    quote! { (#last - #r).div_euclid(#c) + 1 },
+                )
+            } else {
+                let c = Literal::isize_unsuffixed(-c as isize);
+                let (lo, hi) = (
+                    Literal::isize_unsuffixed(lo as isize),
+                    Literal::isize_unsuffixed(hi as isize),
+                );
+                (
+                    quote! { (#r - #hi).div_euclid(#c) + 1 },
+                    quote! { (#r - #lo).div_euclid(#c) + 1 },
+                )
+            };
+            firsts.push(first);
+            lasts.push(end);
+        }
+        let first = firsts
+            .into_iter()
+            .reduce(|a, b| quote! { #a.max(#b) })
+            .unwrap_or_default();
+        let end = lasts
+            .into_iter()
+            .reduce(|a, b| quote! { #a.min(#b) })
+            .unwrap_or_default();
+        (quote! { (#first) }, quote! { (#end) })
     }
 }
