@@ -11,21 +11,45 @@ use support::Rng;
 /// The distance in representable doubles between two finite values (or 0 when both are the
 /// same infinity or both NaN; `u64::MAX` when only one is NaN or they differ in infinity).
 fn ulps(a: f64, b: f64) -> u64 {
-    if a.is_nan() || b.is_nan() {
-        return if a.is_nan() && b.is_nan() {
-            0
-        } else {
-            u64::MAX
-        };
-    }
-    if a.is_infinite() || b.is_infinite() {
-        return if a == b { 0 } else { u64::MAX };
-    }
     let ordered = |x: f64| {
         let bits = x.to_bits() as i64;
         if bits < 0 { i64::MIN - bits } else { bits }
     };
-    ordered(a).abs_diff(ordered(b))
+    distance(
+        [a.is_nan(), b.is_nan()],
+        a.is_infinite() || b.is_infinite(),
+        a == b,
+        [ordered(a), ordered(b)],
+    )
+}
+
+/// [`ulps`] for `f32`.
+fn ulps32(a: f32, b: f32) -> u64 {
+    let ordered = |x: f32| {
+        let bits = i64::from(x.to_bits() as i32);
+        if bits < 0 {
+            i64::from(i32::MIN) - bits
+        } else {
+            bits
+        }
+    };
+    distance(
+        [a.is_nan(), b.is_nan()],
+        a.is_infinite() || b.is_infinite(),
+        a == b,
+        [ordered(a), ordered(b)],
+    )
+}
+
+/// The distance between two floats given as their order among the floats of their type.
+fn distance(nan: [bool; 2], infinite: bool, equal: bool, ordered: [i64; 2]) -> u64 {
+    if nan[0] || nan[1] {
+        return if nan[0] && nan[1] { 0 } else { u64::MAX };
+    }
+    if infinite {
+        return if equal { 0 } else { u64::MAX };
+    }
+    ordered[0].abs_diff(ordered[1])
 }
 
 /// Random doubles spread over every binade of `[-max, max]` (both signs unless `positive`),
@@ -154,29 +178,6 @@ fn the_special_values_are_those_of_libm() {
             );
         }
     }
-}
-
-/// [`ulps`] for `f32`.
-fn ulps32(a: f32, b: f32) -> u64 {
-    if a.is_nan() || b.is_nan() {
-        return if a.is_nan() && b.is_nan() {
-            0
-        } else {
-            u64::MAX
-        };
-    }
-    if a.is_infinite() || b.is_infinite() {
-        return if a == b { 0 } else { u64::MAX };
-    }
-    let ordered = |x: f32| {
-        let bits = i64::from(x.to_bits() as i32);
-        if bits < 0 {
-            i64::from(i32::MIN) - bits
-        } else {
-            bits
-        }
-    };
-    ordered(a).abs_diff(ordered(b))
 }
 
 /// Every 4,099th `f32` bit pattern (all binades, both signs, subnormals, infinities and NaNs

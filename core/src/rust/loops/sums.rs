@@ -107,34 +107,7 @@ impl Body<'_, '_> {
         let (lo, hi) = (*lo, *hi);
         let c = affine.coefficient(bound.var);
         let rest = affine.substitute(bound.var, &Affine::constant(0));
-        let r = signed_tokens(&rest, &|v| self.ident(v));
-        // A bracket on the summed variable alone leaves a bare number: give it its type.
-        let r = match rest.terms.is_empty() {
-            true => quote! { (#r as isize) },
-            false => r,
-        };
-        // lo <= c i + r < hi, solved for i with floor division by |c|.
-        let (first, last) = if c > 0 {
-            let c = Literal::isize_unsuffixed(c as isize);
-            let (lo, last) = (
-                Literal::isize_unsuffixed(lo as isize),
-                Literal::isize_unsuffixed(hi as isize - 1),
-            );
-            (
-                quote! { (#lo - #r + #c - 1).div_euclid(#c) },
-                quote! { (#last - #r).div_euclid(#c) },
-            )
-        } else {
-            let c = Literal::isize_unsuffixed(-c as isize);
-            let (lo, hi) = (
-                Literal::isize_unsuffixed(lo as isize),
-                Literal::isize_unsuffixed(hi as isize),
-            );
-            (
-                quote! { (#r - #hi).div_euclid(#c) + 1 },
-                quote! { (#r - #lo).div_euclid(#c) },
-            )
-        };
+        let (first, last) = self.solved(c, &rest, lo, hi);
         let i = self.ident(bound.var);
         let x = self.product_without(body, guard, 0);
         let acc = self.ctx.names.local("acc");
@@ -220,34 +193,8 @@ impl Body<'_, '_> {
                 greatest += top.max(0);
                 rest = rest.substitute(b.var, &Affine::constant(0));
             }
-            let (lo, hi) = (lo - greatest, hi - least);
-            let r = signed_tokens(&rest, &|v| self.ident(v));
-            let r = match rest.terms.is_empty() {
-                true => quote! { (#r as isize) },
-                false => r,
-            };
-            // lo <= c i + r < hi, solved for i with floor division by |c|.
-            let (first, end) = if c > 0 {
-                let c = Literal::isize_unsuffixed(c as isize);
-                let (lo, last) = (
-                    Literal::isize_unsuffixed(lo as isize),
-                    Literal::isize_unsuffixed(hi as isize - 1),
-                );
-                (
-                    quote! { (#lo - #r + #c - 1).div_euclid(#c) },
-                    quote! { (#last - #r).div_euclid(#c) + 1 },
-                )
-            } else {
-                let c = Literal::isize_unsuffixed(-c as isize);
-                let (lo, hi) = (
-                    Literal::isize_unsuffixed(lo as isize),
-                    Literal::isize_unsuffixed(hi as isize),
-                );
-                (
-                    quote! { (#r - #hi).div_euclid(#c) + 1 },
-                    quote! { (#r - #lo).div_euclid(#c) + 1 },
-                )
-            };
+            let (first, last) = self.solved(c, &rest, lo - greatest, hi - least);
+            let end = quote! { #last + 1 };
             firsts.push(first);
             lasts.push(end);
         }
@@ -260,5 +207,37 @@ impl Body<'_, '_> {
             .reduce(|a, b| quote! { #a.min(#b) })
             .unwrap_or_default();
         (quote! { (#first) }, quote! { (#end) })
+    }
+
+    /// The first and the last `i` with `lo <= c i + r < hi` (`c` not 0, `r` the rest of the
+    /// bracket's index, read from the indices in scope), by floor division by `|c|`.
+    fn solved(&self, c: i64, rest: &Affine, lo: i64, hi: i64) -> (TokenStream, TokenStream) {
+        let r = signed_tokens(rest, &|v| self.ident(v));
+        // A bracket on the summed variable alone leaves a bare number: give it its type.
+        let r = match rest.terms.is_empty() {
+            true => quote! { (#r as isize) },
+            false => r,
+        };
+        if c > 0 {
+            let c = Literal::isize_unsuffixed(c as isize);
+            let (lo, last) = (
+                Literal::isize_unsuffixed(lo as isize),
+                Literal::isize_unsuffixed(hi as isize - 1),
+            );
+            (
+                quote! { (#lo - #r + #c - 1).div_euclid(#c) },
+                quote! { (#last - #r).div_euclid(#c) },
+            )
+        } else {
+            let c = Literal::isize_unsuffixed(-c as isize);
+            let (lo, hi) = (
+                Literal::isize_unsuffixed(lo as isize),
+                Literal::isize_unsuffixed(hi as isize),
+            );
+            (
+                quote! { (#r - #hi).div_euclid(#c) + 1 },
+                quote! { (#r - #lo).div_euclid(#c) },
+            )
+        }
     }
 }
