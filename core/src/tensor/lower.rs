@@ -8,7 +8,7 @@ use crate::builtin::{Builtin, Pairwise, VectorFn};
 use crate::ir::NodeId;
 use crate::model::{Function, IndexTerm, Network, Shape, Symbol, TExpr, TExprKind};
 
-mod reshape;
+mod flatten;
 
 /// A construct the tensor level does not cover yet; the scalar derivation still does.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -473,34 +473,6 @@ impl Lowering<'_> {
         bounds.iter().rev().fold(body, |inner, &bound| {
             self.program.leaf(Leaf::Extremum(f, bound, inner))
         })
-    }
-
-    /// The summed variables of a product with vector `v` of `size` elements, the matrix's
-    /// index along them, and the indices to read `v` at: one variable `j`, read `v[j]`; for a
-    /// `flatten(x)` one variable per axis of `x`, the matrix read at their row-major position
-    /// (`W[k][9c + 3u + v] x[c][u][v]`), since no affine map reads `x` at one flat index.
-    fn contracted(&mut self, v: &TExpr, size: usize) -> (Vec<Bound>, Affine, Vec<Affine>) {
-        let axes: Vec<usize> = match &v.kind {
-            TExprKind::IndexDef(vars, _) if vars.iter().filter(|v| v.free).count() > 1 => {
-                vars.iter().filter(|v| v.free).map(|v| v.range).collect()
-            }
-            _ => vec![size],
-        };
-        let bounds: Vec<Bound> = axes
-            .iter()
-            .map(|&size| Bound {
-                var: self.program.fresh(),
-                size,
-            })
-            .collect();
-        let mut flat = Affine::constant(0);
-        let mut stride = 1i64;
-        for bound in bounds.iter().rev() {
-            flat = flat.plus_scaled(&Affine::var(bound.var), stride);
-            stride *= bound.size as i64;
-        }
-        let at = bounds.iter().map(|b| Affine::var(b.var)).collect();
-        (bounds, flat, at)
     }
 
     /// `sum over bounds of body`; an empty set of bounds is the body itself.
