@@ -190,17 +190,23 @@ pub(super) fn chunk_inputs(
         .enumerate()
         .map(|(i, ident)| {
             let chunk = super::fields::chunk_ident(ident);
-            if is_label(i) {
-                (
-                    quote! { #ident: ::chainrule::ndarray::ArrayView1<'_, usize> },
-                    quote! { let #chunk = #ident.slice_move(::chainrule::ndarray::s![__start..__end]); },
-                )
+            let ty = view_type(is_label(i), f, &quote! { '_ });
+            let view = if is_label(i) {
+                quote! { let #chunk = #ident.slice_move(::chainrule::ndarray::s![__start..__end]); }
             } else {
-                (
-                    quote! { #ident: ::chainrule::ndarray::ArrayView2<'_, #f> },
-                    quote! { let #chunk = ::chainrule::parallel::rows(#ident, __start, __end); },
-                )
-            }
+                quote! { let #chunk = ::chainrule::parallel::rows(#ident, __start, __end); }
+            };
+            (quote! { #ident: #ty }, view)
         })
         .unzip()
+}
+
+/// The type of a datum's argument to a chunk function with `lifetime`: a label's class
+/// indices, or rows of `f`.
+pub(super) fn view_type(label: bool, f: &TokenStream, lifetime: &TokenStream) -> TokenStream {
+    if label {
+        quote! { ::chainrule::ndarray::ArrayView1<#lifetime, usize> }
+    } else {
+        quote! { ::chainrule::ndarray::ArrayView2<#lifetime, #f> }
+    }
 }

@@ -26,11 +26,8 @@ pub(super) fn dispatch(
 ) -> Dispatch {
     let is_label = |i: usize| labels.get(i).copied().unwrap_or(false);
     let fields = data.iter().enumerate().map(|(i, ident)| {
-        if is_label(i) {
-            quote! { #ident: ::chainrule::ndarray::ArrayView1<'__a, usize> }
-        } else {
-            quote! { #ident: ::chainrule::ndarray::ArrayView2<'__a, #f> }
-        }
+        let ty = super::data::view_type(is_label(i), f, &quote! { '__a });
+        quote! { #ident: #ty }
     });
     let reads = data.iter().map(|ident| quote! { self.#ident });
     let items = quote! {
