@@ -213,8 +213,8 @@ fn main() {
             peak_pipeline = peak_pipeline.max(PEAK.load(Ordering::Relaxed) - base);
 
             // Derivation alone, on the checked model.
-            let (derivation, secs, peak) =
-                measure(|| chainrule::core::derive::derive(network, &model.functions));
+            let (compiled, secs, peak) = measure(|| chainrule::core::compile_network(&model, 0));
+            let derivation = &compiled.derivation;
             derive_s.push(secs);
             peak_derive = peak_derive.max(peak);
             // The delta-form LaTeX that `expand_network` renders into the module's `LATEX`.
@@ -222,7 +222,7 @@ fn main() {
                 let t = Instant::now();
                 let latex = chainrule::core::latex::render(
                     network,
-                    &derivation,
+                    &compiled,
                     chainrule::core::latex::Form::Delta,
                     &[],
                     None,
@@ -232,7 +232,7 @@ fn main() {
                 latex_bytes = latex.len();
             }
             nodes = derivation.node_count();
-            ops = gradient_operations(&derivation);
+            ops = gradient_operations(derivation);
         }
         let (check, derive) = (median(check_s), median(derive_s));
         let emit = (!emit_s.is_empty()).then(|| median(emit_s));

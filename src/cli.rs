@@ -99,6 +99,16 @@ pub fn load(path: &Path) -> Result<(SourceFile, Model), Failure> {
     }
 }
 
+/// The pipeline's one result for a network `select` picked: every command reads it.
+pub fn compile(model: &Model, network: &Network) -> chainrule_core::CompiledNetwork {
+    let index = model
+        .networks
+        .iter()
+        .position(|n| std::ptr::eq(n, network))
+        .unwrap_or(0); // ok: `select` returns an element of `model.networks`
+    chainrule_core::compile_network(model, index)
+}
+
 /// Picks the network named by `--network`, or the only one in the file.
 pub fn select<'m>(
     file: &SourceFile,
@@ -221,10 +231,11 @@ pub fn eval(
 ) -> Result<ExitCode, Failure> {
     let (file, model) = load(path)?;
     let network = select(&file, &model, network)?;
-    let derivation = chainrule_core::derive::derive(network, &model.functions);
-    let init = init.map(|seed| (&derivation, seed));
+    let compiled = compile(&model, network);
+    let derivation = &compiled.derivation;
+    let init = init.map(|seed| (derivation, seed));
     let (values, samples) = point_init(&file, network, params, data, init)?;
-    let result = chainrule_core::eval::evaluate_batch(&derivation, network, &values, &samples);
+    let result = chainrule_core::eval::evaluate_batch(derivation, network, &values, &samples);
     let gradient = result.gradient.concat();
     note_not_finite(
         &file,
@@ -355,20 +366,15 @@ pub fn latex(
             "error: --lr must be a finite number, not {lr}"
         )));
     }
-    let derivation = chainrule_core::derive::derive(network, &model.functions);
+    let compiled = compile(&model, network);
+    let derivation = &compiled.derivation;
     if args.form == Some("matrix") {
-        let index = model
-            .networks
-            .iter()
-            .position(|n| std::ptr::eq(n, network))
-            .unwrap_or(0);
-        let compiled = chainrule_core::compile_network(&model, index, network);
-        let program = compiled.program.map_err(|why| {
+        let program = compiled.program().as_ref().map_err(|why| {
             Failure::input(format!(
                 "error: --form matrix: {why}; the delta and chain forms cover this network"
             ))
         })?;
-        let text = chainrule_core::latex::render_matrix(network, &program, args.standalone);
+        let text = chainrule_core::latex::render_matrix(network, program, args.standalone);
         return emit(out, &text);
     }
     let form = match args.form {
@@ -381,18 +387,18 @@ pub fn latex(
         None => Form::Chain,
     };
     if form == Form::General {
-        chainrule_core::written::check(network, &derivation)
+        chainrule_core::written::check(network, derivation)
             .map_err(|e| Failure::input(format!("{}: error: {e}", file.name)))?;
     }
     let mut weights = Vec::new();
     for text in args.weights {
-        let vars = parse_weight(network, &derivation, text)
+        let vars = parse_weight(network, derivation, text)
             .map_err(|e| Failure::input(format!("error: --weight {e}")))?;
         weights.extend(vars);
     }
     let point = if form == Form::Numeric {
         let (values, samples) = point(&file, network, args.params, args.data)?;
-        let result = chainrule_core::eval::evaluate_batch(&derivation, network, &values, &samples);
+        let result = chainrule_core::eval::evaluate_batch(derivation, network, &values, &samples);
         let first = &result.samples[0];
         Some(NumericPoint {
             slots: first.slots.clone(),
@@ -404,10 +410,10 @@ pub fn latex(
         None
     };
     let selection =
-        chainrule_core::latex::sample::select(network, &derivation, form, &weights, args.all);
+        chainrule_core::latex::sample::select(network, derivation, form, &weights, args.all);
     let text = render_selected(
         network,
-        &derivation,
+        &compiled,
         form,
         &selection,
         point.as_ref(),
@@ -442,23 +448,19 @@ pub fn explain(
             "error: --lr must be a finite number, not {lr}"
         )));
     }
-    let derivation = chainrule_core::derive::derive(network, &model.functions);
-    let init = init.map(|seed| (&derivation, seed));
+    let compiled = compile(&model, network);
+    let derivation = &compiled.derivation;
+    let init = init.map(|seed| (derivation, seed));
     let (values, samples) = point_init(&file, network, params, data, init)?;
     let mut chosen = Vec::new();
     for text in weights {
-        let vars = chainrule_core::latex::parse_weight(network, &derivation, text)
+        let vars = chainrule_core::latex::parse_weight(network, derivation, text)
             .map_err(|e| Failure::input(format!("error: --weight {e}")))?;
         chosen.extend(vars);
     }
-    let shown = chainrule_core::explain::Shown::new(network, &derivation, &chosen, all);
+    let shown = chainrule_core::explain::Shown::new(network, derivation, &chosen, all);
     print_out(&chainrule_core::explain::explain_shown(
-        network,
-        &derivation,
-        &values,
-        &samples,
-        lr,
-        &shown,
+        network, derivation, &values, &samples, lr, &shown,
     ))?;
     note(shown.note.as_deref());
     Ok(ExitCode::SUCCESS)

@@ -213,11 +213,12 @@ fn deltas_are_the_closed_forms() {
 fn delta_form_reads_as_textbooks_write_it() {
     let model = check_source(CLOSED_FORMS).expect("checks");
     let general = |name: &str| {
-        let network = model.network(name).expect("network");
-        let derivation = derive(network, &model.functions);
+        let index = model.networks.iter().position(|n| n.name == name);
+        let network = &model.networks[index.expect("network")];
+        let compiled = chainrule::core::compile_network(&model, index.expect("network"));
         chainrule::core::latex::render(
             network,
-            &derivation,
+            &compiled,
             chainrule::core::latex::Form::General,
             &[],
             None,

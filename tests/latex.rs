@@ -7,12 +7,12 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use chainrule::core::check_source;
 use chainrule::core::derive::derive;
 use chainrule::core::eval::evaluate_batch;
 use chainrule::core::latex::{Form, NumericPoint, document, render};
 use chainrule::core::model::{Model, Network, Symbol};
 use chainrule::core::point;
+use chainrule::core::{CompiledNetwork, check_source, compile_network};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -25,38 +25,43 @@ fn examples() -> Vec<(String, Model)> {
         .collect()
 }
 
+/// What `compile` makes of one of the model's networks.
+fn compiled(model: &Model, network: &Network) -> CompiledNetwork {
+    let index = model.networks.iter().position(|n| std::ptr::eq(n, network));
+    compile_network(model, index.expect("a network of the model"))
+}
+
 /// Every form of a network's derivation: `(form name, fragment)`.
 fn fragments(model: &Model, network: &Network) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
+    let compiled = compiled(model, network);
+    let derivation = &compiled.derivation;
     for (name, form) in [
         ("delta", Form::Delta),
         ("general", Form::General),
         ("chain", Form::Chain),
     ] {
-        let derivation = derive(network, &model.functions);
-        let mut fragment = render(network, &derivation, form, &[], None, false);
+        let mut fragment = render(network, &compiled, form, &[], None, false);
         if fragment.len() > chainrule::core::html::MAX_FORM_BYTES {
             // A recurrence's weights reach the loss through every later step: as the page
             // does, the first element of each parameter stands for the rest.
             let firsts: Vec<_> = (0..network.params.len())
                 .filter_map(|p| derivation.layout.vars(Symbol::Param(p)).next())
                 .collect();
-            fragment = render(network, &derivation, form, &firsts, None, false);
+            fragment = render(network, &compiled, form, &firsts, None, false);
         }
         out.push((name, fragment));
     }
     // The matrix form, where the tensor level covers the network.
-    let derivation = derive(network, &model.functions);
-    if let Ok(program) = chainrule::core::tensor::program(network, &model.functions, &derivation) {
+    if let Ok(program) = compiled.program() {
         out.push((
             "matrix",
-            chainrule::core::latex::render_matrix(network, &program, false),
+            chainrule::core::latex::render_matrix(network, program, false),
         ));
     }
     if let (Ok(params), Ok(samples)) = (point::params(network, None), point::samples(network, None))
     {
-        let derivation = derive(network, &model.functions);
-        let result = evaluate_batch(&derivation, network, &params, &samples);
+        let result = evaluate_batch(derivation, network, &params, &samples);
         let point = NumericPoint {
             slots: result.samples[0].slots.clone(),
             gradient: result.samples[0].gradient.concat(),
@@ -65,14 +70,7 @@ fn fragments(model: &Model, network: &Network) -> Vec<(&'static str, String)> {
         };
         out.push((
             "numeric",
-            render(
-                network,
-                &derivation,
-                Form::Numeric,
-                &[],
-                Some(&point),
-                false,
-            ),
+            render(network, &compiled, Form::Numeric, &[], Some(&point), false),
         ));
     }
     out
@@ -207,8 +205,14 @@ fn every_standalone_document_compiles_with_pdflatex() {
     for (stem, model) in examples() {
         for network in &model.networks {
             // The CLI's own --standalone output of the default form...
-            let derivation = derive(network, &model.functions);
-            let standalone = render(network, &derivation, Form::Delta, &[], None, true);
+            let standalone = render(
+                network,
+                &compiled(&model, network),
+                Form::Delta,
+                &[],
+                None,
+                true,
+            );
             let file = dir.join(format!("{stem}-{}.tex", network.name));
             std::fs::write(&file, standalone).expect("write");
             pdflatex(&dir, &file).unwrap_or_else(|e| panic!("{e}"));
@@ -233,8 +237,14 @@ fn general_form_never_generalises_from_some_elements() {
                   param W[2][2] = [[1, 2], [3, 4]]\n}\n";
     let model = check_source(source).expect("checks");
     let network = &model.networks[0];
-    let derivation = derive(network, &model.functions);
-    let general = render(network, &derivation, Form::General, &[], None, false);
+    let general = render(
+        network,
+        &compiled(&model, network),
+        Form::General,
+        &[],
+        None,
+        false,
+    );
     assert!(
         !general.contains("y_{k} - t_{0}"),
         "a formula true only for k = 1 was printed:\n{general}"

@@ -12,13 +12,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use chainrule::core::check_source;
 use chainrule::core::derive::derive;
 use chainrule::core::eval::evaluate_batch;
 use chainrule::core::latex::blocks::{EXPANSION_BUDGET, blocks, katex_expansions};
 use chainrule::core::latex::{Form, NumericPoint, document, parse_weight, render};
 use chainrule::core::model::Model;
 use chainrule::core::point;
+use chainrule::core::{check_source, compile_network};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{Value, json};
@@ -245,22 +245,22 @@ fn point_json(model: &Model, seed: u64) -> Value {
 /// Every form of the network's derivation, as `(form, fragment)`.
 fn fragments(model: &Model, seed: u64) -> Vec<(String, String)> {
     let network = &model.networks[0];
+    let compiled = compile_network(model, 0);
+    let derivation = &compiled.derivation;
     let mut out = Vec::new();
     for (name, form) in [
         ("delta", Form::Delta),
         ("general", Form::General),
         ("chain", Form::Chain),
     ] {
-        let derivation = derive(network, &model.functions);
         out.push((
             name.to_string(),
-            render(network, &derivation, form, &[], None, false),
+            render(network, &compiled, form, &[], None, false),
         ));
     }
     // The matrix form from the tensor statements; every statement of a random network must
     // reproduce the scalar derivation element by element (issue 19).
-    let derivation = derive(network, &model.functions);
-    if let Ok(program) = chainrule::core::tensor::program(network, &model.functions, &derivation)
+    if let Ok(program) = compiled.program()
         && program.checked_at > 0
     {
         let unverified: Vec<String> = program
@@ -274,22 +274,20 @@ fn fragments(model: &Model, seed: u64) -> Vec<(String, String)> {
         );
         out.push((
             "matrix".to_string(),
-            chainrule::core::latex::render_matrix(network, &program, false),
+            chainrule::core::latex::render_matrix(network, program, false),
         ));
     }
     // `--form chain --weight W` for the first layer's whole matrix: the largest chain.
-    let derivation = derive(network, &model.functions);
     let first = network.params[0].name.clone();
-    let weights = parse_weight(network, &derivation, &first).expect("a parameter's name");
+    let weights = parse_weight(network, derivation, &first).expect("a parameter's name");
     out.push((
         format!("chain --weight {first}"),
-        render(network, &derivation, Form::Chain, &weights, None, false),
+        render(network, &compiled, Form::Chain, &weights, None, false),
     ));
     let json = point_json(model, seed);
     let params = point::params(network, Some(&json["params"])).expect("params for every parameter");
     let samples = point::samples(network, Some(&json["data"])).expect("every input and target");
-    let derivation = derive(network, &model.functions);
-    let result = evaluate_batch(&derivation, network, &params, &samples);
+    let result = evaluate_batch(derivation, network, &params, &samples);
     let point = NumericPoint {
         slots: result.samples[0].slots.clone(),
         gradient: result.samples[0].gradient.concat(),
@@ -298,14 +296,7 @@ fn fragments(model: &Model, seed: u64) -> Vec<(String, String)> {
     };
     out.push((
         "numeric".to_string(),
-        render(
-            network,
-            &derivation,
-            Form::Numeric,
-            &[],
-            Some(&point),
-            false,
-        ),
+        render(network, &compiled, Form::Numeric, &[], Some(&point), false),
     ));
     out
 }
@@ -428,8 +419,14 @@ fn random_networks_render_with_katex_and_pdflatex() {
     // The CLI's --standalone output of the chain form, the largest.
     let (text, model) = &cases[0];
     let network = &model.networks[0];
-    let derivation = derive(network, &model.functions);
-    let standalone = render(network, &derivation, Form::Chain, &[], None, true);
+    let standalone = render(
+        network,
+        &compile_network(model, 0),
+        Form::Chain,
+        &[],
+        None,
+        true,
+    );
     let file = dir.join("random-standalone.tex");
     std::fs::write(&file, standalone).expect("write");
     pdflatex(&dir, &file).unwrap_or_else(|e| panic!("seed {seed}: {e}\n{text}"));
@@ -467,14 +464,15 @@ fn the_reported_network_has_no_double_superscript_and_small_blocks() {
     let text = "network three {\n input x[2]\n target t[2]\n z1[3] = x @ W1 + b1\n a1 = relu(z1)\n z2[2] = W2 @ a1 + b2\n a2 = tanh(z2)\n y[2] = W3 @ a2 + b3\n loss L = 0.5 * sum((y - t)^2)\n}\n";
     let model = check_source(text).expect("checks");
     let network = &model.networks[0];
-    let derivation = derive(network, &model.functions);
-    let delta = render(network, &derivation, Form::Delta, &[], None, false);
+    let compiled = compile_network(&model, 0);
+    let derivation = &compiled.derivation;
+    let delta = render(network, &compiled, Form::Delta, &[], None, false);
     assert!(
         delta.contains("\\left(1 - \\left(a^{(2)}_{0}\\right)^{2}\\right)"),
         "{delta}"
     );
-    let weights = parse_weight(network, &derivation, "W1").expect("W1");
-    let chain = render(network, &derivation, Form::Chain, &weights, None, false);
+    let weights = parse_weight(network, derivation, "W1").expect("W1");
+    let chain = render(network, &compiled, Form::Chain, &weights, None, false);
     // One block per element of W1 (3x2).
     assert_eq!(blocks(&chain).len(), 6, "{chain}");
 }

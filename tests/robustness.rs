@@ -11,7 +11,7 @@ use chainrule::core::eval::{Sample, evaluate_batch};
 use chainrule::core::latex::{Form, NumericPoint, render};
 use chainrule::core::layout::Slot;
 use chainrule::core::model::{Network, Symbol};
-use chainrule::core::{Diagnostic, check_source, explain, point};
+use chainrule::core::{Diagnostic, check_source, compile_network, explain, point};
 use proptest::prelude::*;
 
 /// Longest any one input may take through the whole pipeline (debug build included).
@@ -68,8 +68,10 @@ fn some_point(network: &Network) -> (Vec<Vec<f64>>, Vec<Sample>) {
 /// Returns the diagnostics when the file does not check.
 fn pipeline(text: &str) -> Result<(), Vec<Diagnostic>> {
     let model = check_source(text)?;
-    for network in &model.networks {
-        let mut derivation = derive(network, &model.functions);
+    for (index, network) in model.networks.iter().enumerate() {
+        let compiled = compile_network(&model, index);
+        // The chain form's closed forms below build nodes in a copy of their own.
+        let mut derivation = compiled.derivation.clone();
         let (params, samples) = some_point(network);
         let result = evaluate_batch(&derivation, network, &params, &samples);
         let first = &result.samples[0];
@@ -95,13 +97,13 @@ fn pipeline(text: &str) -> Result<(), Vec<Diagnostic>> {
             }
         }
         if !weights.is_empty() {
-            render(network, &derivation, Form::Chain, &weights, None, true);
+            render(network, &compiled, Form::Chain, &weights, None, true);
         }
-        render(network, &derivation, Form::Delta, &[], None, false);
-        render(network, &derivation, Form::General, &[], None, false);
+        render(network, &compiled, Form::Delta, &[], None, false);
+        render(network, &compiled, Form::General, &[], None, false);
         render(
             network,
-            &derivation,
+            &compiled,
             Form::Numeric,
             &[],
             Some(&numeric),
@@ -509,12 +511,13 @@ fn a_network_of_200_layers_goes_through_the_pipeline() {
     let start = Instant::now();
     let model = check_source(&text).expect("200 layers are within the limits");
     let network = &model.networks[0];
-    let mut derivation = derive(network, &model.functions);
+    let compiled = compile_network(&model, 0);
+    let mut derivation = compiled.derivation.clone();
     let (params, samples) = some_point(network);
     let result = evaluate_batch(&derivation, network, &params, &samples);
     assert!(result.loss.is_finite());
     assert!(result.gradient.iter().flatten().all(|g| g.is_finite()));
-    render(network, &derivation, Form::Delta, &[], None, false);
+    render(network, &compiled, Form::Delta, &[], None, false);
     explain::explain(network, &derivation, &params, &samples, Some(0.1));
     // The first layer's closed form is exponentially long: measured, not printed.
     let (_, gradient) = derivation.gradients[0];
@@ -621,7 +624,8 @@ fn a_chain_just_inside_the_depth_limit_fits_the_stack() {
     text.push_str(&format!(" loss L = sum({previous})\n}}\n"));
     let model = check_source(&text).expect("within the limits");
     let network = &model.networks[0];
-    let mut derivation = derive(network, &model.functions);
+    let compiled = compile_network(&model, 0);
+    let mut derivation = compiled.derivation.clone();
     let (params, samples) = some_point(network);
     let result = evaluate_batch(&derivation, network, &params, &samples);
     assert!(result.loss.is_finite());
@@ -629,8 +633,8 @@ fn a_chain_just_inside_the_depth_limit_fits_the_stack() {
     let (weight, gradient) = derivation.gradients[0];
     let closed = derivation.closed_form(gradient, &mut HashMap::new());
     assert!(derivation.tree_size(closed) <= MAX_CLOSED_FORM);
-    render(network, &derivation, Form::Chain, &[weight], None, false);
-    render(network, &derivation, Form::Delta, &[], None, false);
+    render(network, &compiled, Form::Chain, &[weight], None, false);
+    render(network, &compiled, Form::Delta, &[], None, false);
     explain::explain(network, &derivation, &params, &samples, None);
 }
 

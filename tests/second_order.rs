@@ -257,8 +257,8 @@ fn deep_second_order_latex_stays_printable() {
     let model = check_source(&text).expect("the deep network checks");
     let network = &model.networks[0];
     let start = std::time::Instant::now();
-    let derivation = derive(network, &model.functions);
-    let latex = render(network, &derivation, Form::Delta, &[], None, false);
+    let compiled = chainrule::core::compile_network(&model, 0);
+    let latex = render(network, &compiled, Form::Delta, &[], None, false);
     assert!(latex.contains("too long to print"), "nothing was too long?");
     assert!(latex.len() < 20_000_000, "{} bytes", latex.len());
     assert!(start.elapsed().as_secs() < 60, "{:?}", start.elapsed());

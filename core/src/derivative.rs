@@ -299,7 +299,7 @@ pub fn latex(
         batch: None,
     });
     let fragment =
-        Latex::new(network, rooted)
+        Latex::rerooted(network, rooted)
             .with_root(root)
             .fragment(form, &[], numeric.as_ref());
     if !standalone {

@@ -48,18 +48,49 @@ pub mod tensor;
 pub mod warnings;
 pub mod written;
 
+use std::sync::OnceLock;
+
 pub use chainrule_grammar::{Diagnostic, Span};
 pub use diagnostic::SourceFile;
 pub use model::{Model, Network};
 
 /// Everything derived for one network; emitters read it and never write into it.
+///
+/// The tensor-level statements are derived on first use, once: `eval`, `explain` and the
+/// chain and delta forms read only the scalar derivation and do not pay for them.
 pub struct CompiledNetwork {
     /// Its position in [`Model::networks`].
     pub index: usize,
     /// The scalar derivation: the reference every formula is checked against.
     pub derivation: derive::Derivation,
-    /// The tensor-level statements, or what the tensor level does not cover yet.
-    pub program: Result<tensor::Program, tensor::lower::Unsupported>,
+    /// The checked network the statements are lowered from.
+    network: Network,
+    /// The statements as printed (a user function kept as a call by its name).
+    printed: OnceLock<Result<tensor::Program, tensor::lower::Unsupported>>,
+    /// The statements with user functions written in place, when the file has any.
+    inlined: OnceLock<Result<tensor::Program, tensor::lower::Unsupported>>,
+}
+
+impl CompiledNetwork {
+    /// The tensor-level statements as printed (a user function kept as a call by its name),
+    /// each verified against the scalar derivation, or what the tensor level does not cover.
+    pub fn program(&self) -> &Result<tensor::Program, tensor::lower::Unsupported> {
+        self.printed.get_or_init(|| self.statements(true))
+    }
+
+    /// The statements generated code is built from: user functions written in place.
+    pub fn code_program(&self) -> &Result<tensor::Program, tensor::lower::Unsupported> {
+        // Without user functions, printing and code lower every definition alike.
+        if self.derivation.functions.is_empty() {
+            return self.program();
+        }
+        self.inlined.get_or_init(|| self.statements(false))
+    }
+
+    fn statements(&self, named_calls: bool) -> Result<tensor::Program, tensor::lower::Unsupported> {
+        let functions = &self.derivation.functions;
+        tensor::program_with(&self.network, functions, &self.derivation, named_calls)
+    }
 }
 
 /// A compiled file: its checked model and every network's derivations.
@@ -81,23 +112,23 @@ impl Compiled {
 /// come back all at once, in source order.
 pub fn compile(source: &str) -> Result<Compiled, Vec<Diagnostic>> {
     let model = check_source(source)?;
-    let networks = model
-        .networks
-        .iter()
-        .enumerate()
-        .map(|(index, network)| compile_network(&model, index, network))
+    let networks = (0..model.networks.len())
+        .map(|index| compile_network(&model, index))
         .collect();
     Ok(Compiled { model, networks })
 }
 
-/// Both levels of one network: the scalar derivation, then the statements checked against it.
-pub fn compile_network(model: &Model, index: usize, network: &Network) -> CompiledNetwork {
-    let derivation = derive::derive(network, &model.functions);
-    let program = tensor::program(network, &model.functions, &derivation);
+/// Both levels of the network at `index` of a checked model: the scalar derivation, and the
+/// statements checked against it when first asked for. Every output of the network reads this
+/// one result.
+pub fn compile_network(model: &Model, index: usize) -> CompiledNetwork {
+    let network = &model.networks[index];
     CompiledNetwork {
         index,
-        derivation,
-        program,
+        derivation: derive::derive(network, &model.functions),
+        network: network.clone(),
+        printed: OnceLock::new(),
+        inlined: OnceLock::new(),
     }
 }
 

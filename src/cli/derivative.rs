@@ -4,9 +4,9 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use chainrule_core::{Model, Network};
+use chainrule_core::Network;
 
-use super::{Failure, emit, load, point, point_init, print_out, select};
+use super::{Failure, compile, emit, load, point, point_init, print_out, select};
 
 /// What `chainrule latex --of REF` is asked for.
 pub struct DerivativeArgs<'a> {
@@ -27,7 +27,7 @@ pub struct DerivativeArgs<'a> {
 /// A network's derivation re-rooted at `--of`, with `--wrt` resolved.
 fn rooted(
     network: &Network,
-    model: &Model,
+    derivation: &chainrule_core::derive::Derivation,
     of: &str,
     wrt: Option<&str>,
 ) -> Result<
@@ -38,11 +38,10 @@ fn rooted(
     Failure,
 > {
     use chainrule_core::derivative::{request, reroot};
-    let derivation = chainrule_core::derive::derive(network, &model.functions);
-    let request = request(network, &derivation, of, wrt)
-        .map_err(|e| Failure::input(format!("error: {e}")))?;
+    let request =
+        request(network, derivation, of, wrt).map_err(|e| Failure::input(format!("error: {e}")))?;
     let wrt: Vec<_> = derivation.layout.vars(request.wrt).collect();
-    let rooted = reroot(&derivation, request.of, &wrt);
+    let rooted = reroot(derivation, request.of, &wrt);
     Ok((request, rooted))
 }
 
@@ -58,15 +57,19 @@ pub fn eval_derivative(
     use chainrule_core::derivative::{eval_json, eval_text, evaluate};
     let (file, model) = load(path)?;
     let network = select(&file, &model, network)?;
+    let compiled = compile(&model, network);
     let (values, samples) = match init {
         // `Params::init` reads each layer's fan-in from the whole network's derivation.
-        Some(seed) => {
-            let whole = chainrule_core::derive::derive(network, &model.functions);
-            point_init(&file, network, params, data, Some((&whole, seed)))?
-        }
+        Some(seed) => point_init(
+            &file,
+            network,
+            params,
+            data,
+            Some((&compiled.derivation, seed)),
+        )?,
         None => point(&file, network, params, data)?,
     };
-    let (request, rooted) = rooted(network, &model, of, wrt)?;
+    let (request, rooted) = rooted(network, &compiled.derivation, of, wrt)?;
     let points: Vec<_> = samples
         .iter()
         .map(|s| evaluate(&rooted, network, &values, s))
@@ -104,7 +107,8 @@ pub fn latex_derivative(
         })?,
         None => Form::Delta,
     };
-    let (request, mut rooted) = rooted(network, &model, args.of, args.wrt)?;
+    let compiled = compile(&model, network);
+    let (request, mut rooted) = rooted(network, &compiled.derivation, args.of, args.wrt)?;
     // The numeric form shows the first sample: a derivative of a named scalar is per sample.
     let shown = if form == Form::Numeric {
         let (values, samples) = point(&file, network, args.params, args.data)?;

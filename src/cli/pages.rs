@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use chainrule_core::eval::Sample;
-use chainrule_core::{Model, Network, SourceFile};
+use chainrule_core::{CompiledNetwork, Model, Network, SourceFile};
 
-use super::{Failure, emit, load, point, select};
+use super::{Failure, compile, emit, load, point, select};
 
 /// The arguments of `html`, `notebook` and `numpy`.
 #[derive(clap::Args, Debug)]
@@ -36,7 +36,7 @@ pub struct PageArgs {
 type Loaded = (
     SourceFile,
     Model,
-    usize,
+    CompiledNetwork,
     Option<(Vec<Vec<f64>>, Vec<Sample>)>,
     f64,
 );
@@ -56,16 +56,11 @@ fn prepare(args: &PageArgs) -> Result<Loaded, Failure> {
         Err(e) if given => return Err(e),
         Err(_) => None,
     };
+    let compiled = compile(&model, network);
     // Every page writes every expression out: refuse at once what would take minutes.
-    let derivation = chainrule_core::derive::derive(network, &model.functions);
-    chainrule_core::written::check(network, &derivation)
+    chainrule_core::written::check(network, &compiled.derivation)
         .map_err(|e| Failure::input(format!("{}: error: {e}", file.name)))?;
-    let index = model
-        .networks
-        .iter()
-        .position(|n| std::ptr::eq(n, network))
-        .unwrap_or(0); // ok: `select` returned an element of `model.networks`
-    Ok((file, model, index, at, lr))
+    Ok((file, model, compiled, at, lr))
 }
 
 fn network(model: &Model, index: usize) -> &Network {
@@ -78,12 +73,13 @@ fn output(args: &PageArgs) -> Option<&Path> {
 
 /// `chainrule html FILE [-o OUT]`.
 pub fn html(args: &PageArgs) -> Result<ExitCode, Failure> {
-    let (file, model, index, at, lr) = prepare(args)?;
+    let (file, model, compiled, at, lr) = prepare(args)?;
     let page = chainrule_core::html::page(&chainrule_core::html::PageInput {
         file_name: &file.name,
         source: &file.text,
         model: &model,
-        network: network(&model, index),
+        network: network(&model, compiled.index),
+        compiled: &compiled,
         point: at,
         lr: Some(lr),
     });
@@ -92,33 +88,34 @@ pub fn html(args: &PageArgs) -> Result<ExitCode, Failure> {
 
 /// `chainrule notebook FILE [-o OUT]`.
 pub fn notebook(args: &PageArgs) -> Result<ExitCode, Failure> {
-    let (file, model, index, at, lr) = prepare(args)?;
-    let network = network(&model, index);
-    refuse_numpy(&file.name, &model, network)?;
+    let (file, model, compiled, at, lr) = prepare(args)?;
+    let network = network(&model, compiled.index);
+    refuse_numpy(&file.name, network, &compiled)?;
     let drawn = at.is_none();
     let at = at.unwrap_or_else(|| {
         let positive = ["log(", "sqrt("].iter().any(|f| file.text.contains(f));
         chainrule_core::notebook::drawn_point(network, positive)
     });
-    let text = chainrule_core::notebook::notebook(&model, network, &file.name, &at, drawn, lr);
+    let text = chainrule_core::notebook::notebook(network, &compiled, &file.name, &at, drawn, lr);
     emit(output(args), &text)
 }
 
 /// `chainrule numpy FILE [-o OUT]`.
 pub fn numpy(args: &PageArgs) -> Result<ExitCode, Failure> {
-    let (file, model, index, _, _) = prepare(args)?;
-    refuse_numpy(&file.name, &model, network(&model, index))?;
-    let module = chainrule_core::numpy::module(&model, network(&model, index), &file.name);
+    let (file, model, compiled, _, _) = prepare(args)?;
+    let network = network(&model, compiled.index);
+    refuse_numpy(&file.name, network, &compiled)?;
+    let module = chainrule_core::numpy::module(network, &compiled, &file.name);
     emit(output(args), &module)
 }
 
 /// An error, before anything is written, for a network the NumPy statements do not cover.
 fn refuse_numpy(
     file: &str,
-    model: &chainrule_core::model::Model,
     network: &chainrule_core::model::Network,
+    compiled: &CompiledNetwork,
 ) -> Result<(), Failure> {
-    match chainrule_core::numpy::unsupported(model, network) {
+    match chainrule_core::numpy::unsupported(network, compiled) {
         Some(reason) => Err(Failure::input(format!("{file}: error: {reason}"))),
         None => Ok(()),
     }

@@ -14,8 +14,9 @@ use std::fmt::Write as _;
 
 use chainrule_grammar::BatchRule;
 
+use crate::CompiledNetwork;
 use crate::claims::{Decided, check_claims};
-use crate::derive::{Derivation, derive};
+use crate::derive::Derivation;
 use crate::eval::{Sample, evaluate_batch};
 use crate::ir::Var;
 use crate::latex::{Form, Latex, NumericPoint};
@@ -40,6 +41,8 @@ pub struct PageInput<'a> {
     pub model: &'a Model,
     /// The network the page is about.
     pub network: &'a Network,
+    /// Its derivations, as `compile` made them.
+    pub compiled: &'a CompiledNetwork,
     /// The point of the worked example (parameters, samples), if the file or the user gave one.
     pub point: Option<(Vec<Vec<f64>>, Vec<Sample>)>,
     /// A learning rate: the worked example then ends with one gradient step.
@@ -294,8 +297,9 @@ document.body.setAttribute('data-rendered',String(n));})();";
 /// The whole page.
 pub fn page(input: &PageInput<'_>) -> String {
     let network = input.network;
-    let derivation = derive(network, &input.model.functions);
-    let (weights, note) = shown_weights(network, &derivation);
+    let compiled = input.compiled;
+    let derivation = &compiled.derivation;
+    let (weights, note) = shown_weights(network, derivation);
     // The commands the page suggests must pick this network in a file of several.
     let file = if input.model.networks.len() > 1 {
         format!("{} --network {}", input.file_name, network.name)
@@ -331,8 +335,8 @@ pub fn page(input: &PageInput<'_>) -> String {
     );
 
     body.push_str("<h2>The derivation</h2>\n");
-    let (general_weights, general_note) = general_weights(network, &derivation);
-    let general = Latex::new(network, &derivation).fragment(Form::General, &general_weights, None);
+    let (general_weights, general_note) = general_weights(network, derivation);
+    let general = Latex::new(network, compiled).fragment(Form::General, &general_weights, None);
     form_section(
         &mut body,
         "General form (index notation)",
@@ -341,7 +345,7 @@ pub fn page(input: &PageInput<'_>) -> String {
         general_note.as_deref(),
         &format!("chainrule latex {file} --form general"),
     );
-    let delta = Latex::new(network, &derivation).fragment(Form::Delta, &weights, None);
+    let delta = Latex::new(network, compiled).fragment(Form::Delta, &weights, None);
     form_section(
         &mut body,
         "Deltas, from the loss backwards, and every gradient",
@@ -350,17 +354,17 @@ pub fn page(input: &PageInput<'_>) -> String {
         note.as_deref(),
         &format!("chainrule latex {file} --form delta"),
     );
-    let mut chain = Latex::new(network, &derivation).fragment(Form::Chain, &weights, None);
+    let mut chain = Latex::new(network, compiled).fragment(Form::Chain, &weights, None);
     let mut chain_note = note.clone();
     if chain.len() > MAX_FORM_BYTES && weights.len() > network.params.len() {
         // Paths through time multiply (a recurrence's weight reaches the loss through every
         // later step): one element of each parameter still shows what the paths are.
         // One element of each parameter, as many as the page holds.
-        let (firsts, _) = first_elements(network, &derivation);
+        let (firsts, _) = first_elements(network, derivation);
         let mut shown = Vec::new();
         let mut size = 0;
         for weight in firsts {
-            let one = Latex::new(network, &derivation).fragment(Form::Chain, &[weight], None);
+            let one = Latex::new(network, compiled).fragment(Form::Chain, &[weight], None);
             if size + one.len() > MAX_FORM_BYTES && !shown.is_empty() {
                 break;
             }
@@ -377,7 +381,7 @@ pub fn page(input: &PageInput<'_>) -> String {
             chain.len() / 1000,
             escape(&names.join(", "))
         ));
-        chain = Latex::new(network, &derivation).fragment(Form::Chain, &shown, None);
+        chain = Latex::new(network, compiled).fragment(Form::Chain, &shown, None);
     }
     form_section(
         &mut body,
@@ -391,7 +395,7 @@ pub fn page(input: &PageInput<'_>) -> String {
     body.push_str("<h2>A worked example</h2>\n");
     match &input.point {
         Some((params, samples)) => {
-            let result = evaluate_batch(&derivation, network, params, samples);
+            let result = evaluate_batch(derivation, network, params, samples);
             let first = &result.samples[0];
             let point = NumericPoint {
                 slots: first.slots.clone(),
@@ -400,7 +404,7 @@ pub fn page(input: &PageInput<'_>) -> String {
                 batch: (samples.len() > 1).then(|| (samples.len(), result.gradient.concat())),
             };
             let numeric =
-                Latex::new(network, &derivation).fragment(Form::Numeric, &weights, Some(&point));
+                Latex::new(network, compiled).fragment(Form::Numeric, &weights, Some(&point));
             form_section(
                 &mut body,
                 "The delta form with the numbers substituted (first sample)",
@@ -410,11 +414,7 @@ pub fn page(input: &PageInput<'_>) -> String {
                 &format!("chainrule latex {file} --form numeric"),
             );
             body.push_str(&tables::tables(
-                network,
-                &derivation,
-                &result,
-                params,
-                input.lr,
+                network, derivation, &result, params, input.lr,
             ));
         }
         None => body.push_str(

@@ -14,12 +14,12 @@ use crate::model::{Shape, Symbol};
 /// the verified tensor-level statements where the tensor level covers the network, else
 /// (a derivation re-rooted by `--of`, a network with `grad`) by anti-unification.
 pub(super) fn general(latex: &mut Latex<'_>, weights: &[Var]) {
-    if !latex.derivation.rerooted && latex.derivation.inner.is_empty() {
-        let functions = latex.derivation.functions.clone();
-        if let Ok(program) = crate::tensor::program(latex.network, &functions, &latex.derivation) {
-            from_statements(latex, &program, weights);
-            return;
-        }
+    if let Some(Ok(program)) = latex.compiled.map(|c| c.program())
+        && !latex.derivation.rerooted
+        && latex.derivation.inner.is_empty()
+    {
+        from_statements(latex, program, weights);
+        return;
     }
     unified(latex, weights);
 }

@@ -12,6 +12,7 @@ pub mod sample;
 mod second;
 mod wrap;
 
+use crate::CompiledNetwork;
 use crate::derive::Derivation;
 use crate::ir::{NodeId, Var};
 use crate::model::{Network, Symbol};
@@ -79,12 +80,26 @@ pub struct Latex<'a> {
     two_level: bool,
     /// Print only the first element of each vector's deltas (see [`sample`]).
     first_deltas_only: bool,
+    /// The compiled network whose tensor-level statements the general form prints; `None`
+    /// for a derivation of its own (re-rooted by `--of`), whose general form is found by
+    /// anti-unification.
+    compiled: Option<&'a CompiledNetwork>,
 }
 
 impl<'a> Latex<'a> {
-    /// A printer for one network's derivation.
-    pub fn new(network: &'a Network, derivation: &'a Derivation) -> Latex<'a> {
+    /// A printer for one compiled network: its scalar derivation and its statements.
+    pub fn new(network: &'a Network, compiled: &'a CompiledNetwork) -> Latex<'a> {
         Latex {
+            compiled: Some(compiled),
+            ..Latex::rerooted(network, &compiled.derivation)
+        }
+    }
+
+    /// A printer for a derivation that is not a compiled network's own (re-rooted by
+    /// `--of`, see `crate::derivative`): every form but the general one reads only it.
+    pub fn rerooted(network: &'a Network, derivation: &'a Derivation) -> Latex<'a> {
+        Latex {
+            compiled: None,
             network,
             derivation: std::borrow::Cow::Borrowed(derivation),
             lines: Vec::new(),
@@ -375,13 +390,13 @@ pub fn parse_weight(
 /// The derivation of a network in a form, as an `align*` fragment or a whole document.
 pub fn render(
     network: &Network,
-    derivation: &Derivation,
+    compiled: &CompiledNetwork,
     form: Form,
     weights: &[Var],
     point: Option<&NumericPoint>,
     standalone: bool,
 ) -> String {
-    let fragment = Latex::new(network, derivation).fragment(form, weights, point);
+    let fragment = Latex::new(network, compiled).fragment(form, weights, point);
     if !standalone {
         return fragment;
     }

@@ -5,6 +5,7 @@
 //! chain form; its sample is a page.
 
 use super::{Form, Latex, NumericPoint, document, form_title};
+use crate::CompiledNetwork;
 use crate::derive::Derivation;
 use crate::ir::Var;
 use crate::model::{Network, Symbol};
@@ -88,13 +89,13 @@ pub fn select(
 /// lines at the top (and as a paragraph in a document, where comments do not show).
 pub fn render_selected(
     network: &Network,
-    derivation: &Derivation,
+    compiled: &CompiledNetwork,
     form: Form,
     selection: &Selection,
     point: Option<&NumericPoint>,
     standalone: bool,
 ) -> String {
-    let mut latex = Latex::new(network, derivation);
+    let mut latex = Latex::new(network, compiled);
     latex.first_deltas_only = selection.first_deltas_only;
     let fragment = latex.fragment(form, &selection.weights, point);
     let Some(note) = &selection.note else {

@@ -247,6 +247,7 @@ pub(super) fn fragment(
         extra: namer.extra,
         two_level: true,
         first_deltas_only: latex.first_deltas_only,
+        compiled: None,
     };
     for line in lines {
         match line {

@@ -59,8 +59,8 @@ pub struct Context<'a, 'd> {
     pub network: &'a Network,
     /// Its NumPy statements.
     pub emitter: &'a Emitter<'d>,
-    /// Its derivation, for the LaTeX.
-    pub derivation: &'a Derivation,
+    /// Its derivations, for the LaTeX.
+    pub compiled: &'a crate::CompiledNetwork,
     /// The `.nn` file's name.
     pub file_name: &'a str,
     /// The point.
@@ -105,7 +105,7 @@ pub fn cells(cx: &Context<'_, '_>) -> Vec<Cell> {
         BatchRule::Mean => "mean",
         BatchRule::Sum => "sum",
     };
-    let derivation = &cx.derivation;
+    let derivation = &cx.compiled.derivation;
     let mut cells = Vec::new();
 
     let mut intro = format!(
@@ -242,8 +242,8 @@ pub fn cells(cx: &Context<'_, '_>) -> Vec<Cell> {
     // Loss and deltas: the derivation.
     let weights = shown_weights(network, derivation);
     let (general_weights, _) = crate::html::general_weights(network, derivation);
-    let general = Latex::new(network, derivation).fragment(Form::General, &general_weights, None);
-    let delta = Latex::new(network, derivation).fragment(Form::Delta, &weights, None);
+    let general = Latex::new(network, cx.compiled).fragment(Form::General, &general_weights, None);
+    let delta = Latex::new(network, cx.compiled).fragment(Form::Delta, &weights, None);
     let mut md = String::from(
         "## The chain rule\n\nIn general (index form, for every element at once):\n\n",
     );
@@ -286,7 +286,7 @@ pub fn cells(cx: &Context<'_, '_>) -> Vec<Cell> {
     // Gradients.
     let mut md = String::from("## Gradients\n\n");
     if let Some(first) = weights.first() {
-        let chain = Latex::new(network, derivation).fragment(Form::Chain, &[*first], None);
+        let chain = Latex::new(network, cx.compiled).fragment(Form::Chain, &[*first], None);
         let _ = write!(
             md,
             "By the chain rule for one weight, {}: the paths of partials, each factor, and the \

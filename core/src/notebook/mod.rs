@@ -11,26 +11,25 @@ mod cells;
 
 use serde_json::{Value, json};
 
-use crate::derive::derive;
+use crate::CompiledNetwork;
 use crate::eval::Sample;
-use crate::model::{Model, Network};
+use crate::model::Network;
 use crate::numpy::Emitter;
 
 /// The notebook of one network at a point (parameters, samples).
 pub fn notebook(
-    model: &Model,
     network: &Network,
+    compiled: &CompiledNetwork,
     file_name: &str,
     point: &(Vec<Vec<f64>>, Vec<Sample>),
     drawn: bool,
     lr: f64,
 ) -> String {
-    let derivation = derive(network, &model.functions);
-    let emitter = Emitter::new(network, &derivation);
+    let emitter = Emitter::new(network, compiled);
     let cells = cells::cells(&cells::Context {
         network,
         emitter: &emitter,
-        derivation: &derivation,
+        compiled,
         file_name,
         point,
         drawn,

@@ -24,8 +24,9 @@ pub mod text;
 
 use std::fmt::Write as _;
 
-use crate::derive::{Derivation, derive};
-use crate::model::{Model, Network, Symbol};
+use crate::CompiledNetwork;
+use crate::derive::Derivation;
+use crate::model::{Network, Symbol};
 use code::number;
 
 const RESERVED: [&str; 44] = [
@@ -190,7 +191,7 @@ pub(crate) fn nested(values: &[f64], dims: &[usize]) -> String {
 /// (or parameters of three or four) are read as arrays of their axes, which every step
 /// written from an index formula of the plan handles; a step written element by element reads
 /// flat rows, so such a network is refused unless every step has its formula.
-pub fn unsupported(model: &Model, network: &Network) -> Option<String> {
+pub fn unsupported(network: &Network, compiled: &CompiledNetwork) -> Option<String> {
     let data = network.inputs.iter().chain(&network.targets);
     let values = data
         .map(|d| (&d.name, d.shape))
@@ -202,8 +203,7 @@ pub fn unsupported(model: &Model, network: &Network) -> Option<String> {
         .map(|p| (&p.name, p.shape))
         .find(|(_, shape)| shape.rank() >= 3);
     let (name, shape) = values.or(params)?;
-    let derivation = derive(network, &model.functions);
-    let emitter = Emitter::new(network, &derivation);
+    let emitter = Emitter::new(network, compiled);
     let _ = (emitter.forward(), emitter.deltas(), emitter.gradients());
     if !emitter.wrote_elements.get() {
         return None;
@@ -218,9 +218,8 @@ pub fn unsupported(model: &Model, network: &Network) -> Option<String> {
 }
 
 /// The module text for one network.
-pub fn module(model: &Model, network: &Network, file_name: &str) -> String {
-    let derivation = derive(network, &model.functions);
-    Emitter::new(network, &derivation).module(file_name)
+pub fn module(network: &Network, compiled: &CompiledNetwork, file_name: &str) -> String {
+    Emitter::new(network, compiled).module(file_name)
 }
 
 /// One statement: the formula it computes (a comment), then `name = code`.
@@ -256,7 +255,7 @@ pub struct Emitter<'a> {
     pub names: Names,
     /// Its verified tensor-level statements, where the tensor level covers it (user
     /// functions written in place, as the module has no Python function for them).
-    pub program: Option<crate::tensor::Program>,
+    pub program: Option<&'a crate::tensor::Program>,
     /// Set when a step was written element by element (no index formula of the plan).
     pub wrote_elements: std::cell::Cell<bool>,
 }
@@ -271,14 +270,14 @@ impl<'a> Emitter<'a> {
             .any(|(_, n)| matches!(n, crate::ir::Node::Func(crate::builtin::Builtin::Erf, _)))
     }
 
-    /// The emitter of a network: its names, and its tensor program if it has one.
-    pub fn new(network: &'a Network, derivation: &'a Derivation) -> Emitter<'a> {
-        // As the Rust plan does: `grad` has no tensor level yet, and a re-rooted derivation
-        // is not the loss's.
-        let program = (!derivation.rerooted && derivation.inner.is_empty())
-            .then(|| {
-                crate::tensor::program_with(network, &derivation.functions, derivation, false).ok()
-            })
+    /// The emitter of a compiled network: its names, and its tensor program if it has one.
+    pub fn new(network: &'a Network, compiled: &'a CompiledNetwork) -> Emitter<'a> {
+        let derivation = &compiled.derivation;
+        // As the Rust plan does: `grad` has no tensor level yet.
+        let program = derivation
+            .inner
+            .is_empty()
+            .then(|| compiled.code_program().as_ref().ok())
             .flatten();
         Emitter {
             network,

@@ -8,6 +8,7 @@ use super::Float;
 use super::code::CodeGen;
 use super::names::Names;
 use super::plan::{Plan, Unroll};
+use crate::CompiledNetwork;
 use crate::derive::Derivation;
 use crate::model::{DataVar, Network, Shape};
 
@@ -44,10 +45,11 @@ pub struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     pub fn new(
         network: &'a Network,
-        derivation: &'a Derivation,
+        compiled: &'a CompiledNetwork,
         float: Float,
         unroll: Unroll,
     ) -> Ctx<'a> {
+        let derivation = &compiled.derivation;
         let f = match float {
             Float::F64 => quote! { f64 },
             Float::F32 => quote! { f32 },
@@ -89,7 +91,7 @@ impl<'a> Ctx<'a> {
             data_args,
             data_call,
             count_lit: Literal::usize_unsuffixed(network.param_count()),
-            plan: Plan::new(network, derivation, unroll),
+            plan: Plan::new(network, compiled, unroll),
             f,
         }
     }

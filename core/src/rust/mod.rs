@@ -23,7 +23,7 @@ mod updates;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use crate::derive::Derivation;
+use crate::CompiledNetwork;
 use crate::model::{Model, Network};
 pub use batch::BatchMode;
 use context::Ctx;
@@ -172,14 +172,14 @@ fn check_names(network: &Network) -> Result<(), EmitError> {
 
 fn emit_with(
     network: &Network,
-    derivation: &Derivation,
+    compiled: &CompiledNetwork,
     float: Float,
     unroll: Unroll,
     batch_mode: BatchMode,
     latex: &str,
     source_path: Option<&str>,
 ) -> Result<TokenStream, EmitError> {
-    let ctx = Ctx::new(network, derivation, float, unroll);
+    let ctx = Ctx::new(network, compiled, float, unroll);
     let name = format_ident!("{}", network.name);
     let f = &ctx.f;
     let (params, params_std) = params::params(&ctx);
@@ -188,7 +188,7 @@ fn emit_with(
     let gradient = gradient::gradient(&ctx)?;
     let step = step::sgd_step(&ctx)?;
     let optimizers = optim::optimizers(&ctx)?;
-    let batch = batch::items(network, derivation, float, batch_mode);
+    let batch = batch::items(network, compiled, float, batch_mode);
     let set_flat = params::set_flat(&ctx);
     let compare = compare::compare(&ctx);
     let flat_gradient = params::flat_gradient(&ctx);
@@ -277,8 +277,13 @@ pub fn expand_network_with(
             uncovered: None,
         }));
     }
-    let derivation = crate::derive::derive(network, &model.functions);
-    crate::written::check(network, &derivation).map_err(EmitError::Written)?;
+    let index = model
+        .networks
+        .iter()
+        .position(|n| std::ptr::eq(n, network))
+        .expect("the network to expand is one of the model's");
+    let compiled = crate::compile_network(model, index);
+    crate::written::check(network, &compiled.derivation).map_err(EmitError::Written)?;
     // The delta form prints every element; past a size only the general form stays readable
     // (and bounded: one line per vector and parameter).
     let form = if network.param_count() > LATEX_DELTA_PARAMS {
@@ -286,10 +291,10 @@ pub fn expand_network_with(
     } else {
         crate::latex::Form::Delta
     };
-    let latex = crate::latex::render(network, &derivation, form, &[], None, false);
+    let latex = crate::latex::render(network, &compiled, form, &[], None, false);
     emit_with(
         network,
-        &derivation,
+        &compiled,
         float,
         unroll,
         batch,

@@ -1,7 +1,7 @@
 //! Loops or straight-line code: the one place that decides, per layer step (a vector's
 //! forward values, its deltas, a parameter's gradient), which form the generated code takes.
 
-use crate::derive::Derivation;
+use crate::CompiledNetwork;
 use crate::ir::{Node, NodeId};
 use crate::model::{Network, Symbol};
 use crate::tensor::{IndexVar, Leaf, Program, Statement, Tensor};
@@ -59,14 +59,17 @@ pub struct Plan {
 
 impl Plan {
     /// Decides every step of a network: a verified statement becomes a loop where it pays.
-    pub fn new(network: &Network, derivation: &Derivation, unroll: Unroll) -> Plan {
+    pub fn new(network: &Network, compiled: &CompiledNetwork, unroll: Unroll) -> Plan {
         let mut uncovered = None;
-        let program = if unroll == Unroll::Always || !derivation.inner.is_empty() {
+        let program = if unroll == Unroll::Always || !compiled.derivation.inner.is_empty() {
             None
         } else {
-            crate::tensor::program_with(network, &derivation.functions, derivation, false)
+            compiled
+                .code_program()
+                .as_ref()
                 .map_err(|why| uncovered = Some(why.0.to_string()))
                 .ok()
+                .cloned()
         };
         let mut plan = Plan {
             program: Program::default(),

@@ -25,7 +25,7 @@ mod widest;
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use crate::derive::Derivation;
+use crate::CompiledNetwork;
 use crate::model::{Network, Shape};
 
 use super::Float;
@@ -87,10 +87,11 @@ pub const AUTO_MIN_ROWS_LARGE: usize = 2;
 /// `Params::zeros`.
 pub fn items(
     network: &Network,
-    derivation: &Derivation,
+    compiled: &CompiledNetwork,
     float: Float,
     mode: BatchMode,
 ) -> TokenStream {
+    let derivation = &compiled.derivation;
     let f = match float {
         Float::F64 => quote! { f64 },
         Float::F32 => quote! { f32 },
@@ -111,12 +112,10 @@ pub fn items(
     // Networks the layer plan does not read run their tensor-level statements over chunks.
     let statements = match (mode, &matrix) {
         (BatchMode::PerSample, _) | (_, Some(_)) => None,
-        _ => statements::form(network, derivation)
-            .ok()
-            .filter(|program| {
-                mode == BatchMode::Matrix
-                    || statements::contraction_work(network, program) >= AUTO_MIN_WORK
-            }),
+        _ => statements::form(network, compiled).ok().filter(|program| {
+            mode == BatchMode::Matrix
+                || statements::contraction_work(network, program) >= AUTO_MIN_WORK
+        }),
     };
     let min_rows = match (mode, &matrix) {
         (BatchMode::Matrix, _) => 1,

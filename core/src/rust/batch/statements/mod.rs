@@ -15,18 +15,20 @@ use quote::{format_ident, quote};
 
 use self::rows::{Rows, Store, buffer_ident, index_ident, label_ident, param_ident};
 use super::matrix::Emitted;
-use crate::derive::Derivation;
+use crate::CompiledNetwork;
 use crate::ir::{Node, NodeId};
 use crate::model::{Network, Symbol};
 use crate::rust::Float;
 use crate::tensor::{Affine, IndexVar, Leaf, Program, Statement, Tensor};
 
 /// The statements of a network, if every one of them can run over a chunk; else why not.
-pub fn form(network: &Network, derivation: &Derivation) -> Result<Program, String> {
-    if !derivation.inner.is_empty() {
+pub fn form<'a>(network: &Network, compiled: &'a CompiledNetwork) -> Result<&'a Program, String> {
+    if !compiled.derivation.inner.is_empty() {
         return Err("it takes `grad` inside the network".into());
     }
-    let program = crate::tensor::program_with(network, &derivation.functions, derivation, false)
+    let program = compiled
+        .code_program()
+        .as_ref()
         .map_err(|u| format!("the tensor level does not cover {}", u.0))?;
     if program.checked_at == 0 {
         return Err("its statements could not be checked at a finite point".into());
