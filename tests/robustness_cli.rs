@@ -327,17 +327,18 @@ fn a_layer_of_a_million_by_a_million_is_refused_at_once() {
     }
 }
 
-/// A convolutional network whose `flatten` stands inside an expression the tensor level does
-/// not cover (here under a `tanh`) has no tensor-level statements, so every step would be
-/// straight-line code: `rust` refuses it and says why, and how to write it instead. The
-/// product `W2 @ flatten(p1)` and `flat = flatten(p1)` on a line of its own are covered.
+/// A convolutional network whose `flatten` stands where the tensor level does not cover it
+/// (here under a `tanh` that defines a vector of its own) has no tensor-level statements, so
+/// every step would be straight-line code: `rust` refuses it and says why, and how to write it
+/// instead. A `flatten` in a product's operand (`W2 @ flatten(p1)`, `W2 @ tanh(flatten(p1))`)
+/// and `flat = flatten(p1)` on a line of its own are covered.
 #[test]
 fn an_inline_flatten_too_large_for_straight_line_code_says_why() {
     let file = temp_file(
         "inline_flatten.nn",
         "network cnn {\n  input img[1][8][8]\n  target y label[10]\n  param K1[16][1][3][3]\n  \
          z1 = conv2d(img, K1)\n  a1 = relu(z1)\n  p1 = maxpool2d(a1, 2)\n  \
-         h[10] = W2 @ tanh(flatten(p1)) + b2\n  loss L = -log_softmax(h)[y]\n}\n",
+         f = tanh(flatten(p1))\n  h[10] = W2 @ f + b2\n  loss L = -log_softmax(h)[y]\n}\n",
     );
     let out = chainrule(&["rust", p(&file)]);
     assert_input_error(
@@ -345,7 +346,7 @@ fn an_inline_flatten_too_large_for_straight_line_code_says_why() {
         &[
             "inline_flatten.nn:",
             "would generate at least",
-            "the tensor level does not cover a `flatten` inside an expression",
+            "the tensor level does not cover a `flatten` outside a product's operand",
             "`flat = flatten(x)` on a line of its own",
         ],
     );
@@ -361,7 +362,13 @@ fn an_inline_flatten_too_large_for_straight_line_code_says_why() {
          z1 = conv2d(img, K1)\n  a1 = relu(z1)\n  p1 = maxpool2d(a1, 2)\n  \
          h[10] = W2 @ flatten(p1) + b2\n  loss L = -log_softmax(h)[y]\n}\n",
     );
-    for file in [&named, &product] {
+    let mapped = temp_file(
+        "mapped_flatten.nn",
+        "network cnn {\n  input img[1][8][8]\n  target y label[10]\n  param K1[16][1][3][3]\n  \
+         z1 = conv2d(img, K1)\n  a1 = relu(z1)\n  p1 = maxpool2d(a1, 2)\n  \
+         h[10] = W2 @ tanh(flatten(p1)) + b2\n  loss L = -log_softmax(h)[y]\n}\n",
+    );
+    for file in [&named, &product, &mapped] {
         let out = chainrule(&["rust", p(file)]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         assert!(

@@ -210,6 +210,26 @@ fn a_flatten_inside_a_product_is_a_contraction_over_its_axes() {
     );
 }
 
+/// An element-wise map of a `flatten` inside a product (`W @ tanh(flatten(p1) - c)`, and
+/// `sigmoid(flatten(z1)) @ V` in the other convention) is the same contraction over the maps'
+/// axes, a flat vector beside the `flatten` read at the row-major position: every statement
+/// verifies, and the maps' delta carries the map's derivative at each of their elements.
+#[test]
+fn a_mapped_flatten_inside_a_product_is_a_contraction_over_its_axes() {
+    let model = checked("tests/corpus/ok/tensor_flatten_operand.nn");
+    let wanted = [
+        r"\delta_{p^{(1)}_{tuv}} = \frac{\partial L}{\partial p^{(1)}_{tuv}} &= \left(1 - \tanh\left(p^{(1)}_{tuv} - c_{9t + 3u + v}\right)^{2}\right) \sum_{i} \delta_{h_{i}} w_{i,9t + 3u + v}",
+        r"\delta_{z^{(1)}_{cuv}} = \frac{\partial L}{\partial z^{(1)}_{cuv}} &= \sigma\left(z^{(1)}_{cuv}\right) \left(1 - \sigma\left(z^{(1)}_{cuv}\right)\right) \sum_{i} \delta_{h_{i}} v_{16c + 4u + v,i}",
+    ];
+    for (network, wanted) in model.networks.iter().zip(wanted) {
+        let derivation = derive(network, &model.functions);
+        let program = tensor::program(network, &model.functions, &derivation).expect("covered");
+        let described = describe(&program, network);
+        assert!(program.statements().all(|s| s.verified), "{described}");
+        assert!(described.contains(wanted), "{}:\n{described}", network.name);
+    }
+}
+
 /// Networks of three- and four-axis tensors (a convolution with max pooling and a label, a
 /// strided convolution with average pooling) against JAX's own `conv_general_dilated` and
 /// `reduce_window`, and an Elman recurrence, an LSTM and a GRU against `jax.lax.scan`

@@ -80,6 +80,8 @@ case!(tensor_bracket_bounds__flatten_bounds, "tests/corpus/ok/tensor_bracket_bou
 case!(tensor_builtins__tensor_builtins, "tests/corpus/ok/tensor_builtins.nn", tensor_builtins);
 case!(tensor_conv2d__tensor_conv2d, "tests/corpus/ok/tensor_conv2d.nn", tensor_conv2d);
 case!(tensor_flatten__tensor_flatten, "tests/corpus/ok/tensor_flatten.nn", tensor_flatten);
+case!(tensor_flatten_operand__flatten_operand, "tests/corpus/ok/tensor_flatten_operand.nn", flatten_operand);
+case!(tensor_flatten_operand__flatten_operand_rows, "tests/corpus/ok/tensor_flatten_operand.nn", flatten_operand_rows);
 case!(tensor_inline_flatten__tensor_inline_flatten, "tests/corpus/ok/tensor_inline_flatten.nn", tensor_inline_flatten);
 case!(tensor_pad__tensor_pad, "tests/corpus/ok/tensor_pad.nn", tensor_pad);
 case!(tensor_strided__tensor_strided, "tests/corpus/ok/tensor_strided.nn", tensor_strided);

@@ -40,6 +40,7 @@ pub fn lower(
         named_calls,
         env: Vec::new(),
         env_ranges: Vec::new(),
+        splits: Vec::new(),
     };
     let mut forward = Vec::new();
     for (v, vector) in network.vectors.iter().enumerate() {
@@ -189,6 +190,9 @@ struct Lowering<'a> {
     env: Vec<Option<Affine>>,
     /// The range of each of those variables.
     env_ranges: Vec<usize>,
+    /// The flat indices of the products' operands being lowered, split over the axes of the
+    /// value they flatten (innermost last).
+    splits: Vec<flatten::Split>,
 }
 
 impl Lowering<'_> {
@@ -335,12 +339,13 @@ impl Lowering<'_> {
                         "a product with a parameter that is not a matrix",
                     ));
                 };
-                let (bounds, column, at_v) = self.contracted(v, cols);
+                let (bounds, split) = self.contracted(v, cols);
                 let row = at.first().cloned().unwrap_or_default();
-                let w = self
-                    .program
-                    .read(Tensor::Value(Symbol::Param(*p)), vec![row, column]);
-                let v = self.expr(v, &at_v)?;
+                let w = self.program.read(
+                    Tensor::Value(Symbol::Param(*p)),
+                    vec![row, split.flat.clone()],
+                );
+                let v = self.operand(v, split)?;
                 let body = self.program.graph.mul(w, v);
                 self.sum(bounds, body)
             }
@@ -350,9 +355,10 @@ impl Lowering<'_> {
                         "a product with a parameter that is not a matrix",
                     ));
                 };
-                let (bounds, row, at_v) = self.contracted(v, rows);
+                let (bounds, split) = self.contracted(v, rows);
                 let column = at.first().cloned().unwrap_or_default();
-                let v = self.expr(v, &at_v)?;
+                let row = split.flat.clone();
+                let v = self.operand(v, split)?;
                 let w = self
                     .program
                     .read(Tensor::Value(Symbol::Param(*p)), vec![row, column]);
@@ -397,13 +403,19 @@ impl Lowering<'_> {
                 // The free variables take the leading indices of `at`; a body with axes of
                 // its own (`h[t][4] = tanh(...)`) is read at the rest.
                 let free = vars.iter().take_while(|v| v.free).count();
-                if free > at.len() {
+                let sizes: Vec<usize> = vars.iter().take(free).map(|v| v.range).collect();
+                let split = (free > at.len()).then(|| self.unflattened(at, &sizes));
+                let at: &[Affine] = match &split {
+                    None => at,
+                    Some(Some(axes)) => axes,
                     // `flatten(p)` read at one flat index, which no affine map of p's axes
-                    // is: covered only as a product's operand (`contracted`).
-                    return Err(Unsupported(
-                        "a `flatten` inside an expression other than a product `W @ flatten(x)` (one flat index over several axes; `flat = flatten(x)` on a line of its own is covered)",
-                    ));
-                }
+                    // is: covered only inside a product's operand (`contracted`).
+                    Some(None) => {
+                        return Err(Unsupported(
+                            "a `flatten` outside a product's operand such as `W @ flatten(x)` or `W @ tanh(flatten(x))` (one flat index over several axes; `flat = flatten(x)` on a line of its own is covered)",
+                        ));
+                    }
+                };
                 let (env, ranges) = (self.env.clone(), self.env_ranges.clone());
                 self.enter(Some(vars), at);
                 let formula = self.expr(body, at.get(free..).unwrap_or(&[]));
