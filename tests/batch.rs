@@ -146,6 +146,8 @@ macro_rules! case {
 
 include!("generated/cases.rs");
 case!(bench__mlp16, "benches/nets/mlp16.nn", mlp16);
+// The matrix form with weight decay: the loss's parameter-only term once per chunk.
+case!(example__digits, "examples/digits.nn", digits);
 // The statements form: a recurrence, a convolution with pooling and a label.
 case!(example__digits_cnn, "examples/digits_cnn.nn", digits_cnn);
 case!(example__sine_rnn, "examples/sine_rnn.nn", sine_rnn);

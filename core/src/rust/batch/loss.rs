@@ -19,9 +19,26 @@ impl Gen<'_> {
             return TokenStream::new();
         };
         let mut reads = Reads::default();
-        let (loss_statements, loss_exprs) =
-            self.body(&[def.value], false, &[], &[], "l", &mut reads);
-        let loss_value = loss_exprs.first().cloned().unwrap_or_default();
+        // A term of the loss that reads only parameters (weight decay's `lambda sum(W^2)`) is
+        // the same in every row: computed once for the chunk, times its number of rows, not
+        // left to LLVM to hoist out of the row loop (it stopped doing so once, when the chunk
+        // function was inlined, and a 2,368-square penalty cost more than the rest).
+        let (row_terms, fixed_terms) = self.loss_terms(def.value);
+        let roots: Vec<NodeId> = row_terms.iter().map(|t| t.0).collect();
+        let (loss_statements, loss_exprs) = self.body(&roots, false, &[], &[], "l", &mut reads);
+        let loss_value = signed_sum(&row_terms, &loss_exprs);
+        let fixed_loss = if fixed_terms.is_empty() {
+            TokenStream::new()
+        } else {
+            let mut no_reads = Reads::default();
+            let roots: Vec<NodeId> = fixed_terms.iter().map(|t| t.0).collect();
+            let (statements, exprs) = self.body(&roots, false, &[], &[], "c", &mut no_reads);
+            let value = signed_sum(&fixed_terms, &exprs);
+            quote! {
+                #(#statements)*
+                __part.loss += (__m as F) * (#value);
+            }
+        };
         let mut written = BTreeSet::new();
         let (mut targets, mut roots) = (Vec::new(), Vec::new());
         // A partial that reads only parameters (weight decay's `2 lambda w`) is the same in
@@ -72,8 +89,33 @@ impl Gen<'_> {
                 #(#targets += __scale * (#exprs);)*
             }
             __part.loss += __loss_sum;
+            #fixed_loss
             #fixed
         }
+    }
+
+    /// The loss's terms (its top-level sums and differences, each with whether it is
+    /// subtracted) that read a row, and those that read only parameters; the whole loss as
+    /// its one row term when it is not a sum of both kinds.
+    fn loss_terms(&self, loss: NodeId) -> (Vec<Term>, Vec<Term>) {
+        let graph = &self.derivation.graph;
+        let mut terms = Vec::new();
+        let mut pending = vec![(loss, false)];
+        while let Some((n, minus)) = pending.pop() {
+            match graph.node(n) {
+                Node::Add(a, b) => pending.extend([(*b, minus), (*a, minus)]),
+                Node::Sub(a, b) => pending.extend([(*b, !minus), (*a, minus)]),
+                Node::Sum(items) => pending.extend(items.iter().rev().map(|&i| (i, minus))),
+                _ => terms.push((n, minus)),
+            }
+        }
+        let (fixed, row): (Vec<Term>, Vec<Term>) = terms
+            .into_iter()
+            .partition(|&(t, _)| self.reads_only_params(t));
+        if fixed.is_empty() || row.is_empty() {
+            return (vec![(loss, false)], Vec::new());
+        }
+        (row, fixed)
     }
 
     /// Whether `node` reads no named scalar but parameters.
@@ -99,4 +141,21 @@ impl Gen<'_> {
         }
         true
     }
+}
+
+/// A term of a sum: the node, and whether it is subtracted.
+type Term = (NodeId, bool);
+
+/// `a - b + c` from the terms' expressions, in order.
+fn signed_sum(terms: &[Term], exprs: &[TokenStream]) -> TokenStream {
+    let mut out = TokenStream::new();
+    for (i, ((_, minus), e)) in terms.iter().zip(exprs).enumerate() {
+        out.extend(match (i, minus) {
+            (0, false) => quote! { #e },
+            (0, true) => quote! { -(#e) },
+            (_, false) => quote! { + (#e) },
+            (_, true) => quote! { - (#e) },
+        });
+    }
+    out
 }
