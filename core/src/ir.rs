@@ -91,8 +91,12 @@ impl Node {
 #[derive(Clone, Debug, Default)]
 pub struct Graph {
     nodes: Vec<Node>,
+    /// Every node's id, found by the node's hash: each node is stored once, in `nodes`, and
+    /// interning hashes it once (a map from node to id stored every node twice, a `Sum`'s
+    /// operands in a second allocation, and hashed a new node twice).
+    index: hashbrown::HashTable<NodeId>,
     // foldhash: interning dominates derivation time, and SipHash's DoS resistance buys nothing here.
-    index: HashMap<Node, NodeId, foldhash::fast::FixedState>,
+    hasher: foldhash::fast::FixedState,
     /// The definitions of named scalars, so that `log(p)` of a named softmax or sigmoid can be
     /// written in the stable form of its definition (see [`Graph::define`]).
     definitions: HashMap<Var, NodeId>,
@@ -136,12 +140,20 @@ impl Graph {
     }
 
     fn intern(&mut self, node: Node) -> NodeId {
-        if let Some(&id) = self.index.get(&node) {
+        use std::hash::BuildHasher;
+        let hash = self.hasher.hash_one(&node);
+        let Graph {
+            nodes,
+            index,
+            hasher,
+            ..
+        } = self;
+        if let Some(&id) = index.find(hash, |&id| nodes[id.index()] == node) {
             return id;
         }
-        let id = NodeId(u32::try_from(self.nodes.len()).unwrap_or(u32::MAX)); // ok: graphs stay far below 2^32 nodes (size limits)
-        self.nodes.push(node.clone());
-        self.index.insert(node, id);
+        let id = NodeId(u32::try_from(nodes.len()).unwrap_or(u32::MAX)); // ok: graphs stay far below 2^32 nodes (size limits)
+        nodes.push(node);
+        index.insert_unique(hash, id, |&id| hasher.hash_one(&nodes[id.index()]));
         id
     }
 
@@ -161,7 +173,11 @@ impl Graph {
 
     /// The id of `node` if the graph already holds it (never adds a node).
     pub fn existing(&self, node: &Node) -> Option<NodeId> {
-        self.index.get(node).copied()
+        use std::hash::BuildHasher;
+        let hash = self.hasher.hash_one(node);
+        self.index
+            .find(hash, |&id| self.nodes[id.index()] == *node)
+            .copied()
     }
 
     /// A named scalar.
