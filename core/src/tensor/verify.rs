@@ -72,10 +72,16 @@ fn point_at(
     sample: &crate::eval::Sample,
 ) -> Option<Point> {
     let result = evaluate_sample(d, network, params, sample);
+    // The derivatives too: where one is not a number (`sqrt` at 0 times a zero delta) the
+    // reference says nothing, and a formula's NaN against its 0 would unverify a statement
+    // that holds everywhere the derivative exists (a random network's `sqrt(U @ gauss(..))`
+    // whose gauss underflowed at one seeded point).
     let finite = d
         .forward
         .iter()
-        .all(|def| result.slots[def.var.index()].is_finite());
+        .map(|def| def.var)
+        .chain(d.deltas.iter().map(|(var, _)| *var))
+        .all(|var| result.slots[var.index()].is_finite());
     if !finite || result.slots.iter().any(|v| v.is_infinite()) {
         return None;
     }
@@ -83,6 +89,9 @@ fn point_at(
     let mut evaluator = Evaluator::from_slots(d, &result.slots);
     for (var, expr) in &d.gradients {
         gradient[var.index()] = evaluator.value(*expr);
+        if !gradient[var.index()].is_finite() {
+            return None;
+        }
     }
     let inner = arguments(network, d, &result.slots, &mut evaluator);
     Some(Point {
