@@ -101,11 +101,7 @@ pub fn load(path: &Path) -> Result<(SourceFile, Model), Failure> {
 
 /// The pipeline's one result for a network `select` picked: every command reads it.
 pub fn compile(model: &Model, network: &Network) -> chainrule_core::CompiledNetwork {
-    let index = model
-        .networks
-        .iter()
-        .position(|n| std::ptr::eq(n, network))
-        .unwrap_or(0); // ok: `select` returns an element of `model.networks`
+    let index = model.position_of(network).unwrap_or(0); // ok: `select` returns an element of `model.networks`
     chainrule_core::compile_network(model, index)
 }
 

@@ -27,8 +27,10 @@ fn examples() -> Vec<(String, Model)> {
 
 /// What `compile` makes of one of the model's networks.
 fn compiled(model: &Model, network: &Network) -> CompiledNetwork {
-    let index = model.networks.iter().position(|n| std::ptr::eq(n, network));
-    compile_network(model, index.expect("a network of the model"))
+    compile_network(
+        model,
+        model.position_of(network).expect("a network of the model"),
+    )
 }
 
 /// Every form of a network's derivation: `(form name, fragment)`.

@@ -21,6 +21,12 @@ impl Model {
     pub fn network(&self, name: &str) -> Option<&Network> {
         self.networks.iter().find(|n| n.name == name)
     }
+
+    /// The position in [`Model::networks`] of `network`, one of this model's own (by
+    /// address: what `compile_network` takes).
+    pub fn position_of(&self, network: &Network) -> Option<usize> {
+        self.networks.iter().position(|n| std::ptr::eq(n, network))
+    }
 }
 
 /// A user `fn`: a scalar function of its arguments.

@@ -278,9 +278,7 @@ pub fn expand_network_with(
         }));
     }
     let index = model
-        .networks
-        .iter()
-        .position(|n| std::ptr::eq(n, network))
+        .position_of(network)
         .expect("the network to expand is one of the model's");
     let compiled = crate::compile_network(model, index);
     crate::written::check(network, &compiled.derivation).map_err(EmitError::Written)?;
