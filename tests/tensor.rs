@@ -208,6 +208,12 @@ fn a_flatten_inside_a_product_is_a_contraction_over_its_axes() {
         described.contains(r"\delta_{p^{(1)}_{cuv}} = \frac{\partial L}{\partial p^{(1)}_{cuv}} &= \sum_{i} \delta_{h_{i}} w_{i,9c + 3u + v}"),
         "the pooled maps' delta:\n{described}"
     );
+    // The matrix form writes the flattened dense layer as textbooks do.
+    let matrix = chainrule::core::latex::render_matrix(network, &program, false);
+    assert!(
+        matrix.contains(r"h &= W \operatorname{vec}\left(p^{(1)}\right) + b \quad \in \mathbf{R}^{3}"),
+        "{matrix}"
+    );
 }
 
 /// An element-wise map of a `flatten` inside a product (`W @ tanh(flatten(p1) - c)`, and
