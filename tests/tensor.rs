@@ -211,7 +211,9 @@ fn a_flatten_inside_a_product_is_a_contraction_over_its_axes() {
     // The matrix form writes the flattened dense layer as textbooks do.
     let matrix = chainrule::core::latex::render_matrix(network, &program, false);
     assert!(
-        matrix.contains(r"h &= W \operatorname{vec}\left(p^{(1)}\right) + b \quad \in \mathbf{R}^{3}"),
+        matrix.contains(
+            r"h &= W \operatorname{vec}\left(p^{(1)}\right) + b \quad \in \mathbf{R}^{3}"
+        ),
         "{matrix}"
     );
 }

@@ -21,6 +21,25 @@ enum Kind {
     Vector(IndexVar),
     /// A matrix along two indices (rows, columns).
     Matrix(IndexVar, IndexVar),
+    /// A tensor of three or four axes along its indices (element-wise operations only).
+    Tensor([Option<IndexVar>; 4]),
+}
+
+/// The kind of a value along `vars`, its own distinct indices; `None` past four axes or for
+/// a repeated index (a diagonal).
+fn kind_along(vars: &[IndexVar]) -> Option<Kind> {
+    let distinct = vars.iter().enumerate().all(|(n, v)| !vars[..n].contains(v));
+    if !distinct {
+        return None;
+    }
+    Some(match *vars {
+        [] => Kind::Scalar,
+        [k] => Kind::Vector(k),
+        [i, j] => Kind::Matrix(i, j),
+        [a, b, c] => Kind::Tensor([Some(a), Some(b), Some(c), None]),
+        [a, b, c, d] => Kind::Tensor([Some(a), Some(b), Some(c), Some(d)]),
+        _ => return None,
+    })
 }
 
 /// A vector expression: its LaTeX, its kind, and whether it is a sum (for parentheses).
@@ -95,12 +114,7 @@ impl MatrixForm<'_> {
             Some(_) => shape_text(&tensor_dims(self.network, statement.defines)),
             None => shape_text(&statement.shape),
         };
-        let own = match statement.indices[..] {
-            [] => Some(Kind::Scalar),
-            [k] => Some(Kind::Vector(k)),
-            [i, j] => Some(Kind::Matrix(i, j)),
-            _ => None,
-        };
+        let own = kind_along(&statement.indices);
         let piece = self.piece(statement.formula).filter(|p| {
             Some(p.kind) == own
                 || (p.kind == Kind::Scalar && own.is_some() && symbol == Symbol::Loss)
@@ -425,12 +439,7 @@ impl MatrixForm<'_> {
         if vars.len() != tensor_dims(self.network, tensor).len() {
             return None;
         }
-        let kind = match vars[..] {
-            [] => Kind::Scalar,
-            [k] => Kind::Vector(k),
-            [i, j] if i != j => Kind::Matrix(i, j),
-            _ => return None,
-        };
+        let kind = kind_along(&vars)?;
         Some(Piece {
             text: self.whole(tensor),
             kind,
@@ -480,10 +489,7 @@ impl MatrixForm<'_> {
             ([(v, 1)], 0) if bounds.iter().all(|b| b.var != *v) => Some(*v),
             _ => None,
         };
-        let vec = format!(
-            "\\operatorname{{vec}}\\left({}\\right)",
-            self.whole(tensor)
-        );
+        let vec = format!("\\operatorname{{vec}}\\left({}\\right)", self.whole(tensor));
         let w = self.whole(matrix);
         let (text, kind) = match &at[..] {
             [row, column] if *column == flat => (format!("{w} {vec}"), single(row)?),
