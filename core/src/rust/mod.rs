@@ -279,7 +279,7 @@ pub fn expand_network_with(
     }
     let index = model
         .position_of(network)
-        .expect("the network to expand is one of the model's");
+        .expect("the network to expand is one of the model's"); // ok: every caller (derive!, the CLI, tests) passes an element of `model.networks`, never user input
     let compiled = crate::compile_network(model, index);
     crate::written::check(network, &compiled.derivation).map_err(EmitError::Written)?;
     // The delta form prints every element; past a size only the general form stays readable
