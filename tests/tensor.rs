@@ -236,6 +236,15 @@ fn a_mapped_flatten_inside_a_product_is_a_contraction_over_its_axes() {
         assert!(program.statements().all(|s| s.verified), "{described}");
         assert!(described.contains(wanted), "{}:\n{described}", network.name);
     }
+    // In the matrix form, an element-wise map of the flattened maps is one `vec`.
+    let rows = &model.networks[1];
+    let derivation = derive(rows, &model.functions);
+    let program = tensor::program(rows, &model.functions, &derivation).expect("covered");
+    let matrix = chainrule::core::latex::render_matrix(rows, &program, false);
+    assert!(
+        matrix.contains(r"h &= V^{\top} \operatorname{vec}\left(\sigma\left(z^{(1)}\right)\right) + d"),
+        "{matrix}"
+    );
 }
 
 /// A verification point where a derivative does not exist says nothing about a formula: here

@@ -1,7 +1,7 @@
 //! Sums over a parameter in matrix notation: `\sum_j w_{kj} v_j` as `W v`, `\sum_i w_{ik}
 //! v_i` as `W^{\top} v`, and a dense layer over a flattened tensor as `W \operatorname{vec}(p)`.
 
-use super::{Kind, MatrixForm, Piece};
+use super::{Kind, MatrixForm, Piece, kind_along};
 use crate::ir::{Node, NodeId};
 use crate::print;
 use crate::tensor::{Affine, Leaf, tensor_dims};
@@ -9,48 +9,48 @@ use crate::tensor::{Affine, Leaf, tensor_dims};
 impl MatrixForm<'_> {
     /// `\sum_{c,u,v} w_{k,9c + 3u + v} p_{cuv}` as `W \operatorname{vec}(p)` (and the other
     /// convention's as `W^{\top} \operatorname{vec}(p)`): a dense layer over a flattened
-    /// tensor, `vec` stacking its elements in row-major order as `flatten` does.
+    /// tensor, `vec` stacking its elements in row-major order as `flatten` does; the operand
+    /// may be any element-wise expression along the summed axes (`\operatorname{vec}(\sigma(z))`).
     pub(super) fn flattened(&self, bounds: &[crate::tensor::Bound], body: NodeId) -> Option<Piece> {
         let Node::Mul(a, b) = self.program.graph.node(body).clone() else {
             return None;
         };
-        let read = |n: NodeId| match self.program.graph.node(n) {
-            Node::Var(v) => match self.program.leaf_of(*v) {
-                Leaf::Read(tensor, indices) => Some((*tensor, indices.clone())),
-                _ => None,
-            },
-            _ => None,
-        };
-        let own = |indices: &[Affine]| {
-            indices.len() == bounds.len()
-                && indices
-                    .iter()
-                    .zip(bounds)
-                    .all(|(index, bound)| *index == Affine::var(bound.var))
-        };
-        let ((matrix, at), (tensor, indices)) = match (read(a)?, read(b)?) {
-            (w, x) if own(&x.1) => (w, x),
-            (x, w) if own(&x.1) => (w, x),
-            _ => return None,
-        };
-        if tensor_dims(self.network, tensor).len() != bounds.len()
-            || tensor_dims(self.network, matrix).len() != 2
-            || indices.is_empty()
-        {
-            return None;
-        }
         let mut flat = Affine::constant(0);
         let mut stride = 1i64;
         for bound in bounds.iter().rev() {
             flat = flat.plus_scaled(&Affine::var(bound.var), stride);
             stride *= bound.size as i64;
         }
-        let single = |a: &Affine| match (&a.terms[..], a.offset) {
-            ([(v, 1)], 0) if bounds.iter().all(|b| b.var != *v) => Some(*v),
+        // The matrix: a parameter of two axes read with the flat position as one index.
+        let matrix = |n: NodeId| match self.program.graph.node(n) {
+            Node::Var(v) => match self.program.leaf_of(*v) {
+                Leaf::Read(tensor, at)
+                    if tensor_dims(self.network, *tensor).len() == 2
+                        && at.len() == 2
+                        && at.contains(&flat) =>
+                {
+                    Some((*tensor, at.clone()))
+                }
+                _ => None,
+            },
             _ => None,
         };
-        let vec = format!("\\operatorname{{vec}}\\left({}\\right)", self.whole(tensor));
-        let w = self.whole(matrix);
+        let ((w, at), operand) = match (matrix(a), matrix(b)) {
+            (Some(w), _) => (w, b),
+            (None, Some(w)) => (w, a),
+            (None, None) => return None,
+        };
+        let vars: Vec<_> = bounds.iter().map(|b| b.var).collect();
+        let operand = self.piece(operand)?;
+        if Some(operand.kind) != kind_along(&vars) {
+            return None;
+        }
+        let single = |a: &Affine| match (&a.terms[..], a.offset) {
+            ([(v, 1)], 0) if !vars.contains(v) => Some(*v),
+            _ => None,
+        };
+        let vec = format!("\\operatorname{{vec}}\\left({}\\right)", operand.text);
+        let w = self.whole(w);
         let (text, kind) = match &at[..] {
             [row, column] if *column == flat => (format!("{w} {vec}"), single(row)?),
             [row, column] if *row == flat => (
