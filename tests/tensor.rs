@@ -242,7 +242,9 @@ fn a_mapped_flatten_inside_a_product_is_a_contraction_over_its_axes() {
     let program = tensor::program(rows, &model.functions, &derivation).expect("covered");
     let matrix = chainrule::core::latex::render_matrix(rows, &program, false);
     assert!(
-        matrix.contains(r"h &= V^{\top} \operatorname{vec}\left(\sigma\left(z^{(1)}\right)\right) + d"),
+        matrix.contains(
+            r"h &= V^{\top} \operatorname{vec}\left(\sigma\left(z^{(1)}\right)\right) + d"
+        ),
         "{matrix}"
     );
 }
