@@ -211,6 +211,17 @@ impl Lowering<'_> {
         self.env_ranges = vars.iter().map(|v| v.range).collect();
     }
 
+    /// One fresh summed variable per axis of the given sizes.
+    fn bounds(&mut self, sizes: &[usize]) -> Vec<Bound> {
+        sizes
+            .iter()
+            .map(|&size| Bound {
+                var: self.program.fresh(),
+                size,
+            })
+            .collect()
+    }
+
     /// The least and greatest value an index takes over the ranges of the variables in it.
     fn term_bounds(&self, term: &IndexTerm) -> (i64, i64) {
         let range = |n: usize| self.env_ranges.get(n).copied().unwrap_or(1).max(1) as i64;
@@ -370,13 +381,7 @@ impl Lowering<'_> {
                     Shape::Scalar => Vec::new(),
                     shape => shape.dims(),
                 };
-                let bounds: Vec<Bound> = sizes
-                    .iter()
-                    .map(|&size| Bound {
-                        var: self.program.fresh(),
-                        size,
-                    })
-                    .collect();
+                let bounds = self.bounds(&sizes);
                 let indices: Vec<Affine> = bounds.iter().map(|b| Affine::var(b.var)).collect();
                 let body = self.expr(a, &indices)?;
                 match op {

@@ -55,6 +55,18 @@ impl Affine {
         }
     }
 
+    /// The row-major position of the element at the given indices of axes of the given
+    /// sizes (`9c + 3u + v` over `[c, u, v]` of sizes `[2, 3, 3]`): where `flatten` puts it.
+    pub fn row_major(axes: impl DoubleEndedIterator<Item = (IndexVar, usize)>) -> Affine {
+        let mut position = Affine::constant(0);
+        let mut stride = 1i64;
+        for (var, size) in axes.rev() {
+            position = position.plus_scaled(&Affine::var(var), stride);
+            stride *= size as i64;
+        }
+        position
+    }
+
     /// `self + k * other`.
     pub fn plus_scaled(&self, other: &Affine, k: i64) -> Affine {
         let mut terms = self.terms.clone();

@@ -15,12 +15,7 @@ impl MatrixForm<'_> {
         let Node::Mul(a, b) = self.program.graph.node(body).clone() else {
             return None;
         };
-        let mut flat = Affine::constant(0);
-        let mut stride = 1i64;
-        for bound in bounds.iter().rev() {
-            flat = flat.plus_scaled(&Affine::var(bound.var), stride);
-            stride *= bound.size as i64;
-        }
+        let flat = Affine::row_major(bounds.iter().map(|b| (b.var, b.size)));
         // The matrix: a parameter of two axes read with the flat position as one index.
         let matrix = |n: NodeId| match self.program.graph.node(n) {
             Node::Var(v) => match self.program.leaf_of(*v) {

@@ -25,13 +25,8 @@ impl Lowering<'_> {
             .collect();
         let own: Vec<IndexVar> = dims.iter().map(|_| self.program.fresh()).collect();
         let at: Vec<Affine> = own.iter().map(|&k| Affine::var(k)).collect();
-        let mut position = Affine::constant(0);
-        let mut stride = 1i64;
-        for (&k, &n) in own.iter().zip(&dims).rev() {
-            position = position.plus_scaled(&Affine::var(k), stride);
-            stride *= n as i64;
-        }
-        if self.network.vectors[v].shape.dims() != [stride as usize] {
+        let position = Affine::row_major(own.iter().copied().zip(dims.iter().copied()));
+        if self.network.vectors[v].shape.dims() != [dims.iter().product::<usize>()] {
             return Err(Unsupported("a reshape into a value of several axes"));
         }
         self.enter(Some(vars), &at);
@@ -56,19 +51,8 @@ impl Lowering<'_> {
     /// no affine map reads `x` at one flat index. Lower `v` with [`Lowering::operand`].
     pub(super) fn contracted(&mut self, v: &TExpr, size: usize) -> (Vec<Bound>, Split) {
         let axes = flattened_axes(v).unwrap_or_else(|| vec![size]);
-        let bounds: Vec<Bound> = axes
-            .iter()
-            .map(|&size| Bound {
-                var: self.program.fresh(),
-                size,
-            })
-            .collect();
-        let mut flat = Affine::constant(0);
-        let mut stride = 1i64;
-        for bound in bounds.iter().rev() {
-            flat = flat.plus_scaled(&Affine::var(bound.var), stride);
-            stride *= bound.size as i64;
-        }
+        let bounds = self.bounds(&axes);
+        let flat = Affine::row_major(bounds.iter().map(|b| (b.var, b.size)));
         let split = Split {
             flat,
             axes: bounds.iter().map(|b| Affine::var(b.var)).collect(),
